@@ -1,0 +1,74 @@
+"""The composition root: build the PTB Application and register every handler module."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.runtime import SERVICES_KEY, Services, services_of
+from handlers import checkins, language, participants, staff, start
+from handlers.base import Context, translator_for
+from storage.db import SessionMaker
+
+log = logging.getLogger(__name__)
+
+HANDLER_MODULES = (start, participants, checkins, staff, language)
+
+
+def file_base_url(api_base_url: str) -> str:
+    """`…/bot` → `…/file/bot`: Telegram's (and our emulator's) file download prefix."""
+    root, _, last = api_base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{last}"
+
+
+def build_application(
+    settings: Settings,
+    sessions: SessionMaker,
+    *,
+    clock: Clock | None = None,
+    with_updater: bool = True,
+) -> Application:
+    builder: ApplicationBuilder = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        # max_retries=0: RetryAfter reaches our code, where the outbox row is rescheduled.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        # Guided-flow steps of one person must be handled in order.
+        .concurrent_updates(False)
+    )
+    if not with_updater:
+        builder = builder.updater(None)
+    app = builder.build()
+    app.bot_data[SERVICES_KEY] = Services(settings, sessions, clock or SystemClock())
+    for module in HANDLER_MODULES:
+        module.register(app)
+    start.register_fallbacks(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log with context; tell the person a short localized apology, never a traceback."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    user_id = (update.effective_user.id if isinstance(update, Update) and update.effective_user
+               else None)
+    log.error("unhandled error for update %s from user %s", update_id, user_id,
+              exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    tr = translator_for(services_of(context.bot_data), update)
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            html.escape(tr._("Sorry, something went wrong on my side. Nothing was saved; "
+                             "please try again in a moment.")),
+        )
+    except Exception:  # the apology itself may fail (e.g. network); it is logged above
+        log.warning("could not send the apology for update %s", update_id)

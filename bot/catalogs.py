@@ -1,0 +1,172 @@
+"""Catalog workflow on Babel: extract → update → translate → compile → check.
+
+`check` is what CI runs (through the test suite): every catalog parses, no placeholder
+is missing or extra against the source string, plural forms match the locale's rule,
+staff languages are 100 % translated, and the compiled .mo matches its .po.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po, write_po
+
+from bot.i18n import DOMAIN, LOCALES_DIR
+from bot.languages import STAFF_LANGUAGES
+
+PROJECT_ROOT = LOCALES_DIR.parent
+SOURCE_DIRS = ("bot", "handlers")
+TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+
+
+def po_path(language: str) -> Path:
+    return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def catalog_languages() -> list[str]:
+    return sorted(p.parent.parent.name for p in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def extract() -> Catalog:
+    catalog = Catalog(project="Koordinator", charset="utf-8", fuzzy=False)
+    for directory in SOURCE_DIRS:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            PROJECT_ROOT / directory, method_map=[("**.py", "python")], keywords=KEYWORDS,
+            comment_tags=("TRANSLATORS:",), strip_comment_tags=True,
+        ):
+            location = (f"{directory}/{filename}", lineno)
+            catalog.add(message, None, [location], auto_comments=comments, context=context)
+    return catalog
+
+
+def write_catalog(catalog: Catalog, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, sort_output=False, omit_header=False)
+    path.write_bytes(buffer.getvalue())
+
+
+def load(path: Path, language: str | None = None) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=language, domain=DOMAIN)
+
+
+SOURCE_LANGUAGE = "en"
+"""msgids are English: the en catalog is the source text, filled in by `update`."""
+
+
+def update() -> None:
+    """Extract, create missing staff-language catalogs, merge new msgids into every catalog."""
+    template = extract()
+    write_catalog(template, TEMPLATE)
+    for language in sorted({*catalog_languages(), *STAFF_LANGUAGES}):
+        path = po_path(language)
+        catalog = load(path, language) if path.exists() else Catalog(
+            locale=language, domain=DOMAIN, project="Koordinator", fuzzy=False)
+        # A copy: update() shares Message objects with the template across catalogs.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
+        if language == SOURCE_LANGUAGE:
+            for message in catalog:
+                if message.id and not _is_translated(message.string):
+                    message.string = message.id
+        write_catalog(catalog, path)
+
+
+def compile_all() -> None:
+    for language in catalog_languages():
+        catalog = load(po_path(language), language)
+        with po_path(language).with_suffix(".mo").open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+
+
+@dataclass
+class Report:
+    language: str
+    total: int
+    translated: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> float:
+        return self.translated / self.total if self.total else 1.0
+
+
+def check_language(language: str, template: Catalog) -> Report:
+    catalog = load(po_path(language), language)
+    ids = [m.id for m in template if m.id]
+    report = Report(language, len(ids), 0)
+    expected_plurals = get_plural(Locale.parse(language)).num_plurals
+    if catalog.num_plurals != expected_plurals:
+        report.problems.append(
+            f"{language}: Plural-Forms has {catalog.num_plurals} forms, "
+            f"CLDR says {expected_plurals}")
+    for msgid in ids:
+        message = catalog.get(msgid[0] if isinstance(msgid, tuple) else msgid)
+        if message is None or message.fuzzy or not _is_translated(message.string):
+            continue
+        report.translated += 1
+    for message, errors in catalog.check():
+        for error in errors:
+            report.problems.append(f"{language}: {message.id!r}: {error}")
+    mo_path = po_path(language).with_suffix(".mo")
+    if not mo_path.exists():
+        report.problems.append(f"{language}: {mo_path.name} missing; run `i18n compile`")
+    else:
+        with mo_path.open("rb") as handle:
+            compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(handle) if m.id}
+        source = {_hashable(m.id): _hashable(m.string) for m in catalog
+                  if m.id and not m.fuzzy and _is_translated(m.string)}
+        if compiled != source:
+            report.problems.append(f"{language}: {mo_path.name} is stale; run "
+                                   "`koordinator i18n compile`")
+    if language in STAFF_LANGUAGES and report.translated < report.total:
+        missing = [m for m in ids if not _is_translated(getattr(catalog.get(
+            m[0] if isinstance(m, tuple) else m), "string", None))]
+        report.problems.append(f"{language}: {len(missing)} untranslated, first: {missing[:3]!r}")
+    return report
+
+
+def _hashable(value: object) -> object:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _is_translated(string: object) -> bool:
+    if isinstance(string, tuple | list):
+        return all(string)
+    return bool(string)
+
+
+def check() -> list[Report]:
+    template = extract()
+    return [check_language(language, template) for language in catalog_languages()]
+
+
+def run(action: str) -> int:
+    if action == "extract":
+        write_catalog(extract(), TEMPLATE)
+        print(f"wrote {TEMPLATE.relative_to(PROJECT_ROOT)}")
+    elif action == "update":
+        update()
+        print("updated: " + ", ".join(catalog_languages()))
+    elif action == "compile":
+        compile_all()
+        print("compiled: " + ", ".join(catalog_languages()))
+    elif action == "check":
+        failed = False
+        for report in check():
+            print(f"{report.language:6} {report.coverage:6.1%} "
+                  f"({report.translated}/{report.total})")
+            for problem in report.problems:
+                failed = True
+                print(f"  ✗ {problem}")
+        return 1 if failed else 0
+    return 0

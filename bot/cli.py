@@ -1,0 +1,241 @@
+"""`koordinator`: run, demo, db, staff, i18n."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from bot.config import ConfigError, Settings, load_settings
+from storage import migrate
+from storage.db import create_engine, session_maker, transaction
+from storage.errors import DomainError
+from storage.models import Role
+
+log = logging.getLogger("koordinator")
+
+
+class CliError(Exception):
+    """A one-line message for the operator; exit status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=getattr(logging, settings.log_level.upper(), logging.INFO),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        result = args.handler(settings, args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except (ConfigError, CliError) as exc:
+        print(f"koordinator: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="koordinator", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", help="offline sandbox: emulated Telegram + web chat page")
+    demo.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
+    demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
+    demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+    demo.set_defaults(handler=cmd_demo)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
+    upgrade = db.add_parser("upgrade", help="apply migrations (run after every update)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    current = db.add_parser("current", help="show the schema revision")
+    current.set_defaults(handler=cmd_db_current)
+
+    staff = commands.add_parser("staff", help="staff members").add_subparsers(title="staff")
+    add = staff.add_parser("add", help="add a staff member (bootstrap the first admin)")
+    add.add_argument("--telegram-id", type=int, required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=[r.value for r in Role], required=True)
+    add.add_argument("--municipality")
+    add.add_argument("--language", choices=["sv", "en"])
+    add.set_defaults(handler=cmd_staff_add)
+    for name, active in (("deactivate", False), ("activate", True)):
+        toggle = staff.add_parser(name, help=f"{name} a staff member at once")
+        toggle.add_argument("--telegram-id", type=int, required=True)
+        toggle.set_defaults(handler=cmd_staff_active, active=active)
+    listing = staff.add_parser("list", help="list staff")
+    listing.set_defaults(handler=cmd_staff_list)
+
+    i18n = commands.add_parser("i18n", help="translation catalogs").add_subparsers(title="i18n")
+    for name, help_text in (
+        ("extract", "extract msgids into locales/messages.pot"),
+        ("update", "extract and merge into every catalog"),
+        ("compile", "compile .po catalogs into .mo"),
+        ("check", "check catalogs: placeholders, plurals, coverage"),
+    ):
+        sub = i18n.add_parser(name, help=help_text)
+        sub.set_defaults(handler=cmd_i18n, action=name)
+    return parser
+
+
+# ---- helpers ---------------------------------------------------------------------------
+async def _with_sessions(settings: Settings, work: Callable[[Any], Awaitable[Any]],
+                         *, require_schema: bool = True) -> Any:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        if require_schema:
+            await ensure_schema_current(engine)
+        return await work(session_maker(engine))
+    finally:
+        await engine.dispose()
+
+
+async def ensure_schema_current(engine: Any) -> None:
+    """Refuse to run on a database whose schema is behind (say which command fixes it)."""
+    try:
+        current = await migrate.current_revision(engine)
+    except OSError as exc:
+        raise CliError(f"cannot reach the database: {exc}") from None
+    if current != migrate.head_revision():
+        raise CliError(
+            f"the database schema is at {current or 'nothing'}, the code needs "
+            f"{migrate.head_revision()}: run `koordinator db upgrade` first"
+        )
+
+
+# ---- commands --------------------------------------------------------------------------
+async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await migrate.upgrade(engine)
+        print(f"database is at revision {await migrate.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def cmd_db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        current = await migrate.current_revision(engine)
+        head = migrate.head_revision()
+        print(f"current: {current or 'none'}; code expects: {head}")
+        return 0 if current == head else 1
+    finally:
+        await engine.dispose()
+
+
+async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from storage.staff import add_staff
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            member = await add_staff(
+                session, telegram_user_id=args.telegram_id, name=args.name, role=Role(args.role),
+                municipality=args.municipality, language=args.language, now=SystemClock().now(),
+            )
+        print(f"added {member.name} ({member.role}) with Telegram id {member.telegram_user_id}")
+
+    try:
+        await _with_sessions(settings, work)
+    except DomainError as exc:
+        raise CliError(f"not added: {exc.code} {exc.params}") from None
+    return 0
+
+
+async def cmd_staff_active(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from storage.staff import set_staff_active
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            member = await set_staff_active(session, args.telegram_id, args.active,
+                                            now=SystemClock().now())
+        print(f"{member.name}: {'active' if member.active else 'inactive'}")
+
+    try:
+        await _with_sessions(settings, work)
+    except DomainError as exc:
+        raise CliError(f"not changed: {exc.code}") from None
+    return 0
+
+
+async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from storage.models import Staff
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            for member in (await session.exec(select(Staff).order_by(Staff.id))).all():
+                state = "active" if member.active else "inactive"
+                print(f"{member.telegram_user_id}\t{member.role}\t{state}\t{member.name}")
+
+    await _with_sessions(settings, work)
+    return 0
+
+
+async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import build_application
+
+    if not settings.telegram_bot_token:
+        raise CliError(
+            "TELEGRAM_BOT_TOKEN is not set. Get one from BotFather, or try "
+            "`koordinator demo` to run offline without a token."
+        )
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await ensure_schema_current(engine)
+        app = build_application(settings, session_maker(engine))
+        async with app:
+            assert app.updater is not None
+            await app.start()
+            await app.updater.start_polling(drop_pending_updates=False)
+            log.info("bot is running (long polling); Ctrl+C stops it")
+            await _wait_for_stop_signal()
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _wait_for_stop_signal() -> None:
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.demo import run_demo
+
+    await run_demo(settings, port=args.port, fresh=args.fresh, stop=_wait_for_stop_signal)
+    return 0
+
+
+def cmd_i18n(_settings: Settings, args: argparse.Namespace) -> int:
+    from bot import catalogs
+
+    return catalogs.run(args.action)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Catalogs, language resolution with per-string fallback, Babel formatting, RTL isolation.
+
+Source strings (msgids) are English with named placeholders. A reply is built with
+`Translator._()`: the translated template is trusted HTML, every parameter is escaped
+unless it is `SafeHtml` built by us.
+"""
+
+from __future__ import annotations
+
+import gettext
+import html
+import logging
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import babel.dates
+import babel.numbers
+from babel import Locale
+from babel.support import Translations
+
+import locales
+from bot.languages import RTL_LANGUAGES, STAFF_LANGUAGES, normalize_language
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(locales.__file__).resolve().parent
+DOMAIN = "messages"
+FALLBACK_CHAIN: tuple[str, ...] = ("sv", "en")
+
+# Unicode isolates keep codes, times and Latin names upright inside right-to-left text.
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, where the reader is known."""
+    return message
+
+
+class SafeHtml(str):
+    """Text already escaped by us (a rendered fragment); not escaped again."""
+
+
+def escape(value: object) -> str:
+    if isinstance(value, SafeHtml):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+@cache
+def _catalog(language: str) -> gettext.NullTranslations | None:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        return Translations(handle, domain=DOMAIN)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog for `language`, falling back string by string to sv, then the English source."""
+    chain = [language, *[lang for lang in FALLBACK_CHAIN if lang != language]]
+    head: gettext.NullTranslations | None = None
+    for lang in chain:
+        catalog = _catalog(lang)
+        if catalog is None:
+            continue
+        # Fresh objects: add_fallback mutates, and catalogs are shared across chains.
+        link = Translations(fp=None, domain=DOMAIN)
+        link._catalog = dict(catalog._catalog)  # type: ignore[attr-defined]
+        link.plural = catalog.plural  # type: ignore[attr-defined]
+        if head is None:
+            head = link
+        else:
+            head.add_fallback(link)
+    return head or gettext.NullTranslations()
+
+
+def resolve_language(*candidates: str | None, allowed: tuple[str, ...] = STAFF_LANGUAGES,
+                     default: str = "sv") -> str:
+    """The first candidate we ship (Telegram tags accepted), else `default`."""
+    for candidate in candidates:
+        code = normalize_language(candidate)
+        if code in allowed:
+            return code
+    return default
+
+
+class Translator:
+    """Everything language-dependent for one reader: text, dates, numbers, direction."""
+
+    def __init__(self, language: str, tz: ZoneInfo) -> None:
+        self.language = language
+        self.tz = tz
+        self.locale = Locale.parse(language)
+        self.rtl = language in RTL_LANGUAGES
+        self._translations = translations(language)
+
+    def _(self, message: str, **params: object) -> str:
+        return self._format(message, self._translations.gettext(message), params)
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        params.setdefault("n", self.number(n))
+        source = singular if n == 1 else plural
+        return self._format(source, self._translations.ngettext(singular, plural, n), params)
+
+    def _format(self, source: str, template: str, params: dict[str, object]) -> str:
+        if not params:
+            return template
+        escaped = {key: escape(value) for key, value in params.items()}
+        try:
+            return template % escaped
+        except (KeyError, ValueError, TypeError):
+            # A broken translation must never crash a reply: use the source string.
+            log.error("placeholder mismatch in %s catalog for %r", self.language, source)
+            return source % escaped
+
+    def isolate(self, text: str) -> str:
+        """Wrap left-to-right fragments (codes, times, Latin names) when the text is RTL."""
+        return f"{LRI}{text}{PDI}" if self.rtl else text
+
+    def date(self, value: date, fmt: str = "medium") -> str:
+        return babel.dates.format_date(value, format=fmt, locale=self.locale)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def datetime(self, moment: datetime, fmt: str = "medium") -> str:
+        local = self.local(moment)
+        return babel.dates.format_datetime(local, format=fmt, tzinfo=self.tz, locale=self.locale)
+
+    def short_datetime(self, moment: datetime) -> str:
+        local = self.local(moment)
+        return f"{self.date(local.date())} {self.time(moment)}"
+
+    def time(self, moment: datetime) -> str:
+        return babel.dates.format_time(moment, format="HH:mm", tzinfo=self.tz, locale=self.locale)
+
+    def number(self, value: float) -> str:
+        return babel.numbers.format_decimal(value, locale=self.locale)
+
+    def percent(self, value: float) -> str:
+        return babel.numbers.format_percent(value, locale=self.locale)

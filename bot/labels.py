@@ -1,0 +1,128 @@
+"""Human names for stored codes, and the words people type for them.
+
+Labels are msgids (translated where the reader is known). Input words are matched
+case- and accent-insensitively in Swedish and English, so `/log P-1 telefon …` and
+`/log P-1 phone …` mean the same.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import StrEnum
+from typing import TypeVar
+
+from bot.i18n import N_
+from storage.models import Channel, Gender, Outcome, Role, Status
+
+E = TypeVar("E", bound=StrEnum)
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.ACTIVE: N_("active"),
+    Status.INTERNSHIP: N_("internship"),
+    Status.SUBSIDISED_EMPLOYMENT: N_("subsidised employment"),
+    Status.EMPLOYED: N_("employed"),
+    Status.STUDIES: N_("studies"),
+    Status.PAUSED: N_("paused"),
+    Status.ENDED: N_("ended"),
+}
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.EMPLOYED: N_("employed"),
+    Outcome.SELF_EMPLOYED: N_("self-employed"),
+    Outcome.SUBSIDISED: N_("subsidised employment"),
+    Outcome.STUDIES: N_("studies (CSN)"),
+    Outcome.OTHER_EDUCATION: N_("other education"),
+    Outcome.LABOUR_MARKET_PROGRAMME: N_("labour-market programme"),
+    Outcome.JOB_SEEKING: N_("job seeking"),
+    Outcome.OTHER: N_("other"),
+    Outcome.PARENTAL_LEAVE: N_("parental leave"),
+    Outcome.MOVED: N_("moved"),
+    Outcome.ILLNESS: N_("illness"),
+    Outcome.DROPOUT_OTHER: N_("dropped out, other reason"),
+    Outcome.UNKNOWN: N_("unknown"),
+}
+
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.MEETING: N_("meeting"),
+    Channel.PHONE: N_("phone"),
+    Channel.MESSAGE: N_("message"),
+    Channel.VISIT: N_("visit"),
+}
+
+GENDER_LABELS: dict[Gender, str] = {
+    Gender.WOMAN: N_("woman"),
+    Gender.MAN: N_("man"),
+    Gender.OTHER: N_("other"),
+    Gender.UNSPECIFIED: N_("not stated"),
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: N_("admin"),
+    Role.LEAD: N_("project lead"),
+    Role.COORDINATOR: N_("coordinator"),
+}
+
+# Words people type, in Swedish and English (folded: lower case, no accents).
+_WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
+    Status: {
+        "active": Status.ACTIVE, "aktiv": Status.ACTIVE,
+        "internship": Status.INTERNSHIP, "praktik": Status.INTERNSHIP,
+        "subsidised": Status.SUBSIDISED_EMPLOYMENT, "subsidized": Status.SUBSIDISED_EMPLOYMENT,
+        "subventionerad": Status.SUBSIDISED_EMPLOYMENT,
+        "employed": Status.EMPLOYED, "anstalld": Status.EMPLOYED, "arbete": Status.EMPLOYED,
+        "jobb": Status.EMPLOYED, "work": Status.EMPLOYED,
+        "studies": Status.STUDIES, "studier": Status.STUDIES, "studerar": Status.STUDIES,
+        "paused": Status.PAUSED, "pausad": Status.PAUSED, "paus": Status.PAUSED,
+    },
+    Outcome: {
+        "employed": Outcome.EMPLOYED, "anstalld": Outcome.EMPLOYED, "arbete": Outcome.EMPLOYED,
+        "jobb": Outcome.EMPLOYED, "work": Outcome.EMPLOYED,
+        "self_employed": Outcome.SELF_EMPLOYED, "foretagare": Outcome.SELF_EMPLOYED,
+        "subsidised": Outcome.SUBSIDISED, "subsidized": Outcome.SUBSIDISED,
+        "subventionerad": Outcome.SUBSIDISED,
+        "studies": Outcome.STUDIES, "studier": Outcome.STUDIES,
+        "other_education": Outcome.OTHER_EDUCATION, "utbildning": Outcome.OTHER_EDUCATION,
+        "programme": Outcome.LABOUR_MARKET_PROGRAMME, "program": Outcome.LABOUR_MARKET_PROGRAMME,
+        "labour_market_programme": Outcome.LABOUR_MARKET_PROGRAMME,
+        "job_seeking": Outcome.JOB_SEEKING, "arbetssokande": Outcome.JOB_SEEKING,
+        "other": Outcome.OTHER, "annat": Outcome.OTHER, "ovrigt": Outcome.OTHER,
+        "parental_leave": Outcome.PARENTAL_LEAVE, "foraldraledig": Outcome.PARENTAL_LEAVE,
+        "moved": Outcome.MOVED, "flyttat": Outcome.MOVED, "flyttade": Outcome.MOVED,
+        "illness": Outcome.ILLNESS, "sjuk": Outcome.ILLNESS, "sjukdom": Outcome.ILLNESS,
+        "dropout": Outcome.DROPOUT_OTHER, "avbrott": Outcome.DROPOUT_OTHER,
+        "dropout_other": Outcome.DROPOUT_OTHER,
+        "unknown": Outcome.UNKNOWN, "okant": Outcome.UNKNOWN,
+    },
+    Channel: {
+        "meeting": Channel.MEETING, "mote": Channel.MEETING, "traff": Channel.MEETING,
+        "phone": Channel.PHONE, "telefon": Channel.PHONE, "call": Channel.PHONE,
+        "samtal": Channel.PHONE,
+        "message": Channel.MESSAGE, "meddelande": Channel.MESSAGE, "sms": Channel.MESSAGE,
+        "visit": Channel.VISIT, "besok": Channel.VISIT, "hembesok": Channel.VISIT,
+    },
+    Gender: {
+        "woman": Gender.WOMAN, "w": Gender.WOMAN, "f": Gender.WOMAN, "female": Gender.WOMAN,
+        "kvinna": Gender.WOMAN, "k": Gender.WOMAN,
+        "man": Gender.MAN, "m": Gender.MAN, "male": Gender.MAN,
+        "other": Gender.OTHER, "annat": Gender.OTHER, "annan": Gender.OTHER,
+        "unspecified": Gender.UNSPECIFIED, "-": Gender.UNSPECIFIED, "?": Gender.UNSPECIFIED,
+        "ej angivet": Gender.UNSPECIFIED, "not stated": Gender.UNSPECIFIED,
+    },
+}
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: `Möte` → `mote`, `Växjö` → `vaxjo`."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def parse_word(kind: type[E], text: str) -> E | None:
+    """The enum member a typed word means (its code or a Swedish/English word), else None."""
+    folded = fold(text).replace("-", "_") if text.strip() != "-" else "-"
+    try:
+        return kind(folded)
+    except ValueError:
+        pass
+    found = _WORDS[kind].get(folded) or _WORDS[kind].get(folded.replace("_", " "))
+    return kind(found) if found is not None else None

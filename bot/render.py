@@ -1,0 +1,72 @@
+"""The one way a reply is built: localized HTML text plus an optional inline keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import N_, Translator
+from storage.errors import DomainError
+
+TELEGRAM_TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+Button = tuple[str, str]
+"""(label, callback data)."""
+
+
+def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
+    built = []
+    for row in rows:
+        buttons = []
+        for label, data in row:
+            if len(data.encode()) > CALLBACK_DATA_LIMIT:
+                raise ValueError(f"callback data too long: {data!r}")
+            buttons.append(InlineKeyboardButton(label, callback_data=data))
+        if buttons:
+            built.append(buttons)
+    return InlineKeyboardMarkup(built)
+
+
+def grid(buttons: Sequence[Button], per_row: int = 2) -> list[list[Button]]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+# What each domain error means to a person; the key is DomainError.code.
+ERROR_MESSAGES: dict[str, str] = {
+    "participant_not_found": N_(
+        "I can't find participant %(code)s among the participants you can see. "
+        "Check the code, or use /find."
+    ),
+    "staff_not_found": N_("There is no staff member with that Telegram id."),
+    "staff_exists": N_("Telegram id %(telegram_id)s is already on the staff list."),
+    "not_allowed": N_("Your role does not allow that."),
+    "participant_ended": N_("%(code)s has already ended in the project; nothing was changed."),
+    "invalid_value": N_("That value is not valid; nothing was changed."),
+}
+
+FIELD_ERRORS: dict[str, str] = {
+    "name": N_("The name must be 1–120 characters; nothing was saved."),
+    "municipality": N_("The municipality must be 1–80 characters; nothing was saved."),
+    "note": N_("The note is longer than %(max)s characters; nothing was saved. Shorten it."),
+    "ended_on": N_("The end date is before the enrolment date; nothing was saved."),
+    "telegram_id": N_("The Telegram id must be a positive number; nothing was saved."),
+    "status": N_("Use /end to end a participant's time in the project."),
+}
+
+
+def error_text(tr: Translator, error: DomainError) -> str:
+    field = error.params.get("field")
+    if error.code == "invalid_value" and isinstance(field, str) and field in FIELD_ERRORS:
+        return tr._(FIELD_ERRORS[field], **{k: v for k, v in error.params.items() if k != "field"})
+    template = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["invalid_value"])
+    return tr._(template, **error.params)

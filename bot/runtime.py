@@ -1,0 +1,23 @@
+"""What every handler needs at run time, put in `bot_data` once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import Clock
+from bot.config import Settings
+from storage.db import SessionMaker
+
+SERVICES_KEY = "koordinator.services"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    sessions: SessionMaker
+    clock: Clock
+
+
+def services_of(bot_data: dict[str, Any]) -> Services:
+    return bot_data[SERVICES_KEY]

@@ -1,0 +1,264 @@
+"""What every handler module shares: the per-update `Turn`, the staff guard, flow state.
+
+A handler is `async def handler(turn: Turn) -> None`: parse `turn.args`, call storage
+inside `turn.transaction()`, answer with `turn.reply()`. The guard has already decided
+who is asking and in which language; domain errors become localized messages here,
+after the transaction rolled back, so rejected input changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator, resolve_language
+from bot.labels import fold
+from bot.render import TELEGRAM_TEXT_LIMIT, Button, error_text, grid, keyboard
+from bot.runtime import Services, services_of
+from storage.access import Action, Viewer, can
+from storage.db import transaction
+from storage.errors import DomainError, NotAllowed
+from storage.models import Participant, Staff
+from storage.participants import participants_for_picker
+from storage.staff import active_staff_by_telegram_id
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+FLOW_KEY = "flow"
+
+
+@dataclass
+class Turn:
+    """One incoming update, with the person behind it resolved."""
+
+    update: Update
+    context: Context
+    services: Services
+    tr: Translator
+    staff: Staff | None = None
+    viewer: Viewer | None = None
+    _answered: bool = field(default=False, repr=False)
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.services.settings.tz).date()
+
+    @property
+    def args(self) -> list[str]:
+        return list(self.context.args or [])
+
+    @property
+    def text_after_command(self) -> str:
+        """Everything after the command word, whitespace kept (notes, names with spaces)."""
+        message = self.update.effective_message
+        text = (message.text or "") if message else ""
+        if not text.startswith("/"):
+            return text.strip()
+        parts = text.split(maxsplit=1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def user_id(self) -> int:
+        assert self.update.effective_user is not None
+        return self.update.effective_user.id
+
+    def require_viewer(self) -> Viewer:
+        if self.viewer is None:
+            raise NotAllowed()
+        return self.viewer
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with transaction(self.services.sessions) as session:
+            yield session
+
+    async def reply(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
+        await self._answer_query()
+        chat = self.update.effective_chat
+        assert chat is not None
+        return await self.context.bot.send_message(
+            chat.id, _fit(text), parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+
+    async def edit(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+        """Replace the message whose button was pressed (falls back to a new message)."""
+        query = self.update.callback_query
+        await self._answer_query()
+        if query is None or query.message is None:
+            await self.reply(text, keyboard)
+            return
+        try:
+            await query.edit_message_text(_fit(text), parse_mode=ParseMode.HTML,
+                                          reply_markup=keyboard)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+    async def _answer_query(self) -> None:
+        query = self.update.callback_query
+        if query is not None and not self._answered:
+            self._answered = True
+            await query.answer()
+
+    # ---- guided flows: what the next typed text means -------------------------------
+    def start_flow(self, name: str, step: str, **data: Any) -> None:
+        assert self.context.user_data is not None
+        self.context.user_data[FLOW_KEY] = {"name": name, "step": step, **data}
+
+    def flow(self, name: str) -> dict[str, Any] | None:
+        state = (self.context.user_data or {}).get(FLOW_KEY)
+        return state if state and state.get("name") == name else None
+
+    def end_flow(self) -> None:
+        if self.context.user_data is not None:
+            self.context.user_data.pop(FLOW_KEY, None)
+
+
+TextStep = Callable[["Turn", dict[str, Any], str], Awaitable[None]]
+TEXT_STEPS: dict[str, TextStep] = {}
+"""Flow name → what to do with the next typed text (filled by `on_text`)."""
+
+
+def on_text(flow_name: str) -> Callable[[TextStep], TextStep]:
+    def register(fn: TextStep) -> TextStep:
+        TEXT_STEPS[flow_name] = fn
+        return fn
+
+    return register
+
+
+def _fit(text: str) -> str:
+    if len(text) <= TELEGRAM_TEXT_LIMIT:
+        return text
+    return text[: TELEGRAM_TEXT_LIMIT - 1] + "…"
+
+
+def translator_for(services: Services, update: Update, staff: Staff | None = None) -> Translator:
+    user = update.effective_user
+    language = resolve_language(
+        staff.language if staff else None,
+        user.language_code if user else None,
+        default=services.settings.default_language,
+    )
+    return Translator(language, services.settings.tz)
+
+
+HandlerFn = Callable[[Turn], Awaitable[None]]
+PTBCallback = Callable[[Update, Context], Awaitable[None]]
+
+
+def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
+    """Guard a handler: private chat, active staff, allowed role; domain errors → messages."""
+
+    def decorate(fn: HandlerFn) -> PTBCallback:
+        @functools.wraps(fn)
+        async def wrapper(update: Update, context: Context) -> None:
+            services = services_of(context.bot_data)
+            user = update.effective_user
+            if user is None or update.effective_chat is None:
+                return
+            async with transaction(services.sessions) as session:
+                staff = await active_staff_by_telegram_id(session, user.id)
+            turn = Turn(update, context, services, translator_for(services, update, staff))
+            if staff is None:
+                await turn.reply(stranger_text(turn.tr, user.id))
+                return
+            if update.effective_chat.type != ChatType.PRIVATE:
+                await turn.reply(turn.tr._(
+                    "For the participants' privacy I only work in a private chat. "
+                    "Write to me directly."
+                ))
+                return
+            turn.staff = staff
+            turn.viewer = Viewer.of(staff)
+            if action is not None and not can(turn.viewer, action):
+                await turn.reply(error_text(turn.tr, NotAllowed()))
+                return
+            try:
+                await fn(turn)
+            except DomainError as error:
+                log.info("refused %s for staff %s: %s", fn.__name__, staff.id, error.code)
+                await turn.reply(error_text(turn.tr, error))
+
+        return wrapper
+
+    return decorate
+
+
+def stranger_text(tr: Translator, telegram_id: int) -> str:
+    return tr._(
+        "Hello! I am Koordinator, the follow-up assistant of a labour-market "
+        "integration project. I only work for the project's staff and for participants "
+        "who got an invitation from their coordinator. If you are a participant, ask "
+        "your coordinator for your personal link. If you are new staff, give your "
+        "project lead your Telegram id: %(telegram_id)s",
+        telegram_id=telegram_id,
+    )
+
+
+# ---- pieces shared by handler modules: participant pickers, stale buttons ---------------
+def picker_keyboard(participants: Sequence[Participant], prefix: str):
+    buttons: list[Button] = [
+        (f"{p.code} {p.display_name}"[:40], f"{prefix}:{p.id}") for p in participants
+    ]
+    return keyboard(grid(buttons, 2))
+
+
+async def ask_to_pick(turn: Turn, prompt: str, prefix: str) -> None:
+    """Offer the caller's own recent participants as buttons (the guided start of a flow)."""
+    async with turn.transaction() as session:
+        recent = await participants_for_picker(session, turn.require_viewer())
+    if not recent:
+        await turn.reply(turn.tr._("You have no active participants yet. Add one with /add."))
+        return
+    await turn.reply(prompt, picker_keyboard(recent, prefix))
+
+
+def callback_parts(turn: Turn) -> list[str]:
+    query = turn.update.callback_query
+    assert query is not None and query.data is not None
+    return query.data.split(":")
+
+
+async def expired(turn: Turn, command: str) -> None:
+    await turn.edit(turn.tr._("This step has expired. Start again with %(command)s.",
+                              command=command))
+
+
+
+# ---- small parsers shared by handler modules ------------------------------------------
+def parse_day(text: str, today: date) -> date | None:
+    """`2026-11-03`, `today`/`idag`, `yesterday`/`igår`; None when not a date."""
+    word = fold(text)
+    if word in {"today", "idag", "i dag"}:
+        return today
+    if word in {"yesterday", "igar", "i gar"}:
+        return today - timedelta(days=1)
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def split_fields(text: str) -> list[str]:
+    """Split a one-liner's fields on `|`, `;` or `,` (whichever the text uses)."""
+    for separator in ("|", ";", ","):
+        if separator in text:
+            return [part.strip() for part in text.split(separator)]
+    return [text.strip()] if text.strip() else []

@@ -1,0 +1,110 @@
+"""/staff: leads and admins list staff and add coordinators (admins: any role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.i18n import Translator
+from bot.labels import ROLE_LABELS
+from bot.render import keyboard
+from handlers.base import Turn, callback_parts, expired, on_text, split_fields, staff_only
+from storage import staff as queries
+from storage.access import Action, roles_viewer_may_add
+from storage.models import Role
+
+
+@staff_only(Action.LIST_STAFF)
+async def staff_command(turn: Turn) -> None:
+    args = turn.args
+    if not args:
+        await list_staff(turn)
+        return
+    if args[0].lower() not in {"add", "ny", "lagg"}:
+        await turn.reply(usage(turn.tr))
+        return
+    if len(args) == 1:
+        turn.start_flow("staff", "telegram_id")
+        await turn.reply(turn.tr._(
+            "New staff member. What is their Telegram id? (They can see it by sending "
+            "/start to me: I tell strangers their id.)"))
+        return
+    rest = turn.text_after_command.split(maxsplit=3)[1:]
+    if len(rest) < 3 or not rest[0].isdigit() or rest[1].lower() not in {r.value for r in Role}:
+        await turn.reply(usage(turn.tr))
+        return
+    name_and_place = split_fields(rest[2])
+    municipality = name_and_place[1] if len(name_and_place) > 1 else None
+    await save(turn, int(rest[0]), Role(rest[1].lower()), name_and_place[0], municipality)
+
+
+def usage(tr: Translator) -> str:
+    return tr._(
+        "Write: <code>/staff add TELEGRAM_ID ROLE Name | municipality</code>, for example "
+        "<code>/staff add 123456789 coordinator Sara Lind | Växjö</code>. "
+        "Roles: coordinator, lead, admin. Or send <code>/staff add</code> to be guided."
+    )
+
+
+async def list_staff(turn: Turn) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        members = await queries.list_staff(session, turn.require_viewer())
+    lines = [tr._("<b>Staff</b>")]
+    for member in members:
+        line = tr._("%(name)s · %(role)s · %(municipality)s · id %(telegram_id)s",
+                    name=member.name, role=tr._(ROLE_LABELS[Role(member.role)]),
+                    municipality=member.municipality or "—",
+                    telegram_id=member.telegram_user_id)
+        lines.append(line if member.active else tr._("%(line)s (inactive)", line=line))
+    await turn.reply("\n".join(lines))
+
+
+async def save(turn: Turn, telegram_id: int, role: Role, name: str,
+               municipality: str | None, *, edit: bool = False) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        member = await queries.add_staff(
+            session, telegram_user_id=telegram_id, name=name, role=role,
+            municipality=municipality, now=turn.now, added_by=turn.require_viewer())
+    turn.end_flow()
+    text = tr._("✅ %(name)s was added as %(role)s.", name=member.name,
+                role=tr._(ROLE_LABELS[role]))
+    await (turn.edit(text) if edit else turn.reply(text))
+
+
+@on_text("staff")
+async def staff_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    tr = turn.tr
+    if state["step"] == "telegram_id":
+        if not text.isdigit():
+            await turn.reply(tr._("The Telegram id must be a positive number; nothing was saved."))
+            return
+        turn.start_flow("staff", "name", telegram_id=int(text))
+        await turn.reply(tr._("Their name?"))
+    elif state["step"] == "name":
+        if not text or len(text) > queries.NAME_MAX:
+            await turn.reply(tr._("The name must be 1–120 characters; nothing was saved."))
+            return
+        turn.start_flow("staff", "role", telegram_id=state["telegram_id"], staff_name=text)
+        roles = sorted(roles_viewer_may_add(turn.require_viewer()), key=list(Role).index)
+        await turn.reply(tr._("Which role?"), keyboard(
+            [[(tr._(ROLE_LABELS[r]), f"staff:role:{r.value}") for r in roles]]))
+    else:
+        await turn.reply(tr._("Tap one of the buttons above, or start again with /staff add."))
+
+
+@staff_only(Action.ADD_COORDINATOR)
+async def staff_button(turn: Turn) -> None:
+    parts = callback_parts(turn)
+    state = turn.flow("staff")
+    if state is None or state["step"] != "role" or len(parts) != 3 or parts[2] not in set(Role):
+        await expired(turn, "/staff add")
+        return
+    await save(turn, state["telegram_id"], Role(parts[2]), state["staff_name"], None, edit=True)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(["staff", "personal"], staff_command))
+    app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:"))

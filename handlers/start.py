@@ -1,0 +1,88 @@
+"""/start and /help: who you are decides what you are told. Also the free-text router."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import Translator
+from bot.labels import ROLE_LABELS
+from handlers.base import TEXT_STEPS, Turn, staff_only
+from storage.models import Role
+
+
+@staff_only()
+async def start_command(turn: Turn) -> None:
+    assert turn.staff is not None
+    await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
+
+
+@staff_only()
+async def help_command(turn: Turn) -> None:
+    assert turn.staff is not None
+    await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
+
+
+def help_text(tr: Translator, role: Role, name: str) -> str:
+    lines = [
+        tr._("Hello %(name)s! You are signed in as %(role)s.", name=name,
+             role=tr._(ROLE_LABELS[role])),
+        "",
+        tr._("<b>Every day</b>"),
+        tr._("/add — register a participant (/ny)"),
+        tr._("/log — log a check-in: <code>/log P-0042 phone note</code> (/logg)"),
+        tr._("/mine — your caseload, least recently seen first (/mina)"),
+        tr._("/find — search by code or name (/sok)"),
+        tr._("/participant — a participant's card: <code>/participant P-0042</code> (/visa)"),
+        tr._("/status — change status: <code>/status P-0042 internship</code>"),
+        tr._("/end — end with an outcome: <code>/end P-0042 employed</code> (/avsluta)"),
+        tr._("/language — change your language"),
+    ]
+    if role in (Role.ADMIN, Role.LEAD):
+        lines += ["", tr._("<b>Project lead</b>"),
+                  tr._("/staff — list staff; <code>/staff add 123456789 coordinator Name</code>")]
+    lines += ["", tr._("Every command also works without arguments: I guide you with buttons.")]
+    return "\n".join(lines)
+
+
+@staff_only()
+async def text_router(turn: Turn) -> None:
+    """Text that is not a command: the next step of a guided flow, else a hint."""
+    message = turn.update.effective_message
+    text = (message.text or "").strip() if message else ""
+    state = (turn.context.user_data or {}).get("flow")
+    step = TEXT_STEPS.get(state["name"]) if state else None
+    if step is None or state is None:
+        await turn.reply(turn.tr._("I didn't understand that. Send /help to see what I can do."))
+        return
+    await step(turn, state, text)
+
+
+@staff_only()
+async def cancel_button(turn: Turn) -> None:
+    turn.end_flow()
+    await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
+
+
+@staff_only()
+async def cancel_command(turn: Turn) -> None:
+    turn.end_flow()
+    await turn.reply(turn.tr._("Cancelled. Nothing was changed."))
+
+
+@staff_only()
+async def unknown_command(turn: Turn) -> None:
+    await turn.reply(turn.tr._("I don't know that command. Send /help to see what I can do."))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("start", start_command))
+    app.add_handler(CommandHandler(["help", "hjalp"], help_command))
+    app.add_handler(CommandHandler(["cancel", "avbryt"], cancel_command))
+    app.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^flow:cancel$"))
+
+
+def register_fallbacks(app: Application) -> None:
+    """Registered last: free text and unknown commands."""
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_router))
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+

@@ -1,0 +1,86 @@
+"""The one access policy: which role may take which action, and which rows a viewer sees.
+
+Handlers never check roles or filter rows themselves: they ask `can()` and pass a
+`Viewer` to every query, which scopes by `participant_scope()` in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, true
+
+from storage.models import Participant, Role, Staff
+
+
+class Action(StrEnum):
+    ADD_PARTICIPANT = "add_participant"
+    LOG_CHECKIN = "log_checkin"
+    VIEW_PARTICIPANT = "view_participant"
+    LIST_CASELOAD = "list_caseload"
+    FIND_PARTICIPANT = "find_participant"
+    CHANGE_STATUS = "change_status"
+    END_PARTICIPANT = "end_participant"
+    LIST_STAFF = "list_staff"
+    ADD_COORDINATOR = "add_coordinator"
+    ADD_ANY_STAFF = "add_any_staff"
+    CHANGE_OWN_LANGUAGE = "change_own_language"
+
+
+_EVERY_STAFF = frozenset(Role)
+_LEADS = frozenset({Role.ADMIN, Role.LEAD})
+
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.ADD_PARTICIPANT: _EVERY_STAFF,
+    Action.LOG_CHECKIN: _EVERY_STAFF,
+    Action.VIEW_PARTICIPANT: _EVERY_STAFF,
+    Action.LIST_CASELOAD: _EVERY_STAFF,
+    Action.FIND_PARTICIPANT: _EVERY_STAFF,
+    Action.CHANGE_STATUS: _EVERY_STAFF,
+    Action.END_PARTICIPANT: _EVERY_STAFF,
+    Action.LIST_STAFF: _LEADS,
+    Action.ADD_COORDINATOR: _LEADS,
+    Action.ADD_ANY_STAFF: frozenset({Role.ADMIN}),
+    Action.CHANGE_OWN_LANGUAGE: _EVERY_STAFF,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: enough to decide permissions and scope queries."""
+
+    staff_id: int
+    role: Role
+    municipalities: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, staff: Staff) -> Viewer:
+        assert staff.id is not None
+        scope = (staff.municipality,) if staff.municipality else ()
+        return cls(staff_id=staff.id, role=Role(staff.role), municipalities=scope)
+
+
+def can(viewer: Viewer, action: Action) -> bool:
+    return viewer.role in POLICY[action]
+
+
+def participant_scope(viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL condition for the participants this viewer may see.
+
+    A coordinator sees their own caseload; a lead sees the project, optionally
+    restricted to municipalities; an admin sees everything.
+    """
+    if viewer.role == Role.COORDINATOR:
+        return Participant.__table__.c.coordinator_id == viewer.staff_id
+    if viewer.role == Role.LEAD and viewer.municipalities:
+        return Participant.__table__.c.municipality.in_(viewer.municipalities)
+    return and_(true())
+
+
+def roles_viewer_may_add(viewer: Viewer) -> frozenset[Role]:
+    if can(viewer, Action.ADD_ANY_STAFF):
+        return frozenset(Role)
+    if can(viewer, Action.ADD_COORDINATOR):
+        return frozenset({Role.COORDINATOR})
+    return frozenset()

@@ -1,0 +1,172 @@
+"""SQLModel tables. Times are aware datetimes stored in UTC; dates are calendar dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlmodel import Field, SQLModel
+
+# A naming convention lets Alembic's batch mode alter SQLite tables by constraint name.
+SQLModel.metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEAD = "lead"
+    COORDINATOR = "coordinator"
+
+
+class Gender(StrEnum):
+    WOMAN = "woman"
+    MAN = "man"
+    OTHER = "other"
+    UNSPECIFIED = "unspecified"
+
+
+class Status(StrEnum):
+    """What the participant is doing now; `ended` once they have left the project."""
+
+    ACTIVE = "active"
+    INTERNSHIP = "internship"
+    SUBSIDISED_EMPLOYMENT = "subsidised_employment"
+    EMPLOYED = "employed"
+    STUDIES = "studies"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class OutcomeCategory(StrEnum):
+    WORK = "work"
+    SUBSIDISED_WORK = "subsidised_work"
+    STUDIES = "studies"
+    OTHER = "other"
+    DROPOUT = "dropout"
+    UNKNOWN = "unknown"
+
+
+class Outcome(StrEnum):
+    """End reasons (DESIGN.md "Outcomes"); codes are stable, never renamed."""
+
+    EMPLOYED = "employed"
+    SELF_EMPLOYED = "self_employed"
+    SUBSIDISED = "subsidised"
+    STUDIES = "studies"
+    OTHER_EDUCATION = "other_education"
+    LABOUR_MARKET_PROGRAMME = "labour_market_programme"
+    JOB_SEEKING = "job_seeking"
+    OTHER = "other"
+    PARENTAL_LEAVE = "parental_leave"
+    MOVED = "moved"
+    ILLNESS = "illness"
+    DROPOUT_OTHER = "dropout_other"
+    UNKNOWN = "unknown"
+
+    @property
+    def category(self) -> OutcomeCategory:
+        return OUTCOME_CATEGORY[self]
+
+
+OUTCOME_CATEGORY: dict[Outcome, OutcomeCategory] = {
+    Outcome.EMPLOYED: OutcomeCategory.WORK,
+    Outcome.SELF_EMPLOYED: OutcomeCategory.WORK,
+    Outcome.SUBSIDISED: OutcomeCategory.SUBSIDISED_WORK,
+    Outcome.STUDIES: OutcomeCategory.STUDIES,
+    Outcome.OTHER_EDUCATION: OutcomeCategory.OTHER,
+    Outcome.LABOUR_MARKET_PROGRAMME: OutcomeCategory.OTHER,
+    Outcome.JOB_SEEKING: OutcomeCategory.OTHER,
+    Outcome.OTHER: OutcomeCategory.OTHER,
+    Outcome.PARENTAL_LEAVE: OutcomeCategory.DROPOUT,
+    Outcome.MOVED: OutcomeCategory.DROPOUT,
+    Outcome.ILLNESS: OutcomeCategory.DROPOUT,
+    Outcome.DROPOUT_OTHER: OutcomeCategory.DROPOUT,
+    Outcome.UNKNOWN: OutcomeCategory.UNKNOWN,
+}
+
+
+class Channel(StrEnum):
+    MEETING = "meeting"
+    PHONE = "phone"
+    MESSAGE = "message"
+    VISIT = "visit"
+
+
+class Staff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    name: str = Field(max_length=120)
+    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    municipality: str | None = Field(default=None, max_length=80)
+    language: str | None = Field(default=None, max_length=10)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Participant(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_participant_coordinator_status", "coordinator_id", "status"),
+        Index("ix_participant_municipality", "municipality"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(20), unique=True, nullable=False))
+    display_name: str = Field(max_length=120)
+    municipality: str = Field(max_length=80)
+    gender: Gender = Field(sa_column=Column(String(20), nullable=False))
+    language: str = Field(max_length=10)
+    telegram_user_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    coordinator_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False, index=True)
+    )
+    enrolled_on: date
+    status: Status = Field(sa_column=Column(String(30), nullable=False))
+    ended_on: date | None = None
+    outcome: Outcome | None = Field(default=None, sa_column=Column(String(40)))
+    consent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status == Status.ENDED
+
+
+class CheckIn(SQLModel, table=True):
+    __tablename__ = "checkin"
+    __table_args__ = (Index("ix_checkin_participant_happened", "participant_id", "happened_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_id: int = Field(sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False))
+    happened_at: datetime
+    channel: Channel = Field(sa_column=Column(String(20), nullable=False))
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status_change: Status | None = Field(default=None, sa_column=Column(String(30)))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    action: str = Field(max_length=40)
+    target: str | None = Field(default=None, max_length=40)
+    details: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

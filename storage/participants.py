@@ -1,0 +1,231 @@
+"""Participant queries: register, look up within scope, caseload, status changes, ending."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.access import Viewer, participant_scope
+from storage.errors import InvalidValue, ParticipantEnded, ParticipantNotFound
+from storage.models import CheckIn, Gender, Outcome, Participant, Status
+
+NAME_MAX = 120
+MUNICIPALITY_MAX = 80
+_CODE_RE = re.compile(r"^\s*p\s*-?\s*0*(\d{1,9})\s*$", re.IGNORECASE)
+
+
+def code_for(participant_id: int) -> str:
+    return f"P-{participant_id:04d}"
+
+
+def normalize_code(text: str) -> str | None:
+    """`p42`, `P-0042`, `p 42` → `P-0042`; anything else → None."""
+    match = _CODE_RE.match(text)
+    if not match:
+        return None
+    return code_for(int(match.group(1)))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseloadRow:
+    participant: Participant
+    last_checkin_at: datetime | None
+
+
+def _visible(viewer: Viewer):
+    return select(Participant).where(participant_scope(viewer))
+
+
+async def visible_participant(session: AsyncSession, viewer: Viewer, code: str) -> Participant:
+    """The participant with this code if the viewer may see it; otherwise ParticipantNotFound."""
+    normalized = normalize_code(code)
+    if normalized is None:
+        raise ParticipantNotFound(code=code)
+    result = await session.exec(_visible(viewer).where(Participant.code == normalized))
+    participant = result.first()
+    if participant is None:
+        raise ParticipantNotFound(code=normalized)
+    return participant
+
+
+async def visible_participant_by_id(
+    session: AsyncSession, viewer: Viewer, participant_id: int
+) -> Participant:
+    result = await session.exec(_visible(viewer).where(Participant.id == participant_id))
+    participant = result.first()
+    if participant is None:
+        raise ParticipantNotFound(code=code_for(participant_id))
+    return participant
+
+
+def _clean_text(value: str, *, field: str, max_length: int) -> str:
+    value = " ".join(value.split())
+    if not value or len(value) > max_length:
+        raise InvalidValue(field=field)
+    return value
+
+
+async def register_participant(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    display_name: str,
+    municipality: str,
+    gender: Gender,
+    language: str,
+    enrolled_on: date,
+    now: datetime,
+) -> Participant:
+    """Register a participant in the caller's caseload and give them a public code."""
+    participant = Participant(
+        # A unique placeholder until the id is known; replaced in the same transaction.
+        code=f"~{uuid.uuid4().hex[:16]}",
+        display_name=_clean_text(display_name, field="name", max_length=NAME_MAX),
+        municipality=_clean_text(municipality, field="municipality", max_length=MUNICIPALITY_MAX),
+        gender=gender,
+        language=language,
+        coordinator_id=viewer.staff_id,
+        enrolled_on=enrolled_on,
+        status=Status.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(participant)
+    await session.flush()
+    assert participant.id is not None
+    participant.code = code_for(participant.id)
+    session.add(participant)
+    audit.record(
+        session, actor_staff_id=viewer.staff_id, action="participant.add",
+        target=participant.code, at=now,
+    )
+    return participant
+
+
+async def caseload(
+    session: AsyncSession, viewer: Viewer, *, offset: int = 0, limit: int = 10
+) -> tuple[list[CaseloadRow], int]:
+    """The viewer's own active caseload, least recently seen first (never-seen first of all)."""
+    last_seen = (
+        select(CheckIn.participant_id, func.max(CheckIn.happened_at).label("last_at"))
+        .group_by(col(CheckIn.participant_id))
+        .subquery()
+    )
+    mine = (
+        participant_scope(viewer),
+        Participant.coordinator_id == viewer.staff_id,
+        Participant.status != Status.ENDED,
+    )
+    total = (await session.exec(select(func.count()).select_from(Participant).where(*mine))).one()
+    query = (
+        select(Participant, last_seen.c.last_at)
+        .outerjoin(last_seen, last_seen.c.participant_id == Participant.id)
+        .where(*mine)
+        .order_by(last_seen.c.last_at.is_not(None), last_seen.c.last_at, Participant.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = [CaseloadRow(p, last_at) for p, last_at in (await session.exec(query)).all()]
+    return rows, total
+
+
+async def participants_for_picker(
+    session: AsyncSession, viewer: Viewer, *, limit: int = 8
+) -> Sequence[Participant]:
+    """Own not-ended participants, most recently touched first: the likely next pick."""
+    query = (
+        _visible(viewer)
+        .where(Participant.coordinator_id == viewer.staff_id, Participant.status != Status.ENDED)
+        .order_by(col(Participant.updated_at).desc(), col(Participant.id).desc())
+        .limit(limit)
+    )
+    return (await session.exec(query)).all()
+
+
+async def find_participants(
+    session: AsyncSession, viewer: Viewer, text: str, *, limit: int = 20
+) -> Sequence[Participant]:
+    """By code, or by part of a name (case-insensitive), within what the viewer may see."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    conditions = [func.lower(Participant.display_name).contains(text.lower(), autoescape=True)]
+    code = normalize_code(text)
+    if code:
+        conditions.append(Participant.code == code)
+    query = _visible(viewer).where(or_(*conditions)).order_by(Participant.id).limit(limit)
+    return (await session.exec(query)).all()
+
+
+async def change_status(
+    session: AsyncSession, viewer: Viewer, code: str, status: Status, *, now: datetime
+) -> Participant:
+    if status == Status.ENDED:
+        raise InvalidValue(field="status")
+    participant = await visible_participant(session, viewer, code)
+    if participant.is_ended:
+        raise ParticipantEnded(code=participant.code)
+    apply_status(session, viewer, participant, status, now=now)
+    return participant
+
+
+def apply_status(
+    session: AsyncSession, viewer: Viewer, participant: Participant, status: Status, *,
+    now: datetime,
+) -> None:
+    previous = participant.status
+    participant.status = status
+    participant.updated_at = now
+    session.add(participant)
+    audit.record(
+        session, actor_staff_id=viewer.staff_id, action="participant.status",
+        target=participant.code, at=now, previous=str(previous), status=str(status),
+    )
+
+
+async def end_participant(
+    session: AsyncSession,
+    viewer: Viewer,
+    code: str,
+    outcome: Outcome,
+    *,
+    ended_on: date,
+    now: datetime,
+) -> Participant:
+    participant = await visible_participant(session, viewer, code)
+    if participant.is_ended:
+        raise ParticipantEnded(code=participant.code)
+    if ended_on < participant.enrolled_on:
+        raise InvalidValue(field="ended_on")
+    participant.status = Status.ENDED
+    participant.outcome = outcome
+    participant.ended_on = ended_on
+    participant.updated_at = now
+    session.add(participant)
+    audit.record(
+        session, actor_staff_id=viewer.staff_id, action="participant.end",
+        target=participant.code, at=now, outcome=str(outcome), ended_on=ended_on.isoformat(),
+    )
+    return participant
+
+
+async def known_municipalities(session: AsyncSession, viewer: Viewer) -> list[str]:
+    """Municipalities already in use within the viewer's scope, for quick-pick buttons."""
+    if viewer.municipalities:
+        return sorted(viewer.municipalities)
+    query = (
+        select(Participant.municipality)
+        .where(participant_scope(viewer))
+        .group_by(col(Participant.municipality))
+        .order_by(func.count().desc())
+        .limit(6)
+    )
+    return sorted((await session.exec(query)).all())

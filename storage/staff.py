@@ -1,0 +1,109 @@
+"""Staff queries: who works in the project, with which role and language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.access import Action, Viewer, can, roles_viewer_may_add
+from storage.errors import InvalidValue, NotAllowed, StaffAlreadyExists, StaffNotFound
+from storage.models import Role, Staff
+
+NAME_MAX = 120
+
+
+async def staff_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Staff | None:
+    result = await session.exec(select(Staff).where(Staff.telegram_user_id == telegram_user_id))
+    return result.first()
+
+
+async def active_staff_by_telegram_id(
+    session: AsyncSession, telegram_user_id: int
+) -> Staff | None:
+    staff = await staff_by_telegram_id(session, telegram_user_id)
+    return staff if staff is not None and staff.active else None
+
+
+async def add_staff(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    name: str,
+    role: Role,
+    municipality: str | None,
+    now: datetime,
+    added_by: Viewer | None = None,
+    language: str | None = None,
+) -> Staff:
+    """Add a staff member. `added_by=None` means the command line (the bootstrap path)."""
+    if added_by is not None and role not in roles_viewer_may_add(added_by):
+        raise NotAllowed()
+    name = name.strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidValue(field="name")
+    if telegram_user_id <= 0:
+        raise InvalidValue(field="telegram_id")
+    if await staff_by_telegram_id(session, telegram_user_id) is not None:
+        raise StaffAlreadyExists(telegram_id=telegram_user_id)
+    staff = Staff(
+        telegram_user_id=telegram_user_id,
+        name=name,
+        role=role,
+        municipality=(municipality or "").strip() or None,
+        language=language,
+    )
+    session.add(staff)
+    await session.flush()
+    audit.record(
+        session,
+        actor_staff_id=added_by.staff_id if added_by else None,
+        action="staff.add",
+        target=f"staff:{staff.id}",
+        at=now,
+        role=str(role),
+    )
+    return staff
+
+
+async def set_staff_language(
+    session: AsyncSession, staff_id: int, language: str, *, now: datetime
+) -> None:
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise StaffNotFound()
+    staff.language = language
+    session.add(staff)
+    audit.record(
+        session, actor_staff_id=staff_id, action="staff.language", target=f"staff:{staff_id}",
+        at=now, language=language,
+    )
+
+
+async def list_staff(session: AsyncSession, viewer: Viewer) -> Sequence[Staff]:
+    if not can(viewer, Action.LIST_STAFF):
+        raise NotAllowed()
+    query = select(Staff).order_by(col(Staff.active).desc(), Staff.role, Staff.name)
+    if viewer.role == Role.LEAD and viewer.municipalities:
+        query = query.where(
+            col(Staff.municipality).in_(viewer.municipalities) | col(Staff.municipality).is_(None)
+        )
+    return (await session.exec(query)).all()
+
+
+async def set_staff_active(
+    session: AsyncSession, telegram_user_id: int, active: bool, *, now: datetime
+) -> Staff:
+    staff = await staff_by_telegram_id(session, telegram_user_id)
+    if staff is None:
+        raise StaffNotFound()
+    staff.active = active
+    session.add(staff)
+    audit.record(
+        session, actor_staff_id=None, action="staff.active", target=f"staff:{staff.id}",
+        at=now, active=active,
+    )
+    return staff
