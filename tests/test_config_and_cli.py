@@ -1,0 +1,76 @@
+"""Settings errors name the setting; the CLI bootstraps staff and guards the schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("TIMEZONE", "Mars/Olympus"), ("DEFAULT_LANGUAGE", "xx"),
+     ("DATABASE_URL", "mysql://x"), ("TELEGRAM_API_BASE_URL", "ftp://x"),
+     ("NOTE_MAX_LENGTH", "lots")],
+)
+def test_malformed_setting_gives_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert variable in message and "\n" not in message
+
+
+def test_database_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    assert load_settings().database_url == "postgresql+asyncpg://u@h/db"
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("DATA_DIR", "/tmp/kdata")
+    assert load_settings().effective_database_url == (
+        "sqlite+aiosqlite:////tmp/kdata/koordinator.sqlite3")
+
+
+def koordinator(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("TELEGRAM_", "DATABASE_", "DATA_DIR"))}
+    environment.update({"DATA_DIR": str(tmp_path / "data"), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env=environment,
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_cli_refuses_unmigrated_database_then_bootstraps_admin(tmp_path: Path) -> None:
+    refused = koordinator(tmp_path, "staff", "add", "--telegram-id", "42", "--name", "Ada",
+                          "--role", "admin")
+    assert refused.returncode == 1
+    assert "koordinator db upgrade" in refused.stderr and "Traceback" not in refused.stderr
+
+    assert koordinator(tmp_path, "db", "upgrade").returncode == 0
+    added = koordinator(tmp_path, "staff", "add", "--telegram-id", "42", "--name", "Ada",
+                        "--role", "admin")
+    assert added.returncode == 0, added.stderr
+    listed = koordinator(tmp_path, "staff", "list")
+    assert "42\tadmin\tactive\tAda" in listed.stdout
+    duplicate = koordinator(tmp_path, "staff", "add", "--telegram-id", "42", "--name", "Ada",
+                            "--role", "admin")
+    assert duplicate.returncode == 1 and "staff_exists" in duplicate.stderr
+
+
+def test_run_without_token_says_what_to_do(tmp_path: Path) -> None:
+    result = koordinator(tmp_path, "run")
+    assert result.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "koordinator demo" in result.stderr
+
+
+def test_bad_setting_stops_cli_with_one_line(tmp_path: Path) -> None:
+    result = koordinator(tmp_path, "db", "current", TIMEZONE="Nowhere/Land")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "TIMEZONE" in result.stderr

@@ -1,0 +1,278 @@
+"""Each coordinator command's happy path, its bad input and who may see what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.i18n import Translator
+from storage.db import transaction
+from storage.models import AuditLog, CheckIn, Participant, Status
+from tests.conftest import STOCKHOLM, Database, People
+from tests.harness import BotHarness
+
+
+async def rows(db: Database, model: type) -> list:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(model).order_by(model.id))).all())
+
+
+async def add(bot: BotHarness, person, spec: str) -> str:
+    [reply] = await bot.send(person.user, f"/add {spec}")
+    code = reply.text.split("<b>")[1].split("</b>")[0]
+    return code.strip("\u2066\u2069")
+
+
+async def test_mine_lists_own_caseload_least_recently_seen_first(
+    bot: BotHarness, people: People
+) -> None:
+    first = await add(bot, people.bo, "Seen Recently | Växjö | man | en")
+    second = await add(bot, people.bo, "Never Seen | Växjö | woman | ar")
+    third = await add(bot, people.bo, "Seen Long Ago | Växjö | woman | so")
+    await bot.send(people.bo.user, f"/log {third} meeting old")
+    bot.clock.advance(timedelta(days=3))
+    await bot.send(people.bo.user, f"/log {first} phone new")
+    await add(bot, people.anna, "Not Bos | Växjö | woman | sv")
+    [reply] = await bot.send(people.bo.user, "/mine")
+    text = reply.text
+    assert "3 participants" in text
+    assert text.index(second) < text.index(third) < text.index(first)
+    assert "Not Bos" not in text
+
+
+async def test_mine_paginates_with_buttons(bot: BotHarness, people: People) -> None:
+    for index in range(10):
+        await add(bot, people.bo, f"Person {index} | Ljungby | woman | sv")
+    [page_one] = await bot.send(people.bo.user, "/mine")
+    assert "Page 1 of 2" in page_one.text and "Person 8" not in page_one.text
+    [page_two] = await bot.press(people.bo.user, page_one, "Next")
+    assert "Page 2 of 2" in page_two.text and "Person 9" in page_two.text
+
+
+async def test_find_by_name_part_and_code_within_scope(bot: BotHarness, people: People) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    await add(bot, people.anna, "Amina Other | Växjö | woman | ar")
+    [reply] = await bot.send(people.bo.user, "/find amina")
+    assert "Amina Hassan" in reply.text and "Amina Other" not in reply.text
+    [reply] = await bot.send(people.bo.user, f"/find {code.lower()}")
+    assert "Amina Hassan" in reply.text
+    [reply] = await bot.send(people.lead.user, "/sok amina")
+    assert "Amina Hassan" in reply.text and "Amina Other" in reply.text
+
+
+async def test_participant_card_shows_details_and_last_checkins(
+    bot: BotHarness, people: People
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    await bot.send(people.bo.user, f"/log {code} visit Home visit went well")
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    assert "Amina Hassan" in card.text and "Växjö" in card.text and "العربية" in card.text
+    assert "Home visit went well" in card.text
+    assert [label for label, _ in card.buttons] == ["Log check-in", "Change status", "End"]
+
+
+async def test_status_one_liner_and_guided(bot: BotHarness, people: People, db: Database) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [reply] = await bot.send(people.bo.user, f"/status {code} praktik")
+    assert "internship" in reply.text
+    [picker] = await bot.send(people.bo.user, "/status")
+    [choices] = await bot.press(people.bo.user, picker, code)
+    [done] = await bot.press(people.bo.user, choices, "studies")
+    assert "studies" in done.text
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.STUDIES
+    actions = [a.action for a in await rows(db, AuditLog)]
+    assert actions.count("participant.status") == 2
+
+
+async def test_end_one_liner_records_outcome_and_date(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar | 2026-01-10")
+    [reply] = await bot.send(people.bo.user, f"/end {code} employed 2026-11-20")
+    assert "employed" in reply.text
+    [stored] = await rows(db, Participant)
+    assert (stored.status, stored.outcome, stored.ended_on.isoformat()) == (
+        Status.ENDED, "employed", "2026-11-20")
+    [again] = await bot.send(people.bo.user, f"/end {code} studies")
+    assert "already ended" in again.text
+    [stored] = await rows(db, Participant)
+    assert stored.outcome == "employed"
+
+
+async def test_guided_end_asks_for_confirmation(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [picker] = await bot.send(people.bo.user, "/end")
+    [outcomes] = await bot.press(people.bo.user, picker, code)
+    [confirm] = await bot.press(people.bo.user, outcomes, "studies (CSN)")
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE, "nothing changes before the confirmation"
+    [done] = await bot.press(people.bo.user, confirm, "Yes, end")
+    assert "ended" in done.text
+    [stored] = await rows(db, Participant)
+    assert (stored.status, stored.outcome) == (Status.ENDED, "studies")
+
+
+# ---- access ------------------------------------------------------------------------------
+async def test_coordinator_cannot_touch_another_coordinators_participant(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.anna, "Annas Person | Växjö | woman | sv")
+    for command in (f"/participant {code}", f"/log {code} phone hello", f"/status {code} paused",
+                    f"/end {code} moved"):
+        [reply] = await bot.send(people.bo.user, command)
+        assert "can't find participant" in reply.text, command
+        assert "Annas Person" not in reply.text
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE and await rows(db, CheckIn) == []
+
+
+async def test_forged_callback_with_other_participants_id_is_refused(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await add(bot, people.anna, "Annas Person | Växjö | woman | sv")
+    [stored] = await rows(db, Participant)
+    [help_message] = await bot.send(people.bo.user, "/help")
+    for forged in (f"card:{stored.id}", f"log:p:{stored.id}", f"st:s:{stored.id}:paused",
+                   f"end:c:{stored.id}:moved"):
+        replies = await bot.press_data(people.bo.user, help_message, forged)
+        assert replies and "Annas Person" not in replies[-1].text, forged
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE
+
+
+async def test_lead_sees_all_but_restricted_lead_only_their_municipality(
+    bot: BotHarness, people: People
+) -> None:
+    vaxjo = await add(bot, people.anna, "In Vaxjo | Växjö | woman | sv")
+    alvesta = await add(bot, people.anna, "In Alvesta | Alvesta | man | sv")
+    [reply] = await bot.send(people.lead.user, f"/participant {vaxjo}")
+    assert "In Vaxjo" in reply.text
+    [reply] = await bot.send(people.lead_alvesta.user, f"/participant {alvesta}")
+    assert "In Alvesta" in reply.text
+    [reply] = await bot.send(people.lead_alvesta.user, f"/participant {vaxjo}")
+    assert "In Vaxjo" not in reply.text and "can't find" in reply.text
+
+
+async def test_coordinator_may_not_add_staff_but_lead_may_add_coordinator_only(
+    bot: BotHarness, people: People
+) -> None:
+    [reply] = await bot.send(people.bo.user, "/staff add 5555 coordinator Sara Lind")
+    assert "does not allow" in reply.text
+    [reply] = await bot.send(people.lead.user, "/staff add 5556 admin Evil Admin")
+    assert "does not allow" in reply.text
+    [reply] = await bot.send(people.lead.user, "/staff add 5557 coordinator Sara Lind | Växjö")
+    assert "Sara Lind" in reply.text
+    [listing] = await bot.send(people.lead.user, "/staff")
+    assert "Sara Lind" in listing.text and "Växjö" in listing.text
+
+
+async def test_guided_staff_add_by_admin(bot: BotHarness, people: People) -> None:
+    await bot.send(people.admin.user, "/staff add")
+    await bot.send(people.admin.user, "424242")
+    [roles] = await bot.send(people.admin.user, "Nora Ny")
+    assert len(roles.buttons) == 3
+    [done] = await bot.press(people.admin.user, roles, roles.buttons[1][0])
+    assert "Nora Ny" in done.text
+    [help_text] = await bot.send(
+        type(people.admin.user)(424242, "Nora", "en"), "/help")
+    assert "project lead" in help_text.text
+
+
+# ---- bad input ---------------------------------------------------------------------------
+async def test_unknown_code_and_malformed_commands_get_usage_and_change_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    for command, expected in (
+        ("/log P-9999 phone hi", "can't find participant P-9999"),
+        ("/log banana phone hi", "can't find participant banana"),
+        ("/log P-0001", "Write: <code>/log"),
+        ("/add only a name", "Write: <code>/add"),
+        ("/add A | Växjö | robot | sv", "Write: <code>/add"),
+        ("/add A | Växjö | woman | xx", "Write: <code>/add"),
+        ("/add A | Växjö | woman | sv | 2030-01-01", "future"),
+        ("/add A | Växjö | woman | sv | yesterday-ish", "Write: <code>/add"),
+        ("/status P-0001 ended", "Write: <code>/status"),
+        ("/end P-0001 fired", "Write: <code>/end"),
+        ("/nonsense", "don't know that command"),
+    ):
+        replies = await bot.send(people.bo.user, command)
+        assert len(replies) == 1, command
+        assert expected in replies[0].text, (command, replies[0].text)
+    assert await rows(db, Participant) == []
+    assert await rows(db, CheckIn) == []
+
+
+async def test_too_long_note_is_refused_and_nothing_is_saved(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    [reply] = await bot.send(people.bo.user, f"/log {code} phone {'x' * 2001}")
+    assert "longer than 2,000 characters" in reply.text or "longer than 2000" in reply.text
+    assert await rows(db, CheckIn) == []
+    # The guided flow refuses the same way and keeps waiting for a shorter note.
+    [picker] = await bot.send(people.bo.user, "/log")
+    [channels] = await bot.press(people.bo.user, picker, code)
+    await bot.press(people.bo.user, channels, "phone")
+    [refusal] = await bot.send(people.bo.user, "y" * 2001)
+    assert "longer than" in refusal.text
+    [ask_status] = await bot.send(people.bo.user, "short note")
+    await bot.press(people.bo.user, ask_status, "No change")
+    [checkin] = await rows(db, CheckIn)
+    assert checkin.note == "short note"
+
+
+async def test_html_in_names_and_notes_is_escaped(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "<b>Bold</b> & <script>x</script> | Växjö | woman | sv")
+    [reply] = await bot.send(people.bo.user, f"/log {code} phone <i>note</i> <tg-emoji>")
+    assert "&lt;i&gt;note&lt;/i&gt; &lt;tg-emoji&gt;" in reply.text
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;script&gt;" in card.text
+    [stored] = await rows(db, Participant)
+    assert stored.display_name == "<b>Bold</b> & <script>x</script>"
+
+
+async def test_stale_button_says_expired_and_changes_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    [picker] = await bot.send(people.bo.user, "/log")
+    [channels] = await bot.press(people.bo.user, picker, code)
+    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    bot.app.drop_user_data(people.bo.id)  # what a restart does to in-memory flow state
+    [reply] = await bot.press(people.bo.user, ask_note, "No note")
+    assert "expired" in reply.text and "/log" in reply.text
+    assert await rows(db, CheckIn) == []
+
+
+async def test_group_chats_are_refused_for_staff_commands(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    update = bot.api.user_sends(people.bo.user, "/add A | Växjö | woman | sv")
+    update["message"]["chat"] = {"id": -100123, "type": "group", "title": "Team"}
+    await bot.deliver(update)
+    [reply] = bot.api.bot_messages(-100123)
+    assert "private chat" in reply.text
+    assert await rows(db, Participant) == []
+
+
+async def test_swedish_coordinator_gets_swedish_replies(bot: BotHarness, people: People) -> None:
+    sv = Translator("sv", STOCKHOLM)
+    [reply] = await bot.send(people.anna.user, "/logg P-0042 telefon hej")
+    expected = sv._("I can't find participant %(code)s among the participants you can see. "
+                    "Check the code, or use /find.", code="P-0042")
+    assert reply.text == expected
+    assert "hittar" in expected.lower() or "hitta" in expected.lower()
+
+
+async def test_language_command_switches_staff_language(bot: BotHarness, people: People) -> None:
+    [picker] = await bot.send(people.anna.user, "/sprak")
+    [done] = await bot.press(people.anna.user, picker, "English")
+    assert done.text == "Done: I will write to you in English."
+    [reply] = await bot.send(people.anna.user, "/nonsense")
+    assert "don't know that command" in reply.text
