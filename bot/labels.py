@@ -69,6 +69,7 @@ _WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
         "internship": Status.INTERNSHIP, "praktik": Status.INTERNSHIP,
         "subsidised": Status.SUBSIDISED_EMPLOYMENT, "subsidized": Status.SUBSIDISED_EMPLOYMENT,
         "subventionerad": Status.SUBSIDISED_EMPLOYMENT,
+        "subventionerad anstallning": Status.SUBSIDISED_EMPLOYMENT,
         "employed": Status.EMPLOYED, "anstalld": Status.EMPLOYED, "arbete": Status.EMPLOYED,
         "jobb": Status.EMPLOYED, "work": Status.EMPLOYED,
         "studies": Status.STUDIES, "studier": Status.STUDIES, "studerar": Status.STUDIES,
@@ -121,7 +122,7 @@ def parse_word(kind: type[E], text: str) -> E | None:
     """The enum member a typed word means (its code or a Swedish/English word), else None."""
     folded = fold(text).replace("-", "_") if text.strip() != "-" else "-"
     try:
-        return kind(folded)
+        return kind("_".join(folded.split()))
     except ValueError:
         pass
     found = _WORDS[kind].get(folded) or _WORDS[kind].get(folded.replace("_", " "))

@@ -33,10 +33,9 @@ from handlers.base import (
 from storage import checkins as checkin_queries
 from storage import participants as queries
 from storage.access import Action
-from storage.models import Gender, Outcome, Participant, Status
+from storage.models import CHANGEABLE_STATUSES, Gender, Outcome, Participant, Status
 
 PAGE_SIZE = 8
-CHANGEABLE_STATUSES = [s for s in Status if s != Status.ENDED]
 
 
 # ---- shared pieces ------------------------------------------------------------------
@@ -352,10 +351,10 @@ async def status_command(turn: Turn) -> None:
     if not turn.args:
         await ask_to_pick(turn, tr._("Whose status? Tap a participant."), "st:p")
         return
-    if len(turn.args) != 2:
+    if len(turn.args) < 2:
         await turn.reply(status_usage(tr))
         return
-    status = parse_word(Status, turn.args[1])
+    status = parse_word(Status, " ".join(turn.args[1:]))
     if status is None or status == Status.ENDED:
         await turn.reply(status_usage(tr))
         return

@@ -161,9 +161,9 @@ class People:
 @pytest.fixture
 async def people(db: Database) -> People:
     specs = [
-        ("admin", 1001, "Ada Admin", Role.ADMIN, None, "sv"),
-        ("lead", 1002, "Lena Lead", Role.LEAD, None, "sv"),
-        ("lead_alvesta", 1003, "Lars Alvesta", Role.LEAD, "Alvesta", "sv"),
+        ("admin", 1001, "Ada Admin", Role.ADMIN, None, "en"),
+        ("lead", 1002, "Lena Lead", Role.LEAD, None, "en"),
+        ("lead_alvesta", 1003, "Lars Alvesta", Role.LEAD, "Alvesta", "en"),
         ("anna", 1004, "Anna Andersson", Role.COORDINATOR, None, "sv"),
         ("bo", 1005, "Bo Berg", Role.COORDINATOR, None, "en"),
     ]
@@ -171,7 +171,8 @@ async def people(db: Database) -> People:
     async with transaction(db.sessions) as session:
         for key, telegram_id, name, role, municipality, language in specs:
             staff = await add_staff(session, telegram_user_id=telegram_id, name=name, role=role,
-                                    municipality=municipality, now=TEST_NOW)
+                                    municipality=municipality, now=TEST_NOW,
+                                    language=language)
             built[key] = Person(FakeUser(telegram_id, name.split()[0], language), staff)
     return People(**built, stranger=Person(FakeUser(9999, "Stina", "sv")))
 

@@ -76,6 +76,8 @@ async def test_status_one_liner_and_guided(bot: BotHarness, people: People, db: 
     code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
     [reply] = await bot.send(people.bo.user, f"/status {code} praktik")
     assert "internship" in reply.text
+    [reply] = await bot.send(people.bo.user, f"/status {code} subsidised employment")
+    assert "now has status: subsidised employment" in reply.text
     [picker] = await bot.send(people.bo.user, "/status")
     [choices] = await bot.press(people.bo.user, picker, code)
     [done] = await bot.press(people.bo.user, choices, "studies")
@@ -83,7 +85,7 @@ async def test_status_one_liner_and_guided(bot: BotHarness, people: People, db: 
     [stored] = await rows(db, Participant)
     assert stored.status == Status.STUDIES
     actions = [a.action for a in await rows(db, AuditLog)]
-    assert actions.count("participant.status") == 2
+    assert actions.count("participant.status") == 3
 
 
 async def test_end_one_liner_records_outcome_and_date(
