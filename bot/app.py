@@ -8,16 +8,17 @@ import logging
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import scheduler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.runtime import SERVICES_KEY, Services, services_of
-from handlers import checkins, language, participants, staff, start
+from handlers import checkins, followups, language, onboarding, participants, staff, start
 from handlers.base import Context, translator_for
 from storage.db import SessionMaker
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, participants, checkins, staff, language)
+HANDLER_MODULES = (start, participants, checkins, followups, onboarding, staff, language)
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -46,7 +47,9 @@ def build_application(
     if not with_updater:
         builder = builder.updater(None)
     app = builder.build()
-    app.bot_data[SERVICES_KEY] = Services(settings, sessions, clock or SystemClock())
+    app.bot_data[SERVICES_KEY] = Services(settings, sessions, clock or SystemClock(),
+                                          wake=lambda: scheduler.wake(app))
+    scheduler.attach(app)
     for module in HANDLER_MODULES:
         module.register(app)
     start.register_fallbacks(app)

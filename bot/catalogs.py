@@ -51,7 +51,7 @@ def extract() -> Catalog:
 def write_catalog(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, sort_output=False, omit_header=False)
+    write_po(buffer, catalog, width=100, sort_output=False, omit_header=False, ignore_obsolete=True)
     path.write_bytes(buffer.getvalue())
 
 

@@ -190,6 +190,7 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot import scheduler
     from bot.app import build_application
 
     if not settings.telegram_bot_token:
@@ -204,6 +205,7 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         async with app:
             assert app.updater is not None
             await app.start()
+            await scheduler.start(app)
             await app.updater.start_polling(drop_pending_updates=False)
             log.info("bot is running (long polling); Ctrl+C stops it")
             await _wait_for_stop_signal()

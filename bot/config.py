@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.languages import STAFF_LANGUAGES
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
+
+# PTB 22 opt-in: RetryAfter.retry_after as a timedelta (the int form is deprecated).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 class ConfigError(Exception):
@@ -31,6 +36,29 @@ class Settings(BaseSettings):
     default_language: str = Field(default="sv")
     note_max_length: int = Field(default=2000, ge=100, le=3500)
     log_level: str = Field(default="INFO")
+
+    # Follow-ups, reminders and the outbox dispatcher.
+    reminder_offsets_hours: list[float] = Field(default=[24.0, 2.0])
+    no_answer_after_hours: float = Field(default=4.0, gt=0)
+    quiet_hours_start: time = Field(default=time(20, 0))
+    quiet_hours_end: time = Field(default=time(8, 0))
+    agenda_time: time = Field(default=time(7, 30))
+    invite_ttl_days: int = Field(default=14, ge=1, le=90)
+    dispatch_interval_seconds: float = Field(default=5.0, gt=0)
+    dispatch_batch_size: int = Field(default=60, ge=1, le=1000)
+    dispatch_lease_seconds: int = Field(default=120, ge=10)
+    dispatch_grace_hours: float = Field(default=6.0, ge=0)
+    dispatch_max_attempts: int = Field(default=5, ge=1)
+    per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    dispatch_concurrency: int = Field(default=16, ge=1, le=200)
+    """Chats served at once; bounds database connections as well as sockets."""
+
+    @field_validator("reminder_offsets_hours")
+    @classmethod
+    def _positive_offsets(cls, value: list[float]) -> list[float]:
+        if not value or any(offset <= 0 for offset in value):
+            raise ValueError("give one or more positive numbers of hours, e.g. [24, 2]")
+        return sorted(value, reverse=True)
 
     @field_validator("timezone")
     @classmethod

@@ -52,6 +52,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "not_allowed": N_("Your role does not allow that."),
     "participant_ended": N_("%(code)s has already ended in the project; nothing was changed."),
     "invalid_value": N_("That value is not valid; nothing was changed."),
+    "followup_in_past": N_("That time has already passed; nothing was booked."),
+    "followup_not_found": N_("That follow-up no longer exists or was cancelled."),
 }
 
 FIELD_ERRORS: dict[str, str] = {
@@ -61,6 +63,7 @@ FIELD_ERRORS: dict[str, str] = {
     "ended_on": N_("The end date is before the enrolment date; nothing was saved."),
     "telegram_id": N_("The Telegram id must be a positive number; nothing was saved."),
     "status": N_("Use /end to end a participant's time in the project."),
+    "place": N_("The place must be at most %(max)s characters; nothing was booked."),
 }
 
 

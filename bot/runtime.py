@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
@@ -17,6 +18,8 @@ class Services:
     settings: Settings
     sessions: SessionMaker
     clock: Clock
+    wake: Callable[[], None] = field(default=lambda: None)
+    """Ask the dispatcher to look at the outbox now (after queuing something due)."""
 
 
 def services_of(bot_data: dict[str, Any]) -> Services:

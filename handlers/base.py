@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,7 @@ from bot.runtime import Services, services_of
 from storage.access import Action, Viewer, can
 from storage.db import transaction
 from storage.errors import DomainError, NotAllowed
+from storage.invites import participant_by_telegram_id
 from storage.models import Participant, Staff
 from storage.participants import participants_for_picker
 from storage.staff import active_staff_by_telegram_id
@@ -49,6 +51,7 @@ class Turn:
     tr: Translator
     staff: Staff | None = None
     viewer: Viewer | None = None
+    participant: Participant | None = None
     _answered: bool = field(default=False, repr=False)
 
     @property
@@ -149,8 +152,11 @@ def _fit(text: str) -> str:
     return text[: TELEGRAM_TEXT_LIMIT - 1] + "…"
 
 
-def translator_for(services: Services, update: Update, staff: Staff | None = None) -> Translator:
+def translator_for(services: Services, update: Update, staff: Staff | None = None,
+                   participant: Participant | None = None) -> Translator:
     user = update.effective_user
+    if participant is not None:
+        return Translator(participant.language, services.settings.tz)
     language = resolve_language(
         staff.language if staff else None,
         user.language_code if user else None,
@@ -163,8 +169,18 @@ HandlerFn = Callable[[Turn], Awaitable[None]]
 PTBCallback = Callable[[Update, Context], Awaitable[None]]
 
 
-def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
-    """Guard a handler: private chat, active staff, allowed role; domain errors → messages."""
+class Audience(Enum):
+    STAFF = "staff"
+    PARTICIPANT = "participant"
+    ANYONE = "anyone"
+
+
+def guarded(audience: Audience, action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
+    """Resolve who is asking, enforce private chats and the access policy, localize errors.
+
+    Staff handlers refuse everyone else with the polite stranger text; participant
+    handlers need a participant whose chat is linked by an accepted invite.
+    """
 
     def decorate(fn: HandlerFn) -> PTBCallback:
         @functools.wraps(fn)
@@ -175,30 +191,45 @@ def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallbac
                 return
             async with transaction(services.sessions) as session:
                 staff = await active_staff_by_telegram_id(session, user.id)
-            turn = Turn(update, context, services, translator_for(services, update, staff))
-            if staff is None:
+                participant = (None if staff else
+                               await participant_by_telegram_id(session, user.id))
+            turn = Turn(update, context, services,
+                        translator_for(services, update, staff, participant))
+            turn.staff, turn.participant = staff, participant
+            if update.effective_chat.type != ChatType.PRIVATE:
+                if staff is not None:
+                    await turn.reply(turn.tr._(
+                        "For the participants' privacy I only work in a private chat. "
+                        "Write to me directly."))
+                return
+            if audience == Audience.STAFF and staff is None:
                 await turn.reply(stranger_text(turn.tr, user.id))
                 return
-            if update.effective_chat.type != ChatType.PRIVATE:
-                await turn.reply(turn.tr._(
-                    "For the participants' privacy I only work in a private chat. "
-                    "Write to me directly."
-                ))
+            if audience == Audience.PARTICIPANT and participant is None:
+                await turn.reply(stranger_text(turn.tr, user.id))
                 return
-            turn.staff = staff
-            turn.viewer = Viewer.of(staff)
-            if action is not None and not can(turn.viewer, action):
-                await turn.reply(error_text(turn.tr, NotAllowed()))
-                return
+            if staff is not None:
+                turn.viewer = Viewer.of(staff)
+                if action is not None and not can(turn.viewer, action):
+                    await turn.reply(error_text(turn.tr, NotAllowed()))
+                    return
             try:
                 await fn(turn)
             except DomainError as error:
-                log.info("refused %s for staff %s: %s", fn.__name__, staff.id, error.code)
+                log.info("refused %s for user %s: %s", fn.__name__, user.id, error.code)
                 await turn.reply(error_text(turn.tr, error))
 
         return wrapper
 
     return decorate
+
+
+def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
+    return guarded(Audience.STAFF, action)
+
+
+def participant_only() -> Callable[[HandlerFn], PTBCallback]:
+    return guarded(Audience.PARTICIPANT)
 
 
 def stranger_text(tr: Translator, telegram_id: int) -> str:

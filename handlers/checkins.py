@@ -9,11 +9,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
 from bot.render import grid, keyboard
 from handlers.base import Turn, ask_to_pick, callback_parts, expired, on_text, staff_only
-from handlers.participants import CHANGEABLE_STATUSES
 from storage import checkins as queries
 from storage import participants as participant_queries
 from storage.access import Action
-from storage.models import Channel, Status
+from storage.models import CHANGEABLE_STATUSES, Channel, Status
 
 
 @staff_only(Action.LOG_CHECKIN)

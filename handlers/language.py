@@ -7,13 +7,31 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.i18n import Translator
 from bot.languages import ENDONYMS, STAFF_LANGUAGES
 from bot.render import grid, keyboard
-from handlers.base import Turn, callback_parts, expired, staff_only
+from handlers import onboarding
+from handlers.base import (
+    Audience,
+    Turn,
+    callback_parts,
+    expired,
+    guarded,
+    staff_only,
+    stranger_text,
+)
 from storage.access import Action
 from storage.staff import set_staff_language
 
 
-@staff_only(Action.CHANGE_OWN_LANGUAGE)
+@guarded(Audience.ANYONE)
 async def language_command(turn: Turn) -> None:
+    """Staff choose among the staff languages; participants among all participant languages."""
+    if turn.staff is None:
+        if turn.participant is None:
+            user = turn.update.effective_user
+            assert user is not None
+            await turn.reply(stranger_text(turn.tr, user.id))
+            return
+        await onboarding.ask_language(turn, turn.tr, preselect=turn.participant.language)
+        return
     choice = turn.args[0] if turn.args else None
     if choice in STAFF_LANGUAGES:
         await save(turn, choice, edit=False)

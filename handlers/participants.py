@@ -74,6 +74,18 @@ async def add_command(turn: Turn) -> None:
                            language=language, enrolled_on=enrolled_on)
 
 
+def reach_flag(tr: Translator, row: queries.CaseloadRow) -> str:
+    """A short marker when the bot cannot (or may not) reach the participant."""
+    participant = row.participant
+    if participant.stopped_at is not None:
+        return " " + tr._("🛑 stopped the bot")
+    if participant.unreachable_at is not None:
+        return " " + tr._("⚠️ unreachable in Telegram")
+    if row.invited_not_joined:
+        return " " + tr._("✉️ invited, has not pressed Start")
+    return ""
+
+
 def add_usage(tr: Translator) -> str:
     return tr._(
         "Write: <code>/add name | municipality | gender | language | enrolment date</code>\n"
@@ -223,8 +235,8 @@ async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
     tr = turn.tr
     async with turn.transaction() as session:
         rows, total = await queries.caseload(
-            session, turn.require_viewer(), offset=page * PAGE_SIZE, limit=PAGE_SIZE
-        )
+            session, turn.require_viewer(), now=turn.now, offset=page * PAGE_SIZE,
+            limit=PAGE_SIZE)
     if total == 0:
         await turn.reply(tr._("You have no active participants. Add one with /add."))
         return
@@ -235,7 +247,8 @@ async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
         seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
                 if row.last_checkin_at else tr._("no check-in yet"))
         lines.append(tr._("%(line)s — %(seen)s",
-                          line=SafeHtml(participant_line(tr, row.participant)), seen=seen))
+                          line=SafeHtml(participant_line(tr, row.participant)), seen=seen)
+                     + reach_flag(tr, row))
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     nav: list[Button] = []
     if page > 0:

@@ -6,20 +6,36 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import Translator
 from bot.labels import ROLE_LABELS
-from handlers.base import TEXT_STEPS, Turn, staff_only
+from handlers import onboarding
+from handlers.base import TEXT_STEPS, Audience, Turn, guarded, staff_only, stranger_text
 from storage.models import Role
 
 
-@staff_only()
+@guarded(Audience.ANYONE)
 async def start_command(turn: Turn) -> None:
-    assert turn.staff is not None
-    await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
+    """Staff get their help; a deep-link token starts onboarding; participants get theirs."""
+    user = turn.update.effective_user
+    assert user is not None
+    if turn.args:
+        await onboarding.open_invite(turn, turn.args[0])
+    elif turn.staff is not None:
+        await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
+    elif turn.participant is not None:
+        await turn.reply(onboarding.participant_help(turn.tr))
+    else:
+        await turn.reply(stranger_text(turn.tr, user.id))
 
 
-@staff_only()
+@guarded(Audience.ANYONE)
 async def help_command(turn: Turn) -> None:
-    assert turn.staff is not None
-    await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
+    user = turn.update.effective_user
+    assert user is not None
+    if turn.staff is not None:
+        await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
+    elif turn.participant is not None:
+        await turn.reply(onboarding.participant_help(turn.tr))
+    else:
+        await turn.reply(stranger_text(turn.tr, user.id))
 
 
 def help_text(tr: Translator, role: Role, name: str) -> str:
@@ -35,6 +51,10 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
         tr._("/participant — a participant's card: <code>/participant P-0042</code> (/visa)"),
         tr._("/status — change status: <code>/status P-0042 internship</code>"),
         tr._("/end — end with an outcome: <code>/end P-0042 employed</code> (/avsluta)"),
+        tr._("/followup — book a follow-up: "
+             "<code>/followup P-0042 2026-12-03 10:00 meeting Place</code> (/uppfoljning)"),
+        tr._("/today — today's follow-ups (/idag)"),
+        tr._("/invite — invitation link and QR code for a participant (/bjud)"),
         tr._("/language — change your language"),
     ]
     if role in (Role.ADMIN, Role.LEAD):

@@ -26,6 +26,9 @@ class Action(StrEnum):
     ADD_COORDINATOR = "add_coordinator"
     ADD_ANY_STAFF = "add_any_staff"
     CHANGE_OWN_LANGUAGE = "change_own_language"
+    BOOK_FOLLOWUP = "book_followup"
+    VIEW_AGENDA = "view_agenda"
+    INVITE_PARTICIPANT = "invite_participant"
 
 
 _EVERY_STAFF = frozenset(Role)
@@ -43,6 +46,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.ADD_COORDINATOR: _LEADS,
     Action.ADD_ANY_STAFF: frozenset({Role.ADMIN}),
     Action.CHANGE_OWN_LANGUAGE: _EVERY_STAFF,
+    Action.BOOK_FOLLOWUP: _EVERY_STAFF,
+    Action.VIEW_AGENDA: _EVERY_STAFF,
+    Action.INVITE_PARTICIPANT: _EVERY_STAFF,
 }
 
 

@@ -97,6 +97,9 @@ OUTCOME_CATEGORY: dict[Outcome, OutcomeCategory] = {
 }
 
 
+CHANGEABLE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s != Status.ENDED)
+
+
 class Channel(StrEnum):
     MEETING = "meeting"
     PHONE = "phone"
@@ -137,8 +140,18 @@ class Participant(SQLModel, table=True):
     ended_on: date | None = None
     outcome: Outcome | None = Field(default=None, sa_column=Column(String(40)))
     consent_at: datetime | None = None
+    stopped_at: datetime | None = None
+    """The participant withdrew with /stop: no more messages to them."""
+    unreachable_at: datetime | None = None
+    """Telegram refused delivery (bot blocked, account deleted)."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether we may and can message the participant in Telegram."""
+        return (self.chat_id is not None and self.consent_at is not None
+                and self.stopped_at is None and self.unreachable_at is None)
 
     @property
     def is_ended(self) -> bool:
@@ -170,3 +183,97 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=40)
     target: str | None = Field(default=None, max_length=40)
     details: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class FollowUpKind(StrEnum):
+    MEETING = "meeting"
+    PHONE_CALL = "phone_call"
+    CHECKIN_QUESTION = "checkin_question"
+
+
+class FollowUpResponse(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    NEEDS_NEW_TIME = "needs_new_time"
+    CANT_COME = "cant_come"
+
+
+class FollowUpState(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class FollowUp(SQLModel, table=True):
+    __tablename__ = "followup"
+    __table_args__ = (Index("ix_followup_coordinator_due", "coordinator_id", "due_at"),
+                      Index("ix_followup_participant_due", "participant_id", "due_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE"), nullable=False)
+    )
+    coordinator_id: int = Field(sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False))
+    due_at: datetime
+    kind: FollowUpKind = Field(sa_column=Column(String(20), nullable=False))
+    place: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    response: FollowUpResponse = Field(
+        default=FollowUpResponse.PENDING, sa_column=Column(String(20), nullable=False))
+    responded_at: datetime | None = None
+    state: FollowUpState = Field(
+        default=FollowUpState.SCHEDULED, sa_column=Column(String(20), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class OutboundMessage(SQLModel, table=True):
+    """One message to send at `send_at`: the database, not the scheduler, holds it."""
+
+    __tablename__ = "outbound_message"
+    __table_args__ = (Index("ix_outbound_status_send_at", "status", "send_at"),
+                      Index("ix_outbound_followup", "followup_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    template: str = Field(max_length=40)
+    params: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    language: str = Field(max_length=10)
+    send_at: datetime
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING, sa_column=Column(String(20), nullable=False))
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=60)
+    lease_until: datetime | None = None
+    dedupe_key: str | None = Field(default=None, sa_column=Column(String(120), unique=True))
+    participant_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE")))
+    staff_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("staff.id")))
+    followup_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("followup.id", ondelete="CASCADE")))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    )
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    created_by: int = Field(sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False))
+    expires_at: datetime
+    opened_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    """The Telegram user who opened the link; only they may accept it."""
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

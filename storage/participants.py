@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.access import Viewer, participant_scope
 from storage.errors import InvalidValue, ParticipantEnded, ParticipantNotFound
-from storage.models import CheckIn, Gender, Outcome, Participant, Status
+from storage.models import CheckIn, Gender, Invite, Outcome, Participant, Status
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
@@ -38,6 +38,8 @@ def normalize_code(text: str) -> str | None:
 class CaseloadRow:
     participant: Participant
     last_checkin_at: datetime | None
+    invited_not_joined: bool = False
+    """An invitation is open but the participant has not pressed Start yet."""
 
 
 def _visible(viewer: Viewer):
@@ -111,7 +113,7 @@ async def register_participant(
 
 
 async def caseload(
-    session: AsyncSession, viewer: Viewer, *, offset: int = 0, limit: int = 10
+    session: AsyncSession, viewer: Viewer, *, now: datetime, offset: int = 0, limit: int = 10
 ) -> tuple[list[CaseloadRow], int]:
     """The viewer's own active caseload, least recently seen first (never-seen first of all)."""
     last_seen = (
@@ -125,15 +127,22 @@ async def caseload(
         Participant.status != Status.ENDED,
     )
     total = (await session.exec(select(func.count()).select_from(Participant).where(*mine))).one()
+    open_invite = (
+        select(Invite.id)
+        .where(Invite.participant_id == Participant.id, col(Invite.used_at).is_(None),
+               col(Invite.revoked_at).is_(None), Invite.expires_at > now)
+        .exists()
+    )
     query = (
-        select(Participant, last_seen.c.last_at)
+        select(Participant, last_seen.c.last_at, open_invite)
         .outerjoin(last_seen, last_seen.c.participant_id == Participant.id)
         .where(*mine)
         .order_by(last_seen.c.last_at.is_not(None), last_seen.c.last_at, Participant.id)
         .offset(offset)
         .limit(limit)
     )
-    rows = [CaseloadRow(p, last_at) for p, last_at in (await session.exec(query)).all()]
+    rows = [CaseloadRow(p, last_at, bool(invited) and p.chat_id is None)
+            for p, last_at, invited in (await session.exec(query)).all()]
     return rows, total
 
 
@@ -229,3 +238,43 @@ async def known_municipalities(session: AsyncSession, viewer: Viewer) -> list[st
         .limit(6)
     )
     return sorted((await session.exec(query)).all())
+
+
+async def set_participant_language(
+    session: AsyncSession, participant_id: int, language: str, *, now: datetime
+) -> Participant:
+    participant = await session.get(Participant, participant_id)
+    if participant is None:
+        raise ParticipantNotFound(code=code_for(participant_id))
+    participant.language = language
+    participant.updated_at = now
+    session.add(participant)
+    audit.record(session, actor_staff_id=None, action="participant.language",
+                 target=participant.code, at=now, language=language)
+    return participant
+
+
+async def stop_messages(session: AsyncSession, participant_id: int, *, now: datetime,
+                        reason: str) -> Participant | None:
+    """The participant withdrew (/stop) or cannot be reached: no more messages to them.
+
+    Returns the participant if this changed anything (so the coordinator is told once).
+    """
+    from storage.outbox import cancel_pending
+
+    participant = await session.get(Participant, participant_id)
+    if participant is None:
+        return None
+    already = participant.stopped_at if reason == "stopped" else participant.unreachable_at
+    if already is not None:
+        return None
+    if reason == "stopped":
+        participant.stopped_at = now
+    else:
+        participant.unreachable_at = now
+    participant.updated_at = now
+    session.add(participant)
+    await cancel_pending(session, participant_id=participant_id)
+    audit.record(session, actor_staff_id=None, action=f"participant.{reason}",
+                 target=participant.code, at=now)
+    return participant

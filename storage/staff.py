@@ -107,3 +107,7 @@ async def set_staff_active(
         at=now, active=active,
     )
     return staff
+
+
+async def active_staff(session: AsyncSession) -> Sequence[Staff]:
+    return (await session.exec(select(Staff).where(col(Staff.active).is_(True)))).all()

@@ -14,8 +14,10 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.dispatch import Dispatcher
 from bot.sandbox.emulator import BotApiEmulator, ChatMessage, FakeUser
 from bot.sandbox.server import serving
+from bot.scheduler import DISPATCHER_KEY
 from storage.db import SessionMaker
 
 TOKEN = "123456:TEST-TOKEN"
@@ -28,6 +30,10 @@ class BotHarness:
     clock: ManualClock
     sessions: SessionMaker
     settings: Settings
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.app.bot_data[DISPATCHER_KEY]
 
     async def deliver(self, update: dict[str, Any]) -> None:
         await self.app.process_update(Update.de_json(update, self.app.bot))
@@ -68,7 +74,7 @@ async def running_bot(
             telegram_bot_token=TOKEN,
             telegram_api_base_url=f"http://127.0.0.1:{port}/bot",
             database_url=database_url,
-            **setting_overrides,
+            **{"per_chat_interval_seconds": 0.0, **setting_overrides},
         )
         clock = ManualClock(now)
         app = build_application(settings, sessions, clock=clock, with_updater=False)

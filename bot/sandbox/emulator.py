@@ -64,6 +64,8 @@ class ChatMessage:
     document_name: str | None = None
     edited: bool = False
     parse_mode: str | None = None
+    monotonic: float = field(default_factory=time.monotonic)
+    """When the emulator stored it (for pacing checks)."""
 
     @property
     def body(self) -> str:

@@ -1,0 +1,64 @@
+"""Turn a follow-up into outbox rows: reminders to the participant, a no-answer alert.
+
+Dedupe keys include the due time, so booking twice adds nothing and a moved follow-up
+gets fresh rows (the old ones are cancelled by the caller).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.scheduling import QuietHours, no_answer_alert_time, reminder_times
+from storage import outbox
+from storage.models import FollowUp, Participant, Staff
+
+
+def quiet_hours(settings: Settings) -> QuietHours:
+    return QuietHours(settings.quiet_hours_start, settings.quiet_hours_end)
+
+
+async def plan_reminders(
+    session: AsyncSession, settings: Settings, followup: FollowUp, participant: Participant,
+    *, now: datetime,
+) -> dict[str, datetime]:
+    """Queue the reminders (and the coordinator's no-answer alert); returns key → send time."""
+    if not participant.reachable or followup.id is None:
+        return {}
+    assert participant.chat_id is not None
+    times = reminder_times(followup.due_at, now, settings.reminder_offsets_hours, settings.tz,
+                           quiet_hours(settings))
+    stamp = int(followup.due_at.timestamp())
+    for key, send_at in times.items():
+        await outbox.enqueue(
+            session, chat_id=participant.chat_id, template="reminder",
+            language=participant.language, send_at=send_at, participant_id=participant.id,
+            followup_id=followup.id, dedupe_key=f"fu:{followup.id}:{stamp}:{key}", now=now)
+    if times:
+        alert_at = no_answer_alert_time(min(times.values()), followup.due_at,
+                                        timedelta(hours=settings.no_answer_after_hours))
+        coordinator = await session.get(Staff, followup.coordinator_id)
+        if alert_at is not None and coordinator is not None:
+            await outbox.enqueue(
+                session, chat_id=coordinator.telegram_user_id, template="no_answer",
+                language=coordinator.language or settings.default_language, send_at=alert_at,
+                staff_id=coordinator.id, followup_id=followup.id,
+                dedupe_key=f"fu:{followup.id}:{stamp}:no_answer", now=now)
+    return times
+
+
+async def notify_staff_now(
+    session: AsyncSession, settings: Settings, staff_id: int, template: str,
+    params: dict[str, object], *, now: datetime, followup_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    """Queue a message to a staff member for immediate delivery (through the outbox)."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        return
+    await outbox.enqueue(
+        session, chat_id=staff.telegram_user_id, template=template,
+        language=staff.language or settings.default_language, send_at=now, params=params,
+        staff_id=staff.id, followup_id=followup_id, dedupe_key=dedupe_key, now=now)

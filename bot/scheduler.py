@@ -1,0 +1,88 @@
+"""JobQueue bridge: APScheduler only wakes the dispatcher; the outbox rows are the truth.
+
+One repeating job polls the outbox; `wake()` adds a one-off run right away. The
+morning agenda is planned as outbox rows too (deduplicated per coordinator and day),
+so a restart neither loses nor doubles it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from telegram.ext import Application, ContextTypes
+
+from bot.dispatch import Dispatcher
+from bot.runtime import Services, services_of
+from bot.scheduling import next_weekday_at
+from storage import outbox
+from storage.db import transaction
+from storage.staff import active_staff
+
+log = logging.getLogger(__name__)
+
+DISPATCHER_KEY = "koordinator.dispatcher"
+# Explicit: APScheduler's defaults (1 s misfire grace) skip runs when the loop stalls.
+JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
+
+
+class AgendaPlanner:
+    """Queues each coordinator's next morning agenda once per local day."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._planned_on: date | None = None
+
+    async def plan(self) -> int:
+        settings = self.services.settings
+        now = self.services.clock.now()
+        today = now.astimezone(settings.tz).date()
+        if self._planned_on == today:
+            return 0
+        send_at = next_weekday_at(now, settings.agenda_time, settings.tz)
+        day = send_at.astimezone(settings.tz).date()
+        async with transaction(self.services.sessions) as session:
+            members = await active_staff(session)
+            for member in members:
+                await outbox.enqueue(
+                    session, chat_id=member.telegram_user_id, template="agenda",
+                    language=member.language or settings.default_language, send_at=send_at,
+                    params={"date": day.isoformat()}, staff_id=member.id,
+                    dedupe_key=f"agenda:{member.id}:{day.isoformat()}", now=now)
+        self._planned_on = today
+        return len(members)
+
+
+async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    dispatcher: Dispatcher = context.bot_data[DISPATCHER_KEY]
+    planner: AgendaPlanner = context.bot_data[DISPATCHER_KEY + ".agenda"]
+    try:
+        await planner.plan()
+        while (await dispatcher.run_once()).claimed:
+            pass
+    except Exception:  # a database outage must not kill the poller; it retries next tick
+        log.exception("dispatcher tick failed; retrying at the next tick")
+
+
+def attach(app: Application) -> Dispatcher:
+    """Create the dispatcher for `app` (no jobs yet: `start()` runs them)."""
+    services = services_of(app.bot_data)
+    dispatcher = Dispatcher(app.bot, services)
+    app.bot_data[DISPATCHER_KEY] = dispatcher
+    app.bot_data[DISPATCHER_KEY + ".agenda"] = AgendaPlanner(services)
+    return dispatcher
+
+
+def wake(app: Application) -> None:
+    if app.job_queue is not None and app.running:
+        app.job_queue.run_once(_tick, when=0, name="outbox-wake", job_kwargs=JOB_KWARGS)
+
+
+async def start(app: Application) -> None:
+    """Call after `app.start()`: skip what went stale while down, then poll the outbox."""
+    dispatcher: Dispatcher = app.bot_data[DISPATCHER_KEY]
+    await dispatcher.startup()
+    assert app.job_queue is not None
+    interval = services_of(app.bot_data).settings.dispatch_interval_seconds
+    app.job_queue.run_repeating(_tick, interval=interval, first=0.1, name="outbox",
+                                job_kwargs=JOB_KWARGS)

@@ -1,0 +1,188 @@
+"""Follow-ups: booked appointments, the participant's answer, the coordinator's agenda."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.access import Viewer, participant_scope
+from storage.errors import DomainError, InvalidValue, ParticipantEnded
+from storage.models import (
+    FollowUp,
+    FollowUpKind,
+    FollowUpResponse,
+    FollowUpState,
+    Participant,
+)
+from storage.participants import visible_participant
+
+PLACE_MAX = 200
+
+
+class FollowUpNotFound(DomainError):
+    code = "followup_not_found"
+
+
+class FollowUpInPast(DomainError):
+    code = "followup_in_past"
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    followup: FollowUp
+    participant: Participant
+
+
+async def book_followup(
+    session: AsyncSession, viewer: Viewer, code: str, *, due_at: datetime, kind: FollowUpKind,
+    place: str, now: datetime,
+) -> tuple[Participant, FollowUp]:
+    if due_at <= now:
+        raise FollowUpInPast()
+    place = " ".join(place.split())
+    if len(place) > PLACE_MAX:
+        raise InvalidValue(field="place", max=PLACE_MAX)
+    participant = await visible_participant(session, viewer, code)
+    if participant.is_ended:
+        raise ParticipantEnded(code=participant.code)
+    assert participant.id is not None
+    followup = FollowUp(
+        participant_id=participant.id, coordinator_id=participant.coordinator_id, due_at=due_at,
+        kind=kind, place=place, created_at=now, updated_at=now,
+    )
+    session.add(followup)
+    await session.flush()
+    audit.record(session, actor_staff_id=viewer.staff_id, action="followup.book",
+                 target=participant.code, at=now, followup_id=followup.id)
+    return participant, followup
+
+
+async def visible_followup(
+    session: AsyncSession, viewer: Viewer, followup_id: int
+) -> AgendaItem:
+    query = (
+        select(FollowUp, Participant)
+        .join(Participant, col(Participant.id) == FollowUp.participant_id)
+        .where(FollowUp.id == followup_id, participant_scope(viewer))
+    )
+    row = (await session.exec(query)).first()
+    if row is None:
+        raise FollowUpNotFound()
+    return AgendaItem(*row)
+
+
+async def cancel_followup(
+    session: AsyncSession, viewer: Viewer, followup_id: int, *, now: datetime
+) -> AgendaItem:
+    item = await visible_followup(session, viewer, followup_id)
+    if item.followup.state == FollowUpState.CANCELLED:
+        raise FollowUpNotFound()
+    item.followup.state = FollowUpState.CANCELLED
+    item.followup.updated_at = now
+    session.add(item.followup)
+    audit.record(session, actor_staff_id=viewer.staff_id, action="followup.cancel",
+                 target=item.participant.code, at=now, followup_id=followup_id)
+    return item
+
+
+async def move_followup(
+    session: AsyncSession, viewer: Viewer, followup_id: int, *, due_at: datetime, now: datetime
+) -> AgendaItem:
+    if due_at <= now:
+        raise FollowUpInPast()
+    item = await visible_followup(session, viewer, followup_id)
+    if item.followup.state == FollowUpState.CANCELLED:
+        raise FollowUpNotFound()
+    previous = item.followup.due_at
+    item.followup.due_at = due_at
+    item.followup.response = FollowUpResponse.PENDING
+    item.followup.responded_at = None
+    item.followup.updated_at = now
+    session.add(item.followup)
+    audit.record(session, actor_staff_id=viewer.staff_id, action="followup.move",
+                 target=item.participant.code, at=now, followup_id=followup_id,
+                 previous=previous.isoformat(), due_at=due_at.isoformat())
+    return item
+
+
+async def record_response(
+    session: AsyncSession, participant_id: int, followup_id: int, response: FollowUpResponse,
+    *, now: datetime,
+) -> AgendaItem | None:
+    """Store the participant's answer; None when the follow-up is not theirs or is over."""
+    query = (
+        select(FollowUp, Participant)
+        .join(Participant, col(Participant.id) == FollowUp.participant_id)
+        .where(FollowUp.id == followup_id, FollowUp.participant_id == participant_id,
+               FollowUp.state == FollowUpState.SCHEDULED)
+    )
+    row = (await session.exec(query)).first()
+    if row is None:
+        return None
+    followup, participant = row
+    if followup.due_at <= now:
+        return None
+    followup.response = response
+    followup.responded_at = now
+    followup.updated_at = now
+    session.add(followup)
+    audit.record(session, actor_staff_id=None, action="followup.response",
+                 target=participant.code, at=now, followup_id=followup_id,
+                 response=str(response))
+    return AgendaItem(followup, participant)
+
+
+async def followup_with_participant(session: AsyncSession, followup_id: int) -> AgendaItem | None:
+    """For the dispatcher: the follow-up as it is now (it may have moved or been cancelled)."""
+    query = (
+        select(FollowUp, Participant)
+        .join(Participant, col(Participant.id) == FollowUp.participant_id)
+        .where(FollowUp.id == followup_id)
+    )
+    row = (await session.exec(query)).first()
+    return AgendaItem(*row) if row else None
+
+
+async def agenda(
+    session: AsyncSession, coordinator_id: int, *, start: datetime, end: datetime
+) -> list[AgendaItem]:
+    """A coordinator's scheduled follow-ups in [start, end), in time order."""
+    query = (
+        select(FollowUp, Participant)
+        .join(Participant, col(Participant.id) == FollowUp.participant_id)
+        .where(FollowUp.coordinator_id == coordinator_id, FollowUp.state == FollowUpState.SCHEDULED,
+               FollowUp.due_at >= start, FollowUp.due_at < end)
+        .order_by(col(FollowUp.due_at), col(FollowUp.id))
+    )
+    return [AgendaItem(f, p) for f, p in (await session.exec(query)).all()]
+
+
+async def next_followup_for_participant(
+    session: AsyncSession, participant_id: int, *, now: datetime
+) -> FollowUp | None:
+    query = (
+        select(FollowUp)
+        .where(FollowUp.participant_id == participant_id,
+               FollowUp.state == FollowUpState.SCHEDULED, FollowUp.due_at > now)
+        .order_by(col(FollowUp.due_at))
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def upcoming_for_participant(
+    session: AsyncSession, viewer: Viewer, code: str, *, now: datetime
+) -> tuple[Participant, Sequence[FollowUp]]:
+    participant = await visible_participant(session, viewer, code)
+    query = (
+        select(FollowUp)
+        .where(FollowUp.participant_id == participant.id,
+               FollowUp.state == FollowUpState.SCHEDULED, FollowUp.due_at > now)
+        .order_by(col(FollowUp.due_at))
+    )
+    return participant, (await session.exec(query)).all()

@@ -1,0 +1,169 @@
+"""The outbox: every scheduled or notifying message is a row; the dispatcher claims and marks.
+
+A claim is one UPDATE … RETURNING statement (atomic on SQLite ≥ 3.35 and PostgreSQL,
+where the inner select also takes `FOR UPDATE SKIP LOCKED`), and it is a lease: a row
+left in `sending` by a process that died goes back to being claimable once
+`lease_until` has passed. A crash therefore loses nothing and repeats at most the batch
+that was in flight.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel import select as sqlmodel_select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboundMessage, OutboxStatus
+
+_table = OutboundMessage.__table__  # type: ignore[attr-defined]
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    template: str,
+    language: str,
+    send_at: datetime,
+    params: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    participant_id: int | None = None,
+    staff_id: int | None = None,
+    followup_id: int | None = None,
+    now: datetime,
+) -> None:
+    """Add a message to send at `send_at`; a repeated `dedupe_key` adds nothing."""
+    values = {
+        "chat_id": chat_id, "template": template, "language": language, "send_at": send_at,
+        "params": json.dumps(params or {}, ensure_ascii=False, sort_keys=True),
+        "status": OutboxStatus.PENDING, "attempts": 0, "dedupe_key": dedupe_key,
+        "participant_id": participant_id, "staff_id": staff_id, "followup_id": followup_id,
+        "created_at": now,
+    }
+    insert = pg_insert if _is_postgresql(session) else sqlite_insert
+    statement = insert(_table).values(**values)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    await session.exec(statement)
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, worker: str, lease: timedelta, limit: int
+) -> list[OutboundMessage]:
+    """Atomically take up to `limit` due rows (and rows whose lease ran out) for `worker`."""
+    due = or_(
+        and_(_table.c.status == OutboxStatus.PENDING, _table.c.send_at <= now),
+        and_(_table.c.status == OutboxStatus.SENDING, _table.c.lease_until < now),
+    )
+    candidates = select(_table.c.id).where(due).order_by(_table.c.send_at, _table.c.id).limit(limit)
+    if _is_postgresql(session):
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(_table)
+        .where(_table.c.id.in_(candidates.scalar_subquery()), due)
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=now + lease,
+                attempts=_table.c.attempts + 1)
+        .returning(*_table.c)
+    )
+    result = await session.exec(statement)
+    claimed = [OutboundMessage.model_validate(dict(row._mapping)) for row in result]
+    return sorted(claimed, key=lambda row: (row.send_at, row.id or 0))
+
+
+async def _set(session: AsyncSession, row_id: int, worker: str, **values: Any) -> bool:
+    """Update a claimed row only if this worker still holds it (a lost lease changes nothing)."""
+    result = await session.exec(
+        update(_table)
+        .where(_table.c.id == row_id, _table.c.claimed_by == worker,
+               _table.c.status == OutboxStatus.SENDING)
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent(session: AsyncSession, row_id: int, worker: str, *, now: datetime) -> bool:
+    return await _set(session, row_id, worker, status=OutboxStatus.SENT, sent_at=now,
+                      lease_until=None, last_error=None)
+
+
+async def mark_retry(session: AsyncSession, row_id: int, worker: str, *, send_at: datetime,
+                     error: str, count_attempt: bool = True) -> bool:
+    values: dict[str, Any] = {"status": OutboxStatus.PENDING, "send_at": send_at,
+                              "lease_until": None, "last_error": error[:500]}
+    if not count_attempt:
+        # Telegram asked us to wait (429): that is pacing, not a failed attempt.
+        values["attempts"] = _table.c.attempts - 1
+    return await _set(session, row_id, worker, **values)
+
+
+async def mark_failed(session: AsyncSession, row_id: int, worker: str, *, error: str) -> bool:
+    return await _set(session, row_id, worker, status=OutboxStatus.FAILED, lease_until=None,
+                      last_error=error[:500])
+
+
+async def mark_skipped(session: AsyncSession, row_id: int, worker: str, *, reason: str) -> bool:
+    return await _set(session, row_id, worker, status=OutboxStatus.SKIPPED, lease_until=None,
+                      last_error=reason[:500])
+
+
+async def cancel_pending(
+    session: AsyncSession, *, followup_id: int | None = None, participant_id: int | None = None,
+    templates: Sequence[str] | None = None,
+) -> int:
+    """Cancel rows not yet sent for a follow-up or a participant (e.g. moved, stopped)."""
+    conditions = [_table.c.status == OutboxStatus.PENDING]
+    if followup_id is not None:
+        conditions.append(_table.c.followup_id == followup_id)
+    if participant_id is not None:
+        conditions.append(_table.c.participant_id == participant_id)
+    if templates is not None:
+        conditions.append(_table.c.template.in_(list(templates)))
+    result = await session.exec(
+        update(_table).where(*conditions).values(status=OutboxStatus.CANCELLED))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the next pending row falls due (the scheduler may wake up then)."""
+    result = await session.exec(
+        select(func.min(_table.c.send_at)).where(_table.c.status == OutboxStatus.PENDING))
+    return result.scalar_one_or_none()
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    result = await session.exec(
+        select(_table.c.status, func.count()).group_by(_table.c.status))
+    return {status: count for status, count in result.all()}
+
+
+async def rows_for_followup(session: AsyncSession, followup_id: int) -> Sequence[OutboundMessage]:
+    query = (sqlmodel_select(OutboundMessage)
+             .where(OutboundMessage.followup_id == followup_id)
+             .order_by(col(OutboundMessage.send_at), col(OutboundMessage.id)))
+    return (await session.exec(query)).all()
+
+
+async def skip_stale(
+    session: AsyncSession, *, before: datetime, now: datetime
+) -> list[OutboundMessage]:
+    """Mark pending rows due before `before` as skipped (too late to be useful); return them."""
+    statement = (
+        update(_table)
+        .where(_table.c.status == OutboxStatus.PENDING, _table.c.send_at < before)
+        .values(status=OutboxStatus.SKIPPED, last_error=f"stale at start-up {now.isoformat()}")
+        .returning(*_table.c)
+    )
+    result = await session.exec(statement)
+    return [OutboundMessage.model_validate(dict(row._mapping)) for row in result]

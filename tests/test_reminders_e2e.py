@@ -1,0 +1,355 @@
+"""Invite → consent → language → follow-up → reminders → one-tap answer → coordinator told.
+
+Everything runs through the Bot API emulator with an injected clock; the dispatcher is
+driven explicitly so each step is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
+from storage.db import transaction
+from storage.models import FollowUp, Invite, OutboundMessage, OutboxStatus, Participant
+from tests.conftest import STOCKHOLM, Database, People
+from tests.harness import BotHarness, running_bot
+
+AMINA = FakeUser(5001, "Amina", "en")
+
+
+async def rows(db: Database, model: type) -> list:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(model).order_by(model.id))).all())
+
+
+async def register(bot: BotHarness, people: People, language: str = "en") -> str:
+    [reply] = await bot.send(people.anna.user, f"/ny Amina H | Växjö | kvinna | {language}")
+    return re.search(r"P-\d{4}", reply.text).group(0)
+
+
+async def invite_link(bot: BotHarness, people: People, code: str) -> str:
+    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
+    assert photo.photo_id is not None, "the invitation comes with a QR code image"
+    assert bot.api.files[photo.photo_id].content.startswith(b"\x89PNG")
+    link = re.search(r"https://t\.me/koordinator_bot\?start=([\w-]+)", photo.caption)
+    assert link, photo.caption
+    return link.group(1)
+
+
+async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:
+    [consent] = await bot.send(user, f"/start {token}")
+    replies = await bot.press(user, consent, "I agree")
+    await bot.press(user, replies[-1], language_label)
+
+
+async def test_participant_joins_gets_reminders_and_answers(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    token = await invite_link(bot, people, code)
+    [invite] = await rows(db, Invite)
+    assert token not in invite.token_hash and len(invite.token_hash) == 64
+    await join(bot, AMINA, token, "English")
+    [participant] = await rows(db, Participant)
+    assert participant.chat_id == AMINA.id and participant.consent_at is not None
+    assert participant.language == "en"
+
+    [booked] = await bot.send(people.anna.user, f"/uppfoljning {code} 2026-12-03 10:00 möte "
+                                                "Arbetsförmedlingen Växjö")
+    assert "2" in booked.text and "P-0001" in booked.text
+    reminders = [r for r in await rows(db, OutboundMessage) if r.template == "reminder"]
+    assert [r.send_at.astimezone(STOCKHOLM).strftime("%d %H:%M") for r in reminders] == [
+        "02 10:00", "03 08:00"]
+
+    # Nothing is due yet.
+    assert (await bot.dispatcher.run_once()).sent == 1  # the "joined" notice to Anna
+    bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
+    report = await bot.dispatcher.run_once()
+    assert report.sent == 1
+    reminder = bot.api.bot_messages(AMINA.id)[-1]
+    assert "Reminder" in reminder.text and "10:00" in reminder.text
+    assert "Arbetsförmedlingen Växjö" in reminder.text
+
+    before = len(bot.api.bot_messages(people.anna.id))
+    replies = await bot.press(AMINA, reminder, "I'm coming")
+    assert "Thank you" in replies[-1].text
+    [followup] = await rows(db, FollowUp)
+    assert followup.response == "confirmed"
+    await bot.dispatcher.run_once()
+    notice = bot.api.bot_messages(people.anna.id)[before]
+    assert "P-0001" in notice.text and "kommer" in notice.text.lower()
+
+    # The no-answer alert is skipped, not sent: she answered.
+    bot.clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=STOCKHOLM))
+    await bot.dispatcher.drain()
+    statuses = {r.template: r.status for r in await rows(db, OutboundMessage)}
+    assert statuses["no_answer"] == OutboxStatus.SKIPPED
+    assert all("Ingen bekräftelse" not in m.body for m in bot.api.bot_messages(people.anna.id))
+
+
+async def test_no_answer_alert_reaches_the_coordinator(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 phone")
+    bot.clock.set(datetime(2026, 12, 2, 14, 5, tzinfo=STOCKHOLM))
+    await bot.dispatcher.drain()
+    texts = [m.body for m in bot.api.bot_messages(people.anna.id)]
+    assert any("P-0001" in t and "⏳" in t for t in texts), texts
+
+
+async def test_invite_tokens_are_single_use_expiring_and_unforgeable(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    first = await invite_link(bot, people, code)
+    second = await invite_link(bot, people, code)
+    [reply] = await bot.send(AMINA, f"/start {first}")
+    assert "replaced" in reply.text
+    [reply] = await bot.send(AMINA, "/start forged-token-0123456789abcdef")
+    assert "not valid" in reply.text
+    other = FakeUser(5002, "Mallory", "en")
+    [consent] = await bot.send(AMINA, f"/start {second}")
+    [reply] = await bot.send(other, f"/start {second}")
+    assert "another Telegram account" in reply.text
+    # Mallory forges Amina's consent button in her own chat: refused.
+    await bot.press_data(other, reply, consent.button_data("I agree"))
+    assert all(p.telegram_user_id is None for p in await rows(db, Participant))
+    await bot.press(AMINA, consent, "I agree")
+    [reply] = await bot.send(FakeUser(5003, "Late", "en"), f"/start {second}")
+    assert "already been used" in reply.text
+    [participant] = await rows(db, Participant)
+    assert participant.telegram_user_id == AMINA.id
+
+    third = await invite_link(bot, people, code)
+    bot.clock.advance(timedelta(days=15))
+    [reply] = await bot.send(FakeUser(5004, "Slow", "en"), f"/start {third}")
+    assert "expired" in reply.text
+
+
+async def test_participant_next_and_stop(bot: BotHarness, people: People, db: Database) -> None:
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    [reply] = await bot.send(AMINA, "/next")
+    assert "no appointment" in reply.text
+    await bot.send(people.anna.user, f"/followup {code} tomorrow 13:00 meeting Library")
+    [reply] = await bot.send(AMINA, "/nasta")
+    assert "13:00" in reply.text and "Library" in reply.text
+    [confirm] = await bot.send(AMINA, "/stop")
+    [done] = await bot.press(AMINA, confirm, "Yes, stop")
+    assert "no more messages" in done.text
+    [participant] = await rows(db, Participant)
+    assert participant.stopped_at is not None
+    pending = [r for r in await rows(db, OutboundMessage)
+               if r.template == "reminder" and r.status == OutboxStatus.PENDING]
+    assert pending == []
+    await bot.dispatcher.drain()
+    assert any("🛑" in m.body for m in bot.api.bot_messages(people.anna.id))
+
+
+async def test_cancel_and_move_follow_up_from_its_card(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    [booked] = await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
+    [card] = await bot.press(people.anna.user, booked, "Öppna")
+    [ask] = await bot.press(people.anna.user, card, "Flytta")
+    [moved] = await bot.send(people.anna.user, "2026-12-04 11:00")
+    assert "11:00" in moved.text
+    reminders = [r for r in await rows(db, OutboundMessage) if r.template == "reminder"]
+    assert sorted(r.status for r in reminders) == ["cancelled", "cancelled", "pending", "pending"]
+    live = [r for r in reminders if r.status == "pending"]
+    assert [r.send_at.astimezone(STOCKHOLM).strftime("%d %H:%M") for r in live] == [
+        "03 11:00", "04 09:00"]
+    [card] = await bot.press(people.anna.user, moved, "Öppna") if moved.buttons else [card]
+    followup_id = (await rows(db, FollowUp))[0].id
+    [confirm] = await bot.press_data(people.anna.user, ask, f"fu:x:{followup_id}")
+    [done] = await bot.press(people.anna.user, confirm, "Ja")
+    assert "P-0001" in done.text
+    assert all(r.status != "pending" for r in await rows(db, OutboundMessage)
+               if r.template == "reminder")
+
+
+async def test_today_lists_the_days_follow_ups(bot: BotHarness, people: People) -> None:
+    code = await register(bot, people)
+    [reply] = await bot.send(people.anna.user, "/idag")
+    assert "24 november" in reply.text.lower()
+    await bot.send(people.anna.user, f"/followup {code} today 15:00 phone")
+    await bot.send(people.anna.user, f"/followup {code} today 11:00 meeting Office")
+    [agenda] = await bot.send(people.anna.user, "/idag")
+    assert agenda.text.index("11:00") < agenda.text.index("15:00")
+    assert "Office" in agenda.text
+
+
+async def test_past_time_and_bad_followup_input_change_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    for command, expected in (
+        (f"/followup {code} 2026-11-20 10:00 meeting", "passerat"),
+        (f"/followup {code} 2026-12-01 25:00 meeting", "<code>/uppfoljning"),
+        (f"/followup {code} someday 10:00", "<code>/uppfoljning"),
+        ("/followup P-0999 2026-12-01 10:00", "P-0999"),
+    ):
+        [reply] = await bot.send(people.anna.user, command)
+        assert expected in reply.text, (command, reply.text)
+    assert await rows(db, FollowUp) == []
+
+
+async def test_guided_followup_booking(bot: BotHarness, people: People, db: Database) -> None:
+    code = await register(bot, people)
+    user = people.anna.user
+    [picker] = await bot.send(user, "/followup")
+    [days] = await bot.press(user, picker, code)
+    [times] = await bot.press_data(user, days, days.buttons[1][1])
+    [kinds] = await bot.press(user, times, "09:00")
+    await bot.press(user, kinds, "telefonsamtal")
+    [done] = await bot.send(user, "Ring på mobilen")
+    assert "P-0001" in done.text
+    [followup] = await rows(db, FollowUp)
+    assert followup.kind == "phone_call" and followup.place == "Ring på mobilen"
+    assert followup.due_at.astimezone(STOCKHOLM).strftime("%H:%M") == "09:00"
+
+
+# ---- delivery faults -------------------------------------------------------------------
+async def joined_with_followup(bot: BotHarness, people: People) -> None:
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
+    await bot.dispatcher.drain()
+    bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
+
+
+async def test_retry_after_429_waits_as_told_then_delivers(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await joined_with_followup(bot, people)
+    bot.api.fault = lambda method, params: (
+        Fault(429, "Too Many Requests: retry after 7", retry_after=7)
+        if method == "sendMessage" and params["chat_id"] == AMINA.id else None)
+    report = await bot.dispatcher.run_once()
+    assert report.retried == 1 and report.sent == 0
+    [row] = [r for r in await rows(db, OutboundMessage)
+             if r.template == "reminder" and r.status == "pending" and r.last_error]
+    assert row.send_at == bot.clock.now() + timedelta(seconds=7) and row.attempts == 0
+    bot.api.fault = None
+    assert (await bot.dispatcher.run_once()).claimed == 0, "not before retry_after"
+    bot.clock.advance(timedelta(seconds=7))
+    assert (await bot.dispatcher.run_once()).sent == 1
+    assert "Reminder" in bot.api.bot_messages(AMINA.id)[-1].text
+
+
+async def test_server_errors_are_retried_with_backoff_then_marked_failed(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await joined_with_followup(bot, people)
+    bot.api.fault = lambda method, params: (
+        Fault(502, "Bad Gateway") if method == "sendMessage" else None)
+    for _ in range(1, 6):
+        report = await bot.dispatcher.run_once()
+        assert report.claimed == 1
+        bot.clock.advance(timedelta(minutes=31))
+    [reminder] = [r for r in await rows(db, OutboundMessage)
+                  if r.template == "reminder" and r.send_at <= bot.clock.now()
+                  and r.attempts]
+    assert reminder.status == OutboxStatus.FAILED and reminder.attempts == 5
+    assert "Bad Gateway" in reminder.last_error
+
+
+async def test_blocked_bot_marks_participant_unreachable_and_tells_coordinator(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await joined_with_followup(bot, people)
+    bot.api.blocked_by.add(AMINA.id)
+    await bot.dispatcher.drain()
+    [participant] = await rows(db, Participant)
+    assert participant.unreachable_at is not None
+    reminders = [r for r in await rows(db, OutboundMessage) if r.template == "reminder"]
+    assert sorted(r.status for r in reminders) == ["cancelled", "failed"]
+    assert any("⚠️" in m.body for m in bot.api.bot_messages(people.anna.id))
+    [caseload] = await bot.send(people.anna.user, "/mina")
+    assert "⚠️" in caseload.text
+
+
+async def test_invited_but_not_started_is_flagged_in_mine(
+    bot: BotHarness, people: People
+) -> None:
+    code = await register(bot, people)
+    await invite_link(bot, people, code)
+    [caseload] = await bot.send(people.anna.user, "/mina")
+    assert "✉️" in caseload.text
+
+
+# ---- restarts and concurrency ------------------------------------------------------------
+async def test_restart_sends_due_rows_and_skips_stale_ones(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await joined_with_followup(bot, people)
+    # The bot was down from before the 24 h reminder until 08:30 on the day: the 24 h
+    # reminder is stale (beyond the 6 h grace), the 2 h one (08:00) is due now.
+    restart_at = datetime(2026, 12, 3, 8, 30, tzinfo=STOCKHOLM)
+    async with running_bot(db.url, db.sessions, now=restart_at) as restarted:
+        skipped = await restarted.dispatcher.startup()
+        assert sorted(r.template for r in skipped) == ["no_answer", "reminder"]
+        await restarted.dispatcher.drain()
+        to_amina = restarted.api.bot_messages(AMINA.id)
+        assert len(to_amina) == 1 and "Reminder" in to_amina[0].text
+        assert any("⚠️" in m.body for m in restarted.api.bot_messages(people.anna.id))
+    sent = [r for r in await rows(db, OutboundMessage) if r.status == OutboxStatus.SENT]
+    assert len({r.id for r in sent}) == len(sent)
+
+
+@pytest.mark.parametrize("dispatchers", [2, 3])
+async def test_concurrent_dispatchers_never_send_a_row_twice(
+    bot: BotHarness, people: People, db: Database, dispatchers: int
+) -> None:
+    import asyncio
+
+    from bot.dispatch import Dispatcher
+    from storage import outbox
+
+    now = bot.clock.now()
+    async with transaction(db.sessions) as session:
+        for index in range(120):
+            await outbox.enqueue(session, chat_id=700_000 + index, template="agenda",
+                                 language="sv", send_at=now, staff_id=people.anna.staff.id,
+                                 params={"date": "2026-11-24"}, now=now)
+    from storage import followups
+
+    participant_code = await register(bot, people)
+    await bot.send(people.anna.user, f"/followup {participant_code} today 15:00 phone")
+    workers = [Dispatcher(bot.app.bot, bot.dispatcher.services, worker=f"w{i}")
+               for i in range(dispatchers)]
+    await asyncio.gather(*(w.drain() for w in workers))
+    assert followups is not None
+    delivered = [chat for chat in range(700_000, 700_120) if bot.api.bot_messages(chat)]
+    assert len(delivered) == 120
+    assert all(len(bot.api.bot_messages(chat)) == 1 for chat in delivered)
+    statuses = {r.status for r in await rows(db, OutboundMessage) if r.chat_id >= 700_000}
+    assert statuses == {OutboxStatus.SENT}
+
+
+async def test_lease_of_a_dead_worker_expires_and_its_rows_are_sent(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from storage import outbox
+
+    await joined_with_followup(bot, people)
+    async with transaction(db.sessions) as session:
+        claimed = await outbox.claim_due(session, now=bot.clock.now(), worker="dead",
+                                         lease=timedelta(minutes=2), limit=10)
+    assert [r.template for r in claimed] == ["reminder"]
+    assert (await bot.dispatcher.run_once()).claimed == 0
+    bot.clock.advance(timedelta(minutes=3))
+    assert (await bot.dispatcher.run_once()).sent == 1
+    assert len(bot.api.bot_messages(AMINA.id)) == 3  # consent, language, the one reminder
+
+
+def _messages_to(bot: BotHarness, chat: int) -> list[ChatMessage]:
+    return bot.api.bot_messages(chat)
