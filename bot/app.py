@@ -8,17 +8,27 @@ import logging
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import scheduler
+from bot import menus, scheduler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.runtime import SERVICES_KEY, Services, services_of
-from handlers import checkins, followups, language, onboarding, participants, staff, start
+from handlers import (
+    checkins,
+    followups,
+    language,
+    onboarding,
+    participants,
+    preview,
+    staff,
+    start,
+)
 from handlers.base import Context, translator_for
-from storage.db import SessionMaker
+from storage.db import SessionMaker, transaction
+from storage.staff import active_staff
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, participants, checkins, followups, onboarding, staff, language)
+HANDLER_MODULES = (start, participants, checkins, followups, onboarding, preview, staff, language)
 
 
 def file_base_url(api_base_url: str) -> str:
@@ -39,6 +49,9 @@ def build_application(
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .connect_timeout(settings.telegram_timeout_seconds)
+        .read_timeout(settings.telegram_timeout_seconds)
+        .write_timeout(settings.telegram_timeout_seconds)
         # max_retries=0: RetryAfter reaches our code, where the outbox row is rescheduled.
         .rate_limiter(AIORateLimiter(max_retries=0))
         # Guided-flow steps of one person must be handled in order.
@@ -57,6 +70,18 @@ def build_application(
     return app
 
 
+async def start_services(app: Application) -> None:
+    """After `app.start()`: command menus, then the outbox dispatcher and its poller."""
+    services = services_of(app.bot_data)
+    settings = services.settings
+    await menus.publish_public_menus(app.bot, settings.tz, settings.default_language)
+    async with transaction(services.sessions) as session:
+        members = await active_staff(session)
+    for member in members:
+        await menus.publish_staff_menu(app.bot, member, settings.tz, settings.default_language)
+    await scheduler.start(app)
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log with context; tell the person a short localized apology, never a traceback."""
     update_id = update.update_id if isinstance(update, Update) else None
@@ -70,6 +95,7 @@ async def on_error(update: object, context: Context) -> None:
     try:
         await context.bot.send_message(
             update.effective_chat.id,
+            # TRANSLATORS: participant
             html.escape(tr._("Sorry, something went wrong on my side. Nothing was saved; "
                              "please try again in a moment.")),
         )

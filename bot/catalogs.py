@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import DOMAIN, LOCALES_DIR
-from bot.languages import STAFF_LANGUAGES
+from bot.languages import PARTICIPANT_LANGUAGES, STAFF_LANGUAGES
 
 PROJECT_ROOT = LOCALES_DIR.parent
 SOURCE_DIRS = ("bot", "handlers")
@@ -68,7 +68,7 @@ def update() -> None:
     """Extract, create missing staff-language catalogs, merge new msgids into every catalog."""
     template = extract()
     write_catalog(template, TEMPLATE)
-    for language in sorted({*catalog_languages(), *STAFF_LANGUAGES}):
+    for language in sorted({*catalog_languages(), *PARTICIPANT_LANGUAGES}):
         path = po_path(language)
         catalog = load(path, language) if path.exists() else Catalog(
             locale=language, domain=DOMAIN, project="Koordinator", fuzzy=False)
@@ -88,11 +88,22 @@ def compile_all() -> None:
             write_mo(handle, catalog, use_fuzzy=False)
 
 
+PARTICIPANT_MARK = "participant"
+"""Translator comment (`# TRANSLATORS: participant`) on strings participants can see."""
+REVIEW_NOTE = "needs review by a native speaker"
+
+
+def is_participant_facing(message: Message) -> bool:
+    return any(comment.startswith(PARTICIPANT_MARK) for comment in message.auto_comments)
+
+
 @dataclass
 class Report:
     language: str
     total: int
     translated: int
+    participant_total: int = 0
+    participant_translated: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -103,7 +114,8 @@ class Report:
 def check_language(language: str, template: Catalog) -> Report:
     catalog = load(po_path(language), language)
     ids = [m.id for m in template if m.id]
-    report = Report(language, len(ids), 0)
+    participant_ids = {_hashable(m.id) for m in template if m.id and is_participant_facing(m)}
+    report = Report(language, len(ids), 0, participant_total=len(participant_ids))
     expected_plurals = get_plural(Locale.parse(language)).num_plurals
     if catalog.num_plurals != expected_plurals:
         report.problems.append(
@@ -112,17 +124,24 @@ def check_language(language: str, template: Catalog) -> Report:
     for msgid in ids:
         message = catalog.get(msgid[0] if isinstance(msgid, tuple) else msgid)
         if message is None or message.fuzzy or not _is_translated(message.string):
+            if language not in STAFF_LANGUAGES and _hashable(msgid) in participant_ids:
+                report.problems.append(f"{language}: participant string untranslated: {msgid!r}")
             continue
         report.translated += 1
+        if _hashable(msgid) in participant_ids:
+            report.participant_translated += 1
     for message, errors in catalog.check():
         for error in errors:
             report.problems.append(f"{language}: {message.id!r}: {error}")
+    if language not in STAFF_LANGUAGES and REVIEW_NOTE not in (catalog.header_comment or ""):
+        report.problems.append(f"{language}: header lacks the note “{REVIEW_NOTE}”")
     mo_path = po_path(language).with_suffix(".mo")
     if not mo_path.exists():
         report.problems.append(f"{language}: {mo_path.name} missing; run `i18n compile`")
     else:
         with mo_path.open("rb") as handle:
-            compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(handle) if m.id}
+            compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(handle)
+                        if m.id and _is_translated(m.string)}
         source = {_hashable(m.id): _hashable(m.string) for m in catalog
                   if m.id and not m.fuzzy and _is_translated(m.string)}
         if compiled != source:
@@ -164,7 +183,8 @@ def run(action: str) -> int:
         failed = False
         for report in check():
             print(f"{report.language:6} {report.coverage:6.1%} "
-                  f"({report.translated}/{report.total})")
+                  f"({report.translated}/{report.total}); participant strings "
+                  f"{report.participant_translated}/{report.participant_total}")
             for problem in report.problems:
                 failed = True
                 print(f"  ✗ {problem}")

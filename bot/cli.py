@@ -190,8 +190,7 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot import scheduler
-    from bot.app import build_application
+    from bot.app import build_application, start_services
 
     if not settings.telegram_bot_token:
         raise CliError(
@@ -205,7 +204,7 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         async with app:
             assert app.updater is not None
             await app.start()
-            await scheduler.start(app)
+            await start_services(app)
             await app.updater.start_polling(drop_pending_updates=False)
             log.info("bot is running (long polling); Ctrl+C stops it")
             await _wait_for_stop_signal()

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file lives.")
     timezone: str = Field(default="Europe/Stockholm")
     default_language: str = Field(default="sv")
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0)
     note_max_length: int = Field(default=2000, ge=100, le=3500)
     log_level: str = Field(default="INFO")
 

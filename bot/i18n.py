@@ -21,7 +21,7 @@ from babel import Locale
 from babel.support import Translations
 
 import locales
-from bot.languages import RTL_LANGUAGES, STAFF_LANGUAGES, normalize_language
+from bot.languages import STAFF_LANGUAGES, normalize_language
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Translator:
         self.language = language
         self.tz = tz
         self.locale = Locale.parse(language)
-        self.rtl = language in RTL_LANGUAGES
+        self.rtl = self.locale.character_order == "right-to-left"
         self._translations = translations(language)
 
     def _(self, message: str, **params: object) -> str:

@@ -10,8 +10,6 @@ PARTICIPANT_LANGUAGES: tuple[str, ...] = (
 )
 """Languages a participant may prefer; missing strings fall back per string to sv, then en."""
 
-RTL_LANGUAGES = frozenset({"ar", "fa", "fa_AF", "ps", "ckb"})
-
 ENDONYMS: dict[str, str] = {
     "sv": "Svenska",
     "en": "English",

@@ -31,8 +31,11 @@ from storage.models import (
 )
 
 FOLLOWUP_KIND_LABELS: dict[FollowUpKind, str] = {
+    # TRANSLATORS: participant
     FollowUpKind.MEETING: N_("meeting"),
+    # TRANSLATORS: participant
     FollowUpKind.PHONE_CALL: N_("phone call"),
+    # TRANSLATORS: participant
     FollowUpKind.CHECKIN_QUESTION: N_("check-in question"),
 }
 
@@ -86,6 +89,7 @@ async def render(session: AsyncSession, outgoing: Outgoing) -> Rendered | None:
 
 
 def when_text(tr: Translator, followup: FollowUp) -> str:
+    # TRANSLATORS: participant
     return tr._("%(weekday)s %(date)s at %(time)s",
                 weekday=tr.date(tr.local(followup.due_at).date(), "EEEE"),
                 date=tr.date(tr.local(followup.due_at).date()),
@@ -94,9 +98,12 @@ def when_text(tr: Translator, followup: FollowUp) -> str:
 
 def response_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
     return keyboard([
+        # TRANSLATORS: participant
         [(tr._("✅ I'm coming"), f"fu:r:{followup_id}:{FollowUpResponse.CONFIRMED.value}")],
+        # TRANSLATORS: participant
         [(tr._("🕒 I need another time"),
           f"fu:r:{followup_id}:{FollowUpResponse.NEEDS_NEW_TIME.value}")],
+        # TRANSLATORS: participant
         [(tr._("❌ I can't come"), f"fu:r:{followup_id}:{FollowUpResponse.CANT_COME.value}")],
     ])
 
@@ -104,8 +111,10 @@ def response_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
 def participant_appointment_text(tr: Translator, followup: FollowUp) -> str:
     kind = tr._(FOLLOWUP_KIND_LABELS[FollowUpKind(followup.kind)])
     if followup.place:
+        # TRANSLATORS: participant
         return tr._("%(kind)s on %(when)s, %(place)s", kind=kind,
                     when=SafeHtml(when_text(tr, followup)), place=followup.place)
+    # TRANSLATORS: participant
     return tr._("%(kind)s on %(when)s", kind=kind, when=SafeHtml(when_text(tr, followup)))
 
 
@@ -124,11 +133,16 @@ async def reminder(session: AsyncSession, out: Outgoing) -> Rendered | None:
     item = await _current(session, out.row)
     if item is None or item.followup.due_at <= out.now or not item.participant.reachable:
         return None
-    assert item.followup.id is not None
+    return reminder_message(tr, item.followup)
+
+
+def reminder_message(tr: Translator, followup: FollowUp) -> Rendered:
+    """The reminder a participant gets (also what /preview shows a coordinator)."""
+    # TRANSLATORS: participant
     text = tr._("🔔 Reminder: you have a %(appointment)s with your coordinator. "
                 "Can you come?",
-                appointment=SafeHtml(participant_appointment_text(tr, item.followup)))
-    return Rendered(text, response_keyboard(tr, item.followup.id))
+                appointment=SafeHtml(participant_appointment_text(tr, followup)))
+    return Rendered(text, response_keyboard(tr, followup.id or 0))
 
 
 def _code(tr: Translator, participant: Participant) -> str:

@@ -233,6 +233,7 @@ def participant_only() -> Callable[[HandlerFn], PTBCallback]:
 
 
 def stranger_text(tr: Translator, telegram_id: int) -> str:
+    # TRANSLATORS: participant
     return tr._(
         "Hello! I am Koordinator, the follow-up assistant of a labour-market "
         "integration project. I only work for the project's staff and for participants "
@@ -268,6 +269,7 @@ def callback_parts(turn: Turn) -> list[str]:
 
 
 async def expired(turn: Turn, command: str) -> None:
+    # TRANSLATORS: participant
     await turn.edit(turn.tr._("This step has expired. Start again with %(command)s.",
                               command=command))
 

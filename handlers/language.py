@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot import menus
 from bot.i18n import Translator
 from bot.languages import ENDONYMS, STAFF_LANGUAGES
 from bot.render import grid, keyboard
@@ -53,7 +54,11 @@ async def save(turn: Turn, language: str, *, edit: bool) -> None:
     assert turn.staff is not None and turn.staff.id is not None
     async with turn.transaction() as session:
         await set_staff_language(session, turn.staff.id, language, now=turn.now)
-    tr = Translator(language, turn.services.settings.tz)
+    turn.staff.language = language
+    settings = turn.services.settings
+    await menus.publish_staff_menu(turn.context.bot, turn.staff, settings.tz,
+                                   settings.default_language)
+    tr = Translator(language, settings.tz)
     text = tr._("Done: I will write to you in English.")
     await (turn.edit(text) if edit else turn.reply(text))
 

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import SafeHtml, Translator
 from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.messages import participant_appointment_text
+from bot.messages import participant_appointment_text, response_keyboard
 from bot.reminders import notify_staff_now, plan_reminders
 from bot.render import grid, keyboard
 from handlers.base import (
@@ -41,14 +41,19 @@ TOKEN_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters, within /start's
 
 def problem_text(tr: Translator, problem: InviteProblem) -> str:
     texts = {
+        # TRANSLATORS: participant
         InviteProblem.UNKNOWN: tr._("This invitation link is not valid. "
                                     "Ask your coordinator for a new one."),
+        # TRANSLATORS: participant
         InviteProblem.EXPIRED: tr._("This invitation link has expired. "
                                     "Ask your coordinator for a new one."),
+        # TRANSLATORS: participant
         InviteProblem.USED: tr._("This invitation link has already been used. "
                                  "Ask your coordinator if you need a new one."),
+        # TRANSLATORS: participant
         InviteProblem.REVOKED: tr._("This invitation link has been replaced by a newer one. "
                                     "Use the newest link from your coordinator."),
+        # TRANSLATORS: participant
         InviteProblem.OTHER_USER: tr._("This invitation link was opened by another Telegram "
                                        "account. Ask your coordinator for a new one."),
     }
@@ -110,12 +115,15 @@ async def open_invite(turn: Turn, token: str) -> None:
         return
     tr = Translator(opened.participant.language, turn.services.settings.tz)
     await turn.reply(consent_text(tr), keyboard([
+        # TRANSLATORS: participant
         [(tr._("✅ I agree"), f"ob:yes:{opened.invite.id}")],
+        # TRANSLATORS: participant
         [(tr._("No, thank you"), f"ob:no:{opened.invite.id}")],
     ]))
 
 
 def consent_text(tr: Translator) -> str:
+    # TRANSLATORS: participant
     return tr._(
         "Welcome! Your coordinator uses this bot to send you reminders about meetings and "
         "short questions about how things are going.\n\n"
@@ -135,6 +143,7 @@ async def consent_button(turn: Turn) -> None:
         await expired(turn, "/start")
         return
     if parts[1] == "no":
+        # TRANSLATORS: participant
         await turn.edit(turn.tr._("OK. Nothing was stored. You can open the link again while "
                                   "it is valid."))
         return
@@ -151,6 +160,7 @@ async def consent_button(turn: Turn) -> None:
         return
     turn.services.wake()
     tr = Translator(accepted.participant.language, turn.services.settings.tz)
+    # TRANSLATORS: participant
     await turn.edit(tr._("Thank you!"))
     await ask_language(turn, tr, preselect=normalize_language(user.language_code)
                        or accepted.participant.language)
@@ -160,6 +170,7 @@ async def ask_language(turn: Turn, tr: Translator, *, preselect: str | None) -> 
     ordered = sorted(PARTICIPANT_LANGUAGES, key=lambda code: code != preselect)
     buttons = [(("✓ " if code == preselect else "") + ENDONYMS[code], f"pl:{code}")
                for code in ordered]
+    # TRANSLATORS: participant
     await turn.reply(tr._("Which language do you want messages in?"), keyboard(grid(buttons, 2)))
 
 
@@ -181,10 +192,18 @@ async def participant_language_button(turn: Turn) -> None:
                                  now=turn.now)
     turn.services.wake()
     tr = Translator(parts[1], turn.services.settings.tz)
+    # TRANSLATORS: participant
     await turn.edit(tr._("Done: I will write to you in English.") + "\n\n" + participant_help(tr))
 
 
+def participant_hint(tr: Translator) -> str:
+    """What a participant sees when they type text or an unknown command."""
+    # TRANSLATORS: participant
+    return tr._("I can only answer with buttons and these commands:") + "\n" + participant_help(tr)
+
+
 def participant_help(tr: Translator) -> str:
+    # TRANSLATORS: participant
     return tr._("/next — your next appointment\n/language — change language\n"
                 "/stop — stop all messages")
 
@@ -199,22 +218,26 @@ async def next_command(turn: Turn) -> None:
             session, participant.id, now=turn.now)
     tr = turn.tr
     if upcoming is None:
+        # TRANSLATORS: participant
         await turn.reply(tr._("You have no appointment booked right now."))
         return
     assert upcoming.id is not None
     await turn.reply(
+        # TRANSLATORS: participant
         tr._("Your next appointment: %(appointment)s.",
              appointment=SafeHtml(participant_appointment_text(tr, upcoming))),
-        keyboard([[(tr._("✅ I'm coming"), f"fu:r:{upcoming.id}:confirmed")],
-                  [(tr._("🕒 I need another time"), f"fu:r:{upcoming.id}:needs_new_time")],
-                  [(tr._("❌ I can't come"), f"fu:r:{upcoming.id}:cant_come")]]))
+        response_keyboard(tr, upcoming.id))
 
 
 @participant_only()
 async def stop_command(turn: Turn) -> None:
     tr = turn.tr
-    await turn.reply(tr._("Stop all messages from this bot? Your coordinator will be told."),
-                     keyboard([[(tr._("Yes, stop"), "pstop:yes"), (tr._("No"), "pstop:no")]]))
+    # TRANSLATORS: participant
+    # TRANSLATORS: participant
+    question = tr._("Stop all messages from this bot? Your coordinator will be told.")
+    # TRANSLATORS: participant
+    yes, no = tr._("Yes, stop"), tr._("No, keep them")
+    await turn.reply(question, keyboard([[(yes, "pstop:yes"), (no, "pstop:no")]]))
 
 
 @participant_only()
@@ -224,6 +247,7 @@ async def stop_button(turn: Turn) -> None:
     assert participant is not None and participant.id is not None
     tr = turn.tr
     if parts[-1] != "yes":
+        # TRANSLATORS: participant
         await turn.edit(tr._("OK, nothing changed."))
         return
     async with turn.transaction() as session:
@@ -234,6 +258,7 @@ async def stop_button(turn: Turn) -> None:
                 "participant_notice", {"participant_id": participant.id, "event": "stopped"},
                 now=turn.now)
     turn.services.wake()
+    # TRANSLATORS: participant
     await turn.edit(tr._("Done. You will get no more messages. If you change your mind, "
                          "ask your coordinator for a new invitation."))
 
@@ -258,15 +283,19 @@ async def response_button(turn: Turn) -> None:
                 session, turn.services.settings, item.followup.coordinator_id, "response_notice",
                 {"response": response.value}, followup_id=item.followup.id, now=turn.now)
     if item is None:
+        # TRANSLATORS: participant
         await turn.edit(tr._("This appointment is no longer open. Send /next to see your next "
                              "appointment."))
         return
     turn.services.wake()
     thanks = {
+        # TRANSLATORS: participant
         FollowUpResponse.CONFIRMED: tr._("Thank you! See you then. Your coordinator has been "
                                          "told."),
+        # TRANSLATORS: participant
         FollowUpResponse.NEEDS_NEW_TIME: tr._("Thank you. Your coordinator has been told and "
                                               "will suggest another time."),
+        # TRANSLATORS: participant
         FollowUpResponse.CANT_COME: tr._("Thank you for telling us. Your coordinator has been "
                                          "told."),
     }

@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot import menus
 from bot.i18n import Translator
 from bot.labels import ROLE_LABELS
 from bot.render import keyboard
@@ -69,6 +70,8 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
             session, telegram_user_id=telegram_id, name=name, role=role,
             municipality=municipality, now=turn.now, added_by=turn.require_viewer())
     turn.end_flow()
+    settings = turn.services.settings
+    await menus.publish_staff_menu(turn.context.bot, member, settings.tz, settings.default_language)
     text = tr._("✅ %(name)s was added as %(role)s.", name=member.name,
                 role=tr._(ROLE_LABELS[role]))
     await (turn.edit(text) if edit else turn.reply(text))

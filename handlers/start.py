@@ -64,9 +64,12 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
     return "\n".join(lines)
 
 
-@staff_only()
+@guarded(Audience.ANYONE)
 async def text_router(turn: Turn) -> None:
     """Text that is not a command: the next step of a guided flow, else a hint."""
+    if turn.staff is None:
+        await hint_for_non_staff(turn)
+        return
     message = turn.update.effective_message
     text = (message.text or "").strip() if message else ""
     state = (turn.context.user_data or {}).get("flow")
@@ -89,8 +92,20 @@ async def cancel_command(turn: Turn) -> None:
     await turn.reply(turn.tr._("Cancelled. Nothing was changed."))
 
 
-@staff_only()
+async def hint_for_non_staff(turn: Turn) -> None:
+    user = turn.update.effective_user
+    assert user is not None
+    if turn.participant is not None:
+        await turn.reply(onboarding.participant_hint(turn.tr))
+    else:
+        await turn.reply(stranger_text(turn.tr, user.id))
+
+
+@guarded(Audience.ANYONE)
 async def unknown_command(turn: Turn) -> None:
+    if turn.staff is None:
+        await hint_for_non_staff(turn)
+        return
     await turn.reply(turn.tr._("I don't know that command. Send /help to see what I can do."))
 
 

@@ -262,6 +262,32 @@ async def test_server_errors_are_retried_with_backoff_then_marked_failed(
     assert "Bad Gateway" in reminder.last_error
 
 
+async def test_timeouts_are_retried_and_the_message_is_delivered_once_the_api_answers(
+    people: People, db: Database
+) -> None:
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=STOCKHOLM)
+    async with running_bot(db.url, db.sessions, now=start, telegram_timeout_seconds=0.3) as bot:
+        await joined_with_followup(bot, people)
+        slow = {"left": 2}
+
+        def two_slow_answers(method: str, params: dict) -> Fault | None:
+            if method == "sendMessage" and params["chat_id"] == AMINA.id and slow["left"]:
+                slow["left"] -= 1
+                return Fault(200, delay=0.8)
+            return None
+
+        bot.api.fault = two_slow_answers
+        for _ in range(2):
+            report = await bot.dispatcher.run_once()
+            assert report.retried == 1, report
+            bot.clock.advance(timedelta(minutes=1))
+        assert (await bot.dispatcher.run_once()).sent == 1
+        [row] = [r for r in await rows(db, OutboundMessage)
+                 if r.template == "reminder" and r.status == OutboxStatus.SENT]
+        assert row.attempts == 3 and row.last_error is None
+        assert "Reminder" in bot.api.bot_messages(AMINA.id)[-1].text
+
+
 async def test_blocked_bot_marks_participant_unreachable_and_tells_coordinator(
     bot: BotHarness, people: People, db: Database
 ) -> None:

@@ -230,10 +230,16 @@ class BotApiEmulator:
     async def _accept_only(self, _p: dict[str, Any], _u: dict[str, Any]) -> bool:
         return True
 
-    _api_setMyCommands = _accept_only
-    _api_deleteMyCommands = _accept_only
-    _api_setMyDescription = _accept_only
-    _api_setMyShortDescription = _accept_only
+    async def _accept_language_scoped(self, p: dict[str, Any], _u: dict[str, Any]) -> bool:
+        code = p.get("language_code")
+        if code and not re.fullmatch(r"[a-z]{2}", code):
+            raise _ApiError(400, "Bad Request: invalid language code specified")
+        return True
+
+    _api_setMyCommands = _accept_language_scoped
+    _api_deleteMyCommands = _accept_language_scoped
+    _api_setMyDescription = _accept_language_scoped
+    _api_setMyShortDescription = _accept_language_scoped
     _api_setChatMenuButton = _accept_only
     _api_sendChatAction = _accept_only
     _api_answerCallbackQuery = _accept_only

@@ -1,0 +1,90 @@
+"""Command menus (setMyCommands) per audience and language, and the bot's description.
+
+Participants and strangers see the participant menu in their Telegram language (one
+call per shipped language plus a default); each staff member gets a chat-scoped menu
+for their role in their own language, refreshed when they join or change language.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from bot.i18n import N_, Translator
+from bot.languages import PARTICIPANT_LANGUAGES
+from storage.models import Role, Staff
+
+log = logging.getLogger(__name__)
+
+# TRANSLATORS: participant
+PARTICIPANT_COMMANDS = (
+    ("next", N_("Your next appointment")),
+    ("language", N_("Change language")),
+    ("stop", N_("Stop all messages")),
+)
+STAFF_COMMANDS = (
+    ("today", N_("Today's follow-ups")),
+    ("log", N_("Log a check-in")),
+    ("add", N_("Register a participant")),
+    ("mine", N_("My caseload")),
+    ("find", N_("Find a participant")),
+    ("followup", N_("Book a follow-up")),
+    ("invite", N_("Invite a participant")),
+    ("help", N_("All commands")),
+    ("language", N_("Change language")),
+)
+LEAD_COMMANDS = (
+    ("stats", N_("Statistics")),
+    ("team", N_("Team overview")),
+    ("staff", N_("Staff")),
+)
+# TRANSLATORS: participant
+DESCRIPTION = N_("Koordinator sends reminders and short questions from your coordinator in "
+                 "your language. Open the link you got from your coordinator to start.")
+# TRANSLATORS: participant
+SHORT_DESCRIPTION = N_("Reminders from your coordinator, in your language.")
+
+
+def commands_for(tr: Translator, entries: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    return [BotCommand(name, tr._(description)) for name, description in entries]
+
+
+def staff_entries(role: Role) -> tuple[tuple[str, str], ...]:
+    return STAFF_COMMANDS + (LEAD_COMMANDS if role in (Role.ADMIN, Role.LEAD) else ())
+
+
+def menu_languages() -> list[str]:
+    """Languages Telegram accepts a dedicated menu for: two-letter ISO 639-1 codes only.
+
+    Dari (fa_AF) and Sorani (ckb) readers get the default menu; Telegram reports Dari
+    speakers' apps as `fa` anyway.
+    """
+    return [code for code in PARTICIPANT_LANGUAGES if len(code) == 2]
+
+
+async def publish_public_menus(bot: Bot, tz: ZoneInfo, default_language: str) -> None:
+    """Participant menu and description for every menu language, plus the default."""
+    for code in (None, *menu_languages()):
+        tr = Translator(code or default_language, tz)
+        await bot.set_my_commands(commands_for(tr, PARTICIPANT_COMMANDS),
+                                  scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await bot.set_my_description(tr._(DESCRIPTION), language_code=code)
+        await bot.set_my_short_description(tr._(SHORT_DESCRIPTION), language_code=code)
+
+
+async def publish_staff_menu(bot: Bot, staff: Staff, tz: ZoneInfo, default_language: str) -> None:
+    """The chat-scoped menu of one staff member, in their language; best effort."""
+    tr = Translator(staff.language or default_language, tz)
+    scope = BotCommandScopeChat(staff.telegram_user_id)
+    try:
+        if staff.active:
+            await bot.set_my_commands(commands_for(tr, staff_entries(Role(staff.role))),
+                                      scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramError as exc:  # e.g. the person never opened a chat with the bot
+        log.info("no menu for staff %s: %s", staff.id, exc)

@@ -1,0 +1,107 @@
+"""/preview: a coordinator sees exactly what a participant receives, with a gloss.
+
+`/preview P-0042` shows the participant's next reminder (or a sample one) in the
+participant's language; `/preview ar reminder|consent|help` shows a sample in any
+shipped language. The gloss underneath is in the coordinator's own language, so they
+can check what the participant reads.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.i18n import SafeHtml, Translator
+from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.messages import reminder_message
+from bot.render import keyboard
+from bot.scheduling import local_moment
+from handlers.base import Turn, staff_only
+from handlers.onboarding import consent_text, participant_help
+from storage import followups as followup_queries
+from storage.access import Action
+from storage.models import FollowUp, FollowUpKind
+from storage.participants import visible_participant
+
+SAMPLES = ("reminder", "consent", "help")
+SAMPLE_TIME = time(10, 0)
+
+
+@staff_only(Action.VIEW_PARTICIPANT)
+async def preview_command(turn: Turn) -> None:
+    tr = turn.tr
+    args = turn.args
+    if not args:
+        await turn.reply(usage(tr))
+        return
+    language = normalize_language(args[0])
+    if language in PARTICIPANT_LANGUAGES and not args[0].upper().startswith("P"):
+        sample = args[1].lower() if len(args) > 1 else "reminder"
+        if sample not in SAMPLES:
+            await turn.reply(usage(tr))
+            return
+        await show(turn, language, sample, followup=sample_followup(turn), code=None)
+        return
+    async with turn.transaction() as session:
+        participant = await visible_participant(session, turn.require_viewer(), args[0])
+        assert participant.id is not None
+        upcoming = await followup_queries.next_followup_for_participant(
+            session, participant.id, now=turn.now)
+    await show(turn, participant.language, "reminder",
+               followup=upcoming or sample_followup(turn), code=participant.code)
+
+
+def usage(tr: Translator) -> str:
+    return tr._("Write <code>/preview P-0042</code> to see what a participant receives, or "
+                "<code>/preview ar reminder</code> (samples: reminder, consent, help; "
+                "languages: %(languages)s).", languages=", ".join(PARTICIPANT_LANGUAGES))
+
+
+def sample_followup(turn: Turn) -> FollowUp:
+    tomorrow = turn.today + timedelta(days=1)
+    due_at = local_moment(tomorrow, SAMPLE_TIME, turn.services.settings.tz)
+    return FollowUp(id=0, participant_id=0, coordinator_id=0, due_at=due_at,
+                    kind=FollowUpKind.MEETING, place="Arbetsförmedlingen Växjö")
+
+
+def render_sample(tr: Translator, sample: str, followup: FollowUp) -> str:
+    if sample == "consent":
+        return consent_text(tr)
+    if sample == "help":
+        return participant_help(tr)
+    return reminder_message(tr, followup).text
+
+
+async def show(turn: Turn, language: str, sample: str, *, followup: FollowUp,
+               code: str | None) -> None:
+    tr = turn.tr
+    reader = Translator(language, turn.services.settings.tz)
+    participant_text = render_sample(reader, sample, followup)
+    gloss = render_sample(tr, sample, followup)
+    header = (tr._("What %(code)s receives (%(language)s):", code=tr.isolate(code),
+                   language=ENDONYMS[language]) if code else
+              tr._("Sample in %(language)s:", language=ENDONYMS[language]))
+    text = tr._("%(header)s\n\n%(text)s\n\n<i>%(gloss_label)s</i>\n%(gloss)s",
+                header=header, text=SafeHtml(participant_text),
+                gloss_label=tr._("In your language:"), gloss=SafeHtml(gloss))
+    buttons = []
+    if sample == "reminder":
+        sample_keyboard = reminder_message(reader, followup).keyboard
+        assert sample_keyboard is not None
+        buttons = [[(button.text, "pv:noop")] for row in sample_keyboard.inline_keyboard
+                   for button in row]
+    await turn.reply(text, keyboard(buttons) if buttons else None)
+
+
+@staff_only(Action.VIEW_PARTICIPANT)
+async def preview_button(turn: Turn) -> None:
+    query = turn.update.callback_query
+    assert query is not None
+    turn._answered = True
+    await query.answer(turn.tr._("This is only a preview."))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(["preview", "forhandsvisa"], preview_command))
+    app.add_handler(CallbackQueryHandler(preview_button, pattern=r"^pv:"))

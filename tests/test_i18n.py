@@ -1,0 +1,158 @@
+"""Languages: catalogs complete and consistent, per-locale formatting, RTL isolation,
+per-string fallback, localized menus, /language and /preview."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from bot import catalogs
+from bot.app import start_services
+from bot.i18n import LRI, PDI, Translator, resolve_language
+from bot.languages import PARTICIPANT_LANGUAGES
+from bot.menus import menu_languages
+from bot.messages import reminder_message
+from bot.sandbox.emulator import FakeUser
+from storage.models import FollowUp, FollowUpKind
+from tests.conftest import STOCKHOLM, People
+from tests.harness import BotHarness
+
+RTL = {"ar", "fa", "fa_AF", "ps", "ckb"}
+DUE = datetime(2026, 12, 3, 10, 0, tzinfo=STOCKHOLM)
+
+
+def sample_followup() -> FollowUp:
+    return FollowUp(id=7, participant_id=1, coordinator_id=1, due_at=DUE,
+                    kind=FollowUpKind.MEETING, place="Arbetsförmedlingen")
+
+
+def test_every_catalog_passes_the_check() -> None:
+    problems = [problem for report in catalogs.check() for problem in report.problems]
+    assert problems == []
+    reports = {report.language: report for report in catalogs.check()}
+    assert set(reports) == set(PARTICIPANT_LANGUAGES)
+    for language in ("sv", "en"):
+        assert reports[language].coverage == 1.0
+    for report in reports.values():
+        assert report.participant_translated == report.participant_total > 30
+
+
+@pytest.mark.parametrize("language", PARTICIPANT_LANGUAGES)
+def test_reminder_in_every_language_has_local_date_time_and_isolated_time(language: str) -> None:
+    tr = Translator(language, STOCKHOLM)
+    message = reminder_message(tr, sample_followup())
+    assert tr.time(DUE) == "10:00"
+    assert "10:00" in message.text
+    assert tr.date(DUE.date()) in message.text, "the date is formatted in the reader's locale"
+    assert "Arbetsförmedlingen" in message.text
+    if language in RTL:
+        assert tr.rtl and f"{LRI}10:00{PDI}" in message.text
+    else:
+        assert not tr.rtl and LRI not in message.text
+    sources = {lang: reminder_message(Translator(lang, STOCKHOLM), sample_followup()).text
+               for lang in ("sv", "en") if lang != language}
+    assert message.text not in sources.values(), "translated, not a fallback"
+    labels = [b.text for row in message.keyboard.inline_keyboard for b in row]
+    assert len(labels) == 3 and all(labels)
+
+
+def test_participant_code_is_isolated_in_rtl_text() -> None:
+    assert Translator("ar", STOCKHOLM).isolate("P-0042") == f"{LRI}P-0042{PDI}"
+    assert Translator("sv", STOCKHOLM).isolate("P-0042") == "P-0042"
+
+
+def test_missing_string_falls_back_to_swedish_then_english() -> None:
+    staff_only = "Your role does not allow that."
+    swedish = Translator("sv", STOCKHOLM)._(staff_only)
+    assert swedish != staff_only
+    assert Translator("ar", STOCKHOLM)._(staff_only) == swedish
+    assert Translator("so", STOCKHOLM)._("A string nobody translated") == (
+        "A string nobody translated")
+
+
+def test_broken_translation_uses_the_source_string_instead_of_crashing() -> None:
+    tr = Translator("ar", STOCKHOLM)
+    assert tr._format("Hello %(name)s", "مرحبا %(nmae)s", {"name": "<Amina>"}) == (
+        "Hello &lt;Amina&gt;")
+
+
+@pytest.mark.parametrize(("tag", "expected"), [
+    ("sv-SE", "sv"), ("fa-AF", "fa_AF"), ("prs", "fa_AF"), ("ckb", "ckb"), ("ar-SY", "ar"),
+    ("uk", "uk"), ("de", "sv"), (None, "sv"),
+])
+def test_telegram_language_codes_resolve_to_shipped_languages(tag: str | None,
+                                                              expected: str) -> None:
+    assert resolve_language(tag, allowed=PARTICIPANT_LANGUAGES) == expected
+
+
+def test_numbers_and_percentages_follow_the_locale() -> None:
+    assert Translator("sv", STOCKHOLM).percent(0.748) == "75\xa0%"
+    assert Translator("en", STOCKHOLM).percent(0.748) == "75%"
+    assert Translator("sv", STOCKHOLM).number(1234) == "1\xa0234"
+
+
+async def test_start_up_publishes_menus_per_language_and_staff_scope(
+    bot: BotHarness, people: People
+) -> None:
+    await start_services(bot.app)
+    calls = bot.api.calls_to("setMyCommands")
+    public = [c for c in calls if c["scope"]["type"] == "all_private_chats"]
+    assert sorted(c.get("language_code") or "" for c in public) == sorted(
+        ["", *menu_languages()])
+    staff_scoped = {c["scope"]["chat_id"]: c for c in calls if c["scope"]["type"] == "chat"}
+    assert set(staff_scoped) == {p.id for p in (people.admin, people.lead, people.lead_alvesta,
+                                                people.anna, people.bo)}
+    lead_commands = {c["command"] for c in staff_scoped[people.lead.id]["commands"]}
+    coordinator_commands = {c["command"] for c in staff_scoped[people.bo.id]["commands"]}
+    assert "stats" in lead_commands and "stats" not in coordinator_commands
+    swedish = next(c for c in public if c.get("language_code") == "sv")
+    assert swedish["commands"][0]["description"] == Translator("sv", STOCKHOLM)._(
+        "Your next appointment")
+    descriptions = bot.api.calls_to("setMyDescription")
+    assert len(descriptions) == len(public)
+
+
+async def test_participant_language_picker_shows_endonyms(bot: BotHarness, people: People) -> None:
+    [reply] = await bot.send(people.anna.user, "/ny Amina | Växjö | kvinna | ar")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
+    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    amina = FakeUser(5001, "Amina", "ar")
+    [consent] = await bot.send(amina, f"/start {token}")
+    assert consent.text == Translator("ar", STOCKHOLM)._(
+        catalogs_consent_msgid())
+    replies = await bot.press(amina, consent, consent.buttons[0][0])
+    picker = replies[-1]
+    labels = [label for label, _ in picker.buttons]
+    assert labels[0] == "✓ العربية"
+    assert {"دری", "Soomaali", "ትግርኛ", "Українська", "پښتو", "کوردی"} <= set(labels)
+    [done] = await bot.press(amina, picker, "Українська")
+    assert "українською" in done.text
+
+
+def catalogs_consent_msgid() -> str:
+    from handlers.onboarding import consent_text
+
+    class Source:
+        def _(self, message: str, **_params: object) -> str:
+            return message
+
+    return consent_text(Source())  # type: ignore[arg-type]
+
+
+async def test_preview_shows_what_the_participant_receives_with_a_gloss(
+    bot: BotHarness, people: People
+) -> None:
+    [reply] = await bot.send(people.anna.user, "/ny Amina | Växjö | kvinna | ar")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    [preview] = await bot.send(people.anna.user, f"/preview {code}")
+    arabic = Translator("ar", STOCKHOLM)
+    assert arabic._("✅ I'm coming") in [label for label, _ in preview.buttons]
+    assert "🔔" in preview.text and "Påminnelse" in preview.text
+    [sample] = await bot.send(people.bo.user, "/preview uk consent")
+    assert Translator("uk", STOCKHOLM)._("Thank you!") not in sample.text
+    assert "Welcome!" in sample.text and "Українська" in sample.text
+    [refused] = await bot.send(people.bo.user, f"/preview {code}")
+    assert "can't find" in refused.text
