@@ -379,3 +379,62 @@ async def test_lease_of_a_dead_worker_expires_and_its_rows_are_sent(
 
 def _messages_to(bot: BotHarness, chat: int) -> list[ChatMessage]:
     return bot.api.bot_messages(chat)
+
+
+async def test_morning_agenda_goes_to_coordinators_with_follow_ups_only(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from bot.scheduler import DISPATCHER_KEY
+
+    code = await register(bot, people)
+    await bot.send(people.anna.user, f"/followup {code} 2026-11-25 09:30 meeting Office")
+    planner = bot.app.bot_data[DISPATCHER_KEY + ".agenda"]
+    assert await planner.plan() == 5
+    assert await planner.plan() == 0, "planned once per local day"
+    agenda_rows = [r for r in await rows(db, OutboundMessage) if r.template == "agenda"]
+    assert {r.send_at.astimezone(STOCKHOLM).strftime("%a %d %H:%M") for r in agenda_rows} == {
+        "Wed 25 07:30"}
+    bot.clock.set(datetime(2026, 11, 25, 7, 30, tzinfo=STOCKHOLM))
+    before = len(bot.api.bot_messages(people.anna.id))
+    await bot.dispatcher.drain()
+    [agenda] = bot.api.bot_messages(people.anna.id)[before:]
+    assert "P-0001" in agenda.text and "Office" in agenda.text
+    assert not bot.api.bot_messages(people.bo.id), "no follow-ups, no agenda message"
+    statuses = sorted(r.status for r in await rows(db, OutboundMessage) if r.template == "agenda")
+    assert statuses == ["sent", "skipped", "skipped", "skipped", "skipped"]
+
+
+async def test_arabic_participant_gets_both_reminders_across_a_restart_and_answers(
+    people: People, db: Database
+) -> None:
+    from bot.i18n import Translator
+
+    arabic = Translator("ar", STOCKHOLM)
+    hana = FakeUser(5010, "Hana", "ar")
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=STOCKHOLM)
+    async with running_bot(db.url, db.sessions, now=start) as first:
+        code = await register(first, people, language="ar")
+        token = await invite_link(first, people, code)
+        [consent] = await first.send(hana, f"/start {token}")
+        replies = await first.press(hana, consent, arabic._("✅ I agree"))
+        await first.press(hana, replies[-1], "العربية")
+        await first.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
+        first.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
+        await first.dispatcher.drain()
+        [day_before] = [m for m in first.api.bot_messages(hana.id) if "🔔" in m.body]
+        assert arabic._("✅ I'm coming") in [label for label, _ in day_before.buttons]
+        assert "\u206610:00\u2069" in day_before.text
+    # The bot is restarted; the second reminder (08:00 on the day) comes from the new process.
+    async with running_bot(db.url, db.sessions,
+                           now=datetime(2026, 12, 3, 8, 0, tzinfo=STOCKHOLM)) as second:
+        skipped = await second.dispatcher.startup()
+        assert [r.template for r in skipped] == ["no_answer"], "no reminder is lost"
+        await second.dispatcher.drain()
+        [same_day] = second.api.bot_messages(hana.id)
+        assert same_day.text == day_before.text
+        await second.press(hana, same_day, arabic._("❌ I can't come"))
+        await second.dispatcher.drain()
+        [notice] = [m for m in second.api.bot_messages(people.anna.id) if "📬" in m.body]
+        assert "kan inte komma" in notice.text
+    reminders = [r for r in await rows(db, OutboundMessage) if r.template == "reminder"]
+    assert sorted(r.status for r in reminders) == ["sent", "sent"]
