@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from storage import migrate
 from storage.db import create_engine, session_maker, transaction
@@ -30,10 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=getattr(logging, settings.log_level.upper(), logging.INFO),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        logs.configure(settings.log_level, settings.log_format)
         result = args.handler(settings, args)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
@@ -85,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("update", "extract and merge into every catalog"),
         ("compile", "compile .po catalogs into .mo"),
         ("check", "check catalogs: placeholders, plurals, coverage"),
+        ("table", "print the coverage table for locales/README.md"),
     ):
         sub = i18n.add_parser(name, help=help_text)
         sub.set_defaults(handler=cmd_i18n, action=name)
@@ -190,7 +189,7 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    from bot.app import build_application, start_services
+    from bot.runner import run_bot
 
     if not settings.telegram_bot_token:
         raise CliError(
@@ -200,16 +199,7 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     engine = create_engine(settings.effective_database_url)
     try:
         await ensure_schema_current(engine)
-        app = build_application(settings, session_maker(engine))
-        async with app:
-            assert app.updater is not None
-            await app.start()
-            await start_services(app)
-            await app.updater.start_polling(drop_pending_updates=False)
-            log.info("bot is running (long polling); Ctrl+C stops it")
-            await _wait_for_stop_signal()
-            await app.updater.stop()
-            await app.stop()
+        await run_bot(settings, session_maker(engine), stop=_wait_for_stop_signal)
     finally:
         await engine.dispose()
     return 0

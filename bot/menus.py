@@ -20,10 +20,12 @@ from storage.models import Role, Staff
 
 log = logging.getLogger(__name__)
 
-# TRANSLATORS: participant
 PARTICIPANT_COMMANDS = (
+    # TRANSLATORS: participant
     ("next", N_("Your next appointment")),
+    # TRANSLATORS: participant
     ("language", N_("Change language")),
+    # TRANSLATORS: participant
     ("stop", N_("Stop all messages")),
 )
 STAFF_COMMANDS = (

@@ -271,7 +271,7 @@ def callback_parts(turn: Turn) -> list[str]:
 async def expired(turn: Turn, command: str) -> None:
     # TRANSLATORS: participant
     await turn.edit(turn.tr._("This step has expired. Start again with %(command)s.",
-                              command=command))
+                              command=turn.tr.isolate(command)))
 
 
 

@@ -233,10 +233,11 @@ async def next_command(turn: Turn) -> None:
 async def stop_command(turn: Turn) -> None:
     tr = turn.tr
     # TRANSLATORS: participant
-    # TRANSLATORS: participant
     question = tr._("Stop all messages from this bot? Your coordinator will be told.")
     # TRANSLATORS: participant
-    yes, no = tr._("Yes, stop"), tr._("No, keep them")
+    yes = tr._("Yes, stop")
+    # TRANSLATORS: participant
+    no = tr._("No, keep them")
     await turn.reply(question, keyboard([[(yes, "pstop:yes"), (no, "pstop:no")]]))
 
 

@@ -15,6 +15,7 @@ from bot.languages import PARTICIPANT_LANGUAGES
 from bot.menus import menu_languages
 from bot.messages import reminder_message
 from bot.sandbox.emulator import FakeUser
+from handlers.onboarding import consent_text
 from storage.models import FollowUp, FollowUpKind
 from tests.conftest import STOCKHOLM, People
 from tests.harness import BotHarness
@@ -152,7 +153,15 @@ async def test_preview_shows_what_the_participant_receives_with_a_gloss(
     assert arabic._("✅ I'm coming") in [label for label, _ in preview.buttons]
     assert "🔔" in preview.text and "Påminnelse" in preview.text
     [sample] = await bot.send(people.bo.user, "/preview uk consent")
-    assert Translator("uk", STOCKHOLM)._("Thank you!") not in sample.text
-    assert "Welcome!" in sample.text and "Українська" in sample.text
+    ukrainian_consent = consent_text(Translator("uk", STOCKHOLM))
+    assert ukrainian_consent in sample.text and ukrainian_consent != consent_text(
+        Translator("en", STOCKHOLM))
+    assert "Welcome!" in sample.text, "the gloss is in the coordinator's language"
+    assert "Українська" in sample.text
     [refused] = await bot.send(people.bo.user, f"/preview {code}")
     assert "can't find" in refused.text
+
+
+def test_locales_readme_table_matches_the_catalogs() -> None:
+    readme = (catalogs.LOCALES_DIR / "README.md").read_text(encoding="utf-8")
+    assert catalogs.coverage_table(catalogs.check()) in readme
