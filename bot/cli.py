@@ -196,29 +196,31 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
             "TELEGRAM_BOT_TOKEN is not set. Get one from BotFather, or try "
             "`koordinator demo` to run offline without a token."
         )
+    stop = stop_on_signals()
     engine = create_engine(settings.effective_database_url)
     try:
         await ensure_schema_current(engine)
-        await run_bot(settings, session_maker(engine), stop=_wait_for_stop_signal)
+        await run_bot(settings, session_maker(engine), stop=stop)
     finally:
         await engine.dispose()
     return 0
 
 
-async def _wait_for_stop_signal() -> None:
+def stop_on_signals() -> Callable[[], Awaitable[None]]:
+    """Install SIGINT/SIGTERM handlers now; the returned coroutine function waits for one."""
     import signal
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop.wait
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox.demo import run_demo
 
-    await run_demo(settings, port=args.port, fresh=args.fresh, stop=_wait_for_stop_signal)
+    await run_demo(settings, port=args.port, fresh=args.fresh, stop=stop_on_signals())
     return 0
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.languages import STAFF_LANGUAGES
@@ -35,8 +36,16 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Stockholm")
     default_language: str = Field(default="sv")
     telegram_timeout_seconds: float = Field(default=10.0, gt=0)
+    polling_timeout_seconds: int = Field(default=10, ge=0, le=50)
     note_max_length: int = Field(default=2000, ge=100, le=3500)
     log_level: str = Field(default="INFO")
+    log_format: Literal["text", "json"] = Field(default="text")
+
+    # Serving: /healthz always; the webhook route when WEBHOOK_URL is set.
+    listen_host: str = Field(default="127.0.0.1")
+    listen_port: int = Field(default=8081, ge=0, le=65535)
+    webhook_url: str = Field(default="", description="Public HTTPS URL Telegram posts to.")
+    webhook_secret: str = Field(default="", description="Checked on every webhook request.")
 
     # Follow-ups, reminders and the outbox dispatcher.
     reminder_offsets_hours: list[float] = Field(default=[24.0, 2.0])
@@ -101,6 +110,13 @@ class Settings(BaseSettings):
             return value
         raise ValueError("must be a postgresql:// or sqlite:/// URL")
 
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and len(self.webhook_secret) < 16:
+            raise ValueError("WEBHOOK_SECRET of at least 16 characters is required with "
+                             "WEBHOOK_URL")
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -118,5 +134,5 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "?"
+        name = str(first["loc"][0]).upper() if first["loc"] else "WEBHOOK_SECRET"
         raise ConfigError(f"Setting {name} is invalid: {first['msg']}") from None

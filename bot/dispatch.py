@@ -63,6 +63,11 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._last_sent: dict[int, float] = {}
         self._chat_slots = asyncio.Semaphore(services.settings.dispatch_concurrency)
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """Finish the message being sent, give the rest of the batch back (SIGTERM)."""
+        self._stopping = True
 
     @property
     def settings(self):
@@ -85,6 +90,8 @@ class Dispatcher:
     async def run_once(self) -> DispatchReport:
         """Claim one batch of due rows and deliver it. Safe to call from several processes."""
         async with self._lock:
+            if self._stopping:
+                return DispatchReport()
             now = self.services.clock.now()
             async with transaction(self.services.sessions) as session:
                 rows = await outbox.claim_due(
@@ -111,9 +118,17 @@ class Dispatcher:
 
     async def _deliver_chat(self, rows: list[OutboundMessage], report: DispatchReport) -> None:
         async with self._chat_slots:
-            for row in rows:
+            for index, row in enumerate(rows):
+                if self._stopping:
+                    await self._release(rows[index:])
+                    return
                 await self._pace(row.chat_id)
                 await self._deliver(row, report)
+
+    async def _release(self, rows: list[OutboundMessage]) -> None:
+        async with transaction(self.services.sessions) as session:
+            released = await outbox.release(session, [r.id for r in rows if r.id], self.worker)
+        log.info("shutting down: gave back %d claimed rows", released)
 
     async def _pace(self, chat_id: int) -> None:
         interval = self.settings.per_chat_interval_seconds

@@ -167,3 +167,26 @@ async def skip_stale(
     )
     result = await session.exec(statement)
     return [OutboundMessage.model_validate(dict(row._mapping)) for row in result]
+
+
+async def release(session: AsyncSession, row_ids: Sequence[int], worker: str) -> int:
+    """Give back claimed rows this worker will not send (shutdown): pending again, at once."""
+    if not row_ids:
+        return 0
+    result = await session.exec(
+        update(_table)
+        .where(_table.c.id.in_(list(row_ids)), _table.c.claimed_by == worker,
+               _table.c.status == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.PENDING, lease_until=None, attempts=_table.c.attempts - 1)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def health_counts(session: AsyncSession, *, now: datetime) -> dict[str, object]:
+    """Pending rows and how overdue the oldest one is (for /healthz)."""
+    pending = _table.c.status == OutboxStatus.PENDING
+    result = await session.exec(
+        select(func.count(), func.min(_table.c.send_at)).where(pending, _table.c.send_at <= now))
+    due, oldest = result.one()
+    overdue = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return {"due": int(due), "oldest_due_seconds": round(overdue, 1)}
