@@ -15,6 +15,7 @@ from bot.runtime import SERVICES_KEY, Services, services_of
 from handlers import (
     checkins,
     followups,
+    gdpr,
     language,
     onboarding,
     participants,
@@ -28,7 +29,9 @@ from storage.staff import active_staff
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (start, participants, checkins, followups, onboarding, preview, staff, language)
+HANDLER_MODULES = (
+    start, participants, checkins, followups, onboarding, preview, staff, language, gdpr,
+)
 
 
 def file_base_url(api_base_url: str) -> str:

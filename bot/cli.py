@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="offline sandbox: emulated Telegram + web chat page")
     demo.add_argument("--port", type=int, default=8080, help="web page port (default 8080)")
     demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
-    demo.add_argument("--no-browser-hint", action="store_true", help=argparse.SUPPRESS)
+    demo.add_argument("--speed", type=float, default=1.0,
+                      help="run the clock this many times faster (e.g. 120: a reminder "
+                           "due in two hours fires within a minute)")
     demo.set_defaults(handler=cmd_demo)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
@@ -76,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
         toggle.set_defaults(handler=cmd_staff_active, active=active)
     listing = staff.add_parser("list", help="list staff")
     listing.set_defaults(handler=cmd_staff_list)
+
+    gdpr = commands.add_parser("gdpr", help="data-subject rights").add_subparsers(title="gdpr")
+    erase = gdpr.add_parser("erase", help="erase a participant's personal data")
+    erase.add_argument("code")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(handler=cmd_gdpr_erase)
+    export = gdpr.add_parser("export", help="everything stored about a participant, as JSON")
+    export.add_argument("code")
+    export.set_defaults(handler=cmd_gdpr_export)
+    retention = gdpr.add_parser("retention", help="anonymise participants ended long ago")
+    retention.add_argument("--dry-run", action="store_true", help="only list who would be")
+    retention.set_defaults(handler=cmd_gdpr_retention)
 
     i18n = commands.add_parser("i18n", help="translation catalogs").add_subparsers(title="i18n")
     for name, help_text in (
@@ -188,6 +202,80 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gdpr_erase(settings: Settings, args: argparse.Namespace) -> Any:
+    """Ask before entering the event loop (input() would block it)."""
+    if not args.yes:
+        answer = input(f"Erase the personal data of {args.code} for good? Type yes: ")
+        if answer.strip().lower() != "yes":
+            print("nothing was erased")
+            return 1
+    return _gdpr_erase(settings, args)
+
+
+async def _gdpr_erase(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from storage import gdpr
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            participant = await gdpr.erase_participant(session, args.code, actor_staff_id=None,
+                                                       now=SystemClock().now())
+        print(f"erased the personal data of {participant.code}")
+
+    try:
+        await _with_sessions(settings, work)
+    except gdpr.NotErasable:
+        raise CliError(f"no participant {args.code}") from None
+    return 0
+
+
+async def cmd_gdpr_export(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from storage import gdpr
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            data = await gdpr.export_participant(session, args.code)
+            from bot.clock import SystemClock
+            from storage import audit
+
+            audit.record(session, actor_staff_id=None, action="participant.export",
+                         target=data["participant"]["code"], at=SystemClock().now())
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+
+    try:
+        await _with_sessions(settings, work)
+    except gdpr.NotErasable:
+        raise CliError(f"no participant {args.code}") from None
+    return 0
+
+
+async def cmd_gdpr_retention(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.clock import SystemClock
+    from storage import gdpr
+
+    now = SystemClock().now()
+    today = now.astimezone(settings.tz).date()
+    keep = timedelta(days=settings.retention_days)
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            if args.dry_run:
+                due = await gdpr.due_for_retention(session, today=today, keep=keep)
+                for participant in due:
+                    print(f"{participant.code}\tended {participant.ended_on}")
+                print(f"{len(due)} participant(s) would be anonymised")
+                return
+            codes = await gdpr.apply_retention(session, today=today, keep=keep, now=now)
+        print(f"anonymised {len(codes)} participant(s)")
+
+    await _with_sessions(settings, work)
+    return 0
+
+
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.runner import run_bot
 
@@ -218,9 +306,17 @@ def stop_on_signals() -> Callable[[], Awaitable[None]]:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.sandbox.demo import run_demo
+    from bot.clock import ScaledClock
+    from bot.sandbox.demo import PortUnavailable, run_demo
 
-    await run_demo(settings, port=args.port, fresh=args.fresh, stop=stop_on_signals())
+    if args.speed <= 0:
+        raise CliError("--speed must be a positive number")
+    clock = ScaledClock(args.speed) if args.speed != 1.0 else None
+    try:
+        await run_demo(settings, port=args.port, fresh=args.fresh, stop=stop_on_signals(),
+                       clock=clock)
+    except PortUnavailable as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

@@ -33,3 +33,19 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class ScaledClock:
+    """Time that runs `speed` times faster than real time (the sandbox's trainer mode)."""
+
+    def __init__(self, speed: float, start: datetime | None = None) -> None:
+        import time
+
+        self._monotonic = time.monotonic
+        self._speed = speed
+        self._start = (start or datetime.now(UTC)).astimezone(UTC)
+        self._origin = self._monotonic()
+
+    def now(self) -> datetime:
+        elapsed = self._monotonic() - self._origin
+        return self._start + timedelta(seconds=elapsed * self._speed)

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     quiet_hours_end: time = Field(default=time(8, 0))
     agenda_time: time = Field(default=time(7, 30))
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
+    retention_days: int = Field(default=730, ge=30)
+    """Ended participants are anonymised this long after their end date."""
     dispatch_interval_seconds: float = Field(default=5.0, gt=0)
     dispatch_batch_size: int = Field(default=60, ge=1, le=1000)
     dispatch_lease_seconds: int = Field(default=120, ge=10)

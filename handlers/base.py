@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 FLOW_KEY = "flow"
+CAPTION_LIMIT = 1024
 
 
 @dataclass
@@ -99,6 +100,25 @@ class Turn:
             chat.id, _fit(text), parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
 
+    async def reply_photo(self, png: bytes, caption: str, filename: str,
+                          keyboard: InlineKeyboardMarkup | None = None) -> Message:
+        """Send a picture (a chart) with a short HTML caption."""
+        await self._answer_query()
+        chat = self.update.effective_chat
+        assert chat is not None
+        return await self.context.bot.send_photo(
+            chat.id, png, caption=_fit(caption, CAPTION_LIMIT), filename=filename,
+            parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+    async def reply_document(self, content: bytes, filename: str, caption: str) -> Message:
+        """Send a file (an export) with a short HTML caption."""
+        await self._answer_query()
+        chat = self.update.effective_chat
+        assert chat is not None
+        return await self.context.bot.send_document(
+            chat.id, content, filename=filename, caption=_fit(caption, CAPTION_LIMIT),
+            parse_mode=ParseMode.HTML)
+
     async def edit(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
         """Replace the message whose button was pressed (falls back to a new message)."""
         query = self.update.callback_query
@@ -146,10 +166,10 @@ def on_text(flow_name: str) -> Callable[[TextStep], TextStep]:
     return register
 
 
-def _fit(text: str) -> str:
-    if len(text) <= TELEGRAM_TEXT_LIMIT:
+def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    if len(text) <= limit:
         return text
-    return text[: TELEGRAM_TEXT_LIMIT - 1] + "…"
+    return text[: limit - 1] + "…"
 
 
 def translator_for(services: Services, update: Update, staff: Staff | None = None,

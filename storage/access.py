@@ -29,6 +29,12 @@ class Action(StrEnum):
     BOOK_FOLLOWUP = "book_followup"
     VIEW_AGENDA = "view_agenda"
     INVITE_PARTICIPANT = "invite_participant"
+    ERASE_PARTICIPANT = "erase_participant"
+    VIEW_STATS = "view_stats"
+    VIEW_TEAM = "view_team"
+    EXPORT_DATA = "export_data"
+    EXPORT_NAMES = "export_names"
+    RECEIVE_DIGEST = "receive_digest"
 
 
 _EVERY_STAFF = frozenset(Role)
@@ -49,6 +55,17 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.BOOK_FOLLOWUP: _EVERY_STAFF,
     Action.VIEW_AGENDA: _EVERY_STAFF,
     Action.INVITE_PARTICIPANT: _EVERY_STAFF,
+    Action.ERASE_PARTICIPANT: frozenset({Role.ADMIN}),
+    # Statistics, charts and exports are scoped by the Viewer: a coordinator gets their
+    # own caseload, a lead the project (or their municipalities).
+    Action.VIEW_STATS: _EVERY_STAFF,
+    Action.VIEW_TEAM: _LEADS,
+    Action.EXPORT_DATA: _EVERY_STAFF,
+    # Exports leave the system (to funders, by e-mail): only those who work with the
+    # people by name (coordinators, for their own caseload) and the system owner get
+    # names and notes; leads get participant codes only.
+    Action.EXPORT_NAMES: frozenset({Role.ADMIN, Role.COORDINATOR}),
+    Action.RECEIVE_DIGEST: _LEADS,
 }
 
 
@@ -90,3 +107,14 @@ def roles_viewer_may_add(viewer: Viewer) -> frozenset[Role]:
     if can(viewer, Action.ADD_COORDINATOR):
         return frozenset({Role.COORDINATOR})
     return frozenset()
+
+
+def policy_matrix() -> str:
+    """The role × action table as Markdown (docs/security.md embeds it; a test compares)."""
+    roles = list(Role)
+    lines = ["| action | " + " | ".join(r.value for r in roles) + " |",
+             "|---|" + "---|" * len(roles)]
+    for action in Action:
+        marks = " | ".join("✓" if role in POLICY[action] else "·" for role in roles)
+        lines.append(f"| {action.value} | {marks} |")
+    return "\n".join(lines)

@@ -12,18 +12,19 @@ import asyncio
 import contextlib
 import errno
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.app import build_application
+from bot.app import build_application, start_services
+from bot.clock import Clock
 from bot.config import Settings
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.server import serving
@@ -39,12 +40,7 @@ DEMO_TOKEN = "demo:sandbox"
 DATABASE_FILE = "demo.sqlite3"
 POLL_TIMEOUT = timedelta(seconds=10)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
+QUIET_LOGGERS = ("httpx", "alembic", "apscheduler", "telegram.ext")
 
 class PortUnavailable(Exception):
     """The page's port cannot be used; the message says so in one line."""
@@ -61,33 +57,38 @@ class RunningSandbox:
 
 
 async def run_demo(
-    settings: Settings, *, port: int, fresh: bool, stop: Callable[[], Awaitable[None]]
+    settings: Settings, *, port: int, fresh: bool, stop: Callable[[], Awaitable[None]],
+    clock: Clock | None = None,
 ) -> None:
     """Run the sandbox until `stop()` returns (the CLI passes "wait for Ctrl+C")."""
-    _quiet_library_logs()
-    try:
-        async with sandbox(settings, port=port, fresh=fresh) as running:
+    with _quiet_library_logs():
+        async with sandbox(settings, port=port, fresh=fresh, clock=clock) as running:
             print(f"Koordinator sandbox: open {running.url} (Ctrl+C stops it)", flush=True)
             await stop()
-    except PortUnavailable as exc:
-        from bot.cli import CliError  # the CLI prints it as one line and exits with 1
-
-        raise CliError(str(exc)) from None
 
 
-def _quiet_library_logs() -> None:
-    """Keep the console to the URL line, warnings and errors.
+@contextlib.contextmanager
+def _quiet_library_logs() -> Iterator[None]:
+    """Keep the console to the URL line, warnings and errors while the sandbox runs.
 
     httpx logs every request at INFO (the bot long-polls every 10 s); alembic, APScheduler
     and PTB announce start-up steps that mean nothing to someone trying the demo.
     """
-    for name in ("httpx", "alembic", "apscheduler", "telegram.ext"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 @contextlib.asynccontextmanager
 async def sandbox(
-    settings: Settings, *, port: int = 0, fresh: bool = False, now: datetime | None = None
+    settings: Settings, *, port: int = 0, fresh: bool = False, now: datetime | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[RunningSandbox]:
     """Database, emulator, page and the running bot; everything stops when the block ends.
 
@@ -109,8 +110,9 @@ async def sandbox(
             # Listen before seeding: a taken port is reported at once, not after the wait.
             bound = await _listen(stack, web, port)
             stack.callback(web.end_all)  # runs after the bot stopped, before the server does
-            await _seed_if_empty(sessions, now or datetime.now(settings.tz))
-            await _start_bot(stack, settings, sessions, database_url, bound)
+            await _seed_if_empty(sessions, now or (clock.now() if clock else datetime.now(
+                settings.tz)))
+            await _start_bot(stack, settings, sessions, database_url, bound, clock)
             yield RunningSandbox(
                 url=f"http://{HOST}:{bound}/", port=bound, emulator=emulator,
                 sessions=sessions, database_url=database_url, personas=DEMO_PERSONAS,
@@ -170,7 +172,7 @@ async def _listen(stack: contextlib.AsyncExitStack, app: ASGIApp, port: int) -> 
 
 async def _start_bot(
     stack: contextlib.AsyncExitStack, settings: Settings, sessions: SessionMaker,
-    database_url: str, port: int,
+    database_url: str, port: int, clock: Clock | None,
 ) -> None:
     """The real Application with the real Updater, long-polling the emulator."""
     bot_settings = settings.model_copy(update={
@@ -178,11 +180,13 @@ async def _start_bot(
         "telegram_api_base_url": f"http://{HOST}:{port}/bot",
         "database_url": database_url,
     })
-    app = build_application(bot_settings, sessions)
+    app = build_application(bot_settings, sessions, clock=clock)
     assert app.updater is not None
     await stack.enter_async_context(app)
     await app.start()
     stack.push_async_callback(app.stop)
+    # Menus and the outbox dispatcher, exactly as `koordinator run` starts them.
+    await start_services(app)
     await app.updater.start_polling(poll_interval=0, timeout=POLL_TIMEOUT)
     stack.push_async_callback(app.updater.stop)
 

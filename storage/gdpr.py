@@ -1,0 +1,120 @@
+"""Data-subject rights: erasure (keeping anonymous counts), access (export), retention.
+
+Erasure removes what identifies a person — name, Telegram ids, free-text notes, follow-up
+places, invitations, queued messages — and keeps municipality, gender, dates, status and
+outcome, so statistics stay right. The audit log records that an erasure happened, by
+whom, and the participant code; never the erased data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.models import (
+    AuditLog,
+    CheckIn,
+    FollowUp,
+    Invite,
+    OutboundMessage,
+    Participant,
+    Staff,
+    Status,
+)
+from storage.participants import normalize_code
+
+ERASED_NAME = "—"
+
+
+class NotErasable(Exception):
+    """Unknown participant code (the CLI and the bot say so in their own words)."""
+
+
+async def _participant(session: AsyncSession, code: str) -> Participant:
+    normalized = normalize_code(code)
+    participant = (await session.exec(
+        select(Participant).where(Participant.code == normalized))).first() if normalized else None
+    if participant is None:
+        raise NotErasable(code)
+    return participant
+
+
+def is_erased(participant: Participant) -> bool:
+    return participant.display_name == ERASED_NAME
+
+
+async def erase_participant(
+    session: AsyncSession, code: str, *, actor_staff_id: int | None, now: datetime,
+    reason: str = "request",
+) -> Participant:
+    """Remove the participant's personal data; counts and outcomes stay for statistics."""
+    participant = await _participant(session, code)
+    assert participant.id is not None
+    participant.display_name = ERASED_NAME
+    participant.telegram_user_id = None
+    participant.chat_id = None
+    participant.consent_at = None
+    participant.stopped_at = participant.stopped_at or now
+    participant.updated_at = now
+    session.add(participant)
+    await session.exec(update(CheckIn).where(col(CheckIn.participant_id) == participant.id)
+                       .values(note=""))
+    await session.exec(update(FollowUp).where(col(FollowUp.participant_id) == participant.id)
+                       .values(place=""))
+    await session.exec(delete(Invite).where(col(Invite.participant_id) == participant.id))
+    await session.exec(delete(OutboundMessage)
+                       .where(col(OutboundMessage.participant_id) == participant.id))
+    audit.record(session, actor_staff_id=actor_staff_id, action="participant.erase",
+                 target=participant.code, at=now, reason=reason)
+    return participant
+
+
+async def export_participant(session: AsyncSession, code: str) -> dict[str, Any]:
+    """Everything stored about one participant, as plain JSON-ready data."""
+    participant = await _participant(session, code)
+    coordinator = await session.get(Staff, participant.coordinator_id)
+    checkins = (await session.exec(select(CheckIn).where(
+        CheckIn.participant_id == participant.id).order_by(col(CheckIn.happened_at)))).all()
+    followups = (await session.exec(select(FollowUp).where(
+        FollowUp.participant_id == participant.id).order_by(col(FollowUp.due_at)))).all()
+    invites = (await session.exec(select(Invite).where(
+        Invite.participant_id == participant.id))).all()
+    history = (await session.exec(select(AuditLog).where(
+        AuditLog.target == participant.code).order_by(col(AuditLog.at)))).all()
+    return {
+        "participant": participant.model_dump(mode="json"),
+        "coordinator": coordinator.name if coordinator else None,
+        "checkins": [c.model_dump(mode="json") for c in checkins],
+        "followups": [f.model_dump(mode="json") for f in followups],
+        "invites": [i.model_dump(mode="json", exclude={"token_hash"}) for i in invites],
+        "audit": [a.model_dump(mode="json") for a in history],
+    }
+
+
+async def due_for_retention(
+    session: AsyncSession, *, today: date, keep: timedelta
+) -> Sequence[Participant]:
+    """Ended participants whose end is older than `keep` and who are not yet anonymised."""
+    query = (
+        select(Participant)
+        .where(Participant.status == Status.ENDED, col(Participant.ended_on).is_not(None),
+               col(Participant.ended_on) < today - keep, Participant.display_name != ERASED_NAME)
+        .order_by(col(Participant.ended_on), col(Participant.id))
+    )
+    return (await session.exec(query)).all()
+
+
+async def apply_retention(
+    session: AsyncSession, *, today: date, keep: timedelta, now: datetime
+) -> list[str]:
+    """Anonymise everyone past the retention period; returns their codes."""
+    codes = [p.code for p in await due_for_retention(session, today=today, keep=keep)]
+    for code in codes:
+        await erase_participant(session, code, actor_staff_id=None, now=now, reason="retention")
+    return codes

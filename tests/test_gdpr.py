@@ -1,0 +1,122 @@
+"""GDPR: erasure keeps anonymous counts, export gives everything, retention anonymises."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.clock import ScaledClock
+from storage import gdpr
+from storage.db import transaction
+from storage.models import AuditLog, CheckIn, FollowUp, Invite, OutboundMessage, Participant
+from tests.conftest import TEST_NOW, Database, People
+from tests.harness import BotHarness
+
+
+async def rows(db: Database, model: type) -> list:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(model).order_by(model.id))).all())
+
+
+async def seeded(bot: BotHarness, people: People) -> str:
+    [reply] = await bot.send(people.anna.user,
+                             "/ny Amina Hassan | Växjö | kvinna | ar | 2025-01-10")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    await bot.send(people.anna.user, f"/logg {code} telefon Pratade om hennes hälsa")
+    await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 möte Hemma hos Amina")
+    await bot.send(people.anna.user, f"/bjud {code}")
+    return code
+
+
+async def test_admin_erases_with_confirmation_and_counts_stay(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await seeded(bot, people)
+    await bot.send(people.anna.user, f"/avsluta {code} employed 2026-11-01")
+    [refused] = await bot.send(people.lead.user, f"/forget {code}")
+    assert "does not allow" in refused.text
+    [confirm] = await bot.send(people.admin.user, f"/forget {code}")
+    assert "Amina Hassan" in confirm.text
+    [participant] = await rows(db, Participant)
+    assert participant.display_name == "Amina Hassan", "nothing before the confirmation"
+    [done] = await bot.press(people.admin.user, confirm, "Yes, erase")
+    assert code in done.text
+    [participant] = await rows(db, Participant)
+    assert participant.display_name == gdpr.ERASED_NAME and participant.chat_id is None
+    assert (participant.municipality, participant.gender, participant.outcome) == (
+        "Växjö", "woman", "employed"), "anonymous facts stay for the statistics"
+    assert [c.note for c in await rows(db, CheckIn)] == [""]
+    assert [f.place for f in await rows(db, FollowUp)] == [""]
+    assert await rows(db, Invite) == []
+    assert all(r.participant_id is None for r in await rows(db, OutboundMessage))
+    erasures = [a for a in await rows(db, AuditLog) if a.action == "participant.erase"]
+    assert len(erasures) == 1 and erasures[0].target == code
+    everything = json.dumps([a.details for a in await rows(db, AuditLog)])
+    assert "Amina" not in everything and "hälsa" not in everything
+
+
+async def test_export_contains_everything_about_the_person(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await seeded(bot, people)
+    async with transaction(db.sessions) as session:
+        data = await gdpr.export_participant(session, code)
+    assert data["participant"]["display_name"] == "Amina Hassan"
+    assert data["checkins"][0]["note"] == "Pratade om hennes hälsa"
+    assert data["followups"][0]["place"] == "Hemma hos Amina"
+    assert data["invites"] and "token_hash" not in data["invites"][0]
+    assert {entry["action"] for entry in data["audit"]} >= {"participant.add", "checkin.add"}
+    json.dumps(data)
+
+
+async def test_retention_dry_run_lists_and_real_run_anonymises(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    old = await seeded(bot, people)
+    [reply] = await bot.send(people.anna.user, "/ny Recent | Växjö | kvinna | so | 2025-01-01")
+    recent = re.search(r"P-\d{4}", reply.text).group(0)
+    await bot.send(people.anna.user, f"/avsluta {old} moved 2025-06-01")
+    await bot.send(people.anna.user, f"/avsluta {recent} studies 2026-06-01")
+    today, keep = date(2027, 6, 15), timedelta(days=730)
+    async with transaction(db.sessions) as session:
+        due = await gdpr.due_for_retention(session, today=today, keep=keep)
+    assert [p.code for p in due] == [old]
+    assert {p.display_name for p in await rows(db, Participant)} == {"Amina Hassan", "Recent"}
+    async with transaction(db.sessions) as session:
+        codes = await gdpr.apply_retention(session, today=today, keep=keep, now=TEST_NOW)
+    assert codes == [old]
+    names = {p.code: p.display_name for p in await rows(db, Participant)}
+    assert names == {old: gdpr.ERASED_NAME, recent: "Recent"}
+
+
+def test_cli_gdpr_commands(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "DATA_DIR"))}
+    env["DATA_DIR"] = str(tmp_path)
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=tmp_path,
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    assert run("db", "upgrade").returncode == 0
+    missing = run("gdpr", "export", "P-0404")
+    assert missing.returncode == 1 and "no participant P-0404" in missing.stderr
+    declined = run("gdpr", "erase", "P-0404", stdin="no\n")
+    assert declined.returncode == 1 and "nothing was erased" in declined.stdout
+    dry = run("gdpr", "retention", "--dry-run")
+    assert dry.returncode == 0 and "0 participant(s) would be anonymised" in dry.stdout
+
+
+def test_scaled_clock_runs_faster_than_real_time() -> None:
+    clock = ScaledClock(3600.0, start=TEST_NOW)
+    first = clock.now()
+    import time
+
+    time.sleep(0.05)
+    assert clock.now() - first >= timedelta(seconds=150)
