@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    TypeHandler,
+)
 
 from bot import menus, scheduler
 from bot.clock import Clock, SystemClock
@@ -63,6 +70,9 @@ def build_application(
     if not with_updater:
         builder = builder.updater(None)
     app = builder.build()
+    # Edits and channel posts are not commands: an edited "/end P-1 moved" must not run
+    # twice. One gate, before every handler.
+    app.add_handler(TypeHandler(Update, ignore_edits_and_channels), group=-1)
     app.bot_data[SERVICES_KEY] = Services(settings, sessions, clock or SystemClock(),
                                           wake=lambda: scheduler.wake(app))
     scheduler.attach(app)
@@ -85,6 +95,15 @@ async def start_services(app: Application) -> None:
     await scheduler.start(app)
 
 
+async def ignore_edits_and_channels(update: Update, _context: Context) -> None:
+    if update.edited_message or update.channel_post or update.edited_channel_post:
+        raise ApplicationHandlerStop
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    return isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log with context; tell the person a short localized apology, never a traceback."""
     update_id = update.update_id if isinstance(update, Update) else None
@@ -94,13 +113,17 @@ async def on_error(update: object, context: Context) -> None:
               exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    # No database lookup here: the database may be what failed.
     tr = translator_for(services_of(context.bot_data), update)
+    if database_unreachable(context.error):
+        # TRANSLATORS: participant
+        text = tr._("I can't reach my database right now. Nothing was saved; please try "
+                    "again in a few minutes.")
+    else:
+        # TRANSLATORS: participant
+        text = tr._("Sorry, something went wrong on my side. Nothing was saved; "
+                    "please try again in a moment.")
     try:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            # TRANSLATORS: participant
-            html.escape(tr._("Sorry, something went wrong on my side. Nothing was saved; "
-                             "please try again in a moment.")),
-        )
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode=ParseMode.HTML)
     except Exception:  # the apology itself may fail (e.g. network); it is logged above
         log.warning("could not send the apology for update %s", update_id)
