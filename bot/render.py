@@ -63,6 +63,8 @@ FIELD_ERRORS: dict[str, str] = {
     "ended_on": N_("The end date is before the enrolment date; nothing was saved."),
     "telegram_id": N_("The Telegram id must be a positive number; nothing was saved."),
     "status": N_("Use /end to end a participant's time in the project."),
+    "staff": N_("The receiving staff member must be active and not the same person; "
+                "nothing was moved."),
     "place": N_("The place must be at most %(max)s characters; nothing was booked."),
 }
 

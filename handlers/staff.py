@@ -14,6 +14,7 @@ from handlers.base import Turn, callback_parts, expired, on_text, split_fields, 
 from storage import staff as queries
 from storage.access import Action, roles_viewer_may_add
 from storage.models import Role
+from storage.participants import hand_over
 
 
 @staff_only(Action.LIST_STAFF)
@@ -108,6 +109,35 @@ async def staff_button(turn: Turn) -> None:
     await save(turn, state["telegram_id"], Role(parts[2]), state["staff_name"], None, edit=True)
 
 
+@staff_only(Action.HAND_OVER)
+async def handover_command(turn: Turn) -> None:
+    """/handover FROM TO [P-0001 P-0002 …] — FROM and TO are Telegram ids or names."""
+    tr = turn.tr
+    args = turn.args
+    if len(args) < 2:
+        await turn.reply(tr._(
+            "Write <code>/handover FROM TO</code> to move a whole caseload, or "
+            "<code>/handover FROM TO P-0001 P-0002</code> for some participants. FROM and TO "
+            "are Telegram ids or a unique part of a name."))
+        return
+    async with turn.transaction() as session:
+        from_staff = await queries.staff_by_reference(session, args[0])
+        to_staff = await queries.staff_by_reference(session, args[1])
+        moved = await hand_over(session, turn.require_viewer(), from_staff=from_staff,
+                                to_staff=to_staff, codes=args[2:] or None, now=turn.now)
+    if not moved:
+        await turn.reply(tr._("%(name)s has no active participants you can move.",
+                              name=from_staff.name))
+        return
+    await turn.reply(tr.ngettext(
+        "✅ %(n)s participant moved from %(from_name)s to %(to_name)s: %(codes)s",
+        "✅ %(n)s participants moved from %(from_name)s to %(to_name)s: %(codes)s",
+        len(moved), from_name=from_staff.name, to_name=to_staff.name,
+        codes=", ".join(moved)))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler(["staff", "personal"], staff_command))
+    app.add_handler(CommandHandler(["handover", "overlamna"], handover_command))
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:"))
+

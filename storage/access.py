@@ -30,6 +30,7 @@ class Action(StrEnum):
     VIEW_AGENDA = "view_agenda"
     INVITE_PARTICIPANT = "invite_participant"
     ERASE_PARTICIPANT = "erase_participant"
+    HAND_OVER = "hand_over"
     VIEW_STATS = "view_stats"
     VIEW_TEAM = "view_team"
     EXPORT_DATA = "export_data"
@@ -56,6 +57,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.VIEW_AGENDA: _EVERY_STAFF,
     Action.INVITE_PARTICIPANT: _EVERY_STAFF,
     Action.ERASE_PARTICIPANT: frozenset({Role.ADMIN}),
+    Action.HAND_OVER: _LEADS,
     # Statistics, charts and exports are scoped by the Viewer: a coordinator gets their
     # own caseload, a lead the project (or their municipalities).
     Action.VIEW_STATS: _EVERY_STAFF,

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.access import Viewer, participant_scope
 from storage.errors import InvalidValue, ParticipantEnded, ParticipantNotFound
-from storage.models import CheckIn, Gender, Invite, Outcome, Participant, Status
+from storage.models import CheckIn, Gender, Invite, Outcome, Participant, Staff, Status
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
@@ -278,3 +278,52 @@ async def stop_messages(session: AsyncSession, participant_id: int, *, now: date
     audit.record(session, actor_staff_id=None, action=f"participant.{reason}",
                  target=participant.code, at=now)
     return participant
+
+
+async def hand_over(
+    session: AsyncSession, viewer: Viewer, *, from_staff: Staff, to_staff: Staff,
+    codes: list[str] | None, now: datetime,
+) -> list[str]:
+    """Move participants (all of `from_staff`'s, or the given codes) to `to_staff`.
+
+    Their upcoming follow-ups and pending staff notices move too; each move is audited.
+    """
+    from sqlalchemy import update
+
+    from storage.models import FollowUp, OutboundMessage, OutboxStatus
+
+    if not to_staff.active or to_staff.id == from_staff.id:
+        raise InvalidValue(field="staff")
+    query = _visible(viewer).where(Participant.coordinator_id == from_staff.id,
+                                   Participant.status != Status.ENDED)
+    if codes is not None:
+        normalized = [normalize_code(code) for code in codes]
+        if None in normalized:
+            raise ParticipantNotFound(code=codes[normalized.index(None)])
+        query = query.where(col(Participant.code).in_(normalized))
+    moving = (await session.exec(query.order_by(Participant.id))).all()
+    if codes is not None and len(moving) != len(set(codes)):
+        found = {p.code for p in moving}
+        missing = next(c for c in normalized if c not in found)
+        raise ParticipantNotFound(code=missing)
+    ids = [p.id for p in moving]
+    for participant in moving:
+        participant.coordinator_id = to_staff.id  # type: ignore[assignment]
+        participant.updated_at = now
+        session.add(participant)
+        audit.record(session, actor_staff_id=viewer.staff_id, action="participant.handover",
+                     target=participant.code, at=now, from_staff=from_staff.id,
+                     to_staff=to_staff.id)
+    if ids:
+        upcoming = select(FollowUp.id).where(col(FollowUp.participant_id).in_(ids),
+                                             FollowUp.due_at > now)
+        await session.exec(update(FollowUp).where(col(FollowUp.id).in_(upcoming))
+                           .values(coordinator_id=to_staff.id))
+        await session.exec(
+            update(OutboundMessage)
+            .where(col(OutboundMessage.followup_id).in_(upcoming),
+                   OutboundMessage.staff_id == from_staff.id,
+                   OutboundMessage.status == OutboxStatus.PENDING)
+            .values(staff_id=to_staff.id, chat_id=to_staff.telegram_user_id,
+                    language=to_staff.language or "sv"))
+    return [p.code for p in moving]

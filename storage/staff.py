@@ -111,3 +111,19 @@ async def set_staff_active(
 
 async def active_staff(session: AsyncSession) -> Sequence[Staff]:
     return (await session.exec(select(Staff).where(col(Staff.active).is_(True)))).all()
+
+
+async def staff_by_reference(session: AsyncSession, reference: str) -> Staff:
+    """A staff member by Telegram id or by a unique part of their name (case-insensitive)."""
+    reference = reference.strip()
+    if reference.isdigit():
+        staff = await staff_by_telegram_id(session, int(reference))
+        if staff is None:
+            raise StaffNotFound()
+        return staff
+    members = (await session.exec(select(Staff))).all()
+    wanted = reference.casefold()
+    matches = [m for m in members if wanted and wanted in m.name.casefold()]
+    if len(matches) != 1:
+        raise StaffNotFound()
+    return matches[0]

@@ -278,3 +278,31 @@ async def test_language_command_switches_staff_language(bot: BotHarness, people:
     assert done.text == "Done: I will write to you in English."
     [reply] = await bot.send(people.anna.user, "/nonsense")
     assert "don't know that command" in reply.text
+
+
+async def test_lead_hands_over_a_caseload_and_follow_ups_move_too(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from storage.models import FollowUp
+
+    first = await add(bot, people.anna, "Moved One | Växjö | woman | sv")
+    second = await add(bot, people.anna, "Moved Two | Växjö | man | sv")
+    await add(bot, people.anna, "Stays | Växjö | woman | sv")
+    await bot.send(people.anna.user, f"/followup {first} 2026-12-03 10:00 meeting")
+    [refused] = await bot.send(people.bo.user, f"/handover Anna Bo {first}")
+    assert "does not allow" in refused.text
+    [reply] = await bot.send(people.lead.user, f"/handover Anna {people.bo.id} {first} {second}")
+    assert "2 participants moved from Anna Andersson to Bo Berg" in reply.text
+    owners = {p.code: p.coordinator_id for p in await rows(db, Participant)}
+    assert owners[first] == owners[second] == people.bo.staff.id
+    assert list(owners.values()).count(people.anna.staff.id) == 1
+    [followup] = await rows(db, FollowUp)
+    assert followup.coordinator_id == people.bo.staff.id
+    moves = [a for a in await rows(db, AuditLog) if a.action == "participant.handover"]
+    assert sorted(a.target for a in moves) == [first, second]
+    [whole] = await bot.send(people.lead.user, "/handover Anna Bo")
+    assert "1 participant moved" in whole.text
+    [nothing] = await bot.send(people.lead.user, "/handover Anna Bo P-0099")
+    assert "P-0099" in nothing.text
+    [unknown] = await bot.send(people.lead.user, "/handover Nobody Bo")
+    assert "no staff member" in unknown.text.lower()
