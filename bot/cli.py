@@ -105,9 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- helpers ---------------------------------------------------------------------------
+def engine_for(settings: Settings) -> Any:
+    return create_engine(settings.effective_database_url,
+                         schema=settings.database_schema or None)
+
+
 async def _with_sessions(settings: Settings, work: Callable[[Any], Awaitable[Any]],
                          *, require_schema: bool = True) -> Any:
-    engine = create_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     try:
         if require_schema:
             await ensure_schema_current(engine)
@@ -131,7 +136,7 @@ async def ensure_schema_current(engine: Any) -> None:
 
 # ---- commands --------------------------------------------------------------------------
 async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     try:
         await migrate.upgrade(engine)
         print(f"database is at revision {await migrate.current_revision(engine)}")
@@ -141,7 +146,7 @@ async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_db_current(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = create_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     try:
         current = await migrate.current_revision(engine)
         head = migrate.head_revision()
@@ -285,7 +290,7 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
             "`koordinator demo` to run offline without a token."
         )
     stop = stop_on_signals()
-    engine = create_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     try:
         await ensure_schema_current(engine)
         await run_bot(settings, session_maker(engine), stop=stop)

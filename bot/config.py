@@ -32,6 +32,8 @@ class Settings(BaseSettings):
         description="Bot API base URL; the token is appended. Point at a self-hosted server.",
     )
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file.")
+    database_schema: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$",
+                                 description="PostgreSQL schema (search_path); empty = default.")
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file lives.")
     timezone: str = Field(default="Europe/Stockholm")
     default_language: str = Field(default="sv")

@@ -124,6 +124,7 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: SessionMaker
+    schema: str | None = None
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ async def db(migrated_database: MigratedDatabase) -> AsyncIterator[Database]:
     await _empty_all_tables(engine, migrated_database.backend)
     try:
         yield Database(migrated_database.backend, migrated_database.url, engine,
-                       session_maker(engine))
+                       session_maker(engine), migrated_database.schema)
     finally:
         await engine.dispose()
 
