@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(handler=cmd_db_upgrade)
     current = db.add_parser("current", help="show the schema revision")
     current.set_defaults(handler=cmd_db_current)
+    copy = db.add_parser("copy", help="copy all data into another (empty, upgraded) database")
+    copy.add_argument("--to", required=True, metavar="URL",
+                      help="target, e.g. postgresql://user@host/koordinator")
+    copy.add_argument("--to-schema", default="", help="PostgreSQL schema of the target")
+    copy.set_defaults(handler=cmd_db_copy)
 
     staff = commands.add_parser("staff", help="staff members").add_subparsers(title="staff")
     add = staff.add_parser("add", help="add a staff member (bootstrap the first admin)")
@@ -154,6 +159,24 @@ async def cmd_db_current(settings: Settings, _args: argparse.Namespace) -> int:
         return 0 if current == head else 1
     finally:
         await engine.dispose()
+
+
+async def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.copy import CopyRefused, copy_database
+
+    target_url = load_settings(database_url=args.to).database_url
+    source, target = engine_for(settings), create_engine(target_url,
+                                                         schema=args.to_schema or None)
+    try:
+        copied = await copy_database(
+            source, target, progress=lambda table, n: print(f"{table}: {n} rows"))
+    except CopyRefused as exc:
+        raise CliError(f"nothing copied: {exc}") from None
+    finally:
+        await source.dispose()
+        await target.dispose()
+    print(f"copied {sum(copied.values())} rows; point DATABASE_URL at the new database")
+    return 0
 
 
 async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
