@@ -8,14 +8,14 @@ so a restart neither loses nor doubles it.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from telegram.ext import Application, ContextTypes
 
 from bot.dispatch import Dispatcher
 from bot.runtime import Services, services_of
 from bot.scheduling import next_weekday_at
-from storage import outbox
+from storage import gdpr, outbox
 from storage.db import transaction
 from storage.staff import active_staff
 
@@ -26,8 +26,9 @@ DISPATCHER_KEY = "koordinator.dispatcher"
 JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
 
 
-class AgendaPlanner:
-    """Queues each coordinator's next morning agenda once per local day."""
+class DailyPlanner:
+    """Once per local day: queue each staff member's next morning agenda and anonymise
+    participants past the retention period."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -49,13 +50,17 @@ class AgendaPlanner:
                     language=member.language or settings.default_language, send_at=send_at,
                     params={"date": day.isoformat()}, staff_id=member.id,
                     dedupe_key=f"agenda:{member.id}:{day.isoformat()}", now=now)
+            anonymised = await gdpr.apply_retention(
+                session, today=today, keep=timedelta(days=settings.retention_days), now=now)
+        if anonymised:
+            log.info("retention: anonymised %d participants", len(anonymised))
         self._planned_on = today
         return len(members)
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     dispatcher: Dispatcher = context.bot_data[DISPATCHER_KEY]
-    planner: AgendaPlanner = context.bot_data[DISPATCHER_KEY + ".agenda"]
+    planner: DailyPlanner = context.bot_data[DISPATCHER_KEY + ".agenda"]
     try:
         await planner.plan()
         while (await dispatcher.run_once()).claimed:
@@ -69,7 +74,7 @@ def attach(app: Application) -> Dispatcher:
     services = services_of(app.bot_data)
     dispatcher = Dispatcher(app.bot, services)
     app.bot_data[DISPATCHER_KEY] = dispatcher
-    app.bot_data[DISPATCHER_KEY + ".agenda"] = AgendaPlanner(services)
+    app.bot_data[DISPATCHER_KEY + ".agenda"] = DailyPlanner(services)
     return dispatcher
 
 

@@ -120,3 +120,16 @@ def test_scaled_clock_runs_faster_than_real_time() -> None:
 
     time.sleep(0.05)
     assert clock.now() - first >= timedelta(seconds=150)
+
+
+async def test_daily_planner_anonymises_past_retention(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from bot.scheduler import DISPATCHER_KEY
+
+    code = await seeded(bot, people)
+    await bot.send(people.anna.user, f"/avsluta {code} moved 2025-01-20")
+    bot.clock.advance(timedelta(days=400))  # 2027-12: more than 730 days after the end
+    await bot.app.bot_data[DISPATCHER_KEY + ".agenda"].plan()
+    [participant] = await rows(db, Participant)
+    assert participant.display_name == gdpr.ERASED_NAME
