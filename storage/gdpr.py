@@ -88,13 +88,19 @@ async def export_participant(session: AsyncSession, code: str) -> dict[str, Any]
     history = (await session.exec(select(AuditLog).where(
         AuditLog.target == participant.code).order_by(col(AuditLog.at)))).all()
     return {
-        "participant": participant.model_dump(mode="json"),
+        "participant": _plain(participant),
         "coordinator": coordinator.name if coordinator else None,
-        "checkins": [c.model_dump(mode="json") for c in checkins],
-        "followups": [f.model_dump(mode="json") for f in followups],
-        "invites": [i.model_dump(mode="json", exclude={"token_hash"}) for i in invites],
-        "audit": [a.model_dump(mode="json") for a in history],
+        "checkins": [_plain(c) for c in checkins],
+        "followups": [_plain(f) for f in followups],
+        "invites": [_plain(i, exclude={"token_hash"}) for i in invites],
+        "audit": [_plain(a) for a in history],
     }
+
+
+def _plain(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+    # Enum columns are stored as strings and come back as strings, which is what the
+    # export wants; pydantic would warn that they are not enum members.
+    return row.model_dump(mode="json", exclude=exclude, warnings=False)
 
 
 async def due_for_retention(
