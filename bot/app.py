@@ -20,7 +20,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.runtime import SERVICES_KEY, Services, services_of
 from handlers import (
+    charts,
     checkins,
+    exports,
     followups,
     gdpr,
     language,
@@ -29,6 +31,7 @@ from handlers import (
     preview,
     staff,
     start,
+    stats,
 )
 from handlers.base import Context, translator_for
 from storage.db import SessionMaker, transaction
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 
 HANDLER_MODULES = (
     start, participants, checkins, followups, onboarding, preview, staff, language, gdpr,
+    stats, charts, exports,
 )
 
 

@@ -25,7 +25,7 @@ from bot.languages import PARTICIPANT_LANGUAGES, STAFF_LANGUAGES
 PROJECT_ROOT = LOCALES_DIR.parent
 SOURCE_DIRS = ("bot", "handlers")
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
 def po_path(language: str) -> Path:
@@ -88,7 +88,7 @@ def compile_all() -> None:
         # lets the per-string fallback (sv, then en) apply instead.
         for message in list(catalog):
             if message.id and not _is_translated(message.string):
-                del catalog[message.id]
+                catalog.delete(message.id, context=message.context)
         with po_path(language).with_suffix(".mo").open("wb") as handle:
             write_mo(handle, catalog, use_fuzzy=False)
 
@@ -118,22 +118,25 @@ class Report:
 
 def check_language(language: str, template: Catalog) -> Report:
     catalog = load(po_path(language), language)
-    ids = [m.id for m in template if m.id]
-    participant_ids = {_hashable(m.id) for m in template if m.id and is_participant_facing(m)}
-    report = Report(language, len(ids), 0, participant_total=len(participant_ids))
+    wanted = [m for m in template if m.id]
+    participant_ids = {_key(m) for m in wanted if is_participant_facing(m)}
+    report = Report(language, len(wanted), 0, participant_total=len(participant_ids))
     expected_plurals = get_plural(Locale.parse(language)).num_plurals
     if catalog.num_plurals != expected_plurals:
         report.problems.append(
             f"{language}: Plural-Forms has {catalog.num_plurals} forms, "
             f"CLDR says {expected_plurals}")
-    for msgid in ids:
-        message = catalog.get(msgid[0] if isinstance(msgid, tuple) else msgid)
+    missing = []
+    for source in wanted:
+        message = catalog.get(source.id, context=source.context)
         if message is None or message.fuzzy or not _is_translated(message.string):
-            if language not in STAFF_LANGUAGES and _hashable(msgid) in participant_ids:
-                report.problems.append(f"{language}: participant string untranslated: {msgid!r}")
+            missing.append(source.id)
+            if language not in STAFF_LANGUAGES and _key(source) in participant_ids:
+                report.problems.append(
+                    f"{language}: participant string untranslated: {source.id!r}")
             continue
         report.translated += 1
-        if _hashable(msgid) in participant_ids:
+        if _key(source) in participant_ids:
             report.participant_translated += 1
     for message, errors in catalog.check():
         for error in errors:
@@ -145,18 +148,23 @@ def check_language(language: str, template: Catalog) -> Report:
         report.problems.append(f"{language}: {mo_path.name} missing; run `i18n compile`")
     else:
         with mo_path.open("rb") as handle:
-            compiled = {_hashable(m.id): _hashable(m.string) for m in read_mo(handle)
+            compiled = {_key(m): _hashable(m.string) for m in read_mo(handle)
                         if m.id and _is_translated(m.string)}
-        source = {_hashable(m.id): _hashable(m.string) for m in catalog
+        source = {_key(m): _hashable(m.string) for m in catalog
                   if m.id and not m.fuzzy and _is_translated(m.string)}
         if compiled != source:
             report.problems.append(f"{language}: {mo_path.name} is stale; run "
                                    "`koordinator i18n compile`")
-    if language in STAFF_LANGUAGES and report.translated < report.total:
-        missing = [m for m in ids if not _is_translated(getattr(catalog.get(
-            m[0] if isinstance(m, tuple) else m), "string", None))]
+    if language in STAFF_LANGUAGES and missing:
         report.problems.append(f"{language}: {len(missing)} untranslated, first: {missing[:3]!r}")
     return report
+
+
+def _key(message: Message) -> tuple[object, object]:
+    context = message.context
+    if isinstance(context, bytes):  # read_mo gives the context as bytes
+        context = context.decode("utf-8")
+    return (_hashable(message.id), context)
 
 
 def _hashable(value: object) -> object:

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "due in two hours fires within a minute)")
     demo.set_defaults(handler=cmd_demo)
 
+    demo_data = commands.add_parser(
+        "demo-data", help="fill an empty database with a realistic synthetic project")
+    demo_data.add_argument("--seed", type=int, default=7)
+    demo_data.set_defaults(handler=cmd_demo_data)
+
     db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
     upgrade = db.add_parser("upgrade", help="apply migrations (run after every update)")
     upgrade.set_defaults(handler=cmd_db_upgrade)
@@ -159,6 +164,24 @@ async def cmd_db_current(settings: Settings, _args: argparse.Namespace) -> int:
         return 0 if current == head else 1
     finally:
         await engine.dispose()
+
+
+async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from storage.demo_data import database_is_empty, seed_demo_project
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            empty = await database_is_empty(session)
+        if not empty:
+            raise CliError("the database is not empty; demo data goes into an empty one")
+        project = await seed_demo_project(sessions, now=SystemClock().now(), rng_seed=args.seed)
+        print(f"created a demo project: {len(project.personas)} staff personas, "
+              f"{project.participants} participants ({project.ended} ended), "
+              f"{project.checkins} check-ins")
+
+    await _with_sessions(settings, work)
+    return 0
 
 
 async def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:

@@ -19,17 +19,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.i18n import Translator
+from bot.i18n import SafeHtml, Translator
 from bot.messages import PARTICIPANT_TEMPLATES, Outgoing, render
 from bot.runtime import Services
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboundMessage, Participant, Staff
 from storage.participants import stop_messages
+from storage.staff import notice_recipient
 
 log = logging.getLogger(__name__)
 
@@ -143,15 +145,20 @@ class Dispatcher:
         assert row.id is not None
         now = self.services.clock.now()
         async with transaction(self.services.sessions) as session:
-            language = await self._current_language(session, row)
+            chat_id, language, away = await self._recipient(session, row, now)
             tr = Translator(language, self.settings.tz)
             rendered = await render(session, Outgoing(row, tr, now))
             if rendered is None:
                 await outbox.mark_skipped(session, row.id, self.worker, reason="no longer relevant")
                 report.skipped += 1
                 return
+        text = rendered.text
+        if away is not None:
+            text = tr._("%(text)s\n\n<i>For %(name)s, who is away until %(date)s.</i>",
+                        text=SafeHtml(text), name=away.name,
+                        date=tr.date(away.away_until or now.date()))
         try:
-            await self.bot.send_message(row.chat_id, rendered.text, parse_mode=ParseMode.HTML,
+            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                         reply_markup=rendered.keyboard)
         except RetryAfter as exc:
             await self._retry(row, report, wait=_seconds(exc.retry_after), error=str(exc),
@@ -176,17 +183,23 @@ class Dispatcher:
             report.sent += 1
             log.info("sent outbox row %s (%s)", row.id, row.template)
 
-    async def _current_language(self, session, row: OutboundMessage) -> str:
-        """The reader's language as it is now (they may have changed it since queueing)."""
+    async def _recipient(self, session: AsyncSession, row: OutboundMessage,
+                         now: datetime) -> tuple[int, str, Staff | None]:
+        """Chat and language as they are now; a notice for an away colleague goes to their
+        delegate (returned third, so the text can say on whose behalf)."""
         if row.participant_id is not None:
             participant = await session.get(Participant, row.participant_id)
             if participant is not None:
-                return participant.language
+                return row.chat_id, participant.language, None
         if row.staff_id is not None:
             staff = await session.get(Staff, row.staff_id)
-            if staff is not None and staff.language:
-                return staff.language
-        return row.language
+            if staff is not None:
+                today = now.astimezone(self.settings.tz).date()
+                recipient = await notice_recipient(session, staff, today=today)
+                language = recipient.language or self.settings.default_language
+                away = staff if recipient.id != staff.id else None
+                return recipient.telegram_user_id, language, away
+        return row.chat_id, row.language, None
 
     async def _retry(self, row: OutboundMessage, report: DispatchReport, *, wait: float,
                      error: str, count_attempt: bool = True) -> None:

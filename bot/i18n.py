@@ -100,6 +100,10 @@ class Translator:
     def _(self, message: str, **params: object) -> str:
         return self._format(message, self._translations.gettext(message), params)
 
+    def pgettext(self, context: str, message: str, **params: object) -> str:
+        """A message whose meaning depends on where it is used (same English, two uses)."""
+        return self._format(message, self._translations.pgettext(context, message), params)
+
     def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
         params.setdefault("n", self.number(n))
         source = singular if n == 1 else plural

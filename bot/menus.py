@@ -36,12 +36,15 @@ STAFF_COMMANDS = (
     ("find", N_("Find a participant")),
     ("followup", N_("Book a follow-up")),
     ("invite", N_("Invite a participant")),
+    ("stats", N_("Statistics")),
+    ("chart", N_("Charts")),
+    ("export", N_("Export for reports")),
     ("help", N_("All commands")),
     ("language", N_("Change language")),
 )
 LEAD_COMMANDS = (
-    ("stats", N_("Statistics")),
     ("team", N_("Team overview")),
+    ("digest", N_("Weekly summary")),
     ("staff", N_("Staff")),
 )
 # TRANSLATORS: participant

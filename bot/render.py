@@ -65,6 +65,8 @@ FIELD_ERRORS: dict[str, str] = {
     "status": N_("Use /end to end a participant's time in the project."),
     "staff": N_("The receiving staff member must be active and not the same person; "
                 "nothing was moved."),
+    "away": N_("The colleague must be active staff, not you, and the last day away today or "
+               "later; nothing was changed."),
     "place": N_("The place must be at most %(max)s characters; nothing was booked."),
 }
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot.digest import plan_digests
 from bot.dispatch import Dispatcher
 from bot.runtime import Services, services_of
 from bot.scheduling import next_weekday_at
@@ -27,8 +28,8 @@ JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
 
 
 class DailyPlanner:
-    """Once per local day: queue each staff member's next morning agenda and anonymise
-    participants past the retention period."""
+    """Once per local day: queue each staff member's next morning agenda and the leads'
+    weekly digest, and anonymise participants past the retention period."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -50,6 +51,7 @@ class DailyPlanner:
                     language=member.language or settings.default_language, send_at=send_at,
                     params={"date": day.isoformat()}, staff_id=member.id,
                     dedupe_key=f"agenda:{member.id}:{day.isoformat()}", now=now)
+            await plan_digests(session, settings, now)
             anonymised = await gdpr.apply_retention(
                 session, today=today, keep=timedelta(days=settings.retention_days), now=now)
         if anonymised:

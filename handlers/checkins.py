@@ -13,6 +13,7 @@ from storage import checkins as queries
 from storage import participants as participant_queries
 from storage.access import Action
 from storage.models import CHANGEABLE_STATUSES, Channel, Status
+from storage.staff import first_note_warning
 
 
 @staff_only(Action.LOG_CHECKIN)
@@ -49,6 +50,8 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
             happened_at=turn.now, now=turn.now, status_change=status,
             note_max_length=turn.services.settings.note_max_length,
         )
+        warn = bool(note) and await first_note_warning(session, turn.require_viewer().staff_id,
+                                                       now=turn.now)
     turn.end_flow()
     lines = [tr._("✅ Check-in saved for <b>%(code)s</b> (%(name)s): %(channel)s, %(when)s.",
                   code=tr.isolate(participant.code), name=participant.display_name,
@@ -58,6 +61,11 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
         lines.append(tr._("Note: %(note)s", note=note))
     if status is not None:
         lines.append(tr._("New status: %(status)s", status=tr._(STATUS_LABELS[status])))
+    if warn:
+        lines.append(tr._(
+            "ℹ️ Notes are read by your colleagues and can be requested by the participant. "
+            "Write only what the follow-up needs: never health, religion, ethnicity, "
+            "politics, sexuality or criminal matters. (Shown once.)"))
     await (turn.edit if edit else turn.reply)("\n".join(lines))
 
 

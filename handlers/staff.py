@@ -10,11 +10,20 @@ from bot import menus
 from bot.i18n import Translator
 from bot.labels import ROLE_LABELS
 from bot.render import keyboard
-from handlers.base import Turn, callback_parts, expired, on_text, split_fields, staff_only
+from handlers.base import (
+    Turn,
+    callback_parts,
+    expired,
+    on_text,
+    parse_day,
+    split_fields,
+    staff_only,
+)
 from storage import staff as queries
 from storage.access import Action, roles_viewer_may_add
 from storage.models import Role
 from storage.participants import hand_over
+from storage.staff import set_away
 
 
 @staff_only(Action.LIST_STAFF)
@@ -136,8 +145,36 @@ async def handover_command(turn: Turn) -> None:
         codes=", ".join(moved)))
 
 
+
+@staff_only(Action.SET_AWAY)
+async def away_command(turn: Turn) -> None:
+    """/away COLLEAGUE LAST-DAY — a colleague gets your notices; /away off ends it."""
+    tr = turn.tr
+    assert turn.staff is not None and turn.staff.id is not None
+    args = turn.args
+    if args == ["off"] or args == ["av"]:
+        async with turn.transaction() as session:
+            await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
+                           now=turn.now)
+        await turn.reply(tr._("Welcome back: your notices come to you again."))
+        return
+    until = parse_day(args[-1], turn.today) if len(args) >= 2 else None
+    if until is None:
+        await turn.reply(tr._(
+            "Write <code>/away NAME YYYY-MM-DD</code>: a colleague gets your notices "
+            "(answers, missing confirmations, agenda) until that day. "
+            "<code>/away off</code> ends it."))
+        return
+    async with turn.transaction() as session:
+        delegate = await queries.staff_by_reference(session, " ".join(args[:-1]))
+        await set_away(session, turn.staff.id, delegate=delegate, until=until, today=turn.today,
+                       now=turn.now)
+    await turn.reply(tr._("✅ Until %(date)s, %(name)s gets your notices.",
+                          date=tr.date(until), name=delegate.name))
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler(["staff", "personal"], staff_command))
     app.add_handler(CommandHandler(["handover", "overlamna"], handover_command))
+    app.add_handler(CommandHandler(["away", "borta"], away_command))
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:"))
 

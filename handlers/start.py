@@ -13,29 +13,24 @@ from storage.models import Role
 
 @guarded(Audience.ANYONE)
 async def start_command(turn: Turn) -> None:
-    """Staff get their help; a deep-link token starts onboarding; participants get theirs."""
-    user = turn.update.effective_user
-    assert user is not None
+    """A deep-link token starts onboarding; otherwise /start is /help."""
     if turn.args:
         await onboarding.open_invite(turn, turn.args[0])
-    elif turn.staff is not None:
-        await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
-    elif turn.participant is not None:
-        await turn.reply(onboarding.participant_help(turn.tr))
     else:
-        await turn.reply(stranger_text(turn.tr, user.id))
+        await reply_help(turn)
 
 
 @guarded(Audience.ANYONE)
 async def help_command(turn: Turn) -> None:
-    user = turn.update.effective_user
-    assert user is not None
+    await reply_help(turn)
+
+
+async def reply_help(turn: Turn) -> None:
+    """What this person can do: staff by role, participants theirs, strangers who we are."""
     if turn.staff is not None:
         await turn.reply(help_text(turn.tr, Role(turn.staff.role), turn.staff.name))
-    elif turn.participant is not None:
-        await turn.reply(onboarding.participant_help(turn.tr))
     else:
-        await turn.reply(stranger_text(turn.tr, user.id))
+        await hint_for_non_staff(turn, with_hint=False)
 
 
 def help_text(tr: Translator, role: Role, name: str) -> str:
@@ -57,9 +52,19 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
         tr._("/invite — invitation link and QR code for a participant (/bjud)"),
         tr._("/language — change your language"),
     ]
+    lines += ["", tr._("<b>Figures</b>"),
+              tr._("/stats — outcomes and counts: <code>/stats 2026-Q3 kommun:Växjö</code> "
+                   "(/statistik)"),
+              tr._("/chart — charts (/diagram)"),
+              tr._("/export — XLSX and CSV for reports")]
     if role in (Role.ADMIN, Role.LEAD):
         lines += ["", tr._("<b>Project lead</b>"),
-                  tr._("/staff — list staff; <code>/staff add 123456789 coordinator Name</code>")]
+                  tr._("/team — each coordinator's caseload and follow-ups"),
+                  tr._("/digest — this week's summary now"),
+                  tr._("/staff — list staff; <code>/staff add 123456789 coordinator Name</code>"),
+                  tr._("/handover — move a caseload: <code>/handover Anna Bo</code>")]
+    if role == Role.ADMIN:
+        lines.append(tr._("/forget — erase a participant's personal data (GDPR)"))
     lines += ["", tr._("Every command also works without arguments: I guide you with buttons.")]
     return "\n".join(lines)
 
@@ -92,13 +97,15 @@ async def cancel_command(turn: Turn) -> None:
     await turn.reply(turn.tr._("Cancelled. Nothing was changed."))
 
 
-async def hint_for_non_staff(turn: Turn) -> None:
+async def hint_for_non_staff(turn: Turn, *, with_hint: bool = True) -> None:
     user = turn.update.effective_user
     assert user is not None
-    if turn.participant is not None:
+    if turn.participant is None:
+        await turn.reply(stranger_text(turn.tr, user.id))
+    elif with_hint:
         await turn.reply(onboarding.participant_hint(turn.tr))
     else:
-        await turn.reply(stranger_text(turn.tr, user.id))
+        await turn.reply(onboarding.participant_help(turn.tr))
 
 
 @guarded(Audience.ANYONE)

@@ -31,6 +31,7 @@ class Action(StrEnum):
     INVITE_PARTICIPANT = "invite_participant"
     ERASE_PARTICIPANT = "erase_participant"
     HAND_OVER = "hand_over"
+    SET_AWAY = "set_away"
     VIEW_STATS = "view_stats"
     VIEW_TEAM = "view_team"
     EXPORT_DATA = "export_data"
@@ -58,6 +59,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.INVITE_PARTICIPANT: _EVERY_STAFF,
     Action.ERASE_PARTICIPANT: frozenset({Role.ADMIN}),
     Action.HAND_OVER: _LEADS,
+    Action.SET_AWAY: _EVERY_STAFF,
     # Statistics, charts and exports are scoped by the Viewer: a coordinator gets their
     # own caseload, a lead the project (or their municipalities).
     Action.VIEW_STATS: _EVERY_STAFF,

@@ -115,6 +115,10 @@ class Staff(SQLModel, table=True):
     municipality: str | None = Field(default=None, max_length=80)
     language: str | None = Field(default=None, max_length=10)
     active: bool = Field(default=True)
+    delegate_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("staff.id", ondelete="SET NULL")))
+    """While away (until `away_until`, inclusive), this colleague gets their notices."""
+    away_until: date | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -122,6 +126,8 @@ class Participant(SQLModel, table=True):
     __table_args__ = (
         Index("ix_participant_coordinator_status", "coordinator_id", "status"),
         Index("ix_participant_municipality", "municipality"),
+        # Statistics count endings per period (storage/stats.py).
+        Index("ix_participant_ended_on", "ended_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -160,7 +166,9 @@ class Participant(SQLModel, table=True):
 
 class CheckIn(SQLModel, table=True):
     __tablename__ = "checkin"
-    __table_args__ = (Index("ix_checkin_participant_happened", "participant_id", "happened_at"),)
+    __table_args__ = (Index("ix_checkin_participant_happened", "participant_id", "happened_at"),
+                      # Statistics count check-ins per period across participants.
+                      Index("ix_checkin_happened_at", "happened_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.access import Action, Viewer, can, roles_viewer_may_add
 from storage.errors import InvalidValue, NotAllowed, StaffAlreadyExists, StaffNotFound
-from storage.models import Role, Staff
+from storage.models import AuditLog, Role, Staff
 
 NAME_MAX = 120
 
@@ -127,3 +127,45 @@ async def staff_by_reference(session: AsyncSession, reference: str) -> Staff:
     if len(matches) != 1:
         raise StaffNotFound()
     return matches[0]
+
+
+NOTES_WARNING = "staff.notes_warning"
+
+
+async def first_note_warning(session: AsyncSession, staff_id: int, *, now: datetime) -> bool:
+    """True the first time a staff member saves a note (they are warned once); recorded."""
+    seen = (await session.exec(select(AuditLog.id).where(
+        AuditLog.actor_staff_id == staff_id, AuditLog.action == NOTES_WARNING))).first()
+    if seen is not None:
+        return False
+    audit.record(session, actor_staff_id=staff_id, action=NOTES_WARNING,
+                 target=f"staff:{staff_id}", at=now)
+    return True
+
+
+async def set_away(
+    session: AsyncSession, staff_id: int, *, delegate: Staff | None, until: date | None,
+    today: date, now: datetime,
+) -> Staff:
+    """Start (delegate and last day away) or end (None, None) out-of-office delegation."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise StaffNotFound()
+    if delegate is not None:
+        if delegate.id == staff_id or not delegate.active or until is None or until < today:
+            raise InvalidValue(field="away")
+    staff.delegate_id = delegate.id if delegate else None
+    staff.away_until = until if delegate else None
+    session.add(staff)
+    audit.record(session, actor_staff_id=staff_id, action="staff.away", target=f"staff:{staff_id}",
+                 at=now, delegate=staff.delegate_id,
+                 until=until.isoformat() if until and delegate else None)
+    return staff
+
+
+async def notice_recipient(session: AsyncSession, staff: Staff, *, today: date) -> Staff:
+    """Who should get a notice meant for `staff` today: their delegate while they are away."""
+    if staff.delegate_id is None or staff.away_until is None or staff.away_until < today:
+        return staff
+    delegate = await session.get(Staff, staff.delegate_id)
+    return delegate if delegate is not None and delegate.active else staff

@@ -74,3 +74,12 @@ def test_bad_setting_stops_cli_with_one_line(tmp_path: Path) -> None:
     result = koordinator(tmp_path, "db", "current", TIMEZONE="Nowhere/Land")
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "TIMEZONE" in result.stderr
+
+
+def test_demo_data_fills_an_empty_database_once(tmp_path: Path) -> None:
+    assert koordinator(tmp_path, "db", "upgrade").returncode == 0
+    created = koordinator(tmp_path, "demo-data")
+    assert created.returncode == 0, created.stderr
+    assert "120 participants" in created.stdout
+    again = koordinator(tmp_path, "demo-data")
+    assert again.returncode == 1 and "not empty" in again.stderr

@@ -107,7 +107,7 @@ async def test_start_up_publishes_menus_per_language_and_staff_scope(
                                                 people.anna, people.bo)}
     lead_commands = {c["command"] for c in staff_scoped[people.lead.id]["commands"]}
     coordinator_commands = {c["command"] for c in staff_scoped[people.bo.id]["commands"]}
-    assert "stats" in lead_commands and "stats" not in coordinator_commands
+    assert "team" in lead_commands and "team" not in coordinator_commands
     swedish = next(c for c in public if c.get("language_code") == "sv")
     assert swedish["commands"][0]["description"] == Translator("sv", STOCKHOLM)._(
         "Your next appointment")

@@ -306,3 +306,15 @@ async def test_lead_hands_over_a_caseload_and_follow_ups_move_too(
     assert "P-0099" in nothing.text
     [unknown] = await bot.send(people.lead.user, "/handover Nobody Bo")
     assert "no staff member" in unknown.text.lower()
+
+
+async def test_first_note_comes_with_a_one_time_sensitive_data_warning(
+    bot: BotHarness, people: People
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    [first] = await bot.send(people.bo.user, f"/log {code} phone no note warning yet")
+    assert "never health" in first.text
+    [second] = await bot.send(people.bo.user, f"/log {code} phone second note")
+    assert "never health" not in second.text
+    [other] = await bot.send(people.lead.user, f"/log {code} visit lead's first note")
+    assert "never health" in other.text, "each staff member is warned once"

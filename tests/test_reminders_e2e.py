@@ -340,20 +340,18 @@ async def test_concurrent_dispatchers_never_send_a_row_twice(
     from bot.dispatch import Dispatcher
     from storage import outbox
 
+    code = await register(bot, people)
+    participant_id = int(code[2:])
     now = bot.clock.now()
     async with transaction(db.sessions) as session:
         for index in range(120):
-            await outbox.enqueue(session, chat_id=700_000 + index, template="agenda",
-                                 language="sv", send_at=now, staff_id=people.anna.staff.id,
-                                 params={"date": "2026-11-24"}, now=now)
-    from storage import followups
-
-    participant_code = await register(bot, people)
-    await bot.send(people.anna.user, f"/followup {participant_code} today 15:00 phone")
+            await outbox.enqueue(session, chat_id=700_000 + index, template="participant_joined",
+                                 language="sv", send_at=now,
+                                 params={"participant_id": participant_id}, now=now)
     workers = [Dispatcher(bot.app.bot, bot.dispatcher.services, worker=f"w{i}")
                for i in range(dispatchers)]
-    await asyncio.gather(*(w.drain() for w in workers))
-    assert followups is not None
+    reports = await asyncio.gather(*(w.drain() for w in workers))
+    assert sum(r.sent for r in reports) == 120
     delivered = [chat for chat in range(700_000, 700_120) if bot.api.bot_messages(chat)]
     assert len(delivered) == 120
     assert all(len(bot.api.bot_messages(chat)) == 1 for chat in delivered)
@@ -438,3 +436,26 @@ async def test_arabic_participant_gets_both_reminders_across_a_restart_and_answe
         assert "kan inte komma" in notice.text
     reminders = [r for r in await rows(db, OutboundMessage) if r.template == "reminder"]
     assert sorted(r.status for r in reminders) == ["sent", "sent"]
+
+
+async def test_notices_go_to_the_delegate_while_the_coordinator_is_away(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    await bot.dispatcher.drain()
+    [reply] = await bot.send(people.anna.user, "/borta Bo 2026-12-05")
+    assert "Bo Berg" in reply.text
+    await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
+    bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
+    await bot.dispatcher.drain()
+    anna_before = len(bot.api.bot_messages(people.anna.id))
+    await bot.press(AMINA, bot.api.bot_messages(AMINA.id)[-1], "I'm coming")
+    await bot.dispatcher.drain()
+    [notice] = [m for m in bot.api.bot_messages(people.bo.id) if "📬" in m.body]
+    assert "is coming" in notice.text and "For Anna Andersson, who is away until" in notice.text
+    assert len(bot.api.bot_messages(people.anna.id)) == anna_before
+    [back] = await bot.send(people.anna.user, "/borta av")
+    assert "Välkommen tillbaka" in back.text or "Welcome back" in back.text
+    [refused] = await bot.send(people.anna.user, "/borta Anna 2026-12-05")
+    assert "nothing was changed" in refused.text or "ändrades" in refused.text

@@ -1,0 +1,135 @@
+"""The weekly digest for each lead and admin, sent through the outbox like every reminder.
+
+`plan_digests` queues one row per lead/admin for the next Monday 08:00 local time, with a
+dedupe key per person and ISO week, so planning it again (every tick, after a restart,
+from two processes) adds nothing. The row carries only the week's dates: the text is
+rendered when it is sent (template "digest"), from the figures and the reader's scope
+and language as they are then. `/digest` renders the same text on demand.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.messages import Outgoing, Rendered, template
+from bot.scheduling import local_moment
+from bot.stats_text import outcome_lines, percent, reached_line
+from storage import outbox, stats
+from storage.access import Action, Viewer, can
+from storage.models import Staff
+from storage.staff import active_staff
+
+DIGEST_WEEKDAY = 0
+"""Monday (date.weekday())."""
+DIGEST_TIME = time(8, 0)
+"""Local wall-clock time in the configured time zone."""
+DIGEST_DAYS = 7
+"""The digest covers the seven days before the day it is sent."""
+NEGLECTED_WEEKS = 3
+"""A participant with no check-in for this many weeks is listed as needing attention."""
+NEGLECTED_SHOWN = 8
+TEMPLATE = "digest"
+
+
+def next_digest_at(now: datetime, settings: Settings) -> datetime:
+    """The next digest moment (Monday 08:00 local) that is not before `now`, in UTC."""
+    tz = settings.tz
+    day = now.astimezone(tz).date()
+    while True:
+        if day.weekday() == DIGEST_WEEKDAY:
+            moment = local_moment(day, DIGEST_TIME, tz)
+            if moment >= now:
+                return moment
+        day += timedelta(days=1)
+
+
+def digest_period(send_day: date) -> tuple[date, date]:
+    """The local dates a digest sent on `send_day` covers: the week before, inclusive."""
+    return send_day - timedelta(days=DIGEST_DAYS), send_day - timedelta(days=1)
+
+
+async def plan_digests(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Queue next week's digest for every active lead and admin; returns how many were asked.
+
+    Idempotent: the dedupe key `digest:<staff id>:<ISO year>-W<week>` makes a repeated
+    call a no-op, so the caller may plan as often as it likes (once a day is enough).
+    """
+    send_at = next_digest_at(now, settings)
+    send_day = send_at.astimezone(settings.tz).date()
+    start, end = digest_period(send_day)
+    year, week, _ = send_day.isocalendar()
+    planned = 0
+    for member in await active_staff(session):
+        if not can(Viewer.of(member), Action.RECEIVE_DIGEST):
+            continue
+        await outbox.enqueue(
+            session, chat_id=member.telegram_user_id, template=TEMPLATE,
+            language=member.language or settings.default_language, send_at=send_at,
+            params={"start": start.isoformat(), "end": end.isoformat()}, staff_id=member.id,
+            dedupe_key=f"digest:{member.id}:{year}-W{week:02d}", now=now)
+        planned += 1
+    return planned
+
+
+@template(TEMPLATE)
+async def digest_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
+    """Render at send time; nothing for someone who left or is no longer a lead."""
+    staff = await session.get(Staff, out.row.staff_id) if out.row.staff_id else None
+    if staff is None or not staff.active:
+        return None
+    viewer = Viewer.of(staff)
+    if not can(viewer, Action.RECEIVE_DIGEST):
+        return None
+    start = date.fromisoformat(out.params["start"])
+    end = date.fromisoformat(out.params["end"])
+    return Rendered(await digest_text(session, out.tr, viewer, start, end, now=out.now))
+
+
+async def digest_text(session: AsyncSession, tr: Translator, viewer: Viewer, start: date,
+                      end: date, *, now: datetime) -> str:
+    """New participants, endings and outcomes, check-ins per coordinator, who needs a call."""
+    week = stats.StatsFilter(tr.tz, start, end)
+    per_coordinator = await stats.breakdown(session, viewer, week, "coordinator")
+    figures = per_coordinator.total
+    lines = [tr._("<b>🗓 Weekly digest: %(start)s – %(end)s</b>",
+                  start=tr.date(start), end=tr.date(end)),
+             tr._("New participants: %(n)s", n=tr.number(figures.enrolled)),
+             tr._("Ended: %(n)s", n=tr.number(figures.ended))]
+    if figures.ended:
+        lines += outcome_lines(tr, figures)
+        lines += [reached_line(tr, figures),
+                  tr._("%(share)s of those who ended", share=percent(tr, figures.share_of_ended))]
+    lines += ["", tr._("<b>Check-ins per coordinator</b>")]
+    lines += [tr._("%(name)s: %(n)s", name=row.label, n=tr.number(row.figures.checkins))
+              for row in per_coordinator.rows] or [tr._("No check-ins were logged.")]
+    lines += ["", *await _neglected_lines(session, tr, viewer, now)]
+    return "\n".join(lines)
+
+
+async def _neglected_lines(session: AsyncSession, tr: Translator, viewer: Viewer,
+                           now: datetime) -> list[str]:
+    since = now - timedelta(weeks=NEGLECTED_WEEKS)
+    neglected = await stats.neglected_participants(session, viewer, since, limit=NEGLECTED_SHOWN)
+    if not neglected.total:
+        return [tr.ngettext("Everyone has had a check-in in the last %(n)s week.",
+                            "Everyone has had a check-in in the last %(n)s weeks.",
+                            NEGLECTED_WEEKS)]
+    lines = [tr.ngettext("<b>%(n)s participant without a check-in for %(weeks)s weeks or more</b>",
+                         "<b>%(n)s participants without a check-in for %(weeks)s weeks or more</b>",
+                         neglected.total, weeks=NEGLECTED_WEEKS)]
+    for row in neglected.rows:
+        if row.last_checkin_at is None:
+            lines.append(tr._("%(code)s (%(coordinator)s): no check-in yet",
+                              code=tr.isolate(row.code), coordinator=row.coordinator))
+        else:
+            lines.append(tr._("%(code)s (%(coordinator)s): last check-in %(date)s",
+                              code=tr.isolate(row.code), coordinator=row.coordinator,
+                              date=tr.date(tr.local(row.last_checkin_at).date())))
+    hidden = neglected.total - len(neglected.rows)
+    if hidden > 0:
+        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", hidden))
+    return lines

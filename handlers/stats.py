@@ -1,0 +1,410 @@
+"""/stats (/statistik) with its breakdown, /team and /digest: the lead's figures in seconds.
+
+Filters are words — `/stats 2026-Q3 kommun:Växjö gender:women coordinator:Bo`,
+`/stats by municipality` — or buttons that switch period and view. The same filter
+words work for /chart and /export, so they are parsed and carried (in callback data)
+here. Numbers come from `storage.stats` only; this module parses, resolves names the
+viewer can see, and renders. Who sees what is the Viewer's scope: a coordinator gets
+their own caseload, a lead the project or their municipalities.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import digest
+from bot.i18n import SafeHtml, Translator
+from bot.labels import GENDER_LABELS, fold, parse_word
+from bot.periods import ALL, Period, current, parse_period
+from bot.render import CALLBACK_DATA_LIMIT, Button, keyboard
+from bot.stats_text import (
+    compact_percent,
+    gender_line,
+    outcome_lines,
+    period_label,
+    pre_table,
+    reached_line,
+    shares_line,
+)
+from handlers.base import Turn, callback_parts, expired, staff_only
+from storage import stats
+from storage.access import Action, Viewer
+from storage.models import Gender
+
+# ---- the request: period and filters, typed as words or carried by a button --------------
+_MUNICIPALITY_KEYS = {"kommun", "municipality"}
+_COORDINATOR_KEYS = {"coordinator", "koordinator", "samordnare"}
+_GENDER_KEYS = {"gender", "kon"}
+_BY_WORDS = {"by", "per"}
+VIEWS: dict[str, stats.BreakdownBy | None] = {"f": None, "m": "municipality", "c": "coordinator"}
+_VIEW_WORDS = {"municipality": "m", "kommun": "m", "coordinator": "c", "koordinator": "c",
+               "samordnare": "c"}
+_PLURAL_GENDERS = {"women": "woman", "kvinnor": "kvinna", "men": "man"}
+_GENDER_CODES = {gender.value[0]: gender for gender in Gender}  # w, m, o, u
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRequest:
+    """A period and the filters, with names already resolved to what the viewer sees."""
+
+    period: Period = ALL
+    municipality: str | None = None
+    coordinator_id: int | None = None
+    gender: Gender | None = None
+
+    def stats_filter(self, turn: Turn) -> stats.StatsFilter:
+        return stats.StatsFilter(turn.services.settings.tz, self.period.start, self.period.end,
+                                 self.municipality, self.coordinator_id, self.gender)
+
+    def encode(self) -> str:
+        """`period:coordinator:gender:municipality` for callback data (municipality last)."""
+        gender = self.gender.value[0] if self.gender else ""
+        return (f"{self.period.label}:{self.coordinator_id or ''}:{gender}:"
+                f"{self.municipality or ''}")
+
+
+def decode_request(parts: list[str], turn: Turn) -> StatsRequest | None:
+    """The request that `encode` wrote, split on ':' (a municipality may contain ':')."""
+    if len(parts) < 4:
+        return None
+    period = parse_period(parts[0], turn.today)
+    coordinator, gender, municipality = parts[1], parts[2], ":".join(parts[3:])
+    if period is None or (coordinator and not coordinator.isdigit()) or (
+            gender and gender not in _GENDER_CODES):
+        return None
+    return StatsRequest(period, municipality or None, int(coordinator) if coordinator else None,
+                        _GENDER_CODES[gender] if gender else None)
+
+
+@dataclass(slots=True)
+class TypedWords:
+    """What the words said, before names are matched against what the viewer sees."""
+
+    period: Period | None = None
+    municipality: str | None = None
+    coordinator: str | None = None
+    gender: Gender | None = None
+    view: str | None = None
+    rest: list[str] = field(default_factory=list)
+    """Words that are no filter (a chart kind, an export format, or a mistake)."""
+
+
+class BadFilter(Exception):
+    """A filter word names nothing the viewer can see; `text` is the reply."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def split_words(text: str) -> list[str]:
+    """Words, with quoted names kept whole: `kommun:"Upplands Väsby"`."""
+    text = text.translate(_SMART_QUOTES)
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unbalanced quote: take the words as they are
+        return text.split()
+
+
+def parse_words(text: str, turn: Turn) -> TypedWords:
+    typed = TypedWords()
+    words = split_words(text)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        key, separator, value = word.partition(":") if ":" in word else word.partition("=")
+        folded_key = fold(key)
+        if separator and _take_filter(typed, folded_key, value):
+            continue
+        if folded_key in _BY_WORDS and index < len(words) and fold(words[index]) in _VIEW_WORDS:
+            typed.view = _VIEW_WORDS[fold(words[index])]
+            index += 1
+            continue
+        period = parse_period(word, turn.today)
+        if period is not None and typed.period is None:
+            typed.period = period
+            continue
+        typed.rest.append(word)
+    return typed
+
+
+def _take_filter(typed: TypedWords, key: str, value: str) -> bool:
+    value = value.strip()
+    if not value:
+        return False
+    if key in _MUNICIPALITY_KEYS:
+        typed.municipality = value
+    elif key in _COORDINATOR_KEYS:
+        typed.coordinator = value
+    elif key in _GENDER_KEYS:
+        gender = parse_word(Gender, _PLURAL_GENDERS.get(fold(value), value))
+        if gender is None:
+            return False
+        typed.gender = gender
+    elif key in _BY_WORDS and fold(value) in _VIEW_WORDS:
+        typed.view = _VIEW_WORDS[fold(value)]
+    else:
+        return False
+    return True
+
+
+async def resolve(session: AsyncSession, viewer: Viewer, typed: TypedWords,
+                  tr: Translator) -> StatsRequest:
+    """Match typed names (any case, with or without å/ä/ö) against what the viewer sees."""
+    municipality = coordinator_id = None
+    if typed.municipality:
+        known = await stats.municipalities_in_scope(session, viewer)
+        municipality = _match(typed.municipality, known)
+        if municipality is None:
+            raise BadFilter(tr._(
+                "I don't know the municipality “%(name)s” among the participants you can "
+                "see. Known: %(known)s.", name=typed.municipality,
+                known=", ".join(known) or "–"))
+    if typed.coordinator:
+        team = await stats.coordinators_in_scope(session, viewer)
+        names = {name: staff_id for staff_id, name in team}
+        match = _match(typed.coordinator, list(names))
+        if match is None:
+            raise BadFilter(tr._(
+                "I don't know one coordinator called “%(name)s” among the participants you "
+                "can see. Known: %(known)s.", name=typed.coordinator,
+                known=", ".join(names) or "–"))
+        coordinator_id = names[match]
+    return StatsRequest(typed.period or ALL, municipality, coordinator_id, typed.gender)
+
+
+def _match(typed: str, candidates: list[str]) -> str | None:
+    """The one candidate equal to, or else starting with, the typed name (or a word of it)."""
+    wanted = fold(typed)
+    exact = [c for c in candidates if fold(c) == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    starting = [c for c in candidates
+                if any(part.startswith(wanted) for part in (fold(c), *fold(c).split()))]
+    return starting[0] if len(starting) == 1 else None
+
+
+async def typed_request(turn: Turn) -> tuple[StatsRequest, TypedWords] | None:
+    """Parse and resolve the words after a command; a bad name is answered here (None)."""
+    typed = parse_words(turn.text_after_command, turn)
+    try:
+        async with turn.transaction() as session:
+            request = await resolve(session, turn.require_viewer(), typed, turn.tr)
+    except BadFilter as error:
+        await turn.reply(error.text)
+        return None
+    return request, typed
+
+
+def safe_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """A keyboard without the buttons whose data would not fit Telegram's 64 bytes."""
+    kept = [[button for button in row if len(button[1].encode()) <= CALLBACK_DATA_LIMIT]
+            for row in rows]
+    kept = [row for row in kept if row]
+    return keyboard(kept) if kept else None
+
+
+async def filter_text(session: AsyncSession, turn: Turn, request: StatsRequest) -> str | None:
+    """`Filter: Växjö · woman · Bo Berg` (None without filters)."""
+    tr = turn.tr
+    parts: list[str] = []
+    if request.municipality:
+        parts.append(tr._("municipality %(name)s", name=request.municipality))
+    if request.gender:
+        parts.append(tr._(GENDER_LABELS[request.gender]))
+    if request.coordinator_id:
+        team = dict(await stats.coordinators_in_scope(session, turn.require_viewer()))
+        parts.append(tr._("coordinator %(name)s",
+                          name=team.get(request.coordinator_id, f"#{request.coordinator_id}")))
+    if not parts:
+        return None
+    return tr._("Filter: %(filters)s", filters=SafeHtml(" · ".join(parts)))
+
+
+# ---- /stats ------------------------------------------------------------------------------
+@staff_only(Action.VIEW_STATS)
+async def stats_command(turn: Turn) -> None:
+    typed = await typed_request(turn)
+    if typed is None:
+        return
+    request, words = typed
+    if words.rest:
+        await turn.reply(stats_usage(turn.tr))
+        return
+    await show_stats(turn, request, words.view or "f")
+
+
+def stats_usage(tr: Translator) -> str:
+    return tr._(
+        "Write for example <code>/stats 2026-Q3</code>, <code>/stats year kommun:Växjö</code>, "
+        "<code>/stats all gender:women coordinator:Bo</code> or "
+        "<code>/stats by municipality</code>.\n"
+        "Periods: month, quarter, year, all, 2026, 2026-Q3, 2026-03, "
+        "2026-01-01..2026-06-30. Put names with spaces in quotes: "
+        "<code>kommun:\"Upplands Väsby\"</code>."
+    )
+
+
+@staff_only(Action.VIEW_STATS)
+async def stats_button(turn: Turn) -> None:
+    parts = callback_parts(turn)
+    request = decode_request(parts[2:], turn) if len(parts) > 2 else None
+    if request is None or parts[1] not in VIEWS:
+        await expired(turn, "/stats")
+        return
+    await show_stats(turn, request, parts[1], edit=True)
+
+
+async def show_stats(turn: Turn, request: StatsRequest, view: str, *, edit: bool = False) -> None:
+    tr = turn.tr
+    flt = request.stats_filter(turn)
+    by = VIEWS[view]
+    async with turn.transaction() as session:
+        viewer = turn.require_viewer()
+        filters = await filter_text(session, turn, request)
+        if by is None:
+            text = figures_text(tr, request.period, filters,
+                                await stats.project_figures(session, viewer, flt))
+        else:
+            text = breakdown_text(tr, request.period, filters,
+                                  await stats.breakdown(session, viewer, flt, by))
+    markup = stats_keyboard(turn, request, view)
+    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
+
+
+def figures_text(tr: Translator, period: Period, filters: str | None,
+                 figures: stats.Figures) -> str:
+    lines = [tr._("<b>📊 Statistics: %(period)s</b>", period=period_label(tr, period))]
+    if filters:
+        lines.append(filters)
+    if figures.is_empty:
+        lines.append(tr._("No participants or check-ins match this period and filter."))
+        return "\n".join(lines)
+    lines += [
+        tr._("Participants during the period: %(n)s", n=tr.number(figures.participants)),
+        tr._("Enrolled: %(enrolled)s · active now: %(active)s · ended: %(ended)s",
+             enrolled=tr.number(figures.enrolled), active=tr.number(figures.active),
+             ended=tr.number(figures.ended)),
+    ]
+    if figures.ended:
+        lines += ["", tr.ngettext("<b>Of the %(n)s who ended:</b>",
+                                  "<b>Of the %(n)s who ended:</b>", figures.ended)]
+        lines += outcome_lines(tr, figures)
+        lines += [reached_line(tr, figures), shares_line(tr, figures), gender_line(tr, figures)]
+    else:
+        lines.append(tr._("Nobody ended in this period, so there are no outcomes yet."))
+    lines += ["", tr._("Check-ins logged in the period: %(n)s", n=tr.number(figures.checkins))]
+    return "\n".join(lines)
+
+
+BREAKDOWN_WIDTHS = [12, 4, 4, 4, 4]
+"""32 characters: what a phone shows in monospace without wrapping."""
+
+
+def breakdown_text(tr: Translator, period: Period, filters: str | None,
+                   table: stats.Breakdown) -> str:
+    title = (tr._("<b>📊 By municipality: %(period)s</b>", period=period_label(tr, period))
+             if table.by == "municipality" else
+             tr._("<b>📊 By coordinator: %(period)s</b>", period=period_label(tr, period)))
+    lines = [title]
+    if filters:
+        lines.append(filters)
+    if not table.rows:
+        lines.append(tr._("No participants or check-ins match this period and filter."))
+        return "\n".join(lines)
+    heading = tr._("Municipality") if table.by == "municipality" else tr._("Coordinator")
+    rows = [[heading,
+             # TRANSLATORS: column heading, at most 4 characters: participants
+             tr._("Part"),
+             # TRANSLATORS: column heading, at most 4 characters: ended
+             tr.pgettext("table column", "End"),
+             # TRANSLATORS: column heading, at most 4 characters: to work or studies
+             tr._("W/S"),
+             "%"]]
+    rows += [_breakdown_cells(tr, row.label, row.figures) for row in table.rows]
+    rows.append(_breakdown_cells(tr, tr._("Total"), table.total))
+    lines += [pre_table(rows, BREAKDOWN_WIDTHS), tr._(
+        "Part = participants during the period, End = ended, W/S = to work or studies, "
+        "% = share of those who ended.")]
+    return "\n".join(lines)
+
+
+def _breakdown_cells(tr: Translator, label: str, figures: stats.Figures) -> list[str]:
+    return [label, tr.number(figures.participants), tr.number(figures.ended),
+            tr.number(figures.to_work_or_studies), compact_percent(tr, figures.share_of_ended)]
+
+
+def stats_keyboard(turn: Turn, request: StatsRequest, view: str) -> InlineKeyboardMarkup | None:
+    tr, today = turn.tr, turn.today
+    periods = [(tr._("This month"), current("month", today)),
+               (tr._("This quarter"), current("quarter", today)),
+               (tr._("This year"), current("year", today)), (tr._("All time"), ALL)]
+    period_row = [(f"• {label}" if period.label == request.period.label else label,
+                   f"sx:{view}:{replace(request, period=period).encode()}")
+                  for label, period in periods]
+    views = [("f", tr._("Overview")), ("m", tr._("By municipality")),
+             ("c", tr._("By coordinator"))]
+    view_row = [(label, f"sx:{key}:{request.encode()}") for key, label in views if key != view]
+    more_row = [(tr._("📈 Charts"), f"ch:p:{request.encode()}"),
+                (tr._("📄 Export"), f"ex:p:{request.encode()}")]
+    return safe_keyboard([period_row[:2], period_row[2:], view_row, more_row])
+
+
+# ---- /team -------------------------------------------------------------------------------
+TEAM_WIDTHS = [12, 4, 4, 4, 4]
+
+
+@staff_only(Action.VIEW_TEAM)
+async def team_command(turn: Turn) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        team = await stats.team_overview(session, turn.require_viewer(), turn.now)
+    if not team:
+        await turn.reply(tr._("There are no coordinators in your part of the project yet."))
+        return
+    rows = [[tr._("Coordinator"),
+             # TRANSLATORS: column heading, at most 4 characters: active caseload
+             tr._("Case"),
+             # TRANSLATORS: column heading, at most 4 characters: check-ins
+             tr._("Chk"),
+             # TRANSLATORS: column heading, at most 4 characters: follow-ups due
+             tr._("Due"),
+             # TRANSLATORS: column heading, at most 4 characters: unconfirmed
+             tr._("Unc")]]
+    rows += [[row.name, tr.number(row.caseload), tr.number(row.checkins_30_days),
+              tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
+             for row in team]
+    await turn.reply("\n".join([
+        tr._("<b>👥 Team overview</b>"), pre_table(rows, TEAM_WIDTHS),
+        tr._("Case = active participants, Chk = check-ins in the last %(days)s days, "
+             "Due = follow-ups in the next %(next)s days, Unc = of those, not confirmed "
+             "by the participant.", days=stats.TEAM_CHECKIN_DAYS,
+             next=stats.TEAM_FOLLOWUP_DAYS),
+    ]))
+
+
+# ---- /digest -----------------------------------------------------------------------------
+@staff_only(Action.RECEIVE_DIGEST)
+async def digest_command(turn: Turn) -> None:
+    """The weekly digest now, for the 7 days before today (what Monday's would say)."""
+    end = turn.today - timedelta(days=1)
+    start = end - timedelta(days=digest.DIGEST_DAYS - 1)
+    async with turn.transaction() as session:
+        text = await digest.digest_text(session, turn.tr, turn.require_viewer(), start, end,
+                                        now=turn.now)
+    await turn.reply(text)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(["stats", "statistik"], stats_command))
+    app.add_handler(CommandHandler("team", team_command))
+    app.add_handler(CommandHandler("digest", digest_command))
+    app.add_handler(CallbackQueryHandler(stats_button, pattern=r"^sx:"))

@@ -1,0 +1,139 @@
+"""What an export contains: the rows behind the statistics, for the funder's spreadsheets.
+
+Kept apart from `storage.stats` (which only counts) because an export hands out rows
+about people, and two rules apply to every export path here, not in the handlers:
+
+- **Names.** Exports leave the system (they are mailed to funders and municipalities),
+  so personal names, and the free-text check-in notes that often contain them, are
+  included only for roles with `Action.EXPORT_NAMES`: coordinators (their own caseload,
+  the people they work with by name) and admins (the system owner, who answers data
+  subject requests). Project leads get participant codes only, which is what funder
+  reporting needs.
+- **Audit.** Every export writes an AuditLog row in the same transaction that reads
+  the data: who, which format, which filter, how many rows, whether names were in it.
+
+The period and filters mean what they mean in `storage.stats`: participants who were in
+the project during the period, check-ins that happened in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.access import Action, Viewer, can
+from storage.models import CheckIn, Participant, Staff
+from storage.stats import (
+    Breakdown,
+    Figures,
+    StatsFilter,
+    breakdown,
+    checkins_during,
+    during,
+    execute,
+    narrowing,
+)
+
+ExportKind = Literal["xlsx", "csv"]
+EXPORT_KINDS: tuple[ExportKind, ...] = ("xlsx", "csv")
+
+_p = Participant.__table__.c  # type: ignore[attr-defined]
+_c = CheckIn.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantExportRow:
+    code: str
+    name: str | None
+    """None unless the viewer may export names."""
+    municipality: str
+    gender: str
+    language: str
+    coordinator: str
+    enrolled_on: date
+    status: str
+    ended_on: date | None
+    outcome: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInExportRow:
+    code: str
+    happened_at: datetime
+    channel: str
+    author: str
+    status_change: str | None
+    note: str | None
+    """None unless the viewer may export names (notes are personal)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    with_names: bool
+    participants: list[ParticipantExportRow]
+    checkins: list[CheckInExportRow]
+    """Empty for a CSV export (one table only)."""
+    summary: Breakdown | None
+    """Figures per municipality with totals; None for a CSV export."""
+
+    @property
+    def figures(self) -> Figures | None:
+        return self.summary.total if self.summary else None
+
+
+async def export_data(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter, *, kind: ExportKind, now: datetime
+) -> ExportData:
+    """The rows for an export of `kind`, audit-logged in the caller's transaction."""
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"unknown export kind {kind!r}")
+    with_names = can(viewer, Action.EXPORT_NAMES)
+    participants = await _participant_rows(session, viewer, flt, with_names)
+    checkins: list[CheckInExportRow] = []
+    summary = None
+    if kind == "xlsx":
+        checkins = await _checkin_rows(session, viewer, flt, with_names)
+        summary = await breakdown(session, viewer, flt, "municipality")
+    audit.record(
+        session, actor_staff_id=viewer.staff_id, action=f"export.{kind}", target=None, at=now,
+        start=flt.start, end=flt.end, municipality=flt.municipality,
+        coordinator_id=flt.coordinator_id, gender=flt.gender, names=with_names,
+        participants=len(participants), checkins=len(checkins),
+    )
+    return ExportData(with_names, participants, checkins, summary)
+
+
+async def _participant_rows(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter, with_names: bool
+) -> list[ParticipantExportRow]:
+    coordinator = aliased(Staff)
+    query = (select(_p.code, _p.display_name, _p.municipality, _p.gender, _p.language,
+                    coordinator.name, _p.enrolled_on, _p.status, _p.ended_on, _p.outcome)
+             .join(coordinator, coordinator.id == _p.coordinator_id)
+             .where(*narrowing(viewer, flt), during(flt))
+             .order_by(_p.id))
+    rows = (await execute(session, query)).all()
+    return [ParticipantExportRow(code, name if with_names else None, *rest)
+            for code, name, *rest in rows]
+
+
+async def _checkin_rows(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter, with_names: bool
+) -> list[CheckInExportRow]:
+    author = aliased(Staff)
+    query = (select(_p.code, _c.happened_at, _c.channel, author.name, _c.status_change, _c.note)
+             .select_from(CheckIn.__table__)
+             .join(Participant.__table__, _p.id == _c.participant_id)
+             .join(author, author.id == _c.author_id)
+             .where(*narrowing(viewer, flt), *checkins_during(flt))
+             .order_by(_c.happened_at, _c.id))
+    rows = (await execute(session, query)).all()
+    return [CheckInExportRow(code, happened_at, channel, name, status_change,
+                             note if with_names else None)
+            for code, happened_at, channel, name, status_change, note in rows]

@@ -1,0 +1,515 @@
+"""The statistics the funder asks for, counted in SQL: the one statistics query module.
+
+`/stats`, `/team`, charts, exports and the weekly digest all read their numbers here,
+so a figure means the same everywhere. Every answer is one aggregate query (conditional
+counts, GROUP BY) scoped by the Viewer in SQL; Python only reshapes the few aggregated
+rows. Definitions (DESIGN.md "Statistics", "Outcomes"):
+
+- a period is a range of local dates, both ends inclusive; `None` leaves an end open;
+- *participants* are those in the project at some time during the period (enrolled on
+  or before its end, not ended before its start): the base of "% of all";
+- *enrolled* / *ended*: `enrolled_on` / `ended_on` within the period;
+- *active* is "now" (not ended), whatever the period;
+- outcome categories come from `OUTCOME_CATEGORY`; an ended participant without an
+  outcome counts as unknown; "to work or studies" = work + subsidised work + studies;
+- check-ins are counted by the local day they happened on and grouped (like everything
+  else) by the participant's coordinator, not by who typed them.
+
+A share is None when its base is zero, never a division by zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Result, and_, case, exists, extract, func, or_, select, true
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import Label
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.access import Viewer, participant_scope
+from storage.models import (
+    OUTCOME_CATEGORY,
+    CheckIn,
+    FollowUp,
+    FollowUpResponse,
+    FollowUpState,
+    Gender,
+    Outcome,
+    OutcomeCategory,
+    Participant,
+    Role,
+    Staff,
+    Status,
+)
+
+_p = Participant.__table__.c  # type: ignore[attr-defined]
+_c = CheckIn.__table__.c  # type: ignore[attr-defined]
+_f = FollowUp.__table__.c  # type: ignore[attr-defined]
+_s = Staff.__table__.c  # type: ignore[attr-defined]
+
+TO_WORK_OR_STUDIES: tuple[OutcomeCategory, ...] = (
+    OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK, OutcomeCategory.STUDIES)
+SPLIT_GENDERS: tuple[Gender, ...] = (Gender.WOMAN, Gender.MAN)
+TEAM_CHECKIN_DAYS = 30
+TEAM_FOLLOWUP_DAYS = 7
+
+BreakdownBy = Literal["municipality", "coordinator"]
+BREAKDOWNS: tuple[BreakdownBy, ...] = ("municipality", "coordinator")
+
+
+async def execute(session: AsyncSession, query: Executable) -> Result[Any]:
+    """Run a Core query (SQLModel's `exec` is typed for its own `select` only)."""
+    return await session.exec(query)  # type: ignore[call-overload]
+
+
+def share(part: int, whole: int) -> float | None:
+    """`part / whole`, or None when there is nothing to divide by."""
+    return part / whole if whole else None
+
+
+def outcome_codes(*categories: OutcomeCategory) -> list[str]:
+    return [code.value for code, category in OUTCOME_CATEGORY.items() if category in categories]
+
+
+def category_of(code: str | None) -> OutcomeCategory:
+    """The category of a stored outcome code (missing or unknown codes: UNKNOWN)."""
+    try:
+        return OUTCOME_CATEGORY[Outcome(code)] if code else OutcomeCategory.UNKNOWN
+    except ValueError:
+        return OutcomeCategory.UNKNOWN
+
+
+# ---- the filter --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StatsFilter:
+    """What to count: a period of local dates (inclusive) and optional narrowing.
+
+    `tz` is the project's time zone: it turns the period into UTC bounds for check-ins,
+    which are moments, while enrolment and end dates are already local dates.
+    """
+
+    tz: tzinfo
+    start: date | None = None
+    end: date | None = None
+    municipality: str | None = None
+    coordinator_id: int | None = None
+    gender: Gender | None = None
+
+    def moments(self) -> tuple[datetime | None, datetime | None]:
+        """[from, to) in UTC: local midnight at the start, local midnight after the end."""
+        low = _local_midnight(self.start, self.tz) if self.start else None
+        high = _local_midnight(self.end + timedelta(days=1), self.tz) if self.end else None
+        return low, high
+
+
+def _local_midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def narrowing(viewer: Viewer, flt: StatsFilter) -> list[ColumnElement[bool]]:
+    """The viewer's scope and the filter's municipality, coordinator and gender."""
+    conditions: list[ColumnElement[bool]] = [participant_scope(viewer)]
+    if flt.municipality is not None:
+        conditions.append(_p.municipality == flt.municipality)
+    if flt.coordinator_id is not None:
+        conditions.append(_p.coordinator_id == flt.coordinator_id)
+    if flt.gender is not None:
+        conditions.append(_p.gender == flt.gender.value)
+    return conditions
+
+
+def _within(column: Any, start: date | None, end: date | None) -> ColumnElement[bool]:
+    conditions = [column.is_not(None)]
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column <= end)
+    return and_(*conditions)
+
+
+def during(flt: StatsFilter) -> ColumnElement[bool]:
+    """In the project at some time during the period."""
+    conditions: list[ColumnElement[bool]] = [true()]
+    if flt.end is not None:
+        conditions.append(_p.enrolled_on <= flt.end)
+    if flt.start is not None:
+        conditions.append(or_(_p.ended_on.is_(None), _p.ended_on >= flt.start))
+    return and_(*conditions)
+
+
+def checkins_during(flt: StatsFilter) -> list[ColumnElement[bool]]:
+    low, high = flt.moments()
+    conditions: list[ColumnElement[bool]] = []
+    if low is not None:
+        conditions.append(_c.happened_at >= low)
+    if high is not None:
+        conditions.append(_c.happened_at < high)
+    return conditions
+
+
+def _is_category(category: OutcomeCategory) -> ColumnElement[bool]:
+    condition = _p.outcome.in_(outcome_codes(category))
+    if category == OutcomeCategory.UNKNOWN:
+        return or_(condition, _p.outcome.is_(None))
+    return condition
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """COUNT(CASE WHEN condition THEN 1 END): a conditional count that works everywhere."""
+    return func.count(case((condition, 1)))
+
+
+# ---- the figures -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class GenderSplit:
+    participants: int = 0
+    ended: int = 0
+    to_work_or_studies: int = 0
+
+    @property
+    def share_of_ended(self) -> float | None:
+        return share(self.to_work_or_studies, self.ended)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The funder's questions for one scope and period, answered in one message."""
+
+    participants: int = 0
+    enrolled: int = 0
+    active: int = 0
+    ended: int = 0
+    outcomes: dict[OutcomeCategory, int] = field(default_factory=dict)
+    women: GenderSplit = GenderSplit()
+    men: GenderSplit = GenderSplit()
+    checkins: int = 0
+
+    def outcome(self, category: OutcomeCategory) -> int:
+        return self.outcomes.get(category, 0)
+
+    @property
+    def to_work_or_studies(self) -> int:
+        return sum(self.outcome(category) for category in TO_WORK_OR_STUDIES)
+
+    @property
+    def ended_excluding_dropouts(self) -> int:
+        return self.ended - self.outcome(OutcomeCategory.DROPOUT)
+
+    @property
+    def share_of_ended(self) -> float | None:
+        return share(self.to_work_or_studies, self.ended)
+
+    @property
+    def share_excluding_dropouts(self) -> float | None:
+        return share(self.to_work_or_studies, self.ended_excluding_dropouts)
+
+    @property
+    def share_of_all(self) -> float | None:
+        return share(self.to_work_or_studies, self.participants)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.participants or self.active or self.checkins)
+
+
+def _figure_columns(flt: StatsFilter) -> list[Label[Any]]:
+    ended = _within(_p.ended_on, flt.start, flt.end)
+    reached = _p.outcome.in_(outcome_codes(*TO_WORK_OR_STUDIES))
+    columns = [
+        _count(during(flt)).label("participants"),
+        _count(_within(_p.enrolled_on, flt.start, flt.end)).label("enrolled"),
+        _count(_p.status != Status.ENDED.value).label("active"),
+        _count(ended).label("ended"),
+    ]
+    columns += [_count(and_(ended, _is_category(category))).label(f"o_{category.value}")
+                for category in OutcomeCategory]
+    for gender in SPLIT_GENDERS:
+        is_gender = _p.gender == gender.value
+        columns += [
+            _count(and_(is_gender, during(flt))).label(f"{gender.value}_participants"),
+            _count(and_(is_gender, ended)).label(f"{gender.value}_ended"),
+            _count(and_(is_gender, ended, reached)).label(f"{gender.value}_reached"),
+        ]
+    return columns
+
+
+def _figures(row: Any, checkins: int) -> Figures:
+    values = row._mapping
+    splits = {gender: GenderSplit(values[f"{gender.value}_participants"],
+                                  values[f"{gender.value}_ended"],
+                                  values[f"{gender.value}_reached"])
+              for gender in SPLIT_GENDERS}
+    return Figures(
+        participants=values["participants"], enrolled=values["enrolled"],
+        active=values["active"], ended=values["ended"],
+        outcomes={category: values[f"o_{category.value}"] for category in OutcomeCategory},
+        women=splits[Gender.WOMAN], men=splits[Gender.MAN], checkins=checkins,
+    )
+
+
+async def project_figures(session: AsyncSession, viewer: Viewer, flt: StatsFilter) -> Figures:
+    """Enrolled, active, ended and outcomes, the shares, the gender split and check-ins."""
+    query = select(*_figure_columns(flt)).select_from(Participant.__table__).where(
+        *narrowing(viewer, flt))
+    row = (await execute(session, query)).one()
+    checkins = (await execute(session, _checkin_counts(viewer, flt))).scalar_one()
+    return _figures(row, checkins)
+
+
+def _checkin_counts(viewer: Viewer, flt: StatsFilter, key: Any = None):
+    columns = [func.count()] if key is None else [key.label("key"), func.count()]
+    query = (select(*columns)
+             .select_from(CheckIn.__table__.join(Participant.__table__, _c.participant_id == _p.id))
+             .where(*narrowing(viewer, flt), *checkins_during(flt)))
+    return query if key is None else query.group_by(key)
+
+
+# ---- breakdown by municipality or coordinator --------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BreakdownRow:
+    key: str
+    label: str
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    by: BreakdownBy
+    rows: list[BreakdownRow]
+    total: Figures
+
+
+async def breakdown(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter, by: BreakdownBy = "municipality"
+) -> Breakdown:
+    """The same figures per municipality or per coordinator, with the overall totals.
+
+    Groups where every figure is zero are left out, so the rows add up to the totals.
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"cannot break down by {by!r}")
+    key = _p.municipality if by == "municipality" else _p.coordinator_id
+    query = (select(key.label("key"), *_figure_columns(flt))
+             .select_from(Participant.__table__)
+             .where(*narrowing(viewer, flt))
+             .group_by(key))
+    grouped = (await execute(session, query)).all()
+    checkins = dict((await execute(session, _checkin_counts(viewer, flt, key))).all())
+    keys = [row.key for row in grouped]
+    labels = await _staff_names(session, keys) if by == "coordinator" else {}
+    rows = [BreakdownRow(str(row.key), labels.get(row.key, str(row.key)),
+                         _figures(row, checkins.get(row.key, 0))) for row in grouped]
+    rows = [row for row in rows if not row.figures.is_empty]
+    rows.sort(key=lambda row: (-row.figures.participants, row.label.casefold()))
+    return Breakdown(by, rows, await project_figures(session, viewer, flt))
+
+
+async def _staff_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    result = await execute(session, select(_s.id, _s.name).where(_s.id.in_(list(ids))))
+    return dict(result.all())
+
+
+# ---- series for charts -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class OutcomeSeries:
+    """Ended participants per category for each label (a quarter or a municipality)."""
+
+    labels: list[str]
+    counts: dict[OutcomeCategory, list[int]]
+
+    @property
+    def total(self) -> int:
+        return sum(sum(values) for values in self.counts.values())
+
+
+def _series(labels: list[str], cells: dict[tuple[str, OutcomeCategory], int]) -> OutcomeSeries:
+    return OutcomeSeries(labels, {category: [cells.get((label, category), 0) for label in labels]
+                                  for category in OutcomeCategory})
+
+
+async def first_enrolment(session: AsyncSession, viewer: Viewer, flt: StatsFilter) -> date | None:
+    """The earliest enrolment the viewer can see (where an open period's chart begins)."""
+    query = select(func.min(_p.enrolled_on)).where(*narrowing(viewer, flt))
+    value = (await execute(session, query)).scalar_one_or_none()
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def caseload_over_time(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter, days: Sequence[date]
+) -> list[tuple[date, int]]:
+    """How many participants were active at the end of each of `days` (one query)."""
+    if not days:
+        return []
+    columns = [_count(and_(_p.enrolled_on <= day,
+                           or_(_p.ended_on.is_(None), _p.ended_on > day))).label(f"d{index}")
+               for index, day in enumerate(days)]
+    query = select(*columns).select_from(Participant.__table__).where(*narrowing(viewer, flt))
+    row = (await execute(session, query)).one()
+    return list(zip(days, row, strict=True))
+
+
+async def outcomes_per_quarter(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter
+) -> OutcomeSeries:
+    """Ended participants per quarter (of `ended_on`) and outcome category.
+
+    Grouped by year, month and outcome code (plain expressions, so PostgreSQL and SQLite
+    group alike); months fold into quarters and codes into categories afterwards.
+    Quarters without endings between the first and the last are kept as zeros.
+    """
+    year, month = extract("year", _p.ended_on), extract("month", _p.ended_on)
+    query = (select(year.label("year"), month.label("month"), _p.outcome, func.count())
+             .where(*narrowing(viewer, flt), _within(_p.ended_on, flt.start, flt.end))
+             .group_by(year, month, _p.outcome))
+    cells: dict[tuple[str, OutcomeCategory], int] = {}
+    quarters: set[tuple[int, int]] = set()
+    for row_year, row_month, code, count in (await execute(session, query)).all():
+        quarter = (int(row_year), (int(row_month) - 1) // 3 + 1)
+        quarters.add(quarter)
+        key = (_quarter_label(*quarter), category_of(code))
+        cells[key] = cells.get(key, 0) + count
+    labels = [_quarter_label(*q) for q in _quarter_range(min(quarters), max(quarters))] \
+        if quarters else []
+    return _series(labels, cells)
+
+
+def _quarter_label(year: int, quarter: int) -> str:
+    return f"{year}-Q{quarter}"
+
+
+def _quarter_range(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
+    span = (last[0] - first[0]) * 4 + last[1] - first[1]
+    return [(first[0] + (first[1] - 1 + step) // 4, (first[1] - 1 + step) % 4 + 1)
+            for step in range(span + 1)]
+
+
+async def outcomes_by_municipality(
+    session: AsyncSession, viewer: Viewer, flt: StatsFilter
+) -> OutcomeSeries:
+    """Ended participants per municipality and outcome category, largest first."""
+    query = (select(_p.municipality, _p.outcome, func.count())
+             .where(*narrowing(viewer, flt), _within(_p.ended_on, flt.start, flt.end))
+             .group_by(_p.municipality, _p.outcome))
+    cells: dict[tuple[str, OutcomeCategory], int] = {}
+    totals: dict[str, int] = {}
+    for municipality, code, count in (await execute(session, query)).all():
+        key = (municipality, category_of(code))
+        cells[key] = cells.get(key, 0) + count
+        totals[municipality] = totals.get(municipality, 0) + count
+    labels = sorted(totals, key=lambda name: (-totals[name], name.casefold()))
+    return _series(labels, cells)
+
+
+# ---- the team and who needs attention ----------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TeamRow:
+    staff_id: int
+    name: str
+    caseload: int
+    checkins_30_days: int
+    followups_next_7_days: int
+    unconfirmed_next_7_days: int
+    """Of the follow-ups in the next 7 days, those the participant has not confirmed."""
+
+
+async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) -> list[TeamRow]:
+    """Per coordinator: caseload, check-ins in the last 30 days, follow-ups due soon.
+
+    Everything is counted within the viewer's scope and by the participant's
+    coordinator. Active coordinators with an empty caseload are listed too (if the
+    viewer's municipalities include theirs), so an idle colleague is visible.
+    """
+    scope = participant_scope(viewer)
+    mine = and_(_p.coordinator_id == _s.id, scope)
+    caseload = (select(func.count()).select_from(Participant.__table__)
+                .where(mine, _p.status != Status.ENDED.value).scalar_subquery())
+    checkins = (select(func.count())
+                .select_from(CheckIn.__table__.join(Participant.__table__,
+                                                    _c.participant_id == _p.id))
+                .where(mine, _c.happened_at >= now - timedelta(days=TEAM_CHECKIN_DAYS),
+                       _c.happened_at <= now)
+                .scalar_subquery())
+    soon = (select(func.count())
+            .select_from(FollowUp.__table__.join(Participant.__table__,
+                                                 _f.participant_id == _p.id))
+            .where(mine, _f.state == FollowUpState.SCHEDULED.value, _f.due_at >= now,
+                   _f.due_at < now + timedelta(days=TEAM_FOLLOWUP_DAYS)))
+    due = soon.scalar_subquery()
+    unconfirmed = soon.where(_f.response != FollowUpResponse.CONFIRMED.value).scalar_subquery()
+    has_caseload = exists(select(_p.id).where(mine, _p.status != Status.ENDED.value))
+    query = (select(_s.id, _s.name, caseload, checkins, due, unconfirmed)
+             .where(_s.active.is_(True),
+                    or_(and_(_s.role == Role.COORDINATOR.value, _staff_in_scope(viewer)),
+                        has_caseload))
+             .order_by(_s.name, _s.id))
+    return [TeamRow(*row) for row in (await execute(session, query)).all()]
+
+
+def _staff_in_scope(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.role == Role.COORDINATOR:
+        return _s.id == viewer.staff_id
+    if viewer.municipalities:
+        return _s.municipality.in_(viewer.municipalities)
+    return true()
+
+
+@dataclass(frozen=True, slots=True)
+class NeglectedRow:
+    participant_id: int
+    code: str
+    coordinator: str
+    last_checkin_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Neglected:
+    rows: list[NeglectedRow]
+    total: int
+
+
+async def neglected_participants(
+    session: AsyncSession, viewer: Viewer, since: datetime, *, limit: int = 10
+) -> Neglected:
+    """Not-ended participants with no check-in since `since`, never-seen first.
+
+    A participant never checked in counts once they were enrolled on or before the UTC
+    date of `since` (a day either way does not matter at a threshold of weeks).
+    """
+    last_seen = (select(_c.participant_id, func.max(_c.happened_at).label("last_at"))
+                 .group_by(_c.participant_id).subquery())
+    condition = and_(
+        participant_scope(viewer), _p.status != Status.ENDED.value,
+        or_(last_seen.c.last_at < since,
+            and_(last_seen.c.last_at.is_(None), _p.enrolled_on <= since.date())))
+    source = (Participant.__table__
+              .outerjoin(last_seen, last_seen.c.participant_id == _p.id)
+              .join(Staff.__table__, _s.id == _p.coordinator_id))
+    total = (await execute(
+        session, select(func.count()).select_from(source).where(condition))).scalar_one()
+    query = (select(_p.id, _p.code, _s.name, last_seen.c.last_at)
+             .select_from(source).where(condition)
+             .order_by(last_seen.c.last_at.is_not(None), last_seen.c.last_at, _p.id)
+             .limit(limit))
+    rows = [NeglectedRow(*row) for row in (await execute(session, query)).all()]
+    return Neglected(rows, total)
+
+
+async def municipalities_in_scope(session: AsyncSession, viewer: Viewer) -> list[str]:
+    """Every municipality the viewer has participants in (to resolve `kommun:vaxjo`)."""
+    query = select(_p.municipality).where(participant_scope(viewer)).group_by(_p.municipality)
+    return sorted((await execute(session, query)).scalars().all(), key=str.casefold)
+
+
+async def coordinators_in_scope(session: AsyncSession, viewer: Viewer) -> list[tuple[int, str]]:
+    """(id, name) of staff coordinating participants the viewer sees (for `coordinator:Bo`)."""
+    query = (select(_s.id, _s.name)
+             .where(exists(select(_p.id).where(_p.coordinator_id == _s.id,
+                                                participant_scope(viewer))))
+             .order_by(_s.name, _s.id))
+    return [(row.id, row.name) for row in (await execute(session, query)).all()]

@@ -1,0 +1,429 @@
+"""/stats, its breakdown, /team and the digest: every figure checked against a hand count.
+
+The small project's rows and counts are tabled in `tests.projects.small_project`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.digest import plan_digests
+from storage import stats
+from storage.access import Viewer
+from storage.db import transaction
+from storage.models import (
+    CheckIn,
+    FollowUp,
+    FollowUpResponse,
+    FollowUpState,
+    Gender,
+    OutboundMessage,
+    Outcome,
+    OutcomeCategory,
+    Participant,
+)
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
+from tests.harness import BotHarness
+from tests.projects import (
+    checkin,
+    insert_participants,
+    insert_rows,
+    local,
+    participant,
+    reference_project,
+    small_project,
+)
+
+Q1 = (date(2026, 1, 1), date(2026, 3, 31))
+
+
+async def figures(db: Database, person: Person, start: date | None = None,
+                  end: date | None = None, **narrowing) -> stats.Figures:
+    assert person.staff is not None
+    async with transaction(db.sessions) as session:
+        return await stats.project_figures(session, Viewer.of(person.staff),
+                                           stats.StatsFilter(STOCKHOLM, start, end, **narrowing))
+
+
+async def breakdown(db: Database, person: Person, by: stats.BreakdownBy) -> stats.Breakdown:
+    assert person.staff is not None
+    async with transaction(db.sessions) as session:
+        return await stats.breakdown(session, Viewer.of(person.staff),
+                                     stats.StatsFilter(STOCKHOLM), by)
+
+
+def pre_lines(text: str) -> list[str]:
+    match = re.search(r"<pre>(.*?)</pre>", text, re.S)
+    assert match, text
+    return match.group(1).split("\n")
+
+
+# ---- the reference proportions -----------------------------------------------------------
+async def test_reference_project_gives_529_of_707_to_work_or_studies(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await reference_project(db, people)
+    result = await figures(db, people.lead)
+    assert (result.participants, result.ended, result.active) == (707, 707, 0)
+    assert result.outcome(OutcomeCategory.WORK) == 438
+    assert result.outcome(OutcomeCategory.STUDIES) == 91
+    assert result.outcome(OutcomeCategory.DROPOUT) == 144
+    assert result.to_work_or_studies == 529
+    assert result.share_of_ended == pytest.approx(0.748, abs=0.0005)
+    assert result.share_excluding_dropouts == pytest.approx(529 / 563)
+    assert result.share_of_all == pytest.approx(0.748, abs=0.0005)
+    [reply] = await bot.send(people.lead.user, "/stats all")
+    assert "Participants during the period: 707" in reply.text
+    assert "To work or studies: 529" in reply.text
+    assert "75% of ended · 94% of ended excluding dropouts · 75% of all participants" in reply.text
+    assert "work 438 · subsidised work 0 · studies 91" in reply.text
+
+
+async def test_without_dropouts_both_shares_of_ended_are_equal(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff and people.bo.staff.id
+    rows = [participant(people.bo.staff.id, enrolled_on=date(2025, 1, 1),
+                        ended_on=date(2025, 6, 1), outcome=outcome)
+            for outcome in (Outcome.EMPLOYED, Outcome.SELF_EMPLOYED, Outcome.OTHER,
+                            Outcome.UNKNOWN)]
+    await insert_rows(db, Participant, rows)
+    result = await figures(db, people.lead)
+    assert result.outcome(OutcomeCategory.WORK) == 2
+    assert result.share_of_ended == result.share_excluding_dropouts == 0.5
+    [reply] = await bot.send(people.lead.user, "/stats 2025")
+    assert "50% of ended · 50% of ended excluding dropouts" in reply.text
+
+
+# ---- a small project counted by hand -----------------------------------------------------
+async def test_first_quarter_figures_match_the_hand_count(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    result = await figures(db, people.lead, *Q1)
+    assert (result.participants, result.enrolled, result.active, result.ended) == (7, 4, 3, 4)
+    assert result.outcomes == {
+        OutcomeCategory.WORK: 1, OutcomeCategory.SUBSIDISED_WORK: 1, OutcomeCategory.STUDIES: 0,
+        OutcomeCategory.OTHER: 1, OutcomeCategory.DROPOUT: 1, OutcomeCategory.UNKNOWN: 0}
+    assert result.to_work_or_studies == 2
+    assert (result.share_of_ended, result.share_excluding_dropouts) == (0.5, pytest.approx(2 / 3))
+    assert result.share_of_all == pytest.approx(2 / 7)
+    assert (result.women.participants, result.women.ended, result.women.to_work_or_studies) == (
+        4, 3, 1)
+    assert (result.men.participants, result.men.ended, result.men.to_work_or_studies) == (3, 1, 1)
+    assert result.checkins == 3
+    [reply] = await bot.send(people.lead.user, "/stats 2026-Q1")
+    for line in (
+        "Statistics: Q1 2026", "Participants during the period: 7",
+        "Enrolled: 4 · active now: 3 · ended: 4", "Of the 4 who ended:",
+        "work 1 · subsidised work 1 · studies 0", "other 1 · dropout 1 · unknown 0",
+        "To work or studies: 2",
+        "50% of ended · 67% of ended excluding dropouts · 29% of all participants",
+        "Women: 1 of 3 ended (33%) · men: 1 of 1 ended (100%)",
+        "Check-ins logged in the period: 3",
+    ):
+        assert line in reply.text, line
+
+
+async def test_all_time_figures_match_the_hand_count(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    result = await figures(db, people.admin)
+    assert (result.participants, result.enrolled, result.active, result.ended) == (9, 9, 3, 6)
+    assert all(result.outcome(category) == 1 for category in OutcomeCategory)
+    assert (result.to_work_or_studies, result.checkins) == (3, 5)
+    assert (result.share_of_ended, result.share_excluding_dropouts) == (0.5, 0.6)
+    [reply] = await bot.send(people.admin.user, "/statistik")
+    assert "Statistics: all time" in reply.text
+    assert "50% of ended · 60% of ended excluding dropouts · 33% of all participants" in reply.text
+
+
+async def test_period_edges_31_march_is_q1_and_1_april_is_q2(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    q2 = await figures(db, people.lead, date(2026, 4, 1), date(2026, 6, 30))
+    assert (q2.participants, q2.ended, q2.outcome(OutcomeCategory.STUDIES)) == (4, 1, 1)
+    assert q2.checkins == 1, "00:30 local on 1 April is Q2 although it is 31 March in UTC"
+    march = await figures(db, people.lead, date(2026, 3, 31), date(2026, 3, 31))
+    assert (march.ended, march.outcome(OutcomeCategory.WORK), march.checkins) == (1, 1, 1)
+    [reply] = await bot.send(people.lead.user, "/stats 2026-04-01..2026-06-30")
+    assert "ended: 1" in reply.text and "studies 1" in reply.text
+    assert "Check-ins logged in the period: 1" in reply.text
+
+
+async def test_participant_ended_at_2330_local_on_31_march_counts_in_q1(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    bot.clock.set(datetime(2026, 3, 31, 23, 30, tzinfo=STOCKHOLM))
+    [added] = await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar | 2026-01-10")
+    code = added.text.split("<b>")[1].split("</b>")[0]
+    await bot.send(people.bo.user, f"/end {code} employed")
+    async with transaction(db.sessions) as session:
+        [stored] = (await session.exec(select(Participant))).all()
+    assert stored.ended_on == date(2026, 3, 31)
+    [reply] = await bot.send(people.lead.user, "/stats quarter")
+    assert "Q1 2026" in reply.text and "ended: 1" in reply.text and "work 1" in reply.text
+    bot.clock.set(datetime(2026, 4, 1, 0, 30, tzinfo=STOCKHOLM))
+    [reply] = await bot.send(people.lead.user, "/stats quarter")
+    assert "Q2 2026" in reply.text
+    assert "No participants or check-ins match" in reply.text
+    [reply] = await bot.send(people.lead.user, "/stats 2026-Q1")
+    assert "ended: 1" in reply.text
+
+
+async def test_filters_as_words_narrow_the_figures(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    assert people.anna.staff is not None
+    vaxjo = await figures(db, people.lead, municipality="Växjö")
+    assert (vaxjo.participants, vaxjo.ended, vaxjo.to_work_or_studies) == (5, 4, 2)
+    [reply] = await bot.send(people.lead.user, "/stats all kommun:vaxjo")
+    assert "Filter: municipality Växjö" in reply.text
+    assert "Participants during the period: 5" in reply.text and "ended: 4" in reply.text
+    [reply] = await bot.send(people.lead.user, "/stats all gender:women")
+    assert "Participants during the period: 6" in reply.text and "ended: 4" in reply.text
+    assert "To work or studies: 1" in reply.text
+    [reply] = await bot.send(people.lead.user, "/stats all coordinator:bo")
+    assert "coordinator Bo Berg" in reply.text and "Participants during the period: 4" in reply.text
+    [reply] = await bot.send(people.lead.user,
+                             "/stats all kommun:Växjö kön:kvinnor koordinator:Anna")
+    assert "Participants during the period: 1" in reply.text
+    assert "unknown 1" in reply.text and "0% of ended" in reply.text
+    only_nine = await figures(db, people.lead, municipality="Växjö",
+                              coordinator_id=people.anna.staff.id, gender=Gender.WOMAN)
+    assert (only_nine.participants, only_nine.outcome(OutcomeCategory.UNKNOWN)) == (1, 1)
+
+
+async def test_unknown_names_and_words_get_a_readable_answer(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    [reply] = await bot.send(people.lead.user, "/stats kommun:Lund")
+    assert "don't know the municipality “Lund”" in reply.text and "Alvesta, Växjö" in reply.text
+    [reply] = await bot.send(people.lead.user, "/stats coordinator:Zed")
+    assert "don't know one coordinator called “Zed”" in reply.text
+    [reply] = await bot.send(people.lead.user, "/stats yesteryear")
+    assert "Write for example" in reply.text
+
+
+# ---- access ------------------------------------------------------------------------------
+async def test_coordinator_sees_only_their_own_caseload(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    own = await figures(db, people.bo)
+    assert (own.participants, own.ended, own.to_work_or_studies, own.checkins) == (4, 3, 2, 3)
+    [reply] = await bot.send(people.bo.user, "/stats all")
+    assert "Participants during the period: 4" in reply.text
+    [reply] = await bot.send(people.bo.user, "/stats all coordinator:Anna")
+    assert "don't know one coordinator called “Anna”" in reply.text
+    assert people.anna.staff is not None
+    forged = f"sx:f:all:{people.anna.staff.id}::"
+    [reply] = await bot.press_data(people.bo.user, reply, forged)
+    assert "No participants or check-ins match" in reply.text
+    [reply] = await bot.press_data(people.bo.user, reply, "sx:m:all:::Alvesta")
+    assert "No participants or check-ins match" in reply.text
+
+
+async def test_lead_restricted_to_alvesta_sees_only_alvesta(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    result = await figures(db, people.lead_alvesta)
+    assert (result.participants, result.ended, result.to_work_or_studies, result.checkins) == (
+        4, 2, 1, 2)
+    [reply] = await bot.send(people.lead_alvesta.user, "/stats all by municipality")
+    table = pre_lines(reply.text)
+    assert [line.split()[0] for line in table[1:]] == ["Alvesta", "Total"]
+    [reply] = await bot.send(people.lead_alvesta.user, "/stats all kommun:Växjö")
+    assert "don't know the municipality “Växjö”" in reply.text
+    [reply] = await bot.press_data(people.lead_alvesta.user, reply, "sx:f:all:::Växjö")
+    assert "No participants or check-ins match" in reply.text
+
+
+# ---- empty sets and the breakdown --------------------------------------------------------
+async def test_empty_set_gives_a_readable_answer_and_no_division_by_zero(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    result = await figures(db, people.lead)
+    assert result.is_empty and result.share_of_ended is None
+    assert result.share_excluding_dropouts is None and result.share_of_all is None
+    [reply] = await bot.send(people.lead.user, "/stats")
+    assert "No participants or check-ins match this period and filter." in reply.text
+    [reply] = await bot.send(people.lead.user, "/stats by coordinator")
+    assert "No participants or check-ins match" in reply.text
+    [reply] = await bot.send(people.lead.user, "/team")
+    assert "Bo Berg" in reply.text, "active coordinators are listed with zeros"
+
+
+async def test_shares_are_dashes_when_nobody_ended(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff and people.bo.staff.id
+    await insert_rows(db, Participant, [participant(people.bo.staff.id,
+                                                    enrolled_on=date(2026, 5, 1))])
+    [reply] = await bot.send(people.lead.user, "/stats all by municipality")
+    assert pre_lines(reply.text)[-1].split()[-1] == "–"
+    [reply] = await bot.send(people.lead.user, "/stats all")
+    assert "Nobody ended in this period" in reply.text
+
+
+async def test_breakdown_totals_equal_the_overall_figures(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    overall = await figures(db, people.lead)
+    for by in stats.BREAKDOWNS:
+        table = await breakdown(db, people.lead, by)
+        assert table.total == overall
+        for name in ("participants", "enrolled", "active", "ended", "checkins",
+                     "to_work_or_studies"):
+            assert sum(getattr(row.figures, name) for row in table.rows) == getattr(overall, name)
+    by_coordinator = await breakdown(db, people.lead, "coordinator")
+    assert [row.label for row in by_coordinator.rows] == ["Anna Andersson", "Bo Berg"]
+    [reply] = await bot.send(people.lead.user, "/stats all by municipality")
+    table = pre_lines(reply.text)
+    assert all(len(line) <= 32 for line in table), table
+    cells = {line.split()[0]: line.split()[1:] for line in table[1:]}
+    assert cells == {"Växjö": ["5", "4", "2", "50%"], "Alvesta": ["4", "2", "1", "50%"],
+                     "Total": ["9", "6", "3", "50%"]}
+
+
+async def test_buttons_switch_period_and_view(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    bot.clock.set(datetime(2026, 3, 31, 12, 0, tzinfo=STOCKHOLM))
+    [reply] = await bot.send(people.lead.user, "/stats kommun:Alvesta")
+    assert "Statistics: all time" in reply.text
+    assert "Participants during the period: 4" in reply.text
+    [edited] = await bot.press(people.lead.user, reply, "This quarter")
+    assert edited.message_id == reply.message_id
+    assert "Statistics: Q1 2026" in edited.text and "Filter: municipality Alvesta" in edited.text
+    assert "Participants during the period: 3" in edited.text
+    [edited] = await bot.press(people.lead.user, edited, "By coordinator")
+    assert "By coordinator: Q1 2026" in edited.text
+    assert [line.split()[0] for line in pre_lines(edited.text)[1:]] == ["Anna", "Total"]
+    [edited] = await bot.press(people.lead.user, edited, "Overview")
+    assert "Statistics: Q1 2026" in edited.text
+
+
+# ---- /team -------------------------------------------------------------------------------
+async def test_team_overview_counts_caseload_checkins_and_followups(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff and people.anna.staff
+    bo, anna = people.bo.staff.id, people.anna.staff.id
+    rows = [
+        participant(bo, enrolled_on=date(2026, 1, 1)),
+        participant(bo, enrolled_on=date(2026, 1, 1)),
+        participant(bo, enrolled_on=date(2026, 1, 1), ended_on=date(2026, 6, 1),
+                    outcome=Outcome.EMPLOYED),
+        participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1)),
+    ]
+    ids = await insert_participants(db, rows)
+    first, annas = ids[rows[0]["code"]], ids[rows[3]["code"]]
+    now = TEST_NOW
+    await insert_rows(db, CheckIn, [
+        checkin(first, bo, now - timedelta(days=5)),
+        checkin(first, bo, now - timedelta(days=40)),
+        checkin(annas, anna, now - timedelta(days=1)),
+    ])
+
+    def followup(days: float, response=FollowUpResponse.PENDING,
+                 state=FollowUpState.SCHEDULED) -> dict:
+        return {"participant_id": first, "coordinator_id": bo, "kind": "meeting", "place": "",
+                "due_at": (now + timedelta(days=days)).astimezone(UTC),
+                "response": response.value, "state": state.value,
+                "created_at": now, "updated_at": now}
+
+    await insert_rows(db, FollowUp, [
+        followup(2), followup(3, FollowUpResponse.CONFIRMED), followup(10),
+        followup(1, state=FollowUpState.CANCELLED), followup(-1)])
+    [reply] = await bot.send(people.lead.user, "/team")
+    table = pre_lines(reply.text)
+    assert all(len(line) <= 32 for line in table), table
+    cells = {" ".join(line.split()[:2]): line.split()[2:] for line in table[1:]}
+    assert cells == {"Anna Anders…": ["1", "1", "0", "0"], "Bo Berg": ["2", "1", "2", "1"]}
+    [reply] = await bot.send(people.lead_alvesta.user, "/team")
+    assert "Anna Anders…" in reply.text and "Bo Berg" not in reply.text
+    [reply] = await bot.send(people.bo.user, "/team")
+    assert "does not allow" in reply.text
+
+
+# ---- the weekly digest -------------------------------------------------------------------
+async def test_plan_digests_queues_one_row_per_lead_for_monday_0800_once(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    for _ in range(2):
+        async with transaction(db.sessions) as session:
+            assert await plan_digests(session, bot.settings, TEST_NOW) == 3
+    async with transaction(db.sessions) as session:
+        rows = (await session.exec(select(OutboundMessage))).all()
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=STOCKHOLM)
+    staff_ids = {p.staff.id for p in (people.admin, people.lead, people.lead_alvesta) if p.staff}
+    assert {row.staff_id for row in rows} == staff_ids and len(rows) == 3
+    for row in rows:
+        assert row.template == "digest" and row.send_at == monday
+        assert row.dedupe_key == f"digest:{row.staff_id}:2026-W49"
+        assert json.loads(row.params) == {"start": "2026-11-23", "end": "2026-11-29"}
+
+
+async def test_digest_is_sent_through_the_outbox_with_the_weeks_news(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff and people.anna.staff
+    bo, anna = people.bo.staff.id, people.anna.staff.id
+    rows = [
+        participant(bo, enrolled_on=date(2026, 11, 24)),  # new this week
+        participant(bo, enrolled_on=date(2026, 9, 1), ended_on=date(2026, 11, 26),
+                    outcome=Outcome.EMPLOYED),  # ended this week
+        participant(anna, municipality="Alvesta", enrolled_on=date(2026, 8, 1)),  # neglected
+        participant(anna, municipality="Alvesta", enrolled_on=date(2026, 10, 1)),  # never seen
+    ]
+    ids = await insert_participants(db, rows)
+    first, stale = ids[rows[0]["code"]], ids[rows[2]["code"]]
+    stale_code, never_code = rows[2]["code"], rows[3]["code"]
+    await insert_rows(db, CheckIn, [
+        checkin(first, bo, local(2026, 11, 25, 10, 0)),
+        checkin(first, bo, local(2026, 11, 27, 10, 0)),
+        checkin(stale, anna, local(2026, 10, 20, 10, 0)),
+    ])
+    async with transaction(db.sessions) as session:
+        await plan_digests(session, bot.settings, TEST_NOW)
+    bot.clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=STOCKHOLM))
+    await bot.dispatcher.drain()
+    [digest] = bot.api.bot_messages(people.lead.id)
+    text = digest.text
+    for line in ("Weekly digest: Nov 23, 2026 – Nov 29, 2026", "New participants: 1",
+                 "Ended: 1", "To work or studies: 1", "Bo Berg: 2", "Anna Andersson: 0",
+                 "2 participants without a check-in for 3 weeks or more"):
+        assert line in text, (line, text)
+    assert f"{never_code} (Anna Andersson): no check-in yet" in text
+    assert f"{stale_code} (Anna Andersson): last check-in Oct 20, 2026" in text
+    [alvesta] = bot.api.bot_messages(people.lead_alvesta.id)
+    assert "Bo Berg" not in alvesta.text and "New participants: 0" in alvesta.text
+    assert bot.api.bot_messages(people.bo.id) == []
+
+
+async def test_digest_command_sends_the_last_seven_days_now(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff and people.bo.staff.id
+    await insert_rows(db, Participant, [
+        participant(people.bo.staff.id, enrolled_on=date(2026, 11, 17)),
+        participant(people.bo.staff.id, enrolled_on=date(2026, 11, 24)),  # today: not yet
+    ])
+    [reply] = await bot.send(people.lead.user, "/digest")
+    assert "Weekly digest: Nov 17, 2026 – Nov 23, 2026" in reply.text
+    assert "New participants: 1" in reply.text
+    [reply] = await bot.send(people.bo.user, "/digest")
+    assert "does not allow" in reply.text
