@@ -101,6 +101,12 @@ _WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
         "message": Channel.MESSAGE, "meddelande": Channel.MESSAGE, "sms": Channel.MESSAGE,
         "visit": Channel.VISIT, "besok": Channel.VISIT, "hembesok": Channel.VISIT,
     },
+    Role: {
+        "admin": Role.ADMIN, "administrator": Role.ADMIN,
+        "lead": Role.LEAD, "ledare": Role.LEAD, "projektledare": Role.LEAD,
+        "coordinator": Role.COORDINATOR, "koordinator": Role.COORDINATOR,
+        "samordnare": Role.COORDINATOR,
+    },
     Gender: {
         "woman": Gender.WOMAN, "w": Gender.WOMAN, "f": Gender.WOMAN, "female": Gender.WOMAN,
         "kvinna": Gender.WOMAN, "k": Gender.WOMAN,
@@ -127,3 +133,22 @@ def parse_word(kind: type[E], text: str) -> E | None:
         pass
     found = _WORDS[kind].get(folded) or _WORDS[kind].get(folded.replace("_", " "))
     return kind(found) if found is not None else None
+
+
+# The commands' Swedish aliases, so texts for Swedish readers name the commands they use.
+SWEDISH_COMMANDS: dict[str, str] = {
+    "/add": "/ny", "/log": "/logg", "/mine": "/mina", "/find": "/sok", "/participant": "/visa",
+    "/end": "/avsluta", "/followup": "/uppfoljning", "/today": "/idag", "/invite": "/bjud",
+    "/language": "/sprak", "/help": "/hjalp", "/cancel": "/avbryt", "/next": "/nasta",
+    "/stats": "/statistik", "/chart": "/diagram", "/handover": "/overlamna",
+    "/forget": "/glom", "/away": "/borta", "/staff": "/personal",
+}
+
+
+def command_for(language: str, command: str) -> str:
+    """`/add` for English readers, `/ny` for Swedish ones (the first word is replaced)."""
+    if language != "sv":
+        return command
+    head, _, rest = command.partition(" ")
+    localized = SWEDISH_COMMANDS.get(head, head)
+    return f"{localized} {rest}" if rest else localized

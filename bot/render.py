@@ -47,13 +47,19 @@ ERROR_MESSAGES: dict[str, str] = {
         "I can't find participant %(code)s among the participants you can see. "
         "Check the code, or use /find."
     ),
-    "staff_not_found": N_("There is no staff member with that Telegram id."),
+    "staff_not_found": N_("No staff member matches “%(reference)s”. Use their Telegram id "
+                          "or a part of their name."),
+    "staff_ambiguous": N_("“%(reference)s” matches several staff members (%(names)s). "
+                          "Write more of the name or use the Telegram id."),
     "staff_exists": N_("Telegram id %(telegram_id)s is already on the staff list."),
     "not_allowed": N_("Your role does not allow that."),
     "participant_ended": N_("%(code)s has already ended in the project; nothing was changed."),
     "invalid_value": N_("That value is not valid; nothing was changed."),
     "followup_in_past": N_("That time has already passed; nothing was booked."),
     "followup_not_found": N_("That follow-up no longer exists or was cancelled."),
+    "personnummer_not_configured": N_(
+        "Personal identity numbers cannot be stored: the PERSONNUMMER_KEY setting is empty. "
+        "Ask your system administrator."),
 }
 
 FIELD_ERRORS: dict[str, str] = {
@@ -68,6 +74,7 @@ FIELD_ERRORS: dict[str, str] = {
     "away": N_("The colleague must be active staff, not you, and the last day away today or "
                "later; nothing was changed."),
     "place": N_("The place must be at most %(max)s characters; nothing was booked."),
+    "birth_year": N_("The birth year must be between 1900 and this year; nothing was saved."),
 }
 
 

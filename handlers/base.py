@@ -24,7 +24,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import Translator, resolve_language
-from bot.labels import fold
+from bot.labels import command_for, fold
 from bot.render import TELEGRAM_TEXT_LIMIT, Button, error_text, grid, keyboard
 from bot.runtime import Services, services_of
 from storage.access import Action, Viewer, can
@@ -290,6 +290,7 @@ def callback_parts(turn: Turn) -> list[str]:
 
 async def expired(turn: Turn, command: str) -> None:
     # TRANSLATORS: participant
+    command = command_for(turn.tr.language, command)
     await turn.edit(turn.tr._("This step has expired. Start again with %(command)s.",
                               command=turn.tr.isolate(command)))
 

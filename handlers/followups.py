@@ -17,7 +17,7 @@ from bot.messages import (
     participant_appointment_text,
 )
 from bot.reminders import plan_reminders
-from bot.render import Button, grid, keyboard
+from bot.render import Button, error_text, grid, keyboard
 from bot.scheduling import local_day_bounds, local_moment
 from handlers.base import (
     Turn,
@@ -138,8 +138,10 @@ async def followup_button(turn: Turn) -> None:
             await expired(turn, "/followup")
             return
         turn.start_flow("followup", "time", pid=int(parts[2]), day=day.isoformat())
+        settings = turn.services.settings
         buttons = [(label, f"fu:t:{parts[2]}:{day}:{label.replace(':', '')}")
-                   for label in TIME_BUTTONS]
+                   for label in TIME_BUTTONS
+                   if local_moment(day, parse_time(label) or time(0), settings.tz) > turn.now]
         await turn.edit(tr._("%(date)s — what time? Tap one or type it (HH:MM).",
                              date=tr.date(day, "full")), keyboard(grid(buttons, 4)))
     elif step == "t" and len(parts) == 5 and parts[2].isdigit():
@@ -169,6 +171,9 @@ async def ask_kind(turn: Turn, participant_id: int, iso_day: str, hhmm: str,
     day, at = _iso_day(iso_day), parse_time(f"{hhmm[:2]}:{hhmm[2:]}")
     if day is None or at is None:
         await expired(turn, "/followup")
+        return
+    if local_moment(day, at, turn.services.settings.tz) <= turn.now:
+        await turn.reply(error_text(tr, queries.FollowUpInPast()))
         return
     buttons = [(tr._(label), f"fu:k:{participant_id}:{day}:{hhmm}:{kind.value}")
                for kind, label in FOLLOWUP_KIND_LABELS.items()]

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import menus
 from bot.i18n import Translator
-from bot.labels import ROLE_LABELS
+from bot.labels import ROLE_LABELS, parse_word
 from bot.render import keyboard
 from handlers.base import (
     Turn,
@@ -42,12 +42,13 @@ async def staff_command(turn: Turn) -> None:
             "/start to me: I tell strangers their id.)"))
         return
     rest = turn.text_after_command.split(maxsplit=3)[1:]
-    if len(rest) < 3 or not rest[0].isdigit() or rest[1].lower() not in {r.value for r in Role}:
+    role = parse_word(Role, rest[1]) if len(rest) > 1 else None
+    if len(rest) < 3 or not rest[0].isdigit() or role is None:
         await turn.reply(usage(turn.tr))
         return
     name_and_place = split_fields(rest[2])
     municipality = name_and_place[1] if len(name_and_place) > 1 else None
-    await save(turn, int(rest[0]), Role(rest[1].lower()), name_and_place[0], municipality)
+    await save(turn, int(rest[0]), role, name_and_place[0], municipality)
 
 
 def usage(tr: Translator) -> str:

@@ -50,7 +50,10 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
              "<code>/followup P-0042 2026-12-03 10:00 meeting Place</code> (/uppfoljning)"),
         tr._("/today — today's follow-ups (/idag)"),
         tr._("/invite — invitation link and QR code for a participant (/bjud)"),
-        tr._("/language — change your language"),
+        tr._("/preview — see what a participant receives: <code>/preview P-0042</code>"),
+        tr._("/away — a colleague gets your notices while you are away (/borta)"),
+        tr._("/language — change your language (/sprak)"),
+        tr._("/cancel — stop a guided step (/avbryt)"),
     ]
     lines += ["", tr._("<b>Figures</b>"),
               tr._("/stats — outcomes and counts: <code>/stats 2026-Q3 kommun:Växjö</code> "

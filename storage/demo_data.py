@@ -22,7 +22,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.access import Viewer
 from storage.checkins import log_checkin
 from storage.db import SessionMaker, transaction
-from storage.models import Channel, Gender, Outcome, Participant, Role, Staff, Status
+from storage.followups import book_followup
+from storage.models import (
+    Channel,
+    FollowUpKind,
+    Gender,
+    Outcome,
+    Participant,
+    Role,
+    Staff,
+    Status,
+)
 from storage.participants import change_status, end_participant, register_participant
 from storage.staff import add_staff
 
@@ -56,9 +66,16 @@ DEMO_STAFF: tuple[DemoPersona, ...] = (
     DemoPersona(1007, "Kim Koordinator", Role.COORDINATOR, "sv", "Tingsryd",
                 ("Tingsryd", "Markaryd")),
 )
+PARTICIPANT_ROLE = "participant"
+# Participants who joined the bot (consent given), with follow-ups coming up: what a
+# participant sees, in their own language.
+DEMO_PARTICIPANTS: tuple[DemoPersona, ...] = (
+    DemoPersona(2001, "Amina H.", PARTICIPANT_ROLE, "ar", "Växjö"),
+    DemoPersona(2002, "Olena K.", PARTICIPANT_ROLE, "uk", "Alvesta"),
+)
 # Not in the database: shows what anyone outside the project gets from the bot.
 DEMO_STRANGER = DemoPersona(1099, "Stina Besökare", STRANGER_ROLE, "sv")
-DEMO_PERSONAS: tuple[DemoPersona, ...] = (*DEMO_STAFF, DEMO_STRANGER)
+DEMO_PERSONAS: tuple[DemoPersona, ...] = (*DEMO_STAFF, *DEMO_PARTICIPANTS, DEMO_STRANGER)
 
 MUNICIPALITY_WEIGHTS = {"Växjö": 36, "Alvesta": 20, "Ljungby": 20, "Tingsryd": 12, "Markaryd": 12}
 GENDER_WEIGHTS = {Gender.WOMAN: 58, Gender.MAN: 38, Gender.OTHER: 1, Gender.UNSPECIFIED: 3}
@@ -222,9 +239,10 @@ async def seed_demo_project(
                 checkins += await _write_story(
                     session, viewers[persona.telegram_id], plan, rng, persona.language, now
                 )
+        await _add_joined_participants(session, viewers, now)
     return DemoProject(
         personas=DEMO_PERSONAS,
-        participants=len(plans),
+        participants=len(plans) + len(DEMO_PARTICIPANTS),
         ended=sum(1 for p in plans if p.outcome is not None),
         checkins=checkins,
     )
@@ -356,3 +374,40 @@ async def _write_story(
             now=min(_at(plan.ended_on, rng, zone), now),
         )
     return len(plan.visits)
+
+
+# Hours from "now" to each joined participant's next follow-up: one soon enough that its
+# reminder fires while someone tries the sandbox (faster still with `demo --speed`).
+JOINED_FOLLOWUP_HOURS = (3, 27)
+
+
+async def _add_joined_participants(
+    session: AsyncSession, viewers: dict[int, Viewer], now: datetime
+) -> None:
+    """The participant personas: registered, joined with consent, a follow-up booked."""
+    for persona, hours in zip(DEMO_PARTICIPANTS, JOINED_FOLLOWUP_HOURS, strict=True):
+        coordinator = _coordinator_for(persona.municipality or "Växjö")
+        viewer = viewers[coordinator.telegram_id]
+        participant = await register_participant(
+            session, viewer, display_name=persona.name, municipality=persona.municipality or "",
+            gender=Gender.WOMAN, language=persona.language,
+            enrolled_on=now.date() - timedelta(days=60), now=now)
+        participant.telegram_user_id = persona.telegram_id
+        participant.chat_id = persona.telegram_id
+        participant.consent_at = now
+        session.add(participant)
+        due = _office_hours((now + timedelta(hours=hours)).replace(minute=0, second=0,
+                                                                   microsecond=0))
+        await book_followup(session, viewer, participant.code, due_at=due,
+                            kind=FollowUpKind.MEETING, place="Arbetsförmedlingen", now=now)
+
+
+def _office_hours(moment: datetime) -> datetime:
+    """The same moment if it falls 08:00–16:00 on a weekday (in `moment`'s zone), else the
+    next weekday at 10:00: demo meetings happen when offices are open."""
+    if moment.weekday() < 5 and 8 <= moment.hour < 16:
+        return moment
+    day = moment.date() + timedelta(days=1 if moment.hour >= 16 else 0)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=moment.tzinfo)

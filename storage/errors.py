@@ -21,6 +21,10 @@ class StaffNotFound(DomainError):
     code = "staff_not_found"
 
 
+class StaffAmbiguous(DomainError):
+    code = "staff_ambiguous"
+
+
 class StaffAlreadyExists(DomainError):
     code = "staff_exists"
 

@@ -186,3 +186,16 @@ async def upcoming_for_participant(
         .order_by(col(FollowUp.due_at))
     )
     return participant, (await session.exec(query)).all()
+
+
+async def upcoming_followups_with_participants(
+    session: AsyncSession, now: datetime
+) -> list[tuple[FollowUp, Participant]]:
+    """Every scheduled follow-up still to come, with its participant (demo seeding)."""
+    query = (
+        select(FollowUp, Participant)
+        .join(Participant, col(Participant.id) == FollowUp.participant_id)
+        .where(FollowUp.state == FollowUpState.SCHEDULED, FollowUp.due_at > now)
+        .order_by(col(FollowUp.due_at))
+    )
+    return [(f, p) for f, p in (await session.exec(query)).all()]

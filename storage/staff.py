@@ -10,7 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Action, Viewer, can, roles_viewer_may_add
-from storage.errors import InvalidValue, NotAllowed, StaffAlreadyExists, StaffNotFound
+from storage.errors import (
+    InvalidValue,
+    NotAllowed,
+    StaffAlreadyExists,
+    StaffAmbiguous,
+    StaffNotFound,
+)
 from storage.models import AuditLog, Role, Staff
 
 NAME_MAX = 120
@@ -119,13 +125,17 @@ async def staff_by_reference(session: AsyncSession, reference: str) -> Staff:
     if reference.isdigit():
         staff = await staff_by_telegram_id(session, int(reference))
         if staff is None:
-            raise StaffNotFound()
+            raise StaffNotFound(reference=reference)
         return staff
     members = (await session.exec(select(Staff))).all()
     wanted = reference.casefold()
-    matches = [m for m in members if wanted and wanted in m.name.casefold()]
-    if len(matches) != 1:
-        raise StaffNotFound()
+    exact = [m for m in members if m.name.casefold() == wanted]
+    matches = exact or [m for m in members if wanted and wanted in m.name.casefold()]
+    if len(matches) > 1:
+        raise StaffAmbiguous(reference=reference,
+                             names=", ".join(sorted(m.name for m in matches)))
+    if not matches:
+        raise StaffNotFound(reference=reference)
     return matches[0]
 
 

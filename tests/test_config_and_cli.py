@@ -80,6 +80,6 @@ def test_demo_data_fills_an_empty_database_once(tmp_path: Path) -> None:
     assert koordinator(tmp_path, "db", "upgrade").returncode == 0
     created = koordinator(tmp_path, "demo-data")
     assert created.returncode == 0, created.stderr
-    assert "120 participants" in created.stdout
+    assert "122 participants" in created.stdout
     again = koordinator(tmp_path, "demo-data")
     assert again.returncode == 1 and "not empty" in again.stderr

@@ -58,6 +58,12 @@ async def test_admin_erases_with_confirmation_and_counts_stay(
     assert all(r.participant_id is None for r in await rows(db, OutboundMessage))
     erasures = [a for a in await rows(db, AuditLog) if a.action == "participant.erase"]
     assert len(erasures) == 1 and erasures[0].target == code
+    [active_reply] = await bot.send(people.anna.user, "/ny Still Active | Växjö | kvinna | so")
+    active = re.search(r"P-\d{4}", active_reply.text).group(0)
+    async with transaction(db.sessions) as session:
+        erased = await gdpr.erase_participant(session, active, actor_staff_id=None, now=TEST_NOW)
+    assert (erased.status, erased.outcome, erased.ended_on) == (
+        "ended", "unknown", TEST_NOW.date()), "an erased participant is no longer followed up"
     everything = json.dumps([a.details for a in await rows(db, AuditLog)])
     assert "Amina" not in everything and "hälsa" not in everything
 

@@ -221,7 +221,8 @@ async def test_personas_are_listed_with_role_and_language(client: httpx.AsyncCli
         "id": SAM.telegram_id, "name": SAM.name, "role": "coordinator", "language": "en",
         "language_name": "English", "municipality": SAM.municipality,
     }
-    assert {p["role"] for p in listed.values()} == {"admin", "lead", "coordinator", "stranger"}
+    assert {p["role"] for p in listed.values()} == {
+        "admin", "lead", "coordinator", "participant", "stranger"}
 
 
 async def test_coordinator_adds_participant_and_logs_checkin_through_the_page(
@@ -418,4 +419,32 @@ async def test_stale_or_unreadable_demo_database_is_rebuilt(tmp_path: Path) -> N
 
 def test_persona_ids_are_fixed_and_small() -> None:
     ids = [p.telegram_id for p in DEMO_PERSONAS]
-    assert ids == sorted(set(ids)) and all(1000 < i < 1100 for i in ids)
+    assert len(ids) == len(set(ids)) and all(1000 < i < 2100 for i in ids)
+
+
+async def test_participant_persona_reads_arabic_and_answers_with_a_button(
+    tmp_path: Path,
+) -> None:
+    """A joined participant persona with a meeting coming up answers in Arabic."""
+    from bot.i18n import Translator
+    from storage.demo_data import DEMO_PARTICIPANTS
+    from storage.models import FollowUp
+
+    amina = DEMO_PARTICIPANTS[0]
+    settings = load_settings(data_dir=tmp_path)
+    arabic = Translator("ar", settings.tz)
+    async with sandbox(settings, port=0, now=datetime.now(settings.tz)) as running:
+        async with httpx.AsyncClient(base_url=running.url, timeout=30) as http:
+            await send(http, amina.telegram_id, "/nasta")
+            coming = arabic._("✅ I'm coming")
+            _, messages = await wait_for(http, amina.telegram_id, None, lambda ms: any(
+                m["from_bot"] and m["buttons"] for m in ms))
+            [card] = [m for m in messages if m["from_bot"] and m["buttons"]]
+            assert "Arbetsförmedlingen" in card["text"]
+            await press(http, amina.telegram_id, card, coming)
+            await wait_for(http, amina.telegram_id, None, bot_says(
+                arabic._("Thank you! See you then. Your coordinator has been told.")))
+        async with transaction(running.sessions) as session:
+            followup = (await session.exec(select(FollowUp).join(Participant).where(
+                Participant.telegram_user_id == amina.telegram_id))).one()
+        assert followup.response == "confirmed"

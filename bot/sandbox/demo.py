@@ -26,12 +26,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.app import build_application, start_services
 from bot.clock import Clock
 from bot.config import Settings
+from bot.reminders import plan_reminders
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.server import serving
 from bot.sandbox.web import sandbox_routes
 from storage import migrate
 from storage.db import SessionMaker, create_engine, session_maker, transaction
 from storage.demo_data import DEMO_PERSONAS, DemoPersona, database_is_empty, seed_demo_project
+from storage.followups import upcoming_followups_with_participants
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ async def sandbox(
             # Listen before seeding: a taken port is reported at once, not after the wait.
             bound = await _listen(stack, web, port)
             stack.callback(web.end_all)  # runs after the bot stopped, before the server does
-            await _seed_if_empty(sessions, now or (clock.now() if clock else datetime.now(
+            await _seed_if_empty(sessions, settings, now or (clock.now() if clock else datetime.now(
                 settings.tz)))
             await _start_bot(stack, settings, sessions, database_url, bound, clock)
             yield RunningSandbox(
@@ -151,12 +153,21 @@ async def _schema_is_current(url: str) -> bool:
         await engine.dispose()
 
 
-async def _seed_if_empty(sessions: SessionMaker, now: datetime) -> None:
+async def _plan_demo_reminders(sessions: SessionMaker, settings: Settings,
+                               now: datetime) -> None:
+    """Queue the joined participants' reminders, exactly as booking in the bot does."""
+    async with transaction(sessions) as session:
+        for followup, participant in await upcoming_followups_with_participants(session, now):
+            await plan_reminders(session, settings, followup, participant, now=now)
+
+
+async def _seed_if_empty(sessions: SessionMaker, settings: Settings, now: datetime) -> None:
     async with transaction(sessions) as session:
         empty = await database_is_empty(session)
     if empty:
         log.info("creating the demo project (first start only, a few seconds)")
         await seed_demo_project(sessions, now=now)
+        await _plan_demo_reminders(sessions, settings, now)
 
 
 async def _listen(stack: contextlib.AsyncExitStack, app: ASGIApp, port: int) -> int:
