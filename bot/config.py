@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.languages import STAFF_LANGUAGES
+from storage.personnummer import validate_keys
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     quiet_hours_start: time = Field(default=time(20, 0))
     quiet_hours_end: time = Field(default=time(8, 0))
     agenda_time: time = Field(default=time(7, 30))
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    """Day of the leads' weekly digest: 0 = Monday … 6 = Sunday."""
+    digest_time: time = Field(default=time(8, 0))
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
     retention_days: int = Field(default=730, ge=30)
     """Ended participants are anonymised this long after their end date."""
@@ -67,12 +71,21 @@ class Settings(BaseSettings):
     dispatch_concurrency: int = Field(default=16, ge=1, le=200)
     """Chats served at once; bounds database connections as well as sockets."""
 
+    # Funder reporting.
+    personnummer_key: str = Field(default="", repr=False)
+    """Fernet key(s), comma-separated (the first encrypts); empty = personnummer not stored."""
+
     @field_validator("reminder_offsets_hours")
     @classmethod
     def _positive_offsets(cls, value: list[float]) -> list[float]:
         if not value or any(offset <= 0 for offset in value):
             raise ValueError("give one or more positive numbers of hours, e.g. [24, 2]")
         return sorted(value, reverse=True)
+
+    @field_validator("personnummer_key")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        return validate_keys(value)
 
     @field_validator("timezone")
     @classmethod

@@ -9,7 +9,7 @@ and language as they are then. `/digest` renders the same text on demand.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,10 +23,6 @@ from storage.access import Action, Viewer, can
 from storage.models import Staff
 from storage.staff import active_staff
 
-DIGEST_WEEKDAY = 0
-"""Monday (date.weekday())."""
-DIGEST_TIME = time(8, 0)
-"""Local wall-clock time in the configured time zone."""
 DIGEST_DAYS = 7
 """The digest covers the seven days before the day it is sent."""
 NEGLECTED_WEEKS = 3
@@ -36,12 +32,12 @@ TEMPLATE = "digest"
 
 
 def next_digest_at(now: datetime, settings: Settings) -> datetime:
-    """The next digest moment (Monday 08:00 local) that is not before `now`, in UTC."""
+    """The next digest moment (DIGEST_WEEKDAY at DIGEST_TIME, local) not before `now`."""
     tz = settings.tz
     day = now.astimezone(tz).date()
     while True:
-        if day.weekday() == DIGEST_WEEKDAY:
-            moment = local_moment(day, DIGEST_TIME, tz)
+        if day.weekday() == settings.digest_weekday:
+            moment = local_moment(day, settings.digest_time, tz)
             if moment >= now:
                 return moment
         day += timedelta(days=1)

@@ -105,3 +105,14 @@ def test_reminders_are_never_late_never_in_quiet_hours(
     for send_at in reminder_times(due, now, [24, 2], TZ, QUIET).values():
         assert now <= send_at < due
         assert not QUIET.contains(send_at.astimezone(TZ).time())
+
+
+def test_digest_day_and_time_are_settings() -> None:
+    from bot.config import Settings
+    from bot.digest import next_digest_at
+
+    tuesday = local_moment(date(2026, 11, 24), time(12), TZ)
+    monday = next_digest_at(tuesday, Settings())
+    assert monday.astimezone(TZ) == datetime(2026, 11, 30, 8, 0, tzinfo=TZ)
+    friday = next_digest_at(tuesday, Settings(digest_weekday=4, digest_time=time(15, 30)))
+    assert friday.astimezone(TZ) == datetime(2026, 11, 27, 15, 30, tzinfo=TZ)
