@@ -78,6 +78,15 @@ class Settings(BaseSettings):
         return sorted(value, reverse=True)
 
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
     @field_validator("default_language")
     @classmethod
     def _shipped_language(cls, value: str) -> str:
