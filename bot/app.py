@@ -20,6 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.runtime import SERVICES_KEY, Services, services_of
 from handlers import (
+    ask,
     charts,
     checkins,
     exports,
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 HANDLER_MODULES = (
     start, participants, checkins, followups, onboarding, preview, staff, language, gdpr,
-    stats, charts, exports,
+    stats, charts, exports, ask,
 )
 
 

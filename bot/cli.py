@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "due in two hours fires within a minute)")
     demo.set_defaults(handler=cmd_demo)
 
+    ask = commands.add_parser("ask", help="answer a question exactly as the bot would")
+    ask.add_argument("question")
+    ask.add_argument("--as", dest="telegram_id", type=int, required=True,
+                     help="the staff member's Telegram id (their access rules apply)")
+    ask.set_defaults(handler=cmd_ask)
+
     demo_data = commands.add_parser(
         "demo-data", help="fill an empty database with a realistic synthetic project")
     demo_data.add_argument("--seed", type=int, default=7)
@@ -164,6 +170,39 @@ async def cmd_db_current(settings: Settings, _args: argparse.Namespace) -> int:
         return 0 if current == head else 1
     finally:
         await engine.dispose()
+
+
+async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    """Send the question to the real bot through the offline emulator and print the reply."""
+    import html
+    import re
+
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.sandbox.emulator import BotApiEmulator, FakeUser
+    from bot.sandbox.server import serving
+
+    engine = engine_for(settings)
+    emulator = BotApiEmulator(token="cli:ask")
+    try:
+        await ensure_schema_current(engine)
+        async with serving(emulator.asgi_app()) as port:
+            offline = settings.model_copy(update={
+                "telegram_bot_token": emulator.token,
+                "telegram_api_base_url": f"http://127.0.0.1:{port}/bot"})
+            app = build_application(offline, session_maker(engine), with_updater=False)
+            async with app:
+                asker = FakeUser(args.telegram_id, "CLI", language_code=None)
+                update = emulator.user_sends(asker, args.question)
+                await app.process_update(Update.de_json(update, app.bot))
+    finally:
+        await engine.dispose()
+    for message in emulator.bot_messages(args.telegram_id):
+        print(html.unescape(re.sub(r"<[^>]+>", "", message.body)))
+        for label, _data in message.buttons:
+            print(f"  [{label}]")
+    return 0
 
 
 async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import Translator
 from bot.labels import ROLE_LABELS
-from handlers import onboarding
+from handlers import ask, onboarding
 from handlers.base import TEXT_STEPS, Audience, Turn, guarded, staff_only, stranger_text
 from storage.models import Role
 
@@ -68,6 +68,11 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
                   tr._("/handover — move a caseload: <code>/handover Anna Bo</code>")]
     if role == Role.ADMIN:
         lines.append(tr._("/forget — erase a participant's personal data (GDPR)"))
+    lines += ["", tr._("<b>Ask me</b>"),
+              tr._("You can also just write a question, for example:"),
+              tr._("• who haven't I seen in two weeks?"),
+              tr._("• which meetings do I have tomorrow?"),
+              tr._("• how many went to work this year?")]
     lines += ["", tr._("Every command also works without arguments: I guide you with buttons.")]
     return "\n".join(lines)
 
@@ -83,7 +88,8 @@ async def text_router(turn: Turn) -> None:
     state = (turn.context.user_data or {}).get("flow")
     step = TEXT_STEPS.get(state["name"]) if state else None
     if step is None or state is None:
-        await turn.reply(turn.tr._("I didn't understand that. Send /help to see what I can do."))
+        # Not a step of a guided flow: a question in plain words.
+        await ask.answer_question(turn, text)
         return
     await step(turn, state, text)
 

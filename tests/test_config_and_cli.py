@@ -83,3 +83,16 @@ def test_demo_data_fills_an_empty_database_once(tmp_path: Path) -> None:
     assert "122 participants" in created.stdout
     again = koordinator(tmp_path, "demo-data")
     assert again.returncode == 1 and "not empty" in again.stderr
+
+
+def test_cli_ask_answers_like_the_bot_within_the_askers_scope(tmp_path: Path) -> None:
+    assert koordinator(tmp_path, "db", "upgrade").returncode == 0
+    assert koordinator(tmp_path, "demo-data").returncode == 0
+    karin, sam = "1004", "1005"  # demo coordinators: Växjö (Swedish), Alvesta (English)
+    answer = koordinator(tmp_path, "ask", "hur många deltagare har jag?", "--as", karin)
+    assert answer.returncode == 0, answer.stderr
+    assert "/stats all" in answer.stdout and "21" in answer.stdout, answer.stdout
+    english = koordinator(tmp_path, "ask", "who haven't I seen in two weeks?", "--as", sam)
+    assert english.returncode == 0 and "I understood" in english.stdout, english.stdout
+    stranger = koordinator(tmp_path, "ask", "how many ended this year?", "--as", "999")
+    assert "999" in stranger.stdout and "I understood" not in stranger.stdout

@@ -1,0 +1,775 @@
+"""Questions in plain words: staff type a question, the bot answers as the command would.
+
+`answer_question(turn, text)` parses the text with `bot.questions` (pure), then answers
+only through the storage functions and renderers the commands use, within the asker's
+Viewer: a participant card through `find_participants`/`visible_participant`, the agenda
+through `followups.agenda`, the least recently seen through `participants.caseload`,
+figures through `storage.stats` with the same filter `/stats` builds. Every answer ends
+with how the question was understood and the command that gives the same answer.
+What the text leaves open is asked back with buttons; what it does not say clearly is
+answered with example questions, never with a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot import periods
+from bot.i18n import SafeHtml, Translator, escape
+from bot.labels import OUTCOME_LABELS, STATUS_LABELS
+from bot.messages import agenda_text, participant_appointment_text
+from bot.questions import (
+    EXAMPLES,
+    Ambiguous,
+    Intent,
+    NotUnderstood,
+    Parsed,
+    equivalent_command,
+    match_names,
+    name_variants,
+    parse,
+)
+from bot.render import Button, error_text, grid, keyboard
+from bot.scheduling import local_day_bounds
+from bot.stats_text import CATEGORY_LABELS, percent, period_label, pre_table, shares_line
+from handlers import participants as participant_views
+from handlers import stats as stats_views
+from handlers.base import Turn, callback_parts, staff_only
+from storage import followups, stats
+from storage import participants as participant_queries
+from storage.access import Action, Viewer, can
+from storage.errors import NotAllowed
+from storage.models import (
+    FollowUpResponse,
+    Gender,
+    Outcome,
+    OutcomeCategory,
+    Participant,
+    Role,
+    Status,
+)
+
+log = logging.getLogger(__name__)
+
+OPTIONS_KEY = "ask_options"
+PICK_LIMIT = 8
+_ANY_DAY = date(2000, 1, 1)
+ALL_OF_CASELOAD = 1000
+"""Rows read from `caseload` to narrow (by last check-in or status); a caseload is smaller."""
+
+ACTIONS: dict[Intent, Action | None] = {
+    Intent.LIST_NEGLECTED: Action.LIST_CASELOAD,
+    Intent.LIST_AGENDA: Action.VIEW_AGENDA,
+    Intent.UNCONFIRMED_FOLLOWUPS: Action.VIEW_AGENDA,
+    Intent.NEXT_FOLLOWUP: Action.VIEW_AGENDA,
+    Intent.PARTICIPANT_CARD: Action.VIEW_PARTICIPANT,
+    Intent.CASELOAD: Action.LIST_CASELOAD,
+    Intent.LIST_BY_STATUS: Action.LIST_CASELOAD,
+    Intent.COUNT_PARTICIPANTS: Action.VIEW_STATS,
+    Intent.COUNT_OUTCOMES: Action.VIEW_STATS,
+    Intent.SHARE_OUTCOMES: Action.VIEW_STATS,
+    Intent.STATS: Action.VIEW_STATS,
+    Intent.TEAM_OVERVIEW: Action.VIEW_TEAM,
+    Intent.HELP: None,
+}
+
+# Outcome groups of the question → the statistics' categories (None: finer than /stats counts).
+GROUP_CATEGORIES: dict[str, tuple[OutcomeCategory, ...]] = {
+    "work": (OutcomeCategory.WORK,),
+    "subsidised_work": (OutcomeCategory.SUBSIDISED_WORK,),
+    "studies": (OutcomeCategory.STUDIES,),
+    "work_or_studies": stats.TO_WORK_OR_STUDIES,
+    "other": (OutcomeCategory.OTHER,),
+    "dropout": (OutcomeCategory.DROPOUT,),
+    "unknown": (OutcomeCategory.UNKNOWN,),
+}
+GROUP_CODES: dict[str, str] = {
+    "self_employed": "self_employed", "other_education": "other_education",
+    "labour_market_programme": "labour_market_programme", "job_seeking": "job_seeking",
+    "parental_leave": "parental_leave", "moved": "moved", "illness": "illness",
+}
+
+
+# ---- entry points ----------------------------------------------------------------------
+async def answer_question(turn: Turn, text: str) -> None:
+    """Answer free text from a staff member (not a command, not a step of a guided flow)."""
+    result = parse(text, today=turn.today, language_hint=turn.tr.language)
+    viewer = turn.require_viewer()
+    log.info("question from staff %s: %s", viewer.staff_id, _kind(result))
+    await answer(turn, result)
+
+
+def _kind(result: Parsed | NotUnderstood | Ambiguous) -> str:
+    if isinstance(result, Parsed):
+        return f"intent={result.intent.value}"
+    if isinstance(result, Ambiguous):
+        return f"ambiguous={result.slot}"
+    return f"not_understood={result.reason}"
+
+
+async def answer(turn: Turn, result: Parsed | NotUnderstood | Ambiguous) -> None:
+    if isinstance(result, NotUnderstood):
+        await not_understood(turn, result)
+    elif isinstance(result, Ambiguous):
+        await ask_back(turn, result.slot, list(result.options))
+    else:
+        action = ACTIONS[result.intent]
+        if action is not None and not can(turn.require_viewer(), action):
+            await turn.reply(error_text(turn.tr, NotAllowed()))
+            return
+        await ANSWERS[result.intent](turn, result)
+
+
+@staff_only()
+async def ask_button(turn: Turn) -> None:
+    """ask:o:<nonce>:<i> a reading · ask:p:<c|n>:<id> a participant · ask:x:<lang>:<i> an
+    example question. The nonce ties a pick to the last question asked back."""
+    parts = callback_parts(turn)
+    tr = turn.tr
+    if len(parts) == 4 and parts[1] == "o" and parts[3].isdigit():
+        saved = (turn.context.user_data or {}).get(OPTIONS_KEY) or {}
+        options: list[Parsed] = saved.get("options", []) if saved.get("nonce") == parts[2] else []
+        index = int(parts[3])
+        if index >= len(options):
+            await turn.edit(tr._("This question has expired. Ask it again."))
+            return
+        turn.context.user_data.pop(OPTIONS_KEY, None)  # type: ignore[union-attr]
+        await answer(turn, options[index])
+    elif len(parts) == 4 and parts[1] == "p" and parts[2] in {"c", "n"} and parts[3].isdigit():
+        async with turn.transaction() as session:
+            participant = await participant_queries.visible_participant_by_id(
+                session, turn.require_viewer(), int(parts[3]))
+        intent = Intent.PARTICIPANT_CARD if parts[2] == "c" else Intent.NEXT_FOLLOWUP
+        parsed = Parsed(intent=intent, asked_on=turn.today, participant=participant.code)
+        await (show_card if intent == Intent.PARTICIPANT_CARD else show_next)(
+            turn, parsed, participant)
+    elif len(parts) == 4 and parts[1] == "x" and parts[2] in EXAMPLES and parts[3].isdigit() \
+            and int(parts[3]) < len(EXAMPLES[parts[2]]):
+        _, text = EXAMPLES[parts[2]][int(parts[3])]
+        await answer(turn, parse(text, today=turn.today, language_hint=parts[2]))
+    else:
+        await turn.edit(tr._("This question has expired. Ask it again."))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CallbackQueryHandler(ask_button, pattern=r"^ask:"))
+
+
+# ---- how it was understood, and the command ------------------------------------------
+def understood_line(tr: Translator, parsed: Parsed) -> str:
+    return tr._("🔎 I understood: %(question)s", question=SafeHtml(_question(tr, parsed)))
+
+
+def command_line(tr: Translator, parsed: Parsed) -> str:
+    command = equivalent_command(parsed)
+    if command is None:
+        return tr._("No single command gives this answer.")
+    return tr._("Same as: %(command)s", command=SafeHtml(f"<code>{escape(command)}</code>"))
+
+
+def footer(tr: Translator, parsed: Parsed, filters: str | None = None) -> list[str]:
+    lines = ["", understood_line(tr, parsed)]
+    if filters:
+        lines.append(filters)
+    lines.append(command_line(tr, parsed))
+    return lines
+
+
+def _question(tr: Translator, parsed: Parsed) -> str:
+    """The question as understood, one sentence per intent (slots as placeholders)."""
+    intent, period = parsed.intent, parsed.period
+    if intent == Intent.LIST_NEGLECTED:
+        if period is None or period.start is None:
+            return tr._("your participants who have never had a check-in")
+        return tr._("your participants with no check-in since %(date)s",
+                    date=tr.date(period.start))
+    if intent in {Intent.LIST_AGENDA, Intent.UNCONFIRMED_FOLLOWUPS}:
+        assert period is not None and period.start is not None and period.end is not None
+        if intent == Intent.LIST_AGENDA:
+            if period.is_single_day:
+                return tr._("your follow-ups on %(date)s", date=tr.date(period.start, "full"))
+            return tr._("your follow-ups from %(start)s to %(end)s",
+                        start=tr.date(period.start), end=tr.date(period.end))
+        if period.is_single_day:
+            return tr._("your follow-ups on %(date)s that the participant has not confirmed",
+                        date=tr.date(period.start, "full"))
+        return tr._("your follow-ups from %(start)s to %(end)s that the participant has "
+                    "not confirmed", start=tr.date(period.start), end=tr.date(period.end))
+    if intent == Intent.NEXT_FOLLOWUP:
+        return tr._("the next follow-up with %(participant)s", participant=parsed.participant)
+    if intent == Intent.PARTICIPANT_CARD:
+        return tr._("the card of %(participant)s", participant=parsed.participant)
+    if intent == Intent.CASELOAD:
+        return tr._("your caseload, least recently seen first")
+    if intent == Intent.LIST_BY_STATUS:
+        return tr._("your participants whose status is now %(status)s",
+                    status=tr._(STATUS_LABELS[Status(parsed.status)]))
+    if intent == Intent.TEAM_OVERVIEW:
+        if parsed.order == "most":
+            return tr._("the coordinator with the most active participants")
+        if parsed.order == "least":
+            return tr._("the coordinator with the fewest active participants")
+        return tr._("the team overview")
+    if intent == Intent.HELP:
+        return tr._("what you can ask me")
+    when = _period_words(tr, parsed)
+    if intent == Intent.COUNT_PARTICIPANTS:
+        return tr._("how many participants, %(period)s", period=when)
+    if intent == Intent.COUNT_OUTCOMES:
+        if not parsed.outcomes:
+            return tr._("how many ended, %(period)s", period=when)
+        return tr._("how many ended with %(outcome)s, %(period)s",
+                    outcome=_outcome_words(tr, parsed), period=when)
+    if intent == Intent.SHARE_OUTCOMES:
+        return tr._("the share of those who ended with %(outcome)s, %(period)s",
+                    outcome=_outcome_words(tr, parsed), period=when)
+    return tr._("the statistics, %(period)s", period=when)
+
+
+def _period_words(tr: Translator, parsed: Parsed) -> str:
+    return period_label(tr, _stats_period(parsed))
+
+
+def _outcome_words(tr: Translator, parsed: Parsed) -> str:
+    words = []
+    for group in parsed.outcomes:
+        if group == "work_or_studies":
+            words.append(tr._("work or studies"))
+        elif group in GROUP_CATEGORIES:
+            words.append(tr._(CATEGORY_LABELS[GROUP_CATEGORIES[group][0]]))
+        else:
+            words.append(tr._(OUTCOME_LABELS[Outcome(GROUP_CODES[group])]))
+    return ", ".join(words)
+
+
+# ---- not understood, and asking back -------------------------------------------------
+async def not_understood(turn: Turn, result: NotUnderstood) -> None:
+    tr = turn.tr
+    reasons = {
+        "out_of_scope": tr._("I only answer questions about the project: participants, "
+                             "follow-ups and statistics."),
+        "too_long": tr._("That is too long for a question. Ask it in a few words."),
+        "unsupported": tr._("I can't answer that question yet."),
+    }
+    lines = [reasons.get(result.reason, tr._("I didn't understand that question."))]
+    buttons: list[Button] = []
+    if result.suggestions:
+        lines.append(tr._("You could ask, for example:"))
+        for suggestion in result.suggestions:
+            lines.append(tr._("• %(question)s", question=suggestion))
+            index = next(i for i, (_, text) in enumerate(EXAMPLES[result.language])
+                         if text == suggestion)
+            buttons.append((suggestion[:60], f"ask:x:{result.language}:{index}"))
+    lines.append(tr._("Send /help to see all commands."))
+    await turn.reply("\n".join(lines), keyboard(grid(buttons, 1)) if buttons else None)
+
+
+async def ask_back(turn: Turn, slot: str, options: list[Parsed]) -> None:
+    """Which reading? One button per option; the pick answers it."""
+    tr = turn.tr
+    nonce = secrets.token_hex(3)
+    if turn.context.user_data is not None:
+        turn.context.user_data[OPTIONS_KEY] = {"nonce": nonce, "options": options}
+    buttons = [(_option_label(tr, slot, option)[:60], f"ask:o:{nonce}:{index}")
+               for index, option in enumerate(options)]
+    prompts = {
+        "period": tr._("Which time do you mean?"),
+        "duration": tr._("For how long?"),
+        "participant": tr._("Which participant do you mean?"),
+        "municipality": tr._("Which municipality do you mean?"),
+        "coordinator": tr._("Which coordinator do you mean?"),
+        "outcomes": tr._("Which outcome do you mean?"),
+        "status": tr._("Which status do you mean?"),
+    }
+    await turn.reply(prompts.get(slot, tr._("Which one do you mean?")),
+                     keyboard(grid(buttons, 1)))
+
+
+def _option_label(tr: Translator, slot: str, option: Parsed) -> str:
+    if slot == "duration" and option.duration is not None:
+        amount, unit = option.duration.amount, option.duration.unit
+        return _duration_words(tr, amount, unit)
+    if slot in {"period", "duration"} and option.period is not None:
+        if option.period.is_single_day and option.period.start is not None:
+            return tr.date(option.period.start, "full")
+        return period_label(tr, _stats_period(option))
+    if slot == "outcomes":
+        return _outcome_words(tr, option)
+    if slot == "status" and option.status:
+        return tr._(STATUS_LABELS[Status(option.status)])
+    return str(getattr(option, slot, "") or "")
+
+
+def _duration_words(tr: Translator, amount: int, unit: str) -> str:
+    if unit == "day":
+        return tr.ngettext("%(n)s day", "%(n)s days", amount)
+    if unit == "week":
+        return tr.ngettext("%(n)s week", "%(n)s weeks", amount)
+    if unit == "month":
+        return tr.ngettext("%(n)s month", "%(n)s months", amount)
+    return tr.ngettext("%(n)s year", "%(n)s years", amount)
+
+
+# ---- participants: card and next follow-up ------------------------------------------
+async def answer_participant(turn: Turn, parsed: Parsed) -> None:
+    tr = turn.tr
+    viewer = turn.require_viewer()
+    assert parsed.participant is not None
+    async with turn.transaction() as session:
+        if parsed.participant_is_code:
+            # The command's own lookup: someone you may not see is "not found", as there.
+            found: Sequence[Participant] = [await participant_queries.visible_participant(
+                session, viewer, parsed.participant)]
+        else:
+            found = await _participants_named(session, viewer, parsed.participant, turn)
+    if not found:
+        await turn.reply("\n".join([
+            tr._("No participant you can see matches “%(text)s”.", text=parsed.participant),
+            *footer(tr, parsed)]))
+        return
+    if len(found) > 1:
+        kind = "c" if parsed.intent == Intent.PARTICIPANT_CARD else "n"
+        buttons: list[Button] = [(f"{p.code} {p.display_name}"[:40], f"ask:p:{kind}:{p.id}")
+                                 for p in found[:PICK_LIMIT]]
+        await turn.reply(tr._("Several participants match “%(text)s”. Which one do you mean?",
+                              text=parsed.participant), keyboard(grid(buttons, 1)))
+        return
+    participant = found[0]
+    resolved = replace(parsed, participant=participant.code)
+    await (show_card if parsed.intent == Intent.PARTICIPANT_CARD else show_next)(
+        turn, resolved, participant)
+
+
+async def _participants_named(session: AsyncSession, viewer: Viewer, name: str,
+                              turn: Turn) -> Sequence[Participant]:
+    """By part of the name (the /find query), then accent-insensitive and fuzzy over the
+    asker's own caseload; always within the viewer's scope."""
+    for variant in name_variants(name):
+        found = await participant_queries.find_participants(session, viewer, variant)
+        if found:
+            return found
+    rows, _ = await participant_queries.caseload(session, viewer, now=turn.now,
+                                                 limit=ALL_OF_CASELOAD)
+    by_name: dict[str, list[Participant]] = {}
+    for row in rows:
+        by_name.setdefault(row.participant.display_name, []).append(row.participant)
+    return [p for matched in match_names(name, by_name) for p in by_name[matched]]
+
+
+async def show_card(turn: Turn, parsed: Parsed, participant: Participant) -> None:
+    """The card exactly as /participant shows it, then how the question was understood."""
+    await participant_views.show_card(turn, participant)
+    shown = replace(parsed, participant=participant.code)
+    await turn.reply("\n".join(footer(turn.tr, shown)[1:]))
+
+
+async def show_next(turn: Turn, parsed: Parsed, participant: Participant) -> None:
+    tr = turn.tr
+    assert participant.id is not None
+    async with turn.transaction() as session:
+        followup = await followups.next_followup_for_participant(session, participant.id,
+                                                                 now=turn.now)
+    shown = replace(parsed, participant=participant.code)
+    if followup is None:
+        head = tr._("No follow-up is booked with %(code)s (%(name)s).",
+                    code=tr.isolate(participant.code), name=participant.display_name)
+    else:
+        head = tr._("Next follow-up with %(code)s (%(name)s): %(appointment)s.",
+                    code=tr.isolate(participant.code), name=participant.display_name,
+                    appointment=SafeHtml(participant_appointment_text(tr, followup)))
+    await turn.reply("\n".join([head, *footer(tr, shown)]))
+
+
+# ---- the agenda ---------------------------------------------------------------------
+async def answer_agenda(turn: Turn, parsed: Parsed) -> None:
+    tr = turn.tr
+    viewer = turn.require_viewer()
+    period = parsed.period
+    assert period is not None and period.start is not None and period.end is not None
+    tz = turn.services.settings.tz
+    start, _ = local_day_bounds(period.start, tz)
+    _, end = local_day_bounds(period.end, tz)
+    found, municipality = await _list_municipality(turn, parsed)
+    if not found:
+        return
+    async with turn.transaction() as session:
+        items = await followups.agenda(session, viewer.staff_id, start=start, end=end)
+    if municipality:
+        items = [i for i in items if i.participant.municipality == municipality]
+    if parsed.intent == Intent.UNCONFIRMED_FOLLOWUPS:
+        items = [i for i in items if i.followup.response != FollowUpResponse.CONFIRMED]
+    lines: list[str] = []
+    days: dict[date, list[followups.AgendaItem]] = {}
+    for item in items:
+        days.setdefault(tr.local(item.followup.due_at).date(), []).append(item)
+    for day, of_day in days.items():
+        lines.append(agenda_text(tr, day, of_day))
+    if not items:
+        lines.append(_no_followups(tr, parsed))
+    buttons = [(f"{tr.time(i.followup.due_at)} {i.participant.code}", f"fu:o:{i.followup.id}")
+               for i in items[:PICK_LIMIT * 2]]
+    filters = _municipality_filter(tr, municipality)
+    await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]),
+                     keyboard(grid(buttons, 2)) if buttons else None)
+
+
+def _no_followups(tr: Translator, parsed: Parsed) -> str:
+    period = parsed.period
+    assert period is not None and period.start is not None and period.end is not None
+    unconfirmed = parsed.intent == Intent.UNCONFIRMED_FOLLOWUPS
+    if period.is_single_day:
+        if unconfirmed:
+            return tr._("Every follow-up on %(date)s is confirmed, or none is booked.",
+                        date=tr.date(period.start, "full"))
+        return tr._("No follow-ups booked for %(date)s.", date=tr.date(period.start, "full"))
+    if unconfirmed:
+        return tr._("Every follow-up from %(start)s to %(end)s is confirmed, or none is "
+                    "booked.", start=tr.date(period.start), end=tr.date(period.end))
+    return tr._("No follow-ups booked from %(start)s to %(end)s.", start=tr.date(period.start),
+                end=tr.date(period.end))
+
+
+# ---- the asker's own caseload: neglected, by status, all ---------------------------
+async def answer_caseload(turn: Turn, parsed: Parsed) -> None:
+    """Your caseload exactly as /mine shows it, then how the question was understood."""
+    await participant_views.show_caseload(turn, page=0)
+    await turn.reply("\n".join(footer(turn.tr, parsed)[1:]))
+
+
+async def answer_own_list(turn: Turn, parsed: Parsed) -> None:
+    """Neglected or by status: /mine's rows (least recently seen first), narrowed."""
+    tr = turn.tr
+    found, municipality = await _list_municipality(turn, parsed)
+    if not found:
+        return
+    async with turn.transaction() as session:
+        rows, _ = await participant_queries.caseload(session, turn.require_viewer(),
+                                                     now=turn.now, limit=ALL_OF_CASELOAD)
+    if municipality:
+        rows = [row for row in rows if row.participant.municipality == municipality]
+    if parsed.intent == Intent.LIST_NEGLECTED:
+        cutoff = parsed.period.start if parsed.period else None
+        rows = [row for row in rows if row.last_checkin_at is None or (
+            cutoff is not None and tr.local(row.last_checkin_at).date() < cutoff)]
+        head = tr.ngettext("<b>%(n)s participant</b> with no check-in in that time:",
+                           "<b>%(n)s participants</b> with no check-in in that time:", len(rows))
+    else:
+        rows = [row for row in rows if row.participant.status == parsed.status]
+        head = tr.ngettext("<b>%(n)s participant</b> with status %(status)s:",
+                           "<b>%(n)s participants</b> with status %(status)s:", len(rows),
+                           status=tr._(STATUS_LABELS[Status(parsed.status)]))
+    lines = [head]
+    for row in rows[:PICK_LIMIT * 3]:
+        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
+                if row.last_checkin_at else tr._("no check-in yet"))
+        lines.append(tr._("%(line)s — %(seen)s",
+                          line=SafeHtml(participant_views.participant_line(tr, row.participant)),
+                          seen=seen) + participant_views.reach_flag(tr, row))
+    if len(rows) > PICK_LIMIT * 3:
+        lines.append(tr._("… and %(n)s more: see /mine.", n=len(rows) - PICK_LIMIT * 3))
+    buttons = [(row.participant.code, f"card:{row.participant.id}")
+               for row in rows[:PICK_LIMIT]]
+    filters = _municipality_filter(tr, municipality)
+    await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]),
+                     keyboard(grid(buttons, 4)) if buttons else None)
+
+
+async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | None]:
+    """The municipality a list question names, matched among those the asker sees.
+
+    (False, None) when it was answered here: a name nobody has, or several to pick from.
+    """
+    if not parsed.municipality:
+        return True, None
+    async with turn.transaction() as session:
+        known = await stats.municipalities_in_scope(session, turn.require_viewer())
+    matched = match_names(parsed.municipality, known)
+    if len(matched) == 1:
+        return True, matched[0]
+    if matched:
+        await ask_back(turn, "municipality",
+                       [replace(parsed, municipality=name) for name in matched])
+    else:
+        await turn.reply(_unknown_municipality(turn.tr, parsed.municipality, known))
+    return False, None
+
+
+def _municipality_filter(tr: Translator, municipality: str | None) -> str | None:
+    if not municipality:
+        return None
+    return tr._("Filter: %(filters)s",
+                filters=tr._("municipality %(name)s", name=municipality))
+
+
+def _unknown_municipality(tr: Translator, name: str, known: list[str]) -> str:
+    # The same words as /stats kommun:… uses for a name it does not know.
+    return tr._("I don't know the municipality “%(name)s” among the participants you can "
+                "see. Known: %(known)s.", name=name, known=", ".join(known) or "–")
+
+
+def _unknown_coordinator(tr: Translator, name: str, known: list[str]) -> str:
+    return tr._("I don't know one coordinator called “%(name)s” among the participants you "
+                "can see. Known: %(known)s.", name=name, known=", ".join(known) or "–")
+
+
+# ---- figures: the same filter and numbers as /stats ----------------------------------
+def _stats_period(parsed: Parsed) -> periods.Period:
+    """The /stats period for the question's dates (its label is the /stats period word;
+    labels are absolute dates, so "today" plays no part in reading them back)."""
+    if parsed.period is None:
+        return periods.ALL
+    return periods.parse_period(parsed.period.label, parsed.asked_on or _ANY_DAY) or periods.ALL
+
+
+async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
+        Parsed, stats_views.StatsRequest] | None:
+    """Names matched among what the asker sees, as /stats would resolve its filter words.
+
+    Replies itself (and returns None) when a name is unknown or matches several.
+    """
+    tr = turn.tr
+    viewer = turn.require_viewer()
+    async with turn.transaction() as session:
+        municipalities = await stats.municipalities_in_scope(session, viewer)
+        team = await stats.coordinators_in_scope(session, viewer)
+    names = {name: staff_id for staff_id, name in team}
+    municipality = coordinator = None
+    coordinator_id: int | None = None
+    if parsed.municipality:
+        matched = match_names(parsed.municipality, municipalities)
+        if not matched and parsed.coordinator is None and match_names(parsed.municipality,
+                                                                      list(names)):
+            # "statistik för Bo": not a municipality, but a coordinator.
+            return await resolve_figures(turn, replace(parsed, municipality=None,
+                                                       coordinator=parsed.municipality))
+        if not matched:
+            await turn.reply(_unknown_municipality(tr, parsed.municipality, municipalities))
+            return None
+        if len(matched) > 1:
+            await ask_back(turn, "municipality",
+                           [replace(parsed, municipality=name) for name in matched])
+            return None
+        municipality = matched[0]
+    if parsed.coordinator:
+        matched = match_names(parsed.coordinator, list(names))
+        if not matched:
+            await turn.reply(_unknown_coordinator(tr, parsed.coordinator, list(names)))
+            return None
+        if len(matched) > 1:
+            await ask_back(turn, "coordinator",
+                           [replace(parsed, coordinator=name) for name in matched])
+            return None
+        coordinator, coordinator_id = matched[0], names[matched[0]]
+    elif parsed.mine and viewer.role != Role.COORDINATOR:
+        own = next((name for staff_id, name in team if staff_id == viewer.staff_id), None)
+        coordinator, coordinator_id = own, viewer.staff_id
+    resolved = replace(parsed, municipality=municipality, coordinator=coordinator)
+    request = stats_views.StatsRequest(
+        _stats_period(parsed), municipality, coordinator_id,
+        Gender(parsed.gender) if parsed.gender else None)
+    return resolved, request
+
+
+async def answer_figures(turn: Turn, parsed: Parsed) -> None:
+    tr = turn.tr
+    if parsed.intent in {Intent.COUNT_OUTCOMES, Intent.SHARE_OUTCOMES} and any(
+            group not in GROUP_CATEGORIES for group in parsed.outcomes):
+        await turn.reply("\n".join([
+            tr._("The statistics count outcomes by category only: work, subsidised work, "
+                 "studies, other, dropout and unknown."), *footer(tr, parsed)]))
+        return
+    if parsed.intent == Intent.COUNT_PARTICIPANTS and parsed.status not in {None, "active"}:
+        await answer_status_count(turn, parsed)
+        return
+    resolved = await resolve_figures(turn, parsed)
+    if resolved is None:
+        return
+    parsed, request = resolved
+    viewer = turn.require_viewer()
+    flt = request.stats_filter(turn)
+    async with turn.transaction() as session:
+        filters = await stats_views.filter_text(session, turn, request)
+        if parsed.split_by in stats.BREAKDOWNS:
+            table = await stats.breakdown(session, viewer, flt, parsed.split_by)  # type: ignore[arg-type]
+            result = stats_views.breakdown_text(tr, request.period, None, table)
+            figures = table.total
+        else:
+            figures = await stats.project_figures(session, viewer, flt)
+            result = None
+        genders: dict[Gender, stats.Figures] = {}
+        if parsed.split_by == "gender":
+            for gender in stats.SPLIT_GENDERS:
+                genders[gender] = await stats.project_figures(
+                    session, viewer, replace(flt, gender=gender))
+    if parsed.intent == Intent.STATS:
+        lines = [result or stats_views.figures_text(tr, request.period, None, figures)]
+    else:
+        lines = _headline(tr, parsed, figures)
+        lines += [_gender_line(tr, parsed, gender, of_gender)
+                  for gender, of_gender in genders.items()]
+        if result is not None:
+            lines += ["", result]
+    markup = _refine_keyboard(tr, request)
+    await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]), markup)
+
+
+def _headline(tr: Translator, parsed: Parsed, figures: stats.Figures) -> list[str]:
+    """The number asked for, with the base it is counted from (as /stats shows them)."""
+    if parsed.intent == Intent.COUNT_PARTICIPANTS:
+        counts = tr._("Enrolled: %(enrolled)s · active now: %(active)s · ended: %(ended)s",
+                      enrolled=tr.number(figures.enrolled), active=tr.number(figures.active),
+                      ended=tr.number(figures.ended))
+        if parsed.period is None:  # "how many does Bo have": the caseload now
+            return [tr._("<b>Active now: %(n)s</b>", n=tr.number(figures.active)), counts]
+        return [tr._("<b>Participants during the period: %(n)s</b>",
+                     n=tr.number(figures.participants)), counts]
+    if not parsed.outcomes:
+        return [tr.ngettext("<b>%(n)s participant ended</b> in the period.",
+                            "<b>%(n)s participants ended</b> in the period.", figures.ended)]
+    if not figures.ended:
+        return [tr._("Nobody ended in this period, so there are no outcomes yet.")]
+    count = _count(parsed, figures)
+    outcome = _outcome_words(tr, parsed)
+    if parsed.intent == Intent.COUNT_OUTCOMES:
+        return [tr._("Ended with %(outcome)s: <b>%(count)s</b> of %(ended)s who ended in the "
+                     "period.", outcome=outcome, count=tr.number(count),
+                     ended=tr.number(figures.ended))]
+    lines = [tr._("Ended with %(outcome)s: <b>%(share)s</b> of those who ended "
+                  "(%(count)s of %(ended)s).", outcome=outcome,
+                  share=percent(tr, stats.share(count, figures.ended)),
+                  count=tr.number(count), ended=tr.number(figures.ended))]
+    if parsed.outcomes == ("work_or_studies",):
+        lines.append(shares_line(tr, figures))
+    return lines
+
+
+def _count(parsed: Parsed, figures: stats.Figures) -> int:
+    return sum(figures.outcome(category) for group in parsed.outcomes
+               for category in GROUP_CATEGORIES[group])
+
+
+def _gender_line(tr: Translator, parsed: Parsed, gender: Gender,
+                 figures: stats.Figures) -> str:
+    """One gender's answer: the count, or the share, among that gender's ended."""
+    count = _count(parsed, figures) if parsed.outcomes else figures.ended
+    if parsed.intent == Intent.SHARE_OUTCOMES:
+        share = percent(tr, stats.share(count, figures.ended))
+        if gender == Gender.WOMAN:
+            return tr._("Women: %(share)s (%(count)s of %(ended)s who ended)", share=share,
+                        count=tr.number(count), ended=tr.number(figures.ended))
+        return tr._("Men: %(share)s (%(count)s of %(ended)s who ended)", share=share,
+                    count=tr.number(count), ended=tr.number(figures.ended))
+    if parsed.intent == Intent.COUNT_PARTICIPANTS:
+        count, base = figures.active, figures.participants
+        if gender == Gender.WOMAN:
+            return tr._("Women: %(count)s active now, %(base)s during the period",
+                        count=tr.number(count), base=tr.number(base))
+        return tr._("Men: %(count)s active now, %(base)s during the period",
+                    count=tr.number(count), base=tr.number(base))
+    if gender == Gender.WOMAN:
+        return tr._("Women: %(count)s of %(ended)s who ended", count=tr.number(count),
+                    ended=tr.number(figures.ended))
+    return tr._("Men: %(count)s of %(ended)s who ended", count=tr.number(count),
+                ended=tr.number(figures.ended))
+
+
+def _refine_keyboard(tr: Translator, request: stats_views.StatsRequest
+                     ) -> InlineKeyboardMarkup | None:
+    """Open the full /stats message, or split it, with the same filter (its own buttons)."""
+    encoded = request.encode()
+    return stats_views.safe_keyboard([
+        [(tr._("📊 All figures"), f"sx:f:{encoded}")],
+        [(tr._("By municipality"), f"sx:m:{encoded}"), (tr._("By coordinator"),
+                                                        f"sx:c:{encoded}")],
+    ])
+
+
+async def answer_status_count(turn: Turn, parsed: Parsed) -> None:
+    """How many have a status now: counted in the asker's own caseload (as /mine lists it)."""
+    tr = turn.tr
+    viewer = turn.require_viewer()
+    own_caseload = viewer.role == Role.COORDINATOR or parsed.mine
+    if not own_caseload or parsed.coordinator or parsed.municipality or parsed.gender or (
+            parsed.period):
+        await turn.reply("\n".join([
+            tr._("The statistics have no figures by current status yet; I can count it only "
+                 "in your own caseload (ask “how many of mine are in an internship?”)."),
+            *footer(tr, parsed)]))
+        return
+    async with turn.transaction() as session:
+        rows, _ = await participant_queries.caseload(session, viewer, now=turn.now,
+                                                     limit=ALL_OF_CASELOAD)
+    count = sum(1 for row in rows if row.participant.status == parsed.status)
+    head = tr.ngettext("<b>%(n)s of your participants</b> has status %(status)s now.",
+                       "<b>%(n)s of your participants</b> have status %(status)s now.", count,
+                       status=tr._(STATUS_LABELS[Status(parsed.status)]))
+    shown = replace(parsed, intent=Intent.LIST_BY_STATUS)
+    await turn.reply("\n".join([head, *footer(tr, shown)]))
+
+
+# ---- the team ----------------------------------------------------------------------
+async def answer_team(turn: Turn, parsed: Parsed) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        team = await stats.team_overview(session, turn.require_viewer(), turn.now)
+    if not team:
+        await turn.reply("\n".join([
+            tr._("There are no coordinators in your part of the project yet."),
+            *footer(tr, parsed)]))
+        return
+    lines: list[str] = []
+    if parsed.order in {"most", "least"}:
+        pick = max if parsed.order == "most" else min
+        best = pick(row.caseload for row in team)
+        leaders = [row.name for row in team if row.caseload == best]
+        lines.append(tr.ngettext("<b>%(names)s</b>: %(n)s active participant.",
+                                 "<b>%(names)s</b>: %(n)s active participants.", best,
+                                 names=", ".join(leaders)))
+        team = sorted(team, key=lambda row: -row.caseload if parsed.order == "most"
+                      else row.caseload)
+    rows = [[tr._("Coordinator"), tr._("Case"), tr._("Chk"), tr._("Due"), tr._("Unc")]]
+    rows += [[row.name, tr.number(row.caseload), tr.number(row.checkins_30_days),
+              tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
+             for row in team]
+    lines += [tr._("<b>👥 Team overview</b>"), pre_table(rows, stats_views.TEAM_WIDTHS),
+              tr._("Case = active participants, Chk = check-ins in the last %(days)s days, "
+                   "Due = follow-ups in the next %(next)s days, Unc = of those, not confirmed "
+                   "by the participant.", days=stats.TEAM_CHECKIN_DAYS,
+                   next=stats.TEAM_FOLLOWUP_DAYS)]
+    await turn.reply("\n".join([*lines, *footer(tr, parsed)]))
+
+
+async def answer_help(turn: Turn, parsed: Parsed) -> None:
+    tr = turn.tr
+    language = parsed.language if parsed.language in EXAMPLES else "en"
+    lines = [tr._("Ask me in your own words, for example:")]
+    lines += [tr._("• %(question)s", question=text) for _, text in EXAMPLES[language][:6]]
+    lines.append(tr._("Send /help to see all commands."))
+    await turn.reply("\n".join(lines))
+
+
+Answer = Callable[[Turn, Parsed], Awaitable[None]]
+ANSWERS: dict[Intent, Answer] = {
+    Intent.LIST_NEGLECTED: answer_own_list,
+    Intent.LIST_BY_STATUS: answer_own_list,
+    Intent.CASELOAD: answer_caseload,
+    Intent.LIST_AGENDA: answer_agenda,
+    Intent.UNCONFIRMED_FOLLOWUPS: answer_agenda,
+    Intent.NEXT_FOLLOWUP: answer_participant,
+    Intent.PARTICIPANT_CARD: answer_participant,
+    Intent.COUNT_PARTICIPANTS: answer_figures,
+    Intent.COUNT_OUTCOMES: answer_figures,
+    Intent.SHARE_OUTCOMES: answer_figures,
+    Intent.STATS: answer_figures,
+    Intent.TEAM_OVERVIEW: answer_team,
+    Intent.HELP: answer_help,
+}
+

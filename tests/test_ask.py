@@ -1,0 +1,316 @@
+"""Questions in plain words, end to end through the fake Bot API, on SQLite and PostgreSQL.
+
+The answers must be what the commands say: the numbers of `/stats` with the command the
+answer shows, the rows of `/mine` and `/today`, the refusals of `/participant`, `/stats`
+and `/team`. Bo speaks English, so the answers are asserted in English.
+
+Until `handlers.start.text_router` hands free text to `handlers.ask.answer_question`,
+the `asking` fixture swaps in a stand-in router that does exactly that.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+from telegram.ext import MessageHandler, filters
+
+from bot.sandbox.emulator import ChatMessage
+from handlers import ask, start
+from handlers.base import TEXT_STEPS, Audience, Turn, guarded
+from storage.db import transaction
+from storage.followups import record_response
+from storage.models import FollowUp, FollowUpResponse
+from tests.conftest import Database, People, Person
+from tests.harness import BotHarness
+from tests.projects import small_project
+
+
+@guarded(Audience.ANYONE)
+async def _route_text(turn: Turn) -> None:
+    """`text_router` with the one-line change: no guided flow → answer the question."""
+    if turn.staff is None:
+        await start.hint_for_non_staff(turn)
+        return
+    message = turn.update.effective_message
+    text = (message.text or "").strip() if message else ""
+    state = (turn.context.user_data or {}).get("flow")
+    step = TEXT_STEPS.get(state["name"]) if state else None
+    if step is None or state is None:
+        await ask.answer_question(turn, text)
+        return
+    await step(turn, state, text)
+
+
+@pytest.fixture
+async def asking(bot: BotHarness) -> BotHarness:
+    """The bot with handlers.ask registered and free text routed to it."""
+    ask.register(bot.app)
+    fallback = next(h for h in bot.app.handlers[0]
+                    if isinstance(h, MessageHandler) and h.callback is start.text_router)
+    bot.app.remove_handler(fallback)
+    bot.app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _route_text))
+    return bot
+
+
+async def add(bot: BotHarness, person: Person, spec: str) -> str:
+    [reply] = await bot.send(person.user, f"/add {spec}")
+    return reply.text.split("<b>")[1].split("</b>")[0].strip("\u2066\u2069")
+
+
+def command_of(reply: ChatMessage) -> str:
+    found = re.search(r"Same as: <code>(.*?)</code>", reply.text)
+    assert found, reply.text
+    return html.unescape(found.group(1))
+
+
+def number_after(label: str, text: str) -> int:
+    found = re.search(re.escape(label) + r"\D*?(\d+)", text)
+    assert found, (label, text)
+    return int(found.group(1))
+
+
+# ---- the coordinator's day -------------------------------------------------------------
+async def test_not_seen_for_two_weeks_lists_own_participants_as_mine_orders_them(
+    asking: BotHarness, people: People
+) -> None:
+    seen_long_ago = await add(asking, people.bo, "Seen Long Ago | Växjö | woman | ar")
+    never_seen = await add(asking, people.bo, "Never Seen | Växjö | man | so")
+    seen_lately = await add(asking, people.bo, "Seen Lately | Växjö | woman | ti")
+    await add(asking, people.anna, "Annas Person | Växjö | woman | sv")
+    await asking.send(people.bo.user, f"/log {seen_long_ago} meeting first talk")
+    asking.clock.advance(timedelta(days=20))
+    await asking.send(people.bo.user, f"/log {seen_lately} phone fine")
+
+    [answer] = await asking.send(people.bo.user, "who haven't I seen in two weeks?")
+    text = answer.text
+    assert "2 participants" in text
+    assert text.index(never_seen) < text.index(seen_long_ago)
+    assert seen_lately not in text and "Annas Person" not in text
+    assert "I understood: your participants with no check-in since" in text
+    assert command_of(answer) == "/mine"
+    [mine] = await asking.send(people.bo.user, "/mine")
+    assert mine.text.index(never_seen) < mine.text.index(seen_long_ago) < mine.text.index(
+        seen_lately)
+
+
+async def test_meetings_tomorrow_and_today_match_the_agenda(
+    asking: BotHarness, people: People
+) -> None:
+    code = await add(asking, people.bo, "Amina Hassan | Växjö | woman | ar")
+    tomorrow = asking.clock.now().date() + timedelta(days=1)
+    await asking.send(people.bo.user, f"/followup {code} {tomorrow} 10:00 meeting Library")
+    await asking.send(people.bo.user, f"/followup {code} today 15:00 phone")
+
+    [answer] = await asking.send(people.bo.user, "vilka möten har jag imorgon?")
+    assert "10:00" in answer.text and "Library" in answer.text and "15:00" not in answer.text
+    assert "No single command gives this answer." in answer.text
+
+    [today] = await asking.send(people.bo.user, "/today")
+    [answer] = await asking.send(people.bo.user, "what meetings do I have today")
+    assert answer.text.startswith(today.text)
+    assert command_of(answer) == "/today"
+
+
+async def test_unconfirmed_follow_ups_leave_out_the_confirmed(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    first = await add(asking, people.bo, "Amina Hassan | Växjö | woman | ar")
+    second = await add(asking, people.bo, "Yusuf Ali | Växjö | man | so")
+    friday = date(2026, 11, 27)
+    await asking.send(people.bo.user, f"/followup {first} {friday} 09:00 meeting Office")
+    await asking.send(people.bo.user, f"/followup {second} {friday} 11:00 meeting Office")
+    async with transaction(db.sessions) as session:
+        followup = (await session.exec(select(FollowUp).order_by(FollowUp.id))).first()
+        assert followup is not None and followup.id is not None
+        await record_response(session, followup.participant_id, followup.id,
+                              FollowUpResponse.CONFIRMED, now=asking.clock.now())
+
+    [answer] = await asking.send(people.bo.user, "vem har inte bekräftat fredagens möte?")
+    assert second in answer.text and first not in answer.text
+    assert "not confirmed" in answer.text
+
+
+# ---- participants ----------------------------------------------------------------------
+async def test_card_by_name_and_by_code_is_the_participant_command(
+    asking: BotHarness, people: People
+) -> None:
+    code = await add(asking, people.bo, "Amina Hassan | Växjö | woman | ar")
+    await asking.send(people.bo.user, f"/log {code} visit Home visit went well")
+    card, note = await asking.send(people.bo.user, "hur går det för amina?")
+    [command_card] = await asking.send(people.bo.user, f"/participant {code}")
+    assert card.text == command_card.text
+    assert "Home visit went well" in card.text
+    assert command_of(note) == f"/participant {code}"
+    card, note = await asking.send(people.bo.user, f"visa {code.lower()}")
+    assert card.text == command_card.text
+
+
+async def test_two_participants_with_the_name_are_asked_back(
+    asking: BotHarness, people: People
+) -> None:
+    first = await add(asking, people.bo, "Amina Hassan | Växjö | woman | ar")
+    await add(asking, people.bo, "Amina Omar | Växjö | woman | ar")
+    [question] = await asking.send(people.bo.user, "how is Amina doing?")
+    assert "Several participants match" in question.text
+    assert len(question.buttons) == 2
+    card, note = await asking.press(people.bo.user, question, first)
+    assert "Amina Hassan" in card.text and command_of(note) == f"/participant {first}"
+
+
+async def test_a_coordinator_gets_nothing_about_another_coordinators_participants(
+    asking: BotHarness, people: People
+) -> None:
+    others = await add(asking, people.anna, "Selam Tesfaye | Alvesta | woman | ti")
+    [answer] = await asking.send(people.bo.user, "how is Selam doing?")
+    assert "No participant you can see matches" in answer.text and others not in answer.text
+    [answer] = await asking.send(people.bo.user, f"show {others}")
+    [command] = await asking.send(people.bo.user, f"/participant {others}")
+    assert answer.text == command.text and "can't find participant" in answer.text
+    [answer] = await asking.send(people.bo.user, "how many participants does Anna have?")
+    [command] = await asking.send(people.bo.user, "/stats all coordinator:Anna")
+    assert answer.text == command.text and "don't know one coordinator called" in answer.text
+
+
+# ---- figures: the same numbers as /stats with the command shown -------------------------
+@pytest.mark.parametrize("question", [
+    "how many went to work or studies in Q1 2026?",
+    "hur många gick till arbete eller studier första kvartalet 2026",
+    "andel kvinnor till arbete eller studier i Vaxjo totalt",
+    "how many participants does Bo have?",
+    "hur många avslutade i år",
+])
+async def test_counts_and_shares_equal_the_stats_command_they_show(
+    asking: BotHarness, people: People, db: Database, question: str
+) -> None:
+    await small_project(db, people)
+    [answer] = await asking.send(people.lead.user, question)
+    command = command_of(answer)
+    assert command.startswith("/stats ")
+    [stats_reply] = await asking.send(people.lead.user, command)
+    figures = stats_reply.text
+    assert "Write for example" not in figures
+    answer_text = answer.text
+    if share := re.search(r"work or studies: <b>([^<]+)</b> of those who ended \((\d+) of "
+                          r"(\d+)\)", answer_text):
+        assert f"{share.group(1)} of ended" in figures
+        assert int(share.group(2)) == number_after("To work or studies:", figures)
+        assert int(share.group(3)) == number_after("ended:", figures)
+    elif count := re.search(r"work or studies: <b>(\d+)</b> of (\d+) who ended", answer_text):
+        assert int(count.group(1)) == number_after("To work or studies:", figures)
+        assert int(count.group(2)) == number_after("ended:", figures)
+    elif "Enrolled:" in answer_text:
+        for label in ("Enrolled:", "active now:", "ended:"):
+            assert number_after(label, answer_text) == number_after(label, figures)
+    else:
+        ended = re.search(r"<b>(\d+) participants? ended</b>", answer_text)
+        assert ended and int(ended.group(1)) == number_after("ended:", figures)
+
+
+async def test_small_project_answers_match_the_hand_count(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    [answer] = await asking.send(people.lead.user, "how many went to work or studies in Q1 2026?")
+    assert "work or studies: <b>2</b> of 4 who ended" in answer.text  # #1, #5 of #1 #3 #5 #6
+    [answer] = await asking.send(people.lead.user, "how many participants does Bo have?")
+    assert 'coordinator:"Bo Berg"' in command_of(answer)
+    assert "<b>Active now: 1</b>" in answer.text
+    [answer] = await asking.send(people.lead.user, "hur många gick till jobb i Växjös kommun")
+    assert command_of(answer) == "/stats all kommun:Växjö"
+    assert "Ended with work: <b>1</b> of 4 who ended" in answer.text  # #1; ended #1 #2 #3 #9
+    [answer] = await asking.send(people.lead.user, "andel kvinnor och män till jobb eller studier")
+    assert "Women: 25% (1 of 4 who ended)" in answer.text  # #1 of #1 #3 #6 #9
+    assert "Men: 100% (2 of 2 who ended)" in answer.text  # #2 #5
+
+
+async def test_which_coordinator_has_most_active_is_the_team_for_leads_only(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    [answer] = await asking.send(people.lead.user, "vilken koordinator har flest aktiva?")
+    assert "<b>Anna Andersson</b>: 2 active participants." in answer.text
+    assert command_of(answer) == "/team"
+    [answer] = await asking.send(people.bo.user, "which coordinator has the most active?")
+    [command] = await asking.send(people.bo.user, "/team")
+    assert answer.text == command.text == "Your role does not allow that."
+
+
+async def test_a_municipality_named_twice_over_is_asked_back(
+    asking: BotHarness, people: People
+) -> None:
+    await add(asking, people.bo, "A One | Lunda | woman | ar")
+    await add(asking, people.bo, "B Two | Lundby | man | ar")
+    [question] = await asking.send(people.bo.user, "how many went to work in Lund?")
+    assert "Which municipality do you mean?" in question.text
+    assert [label for label, _ in question.buttons] == ["Lunda", "Lundby"]
+    [answer] = await asking.press(people.bo.user, question, "Lundby")
+    assert command_of(answer) == "/stats all kommun:Lundby"
+
+
+# ---- not understood, ambiguous ---------------------------------------------------------
+async def test_out_of_scope_text_is_refused_with_examples_to_tap(
+    asking: BotHarness, people: People
+) -> None:
+    [answer] = await asking.send(people.bo.user, "what's the weather like in Växjö?")
+    assert "I only answer questions about the project" in answer.text
+    assert 2 <= len(answer.buttons) <= 3
+    label = answer.buttons[0][0]
+    assert label in answer.text
+    [example] = await asking.press(people.bo.user, answer, label)
+    assert "I understood:" in example.text
+
+
+async def test_injection_text_changes_nothing_and_is_refused(
+    asking: BotHarness, people: People
+) -> None:
+    code = await add(asking, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [answer] = await asking.send(people.bo.user, f"show {code}'; DROP TABLE participant; --")
+    assert "I only answer questions about the project" in answer.text
+    card, _note = await asking.send(people.bo.user, f"show {code}")
+    assert "Amina Hassan" in card.text
+
+
+async def test_a_question_without_a_time_is_asked_back_and_the_pick_answered(
+    asking: BotHarness, people: People
+) -> None:
+    await add(asking, people.bo, "Never Seen | Växjö | man | so")
+    [question] = await asking.send(people.bo.user, "who haven't I seen?")
+    assert question.text == "For how long?"
+    assert [label for label, _ in question.buttons] == ["1 week", "2 weeks", "1 month"]
+    [answer] = await asking.press(people.bo.user, question, "2 weeks")
+    assert "Never Seen" in answer.text and "I understood:" in answer.text
+
+
+async def test_a_stale_pick_says_so(asking: BotHarness, people: People) -> None:
+    [question] = await asking.send(people.bo.user, "who haven't I seen?")
+    await asking.press(people.bo.user, question, "1 week")
+    [again] = await asking.press(people.bo.user, question, "1 week")
+    assert "expired" in again.text
+    [older] = await asking.send(people.bo.user, "who haven't I seen?")
+    await asking.send(people.bo.user, "stats 3/4")  # asked back too: the older buttons lapse
+    [again] = await asking.press(people.bo.user, older, "1 week")
+    assert "expired" in again.text
+
+
+async def test_a_list_in_a_municipality_named_twice_over_is_asked_back(
+    asking: BotHarness, people: People
+) -> None:
+    await add(asking, people.bo, "A One | Lunda | woman | ar")
+    await add(asking, people.bo, "B Two | Lundby | man | ar")
+    [question] = await asking.send(people.bo.user, "vilka i Lund har jag inte träffat på 2 veckor")
+    assert [label for label, _ in question.buttons] == ["Lunda", "Lundby"]
+    [answer] = await asking.press(people.bo.user, question, "Lundby")
+    assert "B Two" in answer.text and "A One" not in answer.text
+    assert "Filter: municipality Lundby" in answer.text
+
+
+async def test_a_guided_flow_still_gets_its_typed_answer(
+    asking: BotHarness, people: People
+) -> None:
+    await asking.send(people.bo.user, "/add")
+    [reply] = await asking.send(people.bo.user, "How many went to work this year")
+    assert "Which municipality?" in reply.text  # the name step took the text, not a question
