@@ -640,3 +640,20 @@ def test_rtl_overrides_and_zero_width_characters_are_ignored() -> None:
 
 # Parsing speed is measured in the benchmark suite (`python -m bench`), not asserted
 # here: timings on a shared machine are no test.
+
+
+def test_help_examples_are_understood_in_each_staff_language() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import Translator
+    from handlers.start import help_text
+    from storage.models import Role
+
+    for language in ("sv", "en"):
+        text = help_text(Translator(language, ZoneInfo("Europe/Stockholm")), Role.COORDINATOR,
+                         "Anna")
+        examples = [line[2:] for line in text.splitlines() if line.startswith("• ")]
+        assert len(examples) == 3, text
+        for example in examples:
+            assert isinstance(parse(example, today=TODAY, language_hint=language), Parsed), (
+                language, example)
