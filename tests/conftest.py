@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.emulator import FakeUser
@@ -109,13 +110,23 @@ def migrated_database(
 
 async def _empty_all_tables(engine: AsyncEngine, backend: str) -> None:
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
-    async with engine.begin() as connection:
-        if backend == "postgresql":
-            names = ", ".join(f'"{name}"' for name in tables)
-            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                await connection.execute(text(f'DELETE FROM "{name}"'))
+    for attempt in range(5):
+        try:
+            async with engine.begin() as connection:
+                if backend == "postgresql":
+                    names = ", ".join(f'"{name}"' for name in tables)
+                    await connection.execute(
+                        text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                else:
+                    for name in tables:
+                        await connection.execute(text(f'DELETE FROM "{name}"'))
+            return
+        except DBAPIError as exc:
+            # A connection the previous test left finishing (a stopped bot's last write)
+            # can deadlock with TRUNCATE; PostgreSQL aborts us, we wait and try again.
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.5)
 
 
 @dataclass
