@@ -3,9 +3,6 @@
 The answers must be what the commands say: the numbers of `/stats` with the command the
 answer shows, the rows of `/mine` and `/today`, the refusals of `/participant`, `/stats`
 and `/team`. Bo speaks English, so the answers are asserted in English.
-
-Until `handlers.start.text_router` hands free text to `handlers.ask.answer_question`,
-the `asking` fixture swaps in a stand-in router that does exactly that.
 """
 
 from __future__ import annotations
@@ -16,11 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
-from telegram.ext import MessageHandler, filters
 
 from bot.sandbox.emulator import ChatMessage
-from handlers import ask, start
-from handlers.base import TEXT_STEPS, Audience, Turn, guarded
 from storage.db import transaction
 from storage.followups import record_response
 from storage.models import FollowUp, FollowUpResponse
@@ -29,30 +23,9 @@ from tests.harness import BotHarness
 from tests.projects import small_project
 
 
-@guarded(Audience.ANYONE)
-async def _route_text(turn: Turn) -> None:
-    """`text_router` with the one-line change: no guided flow → answer the question."""
-    if turn.staff is None:
-        await start.hint_for_non_staff(turn)
-        return
-    message = turn.update.effective_message
-    text = (message.text or "").strip() if message else ""
-    state = (turn.context.user_data or {}).get("flow")
-    step = TEXT_STEPS.get(state["name"]) if state else None
-    if step is None or state is None:
-        await ask.answer_question(turn, text)
-        return
-    await step(turn, state, text)
-
-
 @pytest.fixture
 async def asking(bot: BotHarness) -> BotHarness:
-    """The bot with handlers.ask registered and free text routed to it."""
-    ask.register(bot.app)
-    fallback = next(h for h in bot.app.handlers[0]
-                    if isinstance(h, MessageHandler) and h.callback is start.text_router)
-    bot.app.remove_handler(fallback)
-    bot.app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, _route_text))
+    """The bot as it runs: free text from staff is answered as a question."""
     return bot
 
 
