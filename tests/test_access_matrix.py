@@ -75,7 +75,9 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         f"fu:t:{pid}:2026-12-01:1000", f"fu:k:{pid}:2026-12-01:1000:meeting", "fu:n",
         f"fu:o:{fid}", f"fu:x:{fid}", f"fu:xc:{fid}", f"fu:m:{fid}", f"fu:r:{fid}:cant_come",
         f"fu:r:{fid}:pending", f"forget:yes:{pid}", "pstop:yes", "ob:yes:1", "pl:ar", "lang:en",
-        "mine:0", "staff:role:admin", "add:g:woman", "card:abc", "fu:r:x:y", "\u202e" * 10,
+        "mine:0", "staff:role:admin", "add:g:woman", f"ask:p:c:{pid}", f"ask:p:n:{pid}",
+        "ask:o:forged:0", "ask:x:sv:0", "card:abc", "fu:r:x:y", "\u202e" * 10,
+        "ofa:1:working", "ofc:1:working", "ofa:x:y", "ofc:1:rather_not_say",
         "x" * 64,
     ]
     outsiders = {
@@ -108,10 +110,10 @@ async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> N
     """A new button family must be added to the forged list above (or this fails)."""
     known = {"^add:", "^mine:", "^card:", "^st:", "^end:", "^log:", "^fu:(o|x|xc|m):",
              r"^fu:(p|d|t|k|n)(:|$)", "^inv:", "^ob:", "^pl:", "^pstop:", "^fu:r:", "^pv:",
-             "^staff:", "^lang:", "^flow:cancel$", "^forget:"}
+             "^staff:", "^lang:", "^flow:cancel$", "^forget:", "^ofa:", "^ofc:", "^ask:"}
     # Statistics, chart and export buttons carry filters, never participant ids; their
     # scoping is tested with the statistics.
-    filter_only = {"^sx:", "^ch:", "^ex:"}
+    filter_only = {"^sx:", "^ch:", "^ex:", "^rp:"}
     extra = set(callback_patterns(bot)) - known - filter_only
     assert not extra, f"add these button families to the forged list: {extra}"
 
