@@ -21,15 +21,19 @@ from bot.config import Settings
 from bot.runtime import SERVICES_KEY, Services, services_of
 from handlers import (
     ask,
+    attendance,
     charts,
     checkins,
+    entry,
     exports,
     followups,
     gdpr,
     language,
     onboarding,
+    outcome_followups,
     participants,
     preview,
+    reports,
     staff,
     start,
     stats,
@@ -42,7 +46,7 @@ log = logging.getLogger(__name__)
 
 HANDLER_MODULES = (
     start, participants, checkins, followups, onboarding, preview, staff, language, gdpr,
-    stats, charts, exports, ask,
+    stats, charts, exports, entry, outcome_followups, reports, attendance, ask,
 )
 
 

@@ -1,4 +1,4 @@
-"""`koordinator`: run, demo, db, staff, i18n."""
+"""`koordinator`: run, demo, db, staff, gdpr, report, i18n."""
 
 from __future__ import annotations
 
@@ -106,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     retention = gdpr.add_parser("retention", help="anonymise participants ended long ago")
     retention.add_argument("--dry-run", action="store_true", help="only list who would be")
     retention.set_defaults(handler=cmd_gdpr_retention)
+
+    report = commands.add_parser(
+        "report", help="funder reports (ESF+, SCB) as CSV or XLSX; the SCB list with "
+                       "personal identity numbers in clear")
+    report.add_argument("kind", choices=["esf-entry", "esf-result", "scb-monthly", "outcomes"])
+    report.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", type=_iso_date, metavar="YYYY-MM-DD")
+    report.add_argument("--out", metavar="FILE",
+                        help="write here (.xlsx gives a workbook); default: CSV on stdout")
+    report.add_argument("--lang", choices=["sv", "en"], help="language of the headers")
+    report.set_defaults(handler=cmd_report)
 
     i18n = commands.add_parser("i18n", help="translation catalogs").add_subparsers(title="i18n")
     for name, help_text in (
@@ -408,6 +419,69 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     except PortUnavailable as exc:
         raise CliError(str(exc)) from None
     return 0
+
+
+def _iso_date(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """The reports /report sends, from the command line: the only place the SCB list
+    carries personal identity numbers in clear (audit-logged as such)."""
+    from pathlib import Path
+
+    if args.start and args.end and args.start > args.end:
+        raise CliError("--from is after --to")
+    content = asyncio.run(_report(settings, args))
+    if args.out:
+        Path(args.out).write_bytes(content)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(content.decode("utf-8-sig"))
+    return 0
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
+    from bot.clock import SystemClock
+    from bot.i18n import Translator
+    from handlers import reports
+    from storage import entry, reporting
+    from storage.access import Viewer
+    from storage.personnummer import PersonnummerCipher
+
+    now = SystemClock().now()
+    tr = Translator(args.lang or settings.default_language, settings.tz)
+    file_format = "xlsx" if args.out and args.out.lower().endswith(".xlsx") else "csv"
+    cipher = PersonnummerCipher.from_setting(settings.personnummer_key)
+    everyone = Viewer(staff_id=0, role=Role.ADMIN)
+
+    def clear(token: str | None) -> str:
+        if not token:
+            return ""
+        number = entry.decrypt_token(token, cipher)
+        if number is None:
+            raise CliError("a stored personal identity number cannot be decrypted: "
+                           "PERSONNUMMER_KEY is missing or wrong")
+        return str(number)
+
+    async def work(sessions: Any) -> bytes:
+        async with transaction(sessions) as session:
+            data = await reporting.report(
+                session, everyone, args.kind, reporting.ReportPeriod(args.start, args.end),
+                actor_staff_id=None, file_format=file_format, now=now,
+                personnummer=args.kind == "scb-monthly")
+            # Inside the transaction: a key problem rolls the audit row back with it.
+            period = (f"{args.start or '…'} – {args.end or '…'}")
+            report = reports.report_file(tr, data, period_text=period,
+                                         exported=tr.datetime(now), number=clear)
+        return reports.build_file(report, tr, file_format)
+
+    return await _with_sessions(settings, work)
 
 
 def cmd_i18n(_settings: Settings, args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.languages import STAFF_LANGUAGES
+from storage.personnummer import validate_keys
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
 
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
     dispatch_concurrency: int = Field(default=16, ge=1, le=200)
     """Chats served at once; bounds database connections as well as sockets."""
 
+    # Funder reporting.
+    personnummer_key: str = Field(default="", repr=False)
+    """Fernet key(s), comma-separated (the first encrypts); empty = personnummer not stored."""
+
     @field_validator("reminder_offsets_hours")
     @classmethod
     def _positive_offsets(cls, value: list[float]) -> list[float]:
@@ -77,6 +82,10 @@ class Settings(BaseSettings):
             raise ValueError("give one or more positive numbers of hours, e.g. [24, 2]")
         return sorted(value, reverse=True)
 
+    @field_validator("personnummer_key")
+    @classmethod
+    def _fernet_keys(cls, value: str) -> str:
+        return validate_keys(value)
 
     @field_validator("timezone")
     @classmethod

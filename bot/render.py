@@ -75,6 +75,9 @@ FIELD_ERRORS: dict[str, str] = {
                "later; nothing was changed."),
     "place": N_("The place must be at most %(max)s characters; nothing was booked."),
     "birth_year": N_("The birth year must be between 1900 and this year; nothing was saved."),
+    "month": N_("That month is in the future or outside the participant's time in the "
+                "project; nothing was saved."),
+    "hours": N_("The hours must be between 0 and %(max)s; nothing was saved."),
 }
 
 

@@ -12,8 +12,10 @@ from datetime import date, timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot.attendance import plan_hours_reminders
 from bot.digest import plan_digests
 from bot.dispatch import Dispatcher
+from bot.outcome_followups import plan_outcome_followups
 from bot.runtime import Services, services_of
 from bot.scheduling import next_weekday_at
 from storage import gdpr, outbox
@@ -28,8 +30,9 @@ JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
 
 
 class DailyPlanner:
-    """Once per local day: queue each staff member's next morning agenda and the leads'
-    weekly digest, and anonymise participants past the retention period."""
+    """Once per local day: queue each staff member's next morning agenda, the leads'
+    weekly digest, the outcome follow-up questions due and (early in a month) the hours
+    reminders, and anonymise participants past the retention period."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -52,6 +55,8 @@ class DailyPlanner:
                     params={"date": day.isoformat()}, staff_id=member.id,
                     dedupe_key=f"agenda:{member.id}:{day.isoformat()}", now=now)
             await plan_digests(session, settings, now)
+            await plan_outcome_followups(session, settings, now)
+            await plan_hours_reminders(session, settings, now)
             anonymised = await gdpr.apply_retention(
                 session, today=today, keep=timedelta(days=settings.retention_days), now=now)
         if anonymised:

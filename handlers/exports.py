@@ -287,6 +287,10 @@ def export_caption(tr: Translator, data: exports.ExportData, period: str,
     if not data.with_names:
         lines.append(tr._("Names and notes are left out for your role; participants appear "
                           "by code."))
+    if data.left_out:
+        lines.append(tr.ngettext(
+            "%(n)s participant with a protected identity was left out.",
+            "%(n)s participants with a protected identity were left out.", data.left_out))
     return "\n".join(lines)
 
 

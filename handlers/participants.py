@@ -19,6 +19,7 @@ from bot.labels import (
 )
 from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from bot.render import Button, grid, keyboard
+from handlers import entry
 from handlers.base import (
     Turn,
     ask_to_pick,
@@ -339,6 +340,7 @@ async def show_card(turn: Turn, participant: Participant) -> None:
     if participant.ended_on and participant.outcome:
         lines.append(tr._("Ended %(date)s: %(outcome)s", date=tr.date(participant.ended_on),
                           outcome=tr._(OUTCOME_LABELS[Outcome(participant.outcome)])))
+    lines += entry.card_lines(tr, participant, entry.cipher_of(turn.services))
     lines.append("")
     if recent:
         lines.append(tr._("<b>Latest check-ins</b>"))

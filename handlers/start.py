@@ -50,6 +50,11 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
              "<code>/followup P-0042 2026-12-03 10:00 meeting Place</code> (/uppfoljning)"),
         tr._("/today — today's follow-ups (/idag)"),
         tr._("/invite — invitation link and QR code for a participant (/bjud)"),
+        tr._("/entry — entry data for the funder: "
+             "<code>/entry P-0042 employment:unemployed born:1990 education:3-4</code>; "
+             "/pnr — personal identity number (stored encrypted)"),
+        tr._("/hours — attendance hours: <code>/hours P-0042 2026-11 32</code>; "
+             "/attendance — sheets to sign"),
         tr._("/preview — see what a participant receives: <code>/preview P-0042</code>"),
         tr._("/away — a colleague gets your notices while you are away (/borta)"),
         tr._("/language — change your language (/sprak)"),
@@ -64,6 +69,7 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
         lines += ["", tr._("<b>Project lead</b>"),
                   tr._("/team — each coordinator's caseload and follow-ups"),
                   tr._("/digest — this week's summary now"),
+                  tr._("/report — ESF+ indicators, SCB starts and ends, outcome rates"),
                   tr._("/staff — list staff; <code>/staff add 123456789 coordinator Name</code>"),
                   tr._("/handover — move a caseload: <code>/handover Anna Bo</code>")]
     if role == Role.ADMIN:

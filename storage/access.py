@@ -37,6 +37,12 @@ class Action(StrEnum):
     EXPORT_DATA = "export_data"
     EXPORT_NAMES = "export_names"
     RECEIVE_DIGEST = "receive_digest"
+    EDIT_ENTRY_DATA = "edit_entry_data"
+    SET_PERSONNUMMER = "set_personnummer"
+    LOG_OUTCOME_FOLLOWUP = "log_outcome_followup"
+    VIEW_REPORTS = "view_reports"
+    LOG_HOURS = "log_hours"
+    EXPORT_ATTENDANCE = "export_attendance"
 
 
 _EVERY_STAFF = frozenset(Role)
@@ -70,6 +76,17 @@ POLICY: dict[Action, frozenset[Role]] = {
     # names and notes; leads get participant codes only.
     Action.EXPORT_NAMES: frozenset({Role.ADMIN, Role.COORDINATOR}),
     Action.RECEIVE_DIGEST: _LEADS,
+    # Funder reporting: whoever works with the participant records their entry data and
+    # identity number (scoped like every change); the number is only ever shown masked.
+    Action.EDIT_ENTRY_DATA: _EVERY_STAFF,
+    Action.SET_PERSONNUMMER: _EVERY_STAFF,
+    Action.LOG_OUTCOME_FOLLOWUP: _EVERY_STAFF,
+    # The funder's reports (ESF+, SCB) are the project's: leads and admins, scoped.
+    Action.VIEW_REPORTS: _LEADS,
+    # Attendance hours and the sheets to sign: scoped like the caseload; names on the
+    # sheets follow EXPORT_NAMES.
+    Action.LOG_HOURS: _EVERY_STAFF,
+    Action.EXPORT_ATTENDANCE: _EVERY_STAFF,
 }
 
 

@@ -9,6 +9,8 @@ about people, and two rules apply to every export path here, not in the handlers
   the people they work with by name) and admins (the system owner, who answers data
   subject requests). Project leads get participant codes only, which is what funder
   reporting needs.
+- **Protected identities** (skyddad identitet) are left out of the rows, and counted;
+  the summary figures still include them (they identify nobody).
 - **Audit.** Every export writes an AuditLog row in the same transaction that reads
   the data: who, which format, which filter, how many rows, whether names were in it.
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -81,6 +83,8 @@ class ExportData:
     """Empty for a CSV export (one table only)."""
     summary: Breakdown | None
     """Figures per municipality with totals; None for a CSV export."""
+    left_out: int = 0
+    """Participants with a protected identity, left out of the rows (never of the figures)."""
 
     @property
     def figures(self) -> Figures | None:
@@ -100,13 +104,16 @@ async def export_data(
     if kind == "xlsx":
         checkins = await _checkin_rows(session, viewer, flt, with_names)
         summary = await breakdown(session, viewer, flt, "municipality")
+    left_out = (await execute(session, select(func.count()).select_from(
+        Participant.__table__).where(  # type: ignore[attr-defined]
+        *narrowing(viewer, flt), during(flt), _p.protected_identity.is_(True)))).scalar_one()
     audit.record(
         session, actor_staff_id=viewer.staff_id, action=f"export.{kind}", target=None, at=now,
         start=flt.start, end=flt.end, municipality=flt.municipality,
         coordinator_id=flt.coordinator_id, gender=flt.gender, names=with_names,
-        participants=len(participants), checkins=len(checkins),
+        participants=len(participants), checkins=len(checkins), left_out=left_out,
     )
-    return ExportData(with_names, participants, checkins, summary)
+    return ExportData(with_names, participants, checkins, summary, int(left_out))
 
 
 async def _participant_rows(
@@ -116,7 +123,7 @@ async def _participant_rows(
     query = (select(_p.code, _p.display_name, _p.municipality, _p.gender, _p.language,
                     coordinator.name, _p.enrolled_on, _p.status, _p.ended_on, _p.outcome)
              .join(coordinator, coordinator.id == _p.coordinator_id)
-             .where(*narrowing(viewer, flt), during(flt))
+             .where(*narrowing(viewer, flt), during(flt), _p.protected_identity.is_(False))
              .order_by(_p.id))
     rows = (await execute(session, query)).all()
     return [ParticipantExportRow(code, name if with_names else None, *rest)
@@ -131,7 +138,8 @@ async def _checkin_rows(
              .select_from(CheckIn.__table__)
              .join(Participant.__table__, _p.id == _c.participant_id)
              .join(author, author.id == _c.author_id)
-             .where(*narrowing(viewer, flt), *checkins_during(flt))
+             .where(*narrowing(viewer, flt), *checkins_during(flt),
+                    _p.protected_identity.is_(False))
              .order_by(_c.happened_at, _c.id))
     rows = (await execute(session, query)).all()
     return [CheckInExportRow(code, happened_at, channel, name, status_change,

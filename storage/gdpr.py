@@ -1,9 +1,11 @@
 """Data-subject rights: erasure (keeping anonymous counts), access (export), retention.
 
-Erasure removes what identifies a person — name, Telegram ids, free-text notes, follow-up
-places, invitations, queued messages — and keeps municipality, gender, dates, status and
-outcome, so statistics stay right. The audit log records that an erasure happened, by
-whom, and the participant code; never the erased data.
+Erasure removes what identifies a person — name, Telegram ids, personnummer, birth year,
+free-text notes, follow-up places, invitations, queued messages — and keeps municipality,
+gender, dates, status, outcome, the coarse entry categories (employment status,
+education level, …), follow-up answers and attendance hours, so statistics stay right.
+The audit log records that an erasure happened, by whom, and the participant code;
+never the erased data.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.models import (
+    AttendanceHours,
     AuditLog,
     CheckIn,
     FollowUp,
@@ -25,6 +28,7 @@ from storage.models import (
     Invite,
     OutboundMessage,
     Outcome,
+    OutcomeFollowUp,
     Participant,
     Staff,
     Status,
@@ -62,6 +66,8 @@ async def erase_participant(
     participant.telegram_user_id = None
     participant.chat_id = None
     participant.consent_at = None
+    participant.personnummer_encrypted = None
+    participant.birth_year = None
     participant.stopped_at = participant.stopped_at or now
     participant.updated_at = now
     if participant.status != Status.ENDED:
@@ -97,12 +103,23 @@ async def export_participant(session: AsyncSession, code: str) -> dict[str, Any]
         Invite.participant_id == participant.id))).all()
     history = (await session.exec(select(AuditLog).where(
         AuditLog.target == participant.code).order_by(col(AuditLog.at)))).all()
+    outcome_followups = (await session.exec(select(OutcomeFollowUp).where(
+        OutcomeFollowUp.participant_id == participant.id).order_by(
+        col(OutcomeFollowUp.due_on)))).all()
+    hours = (await session.exec(select(AttendanceHours).where(
+        AttendanceHours.participant_id == participant.id).order_by(
+        col(AttendanceHours.month)))).all()
     return {
-        "participant": _plain(participant),
+        # The personnummer is only ever handed out in clear by the SCB export; here the
+        # person learns that one is stored.
+        "participant": {**_plain(participant, exclude={"personnummer_encrypted"}),
+                        "personnummer_stored": participant.personnummer_encrypted is not None},
         "coordinator": coordinator.name if coordinator else None,
         "checkins": [_plain(c) for c in checkins],
         "followups": [_plain(f) for f in followups],
         "invites": [_plain(i, exclude={"token_hash"}) for i in invites],
+        "outcome_followups": [_plain(f) for f in outcome_followups],
+        "attendance_hours": [_plain(h) for h in hours],
         "audit": [_plain(a) for a in history],
     }
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 # A naming convention lets Alembic's batch mode alter SQLite tables by constraint name.
@@ -100,6 +113,68 @@ OUTCOME_CATEGORY: dict[Outcome, OutcomeCategory] = {
 CHANGEABLE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s != Status.ENDED)
 
 
+# ---- funder reporting (DESIGN.md "Funder reporting"): entry data, end details ---------------
+class EntryEmployment(StrEnum):
+    """Employment status on entry, as the ESF+ common indicators count it (exactly one)."""
+
+    UNEMPLOYED = "unemployed"
+    LONG_TERM_UNEMPLOYED = "long_term_unemployed"
+    INACTIVE = "inactive"
+    EMPLOYED = "employed"
+
+
+class EducationLevel(StrEnum):
+    """Highest education on entry, in ISCED bands."""
+
+    ISCED_0_2 = "isced_0_2"
+    ISCED_3_4 = "isced_3_4"
+    ISCED_5_8 = "isced_5_8"
+    UNKNOWN = "unknown"
+
+
+class SfiLevel(StrEnum):
+    """Swedish for immigrants: the course the participant is in, or done/none."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    COMPLETED = "completed"
+    NONE = "none"
+
+
+class SubsidyType(StrEnum):
+    """The kind of subsidised employment, for the `subsidised` outcome."""
+
+    NYSTARTSJOBB = "nystartsjobb"
+    EXTRATJANST = "extratjanst"
+    INTRODUKTIONSJOBB = "introduktionsjobb"
+    LONEBIDRAG = "lonebidrag"
+    YRKESINTRODUKTION = "yrkesintroduktion"
+    OTHER = "other"
+
+
+class FollowUpPoint(StrEnum):
+    """When after ending the participant is asked what they are doing now."""
+
+    DAYS_28 = "28d"
+    MONTHS_6 = "6m"
+    MONTHS_13 = "13m"
+
+
+class FollowUpAnswer(StrEnum):
+    WORKING = "working"
+    STUDYING = "studying"
+    LOOKING_FOR_WORK = "looking_for_work"
+    OTHER = "other"
+    RATHER_NOT_SAY = "rather_not_say"
+
+
+class AnswerSource(StrEnum):
+    PARTICIPANT = "participant"
+    COORDINATOR = "coordinator"
+
+
 class Channel(StrEnum):
     MEETING = "meeting"
     PHONE = "phone"
@@ -150,6 +225,25 @@ class Participant(SQLModel, table=True):
     """The participant withdrew with /stop: no more messages to them."""
     unreachable_at: datetime | None = None
     """Telegram refused delivery (bot blocked, account deleted)."""
+    # Entry data for the ESF+ indicators: all optional (None = not stated).
+    entry_employment: EntryEmployment | None = Field(default=None, sa_column=Column(String(30)))
+    birth_year: int | None = None
+    education_level: EducationLevel | None = Field(default=None, sa_column=Column(String(20)))
+    third_country_national: bool | None = None
+    sfi_level: SfiLevel | None = Field(default=None, sa_column=Column(String(20)))
+    income_support: bool | None = None
+    """Receives försörjningsstöd."""
+    registered_af: bool | None = None
+    """Registered at Arbetsförmedlingen."""
+    establishment_programme: bool | None = None
+    # End details beside `outcome`.
+    subsidy_type: SubsidyType | None = Field(default=None, sa_column=Column(String(30)))
+    gained_qualification: bool | None = None
+    personnummer_encrypted: str | None = Field(default=None, sa_column=Column(Text))
+    """Fernet token (storage.personnummer); never stored or logged in clear."""
+    protected_identity: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    """Skyddad identitet: left out of every export (with a count of how many were)."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -285,3 +379,46 @@ class Invite(SQLModel, table=True):
     used_at: datetime | None = None
     revoked_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutcomeFollowUp(SQLModel, table=True):
+    """What an ended participant does 28 days, 6 and 13 months later (one row per point)."""
+
+    __tablename__ = "outcome_followup"
+    __table_args__ = (UniqueConstraint("participant_id", "point"),
+                      Index("ix_outcome_followup_due_on", "due_on"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE"), nullable=False)
+    )
+    point: FollowUpPoint = Field(sa_column=Column(String(8), nullable=False))
+    due_on: date
+    """The local date the question falls due (ended_on + the point's offset)."""
+    asked_at: datetime | None = None
+    """When the question was queued to the participant; None when they could not be asked."""
+    answered_at: datetime | None = None
+    answer: FollowUpAnswer | None = Field(default=None, sa_column=Column(String(30)))
+    source: AnswerSource | None = Field(default=None, sa_column=Column(String(20)))
+    logged_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("staff.id", ondelete="SET NULL")))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AttendanceHours(SQLModel, table=True):
+    """Participation hours per participant and calendar month (the signed attendance sheet)."""
+
+    __tablename__ = "attendance_hours"
+    __table_args__ = (UniqueConstraint("participant_id", "month"),
+                      Index("ix_attendance_hours_month", "month"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE"), nullable=False)
+    )
+    month: date
+    """The first day of the month."""
+    hours: float = Field(sa_column=Column(Float, nullable=False))
+    logged_by: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("staff.id", ondelete="SET NULL")))
+    logged_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,73 @@
+"""The monthly hours reminder: early each month, every coordinator gets, through the outbox,
+the list of their participants who have no hours logged for the month before.
+
+Planned by the DailyPlanner on the first days of a month for the next 09:00 local (dedupe
+key per coordinator and month, so planning again adds nothing) and rendered when sent,
+so hours logged in the meantime drop off the list — and nothing is sent once the list
+is empty.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.messages import Outgoing, Rendered, template
+from bot.scheduling import local_moment
+from storage import attendance, outbox
+from storage.models import Participant, Staff
+
+REMINDER_TIME = time(9, 0)
+"""Local time of the reminder."""
+PLAN_ON_DAYS = 3
+"""Planned on the 1st; a planner that was down then still plans it on the 2nd or 3rd."""
+LISTED = 25
+TEMPLATE = "hours_reminder"
+
+
+async def plan_hours_reminders(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    today = now.astimezone(settings.tz).date()
+    if today.day > PLAN_ON_DAYS:
+        return 0
+    month = attendance.previous_month(today)
+    # Like the agenda and the digest, never "now": the next 09:00 local.
+    send_at = local_moment(today, REMINDER_TIME, settings.tz)
+    if send_at < now:
+        send_at = local_moment(today + timedelta(days=1), REMINDER_TIME, settings.tz)
+    planned = 0
+    for member in await attendance.coordinators_with_caseload(session, month):
+        await outbox.enqueue(
+            session, chat_id=member.telegram_user_id, template=TEMPLATE,
+            language=member.language or settings.default_language, send_at=send_at,
+            params={"month": f"{month:%Y-%m}"}, staff_id=member.id,
+            dedupe_key=f"hours:{member.id}:{month:%Y-%m}", now=now)
+        planned += 1
+    return planned
+
+
+@template(TEMPLATE)
+async def hours_reminder(session: AsyncSession, out: Outgoing) -> Rendered | None:
+    staff = await session.get(Staff, out.row.staff_id) if out.row.staff_id else None
+    if staff is None or not staff.active or staff.id is None:
+        return None
+    month = date.fromisoformat(out.params["month"] + "-01")
+    missing = await attendance.without_hours(session, staff.id, month)
+    if not missing:
+        return None
+    return Rendered(reminder_text(out.tr, month, list(missing)))
+
+
+def reminder_text(tr: Translator, month: date, missing: list[Participant]) -> str:
+    lines = [tr.ngettext("<b>⏱ Hours for %(month)s are missing for %(n)s participant</b>",
+                         "<b>⏱ Hours for %(month)s are missing for %(n)s participants</b>",
+                         len(missing), month=tr.date(month, "LLLL y"))]
+    lines += [tr._("%(code)s %(name)s", code=tr.isolate(p.code), name=p.display_name)
+              for p in missing[:LISTED]]
+    if len(missing) > LISTED:
+        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", len(missing) - LISTED))
+    lines += ["", tr._("Log them one by one: <code>/hours %(code)s %(month)s 32</code>",
+                       code=missing[0].code, month=f"{month:%Y-%m}")]
+    return "\n".join(lines)

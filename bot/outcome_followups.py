@@ -1,0 +1,159 @@
+"""Outcome follow-up through the outbox: 28 days, 6 and 13 months after ending, the
+participant is asked in their language what they do now (one tap); no answer after
+`NO_ANSWER_DAYS`, and the coordinator gets a task to ask by phone and log it with a tap.
+
+`plan_outcome_followups` runs from the DailyPlanner once per local day. It starts one
+`OutcomeFollowUp` row per participant and point and queues the question (dedupe key
+`ofu:<participant>:<point>`) and the coordinator's task (`…:task`), so planning again
+adds nothing. Participants who stopped the bot, withdrew consent, never joined or
+cannot be reached are never asked: their coordinator gets the task at the same time as
+for an unanswered question (so planning never sends anything at once, and a project
+that starts using this gets its tasks spread out). Both messages are rendered when
+sent and skipped once the question has been answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup
+
+from bot.config import Settings
+from bot.funder_labels import ANSWER_LABELS, POINT_LABELS
+from bot.i18n import N_, Translator
+from bot.messages import Outgoing, Rendered, template
+from bot.reminders import quiet_hours
+from bot.render import grid, keyboard
+from bot.scheduling import local_moment, outside_quiet_hours
+from storage import outbox
+from storage import outcome_followups as queries
+from storage.gdpr import is_erased
+from storage.models import FollowUpAnswer, FollowUpPoint, Staff
+
+ASK_AT = time(10, 0)
+"""Local time of day the question goes out on its due date."""
+CATCH_UP_DAYS = 14
+"""A question whose day passed unplanned (downtime) is still asked within this many days."""
+NO_ANSWER_DAYS = 7
+"""Days without an answer before the coordinator is asked to follow up by phone."""
+QUESTION = "outcome_question"
+TASK = "outcome_task"
+
+QUESTION_TEXTS: dict[FollowUpPoint, str] = {
+    # TRANSLATORS: participant
+    FollowUpPoint.DAYS_28: N_("Hello! About a month has passed since you finished the project. "
+                              "We would like to know how you are doing. What are you doing "
+                              "now? Tap one answer. Only the project's staff see it."),
+    # TRANSLATORS: participant
+    FollowUpPoint.MONTHS_6: N_("Hello! About six months have passed since you finished the "
+                               "project. We would like to know how you are doing. What are you "
+                               "doing now? Tap one answer. Only the project's staff see it."),
+    # TRANSLATORS: participant
+    FollowUpPoint.MONTHS_13: N_("Hello! More than a year has passed since you finished the "
+                                "project. We would like to know how you are doing. What are "
+                                "you doing now? Tap one answer. Only the project's staff see "
+                                "it."),
+}
+
+ANSWER_BUTTONS: dict[FollowUpAnswer, str] = {
+    # TRANSLATORS: participant
+    FollowUpAnswer.WORKING: N_("💼 I am working"),
+    # TRANSLATORS: participant
+    FollowUpAnswer.STUDYING: N_("📚 I am studying"),
+    # TRANSLATORS: participant
+    FollowUpAnswer.LOOKING_FOR_WORK: N_("🔎 I am looking for work"),
+    # TRANSLATORS: participant
+    FollowUpAnswer.OTHER: N_("Something else"),
+    # TRANSLATORS: participant
+    FollowUpAnswer.RATHER_NOT_SAY: N_("I'd rather not say"),
+}
+
+
+def question_message(tr: Translator, point: FollowUpPoint, followup_id: int) -> Rendered:
+    """What the participant gets (also usable for a preview)."""
+    return Rendered(tr._(QUESTION_TEXTS[point]), answer_keyboard(tr, followup_id))
+
+
+def answer_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[(tr._(label), f"ofa:{followup_id}:{answer.value}")]
+                     for answer, label in ANSWER_BUTTONS.items()])
+
+
+def staff_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
+    buttons = [(tr._(label), f"ofc:{followup_id}:{answer.value}")
+               for answer, label in ANSWER_LABELS.items()]
+    return keyboard(grid(buttons, 2))
+
+
+# ---- planning ----------------------------------------------------------------------------
+async def plan_outcome_followups(session: AsyncSession, settings: Settings,
+                                 now: datetime) -> int:
+    """Start every question due today (local date) or missed within the catch-up days."""
+    tz = settings.tz
+    today = now.astimezone(tz).date()
+    due = await queries.due_questions(session, today=today,
+                                      catch_up=timedelta(days=CATCH_UP_DAYS))
+    planned = 0
+    for question in due:
+        participant = question.participant
+        ask_at = max(local_moment(question.due_on, ASK_AT, tz), now)
+        ask_at = outside_quiet_hours(ask_at, ask_at + timedelta(days=1), tz,
+                                     quiet_hours(settings))
+        reachable = participant.reachable
+        row = await queries.start(session, question, asked_at=ask_at if reachable else None,
+                                  now=now)
+        if row is None or row.id is None:
+            continue
+        key = f"ofu:{participant.id}:{question.point.value}"
+        if reachable:
+            assert participant.chat_id is not None
+            await outbox.enqueue(
+                session, chat_id=participant.chat_id, template=QUESTION,
+                language=participant.language, send_at=ask_at, params={"followup": row.id},
+                participant_id=participant.id, dedupe_key=key, now=now)
+        coordinator = await session.get(Staff, participant.coordinator_id)
+        if coordinator is not None:
+            # Not tied to the participant's id: /stop cancels the question, not the task.
+            await outbox.enqueue(
+                session, chat_id=coordinator.telegram_user_id, template=TASK,
+                language=coordinator.language or settings.default_language,
+                send_at=ask_at + timedelta(days=NO_ANSWER_DAYS),
+                params={"followup": row.id, "reason": "no_answer" if reachable
+                        else "unreachable"},
+                staff_id=coordinator.id, dedupe_key=f"{key}:task", now=now)
+        planned += 1
+    return planned
+
+
+# ---- the outbox templates ----------------------------------------------------------------
+@template(QUESTION)
+async def question_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
+    item = await queries.followup_item(session, out.params["followup"])
+    if item is None or item.followup.answered_at is not None or not item.participant.reachable:
+        return None
+    assert item.followup.id is not None
+    return question_message(out.tr, FollowUpPoint(item.followup.point), item.followup.id)
+
+
+TASK_TEXTS = {
+    "no_answer": N_("📋 Outcome follow-up %(point)s after ending: %(code)s (%(name)s) has not "
+                    "answered in the bot. Please ask them (by phone, for example) what they "
+                    "are doing now, and tap the answer:"),
+    "unreachable": N_("📋 Outcome follow-up %(point)s after ending: %(code)s (%(name)s) cannot "
+                      "be asked in the bot. Please ask them (by phone, for example) what they "
+                      "are doing now, and tap the answer:"),
+}
+
+
+@template(TASK)
+async def task_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
+    tr = out.tr
+    item = await queries.followup_item(session, out.params["followup"])
+    if item is None or item.followup.answered_at is not None or is_erased(item.participant):
+        return None
+    assert item.followup.id is not None
+    text = tr._(TASK_TEXTS.get(out.params.get("reason"), TASK_TEXTS["no_answer"]),
+                point=tr._(POINT_LABELS[FollowUpPoint(item.followup.point)]),
+                code=tr.isolate(item.participant.code), name=item.participant.display_name)
+    return Rendered(text, staff_keyboard(tr, item.followup.id))

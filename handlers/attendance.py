@@ -1,0 +1,188 @@
+"""/hours and /attendance: monthly participation hours and the sheets to sign.
+
+`/hours P-0042 2026-11 32` (also `32,5`; `/timmar`) logs or corrects a month's hours.
+`/attendance 2026-11` (`/narvaro`) sends a workbook with an overview and one printable
+sheet per participant (`/attendance 2026-11 P-0042` for one) with lines for signatures.
+Which rows a sheet holds — the viewer's scope, names only for roles allowed to export
+them, protected identities left out — and the audit row are decided in
+`storage.attendance`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.styles import Border, Font, Side
+from openpyxl.worksheet.worksheet import Worksheet
+from telegram.ext import Application, CommandHandler
+
+from bot.i18n import Translator
+from handlers.base import Turn, staff_only
+from handlers.exports import sheet_title
+from storage import attendance
+from storage.access import Action
+
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+_HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
+
+
+def parse_month(text: str) -> date | None:
+    match = _MONTH_RE.match(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def parse_hours(text: str) -> float | None:
+    text = text.strip()
+    return float(text.replace(",", ".")) if _HOURS_RE.match(text) else None
+
+
+def hours_text(tr: Translator, hours: float | None) -> str:
+    if hours is None:
+        return ""
+    return tr.number(round(hours, 2))
+
+
+# ---- /hours ------------------------------------------------------------------------------
+@staff_only(Action.LOG_HOURS)
+async def hours_command(turn: Turn) -> None:
+    tr = turn.tr
+    args = turn.args
+    month = parse_month(args[1]) if len(args) == 3 else None
+    hours = parse_hours(args[2]) if len(args) == 3 else None
+    if month is None or hours is None:
+        await turn.reply(hours_usage(tr, turn.today))
+        return
+    async with turn.transaction() as session:
+        participant, _, previous = await attendance.log_hours(
+            session, turn.require_viewer(), args[0], month, hours, today=turn.today,
+            now=turn.now)
+    text = tr._("✅ %(code)s: %(hours)s hours in %(month)s.", code=tr.isolate(participant.code),
+                hours=hours_text(tr, hours), month=tr.date(month, "LLLL y"))
+    if previous is not None and previous != hours:
+        text += " " + tr._("(Was %(hours)s.)", hours=hours_text(tr, previous))
+    await turn.reply(text)
+
+
+def hours_usage(tr: Translator, today: date) -> str:
+    month = attendance.previous_month(today)
+    return tr._(
+        "Write: <code>/hours P-0042 %(month)s 32</code> — participant, month (YYYY-MM) and "
+        "the hours of participation that month (e.g. 32 or 32,5). Logging again corrects "
+        "it. The sheets to sign: <code>/attendance %(month)s</code>.", month=f"{month:%Y-%m}")
+
+
+# ---- /attendance ---------------------------------------------------------------------------
+@staff_only(Action.EXPORT_ATTENDANCE)
+async def attendance_command(turn: Turn) -> None:
+    tr = turn.tr
+    args = turn.args
+    month = parse_month(args[0]) if args else attendance.previous_month(turn.today)
+    if month is None or len(args) > 2:
+        await turn.reply(attendance_usage(tr, turn.today))
+        return
+    code = args[1] if len(args) == 2 else None
+    async with turn.transaction() as session:
+        sheets = await attendance.attendance_sheets(session, turn.require_viewer(), month,
+                                                    code=code, now=turn.now)
+    if not sheets.rows:
+        await turn.reply(tr._("Nobody you can see was in the project in %(month)s.",
+                              month=tr.date(month, "LLLL y")))
+        return
+    content = await asyncio.to_thread(build_sheets, sheets, tr)
+    caption = [tr.ngettext("📄 Attendance for %(month)s: %(n)s participant.",
+                           "📄 Attendance for %(month)s: %(n)s participants.",
+                           len(sheets.rows), month=tr.date(month, "LLLL y"))]
+    missing = sum(1 for row in sheets.rows if row.hours is None)
+    if missing:
+        caption.append(tr.ngettext("%(n)s has no hours logged yet (fill in by hand or "
+                                   "with /hours).",
+                                   "%(n)s have no hours logged yet (fill in by hand or "
+                                   "with /hours).", missing))
+    if sheets.left_out:
+        caption.append(tr.ngettext(
+            "%(n)s participant with a protected identity was left out.",
+            "%(n)s participants with a protected identity were left out.", sheets.left_out))
+    suffix = f"-{sheets.rows[0].code}" if code else ""
+    await turn.reply_document(content, f"attendance-{month:%Y-%m}{suffix}.xlsx",
+                              "\n".join(caption))
+
+
+def attendance_usage(tr: Translator, today: date) -> str:
+    return tr._("Write <code>/attendance %(month)s</code> for everyone, or "
+                "<code>/attendance %(month)s P-0042</code> for one participant.",
+                month=f"{attendance.previous_month(today):%Y-%m}")
+
+
+def build_sheets(sheets: attendance.Sheets, tr: Translator) -> bytes:
+    workbook = Workbook()
+    overview = workbook.active
+    assert overview is not None
+    overview.title = sheet_title(tr, tr._("Overview"))
+    month = tr.date(sheets.month, "LLLL y")
+    bold = Font(bold=True)
+    overview.append([tr._("Attendance, %(month)s", month=month)])
+    overview["A1"].font = Font(bold=True, size=14)
+    overview.append([])
+    header = [tr._("Code"), *([tr._("Name")] if sheets.with_names else []),
+              tr._("Municipality"), tr._("Coordinator"), tr._("Hours")]
+    overview.append(header)
+    for cell in overview[overview.max_row]:
+        cell.font = bold
+    for row in sheets.rows:
+        overview.append([row.code, *([row.name] if sheets.with_names else []),
+                         row.municipality, row.coordinator, row.hours])
+    overview.append([])
+    overview.append([tr._("Left out (protected identity)"), sheets.left_out])
+    for letter in "ABCDE":
+        overview.column_dimensions[letter].width = 22
+    for row in sheets.rows:
+        _signing_sheet(workbook.create_sheet(sheet_title(tr, row.code)), tr, row, month)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _signing_sheet(sheet: Worksheet, tr: Translator, row: attendance.SheetRow,
+                   month: str) -> None:
+    """One printable page: who, which month, how many hours, two signatures."""
+    line = Border(bottom=Side(style="thin"))
+    sheet.append([tr._("Attendance, %(month)s", month=month)])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([])
+    fields = [(tr._("Participant"), row.code if row.name is None else f"{row.code} {row.name}"),
+              (tr._("Municipality"), row.municipality), (tr._("Coordinator"), row.coordinator),
+              (tr._("Month"), month), (tr._("Hours of participation"), row.hours)]
+    for label, value in fields:
+        sheet.append([label, value])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        if value is None:  # left to fill in by hand
+            sheet.cell(row=sheet.max_row, column=2).border = line
+    sheet.append([])
+    sheet.append([tr._("We confirm that the hours above are correct.")])
+    for signer in (tr._("Participant's signature"), tr._("Coordinator's signature")):
+        sheet.append([])
+        sheet.append([])
+        sheet.append([signer, None, tr._("Date")])
+        for column in (2, 4):
+            sheet.cell(row=sheet.max_row, column=column).border = line
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 34
+    sheet.column_dimensions["C"].width = 8
+    sheet.column_dimensions["D"].width = 16
+    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 1
+    sheet.print_area = f"A1:D{sheet.max_row}"
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(["hours", "timmar"], hours_command))
+    app.add_handler(CommandHandler(["attendance", "narvaro"], attendance_command))

@@ -1,0 +1,77 @@
+"""The one-tap answers to the outcome follow-up: the participant's own (`ofa:`), and the
+coordinator's who asked by phone (`ofc:`). Questions and tasks are queued by
+`bot.outcome_followups`."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.funder_labels import ANSWER_LABELS, POINT_LABELS
+from handlers.base import Turn, callback_parts, expired, participant_only, staff_only
+from storage import outcome_followups as queries
+from storage.access import Action
+from storage.models import FollowUpAnswer, FollowUpPoint
+
+
+def _parsed(turn: Turn) -> tuple[int, FollowUpAnswer] | None:
+    parts = callback_parts(turn)
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in set(FollowUpAnswer):
+        return None
+    return int(parts[1]), FollowUpAnswer(parts[2])
+
+
+@participant_only()
+async def answer_button(turn: Turn) -> None:
+    """ofa:<follow-up id>:<answer> — the participant answers the question with one tap."""
+    participant = turn.participant
+    parsed = _parsed(turn)
+    assert participant is not None and participant.id is not None
+    tr = turn.tr
+    if parsed is None:
+        await expired(turn, "/next")
+        return
+    followup_id, answer = parsed
+    async with turn.transaction() as session:
+        item = await queries.answer_by_participant(session, participant.id, followup_id, answer,
+                                                   now=turn.now)
+    if item is None:
+        # TRANSLATORS: participant
+        await turn.edit(tr._("Thank you, we already have your answer."))
+        return
+    if answer == FollowUpAnswer.RATHER_NOT_SAY:
+        # TRANSLATORS: participant
+        await turn.edit(tr._("That is fine. Thank you, and all the best!"))
+    else:
+        # TRANSLATORS: participant
+        await turn.edit(tr._("Thank you for your answer! We wish you all the best."))
+
+
+@staff_only(Action.LOG_OUTCOME_FOLLOWUP)
+async def log_button(turn: Turn) -> None:
+    """ofc:<follow-up id>:<answer> — the coordinator logs what the participant told them."""
+    parsed = _parsed(turn)
+    tr = turn.tr
+    if parsed is None:
+        await expired(turn, "/participant")
+        return
+    followup_id, answer = parsed
+    async with turn.transaction() as session:
+        logged = await queries.answer_by_staff(session, turn.require_viewer(), followup_id,
+                                               answer, now=turn.now)
+    if logged is None:
+        await expired(turn, "/participant")
+        return
+    item, saved = logged
+    code = tr.isolate(item.participant.code)
+    if not saved and item.followup.answer is not None:
+        await turn.edit(tr._("%(code)s has already answered in the bot: %(answer)s.", code=code,
+                             answer=tr._(ANSWER_LABELS[FollowUpAnswer(item.followup.answer)])))
+        return
+    await turn.edit(tr._("✅ Saved for %(code)s, %(point)s after ending: %(answer)s.", code=code,
+                         point=tr._(POINT_LABELS[FollowUpPoint(item.followup.point)]),
+                         answer=tr._(ANSWER_LABELS[answer])))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CallbackQueryHandler(answer_button, pattern=r"^ofa:"))
+    app.add_handler(CallbackQueryHandler(log_button, pattern=r"^ofc:"))

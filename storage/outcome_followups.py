@@ -1,0 +1,195 @@
+"""Outcome follow-ups: what an ended participant does 28 days, 6 and 13 months later.
+
+One `OutcomeFollowUp` row per participant and point, created when the question falls
+due (the unique constraint makes planning idempotent), answered once — by the
+participant with a tap, or by their coordinator who asked by phone.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import audit
+from storage.access import Viewer, participant_scope
+from storage.gdpr import ERASED_NAME
+from storage.models import (
+    AnswerSource,
+    FollowUpAnswer,
+    FollowUpPoint,
+    OutcomeFollowUp,
+    Participant,
+    Status,
+)
+
+POINT_OFFSETS: dict[FollowUpPoint, tuple[int, int]] = {
+    FollowUpPoint.DAYS_28: (0, 28),
+    FollowUpPoint.MONTHS_6: (6, 0),
+    FollowUpPoint.MONTHS_13: (13, 0),
+}
+"""(months, days) after `ended_on` when each question falls due."""
+
+_p = Participant.__table__.c  # type: ignore[attr-defined]
+_o = OutcomeFollowUp.__table__.c  # type: ignore[attr-defined]
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's end (31 Aug + 6 → 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def due_on(ended_on: date, point: FollowUpPoint) -> date:
+    months, days = POINT_OFFSETS[point]
+    return add_months(ended_on, months) + timedelta(days=days)
+
+
+def ended_between(point: FollowUpPoint, start: date | None,
+                  end: date | None) -> tuple[date | None, date | None]:
+    """The end dates whose `point` falls within [start, end]: exact, month ends included.
+
+    `due_on` never decreases as the end date grows, so the set is one range; reports use
+    it to turn "the 6-month date falls in the period" into a plain date range in SQL.
+    """
+    months, days = POINT_OFFSETS[point]
+    first = last = None
+    if start is not None:
+        first = add_months(start - timedelta(days=days), -months) - timedelta(days=4)
+        while due_on(first, point) < start:
+            first += timedelta(days=1)
+    if end is not None:
+        last = add_months(end - timedelta(days=days), -months) + timedelta(days=4)
+        while due_on(last, point) > end:
+            last -= timedelta(days=1)
+    return first, last
+
+
+@dataclass(frozen=True, slots=True)
+class DueQuestion:
+    participant: Participant
+    point: FollowUpPoint
+    due_on: date
+
+
+async def due_questions(
+    session: AsyncSession, *, today: date, catch_up: timedelta
+) -> list[DueQuestion]:
+    """Ended, not erased participants whose question for a point fell due in
+    [today - catch_up, today] (local dates) and has not been started yet.
+
+    The catch-up window lets a planner that missed days (downtime) still ask, without
+    asking, on the day a project starts using this, everyone who ended years ago.
+    """
+    low = today - catch_up
+    found: list[DueQuestion] = []
+    for point, (months, days) in POINT_OFFSETS.items():
+        # Candidates by a slightly wider range of end dates (month ends clamp), then exact.
+        first = add_months(low - timedelta(days=days), -months) - timedelta(days=3)
+        last = add_months(today - timedelta(days=days), -months) + timedelta(days=3)
+        started = exists(select(_o.id).where(_o.participant_id == _p.id, _o.point == point.value))
+        query = (select(Participant)
+                 .where(_p.status == Status.ENDED.value, _p.ended_on.is_not(None),
+                        _p.ended_on >= first, _p.ended_on <= last,
+                        _p.display_name != ERASED_NAME, ~started)
+                 .order_by(_p.ended_on, _p.id))
+        for participant in (await session.exec(query)).scalars().all():  # type: ignore[call-overload]
+            assert participant.ended_on is not None
+            due = due_on(participant.ended_on, point)
+            if low <= due <= today:
+                found.append(DueQuestion(participant, point, due))
+    return found
+
+
+async def start(
+    session: AsyncSession, question: DueQuestion, *, asked_at: datetime | None, now: datetime
+) -> OutcomeFollowUp | None:
+    """Create the row for a due question; None if another planner got there first."""
+    values = {"participant_id": question.participant.id, "point": question.point.value,
+              "due_on": question.due_on, "asked_at": asked_at, "created_at": now}
+    insert = pg_insert if session.bind is not None and session.bind.dialect.name == \
+        "postgresql" else sqlite_insert
+    statement = (insert(OutcomeFollowUp.__table__).values(**values)  # type: ignore[attr-defined]
+                 .on_conflict_do_nothing(index_elements=["participant_id", "point"])
+                 .returning(_o.id))
+    created = (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
+    return await session.get(OutcomeFollowUp, created) if created is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpItem:
+    followup: OutcomeFollowUp
+    participant: Participant
+
+
+async def followup_item(session: AsyncSession, followup_id: int) -> FollowUpItem | None:
+    followup = await session.get(OutcomeFollowUp, followup_id)
+    if followup is None:
+        return None
+    participant = await session.get(Participant, followup.participant_id)
+    return FollowUpItem(followup, participant) if participant is not None else None
+
+
+def _answer(session: AsyncSession, item: FollowUpItem, answer: FollowUpAnswer,
+            source: AnswerSource, *, staff_id: int | None, now: datetime) -> None:
+    followup = item.followup
+    followup.answer = answer
+    followup.source = source
+    followup.answered_at = now
+    followup.logged_by = staff_id
+    session.add(followup)
+    audit.record(session, actor_staff_id=staff_id, action="outcome_followup.answer",
+                 target=item.participant.code, at=now, point=str(followup.point),
+                 answer=str(answer), source=str(source))
+
+
+async def answer_by_participant(
+    session: AsyncSession, participant_id: int, followup_id: int, answer: FollowUpAnswer, *,
+    now: datetime,
+) -> FollowUpItem | None:
+    """The participant's own answer; None if the question is not theirs or already answered."""
+    item = await followup_item(session, followup_id)
+    if item is None or item.participant.id != participant_id \
+            or item.followup.answered_at is not None:
+        return None
+    _answer(session, item, answer, AnswerSource.PARTICIPANT, staff_id=None, now=now)
+    return item
+
+
+async def answer_by_staff(
+    session: AsyncSession, viewer: Viewer, followup_id: int, answer: FollowUpAnswer, *,
+    now: datetime,
+) -> tuple[FollowUpItem, bool] | None:
+    """A coordinator logs what the participant told them: (item, saved), or None outside
+    the viewer's scope.
+
+    A later log replaces an earlier one (a correction); the participant's own answer is
+    kept if there is one (saved is then False).
+    """
+    visible = (select(_o.id)
+               .select_from(OutcomeFollowUp.__table__.join(  # type: ignore[attr-defined]
+                   Participant.__table__, _o.participant_id == _p.id))  # type: ignore[attr-defined]
+               .where(_o.id == followup_id, participant_scope(viewer)))
+    if (await session.exec(visible)).first() is None:  # type: ignore[call-overload]
+        return None
+    item = await followup_item(session, followup_id)
+    if item is None:
+        return None
+    if item.followup.source == AnswerSource.PARTICIPANT:
+        return item, False
+    _answer(session, item, answer, AnswerSource.COORDINATOR, staff_id=viewer.staff_id, now=now)
+    return item, True
+
+
+async def followups_of(session: AsyncSession, participant_id: int) -> Sequence[OutcomeFollowUp]:
+    query = (select(OutcomeFollowUp).where(and_(_o.participant_id == participant_id))
+             .order_by(_o.due_on))
+    return (await session.exec(query)).scalars().all()  # type: ignore[call-overload]

@@ -1,0 +1,184 @@
+"""Attendance: /hours logs and corrects a month's hours (audited), coordinators are reminded
+on the 1st of who has no hours for last month, and /attendance gives sheets to sign."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from bot.scheduler import DISPATCHER_KEY
+from storage.db import transaction
+from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, Outcome
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from tests.harness import BotHarness
+from tests.projects import insert_participants, insert_rows, participant
+
+
+@pytest.fixture(autouse=True)
+async def english_speaking_anna(people: People, db: Database) -> None:
+    """These tests read Anna's replies in English (the default staff language is Swedish)."""
+    from storage.models import Staff
+
+    async with transaction(db.sessions) as session:
+        staff = await session.get(Staff, people.anna.staff.id)
+        staff.language = "en"
+        session.add(staff)
+
+
+NOVEMBER = date(2026, 11, 1)
+
+
+async def rows(db: Database, model: type) -> list:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(model).order_by(model.id))).all())
+
+
+async def add(bot: BotHarness, people: People, name: str = "Amina H",
+              enrolled: str = "2026-10-15") -> str:
+    [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar | {enrolled}")
+    return re.search(r"P-\d{4}", reply.text).group(0)
+
+
+async def test_hours_one_liner_logs_corrects_audits_and_refuses_bad_input(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people)
+    [reply] = await bot.send(people.anna.user, f"/hours {code} 2026-11 32")
+    assert reply.text.startswith(f"✅ {code}: 32 hours in") and "2026" in reply.text
+    [reply] = await bot.send(people.anna.user, f"/timmar {code} 2026-11 32,5")
+    assert "32.5" in reply.text and "(Was 32.)" in reply.text
+    await bot.send(people.anna.user, f"/hours {code} 2026-10 12")
+    saved = await rows(db, AttendanceHours)
+    assert [(r.month, r.hours) for r in saved] == [(NOVEMBER, 32.5), (date(2026, 10, 1), 12.0)]
+    assert people.anna.staff is not None
+    assert {r.logged_by for r in saved} == {people.anna.staff.id}
+    audits = [json.loads(a.details) for a in await rows(db, AuditLog)
+              if a.action == "attendance.hours"]
+    assert audits == [{"month": "2026-11", "hours": 32.0, "previous": None},
+                      {"month": "2026-11", "hours": 32.5, "previous": 32.0},
+                      {"month": "2026-10", "hours": 12.0, "previous": None}]
+    for text in (f"/hours {code} 2026-12 10",  # the future
+                 f"/hours {code} 2026-09 10",  # before the enrolment month
+                 f"/hours {code} 2026-11 800", f"/hours {code} 2026-11 -3",
+                 f"/hours {code} november 10", f"/hours {code} 2026-13 10", "/hours",
+                 f"/hours {code} 2026-11 1.234"):
+        [reply] = await bot.send(people.anna.user, text)
+        assert "nothing was saved" in reply.text or "<code>/hours" in reply.text, text
+    [reply] = await bot.send(people.bo.user, f"/hours {code} 2026-11 40")
+    assert "can't find" in reply.text
+    assert [(r.month, r.hours) for r in await rows(db, AttendanceHours)] == [
+        (NOVEMBER, 32.5), (date(2026, 10, 1), 12.0)]
+
+
+async def test_monthly_reminder_lists_last_months_participants_without_hours(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff is not None and people.bo.staff.id is not None
+    bo = people.bo.staff.id
+    spec = {
+        "A": participant(bo, enrolled_on=date(2026, 9, 1), name="Active Without"),
+        "B": participant(bo, enrolled_on=date(2026, 9, 1), ended_on=date(2026, 11, 10),
+                         outcome=Outcome.EMPLOYED, name="Ended In November"),
+        "C": participant(bo, enrolled_on=date(2026, 12, 1), name="Starts In December"),
+        "D": participant(bo, enrolled_on=date(2026, 9, 1), name="Has Hours"),
+        "E": participant(bo, enrolled_on=date(2026, 9, 1), ended_on=date(2026, 10, 31),
+                         outcome=Outcome.MOVED, name="Ended In October"),
+        "F": participant(bo, enrolled_on=date(2026, 9, 1), gender=Gender.MAN, name="—"),
+    }
+    ids = await insert_participants(db, list(spec.values()))
+    code = {key: row["code"] for key, row in spec.items()}
+    await insert_rows(db, AttendanceHours, [{
+        "participant_id": ids[code["D"]], "month": NOVEMBER, "hours": 20.0, "logged_by": bo,
+        "logged_at": TEST_NOW}])
+    planner = bot.app.bot_data[DISPATCHER_KEY + ".agenda"]
+
+    bot.clock.set(datetime(2026, 11, 30, 23, 0, tzinfo=STOCKHOLM))
+    await planner.plan()
+    assert [r for r in await rows(db, OutboundMessage) if r.template == "hours_reminder"] == []
+    bot.clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=STOCKHOLM))
+    await planner.plan()
+    [row] = [r for r in await rows(db, OutboundMessage) if r.template == "hours_reminder"]
+    assert row.staff_id == bo and row.send_at.astimezone(STOCKHOLM).strftime("%d %H:%M") == (
+        "01 09:00")
+    # Hours logged before 09:00 drop off the list.
+    await bot.send(people.bo.user, f"/hours {code['B']} 2026-11 8")
+    bot.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=STOCKHOLM))
+    await bot.dispatcher.drain()
+    [reminder] = [m for m in bot.api.bot_messages(people.bo.id) if "⏱" in m.body]
+    assert "Hours for December" not in reminder.text and "1 participant" in reminder.text
+    assert code["A"] in reminder.text and "Active Without" in reminder.text
+    for key in "BCDEF":
+        assert code[key] not in reminder.text, key
+    assert f"/hours {code['A']} 2026-11 32" in reminder.text
+    assert not any("⏱" in m.body for m in bot.api.bot_messages(people.anna.id))
+    # Planned once a month only.
+    bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
+    await planner.plan()
+    bot.clock.set(datetime(2026, 12, 4, 10, 0, tzinfo=STOCKHOLM))
+    await planner.plan()
+    assert len([r for r in await rows(db, OutboundMessage)
+                if r.template == "hours_reminder"]) == 1
+
+
+async def test_reminder_planned_after_nine_waits_for_the_next_morning_and_skips_when_done(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people)
+    bot.clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=STOCKHOLM))
+    await bot.app.bot_data[DISPATCHER_KEY + ".agenda"].plan()
+    [row] = [r for r in await rows(db, OutboundMessage) if r.template == "hours_reminder"]
+    assert row.send_at.astimezone(STOCKHOLM).strftime("%d %H:%M") == "02 09:00"
+    await bot.send(people.anna.user, f"/hours {code} 2026-11 16")
+    bot.clock.advance(timedelta(days=1))
+    await bot.dispatcher.drain()
+    assert not any("⏱" in m.body for m in bot.api.bot_messages(people.anna.id))
+    [row] = [r for r in await rows(db, OutboundMessage) if r.template == "hours_reminder"]
+    assert row.status == "skipped"
+
+
+async def test_attendance_workbook_has_a_sheet_to_sign_per_participant(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    first = await add(bot, people, "Amina H")
+    second = await add(bot, people, "Olena K")
+    hidden = await add(bot, people, "Hidden Person")
+    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
+    await bot.send(people.anna.user, f"/hours {first} 2026-11 32")
+    [document] = await bot.send(people.anna.user, "/attendance 2026-11")
+    assert document.document_name == "attendance-2026-11.xlsx"
+    assert "2 participants" in document.caption and "1 has no hours" in document.caption
+    assert "protected identity was left out" in document.caption
+    book = load_workbook(io.BytesIO(bot.api.files[document.document_id].content))
+    assert book.sheetnames[1:] == [first, second]
+    overview = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
+    assert [first, "Amina H", "Växjö", "Anna Andersson", 32] in overview
+    assert [second, "Olena K", "Växjö", "Anna Andersson", None] in overview
+    assert not any("Hidden" in str(value) for row in overview for value in row)
+    sheet = book[first]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert ["Participant", f"{first} Amina H", None, None] in values
+    assert ["Hours of participation", 32, None, None] in values
+    assert ["Participant's signature", None, "Date", None] in values
+    assert ["Coordinator's signature", None, "Date", None] in values
+    assert sheet.page_setup.orientation == "portrait"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage, "prints on one page"
+
+    # The lead gets codes only; one participant's sheet on its own.
+    [lead_document] = await bot.send(people.lead.user, f"/narvaro 2026-11 {second}")
+    book = load_workbook(io.BytesIO(bot.api.files[lead_document.document_id].content))
+    assert book.sheetnames[1:] == [second]
+    assert not any("Olena" in str(c.value) for ws in book for row in ws.iter_rows() for c in row)
+    [refused] = await bot.send(people.bo.user, f"/attendance 2026-11 {first}")
+    assert "can't find" in refused.text
+    [empty] = await bot.send(people.bo.user, "/attendance 2026-11")
+    assert "Nobody" in empty.text
+    exports = [json.loads(a.details) for a in await rows(db, AuditLog)
+               if a.action == "export.attendance"]
+    assert [(e["names"], e["rows"], e["left_out"]) for e in exports] == [
+        (True, 2, 1), (False, 1, 0), (True, 0, 0)]

@@ -1,0 +1,278 @@
+"""Entry data, end details and the personnummer: validated, encrypted at rest, shown masked,
+never in a chat message or a log line, erased with the person."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlmodel import select
+
+from bot.config import ConfigError, load_settings
+from storage import entry, gdpr
+from storage.db import transaction
+from storage.models import AuditLog, Participant
+from storage.personnummer import (
+    InvalidPersonnummer,
+    PersonnummerCipher,
+    luhn_check_digit,
+    parse,
+)
+from tests.conftest import TEST_NOW, Database, People
+from tests.harness import BotHarness, running_bot
+
+
+@pytest.fixture(autouse=True)
+async def english_speaking_anna(people: People, db: Database) -> None:
+    """These tests read Anna's replies in English (the default staff language is Swedish)."""
+    from storage.models import Staff
+
+    async with transaction(db.sessions) as session:
+        staff = await session.get(Staff, people.anna.staff.id)
+        staff.language = "en"
+        session.add(staff)
+
+
+TODAY = date(2026, 11, 24)
+KEY = Fernet.generate_key().decode()
+NUMBER = "199001011239"
+CLEAR_FORMS = ("199001011239", "19900101-1239", "9001011239", "900101-1239")
+"""Every way the test number could leak in clear."""
+
+
+def with_check_digit(nine: str) -> str:
+    return nine + str(luhn_check_digit(nine))
+
+
+# ---- validation (pure) ---------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "199001011239", "19900101-1239", "900101-1239", "9001011239", " 19900101 - 1239 "])
+def test_valid_personnummer_in_every_written_form(text: str) -> None:
+    number = parse(text, today=TODAY)
+    assert number.digits == NUMBER and str(number) == "19900101-1239"
+    assert number.birth_date == date(1990, 1, 1) and not number.coordination
+    assert number.masked == "19900101-****"
+    assert NUMBER not in repr(number) and "1239" not in repr(number)
+
+
+def test_ten_digits_take_the_latest_century_and_plus_means_a_hundred_years_more() -> None:
+    ten = with_check_digit("121212121")
+    assert parse(ten, today=TODAY).birth_date == date(2012, 12, 12)
+    assert parse(f"{ten[:6]}+{ten[6:]}", today=TODAY).birth_date == date(1912, 12, 12)
+    # Born later in the year than today: not this century's 26, the last one's.
+    late = with_check_digit("261224123")
+    assert parse(late, today=TODAY).birth_date == date(1926, 12, 24)
+
+
+def test_coordination_number_has_sixty_added_to_the_day() -> None:
+    number = parse("19" + with_check_digit("900161123"), today=TODAY)
+    assert number.coordination and number.birth_date == date(1990, 1, 1)
+    assert number.masked == "19900161-****"
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("19900101-1238", "checksum"),
+    ("900101-1230", "checksum"),
+    ("19" + with_check_digit("900230123"), "date"),  # 30 February
+    ("19" + with_check_digit("901301123"), "date"),  # month 13
+    ("19" + with_check_digit("900192123"), "date"),  # coordination day 92 - 60 = 32
+    ("20" + with_check_digit("301201123"), "date"),  # born in the future
+    ("1990-01-01", "format"),
+    ("19900101+1239", "format"),
+    ("abcdefghij", "format"),
+    ("1234", "format"),
+])
+def test_invalid_personnummer_says_why_without_the_number(text: str, reason: str) -> None:
+    with pytest.raises(InvalidPersonnummer) as caught:
+        parse(text, today=TODAY)
+    assert caught.value.reason == reason
+    assert text.strip() not in str(caught.value)
+
+
+# ---- encryption and masking ----------------------------------------------------------------
+def test_encryption_round_trip_rotation_and_wrong_key() -> None:
+    number = parse(NUMBER, today=TODAY)
+    cipher = PersonnummerCipher.from_setting(KEY)
+    assert cipher is not None
+    token = cipher.encrypt(number)
+    assert all(form not in token for form in CLEAR_FORMS)
+    assert cipher.encrypt(number) != token, "Fernet tokens are randomised"
+    assert cipher.decrypt(token) == number
+    rotated = PersonnummerCipher.from_setting(f"{Fernet.generate_key().decode()}, {KEY}")
+    assert rotated is not None and rotated.decrypt(token) == number
+    participant = Participant(code="P-0001", display_name="x", municipality="V",
+                              gender="woman", language="sv", coordinator_id=1,
+                              enrolled_on=TODAY, status="active",
+                              personnummer_encrypted=token)
+    wrong = PersonnummerCipher.from_setting(Fernet.generate_key().decode())
+    assert entry.stored_personnummer(participant, wrong) is None
+    assert entry.stored_personnummer(participant, None) is None
+    assert entry.stored_personnummer(participant, cipher) == number
+    assert PersonnummerCipher.from_setting("") is None
+
+
+def test_settings_refuse_a_key_that_is_not_a_fernet_key() -> None:
+    with pytest.raises(ConfigError, match="PERSONNUMMER_KEY"):
+        load_settings(personnummer_key="not-a-key")
+    assert load_settings(personnummer_key=KEY).personnummer_key == KEY
+    assert KEY not in repr(load_settings(personnummer_key=KEY))
+
+
+@pytest.mark.parametrize(("birth_year", "band"), [
+    (None, None), (2009, "<18"), (2008, "18-29"), (1997, "18-29"), (1996, "30-54"),
+    (1972, "30-54"), (1971, "55+")])
+def test_age_bands_by_year_of_birth(birth_year: int | None, band: str | None) -> None:
+    assert entry.age_band(birth_year, date(2026, 3, 1)) == band
+
+
+# ---- through the bot -------------------------------------------------------------------------
+@pytest.fixture
+async def keyed_bot(db: Database) -> AsyncIterator[BotHarness]:
+    async with running_bot(db.url, db.sessions, now=TEST_NOW, personnummer_key=KEY) as harness:
+        yield harness
+
+
+async def add(bot: BotHarness, people: People, name: str = "Amina H") -> str:
+    [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
+    return re.search(r"P-\d{4}", reply.text).group(0)
+
+
+async def participant(db: Database) -> Participant:
+    async with transaction(db.sessions) as session:
+        return (await session.exec(select(Participant))).one()
+
+
+async def test_entry_one_liner_sets_the_fields_audits_names_only_and_shows_on_the_card(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    [reply] = await bot.send(people.anna.user, f"/entry {code} employment:unemployed born:1990 "
+                                               "education:3-4 tcn:yes sfi:C income_support:no "
+                                               "af:yes")
+    assert "✅" in reply.text and "born 1990" in reply.text
+    saved = await participant(db)
+    assert (saved.entry_employment, saved.birth_year, saved.education_level,
+            saved.third_country_national, saved.sfi_level, saved.income_support,
+            saved.registered_af, saved.establishment_programme) == (
+        "unemployed", 1990, "isced_3_4", True, "C", False, True, None)
+    # Swedish words, clearing a field, end details and the protected flag.
+    await bot.send(people.anna.user, f"/inskrivning {code} sysselsättning:långtidsarbetslös "
+                                     "sfi:- etablering:ja subsidy:extratjänst "
+                                     "qualification:yes protected:yes")
+    saved = await participant(db)
+    assert (saved.entry_employment, saved.sfi_level, saved.establishment_programme,
+            saved.subsidy_type, saved.gained_qualification, saved.protected_identity) == (
+        "long_term_unemployed", None, True, "extratjanst", True, True)
+    async with transaction(db.sessions) as session:
+        audits = (await session.exec(select(AuditLog).where(
+            AuditLog.action == "participant.details"))).all()
+    assert len(audits) == 2
+    assert json.loads(audits[0].details) == {"fields": sorted([
+        "birth_year", "education_level", "entry_employment", "income_support",
+        "registered_af", "sfi_level", "third_country_national"])}
+    assert "1990" not in audits[0].details and "unemployed" not in audits[0].details
+    [card] = await bot.send(people.anna.user, f"/visa {code}")
+    assert "long-term unemployed" in card.text and "born 1990" in card.text
+    assert "ISCED 3–4" in card.text and "establishment programme: yes" in card.text
+    assert "Protected identity" in card.text
+    assert "extratjänst" not in card.text, "the subsidy type shows with a subsidised outcome"
+    await bot.send(people.anna.user, f"/avsluta {code} subsidised")
+    [card] = await bot.send(people.anna.user, f"/visa {code}")
+    assert "extratjänst" in card.text and "gained a qualification: yes" in card.text
+
+
+async def test_entry_refuses_unknown_words_and_other_caseloads_and_changes_nothing(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    for text in (f"/entry {code} employment:sometimes", f"/entry {code} born:1850",
+                 f"/entry {code} colour:blue", f"/entry {code} education:3-4 tcn:maybe",
+                 f"/entry {code} born:", f"/entry {code}"):
+        [reply] = await bot.send(people.anna.user, text)
+        assert "<code>/entry" in reply.text, text
+    [reply] = await bot.send(people.bo.user, f"/entry {code} born:1990")
+    assert "can't find" in reply.text
+    [reply] = await bot.send(people.bo.user, f"/pnr {code} {NUMBER}")
+    assert "can't find" in reply.text
+    [reply] = await bot.send(people.stranger.user, f"/entry {code} born:1990")
+    assert "9999" in reply.text, "the stranger text"
+    saved = await participant(db)
+    assert saved.birth_year is None and saved.education_level is None
+    assert saved.personnummer_encrypted is None
+
+
+async def test_personnummer_is_stored_encrypted_shown_masked_and_never_in_chat_or_logs(
+    keyed_bot: BotHarness, people: People, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = keyed_bot
+    code = await add(bot, people)
+    [reply] = await bot.send(people.anna.user, f"/pnr {code} 1990 01 01 - 1239")
+    assert "19900101-****" in reply.text and "encrypted" in reply.text
+    saved = await participant(db)
+    assert saved.personnummer_encrypted and all(
+        form not in saved.personnummer_encrypted for form in CLEAR_FORMS)
+    cipher = PersonnummerCipher.from_setting(KEY)
+    assert entry.stored_personnummer(saved, cipher).digits == NUMBER
+    # A typo is refused without repeating the number; a coordination number is told apart.
+    [reply] = await bot.send(people.anna.user, f"/pnr {code} 19900101-1238")
+    assert "check digit" in reply.text
+    [reply] = await bot.send(people.anna.user, f"/pnr {code} 19900230-0000")
+    assert "check digit" in reply.text or "date" in reply.text
+    for user in (people.anna.user, people.lead.user, people.admin.user):
+        [card] = await bot.send(user, f"/participant {code}")
+        assert "19900101-****" in card.text
+    # The messages that carried numbers were deleted; nothing anyone sees has one in clear.
+    every_message = [m for chat in bot.api.chats.values() for m in chat]
+    assert every_message and not any(
+        form in m.body for m in every_message for form in CLEAR_FORMS)
+    assert not any(m.body.startswith("/pnr") for m in every_message)
+    audit = [a for a in await rows(db, AuditLog) if a.action == "participant.personnummer"]
+    assert [json.loads(a.details) for a in audit] == [{"stored": True}]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records and not any(form in logged for form in CLEAR_FORMS)
+
+    [reply] = await bot.send(people.anna.user, f"/pnr {code} -")
+    assert "removed" in reply.text
+    assert (await participant(db)).personnummer_encrypted is None
+
+
+async def test_without_a_key_no_personnummer_is_stored(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people)
+    [reply] = await bot.send(people.anna.user, f"/pnr {code} {NUMBER}")
+    assert "PERSONNUMMER_KEY" in reply.text
+    assert (await participant(db)).personnummer_encrypted is None
+    assert not any(NUMBER in m.body for chat in bot.api.chats.values() for m in chat)
+
+
+async def test_erasure_removes_the_personnummer_and_birth_year_and_export_hides_the_token(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    await bot.send(people.anna.user, f"/pnr {code} {NUMBER}")
+    await bot.send(people.anna.user, f"/entry {code} born:1990 education:5-8")
+    async with transaction(db.sessions) as session:
+        exported = await gdpr.export_participant(session, code)
+    assert exported["participant"]["personnummer_stored"] is True
+    assert "personnummer_encrypted" not in exported["participant"]
+    assert exported["participant"]["birth_year"] == 1990
+    async with transaction(db.sessions) as session:
+        await gdpr.erase_participant(session, code, actor_staff_id=None, now=TEST_NOW)
+    erased = await participant(db)
+    assert erased.personnummer_encrypted is None and erased.birth_year is None
+    assert erased.education_level == "isced_5_8", "coarse categories stay for the statistics"
+
+
+async def rows(db: Database, model: type) -> list:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(model).order_by(model.id))).all())
