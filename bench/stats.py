@@ -1,0 +1,277 @@
+"""3. Statistics latency: `project_figures` and `breakdown` beside one hand-written query.
+
+A generated project (participants over 12 municipalities and 40 coordinators, about 45 %
+ended with an outcome, check-ins spread over each participant's time in the project) is
+bulk-inserted and ANALYZEd. A lead who sees the whole project asks for the calendar year
+2025. Each round calls, in rotating order and each in a fresh session as a handler
+would: `storage.stats.project_figures`, the hand-written figures query, `breakdown` by
+municipality and the hand-written grouped query. The hand-written answers are compared
+with the module's, figure by figure (a mismatch is a correctness failure).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, bindparam, text
+
+from bench.common import (
+    BenchDatabase,
+    Options,
+    Result,
+    Table,
+    Target,
+    bulk_insert,
+    migrated_database,
+    percentile,
+)
+from storage.access import Viewer
+from storage.models import (
+    CHANGEABLE_STATUSES,
+    CheckIn,
+    Gender,
+    Outcome,
+    OutcomeCategory,
+    Participant,
+    Role,
+    Staff,
+    Status,
+)
+
+NAME = "stats"
+TITLE = "3. Statistics latency beside hand-written SQL"
+P95_TARGET_S = 0.100
+RATIO_TARGET = 1.5
+MUNICIPALITIES = ("Växjö", "Alvesta", "Ljungby", "Älmhult", "Tingsryd", "Uppvidinge",
+                  "Lessebo", "Markaryd", "Kalmar", "Jönköping", "Värnamo", "Karlskrona")
+COORDINATORS = 40
+LEAD_ID = COORDINATORS + 1
+TODAY = date(2026, 11, 24)
+FIRST_ENROLMENT = date(2023, 1, 1)
+PERIOD = (date(2025, 1, 1), date(2025, 12, 31))
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+# ---- the generated project -------------------------------------------------------------
+
+
+def staff_rows(now: datetime) -> list[dict[str, Any]]:
+    rows = [{"id": i, "telegram_user_id": 3_000 + i, "name": f"Coordinator {i:02d}",
+             "role": Role.COORDINATOR.value, "municipality": MUNICIPALITIES[i % 12],
+             "language": "sv", "active": True, "created_at": now}
+            for i in range(1, COORDINATORS + 1)]
+    rows.append({"id": LEAD_ID, "telegram_user_id": 3_000 + LEAD_ID, "name": "Lena Lead",
+                 "role": Role.LEAD.value, "municipality": None, "language": "sv",
+                 "active": True, "created_at": now})
+    return rows
+
+
+def participant_rows(rng: random.Random, count: int, now: datetime) -> list[dict[str, Any]]:
+    span = (TODAY - FIRST_ENROLMENT).days
+    outcomes = list(Outcome)
+    rows = []
+    for index in range(1, count + 1):
+        enrolled = FIRST_ENROLMENT + timedelta(days=rng.randrange(span))
+        ended = enrolled + timedelta(days=rng.randrange(30, 700))
+        has_ended = rng.random() < 0.45 and ended <= TODAY
+        rows.append({
+            "id": index, "code": f"P-{index:04d}", "display_name": f"Person {index}",
+            "municipality": rng.choice(MUNICIPALITIES),
+            "gender": rng.choices(list(Gender), weights=(48, 48, 2, 2))[0].value,
+            "language": rng.choice(("ar", "so", "ti", "uk", "fa", "sv")),
+            "coordinator_id": rng.randrange(1, COORDINATORS + 1), "enrolled_on": enrolled,
+            "status": Status.ENDED.value if has_ended else rng.choice(CHANGEABLE_STATUSES).value,
+            "ended_on": ended if has_ended else None,
+            # 5 % ended without a recorded outcome: counted as unknown.
+            "outcome": rng.choice(outcomes).value if has_ended and rng.random() < 0.95 else None,
+            "created_at": now, "updated_at": now,
+        })
+    return rows
+
+
+def checkin_rows(rng: random.Random, participants: list[dict[str, Any]], count: int,
+                 now: datetime) -> Iterator[dict[str, Any]]:
+    for _ in range(count):
+        person = rng.choice(participants)
+        last = person["ended_on"] or TODAY
+        day = person["enrolled_on"] + timedelta(days=rng.randrange((last - person[
+            "enrolled_on"]).days + 1))
+        moment = datetime.combine(day, clock_time(rng.randrange(7, 18), rng.randrange(60)),
+                                  tzinfo=STOCKHOLM).astimezone(UTC)
+        yield {"participant_id": person["id"], "author_id": person["coordinator_id"],
+               "happened_at": moment, "channel": rng.choice(("meeting", "phone", "message",
+                                                              "visit")),
+               "note": "", "status_change": None, "created_at": now}
+
+
+async def generate(options: Options, db: BenchDatabase) -> None:
+    rng = random.Random(options.seed)
+    now = datetime.now(UTC)
+    await bulk_insert(db.engine, Staff.__table__, staff_rows(now))  # type: ignore[attr-defined]
+    participants = participant_rows(rng, options.sizes.stats_participants, now)
+    await bulk_insert(db.engine, Participant.__table__, participants)  # type: ignore[attr-defined]
+    await bulk_insert(db.engine, CheckIn.__table__,  # type: ignore[attr-defined]
+                      checkin_rows(rng, participants, options.sizes.stats_checkins, now))
+    async with db.engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
+
+
+# ---- the hand-written queries ----------------------------------------------------------------
+# Outcome codes by category, written out as DESIGN.md lists them.
+CATEGORY_SQL = {
+    "work": "p.outcome IN ('employed', 'self_employed')",
+    "subsidised_work": "p.outcome = 'subsidised'",
+    "studies": "p.outcome = 'studies'",
+    "other": "p.outcome IN ('other_education', 'labour_market_programme', 'job_seeking', "
+             "'other')",
+    "dropout": "p.outcome IN ('parental_leave', 'moved', 'illness', 'dropout_other')",
+    "unknown": "(p.outcome = 'unknown' OR p.outcome IS NULL)",
+}
+DURING = "p.enrolled_on <= :end AND (p.ended_on IS NULL OR p.ended_on >= :start)"
+ENDED = "p.ended_on BETWEEN :start AND :end"
+REACHED = ("p.outcome IN ('employed', 'self_employed', 'subsidised', 'studies')")
+COUNTS = ",\n".join([
+    f"COUNT(CASE WHEN {DURING} THEN 1 END)",
+    "COUNT(CASE WHEN p.enrolled_on BETWEEN :start AND :end THEN 1 END)",
+    "COUNT(CASE WHEN p.status <> 'ended' THEN 1 END)",
+    f"COUNT(CASE WHEN {ENDED} THEN 1 END)",
+    *(f"COUNT(CASE WHEN {ENDED} AND {CATEGORY_SQL[c.value]} THEN 1 END)"
+      for c in OutcomeCategory),
+    *(f"COUNT(CASE WHEN p.gender = '{g}' AND {condition} THEN 1 END)"
+      for g in ("woman", "man")
+      for condition in (DURING, ENDED, f"{ENDED} AND {REACHED}")),
+])
+CHECKINS = ("FROM checkin c JOIN participant cp ON cp.id = c.participant_id "
+            "WHERE c.happened_at >= :low AND c.happened_at < :high")
+FIGURES_SQL = f"SELECT {COUNTS},\n(SELECT COUNT(*) {CHECKINS})\nFROM participant p"
+BREAKDOWN_SQL = (f"SELECT p.municipality, {COUNTS},\nCOALESCE(MAX(ci.n), 0)\n"
+                 "FROM participant p LEFT JOIN (SELECT cp.municipality AS key, COUNT(*) AS n "
+                 f"{CHECKINS} GROUP BY cp.municipality) ci ON ci.key = p.municipality\n"
+                 "GROUP BY p.municipality")
+
+
+def hand_written(sql: str) -> Any:
+    moment = CheckIn.__table__.c.happened_at.type  # type: ignore[attr-defined]
+    return text(sql).bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date),
+                                bindparam("low", type_=moment), bindparam("high", type_=moment))
+
+
+def figures_tuple(figures: Any) -> tuple[int, ...]:
+    """The module's Figures in the hand-written query's column order."""
+    return (figures.participants, figures.enrolled, figures.active, figures.ended,
+            *(figures.outcome(c) for c in OutcomeCategory),
+            figures.women.participants, figures.women.ended, figures.women.to_work_or_studies,
+            figures.men.participants, figures.men.ended, figures.men.to_work_or_studies,
+            figures.checkins)
+
+
+# ---- the measurement ---------------------------------------------------------------------------
+async def measure(options: Options, db: BenchDatabase, result: Result) -> dict[str, list[float]]:
+    from storage.stats import StatsFilter, breakdown, project_figures
+
+    viewer = Viewer(staff_id=LEAD_ID, role=Role.LEAD)
+    flt = StatsFilter(tz=STOCKHOLM, start=PERIOD[0], end=PERIOD[1])
+    low, high = flt.moments()
+    params = {"start": PERIOD[0], "end": PERIOD[1], "low": low, "high": high}
+    figures_query, breakdown_query = hand_written(FIGURES_SQL), hand_written(BREAKDOWN_SQL)
+    answers: dict[str, Any] = {}
+
+    async def orm_figures() -> None:
+        async with db.sessions() as session:
+            answers["orm_figures"] = figures_tuple(await project_figures(session, viewer, flt))
+
+    async def sql_figures() -> None:
+        async with db.sessions() as session:
+            connection = await session.connection()
+            answers["sql_figures"] = tuple((await connection.execute(figures_query,
+                                                                     params)).one())
+
+    async def orm_breakdown() -> None:
+        async with db.sessions() as session:
+            found = await breakdown(session, viewer, flt, "municipality")
+        answers["orm_breakdown"] = ({row.key: figures_tuple(row.figures) for row in found.rows},
+                                    figures_tuple(found.total))
+
+    async def sql_breakdown() -> None:
+        async with db.sessions() as session:
+            connection = await session.connection()
+            rows = (await connection.execute(breakdown_query, params)).all()
+        groups = {str(row[0]): tuple(row[1:]) for row in rows}
+        total = tuple(sum(column) for column in zip(*groups.values(), strict=True))
+        answers["sql_breakdown"] = ({key: counts for key, counts in groups.items()
+                                     if counts[0] or counts[2] or counts[-1]}, total)
+
+    calls: dict[str, Callable[[], Awaitable[None]]] = {
+        "project_figures": orm_figures, "hand-written figures": sql_figures,
+        "breakdown(municipality)": orm_breakdown, "hand-written breakdown": sql_breakdown}
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
+    for round_index in range(options.sizes.stats_repeats + 2):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            began = time.perf_counter()
+            await calls[name]()
+            if round_index >= 2:  # two warm-up rounds
+                timings[name].append(time.perf_counter() - began)
+    result.count(f"{db.backend}.figures_mismatch",
+                 int(answers["orm_figures"] != answers["sql_figures"]))
+    result.count(f"{db.backend}.breakdown_mismatch",
+                 int(answers["orm_breakdown"] != answers["sql_breakdown"]))
+    result.figures[f"{db.backend}.participants_in_period"] = answers["sql_figures"][0]
+    return timings
+
+
+def stats_module_ready() -> str | None:
+    """Why the benchmark cannot run yet, or None."""
+    try:
+        from storage import stats
+    except ImportError as exc:
+        return f"storage/stats.py cannot be imported ({exc})"
+    missing = [name for name in ("project_figures", "breakdown", "StatsFilter")
+               if not hasattr(stats, name)]
+    return f"storage.stats lacks {', '.join(missing)}" if missing else None
+
+
+async def run(options: Options) -> Result:
+    sizes = options.sizes
+    result = Result(NAME, TITLE)
+    if (reason := stats_module_ready()) is not None:
+        result.todo = f"{reason}: benchmark 3 runs once it exists."
+        return result
+    table = Table(["backend", "query", "p50", "p95", "p95 ÷ hand-written p95"])
+    for backend in options.backends:
+        async with migrated_database(options, backend, "stats") as db:
+            began = time.perf_counter()
+            await generate(options, db)
+            loaded = time.perf_counter() - began
+            timings = await measure(options, db, result)
+        result.notes.append(f"{backend}: generated and loaded in {loaded:.0f} s.")
+        for name, reference in (("project_figures", "hand-written figures"),
+                                ("breakdown(municipality)", "hand-written breakdown")):
+            p95, reference_p95 = percentile(timings[name], 95), percentile(timings[reference], 95)
+            ratio = p95 / reference_p95
+            key = f"{backend}.{name.split('(')[0]}"
+            result.figures.update({f"{key}.p50_ms": percentile(timings[name], 50) * 1000,
+                                   f"{key}.p95_ms": p95 * 1000, f"{key}.ratio": ratio})
+            for label, samples, shown in ((name, timings[name], f"{ratio:.2f}×"),
+                                          (reference, timings[reference], "")):
+                table.rows.append([backend, label, f"{percentile(samples, 50) * 1000:.1f} ms",
+                                   f"{percentile(samples, 95) * 1000:.1f} ms", shown])
+            result.targets += [
+                Target(f"{name} p95 < 100 ms ({backend})", f"{p95 * 1000:.1f} ms",
+                       p95 < P95_TARGET_S),
+                Target(f"{name} ≤ 1.5× hand-written ({backend})", f"{ratio:.2f}×",
+                       ratio <= RATIO_TARGET),
+            ]
+    result.tables.insert(0, Table(["data", "value"], [
+        ["participants / check-ins", f"{sizes.stats_participants:,} / {sizes.stats_checkins:,}"],
+        ["viewer / period", "lead, whole project / 2025-01-01 – 2025-12-31 (Europe/Stockholm)"],
+        ["rounds (after 2 warm-up rounds)", f"{sizes.stats_repeats}"],
+    ]))
+    result.tables.append(table)
+    return result
