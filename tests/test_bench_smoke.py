@@ -29,6 +29,7 @@ FIGURES = {
     "startup": ["sqlite.rows_1000.ready_s", "sqlite.rows_1000.peak_rss_kib"],
     "lateness": ["p50_s", "p99_s", "max_s"],
     "soak": ["first_rss_kib", "last_rss_kib", "max_rss_kib", "growth_percent"],
+    "questions": ["p50_ms", "p95_ms", "max_ms"],
 }
 COUNTERS = {
     "dispatch": ["lost", "duplicates", "limit_violations", "unsent_in_database",
@@ -39,6 +40,7 @@ COUNTERS = {
     "lateness": ["lost", "duplicates", "limit_violations", "proposed.lost",
                  "proposed.limit_violations"],
     "soak": ["updates_unanswered", "error_replies", "outbox_lost", "outbox_duplicates"],
+    "questions": [],
 }
 
 
