@@ -25,6 +25,7 @@ SUITE: tuple[ModuleType, ...] = (dispatch, updates, stats, startup, lateness, so
 """In the issue's numbering: 1 dispatch, 2 updates, 3 stats, 4 startup, 5 lateness, 6 soak;
 7 is issue 11's question parsing."""
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     size = parser.add_mutually_exclusive_group()

@@ -1,6 +1,6 @@
 """The Bot API emulator in a process of its own, so the bot's process does only bot work.
 
-`python -m bench.emulator_process [--enforce]` serves the project's emulator with a
+`python -m bench.emulator_process --token TOKEN [--enforce]` serves the project's emulator with a
 `TelegramLimits` fault hook on a free port and prints `PORT <n>`. Two extra routes let
 the benchmark read what arrived: `GET /bench/state` (counters, cheap to poll) and
 `GET /bench/deliveries` (every accepted message); `POST /bench/send` lets a person
@@ -99,10 +99,7 @@ def build(limits: TelegramLimits, token: str) -> Starlette:
 
     async def reset(request: Request) -> JSONResponse:
         """Forget what arrived and set `enforce` (one emulator process serves several runs)."""
-        fresh = TelegramLimits(enforce=bool((await request.json())["enforce"]))
-        for name in ("enforce", "deliveries", "over_global", "over_chat", "_window",
-                     "_last_by_chat"):
-            setattr(limits, name, getattr(fresh, name))
+        limits.reset(enforce=bool((await request.json())["enforce"]))
         api.chats.clear()
         return JSONResponse(True)
 

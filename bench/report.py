@@ -50,7 +50,7 @@ def machine() -> str:
 
 def render_block(result: Result, *, command: str, size: str, when: datetime,
                  machine_text: str, postgres: str | None) -> str:
-    lines = [f"<!-- bench:{result.name} -->", f"## {result.title}", ""]
+    lines = [f"<!-- bench:{result.name} -->", f"### {result.title}", ""]
     lines.append(f"_Run {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC · size **{size}** · "
                  f"`{command}`_  ")
     load = (f"; load average {result.load[0]:.1f} before, {result.load[1]:.1f} after "

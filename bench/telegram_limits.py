@@ -74,6 +74,14 @@ class TelegramLimits:
                                         time.time()))
         return None
 
+    def reset(self, *, enforce: bool) -> None:
+        """Start a new run: nothing delivered, nothing over, limits on or off."""
+        self.enforce = enforce
+        self.deliveries.clear()
+        self.over_global = self.over_chat = 0
+        self._window.clear()
+        self._last_by_chat.clear()
+
     @property
     def violations(self) -> int:
         """Requests over a limit (each was answered 429)."""
