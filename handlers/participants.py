@@ -165,8 +165,7 @@ async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
 
 async def ask_gender(turn: Turn, state: dict[str, Any]) -> None:
     tr = turn.tr
-    turn.start_flow("add", "gender", **{k: v for k, v in state.items()
-                                        if k not in {"name", "step"}})
+    turn.start_flow("add", "gender", **_data(state))
     buttons = [(tr._(GENDER_LABELS[g]), f"add:g:{g.value}") for g in Gender]
     await turn.reply(tr._("Gender (for the project's statistics)?"), keyboard(grid(buttons, 2)))
 

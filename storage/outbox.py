@@ -78,7 +78,7 @@ async def claim_due(
         .returning(*_table.c)
     )
     result = await session.exec(statement)
-    claimed = [OutboundMessage.model_validate(dict(row._mapping)) for row in result]
+    claimed = _messages(result)
     return sorted(claimed, key=lambda row: (row.send_at, row.id or 0))
 
 
@@ -165,7 +165,11 @@ async def skip_stale(
         .values(status=OutboxStatus.SKIPPED, last_error=f"stale at start-up {now.isoformat()}")
         .returning(*_table.c)
     )
-    result = await session.exec(statement)
+    return _messages(await session.exec(statement))
+
+
+def _messages(result: Any) -> list[OutboundMessage]:
+    """Rows of an UPDATE … RETURNING as OutboundMessage objects."""
     return [OutboundMessage.model_validate(dict(row._mapping)) for row in result]
 
 
