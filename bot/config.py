@@ -12,6 +12,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.languages import STAFF_LANGUAGES
+from storage.outcome_followups import FollowUpPoint, parse_offsets
 from storage.personnummer import validate_keys
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
@@ -74,6 +75,12 @@ class Settings(BaseSettings):
     # Funder reporting.
     personnummer_key: str = Field(default="", repr=False)
     """Fernet key(s), comma-separated (the first encrypts); empty = personnummer not stored."""
+    outcome_followup_offsets: str = Field(default="28d,6m,13m")
+    """When the 28-day, 6-month and 13-month questions are asked after the end date."""
+    outcome_followup_no_answer_days: int = Field(default=7, ge=1, le=60)
+    """Days without an answer before the coordinator gets a task to ask by phone."""
+    sensitive_categories: bool = Field(default=False)
+    """Record disability and foreign background (ESF+), always with "declined to answer"."""
 
     @field_validator("reminder_offsets_hours")
     @classmethod
@@ -86,6 +93,12 @@ class Settings(BaseSettings):
     @classmethod
     def _fernet_keys(cls, value: str) -> str:
         return validate_keys(value)
+
+    @field_validator("outcome_followup_offsets")
+    @classmethod
+    def _followup_offsets(cls, value: str) -> str:
+        parse_offsets(value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def followup_offsets(self) -> dict[FollowUpPoint, tuple[int, int]]:
+        return parse_offsets(self.outcome_followup_offsets)
 
     @property
     def effective_database_url(self) -> str:

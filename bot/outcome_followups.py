@@ -1,6 +1,7 @@
 """Outcome follow-up through the outbox: 28 days, 6 and 13 months after ending, the
-participant is asked in their language what they do now (one tap); no answer after
-`NO_ANSWER_DAYS`, and the coordinator gets a task to ask by phone and log it with a tap.
+participant is asked in their language what they do now (one tap); no answer within
+OUTCOME_FOLLOWUP_NO_ANSWER_DAYS, and the coordinator gets a task to ask by phone and log
+it with a tap. OUTCOME_FOLLOWUP_OFFSETS moves the questions; reports count by the points.
 
 `plan_outcome_followups` runs from the DailyPlanner once per local day. It starts one
 `OutcomeFollowUp` row per participant and point and queues the question (dedupe key
@@ -35,8 +36,6 @@ ASK_AT = time(10, 0)
 """Local time of day the question goes out on its due date."""
 CATCH_UP_DAYS = 14
 """A question whose day passed unplanned (downtime) is still asked within this many days."""
-NO_ANSWER_DAYS = 7
-"""Days without an answer before the coordinator is asked to follow up by phone."""
 QUESTION = "outcome_question"
 TASK = "outcome_task"
 
@@ -93,7 +92,8 @@ async def plan_outcome_followups(session: AsyncSession, settings: Settings,
     tz = settings.tz
     today = now.astimezone(tz).date()
     due = await queries.due_questions(session, today=today,
-                                      catch_up=timedelta(days=CATCH_UP_DAYS))
+                                      catch_up=timedelta(days=CATCH_UP_DAYS),
+                                      offsets=settings.followup_offsets)
     planned = 0
     for question in due:
         participant = question.participant
@@ -118,7 +118,7 @@ async def plan_outcome_followups(session: AsyncSession, settings: Settings,
             await outbox.enqueue(
                 session, chat_id=coordinator.telegram_user_id, template=TASK,
                 language=coordinator.language or settings.default_language,
-                send_at=ask_at + timedelta(days=NO_ANSWER_DAYS),
+                send_at=ask_at + timedelta(days=settings.outcome_followup_no_answer_days),
                 params={"followup": row.id, "reason": "no_answer" if reachable
                         else "unreachable"},
                 staff_id=coordinator.id, dedupe_key=f"{key}:task", now=now)

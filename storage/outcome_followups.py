@@ -8,7 +8,8 @@ participant with a tap, or by their coordinator who asked by phone.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -34,7 +35,35 @@ POINT_OFFSETS: dict[FollowUpPoint, tuple[int, int]] = {
     FollowUpPoint.MONTHS_6: (6, 0),
     FollowUpPoint.MONTHS_13: (13, 0),
 }
-"""(months, days) after `ended_on` when each question falls due."""
+"""(months, days) after `ended_on`: the points as ESF+ defines them. Reports always count
+by these; a project may ask its questions at other offsets (`parse_offsets`)."""
+
+Offsets = Mapping[FollowUpPoint, tuple[int, int]]
+_OFFSET = re.compile(r"^(?:(\d{1,3})m)?(?:(\d{1,4})d)?$")
+
+
+def parse_offsets(text: str) -> dict[FollowUpPoint, tuple[int, int]]:
+    """`"28d,6m,13m"` → the three points' (months, days); raises ValueError when not
+    exactly three increasing, positive offsets of the form `28d`, `6m` or `6m14d`."""
+    words = [word.strip().lower() for word in text.split(",")]
+    if len(words) != len(POINT_OFFSETS):
+        raise ValueError("give three offsets, e.g. 28d,6m,13m")
+    offsets: dict[FollowUpPoint, tuple[int, int]] = {}
+    for point, word in zip(POINT_OFFSETS, words, strict=True):
+        match = _OFFSET.match(word)
+        if not word or match is None:
+            raise ValueError(f"{word!r} is not an offset like 28d, 6m or 6m14d")
+        months, days = (int(group or 0) for group in match.groups())
+        if months == days == 0:
+            raise ValueError("an offset must be after the end date")
+        offsets[point] = (months, days)
+    # Months and days mix (30d vs 1m): check every end date of a leap and a common year.
+    for probe in (date(2000, 1, 1) + timedelta(days=n) for n in range(731)):
+        dues = [due_on(probe, point, offsets) for point in offsets]
+        if dues != sorted(set(dues)):
+            raise ValueError("the offsets must increase: 28 days, then 6 months, then 13 months")
+    return offsets
+
 
 _p = Participant.__table__.c  # type: ignore[attr-defined]
 _o = OutcomeFollowUp.__table__.c  # type: ignore[attr-defined]
@@ -48,8 +77,8 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-def due_on(ended_on: date, point: FollowUpPoint) -> date:
-    months, days = POINT_OFFSETS[point]
+def due_on(ended_on: date, point: FollowUpPoint, offsets: Offsets = POINT_OFFSETS) -> date:
+    months, days = offsets[point]
     return add_months(ended_on, months) + timedelta(days=days)
 
 
@@ -81,7 +110,8 @@ class DueQuestion:
 
 
 async def due_questions(
-    session: AsyncSession, *, today: date, catch_up: timedelta
+    session: AsyncSession, *, today: date, catch_up: timedelta,
+    offsets: Offsets = POINT_OFFSETS,
 ) -> list[DueQuestion]:
     """Ended, not erased participants whose question for a point fell due in
     [today - catch_up, today] (local dates) and has not been started yet.
@@ -91,7 +121,7 @@ async def due_questions(
     """
     low = today - catch_up
     found: list[DueQuestion] = []
-    for point, (months, days) in POINT_OFFSETS.items():
+    for point, (months, days) in offsets.items():
         # Candidates by a slightly wider range of end dates (month ends clamp), then exact.
         first = add_months(low - timedelta(days=days), -months) - timedelta(days=3)
         last = add_months(today - timedelta(days=days), -months) + timedelta(days=3)
@@ -103,7 +133,7 @@ async def due_questions(
                  .order_by(_p.ended_on, _p.id))
         for participant in (await session.exec(query)).scalars().all():  # type: ignore[call-overload]
             assert participant.ended_on is not None
-            due = due_on(participant.ended_on, point)
+            due = due_on(participant.ended_on, point, offsets)
             if low <= due <= today:
                 found.append(DueQuestion(participant, point, due))
     return found

@@ -29,7 +29,7 @@ from storage.models import (
     Outcome,
     OutcomeFollowUp,
 )
-from storage.outcome_followups import add_months, due_on
+from storage.outcome_followups import POINT_OFFSETS, add_months, due_on, parse_offsets
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.projects import insert_participants, participant
@@ -70,6 +70,26 @@ def bo_id(people: People) -> int:
 
 
 # ---- pure date arithmetic -----------------------------------------------------------------
+@pytest.mark.parametrize(("text", "offsets"), [
+    ("28d,6m,13m", [(0, 28), (6, 0), (13, 0)]),
+    (" 30D , 6m14d, 12m ", [(0, 30), (6, 14), (12, 0)]),
+    ("30d,1m14d,2m", [(0, 30), (1, 14), (2, 0)]),
+])
+def test_followup_offsets_setting_parses(text: str, offsets: list[tuple[int, int]]) -> None:
+    assert list(parse_offsets(text).values()) == offsets
+    assert list(parse_offsets(text)) == list(POINT_OFFSETS)
+
+
+@pytest.mark.parametrize("text", [
+    "", "28d,6m", "28d,6m,13m,2y", "28,6m,13m", "0d,6m,13m", "6m,28d,13m", "28d,6m,6m",
+    "1m,31d,2m", "30d,1m,2m", "28d,6x,13m", "-1d,6m,13m", "28d,,13m",
+])
+def test_followup_offsets_setting_refuses_what_is_not_three_increasing_offsets(
+        text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_offsets(text)
+
+
 @pytest.mark.parametrize(("ended", "point", "due"), [
     (date(2026, 10, 27), FollowUpPoint.DAYS_28, date(2026, 11, 24)),
     (date(2026, 2, 1), FollowUpPoint.DAYS_28, date(2026, 3, 1)),
@@ -210,6 +230,32 @@ async def test_window_edges_at_28_days_follow_the_local_date(
     started = {by_id[f.participant_id] for f in await followups(db)}
     assert started == {7201, 7202, 7203, 7205, 7206, 7207}
     assert len(await outbox_rows(db, "outcome_question")) == 6
+
+
+async def test_configured_offsets_and_no_answer_days_move_question_and_task(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    settings = bot.settings.model_copy(update={"outcome_followup_offsets": "14d,6m14d,12m",
+                                               "outcome_followup_no_answer_days": 3})
+    bot.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=STOCKHOLM))
+    rows = [
+        joined(bo_id(people), 7501, ended_on=date(2026, 11, 10)),  # 14 days today
+        # 28 days would be a catch-up today (17 Nov); 14 days fell due too long ago (3 Nov).
+        joined(bo_id(people), 7502, ended_on=date(2026, 10, 20)),
+        joined(bo_id(people), 7503, ended_on=date(2026, 5, 10)),  # 6 months 14 days today
+        joined(bo_id(people), 7504, ended_on=date(2026, 5, 24)),  # 6 months: not yet
+        joined(bo_id(people), 7505, ended_on=date(2025, 11, 24)),  # 12 months today
+    ]
+    ids = await insert_participants(db, rows)
+    by_id = {ids[row["code"]]: row["chat_id"] for row in rows}
+    async with transaction(db.sessions) as session:
+        assert await plan_outcome_followups(session, settings, bot.clock.now()) == 3
+    started = {by_id[f.participant_id]: (f.point, f.due_on) for f in await followups(db)}
+    assert started == {7501: ("28d", date(2026, 11, 24)), 7503: ("6m", date(2026, 11, 24)),
+                       7505: ("13m", date(2026, 11, 24))}
+    tasks = {row.send_at.astimezone(STOCKHOLM).strftime("%m-%d %H:%M")
+             for row in await outbox_rows(db, "outcome_task")}
+    assert tasks == {"11-27 10:00"}
 
 
 async def test_no_answer_after_seven_days_gives_the_coordinator_a_task_to_log_with_one_tap(
