@@ -474,7 +474,8 @@ async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
             data = await reporting.report(
                 session, everyone, args.kind, reporting.ReportPeriod(args.start, args.end),
                 actor_staff_id=None, file_format=file_format, now=now,
-                personnummer=args.kind == "scb-monthly")
+                personnummer=args.kind == "scb-monthly",
+                sensitive=settings.sensitive_categories)
             # Inside the transaction: a key problem rolls the audit row back with it.
             period = (f"{args.start or '…'} – {args.end or '…'}")
             report = reports.report_file(tr, data, period_text=period,

@@ -10,6 +10,7 @@ from storage.models import (
     EntryEmployment,
     FollowUpAnswer,
     FollowUpPoint,
+    SensitiveAnswer,
     SfiLevel,
     SubsidyType,
 )
@@ -46,6 +47,12 @@ SUBSIDY_LABELS: dict[SubsidyType, str] = {
     SubsidyType.OTHER: N_("other subsidy"),
 }
 
+SENSITIVE_LABELS: dict[SensitiveAnswer, str] = {
+    SensitiveAnswer.YES: N_("yes"),
+    SensitiveAnswer.NO: N_("no"),
+    SensitiveAnswer.DECLINED: N_("declined to answer"),
+}
+
 POINT_LABELS: dict[FollowUpPoint, str] = {
     FollowUpPoint.DAYS_28: N_("28 days"),
     FollowUpPoint.MONTHS_6: N_("6 months"),
@@ -78,6 +85,9 @@ FIELD_WORDS: dict[str, str] = {
     "subsidy": "subsidy_type", "stod": "subsidy_type", "subvention": "subsidy_type",
     "qualification": "gained_qualification", "kvalifikation": "gained_qualification",
     "protected": "protected_identity", "skyddad": "protected_identity",
+    "disability": "disability", "funktionsnedsattning": "disability",
+    "foreign_background": "foreign_background", "background": "foreign_background",
+    "utlandsk_bakgrund": "foreign_background", "bakgrund": "foreign_background",
 }
 
 _VALUE_WORDS: dict[str, dict[str, object]] = {
@@ -107,6 +117,13 @@ _VALUE_WORDS: dict[str, dict[str, object]] = {
         "extra": SubsidyType.EXTRATJANST, "lonebidrag": SubsidyType.LONEBIDRAG,
         "annat": SubsidyType.OTHER,
     },
+    **{field: {
+        "yes": SensitiveAnswer.YES, "ja": SensitiveAnswer.YES, "y": SensitiveAnswer.YES,
+        "j": SensitiveAnswer.YES,
+        "no": SensitiveAnswer.NO, "nej": SensitiveAnswer.NO, "n": SensitiveAnswer.NO,
+        "declined": SensitiveAnswer.DECLINED, "decline": SensitiveAnswer.DECLINED,
+        "avstar": SensitiveAnswer.DECLINED, "vill_inte_svara": SensitiveAnswer.DECLINED,
+    } for field in ("disability", "foreign_background")},
 }
 _YES = {"yes", "ja", "y", "j", "true", "1"}
 _NO = {"no", "nej", "n", "false", "0"}

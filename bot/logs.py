@@ -31,3 +31,10 @@ def configure(level: str, fmt: str) -> None:
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # At DEBUG these libraries log request bodies and SQL parameters: names, notes, entry
+    # data. LOG_LEVEL=DEBUG is for our own code; personal data never reaches a log line.
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(root.level, logging.INFO))
+
+
+CHATTY_LIBRARIES = ("telegram", "httpcore", "aiosqlite", "asyncpg", "sqlalchemy", "hpack")

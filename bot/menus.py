@@ -39,12 +39,16 @@ STAFF_COMMANDS = (
     ("stats", N_("Statistics")),
     ("chart", N_("Charts")),
     ("export", N_("Export for reports")),
+    ("entry", N_("Entry data for the funder")),
+    ("hours", N_("Attendance hours")),
+    ("attendance", N_("Attendance sheets to sign")),
     ("help", N_("All commands")),
     ("language", N_("Change language")),
 )
 LEAD_COMMANDS = (
     ("team", N_("Team overview")),
     ("digest", N_("Weekly summary")),
+    ("report", N_("Funder reports (ESF+, SCB)")),
     ("staff", N_("Staff")),
 )
 # TRANSLATORS: participant

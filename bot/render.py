@@ -78,6 +78,12 @@ FIELD_ERRORS: dict[str, str] = {
     "month": N_("That month is in the future or outside the participant's time in the "
                 "project; nothing was saved."),
     "hours": N_("The hours must be between 0 and %(max)s; nothing was saved."),
+    "subsidy_type": N_("A kind of subsidised job goes only with the outcome subsidised; "
+                       "nothing was saved."),
+    "sensitive_off": N_("Disability and foreign background are not recorded in this project "
+                        "(the SENSITIVE_CATEGORIES setting is off); nothing was saved."),
+    "sensitive_owner": N_("Only the participant's own coordinator records disability and "
+                          "foreign background; nothing was saved."),
 }
 
 

@@ -1,8 +1,10 @@
 """/entry and /pnr: the participant's entry data, end details and personnummer (ESF+).
 
-One-liners: `/entry P-0042 employment:unemployed born:1990 education:3-4 tcn:yes sfi:C
-income_support:no af:yes` (any subset, `-` clears a field; end details `subsidy:` and
-`qualification:`, and `protected:yes` for a protected identity) and
+Guided: the card's "Entry data" button (or `/entry P-0042`) lists every field with its
+value; a tap on a field offers its values as buttons (the birth year is typed), and each
+tap saves at once. One-liners: `/entry P-0042 employment:unemployed born:1990
+education:3-4 tcn:yes sfi:C income_support:no af:yes` (any subset, `-` clears a field;
+end details `subsidy:` and `qualification:`, `protected:yes` for a protected identity) and
 `/pnr P-0042 199001011239` (`/pnr P-0042 -` removes it). The personnummer is never
 repeated back: replies and the card show it masked, and the message that carried it is
 deleted from the chat once it is read.
@@ -11,21 +13,25 @@ deleted from the chat once it is read.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.funder_labels import (
     EDUCATION_LABELS,
     EMPLOYMENT_LABELS,
+    SENSITIVE_LABELS,
     SFI_LABELS,
     SUBSIDY_LABELS,
     NotUnderstood,
     parse_field,
 )
 from bot.i18n import N_, Translator
+from bot.render import Button, grid, keyboard
 from bot.runtime import Services
-from handlers.base import Turn, staff_only
+from handlers.base import Turn, ask_to_pick, callback_parts, expired, on_text, staff_only
 from storage import entry
 from storage.access import Action
 from storage.models import (
@@ -33,9 +39,11 @@ from storage.models import (
     EntryEmployment,
     Outcome,
     Participant,
+    SensitiveAnswer,
     SfiLevel,
     SubsidyType,
 )
+from storage.participants import visible_participant, visible_participant_by_id
 from storage.personnummer import InvalidPersonnummer, PersonnummerCipher, parse
 
 log = logging.getLogger(__name__)
@@ -51,8 +59,14 @@ def cipher_of(services: Services) -> PersonnummerCipher | None:
 @staff_only(Action.EDIT_ENTRY_DATA)
 async def entry_command(turn: Turn) -> None:
     tr = turn.tr
-    if len(turn.args) < 2:
-        await turn.reply(entry_usage(tr))
+    if not turn.args:
+        await ask_to_pick(turn, tr._("Whose entry data? Tap a participant."), "ent:p")
+        return
+    if len(turn.args) == 1:
+        async with turn.transaction() as session:
+            participant = await visible_participant(session, turn.require_viewer(),
+                                                    turn.args[0])
+        await show_entry_menu(turn, participant)
         return
     changes: dict[str, object] = {}
     for word in turn.args[1:]:
@@ -60,15 +74,30 @@ async def entry_command(turn: Turn) -> None:
             field, value = parse_field(word, today_year=turn.today.year)
         except NotUnderstood as error:
             await turn.reply(tr._("I don't understand “%(word)s”; nothing was saved.",
-                                  word=error.word) + "\n\n" + entry_usage(tr))
+                                  word=error.word) + "\n\n" + usage_for(turn))
             return
         changes[field] = value
     async with turn.transaction() as session:
-        participant = await entry.set_details(session, turn.require_viewer(), turn.args[0],
-                                              changes, today=turn.today, now=turn.now)
+        participant = await entry.set_details(
+            session, turn.require_viewer(), turn.args[0], changes, today=turn.today,
+            now=turn.now, sensitive_allowed=turn.services.settings.sensitive_categories)
     lines = [tr._("✅ Saved for %(code)s.", code=tr.isolate(participant.code))]
-    lines += card_lines(tr, participant, cipher_of(turn.services))
+    lines += card_lines(tr, participant, cipher_of(turn.services),
+                        show_sensitive=shows_sensitive(turn, participant))
     await turn.reply("\n".join(lines))
+
+
+def shows_sensitive(turn: Turn, participant: Participant) -> bool:
+    """Disability and foreign background: only where the project records them, and only
+    to the participant's own coordinator."""
+    return (turn.services.settings.sensitive_categories and turn.viewer is not None
+            and entry.sees_sensitive(turn.viewer, participant))
+
+
+def usage_for(turn: Turn) -> str:
+    if turn.services.settings.sensitive_categories:
+        return entry_usage(turn.tr) + "\n" + sensitive_usage(turn.tr)
+    return entry_usage(turn.tr)
 
 
 def entry_usage(tr: Translator) -> str:
@@ -84,6 +113,12 @@ def entry_usage(tr: Translator) -> str:
         "yrkesintroduktion, other · qualification: yes or no. "
         "Protected identity: protected:yes."
     )
+
+
+def sensitive_usage(tr: Translator) -> str:
+    return tr._("This project also records disability: and foreign_background: — yes, no or "
+                "declined (declined to answer); only you, as the participant's coordinator, "
+                "see them.")
 
 
 # ---- /pnr --------------------------------------------------------------------------------
@@ -158,9 +193,10 @@ def _yes_no(tr: Translator, value: bool | None) -> str:
     return tr._("yes") if value else tr._("no")
 
 
-def card_lines(tr: Translator, participant: Participant,
-               cipher: PersonnummerCipher | None) -> list[str]:
-    """Entry data, end details and the masked personnummer, for the participant card."""
+def card_lines(tr: Translator, participant: Participant, cipher: PersonnummerCipher | None,
+               *, show_sensitive: bool = False) -> list[str]:
+    """Entry data, end details and the masked personnummer, for the participant card;
+    the sensitive categories only with `show_sensitive` (see `shows_sensitive`)."""
     lines: list[str] = []
     parts: list[str] = []
     if participant.entry_employment:
@@ -179,6 +215,13 @@ def card_lines(tr: Translator, participant: Participant,
     )
     parts += [tr._(msgid, value=_yes_no(tr, value)) for value, msgid in flags
               if value is not None]
+    if show_sensitive:
+        sensitive = (
+            (participant.disability, N_("disability: %(value)s")),
+            (participant.foreign_background, N_("foreign background: %(value)s")),
+        )
+        parts += [tr._(msgid, value=tr._(SENSITIVE_LABELS[SensitiveAnswer(value)]))
+                  for value, msgid in sensitive if value is not None]
     if parts:
         lines.append(tr._("On entry: %(details)s", details=" · ".join(parts)))
     ending: list[str] = []
@@ -198,6 +241,187 @@ def card_lines(tr: Translator, participant: Participant,
     return lines
 
 
+# ---- the guided flow: field menu → values as buttons → saved at once ---------------------
+@dataclass(frozen=True, slots=True)
+class GuidedField:
+    key: str
+    """Short name in the callback data (`ent:f:<id>:<key>`)."""
+    field: str
+    label: str
+    options: tuple[tuple[str, object, str], ...] = ()
+    """(code in the callback data, stored value, label msgid); empty = typed (birth year)."""
+    clearable: bool = True
+
+    def value_of(self, participant: Participant) -> object:
+        return getattr(participant, self.field)
+
+
+_YES_NO = (("y", True, N_("yes")), ("n", False, N_("no")))
+
+
+def _enum_options(labels: dict[Any, str]) -> tuple[tuple[str, object, str], ...]:
+    return tuple((value.value, value, label) for value, label in labels.items())
+
+
+GUIDED_FIELDS: tuple[GuidedField, ...] = (
+    GuidedField("em", "entry_employment", N_("Employment status"),
+                _enum_options(EMPLOYMENT_LABELS)),
+    GuidedField("by", "birth_year", N_("Birth year")),
+    GuidedField("ed", "education_level", N_("Education"), _enum_options(EDUCATION_LABELS)),
+    GuidedField("sfi", "sfi_level", N_("SFI level"), _enum_options(SFI_LABELS)),
+    GuidedField("tcn", "third_country_national", N_("Third-country national"), _YES_NO),
+    GuidedField("inc", "income_support", N_("Income support"), _YES_NO),
+    GuidedField("af", "registered_af", N_("Registered at AF"), _YES_NO),
+    GuidedField("est", "establishment_programme", N_("Establishment programme"), _YES_NO),
+    GuidedField("dis", "disability", N_("Disability"), _enum_options(SENSITIVE_LABELS)),
+    GuidedField("fb", "foreign_background", N_("Foreign background"),
+                _enum_options(SENSITIVE_LABELS)),
+    GuidedField("sub", "subsidy_type", N_("Kind of subsidised job"),
+                _enum_options(SUBSIDY_LABELS)),
+    GuidedField("q", "gained_qualification", N_("Gained a qualification"), _YES_NO),
+    GuidedField("prot", "protected_identity", N_("Protected identity"), _YES_NO,
+                clearable=False),
+)
+_BY_KEY = {guided.key: guided for guided in GUIDED_FIELDS}
+
+
+def offered_fields(turn: Turn, participant: Participant) -> list[GuidedField]:
+    """The fields that apply: sensitive ones per `shows_sensitive`, end details once ended."""
+    offered = []
+    for guided in GUIDED_FIELDS:
+        if guided.field in entry.SENSITIVE_FIELDS and not shows_sensitive(turn, participant):
+            continue
+        if guided.field == "gained_qualification" and not participant.is_ended:
+            continue
+        if guided.field == "subsidy_type" and participant.outcome != Outcome.SUBSIDISED:
+            continue
+        offered.append(guided)
+    return offered
+
+
+def shown_value(tr: Translator, guided: GuidedField, participant: Participant) -> str:
+    value = guided.value_of(participant)
+    if value is None:
+        return "–"
+    for _code, option, label in guided.options:
+        if option == value:
+            return tr._(label)
+    return str(value)
+
+
+async def show_entry_menu(turn: Turn, participant: Participant, *, saved: bool = False,
+                          edit: bool = False) -> None:
+    tr = turn.tr
+    fields = offered_fields(turn, participant)
+    lines = [tr._("✅ Saved.")] if saved else []
+    lines.append(tr._("<b>Entry data for %(code)s</b> — tap a field to set it; each tap is "
+                      "saved at once.", code=tr.isolate(participant.code)))
+    lines += [tr._("%(field)s: %(value)s", field=tr._(guided.label),
+                   value=shown_value(tr, guided, participant)) for guided in fields]
+    buttons: list[Button] = [(tr._(guided.label), f"ent:f:{participant.id}:{guided.key}")
+                             for guided in fields]
+    rows = [*grid(buttons, 2), [(tr._("Done"), f"ent:d:{participant.id}")]]
+    text = "\n".join(lines)
+    await (turn.edit(text, keyboard(rows)) if edit else turn.reply(text, keyboard(rows)))
+
+
+@staff_only(Action.EDIT_ENTRY_DATA)
+async def entry_button(turn: Turn) -> None:
+    """`ent:p:<id>` menu · `ent:f:<id>:<key>` a field's values · `ent:v:<id>:<key>:<code>`
+    save · `ent:d:<id>` done."""
+    parts = callback_parts(turn)
+    tr = turn.tr
+    if len(parts) < 3 or not parts[2].isdigit() or parts[1] not in {"p", "f", "v", "d"}:
+        await expired(turn, "/entry")
+        return
+    async with turn.transaction() as session:
+        participant = await visible_participant_by_id(session, turn.require_viewer(),
+                                                      int(parts[2]))
+    guided = _BY_KEY.get(parts[3]) if len(parts) >= 4 else None
+    if guided is not None and guided not in offered_fields(turn, participant):
+        guided = None
+    if parts[1] == "p" and len(parts) == 3:
+        await show_entry_menu(turn, participant, edit=True)
+    elif parts[1] == "d" and len(parts) == 3:
+        turn.end_flow()
+        lines = [tr._("✅ Entry data of %(code)s is up to date.",
+                      code=tr.isolate(participant.code))]
+        lines += card_lines(tr, participant, cipher_of(turn.services),
+                            show_sensitive=shows_sensitive(turn, participant))
+        await turn.edit("\n".join(lines))
+    elif parts[1] == "f" and len(parts) == 4 and guided is not None:
+        await ask_field(turn, participant, guided)
+    elif parts[1] == "v" and len(parts) == 5 and guided is not None:
+        value = _option_value(guided, parts[4])
+        if value is _INVALID:
+            await expired(turn, "/entry")
+            return
+        await save_field(turn, participant.code, guided, value, edit=True)
+    else:
+        await expired(turn, "/entry")
+
+
+_INVALID = object()
+
+
+def _option_value(guided: GuidedField, code: str) -> object:
+    if code == "-" and guided.clearable:
+        return None
+    return next((value for option, value, _label in guided.options if option == code),
+                _INVALID)
+
+
+async def ask_field(turn: Turn, participant: Participant, guided: GuidedField) -> None:
+    tr = turn.tr
+    back = (tr._("Back"), f"ent:p:{participant.id}")
+    if not guided.options:  # typed: the birth year
+        turn.start_flow("entry", "year", pid=participant.id)
+        await turn.edit(tr._("Write the birth year of %(code)s, e.g. 1990.",
+                             code=tr.isolate(participant.code)),
+                        keyboard([[(tr._("Clear"), f"ent:v:{participant.id}:{guided.key}:-"),
+                                   back]]))
+        return
+    buttons: list[Button] = [(tr._(label), f"ent:v:{participant.id}:{guided.key}:{code}")
+                             for code, _value, label in guided.options]
+    last_row = [back]
+    if guided.clearable:
+        last_row.insert(0, (tr._("Clear"), f"ent:v:{participant.id}:{guided.key}:-"))
+    note = sensitive_note(tr) if guided.field in entry.SENSITIVE_FIELDS else ""
+    await turn.edit(tr._("%(field)s for %(code)s?", field=tr._(guided.label),
+                         code=tr.isolate(participant.code)) + note,
+                    keyboard([*grid(buttons, 2), last_row]))
+
+
+def sensitive_note(tr: Translator) -> str:
+    return "\n" + tr._("Ask only if the participant wants to answer; “declined to answer” is "
+                       "always fine. Only you see the answer; reports count it.")
+
+
+async def save_field(turn: Turn, code: str, guided: GuidedField, value: object, *,
+                     edit: bool) -> None:
+    async with turn.transaction() as session:
+        participant = await entry.set_details(
+            session, turn.require_viewer(), code, {guided.field: value}, today=turn.today,
+            now=turn.now, sensitive_allowed=turn.services.settings.sensitive_categories)
+    await show_entry_menu(turn, participant, saved=True, edit=edit)
+
+
+@on_text("entry")
+async def entry_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    tr = turn.tr
+    word = text.strip()
+    if not (word.isdigit() and entry.OLDEST_BIRTH_YEAR <= int(word) <= turn.today.year):
+        await turn.reply(tr._("Write a year between %(first)s and %(last)s, e.g. 1990, or "
+                              "/cancel.", first=entry.OLDEST_BIRTH_YEAR, last=turn.today.year))
+        return
+    turn.end_flow()
+    async with turn.transaction() as session:
+        participant = await visible_participant_by_id(session, turn.require_viewer(),
+                                                      int(state["pid"]))
+    await save_field(turn, participant.code, _BY_KEY["by"], int(word), edit=False)
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler(["entry", "inskrivning"], entry_command))
+    app.add_handler(CallbackQueryHandler(entry_button, pattern=r"^ent:"))
     app.add_handler(CommandHandler(["pnr", "personnummer"], pnr_command))

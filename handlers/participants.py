@@ -8,6 +8,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
 from bot.i18n import SafeHtml, Translator
 from bot.labels import (
     CHANNEL_LABELS,
@@ -34,7 +35,14 @@ from handlers.base import (
 from storage import checkins as checkin_queries
 from storage import participants as queries
 from storage.access import Action
-from storage.models import CHANGEABLE_STATUSES, Gender, Outcome, Participant, Status
+from storage.models import (
+    CHANGEABLE_STATUSES,
+    Gender,
+    Outcome,
+    Participant,
+    Status,
+    SubsidyType,
+)
 
 PAGE_SIZE = 8
 
@@ -339,7 +347,8 @@ async def show_card(turn: Turn, participant: Participant) -> None:
     if participant.ended_on and participant.outcome:
         lines.append(tr._("Ended %(date)s: %(outcome)s", date=tr.date(participant.ended_on),
                           outcome=tr._(OUTCOME_LABELS[Outcome(participant.outcome)])))
-    lines += entry.card_lines(tr, participant, entry.cipher_of(turn.services))
+    lines += entry.card_lines(tr, participant, entry.cipher_of(turn.services),
+                              show_sensitive=entry.shows_sensitive(turn, participant))
     lines.append("")
     if recent:
         lines.append(tr._("<b>Latest check-ins</b>"))
@@ -350,12 +359,13 @@ async def show_card(turn: Turn, participant: Participant) -> None:
                               note=checkin.note or "—"))
     else:
         lines.append(tr._("No check-ins yet."))
-    buttons: list[Button] = []
+    rows: list[list[Button]] = []
     if not participant.is_ended:
-        buttons = [(tr._("Log check-in"), f"log:p:{participant.id}"),
-                   (tr._("Change status"), f"st:p:{participant.id}"),
-                   (tr._("End"), f"end:p:{participant.id}")]
-    await turn.reply("\n".join(lines), keyboard([buttons]) if buttons else None)
+        rows.append([(tr._("Log check-in"), f"log:p:{participant.id}"),
+                     (tr._("Change status"), f"st:p:{participant.id}"),
+                     (tr._("End"), f"end:p:{participant.id}")])
+    rows.append([(tr._("Entry data"), f"ent:p:{participant.id}")])
+    await turn.reply("\n".join(lines), keyboard(rows))
 
 
 # ---- /status -------------------------------------------------------------------------
@@ -416,77 +426,133 @@ async def status_button(turn: Turn) -> None:
 
 
 # ---- /end ----------------------------------------------------------------------------
+_END_DETAILS = ("subsidy_type", "gained_qualification")
+_QUALIFICATION_CODES = {"y": True, "n": False, "-": None}
+
+
 @staff_only(Action.END_PARTICIPANT)
 async def end_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
         await ask_to_pick(turn, tr._("Whose participation ends? Tap a participant."), "end:p")
         return
-    if len(turn.args) not in (2, 3):
+    if len(turn.args) < 2:
         await turn.reply(end_usage(tr))
         return
     outcome = parse_word(Outcome, turn.args[1])
-    ended_on = parse_day(turn.args[2], turn.today) if len(turn.args) == 3 else turn.today
+    ended_on: date | None = turn.today
+    details: dict[str, Any] = {}
+    dated = False
+    for word in turn.args[2:]:
+        if ":" in word or "=" in word:
+            try:
+                field, value = parse_field(word, today_year=turn.today.year)
+            except NotUnderstood:
+                field, value = "", None
+            if field not in _END_DETAILS:
+                outcome = None  # refuse the whole command: nothing half-understood is saved
+            details[field] = value
+        elif not dated:
+            ended_on, dated = parse_day(word, turn.today), True
+        else:
+            ended_on = None
     if outcome is None or ended_on is None:
         await turn.reply(end_usage(tr))
         return
-    await save_end(turn, turn.args[0], outcome, ended_on)
+    await save_end(turn, turn.args[0], outcome, ended_on,
+                   subsidy=details.get("subsidy_type"),
+                   qualification=details.get("gained_qualification"))
 
 
 def end_usage(tr: Translator) -> str:
     return tr._(
-        "Write: <code>/end P-0042 outcome [YYYY-MM-DD]</code>. Outcomes: %(outcomes)s.",
+        "Write: <code>/end P-0042 outcome [YYYY-MM-DD]</code>. Outcomes: %(outcomes)s. "
+        "Optionally add <code>subsidy:nystartsjobb</code> (with subsidised; also "
+        "extratjanst, introduktionsjobb, lonebidrag, yrkesintroduktion, other) and "
+        "<code>qualification:yes</code> or <code>qualification:no</code>.",
         outcomes=", ".join(o.value for o in Outcome),
     )
 
 
-async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date,
-                   *, edit: bool = False) -> None:
+def outcome_text(tr: Translator, outcome: Outcome, subsidy: SubsidyType | None) -> str:
+    if subsidy is None or outcome != Outcome.SUBSIDISED:
+        return tr._(OUTCOME_LABELS[outcome])
+    return tr._("%(outcome)s: %(subsidy)s", outcome=tr._(OUTCOME_LABELS[outcome]),
+                subsidy=tr._(SUBSIDY_LABELS[subsidy]))
+
+
+async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
+                   subsidy: SubsidyType | None = None, qualification: bool | None = None,
+                   edit: bool = False) -> None:
     tr = turn.tr
     if ended_on > turn.today:
         await turn.reply(tr._("The end date can't be in the future; nothing was saved."))
         return
     async with turn.transaction() as session:
         participant = await queries.end_participant(
-            session, turn.require_viewer(), code, outcome, ended_on=ended_on, now=turn.now)
+            session, turn.require_viewer(), code, outcome, ended_on=ended_on, now=turn.now,
+            subsidy_type=subsidy, gained_qualification=qualification)
     text = tr._("✅ %(code)s ended %(date)s: %(outcome)s.", code=tr.isolate(participant.code),
-                date=tr.date(ended_on), outcome=tr._(OUTCOME_LABELS[outcome]))
+                date=tr.date(ended_on), outcome=outcome_text(tr, outcome, subsidy))
+    if qualification is not None:
+        text += "\n" + tr._("Gained a qualification: %(value)s",
+                            value=tr._("yes") if qualification else tr._("no"))
     await (turn.edit(text) if edit else turn.reply(text))
 
 
 @staff_only(Action.END_PARTICIPANT)
 async def end_button(turn: Turn) -> None:
+    """`end:p:<id>` outcomes → (`end:t:<id>:<subsidy>` for a subsidised job) →
+    `end:c:<id>:<outcome>:<subsidy|->:<y|n|->` ends, the qualification answer on the button."""
     parts = callback_parts(turn)
     tr = turn.tr
-    if len(parts) == 3 and parts[1] == "p" and parts[2].isdigit():
+    pid = parts[2] if len(parts) >= 3 and parts[2].isdigit() else None
+    if pid is None:
+        await expired(turn, "/end")
+    elif len(parts) == 3 and parts[1] == "p":
         async with turn.transaction() as session:
             participant = await queries.visible_participant_by_id(
-                session, turn.require_viewer(), int(parts[2]))
+                session, turn.require_viewer(), int(pid))
         buttons = [(tr._(OUTCOME_LABELS[o]), f"end:o:{participant.id}:{o.value}")
                    for o in Outcome]
         await turn.edit(tr._("Why does %(code)s end? Pick the outcome.",
                              code=tr.isolate(participant.code)), keyboard(grid(buttons, 2)))
-    elif len(parts) == 4 and parts[1] == "o" and parts[2].isdigit():
-        outcome = parse_word(Outcome, parts[3])
-        if outcome is None:
-            await expired(turn, "/end")
-            return
-        code = queries.code_for(int(parts[2]))
-        await turn.edit(
-            tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”?",
-                 code=tr.isolate(code), date=tr.date(turn.today),
-                 outcome=tr._(OUTCOME_LABELS[outcome])),
-            keyboard([[(tr._("Yes, end"), f"end:c:{parts[2]}:{outcome.value}"),
-                       (tr._("Cancel"), "flow:cancel")]]),
-        )
-    elif len(parts) == 4 and parts[1] == "c" and parts[2].isdigit():
-        outcome = parse_word(Outcome, parts[3])
-        if outcome is None:
-            await expired(turn, "/end")
-            return
-        await save_end(turn, queries.code_for(int(parts[2])), outcome, turn.today, edit=True)
+    elif len(parts) == 4 and parts[1] == "o" and (outcome := parse_word(Outcome, parts[3])):
+        if outcome == Outcome.SUBSIDISED:
+            buttons = [(tr._(SUBSIDY_LABELS[kind]), f"end:t:{pid}:{kind.value}")
+                       for kind in SubsidyType]
+            await turn.edit(tr._("Which kind of subsidised job does %(code)s have?",
+                                 code=tr.isolate(queries.code_for(int(pid)))),
+                            keyboard(grid(buttons, 2)))
+        else:
+            await confirm_end(turn, int(pid), outcome, None)
+    elif len(parts) == 4 and parts[1] == "t" and parts[3] in set(SubsidyType):
+        await confirm_end(turn, int(pid), Outcome.SUBSIDISED, SubsidyType(parts[3]))
+    elif (len(parts) == 6 and parts[1] == "c" and (outcome := parse_word(Outcome, parts[3]))
+          and (parts[4] == "-" or parts[4] in set(SubsidyType))
+          and parts[5] in _QUALIFICATION_CODES):
+        subsidy = None if parts[4] == "-" else SubsidyType(parts[4])
+        await save_end(turn, queries.code_for(int(pid)), outcome, turn.today, subsidy=subsidy,
+                       qualification=_QUALIFICATION_CODES[parts[5]], edit=True)
     else:
         await expired(turn, "/end")
+
+
+async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
+                      subsidy: SubsidyType | None) -> None:
+    """The last step: ending needs a tap that also answers ESF+'s qualification question."""
+    tr = turn.tr
+    data = f"end:c:{pid}:{outcome.value}:{subsidy.value if subsidy else '-'}"
+    await turn.edit(
+        tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
+             "qualification (a certificate, diploma or licence)? Your answer ends the "
+             "participation.", code=tr.isolate(queries.code_for(pid)),
+             date=tr.date(turn.today), outcome=outcome_text(tr, outcome, subsidy)),
+        keyboard([[(tr._("End: gained a qualification"), f"{data}:y")],
+                  [(tr._("End: no qualification"), f"{data}:n")],
+                  [(tr._("End: not known"), f"{data}:-")],
+                  [(tr._("Cancel"), "flow:cancel")]]),
+    )
 
 
 def register(app: Application) -> None:

@@ -69,6 +69,14 @@ INDICATOR_LABELS: dict[str, str] = {
     "income_support": N_("Receiving income support"),
     "registered_af": N_("Registered at Arbetsförmedlingen"),
     "establishment_programme": N_("In the establishment programme"),
+    "disability_yes": N_("With a disability"),
+    "disability_no": N_("Without a disability"),
+    "disability_declined": N_("Disability: declined to answer"),
+    "disability_not_stated": N_("Disability: not asked"),
+    "foreign_background_yes": N_("With a foreign background"),
+    "foreign_background_no": N_("Without a foreign background"),
+    "foreign_background_declined": N_("Foreign background: declined to answer"),
+    "foreign_background_not_stated": N_("Foreign background: not asked"),
     "left": N_("Participants who left"),
     "employed_on_leaving": N_("In employment, incl. self-employed, on leaving"),
     "education_on_leaving": N_("In education or training on leaving"),
@@ -88,6 +96,7 @@ SECTION_LABELS: dict[str, str] = {
     "age": N_("Age on entry"),
     "education": N_("Education level on entry"),
     "background": N_("Background"),
+    "sensitive": N_("Sensitive categories (counts only)"),
     "leaving": N_("On leaving (within 28 days)"),
     "six_months": N_("6 months after leaving"),
 }
@@ -341,7 +350,8 @@ async def send_report(turn: Turn, kind: reporting.ReportKind, period: Period,
     async with turn.transaction() as session:
         data = await reporting.report(
             session, viewer, kind, reporting.ReportPeriod(period.start, period.end),
-            actor_staff_id=viewer.staff_id, file_format=file_format, now=turn.now)
+            actor_staff_id=viewer.staff_id, file_format=file_format, now=turn.now,
+            sensitive=turn.services.settings.sensitive_categories)
     period_text = period_label(tr, period)
     report = report_file(tr, data, period_text=period_text, exported=tr.datetime(turn.now),
                          number=masked_numbers(cipher_of(turn.services)))

@@ -19,6 +19,7 @@ from storage.models import (
     EducationLevel,
     EntryEmployment,
     Participant,
+    SensitiveAnswer,
     SfiLevel,
     SubsidyType,
 )
@@ -37,8 +38,13 @@ ENTRY_FIELDS: dict[str, type] = {
     "subsidy_type": SubsidyType,
     "gained_qualification": bool,
     "protected_identity": bool,
+    "disability": SensitiveAnswer,
+    "foreign_background": SensitiveAnswer,
 }
 """Field → type of what `set_details` accepts (None clears a field, except the flag)."""
+SENSITIVE_FIELDS = frozenset({"disability", "foreign_background"})
+"""Recorded only when the project allows it, and only by the participant's own coordinator:
+nobody else sees them one by one (reports count them)."""
 OLDEST_BIRTH_YEAR = 1900
 
 
@@ -74,13 +80,22 @@ def _check(field: str, value: Any, today: date) -> Any:
 
 async def set_details(
     session: AsyncSession, viewer: Viewer, code: str, changes: dict[str, Any], *,
-    today: date, now: datetime,
+    today: date, now: datetime, sensitive_allowed: bool = False,
 ) -> Participant:
-    """Set entry data and end details (`ENTRY_FIELDS`); ended participants too."""
+    """Set entry data and end details (`ENTRY_FIELDS`); ended participants too.
+
+    `SENSITIVE_FIELDS` need `sensitive_allowed` (the project's setting) and the viewer to be
+    the participant's own coordinator.
+    """
     participant = await visible_participant(session, viewer, code)
     checked = {field: _check(field, value, today) for field, value in changes.items()}
     if not checked:
         raise InvalidValue()
+    if SENSITIVE_FIELDS & checked.keys():
+        if not sensitive_allowed:
+            raise InvalidValue(field="sensitive_off")
+        if not sees_sensitive(viewer, participant):
+            raise InvalidValue(field="sensitive_owner")
     for field, value in checked.items():
         setattr(participant, field, value)
     participant.updated_at = now
@@ -88,6 +103,11 @@ async def set_details(
     audit.record(session, actor_staff_id=viewer.staff_id, action="participant.details",
                  target=participant.code, at=now, fields=sorted(checked))
     return participant
+
+
+def sees_sensitive(viewer: Viewer, participant: Participant) -> bool:
+    """Only the participant's own coordinator sees (and records) the sensitive categories."""
+    return viewer.staff_id == participant.coordinator_id
 
 
 async def set_personnummer(

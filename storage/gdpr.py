@@ -1,6 +1,7 @@
 """Data-subject rights: erasure (keeping anonymous counts), access (export), retention.
 
 Erasure removes what identifies a person — name, Telegram ids, personnummer, birth year,
+the sensitive categories (disability, foreign background),
 free-text notes, follow-up places, invitations, queued messages — and keeps municipality,
 gender, dates, status, outcome, the coarse entry categories (employment status,
 education level, …), follow-up answers and attendance hours, so statistics stay right.
@@ -68,6 +69,8 @@ async def erase_participant(
     participant.consent_at = None
     participant.personnummer_encrypted = None
     participant.birth_year = None
+    participant.disability = None
+    participant.foreign_background = None
     participant.stopped_at = participant.stopped_at or now
     participant.updated_at = now
     if participant.status != Status.ENDED:

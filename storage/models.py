@@ -123,6 +123,15 @@ class EntryEmployment(StrEnum):
     EMPLOYED = "employed"
 
 
+class SensitiveAnswer(StrEnum):
+    """A sensitive ESF+ category (disability, foreign background), recorded only when the
+    project switches them on; the participant may always decline to answer."""
+
+    YES = "yes"
+    NO = "no"
+    DECLINED = "declined"
+
+
 class EducationLevel(StrEnum):
     """Highest education on entry, in ISCED bands."""
 
@@ -236,6 +245,10 @@ class Participant(SQLModel, table=True):
     registered_af: bool | None = None
     """Registered at Arbetsförmedlingen."""
     establishment_programme: bool | None = None
+    # Sensitive categories (SENSITIVE_CATEGORIES): shown only to the own coordinator.
+    disability: SensitiveAnswer | None = Field(default=None, sa_column=Column(String(10)))
+    foreign_background: SensitiveAnswer | None = Field(default=None,
+                                                       sa_column=Column(String(10)))
     # End details beside `outcome`.
     subsidy_type: SubsidyType | None = Field(default=None, sa_column=Column(String(30)))
     gained_qualification: bool | None = None

@@ -15,7 +15,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.access import Viewer, participant_scope
 from storage.errors import InvalidValue, ParticipantEnded, ParticipantNotFound
-from storage.models import CheckIn, Gender, Invite, Outcome, Participant, Staff, Status
+from storage.models import (
+    CheckIn,
+    Gender,
+    Invite,
+    Outcome,
+    Participant,
+    Staff,
+    Status,
+    SubsidyType,
+)
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
@@ -208,20 +217,32 @@ async def end_participant(
     *,
     ended_on: date,
     now: datetime,
+    subsidy_type: SubsidyType | None = None,
+    gained_qualification: bool | None = None,
 ) -> Participant:
+    """End a participation with its outcome and, optionally, the end details ESF+ asks for:
+    the kind of subsidised job (only with `subsidised`) and whether a qualification was
+    gained (None = not known)."""
     participant = await visible_participant(session, viewer, code)
     if participant.is_ended:
         raise ParticipantEnded(code=participant.code)
     if ended_on < participant.enrolled_on:
         raise InvalidValue(field="ended_on")
+    if subsidy_type is not None and outcome != Outcome.SUBSIDISED:
+        raise InvalidValue(field="subsidy_type")
     participant.status = Status.ENDED
     participant.outcome = outcome
     participant.ended_on = ended_on
+    if subsidy_type is not None:
+        participant.subsidy_type = subsidy_type
+    if gained_qualification is not None:
+        participant.gained_qualification = gained_qualification
     participant.updated_at = now
     session.add(participant)
     audit.record(
         session, actor_staff_id=viewer.staff_id, action="participant.end",
         target=participant.code, at=now, outcome=str(outcome), ended_on=ended_on.isoformat(),
+        subsidy_type=subsidy_type and str(subsidy_type), qualification=gained_qualification,
     )
     return participant
 

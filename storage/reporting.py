@@ -54,6 +54,7 @@ from storage.models import (
     OutcomeCategory,
     OutcomeFollowUp,
     Participant,
+    SensitiveAnswer,
 )
 from storage.outcome_followups import ended_between
 from storage.stats import TO_WORK_OR_STUDIES, execute, outcome_codes, share
@@ -178,13 +179,26 @@ ENTRY_SECTIONS: list[tuple[str, list[tuple[str, ColumnElement[bool]]]]] = [
 ]
 
 
-async def entry_indicators(session: AsyncSession, viewer: Viewer,
-                           period: ReportPeriod) -> GenderReport:
-    """ESF+ entry indicators by gender for the participants who started in the period."""
+def _sensitive(column: Any) -> list[tuple[str, ColumnElement[bool]]]:
+    name = column.key
+    return [*[(f"{name}_{answer.value}", column == answer.value) for answer in SensitiveAnswer],
+            (f"{name}_not_stated", column.is_(None))]
+
+
+SENSITIVE_SECTION: tuple[str, list[tuple[str, ColumnElement[bool]]]] = (
+    "sensitive", [*_sensitive(_p.disability), *_sensitive(_p.foreign_background)])
+"""Counted only where the project records them (SENSITIVE_CATEGORIES)."""
+
+
+async def entry_indicators(session: AsyncSession, viewer: Viewer, period: ReportPeriod, *,
+                           sensitive: bool = False) -> GenderReport:
+    """ESF+ entry indicators by gender for the participants who started in the period;
+    with `sensitive`, also disability and foreign background (counts, never names)."""
     cohort = _within(_p.enrolled_on, period)
+    wanted = [*ENTRY_SECTIONS, SENSITIVE_SECTION] if sensitive else ENTRY_SECTIONS
     sections = [await _gender_section(session, key, Participant.__table__,  # type: ignore[attr-defined]
                                       [*_scope(viewer), cohort], indicators)
-                for key, indicators in ENTRY_SECTIONS]
+                for key, indicators in wanted]
     return GenderReport(sections, await _left_out(session, viewer, cohort))
 
 
@@ -445,6 +459,7 @@ class ReportData:
 async def report(
     session: AsyncSession, viewer: Viewer, kind: ReportKind, period: ReportPeriod, *,
     actor_staff_id: int | None, file_format: str, now: datetime, personnummer: bool = False,
+    sensitive: bool = False,
 ) -> ReportData:
     """The figures for `kind`, audit-logged in the caller's transaction.
 
@@ -454,7 +469,8 @@ async def report(
     details: dict[str, Any] = {"start": period.start, "end": period.end, "format": file_format,
                                "personnummer": personnummer}
     if kind == "esf-entry":
-        data = ReportData(kind, period, entry=await entry_indicators(session, viewer, period))
+        data = ReportData(kind, period, entry=await entry_indicators(session, viewer, period,
+                                                                     sensitive=sensitive))
     elif kind == "esf-result":
         data = ReportData(kind, period, result=await result_indicators(session, viewer, period))
     elif kind == "outcomes":

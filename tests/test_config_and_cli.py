@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -97,3 +98,23 @@ def test_cli_ask_answers_like_the_bot_within_the_askers_scope(tmp_path: Path) ->
     assert english.returncode == 0 and "I understood" in english.stdout, english.stdout
     stranger = koordinator(tmp_path, "ask", "how many ended this year?", "--as", "999")
     assert "999" in stranger.stdout and "I understood" not in stranger.stdout
+
+
+def test_debug_logging_keeps_libraries_that_log_personal_data_at_info() -> None:
+    """PTB and the database drivers log request bodies and SQL parameters at DEBUG."""
+    from bot.logs import CHATTY_LIBRARIES, configure
+
+    root = logging.getLogger()
+    names = ("httpx", *CHATTY_LIBRARIES)
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in names}
+    try:
+        configure("DEBUG", "text")
+        assert root.level == logging.DEBUG
+        assert logging.getLogger("bot.dispatch").getEffectiveLevel() == logging.DEBUG
+        for name in ("telegram.ext.ExtBot", "aiosqlite", "sqlalchemy.engine.Engine", "asyncpg"):
+            assert logging.getLogger(name).getEffectiveLevel() >= logging.INFO, name
+        assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)

@@ -194,7 +194,7 @@ async def test_entry_refuses_unknown_words_and_other_caseloads_and_changes_nothi
     code = await add(bot, people)
     for text in (f"/entry {code} employment:sometimes", f"/entry {code} born:1850",
                  f"/entry {code} colour:blue", f"/entry {code} education:3-4 tcn:maybe",
-                 f"/entry {code} born:", f"/entry {code}"):
+                 f"/entry {code} born:"):
         [reply] = await bot.send(people.anna.user, text)
         assert "<code>/entry" in reply.text, text
     [reply] = await bot.send(people.bo.user, f"/entry {code} born:1990")
@@ -206,6 +206,124 @@ async def test_entry_refuses_unknown_words_and_other_caseloads_and_changes_nothi
     saved = await participant(db)
     assert saved.birth_year is None and saved.education_level is None
     assert saved.personnummer_encrypted is None
+
+
+async def test_guided_entry_from_the_card_saves_each_tap_and_audits_names_only(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    [card] = await bot.send(people.anna.user, f"/visa {code}")
+    [menu] = await bot.press(people.anna.user, card, "Entry data")
+    assert "Employment status: –" in menu.text and "Birth year: –" in menu.text
+    labels = [label for label, _ in menu.buttons]
+    assert "Disability" not in labels, "sensitive categories are off by default"
+    assert "Gained a qualification" not in labels, "end details come with the end"
+    [values] = await bot.press(people.anna.user, menu, "Employment status")
+    [menu] = await bot.press(people.anna.user, values, "long-term unemployed")
+    assert "✅ Saved." in menu.text and "Employment status: long-term unemployed" in menu.text
+    [values] = await bot.press(people.anna.user, menu, "Third-country national")
+    [menu] = await bot.press(people.anna.user, values, "yes")
+    # The birth year is typed; a wrong one is asked again and changes nothing.
+    [prompt] = await bot.press(people.anna.user, menu, "Birth year")
+    assert "Write the birth year" in prompt.text
+    [again] = await bot.send(people.anna.user, "1850")
+    assert "between 1900 and 2026" in again.text
+    assert (await participant(db)).birth_year is None
+    [menu] = await bot.send(people.anna.user, "1990")
+    assert "Birth year: 1990" in menu.text
+    # Clearing a field, then done.
+    [values] = await bot.press(people.anna.user, menu, "Employment status")
+    [menu] = await bot.press(people.anna.user, values, "Clear")
+    assert "Employment status: –" in menu.text
+    [done] = await bot.press(people.anna.user, menu, "Done")
+    assert "up to date" in done.text and "born 1990" in done.text
+    saved = await participant(db)
+    assert (saved.entry_employment, saved.third_country_national, saved.birth_year) == (
+        None, True, 1990)
+    async with transaction(db.sessions) as session:
+        audits = (await session.exec(select(AuditLog).where(
+            AuditLog.action == "participant.details").order_by(AuditLog.id))).all()
+    assert [json.loads(a.details) for a in audits] == [
+        {"fields": ["entry_employment"]}, {"fields": ["third_country_national"]},
+        {"fields": ["birth_year"]}, {"fields": ["entry_employment"]}]
+    # `/entry P-0042` opens the same menu; ended participants get the end details.
+    await bot.send(people.anna.user, f"/avsluta {code} subsidised")
+    [menu] = await bot.send(people.anna.user, f"/entry {code}")
+    assert {"Gained a qualification", "Kind of subsidised job"} <= {
+        label for label, _ in menu.buttons}
+    [values] = await bot.press(people.anna.user, menu, "Kind of subsidised job")
+    [menu] = await bot.press(people.anna.user, values, "nystartsjobb")
+    assert (await participant(db)).subsidy_type == "nystartsjobb"
+
+
+async def test_guided_entry_buttons_of_another_caseload_or_a_hidden_field_change_nothing(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    await add(bot, people)
+    pid = (await participant(db)).id
+    for data in (f"ent:v:{pid}:dis:yes", f"ent:v:{pid}:q:y", f"ent:v:{pid}:em:sometimes",
+                 f"ent:v:{pid}:colour:blue", f"ent:f:{pid}:dis", "ent:v:x:em:unemployed"):
+        [anchor] = await bot.send(people.anna.user, "/help")
+        [reply] = await bot.press_data(people.anna.user, anchor, data)
+        assert "expired" in reply.text, data
+    [anchor] = await bot.send(people.bo.user, "/help")
+    [reply] = await bot.press_data(people.bo.user, anchor, f"ent:v:{pid}:em:unemployed")
+    assert "can't find" in reply.text
+    saved = await participant(db)
+    assert (saved.entry_employment, saved.disability, saved.gained_qualification) == (
+        None, None, None)
+
+
+async def test_sensitive_categories_need_the_setting_and_stay_with_the_own_coordinator(
+    db: Database, people: People, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(db.url, db.sessions, now=TEST_NOW) as bot:
+        code = await add(bot, people)
+        [reply] = await bot.send(people.anna.user, f"/entry {code} disability:yes")
+        assert "not recorded in this project" in reply.text
+        assert (await participant(db)).disability is None
+    for ours in ("bot", "handlers", "storage"):  # libraries: see test_debug_logging_…
+        caplog.set_level(logging.DEBUG, logger=ours)
+    async with running_bot(db.url, db.sessions, now=TEST_NOW,
+                           sensitive_categories=True) as bot:
+        [reply] = await bot.send(people.anna.user,
+                                 f"/entry {code} disability:declined bakgrund:ja")
+        assert "disability: declined to answer" in reply.text
+        assert "foreign background: yes" in reply.text
+        saved = await participant(db)
+        assert (saved.disability, saved.foreign_background) == ("declined", "yes")
+        [menu] = await bot.send(people.anna.user, f"/entry {code}")
+        [values] = await bot.press(people.anna.user, menu, "Disability")
+        assert [label for label, _ in values.buttons] == [
+            "yes", "no", "declined to answer", "Clear", "Back"]
+        assert "declined to answer" in values.text and "Only you see the answer" in values.text
+        [menu] = await bot.press(people.anna.user, values, "no")
+        assert "Disability: no" in menu.text
+        # A lead sees the participant but not these answers, and cannot set them.
+        for user in (people.lead.user, people.admin.user):
+            [card] = await bot.send(user, f"/participant {code}")
+            assert "disability" not in card.text.lower()
+            assert "background" not in card.text.lower()
+            [menu] = await bot.send(user, f"/entry {code}")
+            assert "Disability" not in menu.text
+            [refused] = await bot.send(user, f"/entry {code} disability:yes")
+            assert "Only the participant's own coordinator" in refused.text
+        saved = await participant(db)
+        assert (saved.disability, saved.foreign_background) == ("no", "yes")
+        # Reports count them; the audit log and the log lines never hold the answers.
+        async with transaction(db.sessions) as session:
+            audits = (await session.exec(select(AuditLog))).all()
+        assert not any("declined" in (a.details or "") for a in audits)
+        leaks = [record.getMessage() for record in caplog.records
+                 if any(word in record.getMessage()
+                        for word in ("declined", "disability:", "bakgrund:ja"))]
+        assert not leaks
+    async with transaction(db.sessions) as session:
+        await gdpr.erase_participant(session, code, actor_staff_id=None, now=TEST_NOW)
+    erased = await participant(db)
+    assert (erased.disability, erased.foreign_background) == (None, None)
 
 
 async def test_personnummer_is_stored_encrypted_shown_masked_and_never_in_chat_or_logs(

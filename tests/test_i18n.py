@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 import pytest
+from telegram.ext import CommandHandler
 
 from bot import catalogs
 from bot.app import start_services
@@ -108,6 +109,11 @@ async def test_start_up_publishes_menus_per_language_and_staff_scope(
     lead_commands = {c["command"] for c in staff_scoped[people.lead.id]["commands"]}
     coordinator_commands = {c["command"] for c in staff_scoped[people.bo.id]["commands"]}
     assert "team" in lead_commands and "team" not in coordinator_commands
+    assert {"entry", "hours", "attendance"} <= coordinator_commands
+    assert "report" in lead_commands and "report" not in coordinator_commands
+    registered = {name for handlers in bot.app.handlers.values() for handler in handlers
+                  if isinstance(handler, CommandHandler) for name in handler.commands}
+    assert lead_commands | coordinator_commands <= registered
     swedish = next(c for c in public if c.get("language_code") == "sv")
     assert swedish["commands"][0]["description"] == Translator("sv", STOCKHOLM)._(
         "Your next appointment")

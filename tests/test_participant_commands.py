@@ -69,7 +69,8 @@ async def test_participant_card_shows_details_and_last_checkins(
     [card] = await bot.send(people.bo.user, f"/participant {code}")
     assert "Amina Hassan" in card.text and "Växjö" in card.text and "العربية" in card.text
     assert "Home visit went well" in card.text
-    assert [label for label, _ in card.buttons] == ["Log check-in", "Change status", "End"]
+    assert [label for label, _ in card.buttons] == ["Log check-in", "Change status", "End",
+                                                      "Entry data"]
 
 
 async def test_status_one_liner_and_guided(bot: BotHarness, people: People, db: Database) -> None:
@@ -112,10 +113,54 @@ async def test_guided_end_asks_for_confirmation(
     [confirm] = await bot.press(people.bo.user, outcomes, "studies (CSN)")
     [stored] = await rows(db, Participant)
     assert stored.status == Status.ACTIVE, "nothing changes before the confirmation"
-    [done] = await bot.press(people.bo.user, confirm, "Yes, end")
-    assert "ended" in done.text
+    [done] = await bot.press(people.bo.user, confirm, "End: gained a qualification")
+    assert "ended" in done.text and "Gained a qualification: yes" in done.text
     [stored] = await rows(db, Participant)
-    assert (stored.status, stored.outcome) == (Status.ENDED, "studies")
+    assert (stored.status, stored.outcome, stored.gained_qualification) == (
+        Status.ENDED, "studies", True)
+
+
+async def test_guided_end_of_a_subsidised_job_asks_its_kind(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    [outcomes] = await bot.press(people.bo.user, card, "End")
+    [kinds] = await bot.press(people.bo.user, outcomes, "subsidised employment")
+    assert [label for label, _ in kinds.buttons] == [
+        "nystartsjobb", "extratjänst", "introduktionsjobb", "lönebidrag", "yrkesintroduktion",
+        "other subsidy"]
+    [confirm] = await bot.press(people.bo.user, kinds, "lönebidrag")
+    assert "subsidised employment: lönebidrag" in confirm.text
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE, "nothing changes before the last tap"
+    [done] = await bot.press(people.bo.user, confirm, "End: not known")
+    assert "subsidised employment: lönebidrag" in done.text and "qualification" not in done.text
+    [stored] = await rows(db, Participant)
+    assert (stored.outcome, stored.subsidy_type, stored.gained_qualification) == (
+        "subsidised", "lonebidrag", None)
+
+
+async def test_end_one_liner_takes_end_details_and_refuses_what_does_not_fit(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar | 2026-11-02")
+    for bad in (f"/end {code} employed subsidy:nystartsjobb",  # subsidy needs subsidised
+                f"/end {code} subsidised subsidy:lottery",
+                f"/end {code} subsidised born:1990",
+                f"/end {code} studies 2026-11-01 2026-11-02",
+                f"/end {code} studies qualification:perhaps"):
+        [reply] = await bot.send(people.bo.user, bad)
+        assert "nothing was saved" in reply.text or "Write:" in reply.text, bad
+        [stored] = await rows(db, Participant)
+        assert stored.status == Status.ACTIVE, bad
+    [reply] = await bot.send(
+        people.bo.user, f"/end {code} subsidised subsidy:extratjanst 2026-11-20 qualification:no")
+    assert "subsidised employment: extratjänst" in reply.text
+    assert "Gained a qualification: no" in reply.text
+    [stored] = await rows(db, Participant)
+    assert (stored.outcome, stored.ended_on.isoformat(), stored.subsidy_type,
+            stored.gained_qualification) == ("subsidised", "2026-11-20", "extratjanst", False)
 
 
 # ---- access ------------------------------------------------------------------------------
@@ -139,7 +184,7 @@ async def test_forged_callback_with_other_participants_id_is_refused(
     [stored] = await rows(db, Participant)
     [help_message] = await bot.send(people.bo.user, "/help")
     for forged in (f"card:{stored.id}", f"log:p:{stored.id}", f"st:s:{stored.id}:paused",
-                   f"end:c:{stored.id}:moved"):
+                   f"end:c:{stored.id}:moved:-:y", f"end:t:{stored.id}:lonebidrag"):
         replies = await bot.press_data(people.bo.user, help_message, forged)
         assert replies and "Annas Person" not in replies[-1].text, forged
     [stored] = await rows(db, Participant)

@@ -37,7 +37,7 @@ NUMBER = "199001011239"
 ENTRY_FIELDS = ("entry_employment", "birth_year", "education_level", "third_country_national",
                 "income_support", "registered_af", "establishment_programme",
                 "protected_identity", "gained_qualification", "municipality",
-                "personnummer_encrypted")
+                "personnummer_encrypted", "disability", "foreign_background")
 
 
 def person(coordinator: int, gender: Gender, enrolled: date, *, ended: date | None = None,
@@ -83,26 +83,31 @@ async def entry_project(db: Database, people: People) -> list[str]:
     | 7 | woman  | 2025-12-31: the day before | unemployed |
     | 8 | man    | 2026-07-01: the day after | unemployed |
     | 9 | woman, protected identity, 2026-02-15 | unemployed |   → left out, counted
+    Sensitive categories: 1 disability yes, foreign background yes; 2 disability declined;
+    4 foreign background no; 9 disability yes (left out).
     """
     c = bo(people)
     rows = [
         person(c, W, date(2026, 1, 1), entry_employment="unemployed", birth_year=1990,
                education_level="isced_3_4", third_country_national=True, income_support=False,
-               registered_af=True, establishment_programme=True),
+               registered_af=True, establishment_programme=True, disability="yes",
+               foreign_background="yes"),
         person(c, W, date(2026, 6, 30), entry_employment="long_term_unemployed",
                birth_year=2008, education_level="isced_0_2", third_country_national=True,
-               income_support=True, registered_af=True, establishment_programme=False),
+               income_support=True, registered_af=True, establishment_programme=False,
+               disability="declined"),
         person(c, M, date(2026, 3, 10), entry_employment="inactive", birth_year=2009,
                education_level="unknown", third_country_national=False),
         person(c, M, date(2026, 4, 1), entry_employment="employed", birth_year=1971,
                education_level="isced_5_8", third_country_national=True, income_support=False,
-               registered_af=False, establishment_programme=False),
+               registered_af=False, establishment_programme=False, foreign_background="no"),
         person(c, OTH, date(2026, 2, 1)),
         person(c, U, date(2026, 5, 5), entry_employment="unemployed", birth_year=1997,
                education_level="isced_3_4", third_country_national=True),
         person(c, W, date(2025, 12, 31), entry_employment="unemployed"),
         person(c, M, date(2026, 7, 1), entry_employment="unemployed"),
-        person(c, W, date(2026, 2, 15), entry_employment="unemployed", protected_identity=True),
+        person(c, W, date(2026, 2, 15), entry_employment="unemployed", protected_identity=True,
+               disability="yes"),
     ]
     await insert_participants(db, rows)
     return [row["code"] for row in rows]
@@ -138,6 +143,23 @@ async def test_esf_entry_indicators_match_the_hand_count(
                                                  reporting.ReportPeriod(date(2025, 12, 31),
                                                                         date(2026, 7, 1)))
     assert wider.row("participants").counts == {"woman": 3, "man": 3, "other": 2}
+
+
+async def test_sensitive_categories_are_counted_only_when_the_project_records_them(
+    db: Database, people: People
+) -> None:
+    await entry_project(db, people)
+    async with transaction(db.sessions) as session:
+        report = await reporting.entry_indicators(session, viewer(people.lead), H1,
+                                                  sensitive=True)
+    counts = {row.key: (row.counts["woman"], row.counts["man"], row.counts["other"])
+              for section in report.sections for row in section.rows}
+    assert counts == {**ENTRY_EXPECTED,
+                      "disability_yes": (1, 0, 0), "disability_no": (0, 0, 0),
+                      "disability_declined": (1, 0, 0), "disability_not_stated": (0, 2, 2),
+                      "foreign_background_yes": (1, 0, 0), "foreign_background_no": (0, 1, 0),
+                      "foreign_background_declined": (0, 0, 0),
+                      "foreign_background_not_stated": (1, 1, 2)}
 
 
 # ---- results on leaving and at 6 months; outcome rates; 13 months ---------------------------

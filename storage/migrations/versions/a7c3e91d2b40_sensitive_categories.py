@@ -1,0 +1,29 @@
+"""sensitive ESF+ categories: disability and foreign background
+
+Revision ID: a7c3e91d2b40
+Revises: fea5fc026825
+Create Date: 2026-11-24 16:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = 'a7c3e91d2b40'
+down_revision: str | None = 'fea5fc026825'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('participant', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('disability', sa.String(length=10), nullable=True))
+        batch_op.add_column(sa.Column('foreign_background', sa.String(length=10), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('participant', schema=None) as batch_op:
+        batch_op.drop_column('foreign_background')
+        batch_op.drop_column('disability')
