@@ -2,7 +2,8 @@
 
 `/hours P-0042 2026-11 32` (also `32,5`; `/timmar`) logs or corrects a month's hours.
 `/attendance 2026-11` (`/narvaro`) sends a workbook with an overview and one printable
-sheet per participant (`/attendance 2026-11 P-0042` for one) with lines for signatures.
+sheet per participant (`/attendance 2026-11 P-0042` for one) with lines for signatures;
+`… pdf` sends the same sheets as a PDF, one page per participant.
 Which rows a sheet holds — the viewer's scope, names only for roles allowed to export
 them, protected identities left out — and the audit row are decided in
 `storage.attendance`.
@@ -20,6 +21,7 @@ from openpyxl.styles import Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 from telegram.ext import Application, CommandHandler
 
+from bot.attendance_pdf import build_pdf
 from bot.i18n import Translator
 from handlers.base import Turn, staff_only
 from handlers.exports import sheet_title
@@ -82,6 +84,9 @@ def hours_usage(tr: Translator, today: date) -> str:
 async def attendance_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
+    as_pdf = bool(args) and args[-1].lower() == "pdf"
+    if args and args[-1].lower() in {"pdf", "xlsx"}:
+        args = args[:-1]
     month = parse_month(args[0]) if args else attendance.previous_month(turn.today)
     if month is None or len(args) > 2:
         await turn.reply(attendance_usage(tr, turn.today))
@@ -94,7 +99,11 @@ async def attendance_command(turn: Turn) -> None:
         await turn.reply(tr._("Nobody you can see was in the project in %(month)s.",
                               month=tr.date(month, "LLLL y")))
         return
-    content = await asyncio.to_thread(build_sheets, sheets, tr)
+    month_text = tr.date(month, "LLLL y")
+    if as_pdf:
+        content = await asyncio.to_thread(build_pdf, sheets, tr, month_text=month_text)
+    else:
+        content = await asyncio.to_thread(build_sheets, sheets, tr)
     caption = [tr.ngettext("📄 Attendance for %(month)s: %(n)s participant.",
                            "📄 Attendance for %(month)s: %(n)s participants.",
                            len(sheets.rows), month=tr.date(month, "LLLL y"))]
@@ -109,13 +118,19 @@ async def attendance_command(turn: Turn) -> None:
             "%(n)s participant with a protected identity was left out.",
             "%(n)s participants with a protected identity were left out.", sheets.left_out))
     suffix = f"-{sheets.rows[0].code}" if code else ""
-    await turn.reply_document(content, f"attendance-{month:%Y-%m}{suffix}.xlsx",
+    if not as_pdf:
+        one = f" {sheets.rows[0].code}" if code else ""
+        caption.append(tr._("Pages to print and sign as a PDF: %(command)s",
+                            command=f"/attendance {month:%Y-%m}{one} pdf"))
+    extension = "pdf" if as_pdf else "xlsx"
+    await turn.reply_document(content, f"attendance-{month:%Y-%m}{suffix}.{extension}",
                               "\n".join(caption))
 
 
 def attendance_usage(tr: Translator, today: date) -> str:
     return tr._("Write <code>/attendance %(month)s</code> for everyone, or "
-                "<code>/attendance %(month)s P-0042</code> for one participant.",
+                "<code>/attendance %(month)s P-0042</code> for one participant; add "
+                "<code>pdf</code> for pages to print and sign instead of a workbook.",
                 month=f"{attendance.previous_month(today):%Y-%m}")
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.scheduler import DISPATCHER_KEY
@@ -182,3 +183,36 @@ async def test_attendance_workbook_has_a_sheet_to_sign_per_participant(
                if a.action == "export.attendance"]
     assert [(e["names"], e["rows"], e["left_out"]) for e in exports] == [
         (True, 2, 1), (False, 1, 0), (True, 0, 0)]
+
+
+def pdf_pages(bot: BotHarness, document_id: str) -> list[str]:
+    reader = PdfReader(io.BytesIO(bot.api.files[document_id].content))
+    return [page.extract_text() for page in reader.pages]
+
+
+async def test_attendance_pdf_has_a_page_to_sign_per_participant_in_any_script(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    first = await add(bot, people, "Amina H")
+    arabic = await add(bot, people, "أمينة حسن")
+    hidden = await add(bot, people, "Hidden Person")
+    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
+    await bot.send(people.anna.user, f"/hours {first} 2026-11 32,5")
+    [workbook] = await bot.send(people.anna.user, "/attendance 2026-11")
+    assert "/attendance 2026-11 pdf" in workbook.caption
+    [document] = await bot.send(people.anna.user, "/attendance 2026-11 pdf")
+    assert document.document_name == "attendance-2026-11.pdf"
+    assert "2 participants" in document.caption and "was left out" in document.caption
+    pages = pdf_pages(bot, document.document_id)
+    assert len(pages) == 2, "one page per participant, the protected identity left out"
+    assert f"{first} Amina H" in pages[0] and "32.5" in pages[0]
+    assert "Attendance, November 2026" in pages[0] and "Anna Andersson" in pages[0]
+    for label in ("Participant's signature", "Coordinator's signature", "Date"):
+        assert label in pages[0] and label in pages[1]
+    assert arabic in pages[1] and "Hidden" not in "".join(pages)
+    # The lead gets codes only; Swedish staff get Swedish pages.
+    [lead_document] = await bot.send(people.lead.user, f"/narvaro 2026-11 {first} PDF")
+    [page] = pdf_pages(bot, lead_document.document_id)
+    assert first in page and "Amina" not in page
+    [swedish] = await bot.send(people.bo.user, "/narvaro 2026-11 pdf")
+    assert "Nobody" in swedish.text, "Bo has no participants in November"
