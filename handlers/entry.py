@@ -331,6 +331,8 @@ async def entry_button(turn: Turn) -> None:
     save · `ent:d:<id>` done."""
     parts = callback_parts(turn)
     tr = turn.tr
+    if turn.flow("entry") is not None:
+        turn.end_flow()  # any other tap leaves the typed birth-year step
     if len(parts) < 3 or not parts[2].isdigit() or parts[1] not in {"p", "f", "v", "d"}:
         await expired(turn, "/entry")
         return
@@ -343,7 +345,6 @@ async def entry_button(turn: Turn) -> None:
     if parts[1] == "p" and len(parts) == 3:
         await show_entry_menu(turn, participant, edit=True)
     elif parts[1] == "d" and len(parts) == 3:
-        turn.end_flow()
         lines = [tr._("✅ Entry data of %(code)s is up to date.",
                       code=tr.isolate(participant.code))]
         lines += card_lines(tr, participant, cipher_of(turn.services),

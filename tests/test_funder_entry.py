@@ -232,6 +232,11 @@ async def test_guided_entry_from_the_card_saves_each_tap_and_audits_names_only(
     assert (await participant(db)).birth_year is None
     [menu] = await bot.send(people.anna.user, "1990")
     assert "Birth year: 1990" in menu.text
+    # Leaving the typed step with Back: the next text is no longer a birth year.
+    [prompt] = await bot.press(people.anna.user, menu, "Birth year")
+    [menu] = await bot.press(people.anna.user, prompt, "Back")
+    [answer] = await bot.send(people.anna.user, "1985")
+    assert "Birth year" not in answer.text and (await participant(db)).birth_year == 1990
     # Clearing a field, then done.
     [values] = await bot.press(people.anna.user, menu, "Employment status")
     [menu] = await bot.press(people.anna.user, values, "Clear")
