@@ -22,16 +22,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.access import Viewer
 from storage.checkins import log_checkin
 from storage.db import SessionMaker, transaction
+from storage.entry import set_details
 from storage.followups import book_followup
 from storage.models import (
     Channel,
+    EducationLevel,
+    EntryEmployment,
     FollowUpKind,
     Gender,
     Outcome,
     Participant,
     Role,
+    SfiLevel,
     Staff,
     Status,
+    SubsidyType,
 )
 from storage.participants import change_status, end_participant, register_participant
 from storage.staff import add_staff
@@ -116,6 +121,21 @@ STATUS_BEFORE_OUTCOME = {
     Outcome.PARENTAL_LEAVE: Status.PAUSED,
     Outcome.ILLNESS: Status.PAUSED,
 }
+
+# Entry data (ESF+): roughly what establishment projects see; one in ten not stated.
+ENTRY_EMPLOYMENT_WEIGHTS = {
+    EntryEmployment.UNEMPLOYED: 40, EntryEmployment.LONG_TERM_UNEMPLOYED: 30,
+    EntryEmployment.INACTIVE: 25, EntryEmployment.EMPLOYED: 5,
+}
+EDUCATION_WEIGHTS = {
+    EducationLevel.ISCED_0_2: 40, EducationLevel.ISCED_3_4: 32, EducationLevel.ISCED_5_8: 18,
+    EducationLevel.UNKNOWN: 10,
+}
+SFI_WEIGHTS = {SfiLevel.A: 10, SfiLevel.B: 20, SfiLevel.C: 30, SfiLevel.D: 20,
+               SfiLevel.COMPLETED: 15, SfiLevel.NONE: 5}
+ENTRY_NOT_STATED = 0.1
+# Of those who ended in work or studies, the share who gained a qualification.
+QUALIFICATION_SHARE = 0.35
 
 # Given names by language; a participant is "Name X." so nobody real is meant.
 _WOMEN = {
@@ -204,6 +224,9 @@ class _Plan:
     outcome: Outcome | None = None
     final_status: Status = Status.ACTIVE
     visits: list[date] = field(default_factory=list)
+    entry: dict[str, object] = field(default_factory=dict)
+    subsidy: SubsidyType | None = None
+    qualification: bool | None = None
 
 
 async def database_is_empty(session: AsyncSession) -> bool:
@@ -263,7 +286,32 @@ def _plan_participants(rng: random.Random, *, today: date) -> list[_Plan]:
         if plan.outcome is None:
             plan.final_status = _weighted(rng, CURRENT_STATUS_WEIGHTS)
         plan.visits = _visit_days(rng, plan.enrolled_on, plan.ended_on or today)
+    # Entry data from a random stream of its own: adding it left every other draw (and
+    # the demo's figures) as it was.
+    entry_rng = random.Random(len(plans))
+    for plan in plans:
+        _plan_entry(entry_rng, plan)
     return plans
+
+
+def _plan_entry(rng: random.Random, plan: _Plan) -> None:
+    if plan.outcome == Outcome.SUBSIDISED:
+        plan.subsidy = rng.choice(list(SubsidyType))
+    if plan.outcome in (Outcome.EMPLOYED, Outcome.SUBSIDISED, Outcome.STUDIES,
+                        Outcome.OTHER_EDUCATION):
+        plan.qualification = rng.random() < QUALIFICATION_SHARE
+    if rng.random() < ENTRY_NOT_STATED:
+        return
+    plan.entry = {
+        "entry_employment": _weighted(rng, ENTRY_EMPLOYMENT_WEIGHTS),
+        "birth_year": plan.enrolled_on.year - rng.randint(19, 58),
+        "education_level": _weighted(rng, EDUCATION_WEIGHTS),
+        "third_country_national": rng.random() < 0.85,
+        "sfi_level": _weighted(rng, SFI_WEIGHTS),
+        "income_support": rng.random() < 0.4,
+        "registered_af": rng.random() < 0.8,
+        "establishment_programme": rng.random() < 0.5,
+    }
 
 
 def _plan_person(rng: random.Random, today: date) -> _Plan:
@@ -348,6 +396,9 @@ async def _write_story(
         now=min(_at(plan.enrolled_on, rng, zone), now),
     )
     await session.flush()  # the public code is set after the first flush; queries look it up
+    if plan.entry:
+        await set_details(session, viewer, participant.code, plan.entry,
+                          today=plan.enrolled_on, now=participant.created_at)
     notes = _NOTES[note_language]
     # The status changes at a check-in in the last third of the stay (a paused person
     # usually just sends a message, so that one is a plain status change).
@@ -371,7 +422,8 @@ async def _write_story(
     if plan.outcome is not None and plan.ended_on is not None:
         await end_participant(
             session, viewer, participant.code, plan.outcome, ended_on=plan.ended_on,
-            now=min(_at(plan.ended_on, rng, zone), now),
+            now=min(_at(plan.ended_on, rng, zone), now), subsidy_type=plan.subsidy,
+            gained_qualification=plan.qualification,
         )
     return len(plan.visits)
 

@@ -97,7 +97,8 @@ async def _project_digest(sessions: SessionMaker) -> list[Any]:
     return [
         [(s.telegram_user_id, s.name, s.role, s.municipality, s.language) for s in staff],
         [(p.code, p.display_name, p.municipality, p.gender, p.language, p.coordinator_id,
-          p.enrolled_on, p.status, p.outcome, p.ended_on) for p in people],
+          p.enrolled_on, p.status, p.outcome, p.ended_on, p.entry_employment, p.birth_year,
+          p.education_level, p.subsidy_type, p.gained_qualification) for p in people],
         [(c.participant_id, c.author_id, utc(c.happened_at), c.channel, c.note, c.status_change)
          for c in checkins],
     ]
@@ -129,6 +130,13 @@ async def test_demo_project_has_the_stated_shape_and_is_deterministic(
     assert 0.08 <= categories[OutcomeCategory.STUDIES] / len(ended) <= 0.16
     assert categories[OutcomeCategory.DROPOUT] > 0
     assert all(p[6] <= TEST_NOW.date() for p in people)
+    # Entry data for the funder's reports: most stated, some not; end details with ends.
+    stated = [p for p in people if p[10] is not None]
+    assert 0.8 <= len(stated) / len(people) < 1
+    assert all(p[6].year - 60 <= p[11] <= p[6].year - 18 for p in stated)
+    assert all((p[13] is not None) == (p[8] == Outcome.SUBSIDISED) for p in ended)
+    assert any(p[14] for p in ended) and not any(p[14] is not None for p in people
+                                                  if p[7] != Status.ENDED)
     assert max(c[2] for c in checkins) <= TEST_NOW.astimezone(UTC).isoformat()
 
     # The lead restricted to Alvesta sees exactly the Alvesta participants.
