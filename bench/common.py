@@ -22,7 +22,6 @@ from unittest import mock
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import AIORateLimiter
 
 import bot.app
 from bench.outbox_template import BENCH_TEMPLATE
@@ -260,17 +259,12 @@ def bot_settings(base_url: str, database_url: str, **overrides: Any) -> Settings
 
 @contextlib.contextmanager
 def telegram_rate_limit_lifted() -> Iterator[None]:
-    """Build the Application with PTB's 30 msg/s limiter switched off.
+    """Build the Application with no rate limiter (for code that cannot pass one).
 
-    `bot.app.build_application` hard-wires `AIORateLimiter(max_retries=0)`; there is no
-    setting to lift it, so the ceiling and per-update benchmarks swap the class while
-    the Application is built (see BENCHMARKS.md: a setting would make this unnecessary).
+    Prefer `build_application(..., rate_limiter=None)`; this swaps the default limiter's
+    class while the Application is built, for callers written before that argument.
     """
-
-    def unlimited(*, max_retries: int = 0) -> AIORateLimiter:
-        return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=max_retries)
-
-    with mock.patch.object(bot.app, "AIORateLimiter", unlimited):
+    with mock.patch.object(bot.app, "TelegramRateLimiter", lambda: None):
         yield
 
 

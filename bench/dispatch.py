@@ -5,31 +5,26 @@ no database work to render) go to M chats, in a shuffled chat order, through the
 `Application` and its production poller (`start_services`: the JobQueue tick that
 drains the outbox) to the Bot API emulator. With limits on, the emulator enforces 30 msg/s
 overall and 1 msg/s per chat and answers 429 + retry_after to anything over (see
-`bench.telegram_limits`). The same run with the two changes proposed for `bot/` (a
-sliding-window limiter, per-chat pacing from completed sends; patched in here, see the
-end of this module) goes beside it. With limits lifted, PTB's limiter is switched off,
-per-chat pacing is 0 and the concurrency is high: what remains is the dispatcher's own
-ceiling, on each backend.
+`bench.telegram_limits`). Beside it, the same run with PTB's `AIORateLimiter(max_retries=0)`
+(what the bot used before issue 8) in place of the bot's own limiter, passed to
+`build_application(rate_limiter=…)`: what the limiter alone is worth. With limits lifted,
+there is no rate limiter, per-chat pacing is 0 and the concurrency is high: what remains
+is the dispatcher's own ceiling, on each backend.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
 import time
-from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
-from unittest import mock
+from typing import Any, Literal
 
-from telegram.ext import BaseRateLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-import bot.app
 from bench.common import (
     OUTBOX,
     TOKEN,
@@ -45,7 +40,6 @@ from bench.common import (
     outbox_statuses,
     percentile,
     poll_until,
-    telegram_rate_limit_lifted,
 )
 from bench.emulator_process import RemoteTelegram, emulator_process
 from bench.telegram_limits import (
@@ -55,7 +49,6 @@ from bench.telegram_limits import (
     closest_gap_per_chat,
 )
 from bot.app import build_application, start_services
-from bot.dispatch import Dispatcher
 from bot.scheduler import DISPATCHER_KEY
 
 NAME = "dispatch"
@@ -127,14 +120,16 @@ class DispatchRun:
 
 async def dispatch_run(
     options: Options, remote: RemoteTelegram, backend: str, *, name: str, rows: int,
-    chats: int, enforce: bool, lifted: bool = False, proposed: bool = False,
+    chats: int, enforce: bool, lifted: bool = False,
+    rate_limiter: BaseRateLimiter[Any] | Literal["default"] = "default",
     due_rate: float | None = None, **overrides: Any,
 ) -> DispatchRun:
     """Queue `rows` rows for `chats` chats, run the bot until all arrived, count everything.
 
     `due_rate=None`: everything is due at once (a burst). Otherwise the rows fall due
     one after the other at `due_rate` per second, starting shortly after the bot.
-    `proposed=True` tries the two changes BENCHMARKS.md proposes for `bot/` (below).
+    `lifted=True`: no rate limiter at all; otherwise `rate_limiter` (the bot's own by
+    default).
     """
     if options.sizes.poll_interval is not None:
         overrides.setdefault("dispatch_interval_seconds", options.sizes.poll_interval)
@@ -153,14 +148,8 @@ async def dispatch_run(
                                               for chat, at in zip(assignment, times, strict=True)])
         due = await outbox_due_times(db.engine)
         settings = bot_settings(remote.base_url, db.url, **overrides)
-        with contextlib.ExitStack() as patches:  # only while the Application is built
-            if lifted:
-                patches.enter_context(telegram_rate_limit_lifted())
-            if proposed:
-                patches.enter_context(sliding_window_limiter())
-            app = build_application(settings, db.sessions, with_updater=False)
-        if proposed:
-            pace_from_completed_sends(app.bot_data[DISPATCHER_KEY])
+        app = build_application(settings, db.sessions, with_updater=False,
+                                rate_limiter=None if lifted else rate_limiter)
         async with app:
             await app.start()
             await start_services(app)  # command menus first, then the outbox poller
@@ -182,82 +171,9 @@ async def dispatch_run(
     return DispatchRun(backend, rows, chats, limits, due, started, statuses, used)
 
 
-# ---- the two changes proposed for bot/ (BENCHMARKS.md), tried here without editing it ----
-class SlidingWindowLimiter(BaseRateLimiter[int]):
-    """At most `per_second` requests reach Telegram in any one-second window, provably.
-
-    PTB's `AIORateLimiter()` is a leaky bucket that holds 30: after an idle moment it lets
-    30 requests go at once and then 30/s, so one second can carry ~59 (Telegram answers
-    the rest with 429). Counting requests when they *start* is not enough either: a
-    stalled event loop or a slow network bunches them up on the way. This limiter starts
-    a request only while fewer than `per_second` are in flight or finished within the
-    last second; a request arrives before it finishes, so any one-second window of
-    arrivals holds at most `per_second`. getUpdates (a long poll) is not counted.
-    RetryAfter still reaches the caller (no retries here), as with `max_retries=0`.
-    """
-
-    def __init__(self, per_second: int = 30) -> None:
-        self.per_second = per_second
-        self._in_flight = 0
-        self._finished: deque[float] = deque()
-        self._changed = asyncio.Condition()
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
-    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any],
-                              endpoint: str, data: dict[str, Any],
-                              rate_limit_args: int | None) -> Any:
-        if endpoint == "getUpdates":
-            return await callback(*args, **kwargs)
-        async with self._changed:
-            while True:
-                now = time.monotonic()
-                while self._finished and self._finished[0] <= now - 1.0:
-                    self._finished.popleft()
-                if self._in_flight + len(self._finished) < self.per_second:
-                    break
-                wait = self._finished[0] + 1.0 - now if self._finished else None
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), wait)
-            self._in_flight += 1
-        try:
-            return await callback(*args, **kwargs)
-        finally:
-            async with self._changed:
-                self._in_flight -= 1
-                self._finished.append(time.monotonic())
-                self._changed.notify_all()
-
-
-@contextlib.contextmanager
-def sliding_window_limiter() -> Iterator[None]:
-    """Build the Application with `SlidingWindowLimiter` instead of `AIORateLimiter()`."""
-
-    def window(*, max_retries: int = 0) -> SlidingWindowLimiter:
-        return SlidingWindowLimiter()
-
-    with mock.patch.object(bot.app, "AIORateLimiter", window):
-        yield
-
-
-def pace_from_completed_sends(dispatcher: Dispatcher) -> None:
-    """Per-chat pacing counted from when the previous send to the chat returned.
-
-    `Dispatcher._pace` stamps a chat before the row is rendered and queued behind the
-    global limiter, so a first message held up there can arrive less than a second
-    before the next one. This stamps again once a delivery is done (this instance only).
-    """
-    deliver = dispatcher._deliver
-
-    async def deliver_then_stamp(row: Any, report: Any) -> None:
-        await deliver(row, report)
-        dispatcher._last_sent[row.chat_id] = time.monotonic()
-
-    dispatcher._deliver = deliver_then_stamp  # type: ignore[method-assign]
+def aiolimiter() -> BaseRateLimiter[Any]:
+    """PTB's own limiter, as the bot used it before issue 8 (for the side-by-side column)."""
+    return AIORateLimiter(max_retries=0)
 
 
 def count_correctness(result: Result, run: DispatchRun, prefix: str) -> None:
@@ -274,14 +190,17 @@ async def run(options: Options) -> Result:
 async def measure(options: Options, remote: RemoteTelegram, result: Result) -> Result:
     sizes = options.sizes
     runs: dict[str, DispatchRun] = {}
-    for variant, proposed in (("current", False), ("proposed", True)):
+    for variant, limiter in (("current", "default"), ("aiolimiter", aiolimiter())):
         limited = await dispatch_run(options, remote, "sqlite", name=f"dispatch-{variant}",
                                      rows=sizes.dispatch_rows, chats=sizes.dispatch_chats,
-                                     enforce=True, proposed=proposed)
+                                     enforce=True, rate_limiter=limiter)
         runs[variant] = limited
-        prefix = "" if variant == "current" else "proposed."
-        count_correctness(result, limited, prefix)
-        result.count(f"{prefix}limit_violations", limited.limits.violations)
+        if variant == "current":
+            count_correctness(result, limited, "")
+            result.count("limit_violations", limited.limits.violations)
+        else:  # the comparison: PTB's limiter is known to burst, so its 429s are a figure
+            count_correctness(result, limited, f"{variant}.")
+            result.figures[f"{variant}.violations"] = limited.limits.violations
         late = limited.lateness
         result.figures.update({
             f"{variant}.msg_per_s": limited.sustained_rate,
@@ -295,7 +214,7 @@ async def measure(options: Options, remote: RemoteTelegram, result: Result) -> R
         })
     current = runs["current"]
     table = Table([f"SQLite, {current.rows:,} rows → {current.chats:,} chats, limits enforced",
-                   "current code", "with the proposed fixes (bench-only patch)"])
+                   "the bot (its own limiter)", "PTB's AIORateLimiter in its place"])
     rows_of = {
         "sustained msg/s (5th–95th percentile delivery)":
             lambda r: f"{r.sustained_rate:.1f}",
@@ -310,7 +229,7 @@ async def measure(options: Options, remote: RemoteTelegram, result: Result) -> R
         "queueing delay in this burst p50 / p99 (all rows due at once)":
             lambda r: f"{percentile(r.lateness, 50):.1f} s / {percentile(r.lateness, 99):.1f} s",
     }
-    table.rows = [[label, show(runs["current"]), show(runs["proposed"])]
+    table.rows = [[label, show(runs["current"]), show(runs["aiolimiter"])]
                   for label, show in rows_of.items()]
     result.tables.append(table)
     result.notes += [
@@ -332,8 +251,9 @@ async def measure(options: Options, remote: RemoteTelegram, result: Result) -> R
                                    f"{ceiling.sustained_rate:.0f}", f"{ceiling.makespan:.1f} s",
                                    f"{ceiling.lost} / {ceiling.duplicates}"])
     result.tables.append(ceiling_table)
-    result.notes.append(f"Ceiling: {_settings_text(CEILING_SETTINGS)}, PTB's AIORateLimiter "
-                        "switched off, the emulator answering at once from its own process.")
+    result.notes.append(f"Ceiling: {_settings_text(CEILING_SETTINGS)}, no rate limiter "
+                        "(`rate_limiter=None`), the emulator answering at once from its own "
+                        "process.")
     rate = current.sustained_rate
     result.targets += [
         Target("≥ 28 msg/s sustained with limits", f"{rate:.1f} msg/s", rate >= 28),

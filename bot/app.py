@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Literal
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseRateLimiter,
     TypeHandler,
 )
 
 from bot import menus, scheduler
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import SERVICES_KEY, Services, services_of
 from handlers import (
     ask,
@@ -62,7 +64,15 @@ def build_application(
     *,
     clock: Clock | None = None,
     with_updater: bool = True,
+    rate_limiter: BaseRateLimiter[Any] | Literal["default"] | None = "default",
 ) -> Application:
+    """The bot, ready for `async with app` / `app.start()`.
+
+    `rate_limiter`: Telegram's flood limits (`bot.ratelimit.TelegramRateLimiter` by
+    default); benchmarks pass another one, or None to send unthrottled.
+    """
+    if rate_limiter == "default":
+        rate_limiter = TelegramRateLimiter()
     builder: ApplicationBuilder = (
         Application.builder()
         .token(settings.telegram_bot_token)
@@ -71,11 +81,12 @@ def build_application(
         .connect_timeout(settings.telegram_timeout_seconds)
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
-        # max_retries=0: RetryAfter reaches our code, where the outbox row is rescheduled.
-        .rate_limiter(AIORateLimiter(max_retries=0))
         # Guided-flow steps of one person must be handled in order.
         .concurrent_updates(False)
     )
+    if rate_limiter is not None:
+        # It lets RetryAfter reach our code, where the outbox row is rescheduled.
+        builder = builder.rate_limiter(rate_limiter)
     if not with_updater:
         builder = builder.updater(None)
     app = builder.build()

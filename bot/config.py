@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
     retention_days: int = Field(default=730, ge=30)
     """Ended participants are anonymised this long after their end date."""
-    dispatch_interval_seconds: float = Field(default=5.0, gt=0)
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    """How often the outbox is polled: a row falling due waits for the next poll at most."""
     dispatch_batch_size: int = Field(default=60, ge=1, le=1000)
     dispatch_lease_seconds: int = Field(default=120, ge=10)
     dispatch_grace_hours: float = Field(default=6.0, ge=0)

@@ -1,21 +1,26 @@
 """The outbox dispatcher: claim due rows, pace them per chat, send, and record the result.
 
-Telegram's limits: about 30 messages/s overall (PTB's AIORateLimiter) and at most one
-message per second to one chat (paced here, since the rate limiter does not). On
-`RetryAfter` the row waits as long as Telegram asks; timeouts and 5xx are retried with
-exponential backoff up to a limit; 403 means the person blocked the bot: the
-participant is marked unreachable, their reminders stop and the coordinator is told.
+Telegram's limits: about 30 messages/s overall (the bot's rate limiter,
+`bot.ratelimit.TelegramRateLimiter`) and at most one message per second to one chat
+(paced here, where waiting costs nothing: a row whose chat is not yet free goes back to
+the outbox with `send_at` = the moment it is, instead of holding a place while it
+sleeps). Deliveries run side by side and the next rows are claimed as places free up,
+so the rate limiter always has work queued. On `RetryAfter` the row waits as long as
+Telegram asks; timeouts and 5xx are retried with exponential backoff up to a limit; 403
+means the person blocked the bot: the participant is marked unreachable, their
+reminders stop and the coordinator is told.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
 import uuid
-from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.i18n import SafeHtml, Translator
 from bot.messages import PARTICIPANT_TEMPLATES, Outgoing, render
+from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import Services
 from storage import outbox
 from storage.db import transaction
@@ -36,6 +42,11 @@ from storage.staff import notice_recipient
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=30)
+HOLD_SECONDS = 10.0
+"""A claimed row waits in memory for its chat at most this long; longer, it is given back."""
+HELD_BATCHES = 4
+"""Claimed rows (waiting for their chat or for a place) are at most this many batches."""
+RECHECK_SECONDS = 0.2
 
 
 @dataclass
@@ -45,6 +56,8 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
+    postponed: int = 0
+    """Rows given back because their chat had a message less than a second ago."""
     by_status: dict[str, int] = field(default_factory=dict)
 
 
@@ -63,13 +76,25 @@ class Dispatcher:
         self.services = services
         self.worker = worker or worker_name()
         self._lock = asyncio.Lock()
+        # Per chat: when (monotonic) the last send to it was answered.
         self._last_sent: dict[int, float] = {}
-        self._chat_slots = asyncio.Semaphore(services.settings.dispatch_concurrency)
+        # Per chat: this dispatcher's rows under way (waiting or sending), and the last of
+        # them (the next one waits for it). `_waiting`: how many wait for their chat.
+        self._queued: dict[int, int] = {}
+        self._tail: dict[int, asyncio.Task[None]] = {}
+        self._waiting = 0
+        self._slots = asyncio.Semaphore(services.settings.dispatch_concurrency)
+        # SQLite has one writer at a time and its busy handler is not fair: with many
+        # deliveries marking rows at once, one could wait out the whole busy_timeout
+        # ("database is locked"). The dispatcher's own writes take turns here instead.
+        self._sqlite_writes = asyncio.Lock()
         self._stopping = False
+        self._stop_requested = asyncio.Event()
 
     def request_stop(self) -> None:
-        """Finish the message being sent, give the rest of the batch back (SIGTERM)."""
+        """Finish the messages being sent, give the rest of the claim back (SIGTERM)."""
         self._stopping = True
+        self._stop_requested.set()
 
     @property
     def settings(self):
@@ -79,7 +104,7 @@ class Dispatcher:
         """After downtime: rows overdue beyond the grace period are skipped, coordinators told."""
         now = self.services.clock.now()
         before = now - timedelta(hours=self.settings.dispatch_grace_hours)
-        async with transaction(self.services.sessions) as session:
+        async with self._writing() as session:
             stale = await outbox.skip_stale(session, before=before, now=now)
             for row in stale:
                 if row.template in PARTICIPANT_TEMPLATES and row.participant_id is not None:
@@ -90,21 +115,50 @@ class Dispatcher:
         return stale
 
     async def run_once(self) -> DispatchReport:
-        """Claim one batch of due rows and deliver it. Safe to call from several processes."""
+        """Deliver every row due now; safe to call from several processes.
+
+        Claims a batch, starts delivering it and claims more whenever no more than half a
+        batch is ready to go, until a claim finds nothing due: the rate limiter always has
+        work queued, and a row waiting for its chat holds up nothing else. At most
+        `dispatch_concurrency` rows are being sent at once, so a crash repeats at most
+        those (the rest of a claim comes back unsent when its lease runs out).
+        """
         async with self._lock:
+            report = DispatchReport()
             if self._stopping:
-                return DispatchReport()
-            now = self.services.clock.now()
-            async with transaction(self.services.sessions) as session:
-                rows = await outbox.claim_due(
-                    session, now=now, worker=self.worker, limit=self.settings.dispatch_batch_size,
-                    lease=timedelta(seconds=self.settings.dispatch_lease_seconds))
-            report = DispatchReport(claimed=len(rows))
-            by_chat: dict[int, list[OutboundMessage]] = defaultdict(list)
-            for row in rows:
-                by_chat[row.chat_id].append(row)
-            await asyncio.gather(*(self._deliver_chat(chat_rows, report)
-                                   for chat_rows in by_chat.values()))
+                return report
+            batch = self.settings.dispatch_batch_size
+            deliveries: set[asyncio.Task[None]] = set()
+            unsent: list[OutboundMessage] = []
+            more = True
+            try:
+                while True:
+                    ready = len(deliveries) - self._waiting
+                    if (more and not self._stopping and ready <= batch // 2
+                            and len(deliveries) < HELD_BATCHES * batch):
+                        rows = await self._claim(batch - ready)
+                        report.claimed += len(rows)
+                        more = bool(rows)
+                        deliveries |= await self._start(rows, report, unsent)
+                        continue
+                    if not deliveries:
+                        break
+                    # Woken by a finished delivery, or soon anyway: rows that went to wait
+                    # for their chat make room for a claim without finishing.
+                    done, deliveries = await asyncio.wait(
+                        deliveries, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        if not task.cancelled() and task.exception() is not None:
+                            # E.g. the database went away mid-send: the row stays claimed
+                            # and comes back when its lease runs out; the others go on.
+                            log.error("outbox delivery failed", exc_info=task.exception())
+            finally:
+                # Cancelled (the loop is closing) or failed: let what was started finish
+                # or fail on its own; a row left unmarked comes back when its lease ends.
+                if deliveries:
+                    await asyncio.gather(*deliveries, return_exceptions=True)
+                if unsent:
+                    await self._release(unsent)
             return report
 
     async def drain(self, *, max_rounds: int = 1000) -> DispatchReport:
@@ -114,32 +168,124 @@ class Dispatcher:
             report = await self.run_once()
             if report.claimed == 0:
                 break
-            for name in ("claimed", "sent", "retried", "failed", "skipped"):
+            for name in ("claimed", "sent", "retried", "failed", "skipped", "postponed"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
         return total
 
-    async def _deliver_chat(self, rows: list[OutboundMessage], report: DispatchReport) -> None:
-        async with self._chat_slots:
-            for index, row in enumerate(rows):
+    async def _claim(self, limit: int) -> list[OutboundMessage]:
+        async with self._writing() as session:
+            return await outbox.claim_due(
+                session, now=self.services.clock.now(), worker=self.worker, limit=limit,
+                lease=timedelta(seconds=self.settings.dispatch_lease_seconds))
+
+    def _hold_limit(self) -> float:
+        """The longest a claimed row may wait in memory for its chat (well within its lease)."""
+        return min(HOLD_SECONDS, self.settings.dispatch_lease_seconds / 4)
+
+    async def _start(self, rows: list[OutboundMessage], report: DispatchReport,
+                     unsent: list[OutboundMessage]) -> set[asyncio.Task[None]]:
+        """Start a delivery for each row; a row whose chat is not free waits without a place.
+
+        Rows of one chat go one after the other, each at least `per_chat_interval_seconds`
+        after the previous message to the chat was answered. A row that would have to
+        wait longer than `_hold_limit()` goes back to the outbox instead, due at the
+        moment its chat is free (so a long queue for one chat never outlives its lease).
+        """
+        interval = self.settings.per_chat_interval_seconds
+        if len(self._last_sent) > 10_000:  # only chats served within the interval matter
+            recent = time.monotonic() - interval
+            self._last_sent = {c: at for c, at in self._last_sent.items() if at > recent}
+        tasks: set[asyncio.Task[None]] = set()
+        later: list[tuple[OutboundMessage, float]] = []
+        given_back: dict[int, int] = {}
+        for row in rows:
+            chat = row.chat_id
+            ahead = self._queued.get(chat, 0)
+            if interval > 0:
+                # Rows ahead of it, kept or given back, each take an interval: the times
+                # given back keep the chat's order.
+                wait = (max(self._wait_for_chat(chat, interval), 0.0)
+                        + (ahead + given_back.get(chat, 0)) * interval)
+                if wait > self._hold_limit() or chat in given_back:
+                    given_back[chat] = given_back.get(chat, 0) + 1
+                    later.append((row, wait))
+                    continue
+            task = asyncio.create_task(
+                self._deliver_in_turn(row, self._tail.get(chat), report, unsent))
+            self._tail[chat] = task
+            self._queued[chat] = ahead + 1
+            tasks.add(task)
+        if later:
+            await self._postpone(later)
+            report.postponed += len(later)
+        return tasks
+
+    def _wait_for_chat(self, chat: int, interval: float) -> float:
+        """Seconds until `chat` may get its next message (≤ 0: now)."""
+        last = self._last_sent.get(chat)
+        limiter = getattr(self.bot, "rate_limiter", None)
+        if isinstance(limiter, TelegramRateLimiter):  # it also saw the handlers' replies
+            seen = limiter.last_sent(chat)
+            if seen is not None and (last is None or seen > last):
+                last = seen
+        return -1.0 if last is None else last + interval - time.monotonic()
+
+    async def _deliver_in_turn(self, row: OutboundMessage, before: asyncio.Task[None] | None,
+                               report: DispatchReport, unsent: list[OutboundMessage]) -> None:
+        chat = row.chat_id
+        try:
+            interval = self.settings.per_chat_interval_seconds
+            wait = self._wait_for_chat(chat, interval) if interval > 0 else 0.0
+            if before is not None or wait > 0:
+                self._waiting += 1
+                try:
+                    if before is not None:
+                        await asyncio.wait([before])
+                    if interval > 0:
+                        await self._pause(self._wait_for_chat(chat, interval))
+                finally:
+                    self._waiting -= 1
+            async with self._slots:
                 if self._stopping:
-                    await self._release(rows[index:])
+                    unsent.append(row)
                     return
-                await self._pace(row.chat_id)
                 await self._deliver(row, report)
+        finally:
+            left = self._queued.get(chat, 1) - 1
+            if left:
+                self._queued[chat] = left
+            else:
+                self._queued.pop(chat, None)
+            if self._tail.get(chat) is asyncio.current_task():
+                del self._tail[chat]
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if a stop is requested (the row is then given back)."""
+        if seconds > 0 and not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), seconds)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction; on SQLite the dispatcher's writes take turns (see __init__)."""
+        bind = self.services.sessions.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        async with self._sqlite_writes if sqlite else contextlib.nullcontext():
+            async with transaction(self.services.sessions) as session:
+                yield session
+
+    async def _postpone(self, rows: list[tuple[OutboundMessage, float]]) -> None:
+        now = self.services.clock.now()
+        async with self._writing() as session:
+            for row, wait in rows:
+                assert row.id is not None
+                await outbox.postpone(session, row.id, self.worker,
+                                      send_at=now + timedelta(seconds=wait))
 
     async def _release(self, rows: list[OutboundMessage]) -> None:
-        async with transaction(self.services.sessions) as session:
+        async with self._writing() as session:
             released = await outbox.release(session, [r.id for r in rows if r.id], self.worker)
         log.info("shutting down: gave back %d claimed rows", released)
-
-    async def _pace(self, chat_id: int) -> None:
-        interval = self.settings.per_chat_interval_seconds
-        last = self._last_sent.get(chat_id)
-        if last is not None:
-            wait = last + interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        self._last_sent[chat_id] = time.monotonic()
 
     async def _deliver(self, row: OutboundMessage, report: DispatchReport) -> None:
         assert row.id is not None
@@ -148,10 +294,11 @@ class Dispatcher:
             chat_id, language, away = await self._recipient(session, row, now)
             tr = Translator(language, self.settings.tz)
             rendered = await render(session, Outgoing(row, tr, now))
-            if rendered is None:
+        if rendered is None:
+            async with self._writing() as session:
                 await outbox.mark_skipped(session, row.id, self.worker, reason="no longer relevant")
-                report.skipped += 1
-                return
+            report.skipped += 1
+            return
         text = rendered.text
         if away is not None:
             text = tr._("%(text)s\n\n<i>For %(name)s, who is away until %(date)s.</i>",
@@ -177,11 +324,15 @@ class Dispatcher:
                 await self._retry(row, report, wait=backoff(row.attempts).total_seconds(),
                                   error=str(exc))
         else:
-            async with transaction(self.services.sessions) as session:
+            async with self._writing() as session:
                 await outbox.mark_sent(session, row.id, self.worker,
                                        now=self.services.clock.now())
             report.sent += 1
             log.info("sent outbox row %s (%s)", row.id, row.template)
+        finally:
+            # Stamped when Telegram has answered, not when the send began: a message that
+            # waited in the rate limiter must not shorten the gap to the next one.
+            self._last_sent[row.chat_id] = time.monotonic()
 
     async def _recipient(self, session: AsyncSession, row: OutboundMessage,
                          now: datetime) -> tuple[int, str, Staff | None]:
@@ -205,7 +356,7 @@ class Dispatcher:
                      error: str, count_attempt: bool = True) -> None:
         assert row.id is not None
         send_at = self.services.clock.now() + timedelta(seconds=wait)
-        async with transaction(self.services.sessions) as session:
+        async with self._writing() as session:
             await outbox.mark_retry(session, row.id, self.worker, send_at=send_at, error=error,
                                     count_attempt=count_attempt)
         report.retried += 1
@@ -213,14 +364,14 @@ class Dispatcher:
 
     async def _fail(self, row: OutboundMessage, error: str) -> None:
         assert row.id is not None
-        async with transaction(self.services.sessions) as session:
+        async with self._writing() as session:
             await outbox.mark_failed(session, row.id, self.worker, error=error)
         log.error("outbox row %s failed: %s", row.id, error)
 
     async def _unreachable(self, row: OutboundMessage, error: str) -> None:
         assert row.id is not None
         now = self.services.clock.now()
-        async with transaction(self.services.sessions) as session:
+        async with self._writing() as session:
             await outbox.mark_failed(session, row.id, self.worker, error=f"forbidden: {error}")
             if row.participant_id is not None:
                 changed = await stop_messages(session, row.participant_id, now=now,

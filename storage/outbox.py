@@ -108,6 +108,13 @@ async def mark_retry(session: AsyncSession, row_id: int, worker: str, *, send_at
     return await _set(session, row_id, worker, **values)
 
 
+async def postpone(session: AsyncSession, row_id: int, worker: str, *,
+                   send_at: datetime) -> bool:
+    """Give a claimed row back, due at `send_at` (its chat is not free yet): not an attempt."""
+    return await _set(session, row_id, worker, status=OutboxStatus.PENDING, send_at=send_at,
+                      lease_until=None, attempts=_table.c.attempts - 1)
+
+
 async def mark_failed(session: AsyncSession, row_id: int, worker: str, *, error: str) -> bool:
     return await _set(session, row_id, worker, status=OutboxStatus.FAILED, lease_until=None,
                       last_error=error[:500])

@@ -22,7 +22,7 @@ from tests.conftest import _postgres_url
 
 FIGURES = {
     "dispatch": ["current.msg_per_s", "current.over_global", "current.over_chat",
-                 "proposed.msg_per_s", "sqlite.ceiling.msg_per_s"],
+                 "aiolimiter.msg_per_s", "sqlite.ceiling.msg_per_s"],
     "updates": ["sqlite.koordinator_ms", "sqlite.echo_ms", "sqlite.floor_ms", "sqlite.ratio"],
     "stats": ["sqlite.project_figures.p95_ms", "sqlite.breakdown.p95_ms",
               "sqlite.project_figures.ratio", "sqlite.breakdown.ratio"],
@@ -33,12 +33,11 @@ FIGURES = {
 }
 COUNTERS = {
     "dispatch": ["lost", "duplicates", "limit_violations", "unsent_in_database",
-                 "proposed.lost", "proposed.duplicates", "proposed.limit_violations"],
+                 "aiolimiter.lost", "aiolimiter.duplicates"],
     "updates": ["sqlite.checkins_not_saved", "sqlite.updates_unanswered"],
     "stats": ["sqlite.figures_mismatch", "sqlite.breakdown_mismatch"],
     "startup": ["sqlite.rows_1000.claimed_future_rows"],
-    "lateness": ["lost", "duplicates", "limit_violations", "proposed.lost",
-                 "proposed.limit_violations"],
+    "lateness": ["lost", "duplicates", "limit_violations", "aiolimiter.lost"],
     "soak": ["updates_unanswered", "error_replies", "outbox_lost", "outbox_duplicates"],
     "questions": [],
 }
