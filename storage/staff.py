@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -142,12 +142,13 @@ def _note_staff_statement(state: Any) -> None:
         STAFF_CACHE.clear()
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _staff_change_ended(session: Session) -> None:
-    # after_commit runs once the database has committed: from here on a lookup reads the
-    # new row, and one that read the old row before started under an older generation.
-    if session.info.pop(_STAFF_CHANGED, False):
+@event.listens_for(Session, "after_transaction_end")
+def _staff_change_ended(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction only (after_commit also fires when a savepoint is
+    # released, before the database commits), and after the database committed or rolled
+    # back: from here on a lookup reads the row as it now is, and a lookup that read it
+    # before started under an older generation and stores nothing.
+    if transaction.parent is None and session.info.pop(_STAFF_CHANGED, False):
         STAFF_CACHE.clear()
 
 
