@@ -15,10 +15,8 @@ import asyncio
 import io
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Border, Font, Side
-from openpyxl.worksheet.worksheet import Worksheet
 from telegram.ext import Application, CommandHandler
 
 from bot.attendance_pdf import build_pdf
@@ -27,6 +25,9 @@ from handlers.base import Turn, staff_only
 from handlers.exports import sheet_title
 from storage import attendance
 from storage.access import Action
+
+if TYPE_CHECKING:  # openpyxl is imported where a file is written: ~0.2 s and ~28 MiB at start-up
+    from openpyxl.worksheet.worksheet import Worksheet
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
@@ -135,6 +136,9 @@ def attendance_usage(tr: Translator, today: date) -> str:
 
 
 def build_sheets(sheets: attendance.Sheets, tr: Translator) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     overview = workbook.active
     assert overview is not None
@@ -166,6 +170,8 @@ def build_sheets(sheets: attendance.Sheets, tr: Translator) -> bytes:
 def _signing_sheet(sheet: Worksheet, tr: Translator, row: attendance.SheetRow,
                    month: str) -> None:
     """One printable page: who, which month, how many hours, two signatures."""
+    from openpyxl.styles import Border, Font, Side
+
     line = Border(bottom=Side(style="thin"))
     sheet.append([tr._("Attendance, %(month)s", month=month)])
     sheet["A1"].font = Font(bold=True, size=14)

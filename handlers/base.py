@@ -4,6 +4,10 @@ A handler is `async def handler(turn: Turn) -> None`: parse `turn.args`, call st
 inside `turn.transaction()`, answer with `turn.reply()`. The guard has already decided
 who is asking and in which language; domain errors become localized messages here,
 after the transaction rolled back, so rejected input changes nothing.
+
+One update, one transaction: the guard's lookups (when the staff cache cannot answer)
+open the session that the handler's first `turn.transaction()` continues, instead of a
+transaction of their own (a pool checkout, BEGIN and COMMIT less per update).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class Turn:
     viewer: Viewer | None = None
     participant: Participant | None = None
     _answered: bool = field(default=False, repr=False)
+    _session: AsyncSession | None = field(default=None, repr=False)
+    """The guard's session, handed to the first `transaction()` (see the module docstring)."""
 
     @property
     def now(self) -> datetime:
@@ -89,8 +95,28 @@ class Turn:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with transaction(self.services.sessions) as session:
+        """A unit of work: commit on success, roll back on any error."""
+        session, self._session = self._session, None
+        if session is None:
+            async with transaction(self.services.sessions) as fresh:
+                yield fresh
+            return
+        # The guard's session, perhaps with its lookups' transaction already begun: this
+        # block continues it. Nothing was written yet, so the guarantee is the same.
+        try:
             yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    async def release(self) -> None:
+        """Give back the guard's session unused (its read transaction and connection)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def reply(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
         await self._answer_query()
@@ -134,6 +160,10 @@ class Turn:
                 raise
 
     async def _answer_query(self) -> None:
+        # Every reply passes here first: no connection or open transaction is held while
+        # we wait for Telegram.
+        if self._session is not None and self._session.in_transaction():
+            await self.release()
         query = self.update.callback_query
         if query is not None and not self._answered:
             self._answered = True
@@ -209,39 +239,59 @@ def guarded(audience: Audience, action: Action | None = None) -> Callable[[Handl
             user = update.effective_user
             if user is None or update.effective_chat is None:
                 return
-            async with transaction(services.sessions) as session:
-                staff = await active_staff_by_telegram_id(session, user.id)
+            # Not begun: with the staff cache answering, no connection is taken here.
+            session = services.sessions()
+            try:
+                staff = await active_staff_by_telegram_id(session, user.id, cached=True)
                 participant = (None if staff else
                                await participant_by_telegram_id(session, user.id))
+                if participant is not None:
+                    # Detached as before: a rollback in the handler must not expire it.
+                    session.expunge(participant)
+            except BaseException:
+                await session.close()
+                raise
             turn = Turn(update, context, services,
-                        translator_for(services, update, staff, participant))
+                        translator_for(services, update, staff, participant), _session=session)
             turn.staff, turn.participant = staff, participant
-            if update.effective_chat.type != ChatType.PRIVATE:
-                if staff is not None:
-                    await turn.reply(turn.tr._(
-                        "For the participants' privacy I only work in a private chat. "
-                        "Write to me directly."))
-                return
-            if audience == Audience.STAFF and staff is None:
-                await turn.reply(stranger_text(turn.tr, user.id))
-                return
-            if audience == Audience.PARTICIPANT and participant is None:
-                await turn.reply(stranger_text(turn.tr, user.id))
-                return
-            if staff is not None:
-                turn.viewer = Viewer.of(staff)
-                if action is not None and not can(turn.viewer, action):
-                    await turn.reply(error_text(turn.tr, NotAllowed()))
-                    return
             try:
-                await fn(turn)
-            except DomainError as error:
-                log.info("refused %s for user %s: %s", fn.__name__, user.id, error.code)
-                await turn.reply(error_text(turn.tr, error))
+                await _guarded_turn(turn, fn, audience, action)
+            finally:
+                await turn.release()
 
         return wrapper
 
     return decorate
+
+
+async def _guarded_turn(turn: Turn, fn: HandlerFn, audience: Audience,
+                        action: Action | None) -> None:
+    """The guard's decisions, once the person behind the update is known."""
+    update, staff, participant = turn.update, turn.staff, turn.participant
+    user = update.effective_user
+    assert user is not None and update.effective_chat is not None
+    if update.effective_chat.type != ChatType.PRIVATE:
+        if staff is not None:
+            await turn.reply(turn.tr._(
+                "For the participants' privacy I only work in a private chat. "
+                "Write to me directly."))
+        return
+    if audience == Audience.STAFF and staff is None:
+        await turn.reply(stranger_text(turn.tr, user.id))
+        return
+    if audience == Audience.PARTICIPANT and participant is None:
+        await turn.reply(stranger_text(turn.tr, user.id))
+        return
+    if staff is not None:
+        turn.viewer = Viewer.of(staff)
+        if action is not None and not can(turn.viewer, action):
+            await turn.reply(error_text(turn.tr, NotAllowed()))
+            return
+    try:
+        await fn(turn)
+    except DomainError as error:
+        log.info("refused %s for user %s: %s", fn.__name__, user.id, error.code)
+        await turn.reply(error_text(turn.tr, error))
 
 
 def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:

@@ -18,14 +18,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server; set before anything draws
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.i18n import N_, Translator
@@ -44,6 +38,9 @@ from handlers.stats import (
 from storage import stats
 from storage.access import Action
 from storage.models import OutcomeCategory
+
+if TYPE_CHECKING:  # matplotlib is imported when the first chart is drawn (see _figure)
+    from matplotlib.figure import Figure
 
 SIZE_INCHES = (10, 7)
 DPI = 100  # 1000 × 700 px: sharp on a phone, small to send
@@ -86,6 +83,15 @@ def _plain(text: str) -> str:
 
 # ---- drawing: pure functions from numbers and words to PNG bytes -------------------------
 def _figure() -> Figure:
+    # matplotlib (with numpy) is imported here, not at the top: ~0.5 s and ~50 MiB that
+    # every start-up paid for a chart few ever ask for. Agg: no display on a server, chosen
+    # before anything draws.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
@@ -110,6 +116,8 @@ def draw_stacked_bars(labels: Sequence[str], series: dict[str, tuple[str, list[i
                       text: ChartText, *, horizontal: bool = False) -> bytes:
     """Stacked bars, one per label; `series` maps a legend entry to (colour, values)."""
     figure = _figure()
+    from matplotlib.ticker import MaxNLocator
+
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     base = [0] * len(labels)
@@ -143,6 +151,8 @@ def draw_stacked_bars(labels: Sequence[str], series: dict[str, tuple[str, list[i
 
 def draw_line(labels: Sequence[str], values: Sequence[int], text: ChartText) -> bytes:
     figure = _figure()
+    from matplotlib.ticker import MaxNLocator
+
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     axes.plot(positions, values, color=LINE_COLOR, linewidth=4, marker="o", markersize=7)

@@ -50,8 +50,8 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
             happened_at=turn.now, now=turn.now, status_change=status,
             note_max_length=turn.services.settings.note_max_length,
         )
-        warn = bool(note) and await first_note_warning(session, turn.require_viewer().staff_id,
-                                                       now=turn.now)
+        assert turn.staff is not None  # require_viewer() above: staff only
+        warn = bool(note) and await first_note_warning(session, turn.staff, now=turn.now)
     turn.end_flow()
     lines = [tr._("✅ Check-in saved for <b>%(code)s</b> (%(name)s): %(channel)s, %(when)s.",
                   code=tr.isolate(participant.code), name=participant.display_name,

@@ -203,6 +203,8 @@ class Staff(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("staff.id", ondelete="SET NULL")))
     """While away (until `away_until`, inclusive), this colleague gets their notices."""
     away_until: date | None = None
+    notes_warned_at: datetime | None = None
+    """When they were first told what a note may hold (shown once, with their first note)."""
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import event, inspect, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,7 +23,7 @@ from storage.errors import (
     StaffAmbiguous,
     StaffNotFound,
 )
-from storage.models import AuditLog, Role, Staff
+from storage.models import Role, Staff
 
 NAME_MAX = 120
 
@@ -28,10 +34,122 @@ async def staff_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> 
 
 
 async def active_staff_by_telegram_id(
-    session: AsyncSession, telegram_user_id: int
+    session: AsyncSession, telegram_user_id: int, *, cached: bool = False
 ) -> Staff | None:
-    staff = await staff_by_telegram_id(session, telegram_user_id)
-    return staff if staff is not None and staff.active else None
+    """The active staff member with this Telegram id, or None (not staff, or deactivated).
+
+    `cached=True` (the guard in front of every handler) may answer from `STAFF_CACHE`
+    without a query; the staff member is then a detached copy, as it would be after the
+    session closed.
+    """
+    if not cached:
+        staff = await staff_by_telegram_id(session, telegram_user_id)
+        return staff if staff is not None and staff.active else None
+    engine = _engine_of(session)
+    if engine is None:
+        return await active_staff_by_telegram_id(session, telegram_user_id)
+    found, values = STAFF_CACHE.get(engine, telegram_user_id)
+    if not found:
+        generation = STAFF_CACHE.generation
+        staff = await active_staff_by_telegram_id(session, telegram_user_id)
+        values = _columns_of(staff) if staff is not None else None
+        STAFF_CACHE.put(engine, telegram_user_id, values, generation)
+    return _detached(values) if values is not None else None
+
+
+# ---- the guard's cache: active staff by Telegram id -------------------------------------
+STAFF_CACHE_SECONDS = 5.0
+"""How long another process's staff change (e.g. `koordinator staff deactivate` run beside
+the bot) may go unnoticed. Changes made in this process clear the cache when they commit."""
+
+
+class StaffCache:
+    """Active staff (or "not staff") by Telegram id, per engine, for `STAFF_CACHE_SECONDS`.
+
+    Every update passes the guard, which asks who is writing; people who write often would
+    cost a query each time. Any staff row written through a Session of this process (ORM
+    objects or an ORM `update(Staff)`/`delete(Staff)`) empties the whole cache when its
+    transaction ends, committed or not, so a deactivated member cannot act once the
+    deactivation is committed. Lookups started before that moment do not store what they
+    read (the generation check): a read that raced the commit may have seen the old row.
+    Changes made outside this process's Sessions (another process, raw SQL) are seen after
+    at most `ttl` seconds.
+    """
+
+    def __init__(self, ttl: float = STAFF_CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic, limit: int = 10_000) -> None:
+        self.ttl, self.clock, self.limit = ttl, clock, limit
+        self.generation = 0
+        # Per engine: two databases in one process (tests, `koordinator db copy`) never mix.
+        self._by_engine: weakref.WeakKeyDictionary[
+            Engine, dict[int, tuple[float, dict[str, Any] | None]]] = weakref.WeakKeyDictionary()
+
+    def get(self, engine: Engine, telegram_user_id: int) -> tuple[bool, dict[str, Any] | None]:
+        entries = self._by_engine.get(engine)
+        entry = entries.get(telegram_user_id) if entries is not None else None
+        if entry is None or entry[0] <= self.clock():
+            return False, None
+        return True, entry[1]
+
+    def put(self, engine: Engine, telegram_user_id: int, values: dict[str, Any] | None,
+            generation: int) -> None:
+        if generation != self.generation or self.ttl <= 0:
+            return  # a staff change committed while we read: what we read may be stale
+        entries = self._by_engine.setdefault(engine, {})
+        if len(entries) >= self.limit:  # strangers writing from many ids: stay bounded
+            entries.clear()
+        entries[telegram_user_id] = (self.clock() + self.ttl, values)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._by_engine.clear()
+
+
+STAFF_CACHE = StaffCache()
+_STAFF_CHANGED = "koordinator.staff_changed"
+
+
+def _engine_of(session: AsyncSession) -> Engine | None:
+    bind = session.bind
+    return getattr(bind, "sync_engine", None)
+
+
+def _columns_of(staff: Staff) -> dict[str, Any]:
+    return {attribute.key: getattr(staff, attribute.key)
+            for attribute in inspect(Staff).column_attrs}
+
+
+def _detached(values: dict[str, Any]) -> Staff:
+    """A fresh copy per update: handlers may change their `turn.staff` locally."""
+    staff = Staff(**values)
+    make_transient_to_detached(staff)
+    return staff
+
+
+@event.listens_for(Session, "after_flush")
+def _note_staff_flush(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, Staff)
+           for group in (session.new, session.dirty, session.deleted) for obj in group):
+        session.info[_STAFF_CHANGED] = True
+        STAFF_CACHE.clear()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_staff_statement(state: Any) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) and any(
+            mapper.class_ is Staff for mapper in state.all_mappers):
+        state.session.info[_STAFF_CHANGED] = True
+        STAFF_CACHE.clear()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _staff_change_ended(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction only (after_commit also fires when a savepoint is
+    # released, before the database commits), and after the database committed or rolled
+    # back: from here on a lookup reads the row as it now is, and a lookup that read it
+    # before started under an older generation and stores nothing.
+    if transaction.parent is None and session.info.pop(_STAFF_CHANGED, False):
+        STAFF_CACHE.clear()
 
 
 async def add_staff(
@@ -142,14 +260,22 @@ async def staff_by_reference(session: AsyncSession, reference: str) -> Staff:
 NOTES_WARNING = "staff.notes_warning"
 
 
-async def first_note_warning(session: AsyncSession, staff_id: int, *, now: datetime) -> bool:
-    """True the first time a staff member saves a note (they are warned once); recorded."""
-    seen = (await session.exec(select(AuditLog.id).where(
-        AuditLog.actor_staff_id == staff_id, AuditLog.action == NOTES_WARNING))).first()
-    if seen is not None:
+async def first_note_warning(session: AsyncSession, staff: Staff, *, now: datetime) -> bool:
+    """True the first time a staff member saves a note (they are warned once); recorded.
+
+    `staff` is the guard's row: once warned, `notes_warned_at` answers without a query.
+    If that row is older than the warning, the conditional UPDATE still says no, and two
+    /log at once warn once.
+    """
+    if staff.notes_warned_at is not None:
         return False
-    audit.record(session, actor_staff_id=staff_id, action=NOTES_WARNING,
-                 target=f"staff:{staff_id}", at=now)
+    marked = await session.exec(update(Staff).where(
+        col(Staff.id) == staff.id, col(Staff.notes_warned_at).is_(None),
+    ).values(notes_warned_at=now))
+    if marked.rowcount != 1:
+        return False
+    audit.record(session, actor_staff_id=staff.id, action=NOTES_WARNING,
+                 target=f"staff:{staff.id}", at=now)
     return True
 
 

@@ -23,7 +23,8 @@ from tests.conftest import _postgres_url
 FIGURES = {
     "dispatch": ["current.msg_per_s", "current.over_global", "current.over_chat",
                  "aiolimiter.msg_per_s", "sqlite.ceiling.msg_per_s"],
-    "updates": ["sqlite.koordinator_ms", "sqlite.echo_ms", "sqlite.floor_ms", "sqlite.ratio"],
+    "updates": ["sqlite.koordinator_ms", "sqlite.echo_ms", "sqlite.floor_ms", "sqlite.log_floor_ms",
+                "sqlite.ratio"],
     "stats": ["sqlite.project_figures.p95_ms", "sqlite.breakdown.p95_ms",
               "sqlite.project_figures.ratio", "sqlite.breakdown.ratio"],
     "startup": ["sqlite.rows_1000.ready_s", "sqlite.rows_1000.peak_rss_kib"],

@@ -1,7 +1,7 @@
 """sensitive ESF+ categories: disability and foreign background
 
 Revision ID: a7c3e91d2b40
-Revises: fea5fc026825
+Revises: a7c31e5b9d42
 Create Date: 2026-11-24 16:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'a7c3e91d2b40'
-down_revision: str | None = 'fea5fc026825'
+down_revision: str | None = 'a7c31e5b9d42'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
