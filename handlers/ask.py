@@ -42,7 +42,7 @@ from bot.scheduling import local_day_bounds
 from bot.stats_text import CATEGORY_LABELS, percent, period_label, pre_table, shares_line
 from handlers import participants as participant_views
 from handlers import stats as stats_views
-from handlers.base import Turn, callback_parts, staff_only
+from handlers.base import Turn, callback_parts, picked_participant, staff_only
 from storage import followups, stats
 from storage import participants as participant_queries
 from storage.access import Action, Viewer, can
@@ -144,9 +144,7 @@ async def ask_button(turn: Turn) -> None:
         turn.context.user_data.pop(OPTIONS_KEY, None)  # type: ignore[union-attr]
         await answer(turn, options[index])
     elif len(parts) == 4 and parts[1] == "p" and parts[2] in {"c", "n"} and parts[3].isdigit():
-        async with turn.transaction() as session:
-            participant = await participant_queries.visible_participant_by_id(
-                session, turn.require_viewer(), int(parts[3]))
+        participant = await picked_participant(turn, int(parts[3]))
         intent = Intent.PARTICIPANT_CARD if parts[2] == "c" else Intent.NEXT_FOLLOWUP
         parsed = Parsed(intent=intent, asked_on=turn.today, participant=participant.code)
         await (show_card if intent == Intent.PARTICIPANT_CARD else show_next)(

@@ -36,7 +36,7 @@ from storage.db import transaction
 from storage.errors import DomainError, NotAllowed
 from storage.invites import participant_by_telegram_id
 from storage.models import Participant, Staff
-from storage.participants import participants_for_picker
+from storage.participants import participants_for_picker, visible_participant_by_id
 from storage.staff import active_staff_by_telegram_id
 
 log = logging.getLogger(__name__)
@@ -330,6 +330,13 @@ async def ask_to_pick(turn: Turn, prompt: str, prefix: str) -> None:
         await turn.reply(turn.tr._("You have no active participants yet. Add one with /add."))
         return
     await turn.reply(prompt, picker_keyboard(recent, prefix))
+
+
+async def picked_participant(turn: Turn, participant_id: int) -> Participant:
+    """The participant a button names by id, within the caller's scope (a forged or stale
+    id gets the same "can't find" as an unknown code)."""
+    async with turn.transaction() as session:
+        return await visible_participant_by_id(session, turn.require_viewer(), participant_id)
 
 
 def callback_parts(turn: Turn) -> list[str]:

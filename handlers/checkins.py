@@ -8,7 +8,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
 from bot.render import grid, keyboard
-from handlers.base import Turn, ask_to_pick, callback_parts, expired, on_text, staff_only
+from handlers.base import (
+    Turn,
+    ask_to_pick,
+    callback_parts,
+    expired,
+    on_text,
+    picked_participant,
+    staff_only,
+)
 from storage import checkins as queries
 from storage import participants as participant_queries
 from storage.access import Action
@@ -75,9 +83,7 @@ async def log_button(turn: Turn) -> None:
     parts = callback_parts(turn)
     tr = turn.tr
     if len(parts) == 3 and parts[1] == "p" and parts[2].isdigit():
-        async with turn.transaction() as session:
-            participant = await participant_queries.visible_participant_by_id(
-                session, turn.require_viewer(), int(parts[2]))
+        participant = await picked_participant(turn, int(parts[2]))
         buttons = [(tr._(label), f"log:c:{participant.id}:{channel.value}")
                    for channel, label in CHANNEL_LABELS.items()]
         await turn.edit(tr._("Check-in with %(code)s (%(name)s). How did you meet?",

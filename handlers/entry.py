@@ -31,7 +31,15 @@ from bot.funder_labels import (
 from bot.i18n import N_, Translator
 from bot.render import Button, grid, keyboard
 from bot.runtime import Services
-from handlers.base import Turn, ask_to_pick, callback_parts, expired, on_text, staff_only
+from handlers.base import (
+    Turn,
+    ask_to_pick,
+    callback_parts,
+    expired,
+    on_text,
+    picked_participant,
+    staff_only,
+)
 from storage import entry
 from storage.access import Action
 from storage.models import (
@@ -43,7 +51,7 @@ from storage.models import (
     SfiLevel,
     SubsidyType,
 )
-from storage.participants import visible_participant, visible_participant_by_id
+from storage.participants import visible_participant
 from storage.personnummer import InvalidPersonnummer, PersonnummerCipher, parse
 
 log = logging.getLogger(__name__)
@@ -336,9 +344,7 @@ async def entry_button(turn: Turn) -> None:
     if len(parts) < 3 or not parts[2].isdigit() or parts[1] not in {"p", "f", "v", "d"}:
         await expired(turn, "/entry")
         return
-    async with turn.transaction() as session:
-        participant = await visible_participant_by_id(session, turn.require_viewer(),
-                                                      int(parts[2]))
+    participant = await picked_participant(turn, int(parts[2]))
     guided = _BY_KEY.get(parts[3]) if len(parts) >= 4 else None
     if guided is not None and guided not in offered_fields(turn, participant):
         guided = None
@@ -416,9 +422,7 @@ async def entry_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
                               "/cancel.", first=entry.OLDEST_BIRTH_YEAR, last=turn.today.year))
         return
     turn.end_flow()
-    async with turn.transaction() as session:
-        participant = await visible_participant_by_id(session, turn.require_viewer(),
-                                                      int(state["pid"]))
+    participant = await picked_participant(turn, int(state["pid"]))
     await save_field(turn, participant.code, _BY_KEY["by"], int(word), edit=False)
 
 

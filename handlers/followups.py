@@ -26,13 +26,14 @@ from handlers.base import (
     expired,
     on_text,
     parse_day,
+    picked_participant,
     staff_only,
 )
 from storage import followups as queries
 from storage import outbox
 from storage.access import Action
 from storage.models import FollowUpKind, FollowUpResponse
-from storage.participants import code_for, visible_participant_by_id
+from storage.participants import code_for
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 KIND_WORDS: dict[str, FollowUpKind] = {
@@ -123,9 +124,7 @@ async def followup_button(turn: Turn) -> None:
     tr = turn.tr
     step = parts[1] if len(parts) > 1 else ""
     if step == "p" and len(parts) == 3 and parts[2].isdigit():
-        async with turn.transaction() as session:
-            participant = await visible_participant_by_id(session, turn.require_viewer(),
-                                                          int(parts[2]))
+        participant = await picked_participant(turn, int(parts[2]))
         days = [turn.today + timedelta(days=offset) for offset in range(0, 21)]
         weekdays = [day for day in days if day.weekday() < 5][:DAY_BUTTONS]
         buttons: list[Button] = [(tr.date(day, "EEE d MMM"), f"fu:d:{participant.id}:{day}")

@@ -28,6 +28,7 @@ from handlers.base import (
     expired,
     on_text,
     parse_day,
+    picked_participant,
     picker_keyboard,
     split_fields,
     staff_only,
@@ -323,9 +324,7 @@ async def card_button(turn: Turn) -> None:
     if len(parts) != 2 or not parts[1].isdigit():
         await expired(turn, "/participant")
         return
-    async with turn.transaction() as session:
-        participant = await queries.visible_participant_by_id(
-            session, turn.require_viewer(), int(parts[1]))
+    participant = await picked_participant(turn, int(parts[1]))
     await show_card(turn, participant)
 
 
@@ -408,9 +407,7 @@ async def status_button(turn: Turn) -> None:
     parts = callback_parts(turn)
     tr = turn.tr
     if len(parts) >= 3 and parts[1] == "p" and parts[2].isdigit():
-        async with turn.transaction() as session:
-            participant = await queries.visible_participant_by_id(
-                session, turn.require_viewer(), int(parts[2]))
+        participant = await picked_participant(turn, int(parts[2]))
         buttons = [(tr._(STATUS_LABELS[s]), f"st:s:{participant.id}:{s.value}")
                    for s in CHANGEABLE_STATUSES]
         await turn.edit(tr._("New status for %(code)s?", code=tr.isolate(participant.code)),
@@ -510,9 +507,7 @@ async def end_button(turn: Turn) -> None:
     if pid is None:
         await expired(turn, "/end")
     elif len(parts) == 3 and parts[1] == "p":
-        async with turn.transaction() as session:
-            participant = await queries.visible_participant_by_id(
-                session, turn.require_viewer(), int(pid))
+        participant = await picked_participant(turn, int(pid))
         buttons = [(tr._(OUTCOME_LABELS[o]), f"end:o:{participant.id}:{o.value}")
                    for o in Outcome]
         await turn.edit(tr._("Why does %(code)s end? Pick the outcome.",
