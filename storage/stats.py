@@ -39,7 +39,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.elements import AsBoolean, Label, True_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -280,14 +280,17 @@ def _figures(row: Any, checkins: int) -> Figures:
 
 async def project_figures(session: AsyncSession, viewer: Viewer, flt: StatsFilter) -> Figures:
     """Enrolled, active, ended and outcomes, the shares, the gender split and check-ins."""
-    query = select(*_figure_columns(flt)).select_from(Participant.__table__).where(
-        *narrowing(viewer, flt))
+    # One statement, one round trip: for a small scope the second trip cost more than
+    # the counting (BENCHMARKS.md finding 5). The check-in count must not correlate with
+    # the outer participant row: it counts the whole scope on its own.
+    checkins = _checkin_counts(viewer, flt).correlate(None).scalar_subquery()
+    query = (select(*_figure_columns(flt), checkins.label("checkins"))
+             .select_from(Participant.__table__).where(*narrowing(viewer, flt)))
     row = (await execute(session, query)).one()
-    checkins = (await execute(session, _checkin_counts(viewer, flt))).scalar_one()
-    return _figures(row, checkins)
+    return _figures(row, row.checkins)
 
 
-def _checkin_counts(viewer: Viewer, flt: StatsFilter, key: Any = None) -> Executable:
+def _checkin_counts(viewer: Viewer, flt: StatsFilter, key: Any = None) -> Select[Any]:
     """Check-ins in the period within the viewer's scope, in all or per `key` of participant.
 
     The query's shape follows what the viewer sees (measured in BENCHMARKS.md, finding 5):
