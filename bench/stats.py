@@ -147,13 +147,13 @@ DURING = "p.enrolled_on <= :end AND (p.ended_on IS NULL OR p.ended_on >= :start)
 ENDED = "p.ended_on BETWEEN :start AND :end"
 REACHED = ("p.outcome IN ('employed', 'self_employed', 'subsidised', 'studies')")
 COUNTS = ",\n".join([
-    f"COUNT(CASE WHEN {DURING} THEN 1 END)",
-    "COUNT(CASE WHEN p.enrolled_on BETWEEN :start AND :end THEN 1 END)",
-    "COUNT(CASE WHEN p.status <> 'ended' THEN 1 END)",
-    f"COUNT(CASE WHEN {ENDED} THEN 1 END)",
-    *(f"COUNT(CASE WHEN {ENDED} AND {CATEGORY_SQL[c.value]} THEN 1 END)"
+    f"COUNT(*) FILTER (WHERE {DURING})",
+    "COUNT(*) FILTER (WHERE p.enrolled_on BETWEEN :start AND :end)",
+    "COUNT(*) FILTER (WHERE p.status <> 'ended')",
+    f"COUNT(*) FILTER (WHERE {ENDED})",
+    *(f"COUNT(*) FILTER (WHERE {ENDED} AND {CATEGORY_SQL[c.value]})"
       for c in OutcomeCategory),
-    *(f"COUNT(CASE WHEN p.gender = '{g}' AND {condition} THEN 1 END)"
+    *(f"COUNT(*) FILTER (WHERE p.gender = '{g}' AND {condition})"
       for g in ("woman", "man")
       for condition in (DURING, ENDED, f"{ENDED} AND {REACHED}")),
 ])

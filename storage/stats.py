@@ -30,7 +30,6 @@ from sqlalchemy import (
     ColumnElement,
     Result,
     and_,
-    case,
     cast,
     exists,
     extract,
@@ -186,8 +185,12 @@ def _is_category(category: OutcomeCategory) -> ColumnElement[bool]:
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """COUNT(CASE WHEN condition THEN 1 END): a conditional count that works everywhere."""
-    return func.count(case((condition, 1)))
+    """COUNT(*) FILTER (WHERE condition): a conditional count (PostgreSQL, SQLite >= 3.30).
+
+    The same count as COUNT(CASE WHEN condition THEN 1 END), ~20 % quicker on SQLite over
+    100,000 participants (BENCHMARKS.md finding 5).
+    """
+    return func.count().filter(condition)
 
 
 # ---- the figures -------------------------------------------------------------------------
