@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -283,14 +284,32 @@ def _figures(row: Any, checkins: int) -> Figures:
 
 async def project_figures(session: AsyncSession, viewer: Viewer, flt: StatsFilter) -> Figures:
     """Enrolled, active, ended and outcomes, the shares, the gender split and check-ins."""
+    row = (await execute(session, _figures_query(viewer, flt))).one()
+    return _figures(row, row.checkins)
+
+
+# Building one of these statements (some 30 expressions) and computing its cache key takes
+# 1-3 ms, more than counting a coordinator's caseload; a statement is immutable and
+# Viewer and StatsFilter are frozen, so each is built once per viewer and filter.
+@lru_cache(maxsize=256)
+def _figures_query(viewer: Viewer, flt: StatsFilter) -> Select[Any]:
     # One statement, one round trip: for a small scope the second trip cost more than
     # the counting (BENCHMARKS.md finding 5). The check-in count must not correlate with
     # the outer participant row: it counts the whole scope on its own.
     checkins = _checkin_counts(viewer, flt).correlate(None).scalar_subquery()
-    query = (select(*_figure_columns(flt), checkins.label("checkins"))
-             .select_from(Participant.__table__).where(*narrowing(viewer, flt)))
-    row = (await execute(session, query)).one()
-    return _figures(row, row.checkins)
+    return (select(*_figure_columns(flt), checkins.label("checkins"))
+            .select_from(Participant.__table__).where(*narrowing(viewer, flt)))
+
+
+@lru_cache(maxsize=256)
+def _breakdown_queries(viewer: Viewer, flt: StatsFilter,
+                       by: BreakdownBy) -> tuple[Select[Any], Select[Any]]:
+    key = _p.municipality if by == "municipality" else _p.coordinator_id
+    grouped = (select(key.label("key"), *_figure_columns(flt))
+               .select_from(Participant.__table__)
+               .where(*narrowing(viewer, flt))
+               .group_by(key))
+    return grouped, _checkin_counts(viewer, flt, key)
 
 
 def _checkin_counts(viewer: Viewer, flt: StatsFilter, key: Any = None) -> Select[Any]:
@@ -348,13 +367,9 @@ async def breakdown(
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"cannot break down by {by!r}")
-    key = _p.municipality if by == "municipality" else _p.coordinator_id
-    query = (select(key.label("key"), *_figure_columns(flt))
-             .select_from(Participant.__table__)
-             .where(*narrowing(viewer, flt))
-             .group_by(key))
-    grouped = (await execute(session, query)).all()
-    checkins = dict((await execute(session, _checkin_counts(viewer, flt, key))).all())
+    grouped_query, checkins_query = _breakdown_queries(viewer, flt, by)
+    grouped = (await execute(session, grouped_query)).all()
+    checkins = dict((await execute(session, checkins_query)).all())
     keys = [row.key for row in grouped]
     labels = await _staff_names(session, keys) if by == "coordinator" else {}
     every = [BreakdownRow(str(row.key), labels.get(row.key, str(row.key)),
