@@ -383,8 +383,9 @@ async def breakdown(
     return Breakdown(by, rows, total)
 
 
-def _sum(parts: Iterable[Figures]) -> Figures:
-    parts = list(parts)
+def _sum(groups: Iterable[Figures]) -> Figures:
+    """Figures added up, group by group (shares follow from the sums)."""
+    parts = list(groups)
 
     def added(name: str) -> int:
         return sum(getattr(part, name) for part in parts)
