@@ -6,17 +6,25 @@ The small project's rows and counts are tabled in `tests.projects.small_project`
 from __future__ import annotations
 
 import json
+import random
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import select
 
 from bot.digest import plan_digests
 from storage import stats
 from storage.access import Viewer
+from storage.checkins import log_checkin
 from storage.db import transaction
+from storage.gdpr import erase_participant
 from storage.models import (
+    OUTCOME_CATEGORY,
+    Channel,
     CheckIn,
     FollowUp,
     FollowUpResponse,
@@ -26,7 +34,10 @@ from storage.models import (
     Outcome,
     OutcomeCategory,
     Participant,
+    Role,
+    Status,
 )
+from storage.participants import end_participant, hand_over
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
 from tests.projects import (
@@ -427,3 +438,179 @@ async def test_digest_command_sends_the_last_seven_days_now(
     assert "New participants: 1" in reply.text
     [reply] = await bot.send(people.bo.user, "/digest")
     assert "does not allow" in reply.text
+
+
+# ---- every figure equals a recount, whoever asks, however filtered, after any write ------
+MUNICIPALITIES = ("Växjö", "Alvesta", "Ljungby")
+PERIODS: tuple[tuple[date | None, date | None], ...] = (
+    (None, None), Q1, (date(2025, 1, 1), date(2025, 12, 31)),
+    (date(2025, 3, 15), date(2026, 2, 10)), (None, date(2025, 6, 30)), (date(2026, 1, 1), None))
+
+
+@dataclass(frozen=True)
+class Row:
+    """A participant as stored, read back without the statistics module."""
+
+    id: int
+    municipality: str
+    coordinator_id: int
+    gender: str
+    status: str
+    enrolled_on: date
+    ended_on: date | None
+    outcome: str | None
+
+
+async def stored(db: Database) -> tuple[list[Row], list[tuple[int, datetime]]]:
+    async with transaction(db.sessions) as session:
+        rows = [Row(p.id, p.municipality, p.coordinator_id, str(p.gender), str(p.status),  # type: ignore[arg-type]
+                    p.enrolled_on, p.ended_on, p.outcome and str(p.outcome))
+                for p in (await session.exec(select(Participant))).all()]
+        checkins = [(c.participant_id, c.happened_at)
+                    for c in (await session.exec(select(CheckIn))).all()]
+    return rows, checkins
+
+
+def sees(viewer: Viewer, flt: stats.StatsFilter, row: Row) -> bool:
+    """DESIGN.md's scope, written out: own caseload, a lead's municipalities, or all."""
+    if viewer.role == Role.COORDINATOR and row.coordinator_id != viewer.staff_id:
+        return False
+    if viewer.role == Role.LEAD and viewer.municipalities \
+            and row.municipality not in viewer.municipalities:
+        return False
+    return ((flt.municipality is None or row.municipality == flt.municipality)
+            and (flt.coordinator_id is None or row.coordinator_id == flt.coordinator_id)
+            and (flt.gender is None or row.gender == flt.gender.value))
+
+
+def recount(rows: list[Row], checkins: list[tuple[int, datetime]],
+            flt: stats.StatsFilter) -> stats.Figures:
+    """The module's definitions (storage/stats.py docstring) counted row by row in Python."""
+    def within(day: date | None) -> bool:
+        return day is not None and (flt.start is None or day >= flt.start) \
+            and (flt.end is None or day <= flt.end)
+
+    def during(row: Row) -> bool:
+        return (flt.end is None or row.enrolled_on <= flt.end) and (
+            flt.start is None or row.ended_on is None or row.ended_on >= flt.start)
+
+    def category(row: Row) -> OutcomeCategory:
+        return OUTCOME_CATEGORY[Outcome(row.outcome)] if row.outcome else OutcomeCategory.UNKNOWN
+
+    def split(gender: Gender) -> stats.GenderSplit:
+        mine = [row for row in rows if row.gender == gender.value]
+        ended = [row for row in mine if within(row.ended_on)]
+        return stats.GenderSplit(
+            sum(map(during, mine)), len(ended),
+            sum(category(row) in stats.TO_WORK_OR_STUDIES for row in ended))
+
+    ended = [row for row in rows if within(row.ended_on)]
+    low, high = flt.moments()
+    ids = {row.id for row in rows}
+    return stats.Figures(
+        participants=sum(map(during, rows)), enrolled=sum(within(r.enrolled_on) for r in rows),
+        active=sum(row.status != Status.ENDED.value for row in rows), ended=len(ended),
+        outcomes={c: sum(category(row) == c for row in ended) for c in OutcomeCategory},
+        women=split(Gender.WOMAN), men=split(Gender.MAN),
+        checkins=sum(1 for participant_id, at in checkins if participant_id in ids
+                     and (low is None or at >= low) and (high is None or at < high)))
+
+
+async def assert_figures_equal_recount(db: Database, people: People) -> stats.Figures:
+    """project_figures and both breakdowns against the recount, for every combination."""
+    rows, checkins = await stored(db)
+    assert people.bo.staff and people.bo.staff.id
+    filters: list[dict[str, Any]] = [{}, {"municipality": "Växjö"},
+                                     {"coordinator_id": people.bo.staff.id},
+                                     {"gender": Gender.MAN}]
+    async with transaction(db.sessions) as session:
+        for person in (people.admin, people.lead, people.lead_alvesta, people.anna, people.bo):
+            assert person.staff is not None
+            viewer = Viewer.of(person.staff)
+            for narrowing in filters:
+                for start, end in PERIODS:
+                    flt = stats.StatsFilter(STOCKHOLM, start, end, **narrowing)
+                    seen = [row for row in rows if sees(viewer, flt, row)]
+                    expected = recount(seen, checkins, flt)
+                    where = (person.staff.name, narrowing, start, end)
+                    assert await stats.project_figures(session, viewer, flt) == expected, where
+                    for by in stats.BREAKDOWNS:
+                        found = await stats.breakdown(session, viewer, flt, by)
+                        assert found.total == expected, (where, by)
+                        keys = {str(getattr(row, "municipality" if by == "municipality"
+                                            else "coordinator_id")) for row in seen}
+                        groups = {key: recount([row for row in seen if str(
+                            row.municipality if by == "municipality" else row.coordinator_id)
+                            == key], checkins, flt) for key in keys}
+                        assert {row.key: row.figures for row in found.rows} == {
+                            key: figures for key, figures in groups.items()
+                            if not figures.is_empty}, (where, by)
+        viewer = Viewer.of(people.admin.staff)  # type: ignore[arg-type]
+        return await stats.project_figures(session, viewer, stats.StatsFilter(STOCKHOLM))
+
+
+async def test_every_figure_equals_a_recount_for_each_viewer_filter_and_period_after_writes(
+    people: People, db: Database
+) -> None:
+    """Whoever asks (whole project, a municipality, a caseload), whatever the filter and
+    period, the figures and both breakdowns (rows and totals) equal a row-by-row recount:
+    before and after a check-in, an ending, a hand-over and an erasure."""
+    assert people.bo.staff and people.anna.staff
+    bo, anna = people.bo.staff.id, people.anna.staff.id
+    assert bo is not None and anna is not None
+    rng = random.Random(8)
+    rows = []
+    for _ in range(60):
+        enrolled = date(2024, 6, 1) + timedelta(days=rng.randrange(800))
+        ended = enrolled + timedelta(days=rng.randrange(1, 400))
+        has_ended = rng.random() < 0.5 and ended <= TEST_NOW.date()
+        rows.append(participant(
+            rng.choice((bo, anna)), municipality=rng.choice(MUNICIPALITIES),
+            gender=rng.choice(list(Gender)), enrolled_on=enrolled,
+            ended_on=ended if has_ended else None,
+            outcome=rng.choice([*Outcome, None]) if has_ended else None))
+    ids = await insert_participants(db, rows)
+    codes = [row["code"] for row in rows]
+    moments = [local(2026, 1, 1, 0, 0), local(2025, 12, 31, 23, 59), local(2025, 3, 15, 0, 5),
+               local(2026, 2, 10, 23, 55), local(2026, 2, 11, 0, 0)]
+    moments += [local(2024, 6, 1, 8) + timedelta(hours=rng.randrange(20_000)) for _ in range(200)]
+    await insert_rows(db, CheckIn, [checkin(ids[rng.choice(codes)], bo, at) for at in moments])
+    before = await assert_figures_equal_recount(db, people)
+    assert before.participants and before.ended and before.active and before.checkins
+
+    active = [row for row in rows if row["ended_on"] is None]
+    lead = Viewer.of(people.lead.staff)  # type: ignore[arg-type]
+    async with transaction(db.sessions) as session:
+        mine = next(row["code"] for row in active if row["coordinator_id"] == bo)
+        await log_checkin(session, Viewer.of(people.bo.staff), mine, channel=Channel.PHONE,
+                          note="", happened_at=local(2026, 1, 1, 0, 0), now=TEST_NOW,
+                          note_max_length=500)
+        await end_participant(session, lead, active[1]["code"], Outcome.STUDIES,
+                              ended_on=date(2026, 2, 10), now=TEST_NOW)
+        await hand_over(session, lead, from_staff=people.bo.staff, to_staff=people.anna.staff,
+                        codes=[row["code"] for row in active[2:6]
+                               if row["coordinator_id"] == bo], now=TEST_NOW)
+        await erase_participant(session, active[0]["code"], actor_staff_id=None, now=TEST_NOW)
+        await erase_participant(session, next(row["code"] for row in rows if row["ended_on"]),
+                                actor_staff_id=None, now=TEST_NOW)
+    after = await assert_figures_equal_recount(db, people)
+    assert after.checkins == before.checkins + 1
+    assert (after.active, after.ended) == (before.active - 2, before.ended + 2)
+
+
+async def test_migrated_checkin_indexes_are_the_models_with_participant_in_the_period_index(
+    db: Database
+) -> None:
+    """The migration and the model agree: the period index holds participant_id (so a
+    scoped count reads the index alone) and the index it replaced is gone."""
+    def indexes(connection: Any) -> dict[str, list[str]]:
+        return {index["name"]: index["column_names"]
+                for index in sa_inspect(connection).get_indexes("checkin", schema=db.schema)}
+
+    async with db.engine.connect() as connection:
+        found = await connection.run_sync(indexes)
+    declared = {index.name: [column.name for column in index.columns]
+                for index in CheckIn.__table__.indexes}  # type: ignore[attr-defined]
+    assert found == declared
+    assert found["ix_checkin_happened_participant"] == ["happened_at", "participant_id"]
+    assert "ix_checkin_happened_at" not in found
