@@ -97,10 +97,12 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
     """
 
     def __init__(self, *, overall_per_second: int = 30, group_per_minute: int = 20,
+                 group_period_seconds: float = 60.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
         self._overall = SlidingWindow(overall_per_second, 1.0, monotonic)
         self._group_per_minute = group_per_minute
+        self._group_period = group_period_seconds  # a minute; tests shorten it
         self._groups: dict[int | str, SlidingWindow] = {}
         self._last_sent: dict[int | str, float] = {}
 
@@ -142,8 +144,8 @@ class TelegramRateLimiter(BaseRateLimiter[None]):
         if window is None:
             if len(self._groups) > 1000:  # forget groups whose window is empty
                 self._groups = {key: w for key, w in self._groups.items() if not w.idle}
-            window = self._groups[chat_id] = SlidingWindow(self._group_per_minute, 60.0,
-                                                           self._monotonic)
+            window = self._groups[chat_id] = SlidingWindow(
+                self._group_per_minute, self._group_period, self._monotonic)
         return window.slot()
 
     def _stamp(self, chat_id: int | str) -> None:

@@ -9,12 +9,14 @@ the dispatcher must keep going while a chat is not free yet.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 from sqlmodel import select
 from telegram.error import RetryAfter
 
 from bench.telegram_limits import TelegramLimits, busiest_second, closest_gap_per_chat
+from bot.ratelimit import TelegramRateLimiter
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction
@@ -165,3 +167,34 @@ async def test_one_run_claims_again_while_its_batch_drains(db: Database, people:
         report = await bot.dispatcher.run_once()
     assert report.claimed == 12 and report.sent == 12
     assert {r.status for r in await outbox_rows(db)} == {OutboxStatus.SENT}
+
+
+async def test_a_group_gets_its_own_window_and_does_not_hold_up_private_chats() -> None:
+    """Telegram allows 20 messages a minute in a group; here 3 per 0.3 s, same rule."""
+    limiter = TelegramRateLimiter(group_per_minute=3, group_period_seconds=0.3)
+    spans: dict[int | str, list[tuple[float, float]]] = {}
+
+    async def send(chat_id: int | str) -> bool:
+        started = time.monotonic()
+        await asyncio.sleep(0.01)
+        spans.setdefault(chat_id, []).append((started, time.monotonic()))
+        return True
+
+    async def request(chat_id: int | str) -> object:
+        return await limiter.process_request(send, (chat_id,), {}, "sendMessage",
+                                             {"chat_id": chat_id}, None)
+
+    await asyncio.gather(*(request(-100) for _ in range(7)), *(request("@channel")
+                                                               for _ in range(4)),
+                         *(request(800_000 + n) for n in range(20)))
+    for group in (-100, "@channel"):
+        group_spans = sorted(spans[group])
+        # Each send starts no sooner than the window after the send three places earlier
+        # finished: never more than 3 in flight or finished within any 0.3 s.
+        for earlier, later in zip(group_spans, group_spans[3:], strict=False):
+            assert later[0] >= earlier[1] + 0.3 - 1e-3, group
+    first_group_wait = sorted(spans[-100])[3][0]
+    private = [start for chat, chat_spans in spans.items() if isinstance(chat, int) and chat > 0
+               for start, _ in chat_spans]
+    assert len(private) == 20 and max(private) < first_group_wait, (
+        "private chats went while the groups waited")
