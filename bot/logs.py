@@ -31,10 +31,15 @@ def configure(level: str, fmt: str) -> None:
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # At DEBUG these libraries log request bodies and SQL parameters: names, notes, entry
-    # data. LOG_LEVEL=DEBUG is for our own code; personal data never reaches a log line.
-    for name in CHATTY_LIBRARIES:
-        logging.getLogger(name).setLevel(max(root.level, logging.INFO))
+    # At DEBUG these libraries log request bodies and SQL parameters (SQLAlchemy's engine
+    # every statement at INFO): names, notes, entry data. LOG_LEVEL=DEBUG is for our own
+    # code; personal data never reaches a log line.
+    for name, floor in CHATTY_LIBRARIES.items():
+        logging.getLogger(name).setLevel(max(root.level, floor))
 
 
-CHATTY_LIBRARIES = ("telegram", "httpcore", "aiosqlite", "asyncpg", "sqlalchemy", "hpack")
+CHATTY_LIBRARIES = {
+    "telegram": logging.INFO,  # start and stop lines at INFO; request bodies at DEBUG
+    "httpcore": logging.WARNING, "hpack": logging.WARNING,
+    "aiosqlite": logging.WARNING, "asyncpg": logging.WARNING, "sqlalchemy": logging.WARNING,
+}
