@@ -289,7 +289,7 @@ async def test_sensitive_categories_need_the_setting_and_stay_with_the_own_coord
         [reply] = await bot.send(people.anna.user, f"/entry {code} disability:yes")
         assert "not recorded in this project" in reply.text
         assert (await participant(db)).disability is None
-    for ours in ("bot", "handlers", "storage"):  # libraries: see test_debug_logging_…
+    for ours in ("bot", "handlers", "storage"):  # libraries: test_logging_keeps_…
         caplog.set_level(logging.DEBUG, logger=ours)
     async with running_bot(db.url, db.sessions, now=TEST_NOW,
                            sensitive_categories=True) as bot:
