@@ -21,7 +21,9 @@ NASTY = st.sampled_from([
 ])
 TEXT = st.lists(st.one_of(NASTY, st.text(max_size=40)), max_size=8).map(" ".join)
 COMMANDS = ["add", "ny", "log", "find", "participant", "status", "end", "followup",
-            "invite", "preview", "staff", "language", "forget", "today", "mine", "nonsense"]
+            "invite", "preview", "staff", "language", "forget", "today", "mine", "nonsense",
+            "entry", "pnr", "hours", "attendance", "report", "stats", "chart", "export", "away",
+            "handover", "team"]
 HYPOTHESIS = settings(max_examples=40, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture,
                                              HealthCheck.too_slow])
@@ -57,8 +59,21 @@ async def test_free_text_and_flow_answers_never_crash(
     await bot.send(people.bo.user, "/cancel")
 
 
+BUTTON_FAMILIES = ["ent:", "end:", "log:", "st:", "card:", "fu:", "ask:", "ofa:", "ofc:", "sx:",
+                   "ch:", "ex:", "rp:", "add:", "mine:", "staff:", "lang:", "pl:", "ob:",
+                   "pstop:", "forget:", "inv:", "pv:"]
+# A known family with a mangled tail reaches each button handler's own parsing.
+FAMILY_DATA = st.tuples(
+    st.sampled_from(BUTTON_FAMILIES),
+    st.lists(st.one_of(st.sampled_from(["p", "v", "f", "c", "o", "t", "d", "1", "-", ""]),
+                       st.integers(-5, 10**12).map(str), st.text(max_size=12)),
+             max_size=5).map(":".join),
+).map("".join)
+
+
 @HYPOTHESIS
-@given(data=st.one_of(TEXT, st.binary(max_size=64).map(lambda b: b.decode("latin-1"))))
+@given(data=st.one_of(TEXT, FAMILY_DATA,
+                      st.binary(max_size=64).map(lambda b: b.decode("latin-1"))))
 async def test_forged_callback_data_never_crashes(
     bot: BotHarness, people: People, data: str
 ) -> None:
