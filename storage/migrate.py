@@ -45,6 +45,29 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.run_sync(run)
 
 
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    def run(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def schema_differences(engine: AsyncEngine) -> list[object]:
+    """What autogenerate would write: the models against the migrated database."""
+    from alembic.autogenerate import compare_metadata
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401 - registers the tables on the metadata
+
+    def compare(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
 async def autogenerate(engine: AsyncEngine, message: str) -> None:
     """Write a new revision from the difference between the models and the database."""
 
