@@ -95,6 +95,11 @@ class Script:
     today_button: str
     channel_button: str
     no_change_button: str
+    entry_button: str
+    said_entry: str
+    employment_button: str
+    long_term_button: str
+    said_saved: str
 
 
 SWEDISH = Script(
@@ -112,7 +117,9 @@ SWEDISH = Script(
     said_card="Kommun:", said_invite="Inbjudan för", said_joined="har anslutit",
     said_booked="Uppföljning bokad", said_answer="kommer:", said_preview="På ditt språk",
     said_find="träff", today_button="Idag", channel_button="möte",
-    no_change_button="Ingen ändring",
+    no_change_button="Ingen ändring", entry_button="Inskrivningsuppgifter",
+    said_entry="Inskrivningsuppgifter för", employment_button="Sysselsättning",
+    long_term_button="långtidsarbetslös", said_saved="✅ Sparat.",
 )
 
 ENGLISH = Script(
@@ -130,7 +137,9 @@ ENGLISH = Script(
     said_card="Municipality:", said_invite="Invitation for", said_joined="joined the bot",
     said_booked="Follow-up booked", said_answer="is coming", said_preview="In your language",
     said_find="match", today_button="Today", channel_button="meeting",
-    no_change_button="No change",
+    no_change_button="No change", entry_button="Entry data", said_entry="Entry data for",
+    employment_button="Employment status", long_term_button="long-term unemployed",
+    said_saved="✅ Saved.",
 )
 
 
@@ -304,6 +313,11 @@ async def coordinator_day(page: Page, running: RunningSandbox, s: Script, tz: tz
     await chat.send(s.find, s.said_find)
     await chat.press(f"{code} {s.add_name}", s.said_card)
     await chat.shot(f"{p}-card", top=chat.user_message(s.find))
+    # Entry data for the funder, from the card: a field, then its value, saved at once.
+    await chat.press(s.entry_button, s.said_entry)
+    await chat.press(s.employment_button, f"{code}?")
+    await chat.press(s.long_term_button, s.said_saved)
+    await chat.shot(f"{p}-entry")
 
     # The invitation; the participant opens it, agrees and keeps their language.
     invite_line = f"{s.invite} {code}"
