@@ -9,13 +9,16 @@ is empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.messages import Outgoing, Rendered, template
+from bot.render import Button, grid, keyboard
 from bot.scheduling import local_moment
 from storage import attendance, outbox
 from storage.models import Participant, Staff
@@ -25,6 +28,8 @@ REMINDER_TIME = time(9, 0)
 PLAN_ON_DAYS = 3
 """Planned on the 1st; a planner that was down then still plans it on the 2nd or 3rd."""
 LISTED = 25
+BUTTONS = 10
+"""Participants offered as buttons at once (here, and after each guided entry)."""
 TEMPLATE = "hours_reminder"
 
 
@@ -57,7 +62,7 @@ async def hours_reminder(session: AsyncSession, out: Outgoing) -> Rendered | Non
     missing = await attendance.without_hours(session, staff.id, month)
     if not missing:
         return None
-    return Rendered(reminder_text(out.tr, month, list(missing)))
+    return Rendered(reminder_text(out.tr, month, list(missing)), missing_keyboard(missing, month))
 
 
 def reminder_text(tr: Translator, month: date, missing: list[Participant]) -> str:
@@ -68,6 +73,14 @@ def reminder_text(tr: Translator, month: date, missing: list[Participant]) -> st
               for p in missing[:LISTED]]
     if len(missing) > LISTED:
         lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", len(missing) - LISTED))
-    lines += ["", tr._("Log them one by one: <code>/hours %(code)s %(month)s 32</code>",
+    lines += ["", tr._("Tap a participant to log their hours, or write "
+                       "<code>/hours %(code)s %(month)s 32</code>.",
                        code=missing[0].code, month=f"{month:%Y-%m}")]
     return "\n".join(lines)
+
+
+def missing_keyboard(missing: Sequence[Participant], month: date) -> InlineKeyboardMarkup:
+    """The first participants still without hours, each a button to log theirs."""
+    buttons: list[Button] = [(f"{p.code} {p.display_name}"[:40], f"hr:p:{p.id}:{month:%Y-%m}")
+                             for p in missing[:BUTTONS]]
+    return keyboard(grid(buttons, 2))

@@ -15,13 +15,23 @@ import asyncio
 import io
 import re
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.attendance import missing_keyboard
 from bot.attendance_pdf import build_pdf
 from bot.i18n import Translator
-from handlers.base import Turn, staff_only
+from bot.render import keyboard
+from handlers.base import (
+    Turn,
+    ask_to_pick,
+    callback_parts,
+    expired,
+    on_text,
+    picked_participant,
+    staff_only,
+)
 from handlers.exports import sheet_title
 from storage import attendance
 from storage.access import Action
@@ -56,20 +66,80 @@ def hours_text(tr: Translator, hours: float | None) -> str:
 async def hours_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
+    if not args:  # guided: last month, the one coordinators fill in
+        month = attendance.previous_month(turn.today)
+        prompt = tr._("Hours for %(month)s: whose? Tap a participant.",
+                      month=tr.date(month, "LLLL y"))
+        missing = []
+        if turn.staff is not None and turn.staff.id is not None:
+            async with turn.transaction() as session:
+                missing = list(await attendance.without_hours(session, turn.staff.id, month))
+        if missing:  # those still without hours first
+            await turn.reply(prompt, missing_keyboard(missing, month))
+        else:
+            await ask_to_pick(turn, prompt, "hr:p")
+        return
     month = parse_month(args[1]) if len(args) == 3 else None
     hours = parse_hours(args[2]) if len(args) == 3 else None
     if month is None or hours is None:
         await turn.reply(hours_usage(tr, turn.today))
         return
+    await save_hours(turn, args[0], month, hours)
+
+
+async def save_hours(turn: Turn, code: str, month: date, hours: float) -> None:
+    """Log the hours; a guided entry then offers who is still missing that month."""
+    tr = turn.tr
     async with turn.transaction() as session:
         participant, _, previous = await attendance.log_hours(
-            session, turn.require_viewer(), args[0], month, hours, today=turn.today,
+            session, turn.require_viewer(), code, month, hours, today=turn.today,
             now=turn.now)
+        missing = await attendance.without_hours(session, turn.staff.id, month) if (
+            turn.staff is not None and turn.staff.id is not None) else []
     text = tr._("✅ %(code)s: %(hours)s hours in %(month)s.", code=tr.isolate(participant.code),
                 hours=hours_text(tr, hours), month=tr.date(month, "LLLL y"))
     if previous is not None and previous != hours:
         text += " " + tr._("(Was %(hours)s.)", hours=hours_text(tr, previous))
-    await turn.reply(text)
+    if missing:
+        text += "\n" + tr.ngettext("Still missing for %(month)s: %(n)s. Tap the next one.",
+                                    "Still missing for %(month)s: %(n)s. Tap the next one.",
+                                    len(missing), month=tr.date(month, "LLLL y"))
+    await turn.reply(text, missing_keyboard(missing, month) if missing else None)
+
+
+@staff_only(Action.LOG_HOURS)
+async def hours_button(turn: Turn) -> None:
+    """`hr:p:<id>[:<YYYY-MM>]`: ask for that participant's hours (typed next)."""
+    parts = callback_parts(turn)
+    month = (attendance.previous_month(turn.today) if len(parts) == 3
+             else parse_month(parts[3]) if len(parts) == 4 else None)
+    if len(parts) not in (3, 4) or parts[1] != "p" or not parts[2].isdigit() or month is None:
+        await expired(turn, "/hours")
+        return
+    participant = await picked_participant(turn, int(parts[2]))
+    turn.start_flow("hours", "hours", pid=participant.id, month=f"{month:%Y-%m}")
+    await turn.edit(hours_prompt(turn.tr, participant.code, month),
+                    keyboard([[(turn.tr._("Cancel"), "flow:cancel")]]))
+
+
+def hours_prompt(tr: Translator, code: str, month: date) -> str:
+    return tr._("How many hours did %(code)s take part in %(month)s? Write a number, e.g. 32 "
+                "or 32,5.", code=tr.isolate(code), month=tr.date(month, "LLLL y"))
+
+
+@on_text("hours")
+async def hours_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    tr = turn.tr
+    hours = parse_hours(text)
+    month = parse_month(state["month"])
+    assert month is not None
+    participant = await picked_participant(turn, int(state["pid"]))
+    if hours is None:
+        await turn.reply(tr._("That is not a number of hours; nothing was saved.") + "\n"
+                         + hours_prompt(tr, participant.code, month))
+        return
+    turn.end_flow()
+    await save_hours(turn, participant.code, month, hours)
 
 
 def hours_usage(tr: Translator, today: date) -> str:
@@ -206,4 +276,5 @@ def _signing_sheet(sheet: Worksheet, tr: Translator, row: attendance.SheetRow,
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler(["hours", "timmar"], hours_command))
+    app.add_handler(CallbackQueryHandler(hours_button, pattern=r"^hr:"))
     app.add_handler(CommandHandler(["attendance", "narvaro"], attendance_command))

@@ -67,7 +67,7 @@ async def test_hours_one_liner_logs_corrects_audits_and_refuses_bad_input(
     for text in (f"/hours {code} 2026-12 10",  # the future
                  f"/hours {code} 2026-09 10",  # before the enrolment month
                  f"/hours {code} 2026-11 800", f"/hours {code} 2026-11 -3",
-                 f"/hours {code} november 10", f"/hours {code} 2026-13 10", "/hours",
+                 f"/hours {code} november 10", f"/hours {code} 2026-13 10",
                  f"/hours {code} 2026-11 1.234"):
         [reply] = await bot.send(people.anna.user, text)
         assert "nothing was saved" in reply.text or "<code>/hours" in reply.text, text
@@ -117,6 +117,7 @@ async def test_monthly_reminder_lists_last_months_participants_without_hours(
     for key in "BCDEF":
         assert code[key] not in reminder.text, key
     assert f"/hours {code['A']} 2026-11 32" in reminder.text
+    assert [label for label, _ in reminder.buttons] == [f"{code['A']} Active Without"]
     assert not any("⏱" in m.body for m in bot.api.bot_messages(people.anna.id))
     # Planned once a month only.
     bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
@@ -125,6 +126,48 @@ async def test_monthly_reminder_lists_last_months_participants_without_hours(
     await planner.plan()
     assert len([r for r in await rows(db, OutboundMessage)
                 if r.template == "hours_reminder"]) == 1
+
+
+async def test_hours_are_filled_in_with_taps_from_the_reminder_one_after_the_other(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.bo.staff is not None and people.bo.staff.id is not None
+    bo = people.bo.staff.id
+    spec = [participant(bo, enrolled_on=date(2026, 9, 1), name=f"Person {n}") for n in "XYZ"]
+    ids = await insert_participants(db, spec)
+    codes = [row["code"] for row in spec]
+    bot.clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=STOCKHOLM))
+    await bot.app.bot_data[DISPATCHER_KEY + ".agenda"].plan()
+    bot.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=STOCKHOLM))
+    await bot.dispatcher.drain()
+    [reminder] = [m for m in bot.api.bot_messages(people.bo.id) if "⏱" in m.body]
+    assert [label for label, _ in reminder.buttons] == [
+        f"{c} Person {n}" for c, n in zip(codes, "XYZ", strict=True)]
+    [prompt] = await bot.press(people.bo.user, reminder, codes[0])
+    assert "How many hours did" in prompt.text and "November 2026" in prompt.text
+    [again] = await bot.send(people.bo.user, "lots")
+    assert "not a number of hours; nothing was saved" in again.text
+    [saved] = await bot.send(people.bo.user, "32,5")
+    assert f"✅ {codes[0]}: 32.5 hours in November 2026." in saved.text
+    assert "Still missing for November 2026: 2" in saved.text
+    assert [label for label, _ in saved.buttons] == [f"{codes[1]} Person Y",
+                                                      f"{codes[2]} Person Z"]
+    await bot.press(people.bo.user, saved, codes[2])
+    [saved] = await bot.send(people.bo.user, "10")
+    assert [label for label, _ in saved.buttons] == [f"{codes[1]} Person Y"]
+    # /hours with nothing after it starts the same way, for last month; Cancel stops it.
+    [picker] = await bot.send(people.bo.user, "/hours")
+    assert "Hours for November 2026" in picker.text
+    [prompt] = await bot.press(people.bo.user, picker, codes[1])
+    await bot.press(people.bo.user, prompt, "Cancel")
+    [answer] = await bot.send(people.bo.user, "7")
+    assert "hours" not in answer.text.lower() or "✅" not in answer.text
+    hours = {row.participant_id: row.hours for row in await rows(db, AttendanceHours)}
+    assert hours == {ids[codes[0]]: 32.5, ids[codes[2]]: 10.0}
+    # Another coordinator's button gets "can't find" and logs nothing.
+    [anchor] = await bot.send(people.anna.user, "/help")
+    [refused] = await bot.press_data(people.anna.user, anchor, f"hr:p:{ids[codes[1]]}:2026-11")
+    assert "can't find" in refused.text
 
 
 async def test_reminder_planned_after_nine_waits_for_the_next_morning_and_skips_when_done(
