@@ -133,12 +133,24 @@ def sensitive_usage(tr: Translator) -> str:
 @staff_only(Action.SET_PERSONNUMMER)
 async def pnr_command(turn: Turn) -> None:
     tr = turn.tr
-    if len(turn.args) < 2:
-        await turn.reply(pnr_usage(tr))
+    if not turn.args:  # guided: pick, then type the number (deleted like the one-liner)
+        await ask_to_pick(turn, tr._("Whose personal identity number? Tap a participant."),
+                          "pnr:p")
         return
     # The number is personal: take it out of the chat history whatever happens next.
     await _delete_command_message(turn)
-    code, text = turn.args[0], " ".join(turn.args[1:])
+    if len(turn.args) == 1:
+        async with turn.transaction() as session:
+            participant = await visible_participant(session, turn.require_viewer(),
+                                                    turn.args[0])
+        await ask_for_number(turn, participant, edit=False)
+        return
+    await save_pnr(turn, turn.args[0], " ".join(turn.args[1:]))
+
+
+async def save_pnr(turn: Turn, code: str, text: str) -> bool:
+    """Store (or with `-` remove) the number typed for `code`; False when it is invalid."""
+    tr = turn.tr
     cipher = cipher_of(turn.services)
     if text.strip().lower() in _REMOVE_WORDS:
         async with turn.transaction() as session:
@@ -146,12 +158,12 @@ async def pnr_command(turn: Turn) -> None:
                                                        cipher=cipher, now=turn.now)
         await turn.reply(tr._("✅ The personal identity number of %(code)s was removed.",
                               code=tr.isolate(participant.code)))
-        return
+        return True
     try:
         number = parse(text, today=turn.today)
     except InvalidPersonnummer as error:
         await turn.reply(invalid_text(tr, error.reason))
-        return
+        return False
     async with turn.transaction() as session:
         participant = await entry.set_personnummer(session, turn.require_viewer(), code, number,
                                                    cipher=cipher, now=turn.now)
@@ -163,6 +175,35 @@ async def pnr_command(turn: Turn) -> None:
                     "(stored encrypted).", code=tr.isolate(participant.code),
                     masked=tr.isolate(number.masked))
     await turn.reply(text)
+    return True
+
+
+async def ask_for_number(turn: Turn, participant: Participant, *, edit: bool) -> None:
+    tr = turn.tr
+    turn.start_flow("pnr", "number", pid=participant.id)
+    text = tr._("Write the personal identity number of %(code)s (YYYYMMDD-NNNN; coordination "
+                "numbers too), or <code>-</code> to remove it. Your message is deleted once "
+                "it is read.", code=tr.isolate(participant.code))
+    cancel = keyboard([[(tr._("Cancel"), "flow:cancel")]])
+    await (turn.edit(text, cancel) if edit else turn.reply(text, cancel))
+
+
+@staff_only(Action.SET_PERSONNUMMER)
+async def pnr_button(turn: Turn) -> None:
+    """`pnr:p:<id>`: ask for that participant's number (typed next)."""
+    parts = callback_parts(turn)
+    if len(parts) != 3 or parts[1] != "p" or not parts[2].isdigit():
+        await expired(turn, "/pnr")
+        return
+    await ask_for_number(turn, await picked_participant(turn, int(parts[2])), edit=True)
+
+
+@on_text("pnr")
+async def pnr_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    await _delete_command_message(turn)
+    participant = await picked_participant(turn, int(state["pid"]))
+    if await save_pnr(turn, participant.code, text):
+        turn.end_flow()
 
 
 async def _delete_command_message(turn: Turn) -> None:
@@ -184,14 +225,6 @@ def invalid_text(tr: Translator, reason: str) -> str:
                          "Nothing was saved."),
     }
     return texts.get(reason, texts["format"])
-
-
-def pnr_usage(tr: Translator) -> str:
-    return tr._(
-        "Write: <code>/pnr P-0042 YYYYMMDD-NNNN</code> (10 or 12 digits; coordination numbers "
-        "too). It is stored encrypted, shown masked, and your message is deleted from the "
-        "chat. <code>/pnr P-0042 -</code> removes it."
-    )
 
 
 # ---- the card's lines --------------------------------------------------------------------
@@ -430,3 +463,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["entry", "inskrivning"], entry_command))
     app.add_handler(CallbackQueryHandler(entry_button, pattern=r"^ent:"))
     app.add_handler(CommandHandler(["pnr", "personnummer"], pnr_command))
+    app.add_handler(CallbackQueryHandler(pnr_button, pattern=r"^pnr:"))

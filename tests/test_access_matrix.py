@@ -73,7 +73,7 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         f"st:p:{pid}", f"st:s:{pid}:paused", f"end:p:{pid}", f"end:o:{pid}:moved",
         f"end:c:{pid}:moved:-:y", f"end:t:{pid}:lonebidrag", f"end:c:{pid}:moved",
         f"ent:p:{pid}", f"ent:f:{pid}:em", f"ent:v:{pid}:em:unemployed", f"ent:v:{pid}:by:-",
-        f"ent:d:{pid}", f"ent:v:{pid}:prot:y", f"hr:p:{pid}", f"hr:p:{pid}:2026-11",
+        f"ent:d:{pid}", f"ent:v:{pid}:prot:y", f"hr:p:{pid}", f"hr:p:{pid}:2026-11", f"pnr:p:{pid}",
         f"inv:{pid}", f"fu:p:{pid}",
         f"fu:d:{pid}:2026-12-01",
         f"fu:t:{pid}:2026-12-01:1000", f"fu:k:{pid}:2026-12-01:1000:meeting", "fu:n",
@@ -115,7 +115,7 @@ async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> N
     known = {"^add:", "^mine:", "^card:", "^st:", "^end:", "^log:", "^fu:(o|x|xc|m):",
              r"^fu:(p|d|t|k|n)(:|$)", "^inv:", "^ob:", "^pl:", "^pstop:", "^fu:r:", "^pv:",
              "^staff:", "^lang:", "^flow:cancel$", "^forget:", "^ofa:", "^ofc:", "^ask:", "^ent:",
-             "^hr:"}
+             "^hr:", "^pnr:"}
     # Statistics, chart and export buttons carry filters, never participant ids; their
     # scoping is tested with the statistics.
     filter_only = {"^sx:", "^ch:", "^ex:", "^rp:"}

@@ -367,6 +367,31 @@ async def test_personnummer_is_stored_encrypted_shown_masked_and_never_in_chat_o
     assert (await participant(db)).personnummer_encrypted is None
 
 
+async def test_guided_personnummer_is_typed_after_a_tap_and_deleted_from_the_chat(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    [picker] = await bot.send(people.anna.user, "/pnr")
+    [prompt] = await bot.press(people.anna.user, picker, code)
+    assert "Write the personal identity number" in prompt.text
+    [refused] = await bot.send(people.anna.user, "19900101-1238")
+    assert "check digit" in refused.text
+    assert (await participant(db)).personnummer_encrypted is None
+    [saved] = await bot.send(people.anna.user, "900101-1239")
+    assert "19900101-****" in saved.text
+    assert entry.stored_personnummer(await participant(db),
+                                     PersonnummerCipher.from_setting(KEY)).digits == NUMBER
+    # The flow has ended: the next text is a question again, and `/pnr P-0042` asks at once.
+    [prompt] = await bot.send(people.anna.user, f"/pnr {code}")
+    assert "Write the personal identity number" in prompt.text
+    [removed] = await bot.send(people.anna.user, "-")
+    assert "removed" in removed.text and (await participant(db)).personnummer_encrypted is None
+    every_message = [m for chat in bot.api.chats.values() for m in chat]
+    assert not any(form in m.body for m in every_message for form in CLEAR_FORMS)
+    assert not any(m.body in ("19900101-1238", "-") for m in every_message), "typed: deleted"
+
+
 async def test_without_a_key_no_personnummer_is_stored(
     bot: BotHarness, people: People, db: Database
 ) -> None:
