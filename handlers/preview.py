@@ -17,11 +17,11 @@ from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from bot.messages import reminder_message
 from bot.render import keyboard
 from bot.scheduling import local_moment
-from handlers.base import Turn, staff_only
+from handlers.base import Turn, ask_to_pick, callback_parts, picked_participant, staff_only
 from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries
 from storage.access import Action
-from storage.models import FollowUp, FollowUpKind
+from storage.models import FollowUp, FollowUpKind, Participant
 from storage.participants import visible_participant
 
 SAMPLES = ("reminder", "consent", "help")
@@ -32,8 +32,9 @@ SAMPLE_TIME = time(10, 0)
 async def preview_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
-    if not args:
-        await turn.reply(usage(tr))
+    if not args:  # guided: tap one of your participants
+        await ask_to_pick(turn, tr._("Whose messages do you want to see? Tap a participant."),
+                          "pv:p")
         return
     language = normalize_language(args[0])
     if language in PARTICIPANT_LANGUAGES and not args[0].upper().startswith("P"):
@@ -45,7 +46,13 @@ async def preview_command(turn: Turn) -> None:
         return
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), args[0])
-        assert participant.id is not None
+    await show_participant(turn, participant)
+
+
+async def show_participant(turn: Turn, participant: Participant) -> None:
+    """What the participant would get now: their next follow-up's reminder, in their language."""
+    assert participant.id is not None
+    async with turn.transaction() as session:
         upcoming = await followup_queries.next_followup_for_participant(
             session, participant.id, now=turn.now)
     await show(turn, participant.language, "reminder",
@@ -96,6 +103,11 @@ async def show(turn: Turn, language: str, sample: str, *, followup: FollowUp,
 
 @staff_only(Action.VIEW_PARTICIPANT)
 async def preview_button(turn: Turn) -> None:
+    """`pv:p:<id>` previews that participant's messages; the sample's own buttons do nothing."""
+    parts = callback_parts(turn)
+    if len(parts) == 3 and parts[1] == "p" and parts[2].isdigit():
+        await show_participant(turn, await picked_participant(turn, int(parts[2])))
+        return
     query = turn.update.callback_query
     assert query is not None
     turn._answered = True

@@ -166,6 +166,13 @@ async def test_preview_shows_what_the_participant_receives_with_a_gloss(
     assert "Українська" in sample.text
     [refused] = await bot.send(people.bo.user, f"/preview {code}")
     assert "can't find" in refused.text
+    # Guided: /preview alone offers the caseload; a tap shows the same preview.
+    [picker] = await bot.send(people.anna.user, "/forhandsvisa")
+    [tapped] = await bot.press(people.anna.user, picker, code)
+    assert tapped.text == preview.text
+    [anchor] = await bot.send(people.bo.user, "/help")
+    [refused] = await bot.press_data(people.bo.user, anchor, picker.buttons[0][1])
+    assert "can't find" in refused.text and "Amina" not in refused.text
 
 
 def test_locales_readme_table_matches_the_catalogs() -> None:
