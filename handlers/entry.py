@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from telegram.error import TelegramError
@@ -138,7 +139,7 @@ async def pnr_command(turn: Turn) -> None:
                           "pnr:p")
         return
     # The number is personal: take it out of the chat history whatever happens next.
-    await _delete_command_message(turn)
+    await delete_typed_message(turn)
     if len(turn.args) == 1:
         async with turn.transaction() as session:
             participant = await visible_participant(session, turn.require_viewer(),
@@ -200,13 +201,14 @@ async def pnr_button(turn: Turn) -> None:
 
 @on_text("pnr")
 async def pnr_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    await _delete_command_message(turn)
+    await delete_typed_message(turn)
     participant = await picked_participant(turn, int(state["pid"]))
     if await save_pnr(turn, participant.code, text):
         turn.end_flow()
 
 
-async def _delete_command_message(turn: Turn) -> None:
+async def delete_typed_message(turn: Turn) -> None:
+    """Take a message that carried a personal identity number out of the chat."""
     message = turn.update.effective_message
     if message is None:
         return
@@ -214,6 +216,21 @@ async def _delete_command_message(turn: Turn) -> None:
         await message.delete()
     except TelegramError as exc:  # e.g. older than 48 hours; the reply never repeats it
         log.info("could not delete a /pnr message for user %s: %s", turn.user_id, exc)
+
+
+def is_personnummer(text: str, today: date) -> bool:
+    try:
+        parse(text, today=today)
+    except InvalidPersonnummer:
+        return False
+    return True
+
+
+async def stray_personnummer(turn: Turn) -> None:
+    """A valid number typed outside /pnr (its step expired, say): deleted, not answered."""
+    await delete_typed_message(turn)
+    await turn.reply(turn.tr._("That looks like a personal identity number, so I deleted "
+                               "your message. To store one, use /pnr."))
 
 
 def invalid_text(tr: Translator, reason: str) -> str:

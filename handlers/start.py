@@ -6,7 +6,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import Translator
 from bot.labels import ROLE_LABELS
-from handlers import ask, onboarding
+from handlers import ask, entry, onboarding
 from handlers.base import TEXT_STEPS, Audience, Turn, guarded, staff_only, stranger_text
 from storage.models import Role
 
@@ -94,6 +94,9 @@ async def text_router(turn: Turn) -> None:
     state = (turn.context.user_data or {}).get("flow")
     step = TEXT_STEPS.get(state["name"]) if state else None
     if step is None or state is None:
+        if entry.is_personnummer(text, turn.today):
+            await entry.stray_personnummer(turn)
+            return
         # Not a step of a guided flow: a question in plain words.
         await ask.answer_question(turn, text)
         return

@@ -387,6 +387,10 @@ async def test_guided_personnummer_is_typed_after_a_tap_and_deleted_from_the_cha
     assert "Write the personal identity number" in prompt.text
     [removed] = await bot.send(people.anna.user, "-")
     assert "removed" in removed.text and (await participant(db)).personnummer_encrypted is None
+    # With no step waiting (it expired, say), a typed number is still taken out of the chat.
+    [stray] = await bot.send(people.anna.user, "19900101-1239")
+    assert "looks like a personal identity number" in stray.text and "/pnr" in stray.text
+    assert (await participant(db)).personnummer_encrypted is None
     every_message = [m for chat in bot.api.chats.values() for m in chat]
     assert not any(form in m.body for m in every_message for form in CLEAR_FORMS)
     assert not any(m.body in ("19900101-1238", "-") for m in every_message), "typed: deleted"
