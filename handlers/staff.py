@@ -1,7 +1,9 @@
-"""/staff: leads and admins list staff and add coordinators (admins: any role)."""
+"""/staff (leads and admins list staff and add coordinators; admins any role), /handover,
+and /away (a colleague gets your notices while you are away)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -9,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import menus
 from bot.i18n import Translator
 from bot.labels import ROLE_LABELS, parse_word
-from bot.render import keyboard
+from bot.render import Button, grid, keyboard
 from handlers.base import (
     Turn,
     callback_parts,
@@ -21,9 +23,14 @@ from handlers.base import (
 )
 from storage import staff as queries
 from storage.access import Action, roles_viewer_may_add
-from storage.models import Role
+from storage.errors import InvalidValue
+from storage.models import Role, Staff
 from storage.participants import hand_over
 from storage.staff import set_away
+
+AWAY_BUTTONS = 20
+"""Colleagues offered as buttons; with more staff, the name is typed."""
+AWAY_DAY_BUTTONS = 14
 
 
 @staff_only(Action.LIST_STAFF)
@@ -159,23 +166,82 @@ async def away_command(turn: Turn) -> None:
                            now=turn.now)
         await turn.reply(tr._("Welcome back: your notices come to you again."))
         return
+    if not args:  # guided: a colleague, then the last day away
+        await ask_for_colleague(turn)
+        return
     until = parse_day(args[-1], turn.today) if len(args) >= 2 else None
     if until is None:
-        await turn.reply(tr._(
-            "Write <code>/away NAME YYYY-MM-DD</code>: a colleague gets your notices "
-            "(answers, missing confirmations, agenda) until that day. "
-            "<code>/away off</code> ends it."))
+        await turn.reply(away_usage(tr))
         return
     async with turn.transaction() as session:
         delegate = await queries.staff_by_reference(session, " ".join(args[:-1]))
+    await save_away(turn, delegate.id, until)
+
+
+def away_usage(tr: Translator) -> str:
+    return tr._("Write <code>/away NAME YYYY-MM-DD</code>: a colleague gets your notices "
+                "(answers, missing confirmations, agenda) until that day. "
+                "<code>/away off</code> ends it.")
+
+
+async def save_away(turn: Turn, delegate_id: int | None, until: date, *,
+                    edit: bool = False) -> None:
+    assert turn.staff is not None and turn.staff.id is not None
+    async with turn.transaction() as session:
+        delegate = await session.get(Staff, delegate_id) if delegate_id is not None else None
+        if delegate is None:
+            raise InvalidValue(field="away")
         await set_away(session, turn.staff.id, delegate=delegate, until=until, today=turn.today,
                        now=turn.now)
-    await turn.reply(tr._("✅ Until %(date)s, %(name)s gets your notices.",
-                          date=tr.date(until), name=delegate.name))
+    text = turn.tr._("✅ Until %(date)s, %(name)s gets your notices.",
+                     date=turn.tr.date(until), name=delegate.name)
+    await (turn.edit(text) if edit else turn.reply(text))
+
+
+async def ask_for_colleague(turn: Turn) -> None:
+    tr = turn.tr
+    assert turn.staff is not None
+    async with turn.transaction() as session:
+        colleagues = [member for member in await queries.active_staff(session)
+                      if member.id != turn.staff.id]
+    colleagues.sort(key=lambda member: member.name.casefold())
+    buttons: list[Button] = [(member.name[:40], f"away:s:{member.id}")
+                             for member in colleagues[:AWAY_BUTTONS]]
+    rows = grid(buttons, 2)
+    if turn.staff.delegate_id is not None:
+        rows.append([(tr._("I'm back"), "away:off")])
+    await turn.reply(tr._("Who gets your notices while you are away? Tap a colleague.")
+                     + "\n" + away_usage(tr), keyboard(rows))
+
+
+@staff_only(Action.SET_AWAY)
+async def away_button(turn: Turn) -> None:
+    """`away:s:<staff id>` → last day · `away:d:<staff id>:<YYYY-MM-DD>` saves ·
+    `away:off` ends it."""
+    parts = callback_parts(turn)
+    tr = turn.tr
+    if parts == ["away", "off"]:
+        assert turn.staff is not None and turn.staff.id is not None
+        async with turn.transaction() as session:
+            await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
+                           now=turn.now)
+        await turn.edit(tr._("Welcome back: your notices come to you again."))
+    elif len(parts) == 3 and parts[1] == "s" and parts[2].isdigit():
+        days = [turn.today + timedelta(days=offset) for offset in range(AWAY_DAY_BUTTONS)]
+        buttons: list[Button] = [(tr.date(day, "EEE d MMM"), f"away:d:{parts[2]}:{day}")
+                                 for day in days]
+        await turn.edit(tr._("Your last day away? (Further ahead: write "
+                             "<code>/away NAME YYYY-MM-DD</code>.)"), keyboard(grid(buttons, 2)))
+    elif (len(parts) == 4 and parts[1] == "d" and parts[2].isdigit()
+          and (until := parse_day(parts[3], turn.today)) is not None):
+        await save_away(turn, int(parts[2]), until, edit=True)
+    else:
+        await expired(turn, "/away")
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler(["staff", "personal"], staff_command))
     app.add_handler(CommandHandler(["handover", "overlamna"], handover_command))
     app.add_handler(CommandHandler(["away", "borta"], away_command))
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:"))
+    app.add_handler(CallbackQueryHandler(away_button, pattern=r"^away:"))
 

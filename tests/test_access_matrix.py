@@ -74,7 +74,8 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         f"end:c:{pid}:moved:-:y", f"end:t:{pid}:lonebidrag", f"end:c:{pid}:moved",
         f"ent:p:{pid}", f"ent:f:{pid}:em", f"ent:v:{pid}:em:unemployed", f"ent:v:{pid}:by:-",
         f"ent:d:{pid}", f"ent:v:{pid}:prot:y", f"hr:p:{pid}", f"hr:p:{pid}:2026-11",
-        f"pnr:p:{pid}", f"pv:p:{pid}", f"inv:{pid}", f"fu:p:{pid}", f"fu:d:{pid}:2026-12-01",
+        f"pnr:p:{pid}", f"pv:p:{pid}", "away:off", "away:s:1", "away:d:1:2026-12-01",
+        f"inv:{pid}", f"fu:p:{pid}", f"fu:d:{pid}:2026-12-01",
         f"fu:t:{pid}:2026-12-01:1000", f"fu:k:{pid}:2026-12-01:1000:meeting", "fu:n",
         f"fu:o:{fid}", f"fu:x:{fid}", f"fu:xc:{fid}", f"fu:m:{fid}", f"fu:r:{fid}:cant_come",
         f"fu:r:{fid}:pending", f"forget:yes:{pid}", "pstop:yes", "ob:yes:1", "pl:ar", "lang:en",
@@ -114,7 +115,7 @@ async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> N
     known = {"^add:", "^mine:", "^card:", "^st:", "^end:", "^log:", "^fu:(o|x|xc|m):",
              r"^fu:(p|d|t|k|n)(:|$)", "^inv:", "^ob:", "^pl:", "^pstop:", "^fu:r:", "^pv:",
              "^staff:", "^lang:", "^flow:cancel$", "^forget:", "^ofa:", "^ofc:", "^ask:", "^ent:",
-             "^hr:", "^pnr:"}
+             "^hr:", "^pnr:", "^away:"}
     # Statistics, chart and export buttons carry filters, never participant ids; their
     # scoping is tested with the statistics.
     filter_only = {"^sx:", "^ch:", "^ex:", "^rp:"}

@@ -16,7 +16,7 @@ from bot.i18n import Translator
 from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
 from storage.db import transaction
 from storage.models import FollowUp, Invite, OutboundMessage, OutboxStatus, Participant
-from tests.conftest import STOCKHOLM, Database, People
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
 
 AMINA = FakeUser(5001, "Amina", "en")
@@ -464,3 +464,34 @@ async def test_notices_go_to_the_delegate_while_the_coordinator_is_away(
         "The colleague must be active staff, not you, and the last day away today or later; "
         "nothing was changed.")
     assert refused.text != "The colleague must be active staff, not you, and the last day away "
+
+
+async def test_away_is_set_with_taps_a_colleague_then_the_last_day(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from storage.models import Staff
+
+    [picker] = await bot.send(people.bo.user, "/away")
+    colleagues = [label for label, _ in picker.buttons]
+    assert "Anna Andersson" in colleagues and "Bo Berg" not in colleagues, "not oneself"
+    assert "I'm back" not in colleagues
+    [days] = await bot.press(people.bo.user, picker, "Anna Andersson")
+    assert "last day away" in days.text and len(days.buttons) == 14
+    [done] = await bot.press_data(people.bo.user, days, days.buttons[3][1])
+    assert "Anna Andersson gets your notices" in done.text
+    async with transaction(db.sessions) as session:
+        bo = await session.get(Staff, people.bo.staff.id)
+    assert bo.delegate_id == people.anna.staff.id
+    assert bo.away_until == (TEST_NOW.astimezone(STOCKHOLM) + timedelta(days=3)).date()
+    # Back with a tap; a forged button naming oneself or nobody changes nothing.
+    [picker] = await bot.send(people.bo.user, "/away")
+    [back] = await bot.press(people.bo.user, picker, "I'm back")
+    assert "Welcome back" in back.text
+    for forged in (f"away:d:{people.bo.staff.id}:2026-12-01", "away:d:99999:2026-12-01",
+                   "away:d:1:yesterday-ish"):
+        [anchor] = await bot.send(people.bo.user, "/help")
+        [refused] = await bot.press_data(people.bo.user, anchor, forged)
+        assert "nothing was changed" in refused.text or "expired" in refused.text, forged
+    async with transaction(db.sessions) as session:
+        bo = await session.get(Staff, people.bo.staff.id)
+    assert (bo.delegate_id, bo.away_until) == (None, None)
