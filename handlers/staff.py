@@ -25,7 +25,7 @@ from storage import staff as queries
 from storage.access import Action, roles_viewer_may_add
 from storage.errors import InvalidValue
 from storage.models import Role, Staff
-from storage.participants import hand_over
+from storage.participants import active_caseloads, hand_over
 from storage.staff import set_away
 
 AWAY_BUTTONS = 20
@@ -131,26 +131,89 @@ async def handover_command(turn: Turn) -> None:
     """/handover FROM TO [P-0001 P-0002 …] — FROM and TO are Telegram ids or names."""
     tr = turn.tr
     args = turn.args
+    if not args:  # guided: whose caseload, to whom, confirm
+        await ask_whose_caseload(turn)
+        return
     if len(args) < 2:
-        await turn.reply(tr._(
-            "Write <code>/handover FROM TO</code> to move a whole caseload, or "
-            "<code>/handover FROM TO P-0001 P-0002</code> for some participants. FROM and TO "
-            "are Telegram ids or a unique part of a name."))
+        await turn.reply(handover_usage(tr))
         return
     async with turn.transaction() as session:
         from_staff = await queries.staff_by_reference(session, args[0])
         to_staff = await queries.staff_by_reference(session, args[1])
+    await move_caseload(turn, from_staff.id, to_staff.id, args[2:] or None)
+
+
+def handover_usage(tr: Translator) -> str:
+    return tr._("Write <code>/handover FROM TO</code> to move a whole caseload, or "
+                "<code>/handover FROM TO P-0001 P-0002</code> for some participants. FROM and "
+                "TO are Telegram ids or a unique part of a name.")
+
+
+async def move_caseload(turn: Turn, from_id: int | None, to_id: int | None,
+                        codes: list[str] | None, *, edit: bool = False) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        from_staff = await session.get(Staff, from_id) if from_id is not None else None
+        to_staff = await session.get(Staff, to_id) if to_id is not None else None
+        if from_staff is None or to_staff is None:
+            raise InvalidValue(field="staff")
         moved = await hand_over(session, turn.require_viewer(), from_staff=from_staff,
-                                to_staff=to_staff, codes=args[2:] or None, now=turn.now)
+                                to_staff=to_staff, codes=codes, now=turn.now)
     if not moved:
-        await turn.reply(tr._("%(name)s has no active participants you can move.",
-                              name=from_staff.name))
+        text = tr._("%(name)s has no active participants you can move.", name=from_staff.name)
+    else:
+        text = tr.ngettext(
+            "✅ %(n)s participant moved from %(from_name)s to %(to_name)s: %(codes)s",
+            "✅ %(n)s participants moved from %(from_name)s to %(to_name)s: %(codes)s",
+            len(moved), from_name=from_staff.name, to_name=to_staff.name,
+            codes=", ".join(moved))
+    await (turn.edit(text) if edit else turn.reply(text))
+
+
+async def ask_whose_caseload(turn: Turn) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        caseloads = await active_caseloads(session, turn.require_viewer())
+    if not caseloads:
+        await turn.reply(tr._("Nobody has active participants you can move."))
         return
-    await turn.reply(tr.ngettext(
-        "✅ %(n)s participant moved from %(from_name)s to %(to_name)s: %(codes)s",
-        "✅ %(n)s participants moved from %(from_name)s to %(to_name)s: %(codes)s",
-        len(moved), from_name=from_staff.name, to_name=to_staff.name,
-        codes=", ".join(moved)))
+    buttons: list[Button] = [(f"{member.name[:32]} ({count})", f"ho:f:{member.id}")
+                             for member, count in caseloads[:AWAY_BUTTONS]]
+    await turn.reply(tr._("Whose caseload moves? Tap a colleague.") + "\n"
+                     + handover_usage(tr), keyboard(grid(buttons, 2)))
+
+
+@staff_only(Action.HAND_OVER)
+async def handover_button(turn: Turn) -> None:
+    """`ho:f:<from>` → receivers · `ho:t:<from>:<to>` → confirm · `ho:c:<from>:<to>` moves."""
+    parts = callback_parts(turn)
+    tr = turn.tr
+    ids = [int(part) for part in parts[2:] if part.isdigit()]
+    if len(parts) < 3 or len(ids) != len(parts) - 2:
+        await expired(turn, "/handover")
+    elif parts[1] == "f" and len(ids) == 1:
+        async with turn.transaction() as session:
+            receivers = [member for member in await queries.active_staff(session)
+                         if member.id != ids[0]]
+        receivers.sort(key=lambda member: member.name.casefold())
+        buttons: list[Button] = [(member.name[:40], f"ho:t:{ids[0]}:{member.id}")
+                                 for member in receivers[:AWAY_BUTTONS]]
+        await turn.edit(tr._("To whom? Tap the colleague who takes over."),
+                        keyboard(grid(buttons, 2)))
+    elif parts[1] == "t" and len(ids) == 2:
+        async with turn.transaction() as session:
+            names = [member.name if member else "?" for member in
+                     (await session.get(Staff, ids[0]), await session.get(Staff, ids[1]))]
+        await turn.edit(
+            tr._("Move every active participant of %(from_name)s to %(to_name)s? Their "
+                 "coming follow-ups and notices move too.", from_name=names[0],
+                 to_name=names[1]),
+            keyboard([[(tr._("Yes, move them"), f"ho:c:{ids[0]}:{ids[1]}"),
+                       (tr._("Cancel"), "flow:cancel")]]))
+    elif parts[1] == "c" and len(ids) == 2:
+        await move_caseload(turn, ids[0], ids[1], None, edit=True)
+    else:
+        await expired(turn, "/handover")
 
 
 
@@ -244,4 +307,5 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["away", "borta"], away_command))
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:"))
     app.add_handler(CallbackQueryHandler(away_button, pattern=r"^away:"))
+    app.add_handler(CallbackQueryHandler(handover_button, pattern=r"^ho:"))
 

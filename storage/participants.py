@@ -301,6 +301,16 @@ async def stop_messages(session: AsyncSession, participant_id: int, *, now: date
     return participant
 
 
+async def active_caseloads(session: AsyncSession, viewer: Viewer) -> list[tuple[Staff, int]]:
+    """Staff with active (not ended) participants the viewer can see, and how many."""
+    query = (select(Staff, func.count(col(Participant.id)))
+             .join(Participant, col(Participant.coordinator_id) == col(Staff.id))
+             .where(participant_scope(viewer), Participant.status != Status.ENDED)
+             .group_by(col(Staff.id))
+             .order_by(col(Staff.name)))
+    return [(staff, int(count)) for staff, count in (await session.exec(query)).all()]
+
+
 async def hand_over(
     session: AsyncSession, viewer: Viewer, *, from_staff: Staff, to_staff: Staff,
     codes: list[str] | None, now: datetime,

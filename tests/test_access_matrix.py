@@ -75,6 +75,7 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         f"ent:p:{pid}", f"ent:f:{pid}:em", f"ent:v:{pid}:em:unemployed", f"ent:v:{pid}:by:-",
         f"ent:d:{pid}", f"ent:v:{pid}:prot:y", f"hr:p:{pid}", f"hr:p:{pid}:2026-11",
         f"pnr:p:{pid}", f"pv:p:{pid}", "away:off", "away:s:1", "away:d:1:2026-12-01",
+        "ho:f:1", "ho:t:1:2", "ho:c:1:2",
         f"inv:{pid}", f"fu:p:{pid}", f"fu:d:{pid}:2026-12-01",
         f"fu:t:{pid}:2026-12-01:1000", f"fu:k:{pid}:2026-12-01:1000:meeting", "fu:n",
         f"fu:o:{fid}", f"fu:x:{fid}", f"fu:xc:{fid}", f"fu:m:{fid}", f"fu:r:{fid}:cant_come",
@@ -115,7 +116,7 @@ async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> N
     known = {"^add:", "^mine:", "^card:", "^st:", "^end:", "^log:", "^fu:(o|x|xc|m):",
              r"^fu:(p|d|t|k|n)(:|$)", "^inv:", "^ob:", "^pl:", "^pstop:", "^fu:r:", "^pv:",
              "^staff:", "^lang:", "^flow:cancel$", "^forget:", "^ofa:", "^ofc:", "^ask:", "^ent:",
-             "^hr:", "^pnr:", "^away:"}
+             "^hr:", "^pnr:", "^away:", "^ho:"}
     # Statistics, chart and export buttons carry filters, never participant ids; their
     # scoping is tested with the statistics.
     filter_only = {"^sx:", "^ch:", "^ex:", "^rp:"}

@@ -61,7 +61,7 @@ async def test_free_text_and_flow_answers_never_crash(
 
 BUTTON_FAMILIES = ["ent:", "end:", "log:", "st:", "card:", "fu:", "ask:", "ofa:", "ofc:", "sx:",
                    "ch:", "ex:", "rp:", "add:", "mine:", "staff:", "lang:", "pl:", "ob:",
-                   "pstop:", "forget:", "inv:", "pv:", "hr:", "pnr:", "away:"]
+                   "pstop:", "forget:", "inv:", "pv:", "hr:", "pnr:", "away:", "ho:"]
 # A known family with a mangled tail reaches each button handler's own parsing.
 FAMILY_DATA = st.tuples(
     st.sampled_from(BUTTON_FAMILIES),

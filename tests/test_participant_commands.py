@@ -353,6 +353,29 @@ async def test_lead_hands_over_a_caseload_and_follow_ups_move_too(
     assert "no staff member" in unknown.text.lower()
 
 
+async def test_lead_hands_over_a_caseload_with_taps(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    first = await add(bot, people.anna, "Moved One | Växjö | woman | sv")
+    second = await add(bot, people.anna, "Moved Two | Växjö | man | sv")
+    [picker] = await bot.send(people.lead.user, "/overlamna")
+    assert [label for label, _ in picker.buttons] == ["Anna Andersson (2)"]
+    [receivers] = await bot.press(people.lead.user, picker, "Anna Andersson (2)")
+    assert "Anna Andersson" not in [label for label, _ in receivers.buttons]
+    [confirm] = await bot.press(people.lead.user, receivers, "Bo Berg")
+    assert "Move every active participant of Anna Andersson to Bo Berg?" in confirm.text
+    assert {p.coordinator_id for p in await rows(db, Participant)} == {people.anna.staff.id}
+    [done] = await bot.press(people.lead.user, confirm, "Yes, move them")
+    assert f"2 participants moved from Anna Andersson to Bo Berg: {first}, {second}" in done.text
+    assert {p.coordinator_id for p in await rows(db, Participant)} == {people.bo.staff.id}
+    # A coordinator's forged confirmation is refused by the policy and moves nothing back.
+    [anchor] = await bot.send(people.bo.user, "/help")
+    [refused] = await bot.press_data(
+        people.bo.user, anchor, f"ho:c:{people.bo.staff.id}:{people.anna.staff.id}")
+    assert "does not allow" in refused.text
+    assert {p.coordinator_id for p in await rows(db, Participant)} == {people.bo.staff.id}
+
+
 async def test_first_note_comes_with_a_one_time_sensitive_data_warning(
     bot: BotHarness, people: People
 ) -> None:
