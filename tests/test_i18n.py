@@ -178,3 +178,19 @@ async def test_preview_shows_what_the_participant_receives_with_a_gloss(
 def test_locales_readme_table_matches_the_catalogs() -> None:
     readme = (catalogs.LOCALES_DIR / "README.md").read_text(encoding="utf-8")
     assert catalogs.coverage_table(catalogs.check()) in readme
+
+
+async def test_every_menu_command_works_without_arguments_as_a_guided_start(
+    bot: BotHarness, people: People
+) -> None:
+    """DESIGN: every command is a one-liner *and* a guided flow; sent bare from the menu,
+    none may answer with just its usage line."""
+    from bot.menus import LEAD_COMMANDS, STAFF_COMMANDS
+
+    await bot.send(people.lead.user, "/add Menu Person | Växjö | woman | sv")
+    for command, _ in (*STAFF_COMMANDS, *LEAD_COMMANDS):
+        replies = await bot.send(people.lead.user, f"/{command}")
+        assert replies, command
+        for reply in replies:
+            assert not reply.body.startswith("Write"), (command, reply.body)
+        await bot.send(people.lead.user, "/cancel")
