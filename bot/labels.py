@@ -7,11 +7,11 @@ case- and accent-insensitively in Swedish and English, so `/log P-1 telefon …`
 
 from __future__ import annotations
 
-import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
 from bot.i18n import N_
+from bot.words import unaccented
 from storage.models import Channel, Gender, Outcome, Role, Status
 
 E = TypeVar("E", bound=StrEnum)
@@ -119,9 +119,8 @@ _WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
 
 
 def fold(text: str) -> str:
-    """Lower case without diacritics: `Möte` → `mote`, `Växjö` → `vaxjo`."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Trimmed, lower case, without diacritics: ` Möte` → `mote`, `Växjö` → `vaxjo`."""
+    return unaccented(text.strip())
 
 
 def parse_word(kind: type[E], text: str) -> E | None:

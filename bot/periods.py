@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from bot.labels import fold
+from bot.words import unaccented
 
 ALL_KEY = "all"
 _YEAR = r"(\d{4})"
@@ -43,6 +43,10 @@ class Period(NamedTuple):
     @property
     def is_all(self) -> bool:
         return self.start is None and self.end is None
+
+    @property
+    def is_single_day(self) -> bool:
+        return self.start is not None and self.start == self.end
 
     def contains(self, day: date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
@@ -99,7 +103,7 @@ def previous(unit: str, today: date) -> Period:
 
 def parse_period(text: str, today: date) -> Period | None:
     """The period `text` names, relative to the local `today`; None when it names none."""
-    word = fold(text).replace(" ", "-")
+    word = unaccented(text.strip()).replace(" ", "-")
     if not word:
         return None
     if word in _ALL_WORDS:
@@ -144,7 +148,20 @@ def _checked(build: Callable[[], Period]) -> Period | None:
 
 
 def _next_month(first: date) -> date:
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return add_months(first, 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, the day clamped to the target month's length.
+
+    (`storage.outcome_followups.add_months` is its twin: storage cannot import `bot`.)
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + month // 12, month % 12 + 1, 1)
+    last_day = (following - timedelta(days=1)).day
+    return date(year, month, min(day.day, last_day))
 
 
 def month_ends(start: date, end: date) -> list[date]:

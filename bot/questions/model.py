@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.periods import Period, add_months
+
 
 class Intent(StrEnum):
     LIST_NEGLECTED = "list_neglected"
@@ -67,27 +69,6 @@ UNITS: tuple[str, ...] = ("day", "week", "month", "year")
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
-    """Local calendar dates, both ends inclusive; None ends mean "from the start" / "all".
-
-    `label` is the `/stats` period word for the same dates (`2026-Q3`, `2026-11`, `2026`,
-    `2026-10-01..2026-11-24`, `all`).
-    """
-
-    start: date | None
-    end: date | None
-    label: str
-
-    @property
-    def is_all(self) -> bool:
-        return self.start is None and self.end is None
-
-    @property
-    def is_single_day(self) -> bool:
-        return self.start is not None and self.start == self.end
-
-
-@dataclass(frozen=True, slots=True)
 class Duration:
     """An amount of time as said: "two weeks" is Duration(2, "week")."""
 
@@ -110,16 +91,6 @@ class Duration:
             return day + timedelta(weeks=self.amount)
         months = self.amount * (12 if self.unit == "year" else 1)
         return add_months(day, months)
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` moved by whole months, the day clamped to the target month's length."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    following = date(year + month // 12, month % 12 + 1, 1)
-    last_day = (following - timedelta(days=1)).day
-    return date(year, month, min(day.day, last_day))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.words import unaccented
+
 if TYPE_CHECKING:
     from bot.questions.lexicon import Sense
 
@@ -39,10 +41,8 @@ _FILTER_KEY = re.compile(r"^(kommun|municipality|koordinator|coordinator|samordn
                          r":(.+)$", re.IGNORECASE)
 
 
-def fold(text: str) -> str:
-    """Lower case without diacritics: `Möte` → `mote`, `Växjö` → `vaxjo`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+fold = unaccented
+"""Lower case without diacritics (`Växjö` → `vaxjo`), spaces kept: token offsets hold."""
 
 
 def clean(text: str) -> str:

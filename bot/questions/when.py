@@ -12,7 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.questions.model import Duration, Period, add_months
+from bot.periods import (
+    ALL,
+    Period,
+    add_months,
+    month_period,
+    quarter_period,
+    range_period,
+    year_period,
+)
+from bot.questions.model import Duration
 from bot.questions.text import Token
 
 
@@ -31,34 +40,13 @@ def day_period(day: date) -> Period:
     return range_period(day, day)
 
 
-def range_period(start: date, end: date) -> Period:
-    return Period(start, end, f"{start.isoformat()}..{end.isoformat()}")
-
-
-def month_period(year: int, month: int) -> Period:
-    first = date(year, month, 1)
-    return Period(first, add_months(first, 1) - timedelta(days=1), f"{year:04d}-{month:02d}")
-
-
-def quarter_period(year: int, quarter: int) -> Period:
-    first = date(year, 3 * quarter - 2, 1)
-    return Period(first, add_months(first, 3) - timedelta(days=1), f"{year:04d}-Q{quarter}")
-
-
 def half_period(year: int, half: int) -> Period:
     first = date(year, 1 if half == 1 else 7, 1)
     return range_period(first, add_months(first, 6) - timedelta(days=1))
 
 
-def year_period(year: int) -> Period:
-    return Period(date(year, 1, 1), date(year, 12, 31), f"{year:04d}")
-
-
 def week_period(monday: date) -> Period:
     return range_period(monday, monday + timedelta(days=6))
-
-
-ALL = Period(None, None, "all")
 
 
 def _calendar(unit: str, day: date) -> Period:
