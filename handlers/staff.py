@@ -28,8 +28,8 @@ from storage.models import Role, Staff
 from storage.participants import active_caseloads, hand_over
 from storage.staff import set_away
 
-AWAY_BUTTONS = 20
-"""Colleagues offered as buttons; with more staff, the name is typed."""
+STAFF_BUTTONS = 20
+"""Colleagues offered as buttons (/away, /handover); with more staff, the name is typed."""
 AWAY_DAY_BUTTONS = 14
 
 
@@ -178,7 +178,7 @@ async def ask_whose_caseload(turn: Turn) -> None:
         await turn.reply(tr._("Nobody has active participants you can move."))
         return
     buttons: list[Button] = [(f"{member.name[:32]} ({count})", f"ho:f:{member.id}")
-                             for member, count in caseloads[:AWAY_BUTTONS]]
+                             for member, count in caseloads[:STAFF_BUTTONS]]
     await turn.reply(tr._("Whose caseload moves? Tap a colleague.") + "\n"
                      + handover_usage(tr), keyboard(grid(buttons, 2)))
 
@@ -197,7 +197,7 @@ async def handover_button(turn: Turn) -> None:
                          if member.id != ids[0]]
         receivers.sort(key=lambda member: member.name.casefold())
         buttons: list[Button] = [(member.name[:40], f"ho:t:{ids[0]}:{member.id}")
-                                 for member in receivers[:AWAY_BUTTONS]]
+                                 for member in receivers[:STAFF_BUTTONS]]
         await turn.edit(tr._("To whom? Tap the colleague who takes over."),
                         keyboard(grid(buttons, 2)))
     elif parts[1] == "t" and len(ids) == 2:
@@ -269,7 +269,7 @@ async def ask_for_colleague(turn: Turn) -> None:
                       if member.id != turn.staff.id]
     colleagues.sort(key=lambda member: member.name.casefold())
     buttons: list[Button] = [(member.name[:40], f"away:s:{member.id}")
-                             for member in colleagues[:AWAY_BUTTONS]]
+                             for member in colleagues[:STAFF_BUTTONS]]
     rows = grid(buttons, 2)
     if turn.staff.delegate_id is not None:
         rows.append([(tr._("I'm back"), "away:off")])
