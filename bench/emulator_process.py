@@ -14,14 +14,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -30,38 +28,20 @@ from starlette.routing import Route
 from bench.processes import ROOT, child_environment, stop_on_stdin_eof, stop_process
 from bench.telegram_limits import Delivery, TelegramLimits
 from bot.sandbox.emulator import BotApiEmulator, FakeUser
+from bot.sandbox.server import serving
 
 
 @contextlib.asynccontextmanager
 async def serving_nodelay(app: Any) -> AsyncIterator[int]:
-    """Serve `app` with uvicorn in this loop on a free port, with TCP_NODELAY.
+    """Serve `app` in this loop on a free port (the project's `serving`, TCP_NODELAY on).
 
-    `bot.sandbox.server.serving` binds a socket made without `IPPROTO_TCP`, so asyncio
-    does not set TCP_NODELAY on the connections it accepts: every answer then waits
-    ~40 ms for the client's delayed ACK (BENCHMARKS.md). The benchmarks measure the
-    bot, not that, so they serve the emulator through this helper instead.
+    A bot's parked long poll (getUpdates) must not hold the shutdown for its timeout;
+    keep-alive longer than the outbox poll, whose sends would otherwise race uvicorn
+    closing the idle connection (httpx.ReadError, a retry a poll later).
     """
     _quiet_shutdown_cancel()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    # A bot's parked long poll (getUpdates) must not hold the shutdown for its timeout;
-    # keep-alive longer than the outbox poll (5 s), whose sends would otherwise race
-    # uvicorn closing the idle connection (httpx.ReadError, a retry 5 s later).
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                           access_log=False, timeout_graceful_shutdown=1,
-                                           timeout_keep_alive=30))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        sock.close()
+    async with serving(app, timeout_graceful_shutdown=1, timeout_keep_alive=30) as port:
+        yield port
 
 
 class _ShutdownCancel(logging.Filter):

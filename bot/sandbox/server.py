@@ -12,8 +12,12 @@ import uvicorn
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[int]:
-    """Serve `app` until the block ends; yields the bound port (port 0 = any free port)."""
+async def serving(app: Any, host: str = "127.0.0.1", port: int = 0,
+                  **uvicorn_options: Any) -> AsyncIterator[int]:
+    """Serve `app` until the block ends; yields the bound port (port 0 = any free port).
+
+    `uvicorn_options` go to `uvicorn.Config` (the benchmarks keep connections alive longer).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted connections inherit this: without it every small request waits for a
@@ -21,7 +25,8 @@ async def serving(app: Any, host: str = "127.0.0.1", port: int = 0) -> AsyncIter
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, **{"log_level": "warning", "lifespan": "off",
+                                    "access_log": False, **uvicorn_options})
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
