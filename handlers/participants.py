@@ -446,9 +446,10 @@ async def end_command(turn: Turn) -> None:
                 field, value = parse_field(word, today_year=turn.today.year)
             except NotUnderstood:
                 field, value = "", None
-            if field not in _END_DETAILS:
+            if field in _END_DETAILS:
+                details[field] = value
+            else:
                 outcome = None  # refuse the whole command: nothing half-understood is saved
-            details[field] = value
         elif not dated:
             ended_on, dated = parse_day(word, turn.today), True
         else:
