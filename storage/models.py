@@ -208,10 +208,17 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+# What the statistics read of each participant (storage/stats.py), after the group key.
+FIGURE_COLUMNS = ("status", "enrolled_on", "ended_on", "outcome", "gender")
+
+
 class Participant(SQLModel, table=True):
     __table_args__ = (
-        Index("ix_participant_coordinator_status", "coordinator_id", "status"),
-        Index("ix_participant_municipality", "municipality"),
+        # A caseload by status, and the statistics' pass over the participants grouped by
+        # coordinator or municipality: each index holds every column the counts read
+        # (storage/stats.py), so the pass reads the index in group order, not the table.
+        Index("ix_participant_coordinator_figures", *("coordinator_id", *FIGURE_COLUMNS)),
+        Index("ix_participant_municipality_figures", *("municipality", *FIGURE_COLUMNS)),
         # Statistics count endings per period (storage/stats.py).
         Index("ix_participant_ended_on", "ended_on"),
     )
@@ -225,7 +232,7 @@ class Participant(SQLModel, table=True):
     telegram_user_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     coordinator_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False, index=True)
+        sa_column=Column(Integer, ForeignKey("staff.id"), nullable=False)
     )
     enrolled_on: date
     status: Status = Field(sa_column=Column(String(30), nullable=False))
@@ -290,6 +297,35 @@ class CheckIn(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     status_change: Status | None = Field(default=None, sa_column=Column(String(30)))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- derived tables ------------------------------------------------------------------------
+# Check-ins per UTC day and group, kept by database triggers (migration 6b1e0c7d9a21,
+# storage/tallies.py) on every insert, delete or move of a check-in and every change of a
+# participant's municipality or coordinator, whoever writes: the bot, the CLI, a bulk load.
+# The application only reads them (storage/stats.py); `db copy` leaves them to the target's
+# triggers. Tables marked `derived` in their info.
+DERIVED = {"derived": "check-ins per day, kept by triggers"}
+
+
+class CheckInTallyMunicipality(SQLModel, table=True):
+    __tablename__ = "checkin_tally_municipality"
+    __table_args__ = {"info": DERIVED}
+
+    day: date = Field(primary_key=True)
+    """The UTC date of the check-ins' `happened_at`."""
+    municipality: str = Field(primary_key=True, max_length=80)
+    checkins: int
+
+
+class CheckInTallyCoordinator(SQLModel, table=True):
+    __tablename__ = "checkin_tally_coordinator"
+    __table_args__ = {"info": DERIVED}
+
+    day: date = Field(primary_key=True)
+    """The UTC date of the check-ins' `happened_at`."""
+    coordinator_id: int = Field(primary_key=True)
+    checkins: int
 
 
 class AuditLog(SQLModel, table=True):

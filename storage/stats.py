@@ -1,9 +1,10 @@
 """The statistics the funder asks for, counted in SQL: the one statistics query module.
 
 `/stats`, `/team`, charts, exports and the weekly digest all read their numbers here,
-so a figure means the same everywhere. Every answer is one aggregate query (conditional
-counts, GROUP BY) scoped by the Viewer in SQL; Python only reshapes the few aggregated
-rows. Definitions (DESIGN.md "Statistics", "Outcomes"):
+so a figure means the same everywhere. Every answer is aggregate SQL (conditional
+counts, GROUP BY) scoped by the Viewer; Python only reshapes the few aggregated rows. A
+whole-project breakdown reads its check-ins from the day tallies the database's triggers
+keep (storage/models.py, "derived tables"). Definitions (DESIGN.md "Statistics", "Outcomes"):
 
 - a period is a range of local dates, both ends inclusive; `None` leaves an end open;
 - *participants* are those in the project at some time during the period (enrolled on
@@ -38,8 +39,9 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
-from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql import CompoundSelect, Executable, Select
 from sqlalchemy.sql.elements import AsBoolean, Label, True_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +49,8 @@ from storage.access import Viewer, participant_scope
 from storage.models import (
     OUTCOME_CATEGORY,
     CheckIn,
+    CheckInTallyCoordinator,
+    CheckInTallyMunicipality,
     FollowUp,
     FollowUpResponse,
     FollowUpState,
@@ -63,6 +67,11 @@ _p = Participant.__table__.c  # type: ignore[attr-defined]
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]
 _f = FollowUp.__table__.c  # type: ignore[attr-defined]
 _s = Staff.__table__.c  # type: ignore[attr-defined]
+_CHECKINS_OF_PARTICIPANTS = CheckIn.__table__.join(  # type: ignore[attr-defined]
+    Participant.__table__, _c.participant_id == _p.id)  # type: ignore[attr-defined]
+# Check-ins per UTC day and group, kept by triggers (storage/models.py, "derived tables").
+_TALLIES = {"municipality": CheckInTallyMunicipality.__table__.c,  # type: ignore[attr-defined]
+            "coordinator": CheckInTallyCoordinator.__table__.c}  # type: ignore[attr-defined]
 
 TO_WORK_OR_STUDIES: tuple[OutcomeCategory, ...] = (
     OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK, OutcomeCategory.STUDIES)
@@ -309,38 +318,85 @@ def _breakdown_queries(viewer: Viewer, flt: StatsFilter,
                .select_from(Participant.__table__)
                .where(*narrowing(viewer, flt))
                .group_by(key))
-    return grouped, _checkin_counts(viewer, flt, key)
+    if narrows_participants(viewer, flt):
+        return grouped, (select(key.label("key"), func.count())
+                         .select_from(_CHECKINS_OF_PARTICIPANTS)
+                         .where(*narrowing(viewer, flt), *checkins_during(flt))
+                         .group_by(key))
+    return grouped, _tallied_checkin_counts(flt, by)
 
 
-def _checkin_counts(viewer: Viewer, flt: StatsFilter, key: Any = None) -> Select[Any]:
-    """Check-ins in the period within the viewer's scope, in all or per `key` of participant.
+def _checkin_counts(viewer: Viewer, flt: StatsFilter) -> Select[Any]:
+    """Check-ins in the period within the viewer's scope.
 
     The query's shape follows what the viewer sees (measured in BENCHMARKS.md, finding 5):
     a narrowing scope or filter joins check-ins to participants, so the database starts
     from the few participants in scope and reads their check-ins from
-    `ix_checkin_participant_happened`; for the whole project the join adds nothing to a
-    total, and a grouped count first counts per participant on the period index (one
-    index range) and joins only those counts, not every check-in, to the participants.
+    `ix_checkin_participant_happened`; for the whole project the join adds nothing.
+    (A whole-project breakdown reads the day tallies: `_tallied_checkin_counts`.)
     """
     if narrows_participants(viewer, flt):
-        columns = [func.count()] if key is None else [key.label("key"), func.count()]
-        query = (select(*columns)
-                 .select_from(CheckIn.__table__.join(Participant.__table__,
-                                                     _c.participant_id == _p.id))
-                 .where(*narrowing(viewer, flt), *checkins_during(flt)))
-        return query if key is None else query.group_by(key)
-    if key is None:
-        # Every check-in belongs to a participant (NOT NULL foreign key, ON DELETE CASCADE,
-        # enforced on SQLite too: storage/db.py), so for a viewer who sees them all the
-        # join changes no count.
-        return select(func.count()).select_from(CheckIn.__table__).where(*checkins_during(flt))
-    per_participant = (select(_c.participant_id, func.count().label("n"))
-                       .where(*checkins_during(flt)).group_by(_c.participant_id).subquery())
-    # SUM of counts is NUMERIC on PostgreSQL: cast, so a count stays an int everywhere.
-    return (select(key.label("key"), cast(func.sum(per_participant.c.n), BigInteger))
-            .select_from(per_participant.join(Participant.__table__,
-                                              per_participant.c.participant_id == _p.id))
-            .group_by(key))
+        return (select(func.count())
+                .select_from(_CHECKINS_OF_PARTICIPANTS)
+                .where(*narrowing(viewer, flt), *checkins_during(flt)))
+    # Every check-in belongs to a participant (NOT NULL foreign key, ON DELETE CASCADE,
+    # enforced on SQLite too: storage/db.py), so for a viewer who sees them all the join
+    # changes no count.
+    return select(func.count()).select_from(CheckIn.__table__).where(*checkins_during(flt))
+
+
+def _summed(parts: Select[Any] | CompoundSelect) -> Select[Any]:
+    """(key, n) rows added up per key. SUM is NUMERIC on PostgreSQL: cast, so a count
+    stays an int everywhere."""
+    rows = parts.subquery()
+    return select(rows.c.key, cast(func.sum(rows.c.n), BigInteger)).group_by(rows.c.key)
+
+
+def _next_utc_midnight(moment: datetime) -> datetime:
+    midnight = datetime.combine(moment.astimezone(UTC).date(), time(0), tzinfo=UTC)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
+
+
+def _tallied_checkin_counts(flt: StatsFilter, by: BreakdownBy) -> Select[Any]:
+    """Check-ins in the period per municipality or coordinator, for the whole project.
+
+    Whole UTC days come from the day tallies the triggers keep: a year is a few thousand
+    tally rows instead of every check-in (BENCHMARKS.md finding 5). The period's ends are
+    local midnights (22:00 or 23:00 UTC in Sweden), so the part of a UTC day at either end
+    is counted live from the check-ins, which is a small range of the period index.
+    """
+    low, high = flt.moments()
+    first = _next_utc_midnight(low) if low is not None else None
+    last = datetime.combine(high.astimezone(UTC).date(), time(0), tzinfo=UTC) \
+        if high is not None else None
+    if first is not None and last is not None and first >= last:
+        # Less than one whole UTC day: nothing to read from the tallies.
+        return _summed(_live_checkins(low, high, by))
+    tally = _TALLIES[by]
+    key = tally.municipality if by == "municipality" else tally.coordinator_id
+    days = select(key.label("key"), tally.checkins.label("n"))
+    if first is not None:
+        days = days.where(tally.day >= first.date())
+    if last is not None:
+        days = days.where(tally.day < last.date())
+    parts = [days]
+    for edge_low, edge_high in ((low, first), (last, high)):
+        if edge_low is not None and edge_high is not None and edge_low < edge_high:
+            parts.append(_live_checkins(edge_low, edge_high, by))
+    return _summed(union_all(*parts) if len(parts) > 1 else days)
+
+
+def _live_checkins(low: datetime | None, high: datetime | None,
+                   by: BreakdownBy) -> Select[Any]:
+    """Check-ins in [low, high) per municipality or coordinator, counted one by one."""
+    key = _p.municipality if by == "municipality" else _p.coordinator_id
+    conditions = []
+    if low is not None:
+        conditions.append(_c.happened_at >= low)
+    if high is not None:
+        conditions.append(_c.happened_at < high)
+    return (select(key.label("key"), func.count().label("n"))
+            .select_from(_CHECKINS_OF_PARTICIPANTS).where(*conditions).group_by(key))
 
 
 # ---- breakdown by municipality or coordinator --------------------------------------------
