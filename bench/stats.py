@@ -126,7 +126,9 @@ async def generate(options: Options, db: BenchDatabase) -> None:
         # running bot would see (finding 5). Our tables only, never the whole database.
         async with db.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await autocommit.execute(text("VACUUM ANALYZE staff, participant, checkin"))
+            await autocommit.execute(text(
+                "VACUUM ANALYZE staff, participant, checkin, checkin_tally_municipality, "
+                "checkin_tally_coordinator"))
     else:
         async with db.engine.begin() as connection:
             await connection.execute(text("ANALYZE"))
