@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="target, e.g. postgresql://user@host/koordinator")
     copy.add_argument("--to-schema", default="", help="PostgreSQL schema of the target")
     copy.set_defaults(handler=cmd_db_copy)
+    tallies = db.add_parser(
+        "tallies", help="check the check-in day tallies against the check-ins (exit 1 if off)")
+    tallies.add_argument("--rebuild", action="store_true",
+                         help="replace them with a recount (after triggers were lost)")
+    tallies.set_defaults(handler=cmd_db_tallies)
 
     staff = commands.add_parser("staff", help="staff members").add_subparsers(title="staff")
     add = staff.add_parser("add", help="add a staff member (bootstrap the first admin)")
@@ -250,6 +255,31 @@ async def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
         await target.dispose()
     print(f"copied {sum(copied.values())} rows; point DATABASE_URL at the new database")
     return 0
+
+
+async def cmd_db_tallies(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.tallies import describe, rebuild_tallies, tally_differences
+
+    shown = 20
+
+    async def work(sessions: Any) -> int:
+        async with transaction(sessions) as session:
+            if args.rebuild:
+                written = await rebuild_tallies(session)
+                print("rebuilt: " + ", ".join(f"{table} {n} rows"
+                                              for table, n in written.items()))
+            differences = await tally_differences(session)
+        if not differences:
+            print("the tallies match the check-ins")
+            return 0
+        for line in describe(differences[:shown]):
+            print(line)
+        more = f" ({len(differences) - shown} more)" if len(differences) > shown else ""
+        raise CliError(f"{len(differences)} tally cells differ from the check-ins{more}: "
+                       "run `koordinator db tallies --rebuild`")
+
+    result: int = await _with_sessions(settings, work)
+    return result
 
 
 async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,18 @@ def test_logging_keeps_libraries_that_log_personal_data_quiet() -> None:
         root.handlers[:], root.level = saved[0], saved[1]
         for name, level in saved[2].items():
             logging.getLogger(name).setLevel(level)
+
+
+def test_db_tallies_checks_and_rebuilds_the_checkin_tallies(tmp_path: Path) -> None:
+    assert koordinator(tmp_path, "db", "upgrade").returncode == 0
+    assert koordinator(tmp_path, "demo-data").returncode == 0
+    checked = koordinator(tmp_path, "db", "tallies")
+    assert checked.returncode == 0 and "match" in checked.stdout, checked.stderr
+    [database] = (tmp_path / "data").glob("*.sqlite3")
+    with sqlite3.connect(database) as connection:  # the triggers' work undone by hand
+        connection.execute("DELETE FROM checkin_tally_coordinator")
+    broken = koordinator(tmp_path, "db", "tallies")
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert "--rebuild" in broken.stderr and "checkin_tally_coordinator" in broken.stdout
+    mended = koordinator(tmp_path, "db", "tallies", "--rebuild")
+    assert mended.returncode == 0 and "match" in mended.stdout, mended.stderr

@@ -22,6 +22,8 @@ from storage.models import (
     Participant,
 )
 from storage.participants import hand_over
+from storage.stats import execute
+from storage.tallies import rebuild_tallies, tally_differences
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.projects import checkin, insert_participants, insert_rows, local, participant
 
@@ -143,3 +145,34 @@ async def test_whole_project_breakdown_counts_partial_days_at_the_period_edges(
                             if row.figures.checkins} == {
                         m: n for m, n in Counter(
                             ("Växjö", "Alvesta")[i % 2] for i in in_period).items()}
+
+
+async def test_tally_check_finds_a_wrong_cell_and_rebuild_mends_it(
+    db: Database, people: People
+) -> None:
+    """What `koordinator db tallies [--rebuild]` runs: a cell changed behind the
+    triggers' back (and one lost) is reported; a rebuild makes them the recount again."""
+    assert people.anna.staff
+    anna = people.anna.staff.id
+    assert anna is not None
+    ids = list((await insert_participants(db, [
+        participant(anna, municipality="Växjö", enrolled_on=date(2025, 1, 1))])).values())
+    await insert_rows(db, CheckIn, [checkin(ids[0], anna, local(2026, 1, d, 12))
+                                    for d in (1, 1, 2)])
+    async with transaction(db.sessions) as session:
+        assert await tally_differences(session) == []
+        await execute(session, update(CheckInTallyMunicipality.__table__)  # type: ignore[attr-defined]
+                              .values(checkins=7))
+        await execute(session, delete(CheckInTallyCoordinator.__table__).where(  # type: ignore[attr-defined]
+            CheckInTallyCoordinator.__table__.c.day == date(2026, 1, 2)))  # type: ignore[attr-defined]
+    async with transaction(db.sessions) as session:
+        found = {(d.table, d.day, d.stored, d.counted) for d in await tally_differences(session)}
+    assert found == {("checkin_tally_municipality", date(2026, 1, 1), 7, 2),
+                     ("checkin_tally_municipality", date(2026, 1, 2), 7, 1),
+                     ("checkin_tally_coordinator", date(2026, 1, 2), 0, 1)}
+    async with transaction(db.sessions) as session:
+        assert await rebuild_tallies(session) == {"checkin_tally_municipality": 2,
+                                                  "checkin_tally_coordinator": 2}
+    async with transaction(db.sessions) as session:
+        assert await tally_differences(session) == []
+    await assert_tallies_equal_recount(db)

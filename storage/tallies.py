@@ -1,0 +1,89 @@
+"""Check and rebuild the check-in day tallies (storage/models.py, "derived tables").
+
+The database's triggers keep the tallies; nothing in the application writes them. These
+are for an operator who wants to know they are right (`koordinator db tallies`) or who has
+to repair them after the triggers were lost, for example by a hand-made schema change on
+SQLite that recreated `checkin` or `participant` (`--rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Table, cast, delete, func, insert, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import CheckIn, CheckInTallyCoordinator, CheckInTallyMunicipality, Participant
+from storage.stats import execute
+
+_c = CheckIn.__table__.c  # type: ignore[attr-defined]
+_p = Participant.__table__.c  # type: ignore[attr-defined]
+TALLIES: dict[str, Table] = {
+    "municipality": CheckInTallyMunicipality.__table__,  # type: ignore[attr-defined]
+    "coordinator_id": CheckInTallyCoordinator.__table__,  # type: ignore[attr-defined]
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TallyDifference:
+    table: str
+    day: date
+    key: Any
+    stored: int
+    counted: int
+
+
+def _utc_day(session: AsyncSession) -> ColumnElement[Any]:
+    """The UTC date of a check-in, as the triggers compute it on each backend."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return cast(func.timezone("UTC", _c.happened_at), Date)
+    return func.date(_c.happened_at)
+
+
+def _recount(session: AsyncSession, key: str) -> Any:
+    day = _utc_day(session).label("day")
+    return (select(day, _p[key].label("key"), func.count().label("n"))
+            .select_from(CheckIn.__table__.join(  # type: ignore[attr-defined]
+                Participant.__table__, _c.participant_id == _p.id))  # type: ignore[attr-defined]
+            .group_by(day, _p[key]))
+
+
+async def tally_differences(session: AsyncSession) -> list[TallyDifference]:
+    """Every (day, group) whose stored tally differs from the check-ins counted now."""
+    differences: list[TallyDifference] = []
+    for key, table in TALLIES.items():
+        counted = {(_as_date(row.day), row.key): row.n
+                   for row in (await execute(session, _recount(session, key))).all()}
+        stored = {(_as_date(row[0]), row[1]): row[2] for row in (await execute(
+            session, select(table.c.day, table.c[key], table.c.checkins))).all()}
+        for day, value in sorted(set(counted) | set(stored), key=str):
+            have, want = stored.get((day, value), 0), counted.get((day, value), 0)
+            if have != want:
+                differences.append(TallyDifference(table.name, day, value, have, want))
+    return differences
+
+
+async def rebuild_tallies(session: AsyncSession) -> dict[str, int]:
+    """Replace the tallies with a recount; returns the rows written per table."""
+    written: dict[str, int] = {}
+    for key, table in TALLIES.items():
+        await execute(session, delete(table))
+        recount = _recount(session, key).subquery()
+        result = await execute(session, insert(table).from_select(
+            ["day", key, "checkins"], select(recount.c.day, recount.c.key, recount.c.n)))
+        written[table.name] = result.rowcount  # type: ignore[attr-defined]
+    return written
+
+
+def _as_date(value: date | str) -> date:
+    # SQLite's date() is text; the tables' Date column reads back as a date.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def describe(differences: Sequence[TallyDifference]) -> list[str]:
+    return [f"{d.table} {d.day.isoformat()} {d.key}: {d.stored} stored, {d.counted} counted"
+            for d in differences]
