@@ -300,11 +300,12 @@ class CheckIn(SQLModel, table=True):
 
 
 # ---- derived tables ------------------------------------------------------------------------
-# Check-ins per UTC day and group, kept by database triggers (migration 6b1e0c7d9a21,
-# storage/tallies.py) on every insert, delete or move of a check-in and every change of a
-# participant's municipality or coordinator, whoever writes: the bot, the CLI, a bulk load.
-# The application only reads them (storage/stats.py); `db copy` leaves them to the target's
-# triggers. Tables marked `derived` in their info.
+# Check-ins per UTC day and group, kept by database triggers (migration 6b1e0c7d9a21) on
+# every insert, delete or move of a check-in and every change of a participant's
+# municipality or coordinator, whoever writes: the bot, the CLI, a bulk load. The
+# application only reads them (storage/stats.py); `db copy` leaves them to the target's
+# triggers; storage/tallies.py checks them against a recount and rebuilds them. Tables
+# marked `derived` in their info.
 DERIVED = {"derived": "check-ins per day, kept by triggers"}
 
 

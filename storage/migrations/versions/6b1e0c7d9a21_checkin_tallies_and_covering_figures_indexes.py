@@ -20,6 +20,11 @@ BENCHMARKS.md finding 5 has the measurements.
   `ix_participant_coordinator_status` and `ix_participant_coordinator_id` served; the
   municipality index starts with municipality, as `ix_participant_municipality` did.
 
+On PostgreSQL a tally row is locked by the transaction that changed it until it ends:
+two check-ins on the same day in the same municipality commit one after the other (a /log
+holds it for the rest of its transaction, about a millisecond; a hand-over of many
+participants for its whole transaction). SQLite has one writer at a time anyway.
+
 On SQLite a later migration that makes batch mode recreate `checkin` or `participant`
 drops their triggers with the old table: it must create them again (`tests/test_tallies.py`
 fails if a trigger is missing at head).
