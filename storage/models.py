@@ -208,17 +208,20 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# What the statistics read of each participant (storage/stats.py), after the group key.
+# What the statistics read of each participant (storage/stats.py), after the group keys.
 FIGURE_COLUMNS = ("status", "enrolled_on", "ended_on", "outcome", "gender")
 
 
 class Participant(SQLModel, table=True):
     __table_args__ = (
-        # A caseload by status, and the statistics' pass over the participants grouped by
-        # coordinator or municipality: each index holds every column the counts read
-        # (storage/stats.py), so the pass reads the index in group order, not the table.
-        Index("ix_participant_coordinator_figures", *("coordinator_id", *FIGURE_COLUMNS)),
-        Index("ix_participant_municipality_figures", *("municipality", *FIGURE_COLUMNS)),
+        # A caseload, and the statistics' pass over the participants of a scope grouped
+        # by coordinator or municipality: each index holds both group keys and every
+        # column the counts read (storage/stats.py), so the pass reads the index in group
+        # order, not the table.
+        Index("ix_participant_coordinator_figures",
+              "coordinator_id", "municipality", *FIGURE_COLUMNS),
+        Index("ix_participant_municipality_figures",
+              "municipality", "coordinator_id", *FIGURE_COLUMNS),
         # Statistics count endings per period (storage/stats.py).
         Index("ix_participant_ended_on", "ended_on"),
     )

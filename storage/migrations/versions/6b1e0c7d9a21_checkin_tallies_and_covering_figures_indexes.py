@@ -15,10 +15,11 @@ BENCHMARKS.md finding 5 has the measurements.
   coordinator, a participant deleted (its check-ins are deleted first, while the
   participant still says where they were counted). storage/stats.py reads whole days from
   them and counts the partial days at a period's edges live.
-- The participants' pass reads an index holding every column it counts, in group order.
-  The coordinator index starts with (coordinator_id, status), so it also serves what
-  `ix_participant_coordinator_status` and `ix_participant_coordinator_id` served; the
-  municipality index starts with municipality, as `ix_participant_municipality` did.
+- The participants' pass reads an index holding both group keys and every column it
+  counts, in group order. The coordinator index starts with coordinator_id and holds
+  status, so it serves what `ix_participant_coordinator_status` and
+  `ix_participant_coordinator_id` served (a caseload is a range of it); the municipality
+  index starts with municipality, as `ix_participant_municipality` did.
 
 On PostgreSQL a tally row is locked by the transaction that changed it until it ends:
 two check-ins on the same day in the same municipality commit one after the other (a /log
@@ -164,9 +165,9 @@ def upgrade() -> None:
         )
     with op.batch_alter_table('participant', schema=None) as batch_op:
         batch_op.create_index('ix_participant_coordinator_figures',
-                              ['coordinator_id', *FIGURES], unique=False)
+                              ['coordinator_id', 'municipality', *FIGURES], unique=False)
         batch_op.create_index('ix_participant_municipality_figures',
-                              ['municipality', *FIGURES], unique=False)
+                              ['municipality', 'coordinator_id', *FIGURES], unique=False)
         batch_op.drop_index('ix_participant_coordinator_status')
         batch_op.drop_index('ix_participant_coordinator_id')
         batch_op.drop_index('ix_participant_municipality')
