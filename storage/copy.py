@@ -31,7 +31,8 @@ async def copy_database(source: AsyncEngine, target: AsyncEngine,
         if await migrate.current_revision(engine) != head:
             raise CopyRefused(f"the {name} database is not at revision {head}: "
                               "run `koordinator db upgrade` on it first")
-    tables = SQLModel.metadata.sorted_tables
+    tables = [table for table in SQLModel.metadata.sorted_tables
+              if not table.info.get("derived")]
     async with target.connect() as connection:
         for table in tables:
             if (await connection.execute(select(func.count()).select_from(table))).scalar():
@@ -39,8 +40,6 @@ async def copy_database(source: AsyncEngine, target: AsyncEngine,
     copied: dict[str, int] = {}
     async with source.connect() as reader, target.begin() as writer:
         for table in tables:
-            if table.info.get("derived"):
-                continue
             count = 0
             result = await reader.stream(select(table).order_by(*table.primary_key.columns))
             async for chunk in result.mappings().partitions(CHUNK):

@@ -28,6 +28,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A row that INSERT OR REPLACE deletes fires the delete triggers only with this on
+    # (the check-in tallies' triggers, storage/models.py "derived tables").
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.close()
 
 

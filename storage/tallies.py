@@ -2,8 +2,10 @@
 
 The database's triggers keep the tallies; nothing in the application writes them. These
 are for an operator who wants to know they are right (`koordinator db tallies`) or who has
-to repair them after the triggers were lost, for example by a hand-made schema change on
-SQLite that recreated `checkin` or `participant` (`--rebuild`).
+to repair them after the triggers were bypassed or lost, for example by a hand-made
+schema change that recreated `checkin` or `participant` without its triggers
+(`--rebuild`). Both are safe beside a running bot: the check is one statement (one
+snapshot), and the rebuild holds off writers until it commits.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Table, cast, delete, func, insert, select
+from sqlalchemy import Date, Table, cast, delete, func, insert, literal, select, text, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,9 +39,13 @@ class TallyDifference:
     counted: int
 
 
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def _utc_day(session: AsyncSession) -> ColumnElement[Any]:
     """The UTC date of a check-in, as the triggers compute it on each backend."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if _is_postgresql(session):
         return cast(func.timezone("UTC", _c.happened_at), Date)
     return func.date(_c.happened_at)
 
@@ -53,22 +59,33 @@ def _recount(session: AsyncSession, key: str) -> Any:
 
 
 async def tally_differences(session: AsyncSession) -> list[TallyDifference]:
-    """Every (day, group) whose stored tally differs from the check-ins counted now."""
+    """Every (day, group) whose stored tally differs from the check-ins counted now.
+
+    Stored and counted come from one statement, so a check-in committed meanwhile cannot
+    make them disagree."""
     differences: list[TallyDifference] = []
     for key, table in TALLIES.items():
-        counted = {(_as_date(row.day), row.key): row.n
-                   for row in (await execute(session, _recount(session, key))).all()}
-        stored = {(_as_date(row[0]), row[1]): row[2] for row in (await execute(
-            session, select(table.c.day, table.c[key], table.c.checkins))).all()}
-        for day, value in sorted(set(counted) | set(stored), key=str):
-            have, want = stored.get((day, value), 0), counted.get((day, value), 0)
-            if have != want:
-                differences.append(TallyDifference(table.name, day, value, have, want))
+        counted = _recount(session, key).subquery()
+        both = union_all(
+            select(table.c.day.label("day"), table.c[key].label("key"),
+                   table.c.checkins.label("stored"), literal(0).label("counted")),
+            select(counted.c.day, counted.c.key, literal(0), counted.c.n)).subquery()
+        stored, found = func.sum(both.c.stored), func.sum(both.c.counted)
+        rows = (await execute(session, select(both.c.day, both.c.key, stored, found)
+                              .group_by(both.c.day, both.c.key)
+                              .having(stored != found)
+                              .order_by(both.c.day, both.c.key))).all()
+        differences += [TallyDifference(table.name, _as_date(day), value, int(have), int(want))
+                        for day, value, have, want in rows]
     return differences
 
 
 async def rebuild_tallies(session: AsyncSession) -> dict[str, int]:
     """Replace the tallies with a recount; returns the rows written per table."""
+    if _is_postgresql(session):
+        # Writers (and their triggers) wait until the rebuild commits: no tally cell can
+        # appear between the DELETE and the INSERT, no check-in can be missed by both.
+        await execute(session, text("LOCK TABLE checkin, participant IN SHARE MODE"))
     written: dict[str, int] = {}
     for key, table in TALLIES.items():
         await execute(session, delete(table))

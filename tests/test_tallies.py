@@ -4,11 +4,14 @@ per UTC day and the participant's current municipality and coordinator."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+import pytest
+from sqlalchemy import MetaData, delete, func, insert, select, text, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import stats
 from storage.access import Viewer
@@ -113,9 +116,10 @@ async def test_tallies_follow_every_kind_of_write_on_both_backends(
 async def test_whole_project_breakdown_counts_partial_days_at_the_period_edges(
     db: Database, people: People
 ) -> None:
-    """Local midnight is 23:00 UTC in winter: a check-in at 23:30 UTC on 31 December
-    belongs to 1 January's local day. A whole-project breakdown reads whole UTC days from
-    the tallies and the edges live; every period here gets exactly its check-ins."""
+    """Local midnight is 23:00 UTC in winter, 22:00 in summer, and the days the clocks
+    change last 23 or 25 hours: a check-in at 23:30 UTC on 31 December belongs to 1
+    January's local day. A whole-project breakdown reads whole UTC days from the tallies
+    and the edges live; every period here gets exactly its check-ins."""
     assert people.anna.staff and people.admin.staff
     anna = people.anna.staff.id
     assert anna is not None
@@ -123,23 +127,33 @@ async def test_whole_project_breakdown_counts_partial_days_at_the_period_edges(
         participant(anna, municipality=m, enrolled_on=date(2025, 1, 1))
         for m in ("Växjö", "Alvesta")])).values())
     moments = [local(2026, 1, 1, 0, 0), local(2025, 12, 31, 23, 59), local(2026, 1, 1, 23, 59),
-               local(2026, 1, 2, 0, 0), local(2026, 1, 2, 12), local(2026, 1, 3, 0, 30)]
+               local(2026, 1, 2, 0, 0), local(2026, 1, 2, 12), local(2026, 1, 3, 0, 30),
+               # summer: 00:30 local is 22:30 UTC the day before
+               local(2026, 7, 1, 0, 30), local(2026, 6, 30, 23, 30), local(2026, 7, 1, 23, 30),
+               local(2026, 7, 2, 0, 15),
+               # 29 March 2026 has 23 hours, 25 October 25
+               local(2026, 3, 29, 0, 10), local(2026, 3, 29, 23, 50), local(2026, 3, 30, 0, 5),
+               local(2026, 10, 25, 0, 10), local(2026, 10, 25, 23, 50)]
     await insert_rows(db, CheckIn, [checkin(ids[i % 2], anna, at)
                                     for i, at in enumerate(moments)])
     admin = Viewer.of(people.admin.staff)
     periods = {(date(2026, 1, 1), date(2026, 1, 1)): 2,  # less than a whole UTC day apart
                (date(2026, 1, 1), date(2026, 1, 2)): 4,  # one whole UTC day, two edges
                (date(2025, 12, 31), date(2026, 1, 3)): 6,
-               (None, date(2026, 1, 1)): 3, (date(2026, 1, 2), None): 3, (None, None): 6}
+               (date(2026, 7, 1), date(2026, 7, 1)): 2, (date(2026, 7, 1), date(2026, 7, 2)): 3,
+               (date(2026, 3, 29), date(2026, 3, 29)): 2, (date(2026, 3, 28), date(2026, 3, 30)): 3,
+               (date(2026, 10, 25), date(2026, 10, 25)): 2,
+               (None, date(2026, 1, 1)): 3, (date(2026, 1, 2), None): 12, (None, None): 15}
     async with transaction(db.sessions) as session:
         for (start, end), expected in periods.items():
             flt = stats.StatsFilter(STOCKHOLM, start, end)
+            in_period = [i for i, at in enumerate(moments)
+                         if (start is None or at.date() >= start)
+                         and (end is None or at.date() <= end)]
+            assert len(in_period) == expected, (start, end)  # the table above is right
             for by in stats.BREAKDOWNS:
                 found = await stats.breakdown(session, admin, flt, by)
                 assert found.total.checkins == expected, (start, end, by)
-                in_period = [i for i, at in enumerate(moments)
-                             if (start is None or at.date() >= start)
-                             and (end is None or at.date() <= end)]
                 if by == "municipality":
                     assert {row.key: row.figures.checkins for row in found.rows
                             if row.figures.checkins} == {
@@ -176,3 +190,111 @@ async def test_tally_check_finds_a_wrong_cell_and_rebuild_mends_it(
     async with transaction(db.sessions) as session:
         assert await tally_differences(session) == []
     await assert_tallies_equal_recount(db)
+
+
+EXPECTED_TRIGGERS = {
+    "sqlite": {"checkin_tally_insert", "checkin_tally_delete", "checkin_tally_update",
+               "checkin_tally_municipality_move", "checkin_tally_coordinator_move",
+               "participant_tally_delete"},
+    "postgresql": {"checkin_tally_insert", "checkin_tally_delete", "checkin_tally_update",
+                   "checkin_tally_truncate", "participant_tally_move",
+                   "participant_tally_delete"},
+}
+
+
+async def test_every_tally_trigger_exists_at_head(db: Database) -> None:
+    """A migration that recreates `checkin` or `participant` must put these back."""
+    async with db.engine.connect() as connection:
+        if db.backend == "sqlite":
+            found = set((await connection.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"))).scalars())
+        else:
+            found = set((await connection.execute(text(
+                "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"))).scalars())
+    assert found == EXPECTED_TRIGGERS[db.backend]
+
+
+async def test_postgresql_tallies_hold_whatever_the_writers_session_looks_like(
+    db: Database, people: People
+) -> None:
+    """A writer whose session has another time zone, another search_path (the table named
+    with its schema), a check-in whose id changes, and a TRUNCATE."""
+    if db.backend != "postgresql":
+        pytest.skip("session time zones, search_path and TRUNCATE are PostgreSQL's")
+    assert people.anna.staff and people.anna.staff.id and db.schema
+    anna = people.anna.staff.id
+    [pid] = (await insert_participants(db, [
+        participant(anna, municipality="Växjö", enrolled_on=date(2025, 1, 1))])).values()
+    async with db.engine.connect() as connection:
+        await connection.execute(text("SET TIME ZONE 'Pacific/Apia'"))  # UTC+13
+        await connection.execute(text("SET search_path TO public"))
+        await connection.execute(insert(CheckIn.__table__.to_metadata(  # type: ignore[attr-defined]
+            MetaData(), schema=db.schema)), [checkin(pid, anna, at) for at in (
+                datetime(2026, 1, 1, 11, 30, tzinfo=UTC), datetime(2026, 1, 1, 12, 30, tzinfo=UTC),
+                datetime(2026, 6, 30, 23, 59, tzinfo=UTC))])
+        await connection.commit()
+    await assert_tallies_equal_recount(db)
+    async with db.engine.connect() as connection:
+        await connection.execute(text("SET TIME ZONE 'Pacific/Apia'"))
+        # The check's own UTC day, in that session too.
+        assert await tally_differences(AsyncSession(bind=connection)) == []
+        first = (await connection.execute(select(func.min(_c.id)))).scalar_one()
+        await connection.execute(update(CheckIn.__table__).where(  # type: ignore[attr-defined]
+            _c.id == first).values(id=first + 1000, happened_at=local(2026, 3, 1, 12)))
+        await connection.commit()
+    await assert_tallies_equal_recount(db)
+    async with db.engine.begin() as connection:
+        await connection.execute(text("TRUNCATE checkin"))
+    assert await assert_tallies_equal_recount(db) == 0
+
+
+async def test_postgresql_checkin_during_a_hand_over_is_counted_where_it_ends_up(
+    db: Database, people: People
+) -> None:
+    """Bo logs a check-in for a participant while a lead's hand-over of Bo's caseload to
+    Anna is still uncommitted. The check-in waits for the hand-over and is counted under
+    Anna, who has the participant once both have committed."""
+    if db.backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    assert people.bo.staff and people.bo.staff.id and people.lead.staff
+    [code] = await insert_participants(db, [
+        participant(people.bo.staff.id, enrolled_on=date(2025, 1, 1))])
+    handed_over, logged = asyncio.Event(), asyncio.Event()
+    lead_transaction: list[int] = []
+
+    async def lead_hands_over() -> None:
+        async with transaction(db.sessions) as session:
+            await hand_over(session, Viewer.of(people.lead.staff), from_staff=people.bo.staff,
+                            to_staff=people.anna.staff, codes=None, now=TEST_NOW)
+            lead_transaction.append((await execute(session, text(
+                "SELECT txid_current()"))).scalar_one())
+            handed_over.set()
+            # Commit only once Bo's check-in is either saved (nothing made it wait: the
+            # race this test is about) or waiting for this transaction.
+            while not logged.is_set() and not await waits_for(  # noqa: ASYNC110 - polls PostgreSQL
+                    lead_transaction[0]):
+                await asyncio.sleep(0.01)
+
+    async def bo_logs() -> None:
+        await handed_over.wait()
+        try:
+            async with transaction(db.sessions) as session:
+                await log_checkin(session, Viewer.of(people.bo.staff), code,
+                                  channel=Channel.PHONE, note="", happened_at=local(2026, 5, 4, 9),
+                                  now=TEST_NOW, note_max_length=500)
+        finally:
+            logged.set()
+
+    async def waits_for(transaction_id: int) -> bool:
+        async with db.engine.connect() as connection:
+            return bool((await connection.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' "
+                "AND NOT granted AND transactionid::text = :xid"),
+                {"xid": str(transaction_id)})).scalar_one())
+
+    await asyncio.wait_for(asyncio.gather(lead_hands_over(), bo_logs()), timeout=30)
+    await assert_tallies_equal_recount(db)
+    async with transaction(db.sessions) as session:
+        assert await tally_differences(session) == []

@@ -24,11 +24,15 @@ BENCHMARKS.md finding 5 has the measurements.
 On PostgreSQL a tally row is locked by the transaction that changed it until it ends:
 two check-ins on the same day in the same municipality commit one after the other (a /log
 holds it for the rest of its transaction, about a millisecond; a hand-over of many
-participants for its whole transaction). SQLite has one writer at a time anyway.
+participants for its whole transaction), and two transactions that each move several
+participants' counts in opposite orders can deadlock (PostgreSQL then aborts one: its
+writer sees an error and nothing of it is saved). SQLite has one writer at a time.
 
-On SQLite a later migration that makes batch mode recreate `checkin` or `participant`
-drops their triggers with the old table: it must create them again (`tests/test_tallies.py`
-fails if a trigger is missing at head).
+A later migration that recreates `checkin` or `participant` (Alembic's batch mode on
+SQLite copies the table and renames the copy into place) must drop these triggers first
+and create them again afterwards: SQLite refuses the rename while the other table's
+triggers name the table (or, with legacy_alter_table, silently drops the copied table's
+triggers). `tests/test_tallies.py` lists the triggers expected at head.
 """
 
 from collections.abc import Sequence
@@ -86,14 +90,28 @@ SQLITE_DOWNGRADE = [f"DROP TRIGGER IF EXISTS {name}" for name in (
     *(f"{table}_move" for table in TALLIES), "participant_tally_delete")]
 
 
-def _postgres_count(rows: str, sign: str) -> str:
-    """Statements adding the check-ins of transition table `rows` (times `sign`)."""
+def _postgres_count(rows: str) -> str:
+    """Statements adding the check-ins of `rows` (participant_id, happened_at, delta)."""
     return "".join(
         f"INSERT INTO {table} AS t (day, {key}, checkins) "
-        f"SELECT (r.happened_at AT TIME ZONE 'UTC')::date, p.{key}, {sign}count(*) "
+        f"SELECT (r.happened_at AT TIME ZONE 'UTC')::date, p.{key}, sum(r.delta) "
         f"FROM {rows} r JOIN participant p ON p.id = r.participant_id GROUP BY 1, 2 "
+        f"HAVING sum(r.delta) <> 0 "
         f"ON CONFLICT (day, {key}) DO UPDATE SET checkins = t.checkins + EXCLUDED.checkins;\n"
         for table, key in TALLIES.items())
+
+
+def _postgres_wait_for_moves(*transition_tables: str) -> str:
+    """Lock the check-ins' participants before reading their group. A check-in's foreign
+    key takes only a KEY SHARE lock, which does not wait for a hand-over in progress: the
+    check-in would be counted under the old group while the hand-over, not seeing the
+    uncommitted check-in, moves the others. With this lock the check-in waits for the
+    move and then reads the new group (each statement of the function takes a fresh
+    snapshot), and a later move waits for the check-in's transaction. /log updates its
+    participant row in the same transaction anyway, so this adds no new waiting."""
+    ids = " UNION ".join(f"SELECT participant_id FROM {name}" for name in transition_tables)
+    return (f"PERFORM 1 FROM participant WHERE id IN ({ids}) ORDER BY id "
+            "FOR NO KEY UPDATE;\n")
 
 
 def _postgres_move(key: str, table: str) -> str:
@@ -107,34 +125,43 @@ def _postgres_move(key: str, table: str) -> str:
         + "END IF;\n")
 
 
+def _postgres_function(name: str, body: str, returns: str = "NULL") -> str:
+    # The function's search_path is the migration's: the tables of this schema, whatever
+    # search_path the writing session has (DATABASE_SCHEMA, several schemas in a database).
+    return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+            f"SET search_path FROM CURRENT AS $$\nBEGIN\n{body}RETURN {returns};\nEND $$")
+
+
 # Statement-level triggers with transition tables: a bulk insert (db copy, a load) costs
 # one grouped upsert per statement, not one per row. A participant's UPDATE is row-level
 # with a column list and a WHEN, so the frequent `updated_at` update never calls it.
 POSTGRES_UPGRADE = [
-    "CREATE FUNCTION checkin_tally_added() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-    + _postgres_count("new_rows", "") + "RETURN NULL;\nEND $$",
-    "CREATE FUNCTION checkin_tally_removed() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-    + _postgres_count("old_rows", "-") + "RETURN NULL;\nEND $$",
-    "CREATE FUNCTION checkin_tally_changed() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-    + _postgres_count("(SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE "
-                      "(o.participant_id, o.happened_at) IS DISTINCT FROM "
-                      "(n.participant_id, n.happened_at))", "-")
-    + _postgres_count("(SELECT n.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE "
-                      "(o.participant_id, o.happened_at) IS DISTINCT FROM "
-                      "(n.participant_id, n.happened_at))", "")
-    + "RETURN NULL;\nEND $$",
-    "CREATE FUNCTION checkin_tally_moved() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
-    + "".join(_postgres_move(key, table) for table, key in TALLIES.items())
-    + "RETURN NULL;\nEND $$",
+    _postgres_function("checkin_tally_added", _postgres_wait_for_moves("new_rows")
+                       + _postgres_count("(SELECT participant_id, happened_at, 1 AS delta "
+                                         "FROM new_rows)")),
+    _postgres_function("checkin_tally_removed", _postgres_wait_for_moves("old_rows")
+                       + _postgres_count("(SELECT participant_id, happened_at, -1 AS delta "
+                                         "FROM old_rows)")),
+    # Old rows out, new rows in, whatever changed (an id too); unmoved ones cancel out.
+    _postgres_function("checkin_tally_changed", _postgres_wait_for_moves("old_rows", "new_rows")
+                       + _postgres_count("(SELECT participant_id, happened_at, -1 AS delta "
+                                         "FROM old_rows UNION ALL SELECT participant_id, "
+                                         "happened_at, 1 FROM new_rows)")),
+    _postgres_function("checkin_tally_truncated", "".join(
+        f"DELETE FROM {table};\n" for table in TALLIES)),
+    _postgres_function("checkin_tally_moved", "".join(
+        _postgres_move(key, table) for table, key in TALLIES.items())),
     # Its check-ins go first, while the participant still says where they were counted.
-    "CREATE FUNCTION checkin_tally_participant_deleted() RETURNS trigger LANGUAGE plpgsql "
-    "AS $$\nBEGIN\nDELETE FROM checkin WHERE participant_id = OLD.id;\nRETURN OLD;\nEND $$",
+    _postgres_function("checkin_tally_participant_deleted",
+                       "DELETE FROM checkin WHERE participant_id = OLD.id;\n", returns="OLD"),
     "CREATE TRIGGER checkin_tally_insert AFTER INSERT ON checkin REFERENCING NEW TABLE AS "
     "new_rows FOR EACH STATEMENT EXECUTE FUNCTION checkin_tally_added()",
     "CREATE TRIGGER checkin_tally_delete AFTER DELETE ON checkin REFERENCING OLD TABLE AS "
     "old_rows FOR EACH STATEMENT EXECUTE FUNCTION checkin_tally_removed()",
     "CREATE TRIGGER checkin_tally_update AFTER UPDATE ON checkin REFERENCING OLD TABLE AS "
     "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION checkin_tally_changed()",
+    "CREATE TRIGGER checkin_tally_truncate AFTER TRUNCATE ON checkin "
+    "FOR EACH STATEMENT EXECUTE FUNCTION checkin_tally_truncated()",
     "CREATE TRIGGER participant_tally_move AFTER UPDATE OF municipality, coordinator_id ON "
     "participant FOR EACH ROW WHEN (OLD.municipality IS DISTINCT FROM NEW.municipality OR "
     "OLD.coordinator_id IS DISTINCT FROM NEW.coordinator_id) "
@@ -144,12 +171,13 @@ POSTGRES_UPGRADE = [
 ]
 POSTGRES_DOWNGRADE = [
     *(f"DROP TRIGGER IF EXISTS {name} ON checkin" for name in (
-        "checkin_tally_insert", "checkin_tally_delete", "checkin_tally_update")),
+        "checkin_tally_insert", "checkin_tally_delete", "checkin_tally_update",
+        "checkin_tally_truncate")),
     *(f"DROP TRIGGER IF EXISTS {name} ON participant" for name in (
         "participant_tally_move", "participant_tally_delete")),
     *(f"DROP FUNCTION IF EXISTS {name}()" for name in (
         "checkin_tally_added", "checkin_tally_removed", "checkin_tally_changed",
-        "checkin_tally_moved", "checkin_tally_participant_deleted")),
+        "checkin_tally_truncated", "checkin_tally_moved", "checkin_tally_participant_deleted")),
 ]
 
 
@@ -172,6 +200,10 @@ def upgrade() -> None:
         batch_op.drop_index('ix_participant_coordinator_id')
         batch_op.drop_index('ix_participant_municipality')
     sqlite = op.get_bind().dialect.name == 'sqlite'
+    if not sqlite:
+        # No check-in may slip in between the fill and the triggers (SQLite's migration
+        # transaction is its only writer already).
+        op.execute("LOCK TABLE checkin, participant IN SHARE ROW EXCLUSIVE MODE")
     day = "date(c.happened_at)" if sqlite else "(c.happened_at AT TIME ZONE 'UTC')::date"
     for table, key in TALLIES.items():
         op.execute(f"INSERT INTO {table} (day, {key}, checkins) "
