@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.messages import Outgoing, Rendered, template
-from bot.render import Button, grid, keyboard
+from bot.render import participant_keyboard
 from bot.scheduling import local_moment
 from storage import attendance, outbox
 from storage.models import Participant, Staff
@@ -81,6 +81,4 @@ def reminder_text(tr: Translator, month: date, missing: list[Participant]) -> st
 
 def missing_keyboard(missing: Sequence[Participant], month: date) -> InlineKeyboardMarkup:
     """The first participants still without hours, each a button to log theirs."""
-    buttons: list[Button] = [(f"{p.code} {p.display_name}"[:40], f"hr:p:{p.id}:{month:%Y-%m}")
-                             for p in missing[:BUTTONS]]
-    return keyboard(grid(buttons, 2))
+    return participant_keyboard(missing[:BUTTONS], lambda p: f"hr:p:{p.id}:{month:%Y-%m}")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, Translator
 from storage.errors import DomainError
+from storage.models import Participant
 
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
+PARTICIPANT_LABEL_MAX = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,13 @@ def keyboard(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup:
 
 def grid(buttons: Sequence[Button], per_row: int = 2) -> list[list[Button]]:
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def participant_keyboard(participants: Sequence[Participant],
+                         callback: Callable[[Participant], str]) -> InlineKeyboardMarkup:
+    """One button per participant ("P-0042 Amina …", cut to fit a phone), two per row."""
+    return keyboard(grid([(f"{p.code} {p.display_name}"[:PARTICIPANT_LABEL_MAX], callback(p))
+                          for p in participants], 2))
 
 
 # What each domain error means to a person; the key is DomainError.code.

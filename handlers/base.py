@@ -29,7 +29,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Translator, resolve_language
 from bot.labels import command_for, fold
-from bot.render import TELEGRAM_TEXT_LIMIT, Button, error_text, grid, keyboard
+from bot.render import TELEGRAM_TEXT_LIMIT, error_text, participant_keyboard
 from bot.runtime import Services, services_of
 from storage.access import Action, Viewer, can
 from storage.db import transaction
@@ -315,11 +315,8 @@ def stranger_text(tr: Translator, telegram_id: int) -> str:
 
 
 # ---- pieces shared by handler modules: participant pickers, stale buttons ---------------
-def picker_keyboard(participants: Sequence[Participant], prefix: str):
-    buttons: list[Button] = [
-        (f"{p.code} {p.display_name}"[:40], f"{prefix}:{p.id}") for p in participants
-    ]
-    return keyboard(grid(buttons, 2))
+def picker_keyboard(participants: Sequence[Participant], prefix: str) -> InlineKeyboardMarkup:
+    return participant_keyboard(participants, lambda p: f"{prefix}:{p.id}")
 
 
 async def ask_to_pick(turn: Turn, prompt: str, prefix: str) -> None:
