@@ -20,6 +20,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def is_postgresql(session: AsyncSession) -> bool:
+    """Whether the session's database is PostgreSQL (for the few dialect-specific statements)."""
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while the dispatcher writes; busy_timeout waits for a lock
     # instead of failing at once; foreign keys are off by default in SQLite.

@@ -21,6 +21,7 @@ from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import is_postgresql
 from storage.models import OutboundMessage, OutboxStatus
 
 _table = OutboundMessage.__table__  # type: ignore[attr-defined]
@@ -48,15 +49,11 @@ async def enqueue(
         "participant_id": participant_id, "staff_id": staff_id, "followup_id": followup_id,
         "created_at": now,
     }
-    insert = pg_insert if _is_postgresql(session) else sqlite_insert
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
     statement = insert(_table).values(**values)
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     await session.exec(statement)
-
-
-def _is_postgresql(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 async def claim_due(
@@ -68,7 +65,7 @@ async def claim_due(
         and_(_table.c.status == OutboxStatus.SENDING, _table.c.lease_until < now),
     )
     candidates = select(_table.c.id).where(due).order_by(_table.c.send_at, _table.c.id).limit(limit)
-    if _is_postgresql(session):
+    if is_postgresql(session):
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (
         update(_table)

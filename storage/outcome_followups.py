@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Viewer, participant_scope
+from storage.db import is_postgresql
 from storage.gdpr import ERASED_NAME
 from storage.models import (
     AnswerSource,
@@ -148,8 +149,7 @@ async def start(
     """Create the row for a due question; None if another planner got there first."""
     values = {"participant_id": question.participant.id, "point": question.point.value,
               "due_on": question.due_on, "asked_at": asked_at, "created_at": now}
-    insert = pg_insert if session.bind is not None and session.bind.dialect.name == \
-        "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgresql(session) else sqlite_insert
     statement = (insert(OutcomeFollowUp.__table__).values(**values)  # type: ignore[attr-defined]
                  .on_conflict_do_nothing(index_elements=["participant_id", "point"])
                  .returning(_o.id))

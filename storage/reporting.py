@@ -44,6 +44,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Viewer, participant_scope
+from storage.db import is_postgresql
 from storage.models import (
     AuditLog,
     EducationLevel,
@@ -303,7 +304,7 @@ _ORDER = {"gender": list(GENDER_COLUMNS), "age_band": [*AGE_BANDS, NOT_STATED],
 
 def _days(session: AsyncSession) -> ColumnElement[Any]:
     """Days from start to end: date arithmetic differs between the two databases."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgresql(session):
         return _p.ended_on - _p.enrolled_on
     return func.julianday(_p.ended_on) - func.julianday(_p.enrolled_on)
 

@@ -67,11 +67,8 @@ _p = Participant.__table__.c  # type: ignore[attr-defined]
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]
 _f = FollowUp.__table__.c  # type: ignore[attr-defined]
 _s = Staff.__table__.c  # type: ignore[attr-defined]
-_CHECKINS_OF_PARTICIPANTS = CheckIn.__table__.join(  # type: ignore[attr-defined]
+CHECKINS_OF_PARTICIPANTS = CheckIn.__table__.join(  # type: ignore[attr-defined]
     Participant.__table__, _c.participant_id == _p.id)  # type: ignore[attr-defined]
-# Check-ins per UTC day and group, kept by triggers (storage/models.py, "derived tables").
-_TALLIES = {"municipality": CheckInTallyMunicipality.__table__.c,  # type: ignore[attr-defined]
-            "coordinator": CheckInTallyCoordinator.__table__.c}  # type: ignore[attr-defined]
 
 TO_WORK_OR_STUDIES: tuple[OutcomeCategory, ...] = (
     OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK, OutcomeCategory.STUDIES)
@@ -81,6 +78,12 @@ TEAM_FOLLOWUP_DAYS = 7
 
 BreakdownBy = Literal["municipality", "coordinator"]
 BREAKDOWNS: tuple[BreakdownBy, ...] = ("municipality", "coordinator")
+# The participant column a breakdown groups by; its day tally (kept by triggers,
+# storage/models.py "derived tables") names its key column the same.
+GROUP_COLUMN: dict[BreakdownBy, str] = {"municipality": "municipality",
+                                        "coordinator": "coordinator_id"}
+_TALLIES = {"municipality": CheckInTallyMunicipality.__table__.c,  # type: ignore[attr-defined]
+            "coordinator": CheckInTallyCoordinator.__table__.c}  # type: ignore[attr-defined]
 
 
 async def execute(session: AsyncSession, query: Executable) -> Result[Any]:
@@ -313,14 +316,14 @@ def _figures_query(viewer: Viewer, flt: StatsFilter) -> Select[Any]:
 @lru_cache(maxsize=256)
 def _breakdown_queries(viewer: Viewer, flt: StatsFilter,
                        by: BreakdownBy) -> tuple[Select[Any], Select[Any]]:
-    key = _p.municipality if by == "municipality" else _p.coordinator_id
+    key = _p[GROUP_COLUMN[by]]
     grouped = (select(key.label("key"), *_figure_columns(flt))
                .select_from(Participant.__table__)
                .where(*narrowing(viewer, flt))
                .group_by(key))
     if narrows_participants(viewer, flt):
         return grouped, (select(key.label("key"), func.count())
-                         .select_from(_CHECKINS_OF_PARTICIPANTS)
+                         .select_from(CHECKINS_OF_PARTICIPANTS)
                          .where(*narrowing(viewer, flt), *checkins_during(flt))
                          .group_by(key))
     return grouped, _tallied_checkin_counts(flt, by)
@@ -337,7 +340,7 @@ def _checkin_counts(viewer: Viewer, flt: StatsFilter) -> Select[Any]:
     """
     if narrows_participants(viewer, flt):
         return (select(func.count())
-                .select_from(_CHECKINS_OF_PARTICIPANTS)
+                .select_from(CHECKINS_OF_PARTICIPANTS)
                 .where(*narrowing(viewer, flt), *checkins_during(flt)))
     # Every check-in belongs to a participant (NOT NULL foreign key, ON DELETE CASCADE,
     # enforced on SQLite too: storage/db.py), so for a viewer who sees them all the join
@@ -373,7 +376,7 @@ def _tallied_checkin_counts(flt: StatsFilter, by: BreakdownBy) -> Select[Any]:
         # Less than one whole UTC day: nothing to read from the tallies.
         return _summed(_live_checkins(low, high, by))
     tally = _TALLIES[by]
-    key = tally.municipality if by == "municipality" else tally.coordinator_id
+    key = tally[GROUP_COLUMN[by]]
     days = select(key.label("key"), tally.checkins.label("n"))
     if first is not None:
         days = days.where(tally.day >= first.date())
@@ -389,14 +392,14 @@ def _tallied_checkin_counts(flt: StatsFilter, by: BreakdownBy) -> Select[Any]:
 def _live_checkins(low: datetime | None, high: datetime | None,
                    by: BreakdownBy) -> Select[Any]:
     """Check-ins in [low, high) per municipality or coordinator, counted one by one."""
-    key = _p.municipality if by == "municipality" else _p.coordinator_id
+    key = _p[GROUP_COLUMN[by]]
     conditions = []
     if low is not None:
         conditions.append(_c.happened_at >= low)
     if high is not None:
         conditions.append(_c.happened_at < high)
     return (select(key.label("key"), func.count().label("n"))
-            .select_from(_CHECKINS_OF_PARTICIPANTS).where(*conditions).group_by(key))
+            .select_from(CHECKINS_OF_PARTICIPANTS).where(*conditions).group_by(key))
 
 
 # ---- breakdown by municipality or coordinator --------------------------------------------
@@ -581,8 +584,7 @@ async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) ->
     caseload = (select(func.count()).select_from(Participant.__table__)
                 .where(mine, _p.status != Status.ENDED.value).scalar_subquery())
     checkins = (select(func.count())
-                .select_from(CheckIn.__table__.join(Participant.__table__,
-                                                    _c.participant_id == _p.id))
+                .select_from(CHECKINS_OF_PARTICIPANTS)
                 .where(mine, _c.happened_at >= now - timedelta(days=TEAM_CHECKIN_DAYS),
                        _c.happened_at <= now)
                 .scalar_subquery())

@@ -19,8 +19,9 @@ from sqlalchemy import Date, Table, cast, delete, func, insert, literal, select,
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import is_postgresql
 from storage.models import CheckIn, CheckInTallyCoordinator, CheckInTallyMunicipality, Participant
-from storage.stats import execute
+from storage.stats import CHECKINS_OF_PARTICIPANTS, execute
 
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]
 _p = Participant.__table__.c  # type: ignore[attr-defined]
@@ -39,13 +40,9 @@ class TallyDifference:
     counted: int
 
 
-def _is_postgresql(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
 def _utc_day(session: AsyncSession) -> ColumnElement[Any]:
     """The UTC date of a check-in, as the triggers compute it on each backend."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         return cast(func.timezone("UTC", _c.happened_at), Date)
     return func.date(_c.happened_at)
 
@@ -53,8 +50,7 @@ def _utc_day(session: AsyncSession) -> ColumnElement[Any]:
 def _recount(session: AsyncSession, key: str) -> Any:
     day = _utc_day(session).label("day")
     return (select(day, _p[key].label("key"), func.count().label("n"))
-            .select_from(CheckIn.__table__.join(  # type: ignore[attr-defined]
-                Participant.__table__, _c.participant_id == _p.id))  # type: ignore[attr-defined]
+            .select_from(CHECKINS_OF_PARTICIPANTS)
             .group_by(day, _p[key]))
 
 
@@ -82,7 +78,7 @@ async def tally_differences(session: AsyncSession) -> list[TallyDifference]:
 
 async def rebuild_tallies(session: AsyncSession) -> dict[str, int]:
     """Replace the tallies with a recount; returns the rows written per table."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         # Writers (and their triggers) wait until the rebuild commits: no tally cell can
         # appear between the DELETE and the INSERT, no check-in can be missed by both.
         await execute(session, text("LOCK TABLE checkin, participant IN SHARE MODE"))

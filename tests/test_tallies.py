@@ -26,14 +26,12 @@ from storage.models import (
 )
 from storage.participants import hand_over
 from storage.stats import execute
-from storage.tallies import rebuild_tallies, tally_differences
+from storage.tallies import TALLIES, rebuild_tallies, tally_differences
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.projects import checkin, insert_participants, insert_rows, local, participant
 
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]
 _p = Participant.__table__.c  # type: ignore[attr-defined]
-TALLIES = {"municipality": CheckInTallyMunicipality.__table__,  # type: ignore[attr-defined]
-           "coordinator_id": CheckInTallyCoordinator.__table__}  # type: ignore[attr-defined]
 
 
 def _day(moment: datetime) -> date:
