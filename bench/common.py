@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import bot.app
 from bench.outbox_template import BENCH_TEMPLATE
 from bench.processes import TOKEN
-from bot.config import Settings
+from bot.runtime.config import Settings
 from storage import migrate
 from storage.db import SessionMaker, create_engine, session_maker
 from storage.models import OutboundMessage, OutboxStatus
@@ -271,7 +271,7 @@ def telegram_rate_limit_lifted() -> Iterator[None]:
 def configure_logging() -> None:
     """Warnings and errors only; 429 retries are counted by the benchmarks, not logged."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bot.dispatch").setLevel(logging.ERROR)
+    logging.getLogger("bot.outbox.dispatch").setLevel(logging.ERROR)
     # PTB logs every 429 with a traceback; APScheduler warns when a tick is still draining.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -49,7 +49,7 @@ from bench.telegram_limits import (
     closest_gap_per_chat,
 )
 from bot.app import build_application, start_services
-from bot.scheduler import DISPATCHER_KEY
+from bot.outbox.scheduler import DISPATCHER_KEY
 
 NAME = "dispatch"
 TITLE = "1. Reminder dispatch near Telegram's cap"

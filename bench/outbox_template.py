@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.messages import Outgoing, Rendered, template
+from bot.outbox.templates import Outgoing, Rendered, template
 
 BENCH_TEMPLATE = "bench_ping"
 

@@ -16,8 +16,8 @@ import sys
 
 import bench.outbox_template  # noqa: F401  (registers the bench_ping template)
 from bench.processes import TOKEN, stop_on_stdin_eof
-from bot.config import Settings
 from bot.runner import run_bot
+from bot.runtime.config import Settings
 from storage.db import create_engine, session_maker
 
 

@@ -16,8 +16,8 @@ import json  # noqa: E402
 
 from bench.processes import TOKEN, peak_rss_kib  # noqa: E402
 from bot.app import build_application  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.scheduler import DISPATCHER_KEY  # noqa: E402
+from bot.outbox.scheduler import DISPATCHER_KEY  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
 from storage.db import create_engine, session_maker  # noqa: E402
 
 IMPORTED = time.perf_counter()

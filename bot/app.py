@@ -16,11 +16,12 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import menus, scheduler
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.ratelimit import TelegramRateLimiter
-from bot.runtime import SERVICES_KEY, Services, services_of
+from bot.interaction import menus
+from bot.outbox import scheduler
+from bot.outbox.ratelimit import TelegramRateLimiter
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.config import Settings
+from bot.runtime.services import SERVICES_KEY, Services, services_of
 from handlers import (
     ask,
     attendance,
@@ -68,7 +69,7 @@ def build_application(
 ) -> Application:
     """The bot, ready for `async with app` / `app.start()`.
 
-    `rate_limiter`: Telegram's flood limits (`bot.ratelimit.TelegramRateLimiter` by
+    `rate_limiter`: Telegram's flood limits (`bot.outbox.ratelimit.TelegramRateLimiter` by
     default); benchmarks pass another one, or None to send unthrottled.
     """
     if rate_limiter == "default":

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from bot import logs
-from bot.config import ConfigError, Settings, load_settings
+from bot.runtime import logs
+from bot.runtime.config import ConfigError, Settings, load_settings
 from storage import migrate
 from storage.db import create_engine, session_maker, transaction
 from storage.errors import DomainError
@@ -222,7 +222,7 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
+    from bot.runtime.clock import SystemClock
     from storage.demo_data import database_is_empty, seed_demo_project
 
     async def work(sessions: Any) -> None:
@@ -283,7 +283,7 @@ async def cmd_db_tallies(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
+    from bot.runtime.clock import SystemClock
     from storage.staff import add_staff
 
     async def work(sessions: Any) -> None:
@@ -302,7 +302,7 @@ async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_staff_active(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
+    from bot.runtime.clock import SystemClock
     from storage.staff import set_staff_active
 
     async def work(sessions: Any) -> None:
@@ -344,7 +344,7 @@ def cmd_gdpr_erase(settings: Settings, args: argparse.Namespace) -> Any:
 
 
 async def _gdpr_erase(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.clock import SystemClock
+    from bot.runtime.clock import SystemClock
     from storage import gdpr
 
     async def work(sessions: Any) -> None:
@@ -368,7 +368,7 @@ async def cmd_gdpr_export(settings: Settings, args: argparse.Namespace) -> int:
     async def work(sessions: Any) -> None:
         async with transaction(sessions) as session:
             data = await gdpr.export_participant(session, args.code)
-            from bot.clock import SystemClock
+            from bot.runtime.clock import SystemClock
             from storage import audit
 
             audit.record(session, actor_staff_id=None, action="participant.export",
@@ -385,7 +385,7 @@ async def cmd_gdpr_export(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_gdpr_retention(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.clock import SystemClock
+    from bot.runtime.clock import SystemClock
     from storage import gdpr
 
     now = SystemClock().now()
@@ -437,7 +437,7 @@ def stop_on_signals() -> Callable[[], Awaitable[None]]:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.clock import ScaledClock
+    from bot.runtime.clock import ScaledClock
     from bot.sandbox.demo import PortUnavailable, run_demo
 
     if args.speed <= 0:
@@ -477,8 +477,8 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
-    from bot.clock import SystemClock
-    from bot.i18n import Translator
+    from bot.runtime.clock import SystemClock
+    from bot.text.i18n import Translator
     from handlers import reports
     from storage import entry, reporting
     from storage.access import Viewer
@@ -516,7 +516,7 @@ async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
 
 
 def cmd_i18n(_settings: Settings, args: argparse.Namespace) -> int:
-    from bot import catalogs
+    from bot.text import catalogs
 
     return catalogs.run(args.action)
 

@@ -21,11 +21,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_services
-from bot.clock import Clock
-from bot.config import Settings
-from bot.runtime import services_of
+from bot.outbox.scheduler import DISPATCHER_KEY
+from bot.runtime.clock import Clock
+from bot.runtime.config import Settings
+from bot.runtime.services import services_of
 from bot.sandbox.server import serving
-from bot.scheduler import DISPATCHER_KEY
 from storage import outbox
 from storage.db import SessionMaker
 

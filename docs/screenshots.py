@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import Locator, Page, async_playwright  # noqa: E402
 
-from bot.config import Settings, load_settings  # noqa: E402
+from bot.runtime.config import Settings, load_settings  # noqa: E402
 from bot.sandbox.demo import RunningSandbox, sandbox  # noqa: E402
 from bot.sandbox.emulator import ChatMessage, FakeUser  # noqa: E402
 

@@ -22,10 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import periods
-from bot.i18n import SafeHtml, Translator, escape
-from bot.labels import OUTCOME_LABELS, STATUS_LABELS
-from bot.messages import agenda_text, participant_appointment_text
+from bot.outbox.templates import agenda_text, participant_appointment_text
+from bot.outbox.timing import local_day_bounds
 from bot.questions import (
     EXAMPLES,
     Ambiguous,
@@ -37,9 +35,11 @@ from bot.questions import (
     name_variants,
     parse,
 )
-from bot.render import Button, error_text, grid, keyboard
-from bot.scheduling import local_day_bounds
-from bot.stats_text import CATEGORY_LABELS, percent, period_label, pre_table, shares_line
+from bot.text import periods
+from bot.text.i18n import SafeHtml, Translator, escape
+from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS
+from bot.text.render import Button, error_text, grid, keyboard
+from bot.text.stats_text import CATEGORY_LABELS, percent, period_label, pre_table, shares_line
 from handlers import participants as participant_views
 from handlers import stats as stats_views
 from handlers.base import Turn, callback_parts, picked_participant, staff_only

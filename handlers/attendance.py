@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.attendance import missing_keyboard
-from bot.attendance_pdf import build_pdf
-from bot.i18n import Translator
-from bot.render import keyboard
+from bot.documents.attendance_sheets import build_pdf
+from bot.outbox.hours_reminder import missing_keyboard
+from bot.text.i18n import Translator
+from bot.text.render import keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,

@@ -27,10 +27,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.i18n import Translator, resolve_language
-from bot.labels import command_for, fold
-from bot.render import TELEGRAM_TEXT_LIMIT, error_text, participant_keyboard
-from bot.runtime import Services, services_of
+from bot.runtime.services import Services, services_of
+from bot.text.i18n import Translator, resolve_language
+from bot.text.labels import command_for, fold
+from bot.text.render import TELEGRAM_TEXT_LIMIT, error_text, participant_keyboard
 from storage.access import Action, Viewer, can
 from storage.db import transaction
 from storage.errors import DomainError, NotAllowed

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.i18n import N_, Translator
-from bot.labels import fold
-from bot.periods import month_ends
-from bot.render import Button
-from bot.stats_text import category_label, period_label
+from bot.text.i18n import N_, Translator
+from bot.text.labels import fold
+from bot.text.periods import month_ends
+from bot.text.render import Button
+from bot.text.stats_text import category_label, period_label
 from handlers.base import Turn, callback_parts, expired, staff_only
 from handlers.stats import (
     StatsRequest,

@@ -6,8 +6,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
-from bot.render import grid, keyboard
+from bot.text.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
+from bot.text.render import grid, keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,

@@ -20,7 +20,8 @@ from typing import Any
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.funder_labels import (
+from bot.runtime.services import Services
+from bot.text.funder_labels import (
     EDUCATION_LABELS,
     EMPLOYMENT_LABELS,
     SENSITIVE_LABELS,
@@ -29,9 +30,8 @@ from bot.funder_labels import (
     NotUnderstood,
     parse_field,
 )
-from bot.i18n import N_, Translator
-from bot.render import Button, grid, keyboard
-from bot.runtime import Services
+from bot.text.i18n import N_, Translator
+from bot.text.render import Button, grid, keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,

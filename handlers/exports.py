@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from babel.numbers import get_decimal_symbol
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.i18n import N_, Translator
-from bot.labels import CHANNEL_LABELS, GENDER_LABELS, OUTCOME_LABELS, STATUS_LABELS, fold
-from bot.stats_text import category_label, period_label
+from bot.text.i18n import N_, Translator
+from bot.text.labels import CHANNEL_LABELS, GENDER_LABELS, OUTCOME_LABELS, STATUS_LABELS, fold
+from bot.text.stats_text import category_label, period_label
 from handlers.base import Turn, callback_parts, expired, staff_only
 from handlers.stats import (
     StatsRequest,

@@ -8,17 +8,17 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.i18n import SafeHtml, Translator
-from bot.labels import fold
-from bot.messages import (
+from bot.outbox.reminders import plan_reminders
+from bot.outbox.templates import (
     FOLLOWUP_KIND_LABELS,
     RESPONSE_LABELS,
     agenda_text,
     participant_appointment_text,
 )
-from bot.reminders import plan_reminders
-from bot.render import Button, error_text, grid, keyboard
-from bot.scheduling import local_day_bounds, local_moment
+from bot.outbox.timing import local_day_bounds, local_moment
+from bot.text.i18n import SafeHtml, Translator
+from bot.text.labels import fold
+from bot.text.render import Button, error_text, grid, keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,

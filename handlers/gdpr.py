@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.render import keyboard
+from bot.text.render import keyboard
 from handlers.base import Turn, callback_parts, expired, staff_only
 from storage import gdpr
 from storage.access import Action

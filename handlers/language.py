@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import menus
-from bot.i18n import Translator
-from bot.languages import ENDONYMS, STAFF_LANGUAGES
-from bot.render import grid, keyboard
+from bot.interaction import menus
+from bot.text.i18n import Translator
+from bot.text.languages import ENDONYMS, STAFF_LANGUAGES
+from bot.text.render import grid, keyboard
 from handlers import onboarding
 from handlers.base import (
     Audience,

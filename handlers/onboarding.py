@@ -11,11 +11,11 @@ import segno
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.i18n import SafeHtml, Translator
-from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.messages import participant_appointment_text, response_keyboard
-from bot.reminders import notify_staff_now, plan_reminders
-from bot.render import grid, keyboard
+from bot.outbox.reminders import notify_staff_now, plan_reminders
+from bot.outbox.templates import participant_appointment_text, response_keyboard
+from bot.text.i18n import SafeHtml, Translator
+from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.text.render import grid, keyboard
 from handlers.base import (
     Audience,
     Turn,

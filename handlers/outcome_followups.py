@@ -1,12 +1,12 @@
 """The one-tap answers to the outcome follow-up: the participant's own (`ofa:`), and the
 coordinator's who asked by phone (`ofc:`). Questions and tasks are queued by
-`bot.outcome_followups`."""
+`bot.outbox.outcome_questions`."""
 
 from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.funder_labels import ANSWER_LABELS, POINT_LABELS
+from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
 from handlers.base import Turn, callback_parts, expired, participant_only, staff_only
 from storage import outcome_followups as queries
 from storage.access import Action

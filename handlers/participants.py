@@ -8,9 +8,9 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
-from bot.i18n import SafeHtml, Translator
-from bot.labels import (
+from bot.text.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
+from bot.text.i18n import SafeHtml, Translator
+from bot.text.labels import (
     CHANNEL_LABELS,
     GENDER_LABELS,
     OUTCOME_LABELS,
@@ -18,8 +18,8 @@ from bot.labels import (
     fold,
     parse_word,
 )
-from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.render import Button, grid, keyboard
+from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.text.render import Button, grid, keyboard
 from handlers import entry
 from handlers.base import (
     Turn,

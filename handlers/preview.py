@@ -12,11 +12,11 @@ from datetime import time, timedelta
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.i18n import SafeHtml, Translator
-from bot.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.messages import reminder_message
-from bot.render import keyboard
-from bot.scheduling import local_moment
+from bot.outbox.templates import reminder_message
+from bot.outbox.timing import local_moment
+from bot.text.i18n import SafeHtml, Translator
+from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.text.render import keyboard
 from handlers.base import Turn, ask_to_pick, callback_parts, picked_participant, staff_only
 from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries

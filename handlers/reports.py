@@ -20,12 +20,12 @@ from typing import Any
 from babel.numbers import format_decimal
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.funder_labels import EDUCATION_LABELS
-from bot.i18n import N_, Translator
-from bot.labels import GENDER_LABELS, fold
-from bot.periods import ALL, Period, current, parse_period, previous
-from bot.render import keyboard
-from bot.stats_text import period_label
+from bot.text.funder_labels import EDUCATION_LABELS
+from bot.text.i18n import N_, Translator
+from bot.text.labels import GENDER_LABELS, fold
+from bot.text.periods import ALL, Period, current, parse_period, previous
+from bot.text.render import keyboard
+from bot.text.stats_text import period_label
 from handlers.base import Turn, callback_parts, expired, staff_only
 from handlers.entry import cipher_of
 from handlers.exports import MIME, csv_delimiter, sheet_title

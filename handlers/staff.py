@@ -8,10 +8,10 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import menus
-from bot.i18n import Translator
-from bot.labels import ROLE_LABELS, parse_word
-from bot.render import Button, grid, keyboard
+from bot.interaction import menus
+from bot.text.i18n import Translator
+from bot.text.labels import ROLE_LABELS, parse_word
+from bot.text.render import Button, grid, keyboard
 from handlers.base import (
     Turn,
     callback_parts,

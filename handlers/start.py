@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.i18n import Translator
-from bot.labels import ROLE_LABELS
+from bot.text.i18n import Translator
+from bot.text.labels import ROLE_LABELS
 from handlers import ask, entry, onboarding
 from handlers.base import TEXT_STEPS, Audience, Turn, guarded, staff_only, stranger_text
 from storage.models import Role

@@ -18,12 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import digest
-from bot.i18n import SafeHtml, Translator
-from bot.labels import GENDER_LABELS, fold, parse_word
-from bot.periods import ALL, Period, current, parse_period
-from bot.render import CALLBACK_DATA_LIMIT, Button, keyboard
-from bot.stats_text import (
+from bot.outbox import digest
+from bot.text.i18n import SafeHtml, Translator
+from bot.text.labels import GENDER_LABELS, fold, parse_word
+from bot.text.periods import ALL, Period, current, parse_period
+from bot.text.render import CALLBACK_DATA_LIMIT, Button, keyboard
+from bot.text.stats_text import (
     compact_percent,
     gender_line,
     outcome_lines,

@@ -73,7 +73,7 @@ _o = OutcomeFollowUp.__table__.c  # type: ignore[attr-defined]
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, clamped to the month's end (31 Aug + 6 → 28/29 Feb).
 
-    `bot.periods.add_months` is its twin for the bot layer (storage cannot import `bot`).
+    `bot.text.periods.add_months` is its twin for the bot layer (storage cannot import `bot`).
     """
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)

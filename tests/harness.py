@@ -12,12 +12,12 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.dispatch import Dispatcher
+from bot.outbox.dispatch import Dispatcher
+from bot.outbox.scheduler import DISPATCHER_KEY
+from bot.runtime.clock import ManualClock
+from bot.runtime.config import Settings
 from bot.sandbox.emulator import BotApiEmulator, ChatMessage, FakeUser
 from bot.sandbox.server import serving
-from bot.scheduler import DISPATCHER_KEY
 from storage.db import SessionMaker
 
 TOKEN = "123456:TEST-TOKEN"

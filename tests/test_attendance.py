@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import select
 
-from bot.scheduler import DISPATCHER_KEY
+from bot.outbox.scheduler import DISPATCHER_KEY
 from storage.db import transaction
 from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, Outcome
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People

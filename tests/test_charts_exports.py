@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.i18n import Translator
 from bot.sandbox.emulator import ChatMessage
+from bot.text.i18n import Translator
 from storage.db import transaction
 from storage.models import AuditLog
 from tests.conftest import STOCKHOLM, Database, People, Person

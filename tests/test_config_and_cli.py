@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.runtime.config import ConfigError, load_settings
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_cli_ask_answers_like_the_bot_within_the_askers_scope(tmp_path: Path) ->
 
 def test_logging_keeps_libraries_that_log_personal_data_quiet() -> None:
     """PTB and the database drivers log request bodies and SQL parameters at DEBUG."""
-    from bot.logs import CHATTY_LIBRARIES, configure
+    from bot.runtime.logs import CHATTY_LIBRARIES, configure
 
     root = logging.getLogger()
     names = ("httpx", *CHATTY_LIBRARIES)
@@ -112,7 +112,7 @@ def test_logging_keeps_libraries_that_log_personal_data_quiet() -> None:
         for level in ("DEBUG", "INFO"):
             configure(level, "text")
             assert root.level == getattr(logging, level)
-            assert logging.getLogger("bot.dispatch").getEffectiveLevel() == root.level
+            assert logging.getLogger("bot.outbox.dispatch").getEffectiveLevel() == root.level
             assert logging.getLogger("telegram.ext.ExtBot").getEffectiveLevel() >= logging.INFO
             # SQLAlchemy's engine logs every statement (with its parameters) at INFO.
             for name in ("aiosqlite", "sqlalchemy.engine.Engine", "asyncpg", "httpx"):

@@ -16,7 +16,7 @@ from sqlmodel import select
 from telegram.error import RetryAfter
 
 from bench.telegram_limits import TelegramLimits, busiest_second, closest_gap_per_chat
-from bot.ratelimit import TelegramRateLimiter
+from bot.outbox.ratelimit import TelegramRateLimiter
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction

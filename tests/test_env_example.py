@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 

@@ -92,7 +92,7 @@ async def test_database_outage_delays_but_loses_nothing(db: Database, people: Pe
                                     pooled=False)
         db.sessions.configure(bind=unreachable)
         try:
-            from bot.scheduler import _tick
+            from bot.outbox.scheduler import _tick
 
             class Context:  # what the JobQueue hands the poller
                 bot_data = bot.app.bot_data

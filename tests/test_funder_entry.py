@@ -13,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from bot.config import ConfigError, load_settings
+from bot.runtime.config import ConfigError, load_settings
 from storage import entry, gdpr
 from storage.db import transaction
 from storage.models import AuditLog, Participant

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.clock import ScaledClock
+from bot.runtime.clock import ScaledClock
 from storage import gdpr
 from storage.db import transaction
 from storage.models import AuditLog, CheckIn, FollowUp, Invite, OutboundMessage, Participant
@@ -131,7 +131,7 @@ def test_scaled_clock_runs_faster_than_real_time() -> None:
 async def test_daily_planner_anonymises_past_retention(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from bot.scheduler import DISPATCHER_KEY
+    from bot.outbox.scheduler import DISPATCHER_KEY
 
     code = await seeded(bot, people)
     await bot.send(people.anna.user, f"/avsluta {code} moved 2025-01-20")

@@ -9,13 +9,13 @@ from datetime import datetime
 import pytest
 from telegram.ext import CommandHandler
 
-from bot import catalogs
 from bot.app import start_services
-from bot.i18n import LRI, PDI, Translator, resolve_language
-from bot.languages import PARTICIPANT_LANGUAGES
-from bot.menus import menu_languages
-from bot.messages import reminder_message
+from bot.interaction.menus import menu_languages
+from bot.outbox.templates import reminder_message
 from bot.sandbox.emulator import FakeUser
+from bot.text import catalogs
+from bot.text.i18n import LRI, PDI, Translator, resolve_language
+from bot.text.languages import PARTICIPANT_LANGUAGES
 from handlers.onboarding import consent_text
 from storage.models import FollowUp, FollowUpKind
 from tests.conftest import STOCKHOLM, People
@@ -185,7 +185,7 @@ async def test_every_menu_command_works_without_arguments_as_a_guided_start(
 ) -> None:
     """DESIGN: every command is a one-liner *and* a guided flow; sent bare from the menu,
     none may answer with just its usage line."""
-    from bot.menus import LEAD_COMMANDS, STAFF_COMMANDS
+    from bot.interaction.menus import LEAD_COMMANDS, STAFF_COMMANDS
 
     await bot.send(people.lead.user, "/add Menu Person | Växjö | woman | sv")
     for command, _ in (*STAFF_COMMANDS, *LEAD_COMMANDS):

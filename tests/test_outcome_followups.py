@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.funder_labels import ANSWER_LABELS
-from bot.i18n import Translator
-from bot.languages import PARTICIPANT_LANGUAGES
-from bot.outcome_followups import (
+from bot.outbox.outcome_questions import (
     ANSWER_BUTTONS,
     QUESTION_TEXTS,
     plan_outcome_followups,
 )
+from bot.outbox.scheduler import DISPATCHER_KEY
 from bot.sandbox.emulator import FakeUser
-from bot.scheduler import DISPATCHER_KEY
+from bot.text.funder_labels import ANSWER_LABELS
+from bot.text.i18n import Translator
+from bot.text.languages import PARTICIPANT_LANGUAGES
 from storage.db import transaction
 from storage.models import (
     FollowUpAnswer,

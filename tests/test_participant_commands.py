@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.i18n import Translator
+from bot.text.i18n import Translator
 from storage.db import transaction
 from storage.models import AuditLog, CheckIn, Participant, Status
 from tests.conftest import STOCKHOLM, Database, People

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.periods import ALL, Period, local_today, month_ends, parse_period
+from bot.text.periods import ALL, Period, local_today, month_ends, parse_period
 from tests.conftest import STOCKHOLM
 
 TODAY = date(2026, 11, 24)

@@ -549,7 +549,7 @@ def test_equivalent_command(text: str, command: str | None) -> None:
 
 
 def test_stats_period_labels_mean_the_same_dates_to_the_stats_command() -> None:
-    periods = pytest.importorskip("bot.periods")
+    periods = pytest.importorskip("bot.text.periods")
     for text, intent, _slots in UNDERSTOOD:
         parsed = parse(text, today=TODAY)
         if intent not in FIGURES or not isinstance(parsed, Parsed) or parsed.period is None:
@@ -645,7 +645,7 @@ def test_rtl_overrides_and_zero_width_characters_are_ignored() -> None:
 def test_help_examples_are_understood_in_each_staff_language() -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.i18n import Translator
+    from bot.text.i18n import Translator
     from handlers.start import help_text
     from storage.models import Role
 

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.i18n import Translator
 from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
+from bot.text.i18n import Translator
 from storage.db import transaction
 from storage.models import FollowUp, Invite, OutboundMessage, OutboxStatus, Participant
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
@@ -338,7 +338,7 @@ async def test_concurrent_dispatchers_never_send_a_row_twice(
 ) -> None:
     import asyncio
 
-    from bot.dispatch import Dispatcher
+    from bot.outbox.dispatch import Dispatcher
     from storage import outbox
 
     code = await register(bot, people)
@@ -383,7 +383,7 @@ def _messages_to(bot: BotHarness, chat: int) -> list[ChatMessage]:
 async def test_morning_agenda_goes_to_coordinators_with_follow_ups_only(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from bot.scheduler import DISPATCHER_KEY
+    from bot.outbox.scheduler import DISPATCHER_KEY
 
     code = await register(bot, people)
     await bot.send(people.anna.user, f"/followup {code} 2026-11-25 09:30 meeting Office")
@@ -406,7 +406,7 @@ async def test_morning_agenda_goes_to_coordinators_with_follow_ups_only(
 async def test_arabic_participant_gets_both_reminders_across_a_restart_and_answers(
     people: People, db: Database
 ) -> None:
-    from bot.i18n import Translator
+    from bot.text.i18n import Translator
 
     arabic = Translator("ar", STOCKHOLM)
     hana = FakeUser(5010, "Hana", "ar")

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from bot.config import Settings
 from bot.runner import SECRET_HEADER, WEBHOOK_PATH, run_bot
+from bot.runtime.config import Settings
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.server import serving
 from tests.conftest import Database, People

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.config import load_settings
+from bot.runtime.config import load_settings
 from bot.sandbox import demo
 from bot.sandbox.demo import PortUnavailable, RunningSandbox, prepare_database, run_demo, sandbox
 from storage import migrate
@@ -434,7 +434,7 @@ async def test_participant_persona_reads_arabic_and_answers_with_a_button(
     tmp_path: Path,
 ) -> None:
     """A joined participant persona with a meeting coming up answers in Arabic."""
-    from bot.i18n import Translator
+    from bot.text.i18n import Translator
     from storage.demo_data import DEMO_PARTICIPANTS
     from storage.models import FollowUp
 

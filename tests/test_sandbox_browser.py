@@ -17,7 +17,7 @@ import pytest
 import segno
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.config import load_settings
+from bot.runtime.config import load_settings
 from bot.sandbox import demo
 from bot.sandbox.demo import RunningSandbox, sandbox
 from storage.demo_data import DEMO_PERSONAS

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.scheduling import (
+from bot.outbox.timing import (
     QuietHours,
     local_day_bounds,
     local_moment,
@@ -108,8 +108,8 @@ def test_reminders_are_never_late_never_in_quiet_hours(
 
 
 def test_digest_day_and_time_are_settings() -> None:
-    from bot.config import Settings
-    from bot.digest import next_digest_at
+    from bot.outbox.digest import next_digest_at
+    from bot.runtime.config import Settings
 
     tuesday = local_moment(date(2026, 11, 24), time(12), TZ)
     monday = next_digest_at(tuesday, Settings())

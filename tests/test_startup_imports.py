@@ -24,7 +24,7 @@ def heavy_modules_loaded_by(code: str) -> str:
 def test_building_the_bot_does_not_import_chart_or_spreadsheet_libraries() -> None:
     assert heavy_modules_loaded_by(
         "from bot.app import build_application\n"
-        "import bot.cli, bot.digest, handlers.charts, handlers.exports, handlers.reports\n"
+        "import bot.cli, bot.outbox.digest, handlers.charts, handlers.exports, handlers.reports\n"
     ) == ""
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import select
 
-from bot.digest import plan_digests
+from bot.outbox.digest import plan_digests
 from storage import stats
 from storage.access import Viewer
 from storage.checkins import log_checkin

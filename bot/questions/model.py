@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from bot.periods import Period, add_months
+from bot.text.periods import Period, add_months
 
 
 class Intent(StrEnum):

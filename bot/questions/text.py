@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.words import unaccented
+from bot.text.words import unaccented
 
 if TYPE_CHECKING:
     from bot.questions.lexicon import Sense

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from bot.periods import (
+from bot.questions.model import Duration
+from bot.questions.text import Token
+from bot.text.periods import (
     ALL,
     Period,
     add_months,
@@ -21,8 +23,6 @@ from bot.periods import (
     range_period,
     year_period,
 )
-from bot.questions.model import Duration
-from bot.questions.text import Token
 
 
 class Vague:

@@ -24,9 +24,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import build_application, start_services
-from bot.clock import Clock
-from bot.config import Settings
-from bot.reminders import plan_reminders
+from bot.outbox.reminders import plan_reminders
+from bot.runtime.clock import Clock
+from bot.runtime.config import Settings
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.server import serving
 from bot.sandbox.web import sandbox_routes

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.languages import ENDONYMS
 from bot.sandbox.emulator import BotApiEmulator, ChatMessage, FakeUser
+from bot.text.languages import ENDONYMS
 from storage.demo_data import DemoPersona
 
 TEXT_MAX = 4096  # Telegram's own limit for one message

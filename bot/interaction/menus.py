@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.i18n import N_, Translator
-from bot.languages import PARTICIPANT_LANGUAGES
+from bot.text.i18n import N_, Translator
+from bot.text.languages import PARTICIPANT_LANGUAGES
 from storage.models import Role, Staff
 
 log = logging.getLogger(__name__)

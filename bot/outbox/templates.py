@@ -16,9 +16,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.i18n import N_, SafeHtml, Translator
-from bot.render import keyboard
-from bot.scheduling import local_day_bounds
+from bot.outbox.timing import local_day_bounds
+from bot.text.i18n import N_, SafeHtml, Translator
+from bot.text.render import keyboard
 from storage import followups as followup_queries
 from storage.models import (
     FollowUp,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from bot.i18n import N_
-from bot.words import unaccented
+from bot.text.i18n import N_
+from bot.text.words import unaccented
 from storage.models import Channel, Gender, Outcome, Role, Status
 
 E = TypeVar("E", bound=StrEnum)

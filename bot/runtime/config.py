@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.languages import STAFF_LANGUAGES
+from bot.text.languages import STAFF_LANGUAGES
 from storage.outcome_followups import FollowUpPoint, parse_offsets
 from storage.personnummer import validate_keys
 

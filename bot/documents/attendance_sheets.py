@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.i18n import Translator
+from bot.text.i18n import Translator
 from storage.attendance import SheetRow, Sheets
 
 if TYPE_CHECKING:

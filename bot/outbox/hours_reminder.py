@@ -15,11 +15,11 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Outgoing, Rendered, template
-from bot.render import participant_keyboard
-from bot.scheduling import local_moment
+from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.timing import local_moment
+from bot.runtime.config import Settings
+from bot.text.i18n import Translator
+from bot.text.render import participant_keyboard
 from storage import attendance, outbox
 from storage.models import Participant, Staff
 

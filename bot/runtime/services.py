@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.clock import Clock
-from bot.config import Settings
+from bot.runtime.clock import Clock
+from bot.runtime.config import Settings
 from storage.db import SessionMaker
 
 SERVICES_KEY = "koordinator.services"

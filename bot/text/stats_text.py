@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 
-from bot.i18n import N_, SafeHtml, Translator
-from bot.periods import Period, quarter_of
+from bot.text.i18n import N_, SafeHtml, Translator
+from bot.text.periods import Period, quarter_of
 from storage.models import OutcomeCategory
 from storage.stats import Figures
 

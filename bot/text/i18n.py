@@ -21,7 +21,7 @@ from babel import Locale
 from babel.support import Translations
 
 import locales
-from bot.languages import STAFF_LANGUAGES, normalize_language
+from bot.text.languages import STAFF_LANGUAGES, normalize_language
 
 log = logging.getLogger(__name__)
 

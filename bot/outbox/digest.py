@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Outgoing, Rendered, template
-from bot.scheduling import local_moment
-from bot.stats_text import outcome_lines, percent, reached_line
+from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.timing import local_moment
+from bot.runtime.config import Settings
+from bot.text.i18n import Translator
+from bot.text.stats_text import outcome_lines, percent, reached_line
 from storage import outbox, stats
 from storage.access import Action, Viewer, can
 from storage.models import Staff

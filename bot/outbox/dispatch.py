@@ -1,7 +1,7 @@
 """The outbox dispatcher: claim due rows, pace them per chat, send, and record the result.
 
 Telegram's limits: about 30 messages/s overall (the bot's rate limiter,
-`bot.ratelimit.TelegramRateLimiter`) and at most one message per second to one chat
+`bot.outbox.ratelimit.TelegramRateLimiter`) and at most one message per second to one chat
 (paced here, where waiting costs nothing: a row whose chat is not yet free goes back to
 the outbox with `send_at` = the moment it is, instead of holding a place while it
 sleeps). Deliveries run side by side and the next rows are claimed as places free up,
@@ -29,10 +29,10 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.i18n import SafeHtml, Translator
-from bot.messages import PARTICIPANT_TEMPLATES, Outgoing, render
-from bot.ratelimit import TelegramRateLimiter
-from bot.runtime import Services
+from bot.outbox.ratelimit import TelegramRateLimiter
+from bot.outbox.templates import PARTICIPANT_TEMPLATES, Outgoing, render
+from bot.runtime.services import Services
+from bot.text.i18n import SafeHtml, Translator
 from storage import outbox
 from storage.db import transaction
 from storage.models import OutboundMessage, Participant, Staff

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
-from bot.scheduling import QuietHours, no_answer_alert_time, reminder_times
+from bot.outbox.timing import QuietHours, no_answer_alert_time, reminder_times
+from bot.runtime.config import Settings
 from storage import outbox
 from storage.models import FollowUp, Participant, Staff
 

@@ -12,12 +12,12 @@ from datetime import date, timedelta
 
 from telegram.ext import Application, ContextTypes
 
-from bot.attendance import plan_hours_reminders
-from bot.digest import plan_digests
-from bot.dispatch import Dispatcher
-from bot.outcome_followups import plan_outcome_followups
-from bot.runtime import Services, services_of
-from bot.scheduling import next_weekday_at
+from bot.outbox.digest import plan_digests
+from bot.outbox.dispatch import Dispatcher
+from bot.outbox.hours_reminder import plan_hours_reminders
+from bot.outbox.outcome_questions import plan_outcome_followups
+from bot.outbox.timing import next_weekday_at
+from bot.runtime.services import Services, services_of
 from storage import gdpr, outbox
 from storage.db import transaction
 from storage.staff import active_staff

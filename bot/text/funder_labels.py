@@ -1,10 +1,10 @@
 """Names for the funder-reporting codes (entry data, end details, follow-up answers), and
-the words staff type for them in Swedish and English (matched folded, like `bot.labels`)."""
+the words staff type for them in Swedish and English (matched folded, like `bot.text.labels`)."""
 
 from __future__ import annotations
 
-from bot.i18n import N_
-from bot.labels import fold
+from bot.text.i18n import N_
+from bot.text.labels import fold
 from storage.models import (
     EducationLevel,
     EntryEmployment,

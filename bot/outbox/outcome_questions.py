@@ -20,13 +20,13 @@ from datetime import datetime, time, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.config import Settings
-from bot.funder_labels import ANSWER_LABELS, POINT_LABELS
-from bot.i18n import N_, Translator
-from bot.messages import Outgoing, Rendered, template
-from bot.reminders import quiet_hours
-from bot.render import grid, keyboard
-from bot.scheduling import local_moment, outside_quiet_hours
+from bot.outbox.reminders import quiet_hours
+from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.timing import local_moment, outside_quiet_hours
+from bot.runtime.config import Settings
+from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
+from bot.text.i18n import N_, Translator
+from bot.text.render import grid, keyboard
 from storage import outbox
 from storage import outcome_followups as queries
 from storage.gdpr import is_erased

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from bot.words import unaccented
+from bot.text.words import unaccented
 
 ALL_KEY = "all"
 _YEAR = r"(\d{4})"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import N_, Translator
+from bot.text.i18n import N_, Translator
 from storage.errors import DomainError
 from storage.models import Participant
 

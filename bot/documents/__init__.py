@@ -1,0 +1,1 @@
+"""Documents (workbooks, CSV, charts, PDF) built without any knowledge of Telegram."""

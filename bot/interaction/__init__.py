@@ -1,0 +1,1 @@
+"""How people talk to the bot: the command registry, typed button payloads, menus."""

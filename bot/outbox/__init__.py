@@ -1,0 +1,1 @@
+"""The outbox and everything that plans rows in it or sends them."""

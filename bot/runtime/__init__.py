@@ -1,0 +1,1 @@
+"""What runs under everything: settings, the clock, the services object, logging."""

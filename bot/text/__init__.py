@@ -1,0 +1,1 @@
+"""What people read and type: catalogs and formatting, rendering, labels, periods, words."""
