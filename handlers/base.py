@@ -18,22 +18,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.interaction import buttons
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.commands import BY_NAME, Audience, command_for
 from bot.runtime.services import Services, services_of
 from bot.text.i18n import Translator, resolve_language
-from bot.text.labels import command_for, fold
-from bot.text.render import TELEGRAM_TEXT_LIMIT, error_text, participant_keyboard
+from bot.text.labels import fold
+from bot.text.render import TELEGRAM_TEXT_LIMIT, error_text, keyboard, participant_keyboard
 from storage.access import Action, Viewer, can
 from storage.db import transaction
-from storage.errors import DomainError, NotAllowed
+from storage.errors import DomainError, NotAllowed, NotFound
 from storage.invites import participant_by_telegram_id
 from storage.models import Participant, Staff
 from storage.participants import participants_for_picker, visible_participant_by_id
@@ -122,9 +124,11 @@ class Turn:
         await self._answer_query()
         chat = self.update.effective_chat
         assert chat is not None
-        return await self.context.bot.send_message(
+        sent = await self.context.bot.send_message(
             chat.id, _fit(text), parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
+        self._remember_prompt(sent.message_id, keyboard)
+        return sent
 
     async def reply_photo(self, png: bytes, caption: str, filename: str,
                           keyboard: InlineKeyboardMarkup | None = None) -> Message:
@@ -158,6 +162,35 @@ class Turn:
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 raise
+        self._remember_prompt(query.message.message_id, keyboard)
+
+    def _remember_prompt(self, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+        """The message whose buttons belong to the current step of a guided flow: when the
+        step is answered by typing, its buttons are taken away (an old "No note" under a
+        saved check-in would otherwise invite a second one)."""
+        state = (self.context.user_data or {}).get(FLOW_KEY)
+        if state is not None and markup is not None:
+            state["prompt"] = message_id
+
+    async def answer_step(self, step: TextStep, state: dict[str, Any], text: str) -> None:
+        """Run a flow's text step; when it moved the flow on (or ended it), take the
+        buttons away from the message that asked, so an old tap cannot answer twice."""
+        prompt, before = state.get("prompt"), state.get("step")
+        await step(self, state, text)
+        now = (self.context.user_data or {}).get(FLOW_KEY)
+        if prompt is not None and (now is not state or now.get("step") != before):
+            await self.retire_prompt(prompt)
+
+    async def retire_prompt(self, message_id: int) -> None:
+        """Remove the buttons of a step the person answered by typing."""
+        chat = self.update.effective_chat
+        if chat is None:
+            return
+        try:
+            await self.context.bot.edit_message_reply_markup(chat.id, message_id,
+                                                             reply_markup=None)
+        except BadRequest:  # already gone or unchanged: nothing to retire
+            pass
 
     async def _answer_query(self) -> None:
         # Every reply passes here first: no connection or open transaction is held while
@@ -184,16 +217,24 @@ class Turn:
 
 
 TextStep = Callable[["Turn", dict[str, Any], str], Awaitable[None]]
-TEXT_STEPS: dict[str, TextStep] = {}
-"""Flow name → what to do with the next typed text (filled by `on_text`)."""
+TEXT_STEPS_KEY = "koordinator.text_steps"
+"""bot_data key: flow name → what to do with the next typed text (see `bind_text_step`)."""
 
 
-def on_text(flow_name: str) -> Callable[[TextStep], TextStep]:
-    def register(fn: TextStep) -> TextStep:
-        TEXT_STEPS[flow_name] = fn
-        return fn
+def bind_text_step(app: Application, flow_name: str, step: TextStep) -> None:
+    """What a guided flow does with the next typed text; one per flow."""
+    steps: dict[str, TextStep] = app.bot_data.setdefault(TEXT_STEPS_KEY, {})
+    if flow_name in steps and steps[flow_name] is not step:
+        raise ValueError(f"text step for flow {flow_name!r} bound twice")
+    steps[flow_name] = step
 
-    return register
+
+def text_step_for(turn: Turn) -> tuple[TextStep, dict[str, Any]] | None:
+    """The waiting flow's text step and its state, if the person is in a guided flow."""
+    state = (turn.context.user_data or {}).get(FLOW_KEY)
+    steps: dict[str, TextStep] = turn.context.bot_data.get(TEXT_STEPS_KEY, {})
+    step = (steps.get(state["name"]) or _LEGACY_TEXT_STEPS.get(state["name"])) if state else None
+    return (step, state) if step is not None and state is not None else None
 
 
 def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
@@ -217,12 +258,6 @@ def translator_for(services: Services, update: Update, staff: Staff | None = Non
 
 HandlerFn = Callable[[Turn], Awaitable[None]]
 PTBCallback = Callable[[Update, Context], Awaitable[None]]
-
-
-class Audience(Enum):
-    STAFF = "staff"
-    PARTICIPANT = "participant"
-    ANYONE = "anyone"
 
 
 def guarded(audience: Audience, action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
@@ -314,19 +349,123 @@ def stranger_text(tr: Translator, telegram_id: int) -> str:
     )
 
 
-# ---- pieces shared by handler modules: participant pickers, stale buttons ---------------
-def picker_keyboard(participants: Sequence[Participant], prefix: str) -> InlineKeyboardMarkup:
-    return participant_keyboard(participants, lambda p: f"{prefix}:{p.id}")
+# ---- binding commands and buttons -------------------------------------------------------
+P = TypeVar("P", bound=ButtonPayload)
+ButtonFn = Callable[[Turn, Any], Awaitable[None]]
+BUTTON_ROUTES_KEY = "koordinator.button_routes"
 
 
-async def ask_to_pick(turn: Turn, prompt: str, prefix: str) -> None:
-    """Offer the caller's own recent participants as buttons (the guided start of a flow)."""
+def bind_command(app: Application, name: str, fn: HandlerFn) -> None:
+    """Register a command by its registry row: both names, its audience and access action."""
+    row = BY_NAME.get(name)
+    if row is None or row.name != name:
+        raise ValueError(f"/{name} is not in bot.interaction.commands.COMMANDS")
+    app.add_handler(CommandHandler(list(row.names), guarded(row.audience, row.action)(fn)))
+
+
+def bind_button(app: Application, family: type[P], fn: Callable[[Turn, P], Awaitable[None]],
+                *, audience: Audience | None = None, action: Action | None = None) -> None:
+    """Route taps of one button family to `fn(turn, payload)`.
+
+    The guard is the family's command's (its audience and access action) unless given.
+    A payload naming something the person cannot see (any "not found") answers like an
+    expired button: a forged id learns nothing.
+    """
+    row = BY_NAME[family.COMMAND]
+    routes: dict[type[ButtonPayload], PTBCallback] = app.bot_data.setdefault(
+        BUTTON_ROUTES_KEY, {})
+    if family in routes:
+        raise ValueError(f"button family {family.PREFIX!r} bound twice")
+
+    async def on_tap(turn: Turn) -> None:
+        query = turn.update.callback_query
+        payload = buttons.decode(query.data if query else None)
+        if not isinstance(payload, family):
+            await expired(turn, family.COMMAND)
+            return
+        try:
+            await fn(turn, payload)
+        except NotFound:
+            await expired(turn, family.COMMAND)
+
+    on_tap.__name__ = getattr(fn, "__name__", family.__name__)
+    routes[family] = guarded(audience or row.audience,
+                             action if action is not None else row.action)(on_tap)
+
+
+def register_button_router(app: Application) -> None:
+    """The one CallbackQueryHandler: decode, then hand to the family's bound function."""
+    app.add_handler(CallbackQueryHandler(route_button))
+
+
+async def route_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    payload = buttons.decode(query.data if query else None)
+    routes: dict[type[ButtonPayload], PTBCallback] = context.bot_data.get(BUTTON_ROUTES_KEY, {})
+    callback = routes.get(type(payload)) if payload is not None else None
+    if callback is None:
+        await _expired_tap(update, context)
+        return
+    await callback(update, context)
+
+
+@guarded(Audience.ANYONE)
+async def _expired_tap(turn: Turn) -> None:
+    """Data no family decodes (forged, odd, from an older version): expired, nothing done."""
+    query = turn.update.callback_query
+    family = buttons.family_of(query.data if query else None)
+    log.info("undecodable button data from user %s", turn.user_id)
+    await expired(turn, family.COMMAND if family else "help")
+
+
+async def expired(turn: Turn, command: str) -> None:
+    # TRANSLATORS: participant
+    command = command_for(turn.tr.language, "/" + command.removeprefix("/"))
+    await turn.edit(turn.tr._("This step has expired. Start again with %(command)s.",
+                              command=turn.tr.isolate(command)))
+
+
+# ---- participant pickers -----------------------------------------------------------------
+PICKER_PAGE = 8
+
+
+def picker_keyboard(participants: Sequence[Participant],
+                    payload: Callable[[Participant], ButtonPayload] | str,
+                    more: ButtonPayload | None = None,
+                    back: ButtonPayload | None = None, *, tr: Translator | None = None
+                    ) -> InlineKeyboardMarkup:
+    """One button per participant, then "more" (next page) and "back" when given."""
+    if isinstance(payload, str):  # transition: a module not yet on typed payloads
+        prefix = payload
+        markup = participant_keyboard(participants, lambda p: f"{prefix}:{p.id}")
+    else:
+        markup = participant_keyboard(participants, lambda p: payload(p).encode())
+    extra = []
+    if more is not None and tr is not None:
+        extra.append((tr._("More…"), more.encode()))
+    if back is not None and tr is not None:
+        extra.append((tr._("« Back"), back.encode()))
+    if not extra:
+        return markup
+    return InlineKeyboardMarkup([*markup.inline_keyboard, *keyboard([extra]).inline_keyboard])
+
+
+async def ask_to_pick(turn: Turn, prompt: str,
+                      payload: Callable[[Participant], ButtonPayload] | str,
+                      *, page: int = 0, more: Callable[[int], ButtonPayload] | None = None,
+                      edit: bool = False) -> None:
+    """Offer the caller's own participants as buttons, a page at a time (the guided start
+    of a flow); with `more`, a "More…" button opens the next page."""
     async with turn.transaction() as session:
-        recent = await participants_for_picker(session, turn.require_viewer())
-    if not recent:
+        recent = await participants_for_picker(session, turn.require_viewer(),
+                                               limit=PICKER_PAGE + 1, offset=page * PICKER_PAGE)
+    if not recent and page == 0:
         await turn.reply(turn.tr._("You have no active participants yet. Add one with /add."))
         return
-    await turn.reply(prompt, picker_keyboard(recent, prefix))
+    has_more = len(recent) > PICKER_PAGE
+    markup = picker_keyboard(recent[:PICKER_PAGE], payload,
+                             more(page + 1) if has_more and more else None, tr=turn.tr)
+    await (turn.edit if edit else turn.reply)(prompt, markup)
 
 
 async def picked_participant(turn: Turn, participant_id: int) -> Participant:
@@ -334,20 +473,6 @@ async def picked_participant(turn: Turn, participant_id: int) -> Participant:
     id gets the same "can't find" as an unknown code)."""
     async with turn.transaction() as session:
         return await visible_participant_by_id(session, turn.require_viewer(), participant_id)
-
-
-def callback_parts(turn: Turn) -> list[str]:
-    query = turn.update.callback_query
-    assert query is not None and query.data is not None
-    return query.data.split(":")
-
-
-async def expired(turn: Turn, command: str) -> None:
-    # TRANSLATORS: participant
-    command = command_for(turn.tr.language, command)
-    await turn.edit(turn.tr._("This step has expired. Start again with %(command)s.",
-                              command=turn.tr.isolate(command)))
-
 
 
 # ---- small parsers shared by handler modules ------------------------------------------
@@ -370,3 +495,23 @@ def split_fields(text: str) -> list[str]:
         if separator in text:
             return [part.strip() for part in text.split(separator)]
     return [text.strip()] if text.strip() else []
+
+
+# ---- transition: modules not yet on typed payloads and bound text steps ----------------
+_LEGACY_TEXT_STEPS: dict[str, TextStep] = {}
+
+
+def on_text(flow_name: str) -> Callable[[TextStep], TextStep]:
+    """Deprecated: use `bind_text_step` in `register(app)`."""
+    def register(fn: TextStep) -> TextStep:
+        _LEGACY_TEXT_STEPS[flow_name] = fn
+        return fn
+
+    return register
+
+
+def callback_parts(turn: Turn) -> list[str]:
+    """Deprecated: declare a button family in `bot.interaction.buttons` instead."""
+    query = turn.update.callback_query
+    assert query is not None and query.data is not None
+    return query.data.split(":")

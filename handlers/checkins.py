@@ -4,31 +4,65 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, family
 from bot.text.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
 from bot.text.render import grid, keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,
-    callback_parts,
+    bind_button,
+    bind_command,
+    bind_text_step,
     expired,
-    on_text,
     picked_participant,
-    staff_only,
 )
 from storage import checkins as queries
 from storage import participants as participant_queries
-from storage.access import Action
 from storage.models import CHANGEABLE_STATUSES, Channel, Status
 from storage.staff import first_note_warning
 
 
-@staff_only(Action.LOG_CHECKIN)
+# ---- buttons ----------------------------------------------------------------------------
+@family("log:p", command="log")
+class LogPick(ButtonPayload):
+    """A participant picked: ask how they met."""
+
+    participant_id: int
+
+
+@family("log:more", command="log")
+class LogMore(ButtonPayload):
+    """The next page of the participant picker."""
+
+    page: int
+
+
+@family("log:c", command="log")
+class LogChannel(ButtonPayload):
+    """How they met: ask for a note."""
+
+    participant_id: int
+    channel: Channel
+
+
+@family("log:n", command="log")
+class LogNoNote(ButtonPayload):
+    """The check-in has no note: ask about the status."""
+
+
+@family("log:s", command="log")
+class LogStatus(ButtonPayload):
+    """The new status (None: no change): save the check-in."""
+
+    status: Status | None
+
+
+# ---- the command and its steps ----------------------------------------------------------
 async def log_command(turn: Turn) -> None:
-    tr = turn.tr
     if not turn.args:
-        await ask_to_pick(turn, tr._("Check-in with whom? Tap a participant."), "log:p")
+        await pick(turn, 0, edit=False)
         return
     words = turn.text_after_command.split(maxsplit=2)
     channel = parse_word(Channel, words[1]) if len(words) > 1 else None
@@ -77,61 +111,62 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
     await (turn.edit if edit else turn.reply)("\n".join(lines))
 
 
-@staff_only(Action.LOG_CHECKIN)
-async def log_button(turn: Turn) -> None:
-    """log:p:<id> → channel buttons; log:c:<id>:<channel> → ask note; log:s:<status|none>."""
-    parts = callback_parts(turn)
+async def pick(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Check-in with whom? Tap a participant."),
+                      lambda p: LogPick(p.id), page=page, more=LogMore, edit=edit)
+
+
+async def more_picked(turn: Turn, payload: LogMore) -> None:
+    await pick(turn, payload.page, edit=True)
+
+
+async def participant_picked(turn: Turn, payload: LogPick) -> None:
     tr = turn.tr
-    if len(parts) == 3 and parts[1] == "p" and parts[2].isdigit():
-        participant = await picked_participant(turn, int(parts[2]))
-        buttons = [(tr._(label), f"log:c:{participant.id}:{channel.value}")
-                   for channel, label in CHANNEL_LABELS.items()]
-        await turn.edit(tr._("Check-in with %(code)s (%(name)s). How did you meet?",
-                             code=tr.isolate(participant.code), name=participant.display_name),
-                        keyboard(grid(buttons, 2)))
-    elif len(parts) == 4 and parts[1] == "c" and parts[2].isdigit():
-        channel = parse_word(Channel, parts[3])
-        if channel is None:
-            await expired(turn, "/log")
-            return
-        turn.start_flow("log", "note", pid=int(parts[2]), channel=channel.value)
-        await turn.edit(
-            tr._("%(channel)s — write a short note, or tap “No note”.",
-                 channel=tr._(CHANNEL_LABELS[channel])),
-            keyboard([[(tr._("No note"), "log:n")]]),
-        )
-    elif len(parts) == 2 and parts[1] == "n":
-        state = turn.flow("log")
-        if state is None or state["step"] != "note":
-            await expired(turn, "/log")
-            return
-        await ask_status(turn, state, note="", edit=True)
-    elif len(parts) == 3 and parts[1] == "s":
-        state = turn.flow("log")
-        if state is None or state["step"] != "status":
-            await expired(turn, "/log")
-            return
-        status = None if parts[2] == "none" else parse_word(Status, parts[2])
-        if parts[2] != "none" and (status is None or status == Status.ENDED):
-            await expired(turn, "/log")
-            return
-        await save(turn, participant_queries.code_for(state["pid"]), Channel(state["channel"]),
-                   state["note"], status, edit=True)
-    else:
-        await expired(turn, "/log")
+    participant = await picked_participant(turn, payload.participant_id)
+    buttons = [(tr._(label), LogChannel(participant.id, channel).encode())
+               for channel, label in CHANNEL_LABELS.items()]
+    await turn.edit(tr._("Check-in with %(code)s (%(name)s). How did you meet?",
+                         code=tr.isolate(participant.code), name=participant.display_name),
+                    keyboard(grid(buttons, 2)))
+
+
+async def channel_picked(turn: Turn, payload: LogChannel) -> None:
+    tr = turn.tr
+    turn.start_flow("log", "note", pid=payload.participant_id, channel=payload.channel.value)
+    await turn.edit(
+        tr._("%(channel)s — write a short note, or tap “No note”.",
+             channel=tr._(CHANNEL_LABELS[payload.channel])),
+        keyboard([[(tr._("No note"), LogNoNote().encode())]]),
+    )
+
+
+async def no_note(turn: Turn, _payload: LogNoNote) -> None:
+    state = turn.flow("log")
+    if state is None or state["step"] != "note":
+        await expired(turn, "log")
+        return
+    await ask_status(turn, state, note="", edit=True)
+
+
+async def status_picked(turn: Turn, payload: LogStatus) -> None:
+    state = turn.flow("log")
+    if state is None or state["step"] != "status" or payload.status == Status.ENDED:
+        await expired(turn, "log")
+        return
+    await save(turn, participant_queries.code_for(state["pid"]), Channel(state["channel"]),
+               state["note"], payload.status, edit=True)
 
 
 async def ask_status(turn: Turn, state: dict[str, Any], *, note: str, edit: bool) -> None:
     tr = turn.tr
     turn.start_flow("log", "status", pid=state["pid"], channel=state["channel"], note=note)
-    buttons = [(tr._("No change"), "log:s:none")]
-    buttons += [(tr._(STATUS_LABELS[s]), f"log:s:{s.value}") for s in CHANGEABLE_STATUSES]
+    buttons = [(tr._("No change"), LogStatus(None).encode())]
+    buttons += [(tr._(STATUS_LABELS[s]), LogStatus(s).encode()) for s in CHANGEABLE_STATUSES]
     text = tr._("Has the participant's status changed?")
     markup = keyboard(grid(buttons, 2))
     await (turn.edit(text, markup) if edit else turn.reply(text, markup))
 
 
-@on_text("log")
 async def log_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     if state["step"] != "note":
@@ -147,5 +182,10 @@ async def log_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["log", "logg"], log_command))
-    app.add_handler(CallbackQueryHandler(log_button, pattern=r"^log:"))
+    bind_command(app, "log", log_command)
+    bind_button(app, LogPick, participant_picked)
+    bind_button(app, LogMore, more_picked)
+    bind_button(app, LogChannel, channel_picked)
+    bind_button(app, LogNoNote, no_note)
+    bind_button(app, LogStatus, status_picked)
+    bind_text_step(app, "log", log_text_step)

@@ -331,7 +331,7 @@ async def offer_reports(turn: Turn) -> None:
         label = tr._("%(report)s, %(period)s", report=tr._(KIND_TITLES[kind]),
                      period=period_label(tr, period))
         rows.append([(label, f"rp:{code}:{period.label}")])
-    await turn.reply(tr._("Which report?") + "\n" + report_usage(tr), keyboard(rows))
+    await turn.reply(tr._("Which report?"), keyboard(rows))
 
 
 @staff_only(Action.VIEW_REPORTS)

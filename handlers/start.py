@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, MessageHandler, filters
 
+from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
 from handlers import ask, entry, onboarding
-from handlers.base import TEXT_STEPS, Audience, Turn, guarded, staff_only, stranger_text
+from handlers.base import (
+    Audience,
+    Turn,
+    bind_button,
+    bind_command,
+    guarded,
+    register_button_router,
+    stranger_text,
+    text_step_for,
+)
 from storage.models import Role
 
 
-@guarded(Audience.ANYONE)
+@family("flow:cancel", command="cancel")
+class CancelFlow(ButtonPayload):
+    """"Cancel" under a guided step."""
+
+
 async def start_command(turn: Turn) -> None:
     """A deep-link token starts onboarding; otherwise /start is /help."""
     if turn.args:
@@ -20,7 +35,6 @@ async def start_command(turn: Turn) -> None:
         await reply_help(turn)
 
 
-@guarded(Audience.ANYONE)
 async def help_command(turn: Turn) -> None:
     await reply_help(turn)
 
@@ -37,43 +51,14 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
     lines = [
         tr._("Hello %(name)s! You are signed in as %(role)s.", name=name,
              role=tr._(ROLE_LABELS[role])),
-        "",
-        tr._("<b>Every day</b>"),
-        tr._("/add — register a participant (/ny)"),
-        tr._("/log — log a check-in: <code>/log P-0042 phone note</code> (/logg)"),
-        tr._("/mine — your caseload, least recently seen first (/mina)"),
-        tr._("/find — search by code or name (/sok)"),
-        tr._("/participant — a participant's card: <code>/participant P-0042</code> (/visa)"),
-        tr._("/status — change status: <code>/status P-0042 internship</code>"),
-        tr._("/end — end with an outcome: <code>/end P-0042 employed</code> (/avsluta)"),
-        tr._("/followup — book a follow-up: "
-             "<code>/followup P-0042 2026-12-03 10:00 meeting Place</code> (/uppfoljning)"),
-        tr._("/today — today's follow-ups (/idag)"),
-        tr._("/invite — invitation link and QR code for a participant (/bjud)"),
-        tr._("/entry — entry data for the funder: "
-             "<code>/entry P-0042 employment:unemployed born:1990 education:3-4</code>; "
-             "/pnr — personal identity number (stored encrypted)"),
-        tr._("/hours — attendance hours: <code>/hours P-0042 2026-11 32</code>; "
-             "/attendance — sheets to sign"),
-        tr._("/preview — see what a participant receives: <code>/preview P-0042</code>"),
-        tr._("/away — a colleague gets your notices while you are away (/borta)"),
-        tr._("/language — change your language (/sprak)"),
-        tr._("/cancel — stop a guided step (/avbryt)"),
     ]
-    lines += ["", tr._("<b>Figures</b>"),
-              tr._("/stats — outcomes and counts: <code>/stats 2026-Q3 kommun:Växjö</code> "
-                   "(/statistik)"),
-              tr._("/chart — charts (/diagram)"),
-              tr._("/export — XLSX and CSV for reports")]
-    if role in (Role.ADMIN, Role.LEAD):
-        lines += ["", tr._("<b>Project lead</b>"),
-                  tr._("/team — each coordinator's caseload and follow-ups"),
-                  tr._("/digest — this week's summary now"),
-                  tr._("/report — ESF+ indicators, SCB starts and ends, outcome rates"),
-                  tr._("/staff — list staff; <code>/staff add 123456789 coordinator Name</code>"),
-                  tr._("/handover — move a caseload: <code>/handover Anna Bo</code>")]
-    if role == Role.ADMIN:
-        lines.append(tr._("/forget — erase a participant's personal data (GDPR)"))
+    for section, heading in ((Section.DAILY, tr._("<b>Every day</b>")),
+                             (Section.FIGURES, tr._("<b>Figures</b>")),
+                             (Section.LEAD, tr._("<b>Project lead</b>")),
+                             (Section.ADMIN, None)):
+        entries = [tr._(line) for line in help_lines(role, section)]
+        if entries:
+            lines += (["", heading] if heading else []) + entries
     lines += ["", tr._("<b>Ask me</b>"),
               tr._("You can also just write a question, for example:"),
               tr._("• who haven't I seen in two weeks?"),
@@ -91,25 +76,23 @@ async def text_router(turn: Turn) -> None:
         return
     message = turn.update.effective_message
     text = (message.text or "").strip() if message else ""
-    state = (turn.context.user_data or {}).get("flow")
-    step = TEXT_STEPS.get(state["name"]) if state else None
-    if step is None or state is None:
+    waiting = text_step_for(turn)
+    if waiting is None:
         if entry.is_personnummer(text, turn.today):
             await entry.stray_personnummer(turn)
             return
         # Not a step of a guided flow: a question in plain words.
         await ask.answer_question(turn, text)
         return
-    await step(turn, state, text)
+    step, state = waiting
+    await turn.answer_step(step, state, text)
 
 
-@staff_only()
-async def cancel_button(turn: Turn) -> None:
+async def cancel_button(turn: Turn, _payload: CancelFlow) -> None:
     turn.end_flow()
     await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
 
 
-@staff_only()
 async def cancel_command(turn: Turn) -> None:
     turn.end_flow()
     await turn.reply(turn.tr._("Cancelled. Nothing was changed."))
@@ -135,14 +118,15 @@ async def unknown_command(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("start", start_command))
-    app.add_handler(CommandHandler(["help", "hjalp"], help_command))
-    app.add_handler(CommandHandler(["cancel", "avbryt"], cancel_command))
-    app.add_handler(CallbackQueryHandler(cancel_button, pattern=r"^flow:cancel$"))
+    bind_command(app, "start", start_command)
+    bind_command(app, "help", help_command)
+    bind_command(app, "cancel", cancel_command)
+    bind_button(app, CancelFlow, cancel_button)
 
 
 def register_fallbacks(app: Application) -> None:
-    """Registered last: free text and unknown commands."""
+    """Registered last: every button family's router, free text and unknown commands."""
+    register_button_router(app)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_router))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
 

@@ -11,13 +11,19 @@ class DomainError(Exception):
         self.params = params
 
 
-class ParticipantNotFound(DomainError):
+class NotFound(DomainError):
+    """Something named by id or code that does not exist or that the viewer may not see."""
+
+    code = "not_found"
+
+
+class ParticipantNotFound(NotFound):
     """Unknown code, or a participant the viewer may not see (the same answer on purpose)."""
 
     code = "participant_not_found"
 
 
-class StaffNotFound(DomainError):
+class StaffNotFound(NotFound):
     code = "staff_not_found"
 
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Viewer, participant_scope
-from storage.errors import DomainError, InvalidValue, ParticipantEnded
+from storage.errors import DomainError, InvalidValue, NotFound, ParticipantEnded
 from storage.models import (
     FollowUp,
     FollowUpKind,
@@ -24,7 +24,7 @@ from storage.participants import visible_participant
 PLACE_MAX = 200
 
 
-class FollowUpNotFound(DomainError):
+class FollowUpNotFound(NotFound):
     code = "followup_not_found"
 
 

@@ -156,13 +156,15 @@ async def caseload(
 
 
 async def participants_for_picker(
-    session: AsyncSession, viewer: Viewer, *, limit: int = 8
+    session: AsyncSession, viewer: Viewer, *, limit: int = 8, offset: int = 0
 ) -> Sequence[Participant]:
-    """Own not-ended participants, most recently touched first: the likely next pick."""
+    """Own not-ended participants, most recently touched first: the likely next pick
+    (`offset` pages through the rest)."""
     query = (
         _visible(viewer)
         .where(Participant.coordinator_id == viewer.staff_id, Participant.status != Status.ENDED)
         .order_by(col(Participant.updated_at).desc(), col(Participant.id).desc())
+        .offset(offset)
         .limit(limit)
     )
     return (await session.exec(query)).all()

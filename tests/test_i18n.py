@@ -17,7 +17,7 @@ from bot.text import catalogs
 from bot.text.i18n import LRI, PDI, Translator, resolve_language
 from bot.text.languages import PARTICIPANT_LANGUAGES
 from handlers.onboarding import consent_text
-from storage.models import FollowUp, FollowUpKind
+from storage.models import FollowUp, FollowUpKind, Role
 from tests.conftest import STOCKHOLM, People
 from tests.harness import BotHarness
 
@@ -183,14 +183,18 @@ def test_locales_readme_table_matches_the_catalogs() -> None:
 async def test_every_menu_command_works_without_arguments_as_a_guided_start(
     bot: BotHarness, people: People
 ) -> None:
-    """DESIGN: every command is a one-liner *and* a guided flow; sent bare from the menu,
-    none may answer with just its usage line."""
-    from bot.interaction.menus import LEAD_COMMANDS, STAFF_COMMANDS
+    """DESIGN: every command is a one-liner *and* a guided flow; sent bare, by its English
+    or its Swedish name, none may answer with just its usage line."""
+    from bot.interaction.commands import COMMANDS, Audience
 
     await bot.send(people.lead.user, "/add Menu Person | Växjö | woman | sv")
-    for command, _ in (*STAFF_COMMANDS, *LEAD_COMMANDS):
-        replies = await bot.send(people.lead.user, f"/{command}")
-        assert replies, command
-        for reply in replies:
-            assert not reply.body.startswith("Write"), (command, reply.body)
-        await bot.send(people.lead.user, "/cancel")
+    for row in COMMANDS:
+        if row.audience == Audience.PARTICIPANT or not row.allowed_for(Role.LEAD):
+            continue
+        for name in row.names:
+            replies = await bot.send(people.lead.user, f"/{name}")
+            assert replies, name
+            for reply in replies:
+                assert not reply.body.startswith(("Write", "Skriv")), (name, reply.body)
+                assert "alone to" not in reply.body, (name, reply.body)
+            await bot.send(people.lead.user, "/cancel")

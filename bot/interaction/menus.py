@@ -14,43 +14,13 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
 
+from bot.interaction.commands import Command, participant_menu, staff_menu
 from bot.text.i18n import N_, Translator
 from bot.text.languages import PARTICIPANT_LANGUAGES
 from storage.models import Role, Staff
 
 log = logging.getLogger(__name__)
 
-PARTICIPANT_COMMANDS = (
-    # TRANSLATORS: participant
-    ("next", N_("Your next appointment")),
-    # TRANSLATORS: participant
-    ("language", N_("Change language")),
-    # TRANSLATORS: participant
-    ("stop", N_("Stop all messages")),
-)
-STAFF_COMMANDS = (
-    ("today", N_("Today's follow-ups")),
-    ("log", N_("Log a check-in")),
-    ("add", N_("Register a participant")),
-    ("mine", N_("My caseload")),
-    ("find", N_("Find a participant")),
-    ("followup", N_("Book a follow-up")),
-    ("invite", N_("Invite a participant")),
-    ("stats", N_("Statistics")),
-    ("chart", N_("Charts")),
-    ("export", N_("Export for reports")),
-    ("entry", N_("Entry data for the funder")),
-    ("hours", N_("Attendance hours")),
-    ("attendance", N_("Attendance sheets to sign")),
-    ("help", N_("All commands")),
-    ("language", N_("Change language")),
-)
-LEAD_COMMANDS = (
-    ("team", N_("Team overview")),
-    ("digest", N_("Weekly summary")),
-    ("report", N_("Funder reports (ESF+, SCB)")),
-    ("staff", N_("Staff")),
-)
 # TRANSLATORS: participant
 DESCRIPTION = N_("Koordinator sends reminders and short questions from your coordinator in "
                  "your language. Open the link you got from your coordinator to start.")
@@ -58,12 +28,8 @@ DESCRIPTION = N_("Koordinator sends reminders and short questions from your coor
 SHORT_DESCRIPTION = N_("Reminders from your coordinator, in your language.")
 
 
-def commands_for(tr: Translator, entries: Sequence[tuple[str, str]]) -> list[BotCommand]:
-    return [BotCommand(name, tr._(description)) for name, description in entries]
-
-
-def staff_entries(role: Role) -> tuple[tuple[str, str], ...]:
-    return STAFF_COMMANDS + (LEAD_COMMANDS if role in (Role.ADMIN, Role.LEAD) else ())
+def commands_for(tr: Translator, entries: Sequence[Command]) -> list[BotCommand]:
+    return [BotCommand(entry.name, tr._(entry.menu or entry.name)) for entry in entries]
 
 
 def menu_languages() -> list[str]:
@@ -79,7 +45,7 @@ async def publish_public_menus(bot: Bot, tz: ZoneInfo, default_language: str) ->
     """Participant menu and description for every menu language, plus the default."""
     for code in (None, *menu_languages()):
         tr = Translator(code or default_language, tz)
-        await bot.set_my_commands(commands_for(tr, PARTICIPANT_COMMANDS),
+        await bot.set_my_commands(commands_for(tr, participant_menu()),
                                   scope=BotCommandScopeAllPrivateChats(), language_code=code)
         await bot.set_my_description(tr._(DESCRIPTION), language_code=code)
         await bot.set_my_short_description(tr._(SHORT_DESCRIPTION), language_code=code)
@@ -91,7 +57,7 @@ async def publish_staff_menu(bot: Bot, staff: Staff, tz: ZoneInfo, default_langu
     scope = BotCommandScopeChat(staff.telegram_user_id)
     try:
         if staff.active:
-            await bot.set_my_commands(commands_for(tr, staff_entries(Role(staff.role))),
+            await bot.set_my_commands(commands_for(tr, staff_menu(Role(staff.role))),
                                       scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)

@@ -135,19 +135,3 @@ def parse_word(kind: type[E], text: str) -> E | None:
 
 
 # The commands' Swedish aliases, so texts for Swedish readers name the commands they use.
-SWEDISH_COMMANDS: dict[str, str] = {
-    "/add": "/ny", "/log": "/logg", "/mine": "/mina", "/find": "/sok", "/participant": "/visa",
-    "/end": "/avsluta", "/followup": "/uppfoljning", "/today": "/idag", "/invite": "/bjud",
-    "/language": "/sprak", "/help": "/hjalp", "/cancel": "/avbryt", "/next": "/nasta",
-    "/stats": "/statistik", "/chart": "/diagram", "/handover": "/overlamna",
-    "/forget": "/glom", "/away": "/borta", "/staff": "/personal",
-}
-
-
-def command_for(language: str, command: str) -> str:
-    """`/add` for English readers, `/ny` for Swedish ones (the first word is replaced)."""
-    if language != "sv":
-        return command
-    head, _, rest = command.partition(" ")
-    localized = SWEDISH_COMMANDS.get(head, head)
-    return f"{localized} {rest}" if rest else localized

@@ -1,0 +1,210 @@
+"""Typed button payloads: one small class per button family, encoded and decoded here only.
+
+A family is a frozen dataclass declared with `@family("log:c", command="log")`: its prefix,
+its fields (`int`, a `StrEnum`, `date`, `bool`, a bounded `Token`, each optionally
+`| None`) and the command a person starts again with when a tap no longer means anything.
+The longest payload a family can produce is computed from its field types when the class
+is defined; a family that could exceed Telegram's 64 bytes is refused at import time, so
+no keyboard ever drops a button at run time.
+
+Decoding is strict: ASCII digits only (``int("²")`` would raise, see PITFALLS.md), enum
+values only, exact field counts. Data that does not decode — forged, from another family,
+from an older version — gives None, and the one router answers "this step has expired".
+The encoded form keeps the `prefix:field:field` shape the bot has always sent, so buttons
+already in people's chats (reminders above all) keep working across an upgrade.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self, TypeVar
+
+CALLBACK_DATA_LIMIT = 64
+SEPARATOR = ":"
+NONE = "-"
+ID_DIGITS = 12
+"""Database ids and Telegram ids in a payload: at most 12 digits (ids beyond are refused)."""
+
+_DIGITS = re.compile(rf"[0-9]{{1,{ID_DIGITS}}}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TOKEN = re.compile(r"[A-Za-z0-9_.,=+\-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A short free token (a language code, a period label, `1430`): bounded, no `:`."""
+
+    max_length: int
+    pattern: str | None = None
+
+
+class ButtonPayload:
+    """Base of every family; see the module docstring."""
+
+    PREFIX: ClassVar[str]
+    COMMAND: ClassVar[str]
+    LONGEST: ClassVar[int]
+    _CODECS: ClassVar[tuple[tuple[str, _Codec], ...]]
+
+    def encode(self) -> str:
+        values = [codec.encode(getattr(self, name)) for name, codec in self._CODECS]
+        data = SEPARATOR.join([self.PREFIX, *values])
+        if len(data.encode()) > CALLBACK_DATA_LIMIT:  # a value outside its declared bounds
+            raise ValueError(f"{type(self).__name__} payload too long")
+        return data
+
+    @classmethod
+    def decode_fields(cls, fields: list[str]) -> Self | None:
+        if len(fields) != len(cls._CODECS):
+            return None
+        values: dict[str, Any] = {}
+        for raw, (name, codec) in zip(fields, cls._CODECS, strict=True):
+            try:
+                values[name] = codec.decode(raw)
+            except (ValueError, KeyError, OverflowError):
+                return None
+        return cls(**values)
+
+
+P = TypeVar("P", bound=ButtonPayload)
+FAMILIES: dict[str, type[ButtonPayload]] = {}
+"""Prefix → family: what the router, the menus' tests and the hostile-input test enumerate."""
+
+
+def family(prefix: str, *, command: str) -> Callable[[type[P]], type[P]]:
+    """Declare a button family (see the module docstring)."""
+    if not re.fullmatch(r"[a-z]+(:[a-z]+)*", prefix):
+        raise ValueError(f"bad button prefix {prefix!r}")
+
+    def declare(cls: type[P]) -> type[P]:
+        if prefix in FAMILIES and FAMILIES[prefix].__qualname__ != cls.__qualname__:
+            raise ValueError(f"button prefix {prefix!r} declared twice")
+        cls = dataclass(frozen=True, slots=True)(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
+        codecs = tuple((f.name, _codec_for(hints[f.name])) for f in dataclasses.fields(cls))
+        cls.PREFIX, cls.COMMAND, cls._CODECS = prefix, command, codecs
+        cls.LONGEST = len(prefix.encode()) + sum(len(SEPARATOR) + c.longest for _, c in codecs)
+        if cls.LONGEST > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"{cls.__name__}: payloads up to {cls.LONGEST} bytes "
+                             f"exceed Telegram's {CALLBACK_DATA_LIMIT}")
+        FAMILIES[prefix] = cls
+        return cls
+
+    return declare
+
+
+def decode(data: str | None) -> ButtonPayload | None:
+    """The payload a tap carries, or None when it is not one the bot could have sent."""
+    if not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
+        return None
+    parts = data.split(SEPARATOR)
+    # Longest prefix first: `fu:xc` before `fu`.
+    for cut in range(len(parts), 0, -1):
+        cls = FAMILIES.get(SEPARATOR.join(parts[:cut]))
+        if cls is not None:
+            return cls.decode_fields(parts[cut:])
+    return None
+
+
+def family_of(data: str | None) -> type[ButtonPayload] | None:
+    """The family whose prefix the data starts with (for "start again with …")."""
+    if not data:
+        return None
+    parts = data.split(SEPARATOR)
+    for cut in range(len(parts), 0, -1):
+        cls = FAMILIES.get(SEPARATOR.join(parts[:cut]))
+        if cls is not None:
+            return cls
+    return None
+
+
+# ---- field codecs ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    encode: Callable[[Any], str]
+    decode: Callable[[str], Any]
+    longest: int
+
+
+def _int_decode(raw: str) -> int:
+    if not _DIGITS.fullmatch(raw):
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _int_encode(value: int) -> str:
+    text = str(value)
+    if value < 0 or len(text) > ID_DIGITS:
+        raise ValueError(value)
+    return text
+
+
+def _day_decode(raw: str) -> date:
+    if not _ISO_DAY.fullmatch(raw):
+        raise ValueError(raw)
+    return date.fromisoformat(raw)
+
+
+def _bool_decode(raw: str) -> bool:
+    return {"1": True, "0": False}[raw]
+
+
+def _enum_codec(enum: type[StrEnum]) -> _Codec:
+    def decode_value(raw: str) -> StrEnum:
+        return enum(raw)
+
+    return _Codec(lambda value: enum(value).value, decode_value,
+                  max(len(member.value.encode()) for member in enum))
+
+
+def _token_codec(token: Token) -> _Codec:
+    pattern = re.compile(token.pattern) if token.pattern else _TOKEN
+
+    def check(raw: str) -> str:
+        if len(raw.encode()) > token.max_length or not pattern.fullmatch(raw) or (
+                token.pattern is None and not _TOKEN.fullmatch(raw)):
+            raise ValueError(raw)
+        return raw
+
+    return _Codec(check, check, token.max_length)
+
+
+def _optional(codec: _Codec) -> _Codec:
+    def encode(value: Any) -> str:
+        return NONE if value is None else codec.encode(value)
+
+    def decode_value(raw: str) -> Any:
+        return None if raw == NONE else codec.decode(raw)
+
+    return _Codec(encode, decode_value, max(codec.longest, len(NONE)))
+
+
+def _codec_for(hint: Any) -> _Codec:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(members) != 1:
+            raise TypeError(f"unsupported button field type {hint!r}")
+        return _optional(_codec_for(members[0]))
+    if origin is Annotated:
+        base, *extras = typing.get_args(hint)
+        token = next((extra for extra in extras if isinstance(extra, Token)), None)
+        if base is str and token is not None:
+            return _token_codec(token)
+        raise TypeError(f"unsupported button field type {hint!r}")
+    if hint is bool:
+        return _Codec(lambda value: "1" if value else "0", _bool_decode, 1)
+    if hint is int:
+        return _Codec(_int_encode, _int_decode, ID_DIGITS)
+    if hint is date:
+        return _Codec(date.isoformat, _day_decode, 10)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return _enum_codec(hint)
+    raise TypeError(f"unsupported button field type {hint!r}")
