@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any, Literal
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -72,6 +73,9 @@ def build_application(
     `rate_limiter`: Telegram's flood limits (`bot.outbox.ratelimit.TelegramRateLimiter` by
     default); benchmarks pass another one, or None to send unthrottled.
     """
+    # PTB 22 opt-in, read when RetryAfter.retry_after is used: a timedelta (the int form
+    # is deprecated). Set here, by the composition root, not as an import side effect.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     if rate_limiter == "default":
         rate_limiter = TelegramRateLimiter()
     builder: ApplicationBuilder = (

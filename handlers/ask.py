@@ -17,11 +17,14 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from enum import StrEnum
+from typing import Annotated
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox.templates import agenda_text, participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.questions import (
@@ -42,7 +45,7 @@ from bot.text.render import Button, error_text, grid, keyboard
 from bot.text.stats_text import CATEGORY_LABELS, percent, period_label, pre_table, shares_line
 from handlers import participants as participant_views
 from handlers import stats as stats_views
-from handlers.base import Turn, callback_parts, picked_participant, staff_only
+from handlers.base import Audience, Turn, bind_button, picked_participant
 from storage import followups, stats
 from storage import participants as participant_queries
 from storage.access import Action, Viewer, can
@@ -128,40 +131,69 @@ async def answer(turn: Turn, result: Parsed | NotUnderstood | Ambiguous) -> None
         await ANSWERS[result.intent](turn, result)
 
 
-@staff_only()
-async def ask_button(turn: Turn) -> None:
-    """ask:o:<nonce>:<i> a reading · ask:p:<c|n>:<id> a participant · ask:x:<lang>:<i> an
-    example question. The nonce ties a pick to the last question asked back."""
-    parts = callback_parts(turn)
-    tr = turn.tr
-    if len(parts) == 4 and parts[1] == "o" and parts[3].isdigit():
-        saved = (turn.context.user_data or {}).get(OPTIONS_KEY) or {}
-        options: list[Parsed] = saved.get("options", []) if saved.get("nonce") == parts[2] else []
-        index = int(parts[3])
-        if index >= len(options):
-            await turn.edit(tr._("This question has expired. Ask it again."))
-            return
-        turn.context.user_data.pop(OPTIONS_KEY, None)  # type: ignore[union-attr]
-        await answer(turn, options[index])
-    elif len(parts) == 4 and parts[1] == "p" and parts[2] in {"c", "n"} and parts[3].isdigit():
-        participant = await picked_participant(turn, int(parts[3]))
-        intent = Intent.PARTICIPANT_CARD if parts[2] == "c" else Intent.NEXT_FOLLOWUP
-        parsed = Parsed(intent=intent, asked_on=turn.today, participant=participant.code)
-        await (show_card if intent == Intent.PARTICIPANT_CARD else show_next)(
-            turn, parsed, participant)
-    elif len(parts) == 4 and parts[1] == "x" and parts[2] in EXAMPLES and parts[3].isdigit() \
-            and int(parts[3]) < len(EXAMPLES[parts[2]]):
-        _, text = EXAMPLES[parts[2]][int(parts[3])]
-        await answer(turn, parse(text, today=turn.today, language_hint=parts[2]))
-    else:
-        await turn.edit(tr._("This question has expired. Ask it again."))
+# ---- buttons ----------------------------------------------------------------------------
+class PickKind(StrEnum):
+    CARD = "c"
+    NEXT = "n"
+
+
+@family("ask:o", command="help")
+class AskReading(ButtonPayload):
+    """One reading of a question asked back; the nonce ties it to the last question."""
+
+    nonce: Annotated[str, Token(6, r"[0-9a-f]{6}")]
+    index: int
+
+
+@family("ask:p", command="help")
+class AskParticipant(ButtonPayload):
+    """One of several participants a question named: show the card or the next follow-up."""
+
+    kind: PickKind
+    participant_id: int
+
+
+@family("ask:x", command="help")
+class AskExample(ButtonPayload):
+    """An example question offered when one was not understood."""
+
+    language: Annotated[str, Token(8)]
+    index: int
+
+
+async def reading_picked(turn: Turn, payload: AskReading) -> None:
+    saved = (turn.context.user_data or {}).get(OPTIONS_KEY) or {}
+    options: list[Parsed] = saved.get("options", []) if saved.get("nonce") == payload.nonce else []
+    if payload.index >= len(options):
+        await turn.edit(turn.tr._("This question has expired. Ask it again."))
+        return
+    turn.context.user_data.pop(OPTIONS_KEY, None)  # type: ignore[union-attr]
+    await answer(turn, options[payload.index])
+
+
+async def participant_picked(turn: Turn, payload: AskParticipant) -> None:
+    participant = await picked_participant(turn, payload.participant_id)
+    intent = Intent.PARTICIPANT_CARD if payload.kind == PickKind.CARD else Intent.NEXT_FOLLOWUP
+    parsed = Parsed(intent=intent, asked_on=turn.today, participant=participant.code)
+    await (show_card if intent == Intent.PARTICIPANT_CARD else show_next)(
+        turn, parsed, participant)
+
+
+async def example_picked(turn: Turn, payload: AskExample) -> None:
+    examples = EXAMPLES.get(payload.language, ())
+    if payload.index >= len(examples):
+        await turn.edit(turn.tr._("This question has expired. Ask it again."))
+        return
+    _, text = examples[payload.index]
+    await answer(turn, parse(text, today=turn.today, language_hint=payload.language))
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(ask_button, pattern=r"^ask:"))
+    for family_, picked in ((AskReading, reading_picked), (AskParticipant, participant_picked),
+                            (AskExample, example_picked)):
+        bind_button(app, family_, picked, audience=Audience.STAFF)
 
 
-# ---- how it was understood, and the command ------------------------------------------
 def understood_line(tr: Translator, parsed: Parsed) -> str:
     return tr._("🔎 I understood: %(question)s", question=SafeHtml(_question(tr, parsed)))
 
@@ -265,7 +297,7 @@ async def not_understood(turn: Turn, result: NotUnderstood) -> None:
             lines.append(tr._("• %(question)s", question=suggestion))
             index = next(i for i, (_, text) in enumerate(EXAMPLES[result.language])
                          if text == suggestion)
-            buttons.append((suggestion[:60], f"ask:x:{result.language}:{index}"))
+            buttons.append((suggestion[:60], AskExample(result.language, index).encode()))
     lines.append(tr._("Send /help to see all commands."))
     await turn.reply("\n".join(lines), keyboard(grid(buttons, 1)) if buttons else None)
 
@@ -276,7 +308,7 @@ async def ask_back(turn: Turn, slot: str, options: list[Parsed]) -> None:
     nonce = secrets.token_hex(3)
     if turn.context.user_data is not None:
         turn.context.user_data[OPTIONS_KEY] = {"nonce": nonce, "options": options}
-    buttons = [(_option_label(tr, slot, option)[:60], f"ask:o:{nonce}:{index}")
+    buttons = [(_option_label(tr, slot, option)[:60], AskReading(nonce, index).encode())
                for index, option in enumerate(options)]
     prompts = {
         "period": tr._("Which time do you mean?"),
@@ -334,8 +366,9 @@ async def answer_participant(turn: Turn, parsed: Parsed) -> None:
             *footer(tr, parsed)]))
         return
     if len(found) > 1:
-        kind = "c" if parsed.intent == Intent.PARTICIPANT_CARD else "n"
-        buttons: list[Button] = [(f"{p.code} {p.display_name}"[:40], f"ask:p:{kind}:{p.id}")
+        kind = PickKind.CARD if parsed.intent == Intent.PARTICIPANT_CARD else PickKind.NEXT
+        buttons: list[Button] = [(f"{p.code} {p.display_name}"[:40],
+                                  AskParticipant(kind, p.id).encode())
                                  for p in found[:PICK_LIMIT]]
         await turn.reply(tr._("Several participants match “%(text)s”. Which one do you mean?",
                               text=parsed.participant), keyboard(grid(buttons, 1)))

@@ -147,13 +147,13 @@ async def test_hours_are_filled_in_with_taps_from_the_reminder_one_after_the_oth
     assert "How many hours did" in prompt.text and "November 2026" in prompt.text
     [again] = await bot.send(people.bo.user, "lots")
     assert "not a number of hours; nothing was saved" in again.text
-    [saved] = await bot.send(people.bo.user, "32,5")
+    *_, saved = await bot.send(people.bo.user, "32,5")
     assert f"✅ {codes[0]}: 32.5 hours in November 2026." in saved.text
     assert "Still missing for November 2026: 2" in saved.text
     assert [label for label, _ in saved.buttons] == [f"{codes[1]} Person Y",
                                                       f"{codes[2]} Person Z"]
     await bot.press(people.bo.user, saved, codes[2])
-    [saved] = await bot.send(people.bo.user, "10")
+    *_, saved = await bot.send(people.bo.user, "10")
     assert [label for label, _ in saved.buttons] == [f"{codes[1]} Person Y"]
     # /hours with nothing after it starts the same way, for last month; Cancel stops it.
     [picker] = await bot.send(people.bo.user, "/hours")

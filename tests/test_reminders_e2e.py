@@ -211,7 +211,7 @@ async def test_guided_followup_booking(bot: BotHarness, people: People, db: Data
     [times] = await bot.press_data(user, days, days.buttons[1][1])
     [kinds] = await bot.press(user, times, "09:00")
     await bot.press(user, kinds, "telefonsamtal")
-    [done] = await bot.send(user, "Ring på mobilen")
+    *_, done = await bot.send(user, "Ring på mobilen")
     assert "P-0001" in done.text
     [followup] = await rows(db, FollowUp)
     assert followup.kind == "phone_call" and followup.place == "Ring på mobilen"

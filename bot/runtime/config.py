@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -16,10 +15,6 @@ from storage.outcome_followups import FollowUpPoint, parse_offsets
 from storage.personnummer import validate_keys
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"
-
-# PTB 22 opt-in: RetryAfter.retry_after as a timedelta (the int form is deprecated).
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it in one line."""

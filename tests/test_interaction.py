@@ -1,0 +1,136 @@
+"""The interaction layer: the command registry, typed button payloads and their one router."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.interaction import buttons
+from bot.interaction.buttons import CALLBACK_DATA_LIMIT, FAMILIES, ButtonPayload, family
+from bot.interaction.commands import BY_NAME, COMMANDS, command_for
+from handlers.base import bind_command
+from handlers.checkins import LogChannel, LogPick, LogStatus
+from storage.models import Channel, Status
+from tests.conftest import People
+from tests.harness import BotHarness
+
+EXPIRED = "has expired"
+APOLOGY = "something went wrong"
+
+
+def test_every_family_fits_telegrams_64_bytes_by_construction(bot_app_families: None) -> None:
+    assert FAMILIES, "no button family registered"
+    for prefix, cls in FAMILIES.items():
+        assert cls.LONGEST <= CALLBACK_DATA_LIMIT, prefix
+        assert cls.PREFIX == prefix and cls.COMMAND in BY_NAME, prefix
+
+
+def test_a_family_that_could_exceed_64_bytes_is_refused_when_declared() -> None:
+    with pytest.raises(ValueError, match="exceed"):
+        @family("zz:toolong", command="help")
+        class TooLong(ButtonPayload):
+            a: int
+            b: int
+            c: int
+            d: int
+            e: int
+    assert "zz:toolong" not in FAMILIES
+
+
+@pytest.mark.parametrize("data", [
+    "log:p:²", "log:p:٣", "log:p:፭", "log:p:" + "9" * 30, "log:p:-1", "log:p:", "log:p:1:2",
+    "log:c:1:telepathy", "log:s:ended:x", "log:c:1", "log", "nope:1", "", "x" * 65,
+    "log:p:1\u202e",
+])
+def test_odd_or_forged_data_does_not_decode(data: str) -> None:
+    assert buttons.decode(data) is None
+
+
+@given(pid=st.integers(0, 10**12 - 1), channel=st.sampled_from(list(Channel)),
+       status=st.one_of(st.none(), st.sampled_from(list(Status))))
+def test_payloads_round_trip(pid: int, channel: Channel, status: Status | None) -> None:
+    for payload in (LogPick(pid), LogChannel(pid, channel), LogStatus(status)):
+        data = payload.encode()
+        assert len(data.encode()) <= CALLBACK_DATA_LIMIT
+        assert buttons.decode(data) == payload
+
+
+def test_dates_and_old_wire_format() -> None:
+    @family("zz:day", command="help")
+    class Day(ButtonPayload):
+        day: date
+
+    try:
+        assert Day(date(2026, 12, 3)).encode() == "zz:day:2026-12-03"
+        assert buttons.decode("zz:day:2026-02-30") is None
+        # What /log has always sent keeps meaning the same.
+        assert buttons.decode("log:c:42:phone") == LogChannel(42, Channel.PHONE)
+    finally:
+        FAMILIES.pop("zz:day")
+
+
+def test_swedish_names_come_from_the_registry() -> None:
+    for row in COMMANDS:
+        if row.swedish:
+            assert command_for("sv", f"/{row.name} P-1") == f"/{row.swedish} P-1"
+            assert command_for("en", f"/{row.name}") == f"/{row.name}"
+    for alias in ("narvaro", "inskrivning", "timmar", "personnummer", "forhandsvisa",
+                  "rapport"):
+        assert alias in BY_NAME
+
+
+async def test_every_registered_command_is_in_the_registry_and_bound(bot: BotHarness) -> None:
+    bound: set[str] = set()
+    for group in bot.app.handlers.values():
+        for handler in group:
+            if isinstance(handler, CommandHandler):
+                bound |= set(handler.commands)
+    assert bound == set(BY_NAME), bound ^ set(BY_NAME)
+    with pytest.raises(ValueError, match="not in"):
+        bind_command(bot.app, "astronaut", lambda turn: None)  # type: ignore[arg-type,return-value]
+
+
+async def test_one_router_answers_every_button(bot: BotHarness) -> None:
+    routers = [handler for group in bot.app.handlers.values() for handler in group
+               if isinstance(handler, CallbackQueryHandler) and handler.pattern is None]
+    assert len(routers) == 1
+
+
+def _forgeries() -> list[str]:
+    data = []
+    for prefix, cls in FAMILIES.items():
+        data += [f"{prefix}:²", f"{prefix}:{'9' * 40}"[:64], f"{prefix}:٣:፭", f"{prefix}:-:-:-:-",
+                 f"{prefix}:\u202e"]
+        # Another family's payload shape under this prefix.
+        other = next(iter(f for f in FAMILIES.values() if f is not cls))
+        data.append(prefix + ":" + ":".join(["1"] * (len(other._CODECS) + 1)))
+    return data
+
+
+async def test_forged_payloads_at_every_family_get_expired_and_no_error(
+    bot: BotHarness, people: People, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every family: non-ASCII digits, huge numbers, wrong field counts — the same localized
+    "this step has expired", nothing changed, no ERROR line in the log."""
+    caplog.set_level(logging.INFO)
+    for user in (people.bo.user, people.lead.user, people.stranger.user):
+        [anchor] = await bot.send(user, "/help")
+        for data in _forgeries():
+            replies = await bot.press_data(user, anchor, data)
+            assert replies, data
+            for reply in replies:
+                assert APOLOGY not in reply.body, (data, reply.body)
+            assert any(EXPIRED in reply.body or "har gått ut" in reply.body
+                       for reply in replies), (data, [r.body for r in replies])
+            [anchor] = await bot.send(user, "/help")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.fixture
+def bot_app_families(bot: BotHarness) -> None:
+    """Families are declared by the handler modules the application registers."""
