@@ -28,6 +28,7 @@ from handlers import (
     attendance,
     charts,
     checkins,
+    conversation,
     entry,
     exports,
     followups,
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 HANDLER_MODULES = (
     start, participants, checkins, followups, onboarding, preview, staff, language, gdpr,
-    stats, charts, exports, entry, outcome_followups, reports, attendance, ask,
+    stats, charts, exports, entry, outcome_followups, reports, attendance, ask, conversation,
 )
 
 

@@ -277,7 +277,8 @@ def guarded(audience: Audience, action: Action | None = None) -> Callable[[Handl
             # Not begun: with the staff cache answering, no connection is taken here.
             session = services.sessions()
             try:
-                staff = await active_staff_by_telegram_id(session, user.id, cached=True)
+                staff = await active_staff_by_telegram_id(session, user.id,
+                                                          cache=services.staff_cache)
                 participant = (None if staff else
                                await participant_by_telegram_id(session, user.id))
                 if participant is not None:

@@ -8,7 +8,7 @@ from bot.interaction.buttons import ButtonPayload, family
 from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
-from handlers import ask, entry, onboarding
+from handlers import ask, conversation, entry, onboarding
 from handlers.base import (
     Audience,
     Turn,
@@ -71,11 +71,17 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
 @guarded(Audience.ANYONE)
 async def text_router(turn: Turn) -> None:
     """Text that is not a command: the next step of a guided flow, else a hint."""
+    if turn.participant is not None:
+        await conversation.participant_wrote(turn)
+        return
     if turn.staff is None:
         await hint_for_non_staff(turn)
         return
     message = turn.update.effective_message
     text = (message.text or "").strip() if message else ""
+    if (participant_id := await conversation.replied_participant(turn)) is not None:
+        await conversation.staff_replied(turn, participant_id)
+        return
     waiting = text_step_for(turn)
     if waiting is None:
         if entry.is_personnummer(text, turn.today):

@@ -43,6 +43,7 @@ class Action(StrEnum):
     VIEW_REPORTS = "view_reports"
     LOG_HOURS = "log_hours"
     EXPORT_ATTENDANCE = "export_attendance"
+    MESSAGE_PARTICIPANT = "message_participant"
 
 
 _EVERY_STAFF = frozenset(Role)
@@ -87,6 +88,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # sheets follow EXPORT_NAMES.
     Action.LOG_HOURS: _EVERY_STAFF,
     Action.EXPORT_ATTENDANCE: _EVERY_STAFF,
+    # Participants write to whoever follows them up; scoped like the caseload (and the
+    # delegate or lead who reads her messages today may answer too).
+    Action.MESSAGE_PARTICIPANT: _EVERY_STAFF,
 }
 
 

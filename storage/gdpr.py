@@ -19,7 +19,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit
+from storage import audit, relay
 from storage.models import (
     AttendanceHours,
     AuditLog,
@@ -87,6 +87,7 @@ async def erase_participant(
     await session.exec(update(FollowUp).where(col(FollowUp.participant_id) == participant.id)
                        .values(place=""))
     await session.exec(delete(Invite).where(col(Invite.participant_id) == participant.id))
+    await relay.forget(session, participant.id)
     await session.exec(delete(OutboundMessage)
                        .where(col(OutboundMessage.participant_id) == participant.id))
     audit.record(session, actor_staff_id=actor_staff_id, action="participant.erase",

@@ -343,6 +343,36 @@ class AuditLog(SQLModel, table=True):
     details: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class RelayDirection(StrEnum):
+    IN = "in"  # a participant wrote; the row maps the copy in the staff chat back to her
+    HEADER = "hdr"  # the line naming her above the copies (a reply to it reaches her too)
+    OUT = "out"  # staff answered her
+
+
+class RelayLink(SQLModel, table=True):
+    """Which relayed message belongs to which participant — and nothing of its content.
+
+    The only thing the conversation relay stores: enough to route a staff member's reply
+    back to the participant and to say when she last wrote and what is unanswered. The
+    messages themselves stay in the Telegram chats. Rows are deleted after
+    RELAY_RETENTION_DAYS and by erasure.
+    """
+
+    __tablename__ = "relay_link"
+    __table_args__ = (
+        Index("ix_relay_link_staff_message", "staff_chat_id", "staff_message_id"),
+        Index("ix_relay_link_participant_at", "participant_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id")
+    direction: str = Field(max_length=3)
+    staff_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    staff_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    at: datetime = Field(default_factory=utcnow, index=True)
+    answered_at: datetime | None = None
+
+
 class FollowUpKind(StrEnum):
     MEETING = "meeting"
     PHONE_CALL = "phone_call"

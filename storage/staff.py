@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,26 +35,26 @@ async def staff_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> 
 
 
 async def active_staff_by_telegram_id(
-    session: AsyncSession, telegram_user_id: int, *, cached: bool = False
+    session: AsyncSession, telegram_user_id: int, *, cache: StaffCache | None = None
 ) -> Staff | None:
     """The active staff member with this Telegram id, or None (not staff, or deactivated).
 
-    `cached=True` (the guard in front of every handler) may answer from `STAFF_CACHE`
-    without a query; the staff member is then a detached copy, as it would be after the
-    session closed.
+    With a `cache` (the guard in front of every handler passes the application's) the
+    answer may come without a query; the staff member is then a detached copy, as it
+    would be after the session closed.
     """
-    if not cached:
+    if cache is None:
         staff = await staff_by_telegram_id(session, telegram_user_id)
         return staff if staff is not None and staff.active else None
     engine = _engine_of(session)
     if engine is None:
         return await active_staff_by_telegram_id(session, telegram_user_id)
-    found, values = STAFF_CACHE.get(engine, telegram_user_id)
+    found, values = cache.get(engine, telegram_user_id)
     if not found:
-        generation = STAFF_CACHE.generation
+        generation = cache.generation
         staff = await active_staff_by_telegram_id(session, telegram_user_id)
         values = _columns_of(staff) if staff is not None else None
-        STAFF_CACHE.put(engine, telegram_user_id, values, generation)
+        cache.put(engine, telegram_user_id, values, generation)
     return _detached(values) if values is not None else None
 
 
@@ -70,10 +71,11 @@ class StaffCache:
     cost a query each time. Any staff row written through a Session of this process (ORM
     objects or an ORM `update(Staff)`/`delete(Staff)`) empties the whole cache when its
     transaction ends, committed or not, so a deactivated member cannot act once the
-    deactivation is committed. Lookups started before that moment do not store what they
-    read (the generation check): a read that raced the commit may have seen the old row.
-    Changes made outside this process's Sessions (another process, raw SQL) are seen after
-    at most `ttl` seconds.
+    deactivation is committed (`watch` hooks the cache to the application's session
+    maker; it is the application's, not the process's). Lookups started before that
+    moment do not store what they read (the generation check): a read that raced the
+    commit may have seen the old row. Changes made outside this process's Sessions
+    (another process, raw SQL) are seen after at most `ttl` seconds.
     """
 
     def __init__(self, ttl: float = STAFF_CACHE_SECONDS,
@@ -104,8 +106,41 @@ class StaffCache:
         self.generation += 1
         self._by_engine.clear()
 
+    def watch(self, sessions: async_sessionmaker[Any]) -> None:
+        """Empty this cache when a staff row is written through `sessions`' sessions.
 
-STAFF_CACHE = StaffCache()
+        The listeners go on a Session subclass of this maker's own, never on SQLAlchemy's
+        global `Session` class: two applications (or tests) in one process keep their own.
+        """
+        base = sessions.kw.get("sync_session_class") or sessions.class_.sync_session_class
+        watched = type("StaffWatchedSession", (base,), {})
+        event.listen(watched, "after_flush", self._note_flush)
+        event.listen(watched, "do_orm_execute", self._note_statement)
+        event.listen(watched, "after_transaction_end", self._change_ended)
+        sessions.configure(sync_session_class=watched)
+
+    def _note_flush(self, session: Session, _context: Any) -> None:
+        if any(isinstance(obj, Staff)
+               for group in (session.new, session.dirty, session.deleted) for obj in group):
+            session.info[_STAFF_CHANGED] = True
+            self.clear()
+
+    def _note_statement(self, state: Any) -> None:
+        if (state.is_update or state.is_delete or state.is_insert) and any(
+                mapper.class_ is Staff for mapper in state.all_mappers):
+            state.session.info[_STAFF_CHANGED] = True
+            self.clear()
+
+    def _change_ended(self, session: Session, transaction: SessionTransaction) -> None:
+        # The outermost transaction only (after_commit also fires when a savepoint is
+        # released, before the database commits), and after the database committed or
+        # rolled back: from here on a lookup reads the row as it now is, and a lookup that
+        # read it before started under an older generation and stores nothing.
+        if transaction.parent is None and session.info.pop(_STAFF_CHANGED, False):
+            self.clear()
+
+
+
 _STAFF_CHANGED = "koordinator.staff_changed"
 
 
@@ -124,32 +159,6 @@ def _detached(values: dict[str, Any]) -> Staff:
     staff = Staff(**values)
     make_transient_to_detached(staff)
     return staff
-
-
-@event.listens_for(Session, "after_flush")
-def _note_staff_flush(session: Session, _context: Any) -> None:
-    if any(isinstance(obj, Staff)
-           for group in (session.new, session.dirty, session.deleted) for obj in group):
-        session.info[_STAFF_CHANGED] = True
-        STAFF_CACHE.clear()
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_staff_statement(state: Any) -> None:
-    if (state.is_update or state.is_delete or state.is_insert) and any(
-            mapper.class_ is Staff for mapper in state.all_mappers):
-        state.session.info[_STAFF_CHANGED] = True
-        STAFF_CACHE.clear()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _staff_change_ended(session: Session, transaction: SessionTransaction) -> None:
-    # The outermost transaction only (after_commit also fires when a savepoint is
-    # released, before the database commits), and after the database committed or rolled
-    # back: from here on a lookup reads the row as it now is, and a lookup that read it
-    # before started under an older generation and stores nothing.
-    if transaction.parent is None and session.info.pop(_STAFF_CHANGED, False):
-        STAFF_CACHE.clear()
 
 
 async def add_staff(

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.runner import SECRET_HEADER, WEBHOOK_PATH, run_bot
 from bot.runtime.config import Settings
@@ -142,7 +143,8 @@ async def test_real_process_stops_cleanly_on_sigterm(db: Database, tmp_path: Any
     import sys
 
     if db.backend != "sqlite":
-        return  # one real process is enough; the SQLite file is what `run` uses by default
+        pytest.skip("one real process is enough: the SQLite file is what `run` uses by "
+                    "default (PostgreSQL processes: test_crash_safety)")
     api = BotApiEmulator(token=TOKEN)
     port = free_port()
     async with serving(api.asgi_app()) as api_port:
@@ -152,18 +154,24 @@ async def test_real_process_stops_cleanly_on_sigterm(db: Database, tmp_path: Any
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the bot process never became healthy")
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        try:
+            async with httpx.AsyncClient() as client:
+                for _ in range(100):
+                    try:
+                        if (await client.get(f"http://127.0.0.1:{port}/healthz")
+                                ).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the bot process never became healthy")
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        finally:
+            if process.returncode is None:  # a failed assertion must not leak the child
+                process.kill()
+                await process.wait()
     assert process.returncode == 0, stderr.decode()[-2000:]
     lines = [line for line in stderr.decode().splitlines() if line.startswith("{")]
     assert any('"stopping: finishing in-flight messages"' in line for line in lines)

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import select
 
+from bot.runtime.services import services_of
 from storage import migrate
 from storage.db import create_engine, session_maker, transaction
 from storage.models import AuditLog, Staff
 from storage.staff import (
     NOTES_WARNING,
-    STAFF_CACHE,
+    StaffCache,
     active_staff_by_telegram_id,
     first_note_warning,
 )
@@ -95,7 +96,7 @@ async def test_an_unknown_writer_is_looked_up_in_the_handlers_transaction(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar")
-    STAFF_CACHE.clear()  # as after a restart: the guard must ask the database
+    services_of(bot.app.bot_data).staff_cache.clear()  # as after a restart: ask the database
     with database_traffic(db) as seen:
         await bot.send(people.bo.user, "/log P-0001 phone")
     assert (seen["checkouts"], seen["commits"]) == (1, 1), seen
@@ -106,7 +107,7 @@ async def test_a_refused_checkin_after_a_fresh_lookup_leaves_the_turn_usable(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     """The guard's rows must stay readable when the shared transaction rolls back."""
-    STAFF_CACHE.clear()
+    services_of(bot.app.bot_data).staff_cache.clear()
     [reply] = await bot.send(people.bo.user, "/log P-0042 phone Nobody")
     assert "P-0042" in reply.text
     [reply] = await bot.send(people.bo.user, "/start")
@@ -166,8 +167,9 @@ async def test_a_staff_change_from_another_process_is_seen_after_the_cache_time(
     async with db.engine.begin() as connection:
         deactivate = text("UPDATE staff SET active = false WHERE telegram_user_id = :t")
         await connection.execute(deactivate, {"t": people.bo.id})
-    later = time.monotonic() + STAFF_CACHE.ttl + 0.1
-    monkeypatch.setattr(STAFF_CACHE, "clock", lambda: later)
+    cache = services_of(bot.app.bot_data).staff_cache
+    later = time.monotonic() + cache.ttl + 0.1
+    monkeypatch.setattr(cache, "clock", lambda: later)
     [reply] = await bot.send(people.bo.user, "/mine")
     assert "no active participants" not in reply.text and str(people.bo.id) in reply.text
     monkeypatch.undo()
@@ -177,6 +179,7 @@ async def test_a_lookup_that_raced_a_staff_change_is_not_remembered(
     people: People, db: Database
 ) -> None:
     engine = db.engine.sync_engine
+    STAFF_CACHE = StaffCache()
     generation = STAFF_CACHE.generation  # a lookup starts …
     STAFF_CACHE.clear()  # … a staff change commits meanwhile …
     STAFF_CACHE.put(engine, people.bo.id, {"name": "old"}, generation)  # … it ends
@@ -187,8 +190,9 @@ async def test_a_lookup_that_raced_a_staff_change_is_not_remembered(
 
 async def test_the_cache_keeps_databases_apart(people: People, db: Database) -> None:
     """Two engines in one process (tests, `koordinator db copy`) never share answers."""
+    STAFF_CACHE = StaffCache()
     async with transaction(db.sessions) as session:
-        assert await active_staff_by_telegram_id(session, people.bo.id, cached=True)
+        assert await active_staff_by_telegram_id(session, people.bo.id, cache=STAFF_CACHE)
     assert STAFF_CACHE.get(db.engine.sync_engine, people.bo.id)[0]
     other = create_engine(db.url, schema=db.schema, pooled=False)
     try:

@@ -102,6 +102,9 @@ COMMANDS: tuple[Command, ...] = (
             menu=N_("Attendance sheets to sign")),
     Command("preview", "forhandsvisa", _S, Action.VIEW_PARTICIPANT, Section.DAILY,
             help=N_("/preview — see what a participant receives: <code>/preview P-0042</code>")),
+    Command("reply", "svara", _S, Action.MESSAGE_PARTICIPANT, Section.DAILY,
+            help=N_("/reply — answer a participant: <code>/reply P-0042 text</code>, or reply "
+                    "to her message (/svara)")),
     Command("away", "borta", _S, Action.SET_AWAY, Section.DAILY,
             help=N_("/away — a colleague gets your notices while you are away (/borta)")),
     # TRANSLATORS: participant

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     digest_time: time = Field(default=time(8, 0))
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
     retention_days: int = Field(default=730, ge=30)
+    relay_retention_days: int = Field(default=30, ge=1, le=365)
+    """How long the relay keeps which relayed message belongs to which participant."""
     """Ended participants are anonymised this long after their end date."""
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     """How often the outbox is polled: a row falling due waits for the next poll at most."""

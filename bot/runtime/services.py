@@ -9,6 +9,7 @@ from typing import Any
 from bot.runtime.clock import Clock
 from bot.runtime.config import Settings
 from storage.db import SessionMaker
+from storage.staff import StaffCache
 
 SERVICES_KEY = "koordinator.services"
 
@@ -20,6 +21,11 @@ class Services:
     clock: Clock
     wake: Callable[[], None] = field(default=lambda: None)
     """Ask the dispatcher to look at the outbox now (after queuing something due)."""
+    staff_cache: StaffCache = field(default_factory=StaffCache)
+    """Who is staff, for the guard in front of every handler (see `StaffCache`)."""
+
+    def __post_init__(self) -> None:
+        self.staff_cache.watch(self.sessions)
 
 
 def services_of(bot_data: dict[str, Any]) -> Services:

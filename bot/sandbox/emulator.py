@@ -62,6 +62,12 @@ class ChatMessage:
     photo_id: str | None = None
     document_id: str | None = None
     document_name: str | None = None
+    voice_id: str | None = None
+    video_id: str | None = None
+    reply_to: int | None = None
+    """The message id this one answers (Telegram's reply_to_message)."""
+    silent: bool = False
+    """Sent with disable_notification (no sound on the phone)."""
     edited: bool = False
     parse_mode: str | None = None
     monotonic: float = field(default_factory=time.monotonic)
@@ -263,9 +269,35 @@ class BotApiEmulator:
             raise _ApiError(400, "Bad Request: message is too long")
         _check_html(text, p.get("parse_mode"))
         message = self._store_bot_message(
-            chat_id, text=text, reply_markup=p.get("reply_markup"), parse_mode=p.get("parse_mode")
+            chat_id, text=text, reply_markup=p.get("reply_markup"), parse_mode=p.get("parse_mode"),
+            silent=_flag(p.get("disable_notification")),
         )
         return await self._sent(message)
+
+    async def _api_copyMessage(self, p: dict[str, Any], _u: dict[str, Any]) -> dict:
+        """A copy of a message without a link to the original (Telegram's copyMessage)."""
+        chat_id = int(p["chat_id"])
+        self._check_recipient(chat_id)
+        source = self._messages_by_id.get((int(p["from_chat_id"]), int(p["message_id"])))
+        if source is None:
+            raise _ApiError(400, "Bad Request: message to copy not found")
+        caption = p.get("caption", source.caption)
+        if caption is not None:
+            _check_html(str(caption), p.get("parse_mode"))
+        message = self._store_bot_message(
+            chat_id, text=source.text,
+            caption=caption if source.text is None else None,
+            photo_id=source.photo_id, document_id=source.document_id,
+            document_name=source.document_name, voice_id=source.voice_id,
+            video_id=source.video_id, reply_markup=p.get("reply_markup"),
+            parse_mode=p.get("parse_mode"), silent=_flag(p.get("disable_notification")),
+            reply_to=int(p["reply_to_message_id"]) if p.get("reply_to_message_id") else None,
+        )
+        if self.on_bot_message is not None:
+            outcome = self.on_bot_message(message)
+            if outcome is not None:
+                await outcome
+        return {"message_id": message.message_id}
 
     async def _api_sendPhoto(self, p: dict[str, Any], u: dict[str, Any]) -> dict:
         chat_id = int(p["chat_id"])
@@ -380,17 +412,33 @@ class BotApiEmulator:
             data["document"] = {"file_id": stored.file_id, "file_unique_id": stored.file_id,
                                 "file_name": stored.name, "mime_type": stored.mime_type,
                                 "file_size": len(stored.content)}
+        if message.voice_id:
+            stored = self.files[message.voice_id]
+            data["voice"] = {"file_id": stored.file_id, "file_unique_id": stored.file_id,
+                             "duration": 3, "mime_type": stored.mime_type,
+                             "file_size": len(stored.content)}
+        if message.video_id:
+            stored = self.files[message.video_id]
+            data["video"] = {"file_id": stored.file_id, "file_unique_id": stored.file_id,
+                             "width": 640, "height": 480, "duration": 3,
+                             "mime_type": stored.mime_type, "file_size": len(stored.content)}
+        if message.reply_to is not None and (replied := self._messages_by_id.get(
+                (message.chat_id, message.reply_to))) is not None and replied.reply_to is None:
+            data["reply_to_message"] = self._message_json(replied)
         if message.edited:
             data["edit_date"] = int(time.time())
         return data
 
     # ---- the people's side ---------------------------------------------------------
-    def user_sends(self, user: FakeUser, text: str) -> dict[str, Any]:
-        """A person types `text` in their private chat; returns the update (also queued)."""
+    def user_sends(self, user: FakeUser, text: str, *,
+                   reply_to: ChatMessage | None = None) -> dict[str, Any]:
+        """A person types `text` in their private chat (perhaps as a reply to one of the
+        bot's messages); returns the update (also queued)."""
         self._users[user.id] = user
         message = ChatMessage(
             message_id=next(self._message_ids), chat_id=user.id, from_bot=False,
             date=int(time.time()), text=text,
+            reply_to=reply_to.message_id if reply_to is not None else None,
         )
         self._append(message)
         payload = self._message_json(message)
@@ -398,6 +446,26 @@ class BotApiEmulator:
             command = text.split(maxsplit=1)[0]
             payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._queue({"message": payload})
+
+    def user_sends_media(self, user: FakeUser, kind: str, content: bytes, *,
+                         name: str = "file", mime: str = "application/octet-stream",
+                         caption: str | None = None,
+                         reply_to: ChatMessage | None = None) -> dict[str, Any]:
+        """A person sends a photo, voice message, video or document (`kind`)."""
+        if kind not in {"photo", "voice", "video", "document"}:
+            raise ValueError(kind)
+        self._users[user.id] = user
+        stored = self._store_file((name, content, mime), default_name=name, mime=mime)
+        media = {"photo_id" if kind == "photo" else f"{kind}_id": stored.file_id}
+        if kind == "document":
+            media["document_name"] = stored.name
+        message = ChatMessage(
+            message_id=next(self._message_ids), chat_id=user.id, from_bot=False,
+            date=int(time.time()), caption=caption,
+            reply_to=reply_to.message_id if reply_to is not None else None, **media,
+        )
+        self._append(message)
+        return self._queue({"message": self._message_json(message)})
 
     def user_presses(self, user: FakeUser, message: ChatMessage, data: str) -> dict[str, Any]:
         """A person taps an inline button whose callback data is `data`."""
@@ -472,6 +540,10 @@ def _error(status: int, description: str, parameters: dict[str, Any] | None = No
 
 
 _ALLOWED_TAGS = ("b", "i", "u", "s", "code", "pre", "a", "tg-spoiler", "blockquote")
+
+
+def _flag(value: Any) -> bool:
+    return value in (True, "true", "True", "1", 1)
 
 
 def _check_html(text: str, parse_mode: str | None) -> None:

@@ -1,0 +1,216 @@
+"""Participants write to their coordinator through the bot; staff answer the same way.
+
+A participant's text, voice message, photo, video or document is copied (Telegram's
+copyMessage: nothing downloaded, nothing stored but the mapping) to whoever reads her
+messages today — her coordinator, their out-of-office delegate, or a lead when the
+coordinator has left — under a header with her code, name and language. Staff answer by
+replying to it, or with `/reply P-0042 text` (/svara). The coordinator's phone number
+stays private and a hand-over brings the conversation along.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Message
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.outbox.timing import QuietHours
+from bot.text.i18n import Translator, escape
+from bot.text.languages import ENDONYMS
+from handlers.base import Audience, Turn, bind_command, guarded, stranger_text
+from storage import relay
+from storage.errors import NotFound
+from storage.models import Participant, Staff
+from storage.participants import visible_participant, visible_participant_by_id
+
+log = logging.getLogger(__name__)
+
+BURST_WINDOW = timedelta(minutes=1)
+"""Messages within a minute of the last one are copied silently, without a new header."""
+
+MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.Document.ALL | filters.AUDIO
+         | filters.VIDEO_NOTE)
+
+
+# ---- participant → staff ---------------------------------------------------------------
+async def participant_wrote(turn: Turn) -> None:
+    """Relay what a linked participant sent (not a command, not a button)."""
+    participant, message = turn.participant, turn.update.effective_message
+    assert participant is not None and participant.id is not None and message is not None
+    tr = turn.tr
+    if participant.stopped_at is not None or participant.consent_at is None:
+        # TRANSLATORS: participant
+        await turn.reply(tr._("You have stopped messages from Koordinator, so this message "
+                              "was not passed on. To start again, ask your coordinator for a "
+                              "new invitation link."))
+        return
+    async with turn.transaction() as session:
+        recipient = await relay.relay_recipient(session, participant, today=turn.today)
+        earlier = await relay.written_since(session, participant.id, turn.now - BURST_WINDOW)
+    if recipient is None:
+        log.warning("no one to relay participant %s's message to", participant.id)
+        await _not_passed_on(turn)
+        return
+    silent = earlier > 0 or _quiet_now(turn, recipient)
+    try:
+        header = None
+        if earlier == 0:
+            header = await turn.context.bot.send_message(
+                recipient.telegram_user_id, _header(turn, recipient, participant),
+                parse_mode=ParseMode.HTML, disable_notification=silent)
+        # The header (or, in a burst, the first one) rang; the copies never do.
+        copy = await turn.context.bot.copy_message(
+            recipient.telegram_user_id, from_chat_id=message.chat_id,
+            message_id=message.message_id, disable_notification=True)
+    except TelegramError as exc:
+        log.warning("relay of participant %s's message failed: %s", participant.id,
+                    type(exc).__name__)
+        await _not_passed_on(turn)
+        return
+    async with turn.transaction() as session:
+        await relay.record_incoming(
+            session, participant, staff_chat_id=recipient.telegram_user_id,
+            copy_message_id=copy.message_id,
+            header_message_id=header.message_id if header else None, at=turn.now)
+    if earlier == 0:
+        # TRANSLATORS: participant
+        await turn.reply(tr._("✅ Your coordinator got your message."))
+
+
+def _header(turn: Turn, recipient: Staff, participant: Participant) -> str:
+    staff_tr = Translator(recipient.language or turn.services.settings.default_language,
+                          turn.services.settings.tz)
+    return staff_tr._(
+        "💬 <b>%(code)s</b> %(name)s wrote (%(language)s). Reply to the message to answer.",
+        code=staff_tr.isolate(participant.code), name=participant.display_name,
+        language=ENDONYMS.get(participant.language, participant.language))
+
+
+def _quiet_now(turn: Turn, recipient: Staff) -> bool:
+    """Staff get it without sound during quiet hours rather than not at all."""
+    settings = turn.services.settings
+    local = turn.now.astimezone(settings.tz).time()
+    return QuietHours(settings.quiet_hours_start, settings.quiet_hours_end).contains(local)
+
+
+async def _not_passed_on(turn: Turn) -> None:
+    # TRANSLATORS: participant
+    await turn.reply(turn.tr._("I could not pass your message on right now. Please try "
+                               "again later."))
+
+
+# ---- staff → participant ---------------------------------------------------------------
+async def reply_command(turn: Turn) -> None:
+    """`/reply P-0042 text` (/svara)."""
+    tr = turn.tr
+    code, _, text = turn.text_after_command.partition(" ")
+    if not code or not text.strip():
+        await turn.reply(tr._("Write <code>/reply P-0042 your message</code>, or reply to the "
+                              "participant's message in this chat."))
+        return
+    async with turn.transaction() as session:
+        participant = await visible_participant(session, turn.require_viewer(), code)
+    await answer(turn, participant, text=text.strip())
+
+
+async def staff_replied(turn: Turn, participant_id: int) -> None:
+    """A staff member replied (text or media) to a relayed message."""
+    async with turn.transaction() as session:
+        participant = await _answerable(turn, session, participant_id)
+    if participant is None:
+        await turn.reply(turn.tr._("This conversation is no longer yours: the participant "
+                                   "has another coordinator now. Nothing was sent."))
+        return
+    message = turn.update.effective_message
+    assert message is not None
+    await answer(turn, participant, text=message.text, media=None if message.text else message)
+
+
+async def _answerable(turn: Turn, session: AsyncSession,
+                      participant_id: int) -> Participant | None:
+    """Her, if this staff member may answer: she is in their scope, or they are who reads
+    her messages today (a delegate, or a lead while the coordinator has left)."""
+    viewer = turn.require_viewer()
+    try:
+        return await visible_participant_by_id(session, viewer, participant_id)
+    except NotFound:
+        pass
+    participant = await session.get(Participant, participant_id)
+    if participant is None:
+        return None
+    recipient = await relay.relay_recipient(session, participant, today=turn.today)
+    return participant if recipient is not None and recipient.id == viewer.staff_id else None
+
+
+async def answer(turn: Turn, participant: Participant, *, text: str | None,
+                 media: Message | None = None) -> None:
+    tr, staff = turn.tr, turn.staff
+    assert staff is not None
+    if not participant.reachable or participant.chat_id is None:
+        await turn.reply(tr._(
+            "%(code)s does not get messages from the bot (not joined, stopped or consent "
+            "withdrawn). Nothing was sent.", code=tr.isolate(participant.code)))
+        return
+    ptr = Translator(participant.language, turn.services.settings.tz)
+    first_name = staff.name.split()[0] if staff.name.split() else staff.name
+    # TRANSLATORS: participant
+    signature = ptr._("✉️ From %(name)s, your coordinator:", name=first_name)
+    try:
+        if media is None:
+            sent = await turn.context.bot.send_message(
+                participant.chat_id, f"{signature}\n{escape(text or '')}",
+                parse_mode=ParseMode.HTML)
+        else:
+            caption = signature + (f"\n{escape(media.caption)}" if media.caption else "")
+            sent = await turn.context.bot.copy_message(
+                participant.chat_id, from_chat_id=media.chat_id, message_id=media.message_id,
+                caption=caption, parse_mode=ParseMode.HTML)
+    except TelegramError as exc:
+        log.warning("reply to participant %s failed: %s", participant.id, type(exc).__name__)
+        await turn.reply(tr._("The message could not be delivered to %(code)s. Nothing was "
+                              "sent; try again later.", code=tr.isolate(participant.code)))
+        return
+    async with turn.transaction() as session:
+        fresh = await session.get(Participant, participant.id)
+        assert fresh is not None
+        await relay.record_answer(session, fresh, staff=staff, staff_message_id=sent.message_id,
+                                  at=turn.now)
+    await turn.reply(tr._("✅ Sent to %(code)s.", code=tr.isolate(participant.code)))
+
+
+async def replied_participant(turn: Turn) -> int | None:
+    """The participant whose relayed message this staff message answers, if any."""
+    message = turn.update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    if replied is None or turn.staff is None or message is None:
+        return None
+    async with turn.transaction() as session:
+        return await relay.participant_for_reply(session, message.chat_id, replied.message_id)
+
+
+# ---- media of anyone -------------------------------------------------------------------
+@guarded(Audience.ANYONE)
+async def media_message(turn: Turn) -> None:
+    """A photo, voice message, video or document: relayed from participants; from staff,
+    relayed when it answers a participant's message."""
+    if turn.participant is not None:
+        await participant_wrote(turn)
+        return
+    if turn.staff is None:
+        await turn.reply(stranger_text(turn.tr, turn.user_id))
+        return
+    participant_id = await replied_participant(turn)
+    if participant_id is not None:
+        await staff_replied(turn, participant_id)
+        return
+    await turn.reply(turn.tr._("To send this to a participant, reply to her message with it."))
+
+
+def register(app: Application) -> None:
+    bind_command(app, "reply", reply_command)
+    app.add_handler(MessageHandler(MEDIA & ~filters.COMMAND, media_message))

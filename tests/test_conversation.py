@@ -1,0 +1,203 @@
+"""Participants write to their coordinator through the bot, and staff answer (issue 18)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot.outbox.scheduler import DISPATCHER_KEY
+from bot.sandbox.emulator import ChatMessage, FakeUser
+from storage.db import transaction
+from storage.models import AuditLog, Participant, RelayLink, Staff
+from tests.conftest import Database, People
+from tests.harness import BotHarness
+
+OLENA = FakeUser(7001, "Olena", "en")
+SECRET = "Привіт, я не можу прийти у понеділок — depression"
+
+
+async def joined(bot: BotHarness, people: People, *, language: str = "uk") -> str:
+    """Bo registers and invites Olena; she joins (in English), then reads `language`."""
+    [reply] = await bot.send(people.bo.user, "/add Olena K | Växjö | woman | en")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    [photo] = await bot.send(people.bo.user, f"/invite {code}")
+    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    [consent] = await bot.send(OLENA, f"/start {token}")
+    replies = await bot.press(OLENA, consent, "I agree")
+    await bot.press(OLENA, replies[-1], "English")
+    async with transaction(bot.sessions) as session:
+        participant = (await session.exec(select(Participant))).one()
+        participant.language = language
+        session.add(participant)
+    await bot.dispatcher.drain()  # the "joined" notice
+    return code
+
+
+def chat(bot: BotHarness, user_id: int) -> list[ChatMessage]:
+    return bot.api.bot_messages(user_id)
+
+
+async def send_as(bot: BotHarness, user: FakeUser, text_: str,
+                  reply_to: ChatMessage | None = None) -> list[ChatMessage]:
+    before = {m.message_id for m in chat(bot, user.id)}
+    await bot.deliver(bot.api.user_sends(user, text_, reply_to=reply_to))
+    return [m for m in chat(bot, user.id) if m.message_id not in before]
+
+
+async def media_as(bot: BotHarness, user: FakeUser, kind: str, *,
+                   reply_to: ChatMessage | None = None) -> list[ChatMessage]:
+    before = {m.message_id for m in chat(bot, user.id)}
+    await bot.deliver(bot.api.user_sends_media(user, kind, b"\x00binary", name=f"a.{kind}",
+                                               reply_to=reply_to))
+    return [m for m in chat(bot, user.id) if m.message_id not in before]
+
+
+async def all_stored_text(db: Database) -> str:
+    """Every text value in every table, to prove no message content was stored."""
+    tables = ["participant", "staff", "check_in", "follow_up", "outbound_message", "audit_log",
+              "relay_link", "invite"]
+    values = []
+    async with db.engine.connect() as connection:
+        for table in tables:
+            try:
+                rows = (await connection.execute(text(f"SELECT * FROM {table}"))).all()
+            except Exception:  # a table name that differs: skip it, the others still count
+                await connection.rollback()
+                continue
+            values += [str(value) for row in rows for value in row]
+    return "\n".join(values)
+
+
+async def test_a_participants_text_photo_and_voice_reach_her_coordinator(
+    bot: BotHarness, people: People, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    code = await joined(bot, people)
+    before = len(chat(bot, people.bo.id))
+    [confirmation] = await send_as(bot, OLENA, SECRET)
+    assert "✅" in confirmation.text and "coordinator got your message" not in confirmation.text
+    header, copy = chat(bot, people.bo.id)[before:]
+    assert code in header.text and "Olena K" in header.text and "Українська" in header.text
+    assert copy.text == SECRET and copy.silent
+    for kind, attribute in (("photo", "photo_id"), ("voice", "voice_id"),
+                            ("document", "document_id"), ("video", "video_id")):
+        await media_as(bot, OLENA, kind)
+        assert getattr(chat(bot, people.bo.id)[-1], attribute), kind
+    # Nothing of what she wrote is stored or logged; each relay is audited by id.
+    assert "понеділок" not in await all_stored_text(db)
+    assert not [r for r in caplog.records if "понеділок" in r.getMessage()]
+    async with transaction(db.sessions) as session:
+        actions = [a.action for a in (await session.exec(select(AuditLog))).all()]
+    assert actions.count("relay.in") == 5
+
+
+async def test_staff_answer_by_replying_or_with_reply_and_she_sees_her_coordinator(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await joined(bot, people, language="en")
+    await send_as(bot, OLENA, "can I change the appointment?")
+    copy = chat(bot, people.bo.id)[-1]
+    [sent] = await send_as(bot, people.bo.user, "Yes, Thursday at 10 instead", reply_to=copy)
+    assert code in sent.text and "✅" in sent.text
+    answer = chat(bot, OLENA.id)[-1]
+    assert "From Bo, your coordinator" in answer.text and "Thursday at 10" in answer.text
+    await send_as(bot, people.bo.user, f"/reply {code} See you <then>")
+    assert "See you &lt;then&gt;" in chat(bot, OLENA.id)[-1].text or \
+        "See you <then>" in chat(bot, OLENA.id)[-1].text
+    await media_as(bot, people.bo.user, "photo", reply_to=copy)
+    last = chat(bot, OLENA.id)[-1]
+    assert last.photo_id and "From Bo" in (last.caption or "")
+    async with transaction(db.sessions) as session:
+        links = (await session.exec(select(RelayLink))).all()
+    assert [link.answered_at is not None for link in links if link.direction == "in"] == [True]
+    # Someone else's participant: a coordinator cannot /reply (/svara) to her.
+    before = len(chat(bot, OLENA.id))
+    [refused] = await send_as(bot, people.anna.user, f"/svara {code} hej")
+    assert code in refused.text
+    assert len(chat(bot, OLENA.id)) == before
+
+
+async def test_the_delegate_or_a_lead_reads_her_messages(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await joined(bot, people, language="en")
+    async with transaction(db.sessions) as session:
+        bo = await session.get(Staff, people.bo.staff.id)
+        bo.delegate_id, bo.away_until = people.anna.staff.id, date(2026, 12, 31)
+        session.add(bo)
+    before_bo = len(chat(bot, people.bo.id))
+    await send_as(bot, OLENA, "I am sick today")
+    assert chat(bot, people.anna.id)[-1].text == "I am sick today"
+    assert len(chat(bot, people.bo.id)) == before_bo
+    # The delegate may answer, though the participant is not in her caseload.
+    await send_as(bot, people.anna.user, "Krya på dig", reply_to=chat(bot, people.anna.id)[-1])
+    assert "Krya på dig" in chat(bot, OLENA.id)[-1].text
+    async with transaction(db.sessions) as session:
+        bo = await session.get(Staff, people.bo.staff.id)
+        bo.active = False
+        session.add(bo)
+    bot.clock.advance(timedelta(minutes=5))
+    await send_as(bot, OLENA, "hello?")
+    assert chat(bot, people.lead.id)[-1].text == "hello?"
+
+
+async def test_after_stop_nothing_goes_either_way(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await joined(bot, people, language="en")
+    [question] = await send_as(bot, OLENA, "/stop")
+    await bot.press(OLENA, question, "Yes")
+    before_bo = len(chat(bot, people.bo.id))
+    [told] = await send_as(bot, OLENA, "are you there?")
+    assert "not passed on" in told.text and "invitation link" in told.text
+    await media_as(bot, OLENA, "voice")
+    assert len(chat(bot, people.bo.id)) == before_bo
+    before_olena = len(chat(bot, OLENA.id))
+    [refused] = await send_as(bot, people.bo.user, f"/reply {code} hello")
+    assert "Nothing was sent" in refused.text
+    assert len(chat(bot, OLENA.id)) == before_olena
+
+
+async def test_strangers_are_never_relayed(bot: BotHarness, people: People) -> None:
+    await joined(bot, people, language="en")
+    before = {p.id: len(chat(bot, p.id)) for p in (people.bo, people.lead, people.admin)}
+    [reply] = await send_as(bot, people.stranger.user, "please help me")
+    assert str(people.stranger.id) in reply.text
+    await media_as(bot, people.stranger.user, "photo")
+    assert {p.id: len(chat(bot, p.id)) for p in (people.bo, people.lead, people.admin)} == before
+
+
+async def test_erasure_and_retention_remove_the_mapping(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await joined(bot, people, language="en")
+    await send_as(bot, OLENA, "one")
+    async with transaction(db.sessions) as session:
+        assert (await session.exec(select(RelayLink))).all()
+    bot.clock.advance(timedelta(days=31))
+    await bot.app.bot_data[DISPATCHER_KEY + ".agenda"].plan()
+    async with transaction(db.sessions) as session:
+        assert (await session.exec(select(RelayLink))).all() == []
+    await send_as(bot, OLENA, "two")
+    [confirm] = await send_as(bot, people.admin.user, f"/forget {code}")
+    await bot.press(people.admin.user, confirm, "Yes, erase")
+    async with transaction(db.sessions) as session:
+        assert (await session.exec(select(RelayLink))).all() == []
+
+
+async def test_a_burst_is_one_notification_and_one_confirmation(
+    bot: BotHarness, people: People
+) -> None:
+    await joined(bot, people, language="en")
+    before_bo, before_olena = len(chat(bot, people.bo.id)), len(chat(bot, OLENA.id))
+    for index in range(12):
+        await send_as(bot, OLENA, f"message {index}")
+    relayed = chat(bot, people.bo.id)[before_bo:]
+    assert len(relayed) == 13  # one header and the twelve copies
+    assert [m.silent for m in relayed].count(False) <= 1
+    assert len(chat(bot, OLENA.id)) - before_olena == 1
