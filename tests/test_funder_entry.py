@@ -230,7 +230,7 @@ async def test_guided_entry_from_the_card_saves_each_tap_and_audits_names_only(
     [again] = await bot.send(people.anna.user, "1850")
     assert "between 1900 and 2026" in again.text
     assert (await participant(db)).birth_year is None
-    [menu] = await bot.send(people.anna.user, "1990")
+    *_, menu = await bot.send(people.anna.user, "1990")
     assert "Birth year: 1990" in menu.text
     # Leaving the typed step with Back: the next text is no longer a birth year.
     [prompt] = await bot.press(people.anna.user, menu, "Birth year")
@@ -378,14 +378,14 @@ async def test_guided_personnummer_is_typed_after_a_tap_and_deleted_from_the_cha
     [refused] = await bot.send(people.anna.user, "19900101-1238")
     assert "check digit" in refused.text
     assert (await participant(db)).personnummer_encrypted is None
-    [saved] = await bot.send(people.anna.user, "900101-1239")
+    *_, saved = await bot.send(people.anna.user, "900101-1239")
     assert "19900101-****" in saved.text
     assert entry.stored_personnummer(await participant(db),
                                      PersonnummerCipher.from_setting(KEY)).digits == NUMBER
     # The flow has ended: the next text is a question again, and `/pnr P-0042` asks at once.
     [prompt] = await bot.send(people.anna.user, f"/pnr {code}")
     assert "Write the personal identity number" in prompt.text
-    [removed] = await bot.send(people.anna.user, "-")
+    *_, removed = await bot.send(people.anna.user, "-")
     assert "removed" in removed.text and (await participant(db)).personnummer_encrypted is None
     # With no step waiting (it expired, say), a typed number is still taken out of the chat.
     [stray] = await bot.send(people.anna.user, "19900101-1239")
