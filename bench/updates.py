@@ -187,7 +187,8 @@ async def measure(options: Options, db: BenchDatabase, remote: RemoteTelegram,
 async def run(options: Options) -> Result:
     result = Result(NAME, TITLE)
     table = Table(["backend", "updates per bot", "/log", "echo", "floor", "/log floor",
-                   "/log ÷ echo", "floor ÷ echo", "/log floor ÷ echo", "/log CPU ÷ echo CPU"])
+                   "/log ÷ /log floor", "/log ÷ echo", "floor ÷ echo", "/log floor ÷ echo",
+                   "/log CPU ÷ echo CPU"])
     ratios = []
     for backend in options.backends:
         async with (migrated_database(options, backend, "updates") as db,
@@ -197,18 +198,20 @@ async def run(options: Options) -> Result:
         wall = {name: median(s.wall) for name, s in samples.items()}
         cpu = {name: median(s.cpu) for name, s in samples.items()}
         ratio = wall["koordinator"] / wall["echo"]
-        ratios.append((backend, ratio))
+        over_floor = wall["koordinator"] / wall["log_floor"]
+        ratios.append((backend, over_floor))
         for name in BOTS:
             result.figures[f"{backend}.{name}_ms"] = wall[name] * 1000
             result.figures[f"{backend}.{name}_cpu_ms"] = cpu[name] * 1000
         result.figures[f"{backend}.ratio"] = ratio
+        result.figures[f"{backend}.over_log_floor"] = over_floor
         result.figures[f"{backend}.floor_ratio"] = wall["floor"] / wall["echo"]
         result.figures[f"{backend}.log_floor_ratio"] = wall["log_floor"] / wall["echo"]
         result.figures[f"{backend}.cpu_ratio"] = cpu["koordinator"] / cpu["echo"]
         count = len(samples["echo"].wall) * options.sizes.update_block
         table.rows.append([backend, f"{count:,}"] + [
             f"{wall[name] * 1000:.2f} ms ({cpu[name] * 1000:.2f} CPU)" for name in BOTS] + [
-            f"{ratio:.2f}×", f"{wall['floor'] / wall['echo']:.2f}×",
+            f"{over_floor:.2f}×", f"{ratio:.2f}×", f"{wall['floor'] / wall['echo']:.2f}×",
             f"{wall['log_floor'] / wall['echo']:.2f}×",
             f"{cpu['koordinator'] / cpu['echo']:.2f}×"])
     result.tables.append(table)
@@ -225,7 +228,10 @@ async def run(options: Options) -> Result:
         "Koordinator's staff cache is warm: one coordinator writes all the time, as in a "
         "working session (it is asked again every 5 s).",
     ]
-    for backend, ratio in ratios:
-        result.targets.append(Target(f"/log ≤ 2× the echo bot's time per update ({backend})",
-                                     f"{ratio:.2f}×", ratio <= 2))
+    # The target: at most 1.3× the hand-written floor (echo bot + the statements a /log
+    # cannot skip). The earlier "≤ 2× echo" sat below that floor and is retired.
+    for backend, over_floor in ratios:
+        result.targets.append(Target(
+            f"/log ≤ 1.3× the hand-written /log floor per update ({backend})",
+            f"{over_floor:.2f}×", over_floor <= 1.3))
     return result
