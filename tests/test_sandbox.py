@@ -7,6 +7,7 @@ the real Updater; the test talks to the page's API with httpx like the browser d
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import shutil
 import socket
@@ -228,7 +229,12 @@ async def test_personas_are_listed_with_role_and_language(client: httpx.AsyncCli
     assert listed[SAM.telegram_id] == {
         "id": SAM.telegram_id, "name": SAM.name, "role": "coordinator", "language": "en",
         "language_name": "English", "municipality": SAM.municipality,
+        "shortcuts": ["/today", "/log", "/add", "/mine", "/help"],
     }
+    # Each persona is offered its own role's commands: a participant never gets /add.
+    for persona in listed.values():
+        if persona["role"] in ("participant", "stranger"):
+            assert not {"/add", "/log", "/mine"} & set(persona["shortcuts"]), persona
     assert {p["role"] for p in listed.values()} == {
         "admin", "lead", "coordinator", "participant", "stranger"}
 
@@ -456,3 +462,29 @@ async def test_participant_persona_reads_arabic_and_answers_with_a_button(
             followup = (await session.exec(select(FollowUp).join(Participant).where(
                 Participant.telegram_user_id == amina.telegram_id))).one()
         assert followup.response == "confirmed"
+
+
+async def test_demo_participant_writes_and_sends_a_photo_and_her_coordinator_replies(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 18 in the sandbox: Olena writes in Ukrainian and sends a photo; her coordinator
+    answers by replying to the relayed message from the page."""
+    from storage.demo_data import DEMO_PARTICIPANTS
+
+    olena = DEMO_PARTICIPANTS[1]
+    await send(client, olena.telegram_id, "Привіт, я не можу прийти у понеділок")
+    response = await client.post(f"/api/chats/{olena.telegram_id}/upload", json={
+        "kind": "photo", "name": "letter.png", "mime": "image/png",
+        "data": base64.b64encode(b"\x89PNG fake").decode()})
+    assert response.status_code == 200, response.text
+    assert (await client.post(f"/api/chats/{olena.telegram_id}/upload", json={
+        "kind": "sticker", "name": "x", "mime": "", "data": "AA=="})).status_code == 400
+    coordinator = SAM  # Olena lives in Alvesta, Sam's municipality
+    _, messages = await wait_for(client, coordinator.telegram_id, None,
+                                 lambda ms: any(m["photo"] for m in ms))
+    relayed = [m for m in messages if m["text"] == "Привіт, я не можу прийти у понеділок"]
+    assert relayed, [m["text"] for m in messages][-5:]
+    reply = await client.post(f"/api/chats/{coordinator.telegram_id}/send", json={
+        "text": "Ingen fara, vi tar tisdag", "reply_to": relayed[0]["id"]})
+    assert reply.status_code == 200, reply.text
+    await wait_for(client, olena.telegram_id, None, bot_says("Ingen fara, vi tar tisdag"))

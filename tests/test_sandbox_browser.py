@@ -170,3 +170,26 @@ async def test_inline_buttons_and_quick_commands_work_in_the_page(
     await expect(page.get_by_test_id("persona-list")).to_be_visible()
     await expect(page.get_by_test_id("persona-list").locator("button")).to_have_count(
         len(DEMO_PERSONAS))
+
+
+async def test_participant_page_greets_offers_her_commands_and_answers_by_tapping(
+    running: RunningSandbox, browser: Browser
+) -> None:
+    """Issue 18: a participant persona opens with a greeting and her own shortcuts (never
+    /add or /log); a coordinator taps a relayed message to reply to it."""
+    participant = next(p for p in DEMO_PERSONAS if p.role == "participant" and p.language == "uk")
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(f"{running.url}#{participant.telegram_id}")
+    await expect(page.get_by_test_id("greeting")).to_contain_text("participant")
+    await expect(page.get_by_test_id("quick-next")).to_be_visible()
+    await expect(page.get_by_test_id("quick-add")).to_have_count(0)
+    await type_and_send(page, "Можна перенести зустріч?")
+    await page.goto(f"{running.url}#{COORDINATOR.telegram_id}")
+    relayed = page.locator('[data-testid="message"][data-from="bot"]').filter(
+        has_text="Можна перенести зустріч?")
+    await expect(relayed).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+    await relayed.locator(".bubble").click()
+    await expect(page.get_by_test_id("reply-banner")).to_be_visible()
+    await type_and_send(page, "Yes, Tuesday works")
+    await expect(page.locator('[data-testid="message"][data-from="bot"]').filter(
+        has_text="Sent to")).to_have_count(1, timeout=REPLY_TIMEOUT_MS)

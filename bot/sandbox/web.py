@@ -9,6 +9,8 @@ version number changes whenever a message there is added, edited or deleted.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import functools
 import json
 import time
@@ -27,6 +29,16 @@ from storage.demo_data import DemoPersona
 
 TEXT_MAX = 4096  # Telegram's own limit for one message
 BODY_MAX = 16 * 1024
+UPLOAD_MAX = 512 * 1024  # a photo, voice message or document sent from the page (base64)
+UPLOAD_KINDS = frozenset({"photo", "voice", "video", "document"})
+# What each kind of persona finds under the chat: the commands of its own role.
+SHORTCUTS: dict[str, tuple[str, ...]] = {
+    "coordinator": ("/today", "/log", "/add", "/mine", "/help"),
+    "lead": ("/stats", "/team", "/report", "/today", "/help"),
+    "admin": ("/stats", "/staff", "/team", "/today", "/help"),
+    "participant": ("/next", "/language", "/help"),
+    "stranger": ("/start", "/help"),
+}
 POLL_SECONDS = 20.0
 STATIC_DIR = Path(__file__).with_name("static")
 STATIC_FILES = {
@@ -85,6 +97,7 @@ def sandbox_routes(emulator: BotApiEmulator, personas: Sequence[DemoPersona]) ->
         Route("/api/chats/{user_id:int}/messages", _json_errors(page.messages), methods=["GET"]),
         Route("/api/chats/{user_id:int}/send", _json_errors(page.send), methods=["POST"]),
         Route("/api/chats/{user_id:int}/press", _json_errors(page.press), methods=["POST"]),
+        Route("/api/chats/{user_id:int}/upload", _json_errors(page.upload), methods=["POST"]),
         Route("/api/files/{file_id}", _json_errors(page.file), methods=["GET"]),
     ]
 
@@ -110,7 +123,8 @@ class _ChatVersions:
 
 def _fingerprint(message: ChatMessage) -> tuple[Any, ...]:
     return (message.message_id, message.text, message.caption, json.dumps(message.reply_markup),
-            message.photo_id, message.document_id, message.edited)
+            message.photo_id, message.document_id, message.voice_id, message.video_id,
+            message.edited)
 
 
 class _SandboxPage:
@@ -165,7 +179,34 @@ class _SandboxPage:
         text = text.strip()  # as Telegram clients do
         if len(text) > TEXT_MAX:
             raise _ApiError(400, f"text is longer than {TEXT_MAX} characters")
-        update = self.emulator.user_sends(_fake_user(persona), text)
+        reply_to = self._replied(persona, body.get("reply_to"))
+        update = self.emulator.user_sends(_fake_user(persona), text, reply_to=reply_to)
+        return JSONResponse({"ok": True, "update_id": update["update_id"]})
+
+    async def upload(self, request: Request) -> Response:
+        """A photo, voice message, video or document, as a Telegram client sends one."""
+        persona = self._persona(request)
+        body = await _json_body(request, limit=UPLOAD_MAX)
+        kind, name, mime = body.get("kind"), body.get("name"), body.get("mime")
+        if kind not in UPLOAD_KINDS:
+            raise _ApiError(400, "kind must be photo, voice, video or document")
+        if not isinstance(name, str) or not name or len(name) > 200:
+            raise _ApiError(400, "name must be a short non-empty string")
+        if not isinstance(mime, str) or len(mime) > 100:
+            raise _ApiError(400, "mime must be a short string")
+        try:
+            content = base64.b64decode(str(body.get("data", "")), validate=True)
+        except (ValueError, binascii.Error):
+            raise _ApiError(400, "data must be base64") from None
+        if not content:
+            raise _ApiError(400, "the file is empty")
+        caption = body.get("caption")
+        if caption is not None and (not isinstance(caption, str) or len(caption) > 1024):
+            raise _ApiError(400, "caption must be a string of at most 1024 characters")
+        reply_to = self._replied(persona, body.get("reply_to"))
+        update = self.emulator.user_sends_media(
+            _fake_user(persona), kind, content, name=name, mime=mime or "application/octet-stream",
+            caption=caption or None, reply_to=reply_to)
         return JSONResponse({"ok": True, "update_id": update["update_id"]})
 
     async def press(self, request: Request) -> Response:
@@ -196,6 +237,18 @@ class _SandboxPage:
         return Response(stored.content, media_type=stored.mime_type, headers=headers)
 
     # ---- helpers -------------------------------------------------------------------------
+    def _replied(self, persona: DemoPersona, message_id: object) -> ChatMessage | None:
+        """The bot's message in this chat that a person answers (None: not a reply)."""
+        if message_id is None:
+            return None
+        if not isinstance(message_id, int) or isinstance(message_id, bool):
+            raise _ApiError(400, "reply_to must be an integer")
+        message = next((m for m in self.emulator.bot_messages(persona.telegram_id)
+                        if m.message_id == message_id), None)
+        if message is None:
+            raise _ApiError(404, "no such bot message in this chat")
+        return message
+
     def _persona(self, request: Request) -> DemoPersona:
         persona = self.by_id.get(request.path_params["user_id"])
         if persona is None:
@@ -214,6 +267,7 @@ def _persona_json(persona: DemoPersona) -> dict[str, Any]:
         "language": persona.language,
         "language_name": ENDONYMS.get(persona.language, persona.language),
         "municipality": persona.municipality,
+        "shortcuts": list(SHORTCUTS.get(str(persona.role), ("/help",))),
     }
 
 
@@ -240,6 +294,13 @@ def _message_json(message: ChatMessage) -> dict[str, Any]:
     if message.document_id:
         data["document"] = {"url": f"/api/files/{quote(message.document_id)}",
                             "name": message.document_name or "document"}
+    elif message.voice_id or message.video_id:
+        file_id = message.voice_id or message.video_id or ""
+        data["document"] = {"url": f"/api/files/{quote(file_id)}",
+                            "name": "voice message" if message.voice_id else "video",
+                            "kind": "voice" if message.voice_id else "video"}
+    if message.reply_to is not None:
+        data["reply_to"] = message.reply_to
     return data
 
 
@@ -273,13 +334,13 @@ def _optional_int(value: str | None, name: str) -> int | None:
         raise _ApiError(400, f"{name} must be an integer") from None
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request, *, limit: int = BODY_MAX) -> dict[str, Any]:
     # Requiring JSON also keeps other web sites out: a cross-site form cannot send it,
     # and a cross-site fetch with this type needs a CORS preflight we never grant.
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise _ApiError(415, "send JSON (Content-Type: application/json)")
     body = await request.body()
-    if len(body) > BODY_MAX:
+    if len(body) > limit:
         raise _ApiError(413, "request body too large")
     try:
         data = json.loads(body)

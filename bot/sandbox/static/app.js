@@ -11,8 +11,18 @@ const ROLE_LABELS = {
   admin: "Administratör · Admin",
   lead: "Projektledare · Project lead",
   coordinator: "Koordinator · Coordinator",
+  participant: "Deltagare · Participant",
   stranger: "Utomstående · Not in the project",
 };
+// What each persona is told when its chat opens (the page's own words, not the bot's).
+const GREETINGS = {
+  admin: "Du är administratör: personal, radering och allt en projektledare ser. · You are the admin.",
+  lead: "Du är projektledare: statistik, rapporter och teamet. · You lead the project: figures, reports, the team.",
+  coordinator: "Du är koordinator: registrera, logga avstämningar, boka uppföljningar. Tryck på ett meddelande för att svara på det. · You are a coordinator; tap a message to reply to it.",
+  participant: "Du är deltagare: skriv till din koordinator, skicka en bild eller ett röstmeddelande, svara med knapparna. · You are a participant: write to your coordinator or answer with the buttons.",
+  stranger: "Du är inte med i projektet: se vad boten säger till utomstående. · You are not in the project.",
+};
+const UPLOAD_MAX_BYTES = 360 * 1024;
 const RETRY_MAX_MS = 5000;
 
 const state = {
@@ -20,6 +30,7 @@ const state = {
   persona: null,
   poll: null, // AbortController of the running long poll
   version: null,
+  replyTo: null, // the bot message being answered, {id, text}
 };
 
 const $ = (id) => document.getElementById(id);
@@ -183,6 +194,16 @@ function openChat(persona) {
   $("chat-subtitle").textContent = `Som / As: ${persona.name} · ${persona.language_name}`;
   $("chat-subtitle").title = `${persona.name} · ${ROLE_LABELS[persona.role] || persona.role}`;
   $("messages").replaceChildren();
+  $("greeting").textContent = GREETINGS[persona.role] || "";
+  $("quick").replaceChildren(...(persona.shortcuts || ["/help"]).map((command) => {
+    const chip = el("button", {
+      type: "button", class: "chip", "data-command": command,
+      "data-testid": `quick-${command.slice(1)}`,
+    }, [command]);
+    chip.addEventListener("click", () => send(command));
+    return chip;
+  }));
+  setReplyTo(null);
   hideError("chat-error");
   $("picker").hidden = true;
   $("chat").hidden = false;
@@ -241,10 +262,11 @@ function renderMessage(message) {
     }));
   }
   if (message.document) {
+    const icon = { voice: "🎤 ", video: "🎬 " }[message.document.kind] || "📄 ";
     bubble.append(el("a", {
       class: "document", href: message.document.url, download: message.document.name,
       "data-testid": "message-document",
-    }, ["📄 ", el("bdi", {}, [message.document.name])]));
+    }, [icon, el("bdi", {}, [message.document.name])]));
   }
   if (message.text) {
     const text = el("div", { class: "text", "data-testid": "message-text" });
@@ -258,7 +280,20 @@ function renderMessage(message) {
     "data-message-id": message.id, "data-edited": message.edited ? "true" : "false",
   }, [bubble]);
   if (message.buttons.length) item.append(renderKeyboard(message));
+  if (message.from_bot) {
+    // Tapping a message of the bot answers it, as Telegram's "Reply" does.
+    bubble.addEventListener("click", (event) => {
+      if (event.target.closest("a, button")) return;
+      setReplyTo({ id: message.id, text: (message.text || message.document?.name || "").slice(0, 80) });
+    });
+  }
   return item;
+}
+
+function setReplyTo(target) {
+  state.replyTo = target;
+  $("reply-banner").hidden = target === null;
+  $("reply-text").textContent = target ? target.text : "";
 }
 
 function renderKeyboard(message) {
@@ -294,12 +329,46 @@ async function send(text) {
   text = text.trim();
   if (!persona || !text) return false;
   try {
-    await post(`/api/chats/${persona.id}/send`, { text });
+    const payload = { text };
+    if (state.replyTo) payload.reply_to = state.replyTo.id;
+    await post(`/api/chats/${persona.id}/send`, payload);
+    setReplyTo(null);
     hideError("chat-error");
     return true;
   } catch (error) {
     showError("chat-error", error.message);
     return false;
+  }
+}
+
+function kindOf(file) {
+  if (file.type.startsWith("image/")) return "photo";
+  if (file.type.startsWith("audio/")) return "voice";
+  if (file.type.startsWith("video/")) return "video";
+  return "document";
+}
+
+async function upload(file) {
+  const persona = state.persona;
+  if (!persona || !file) return;
+  if (file.size > UPLOAD_MAX_BYTES) {
+    showError("chat-error", "Filen är för stor för sandlådan / The file is too large for the sandbox");
+    return;
+  }
+  const data = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+  try {
+    const payload = { kind: kindOf(file), name: file.name, mime: file.type, data };
+    if (state.replyTo) payload.reply_to = state.replyTo.id;
+    await post(`/api/chats/${persona.id}/upload`, payload);
+    setReplyTo(null);
+    hideError("chat-error");
+  } catch (error) {
+    showError("chat-error", error.message);
   }
 }
 
@@ -326,9 +395,12 @@ function init() {
     if (await send(input.value)) input.value = "";
     input.focus();
   });
-  for (const chip of document.querySelectorAll("[data-command]")) {
-    chip.addEventListener("click", () => send(chip.dataset.command));
-  }
+  $("attach").addEventListener("change", async (event) => {
+    const [file] = event.target.files;
+    await upload(file);
+    event.target.value = "";
+  });
+  $("reply-cancel").addEventListener("click", () => setReplyTo(null));
   $("switch-persona").addEventListener("click", () => { location.hash = ""; });
   window.addEventListener("hashchange", openFromHash);
   loadPersonas();
