@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.services import SERVICES_KEY, Services, services_of
+from bot.text.render import error_text
 from handlers import (
     ask,
     attendance,
@@ -43,6 +45,7 @@ from handlers import (
 )
 from handlers.base import Context, translator_for
 from storage.db import SessionMaker, transaction
+from storage.errors import DomainError
 from storage.staff import active_staff
 
 log = logging.getLogger(__name__)
@@ -130,6 +133,17 @@ async def on_error(update: object, context: Context) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     user_id = (update.effective_user.id if isinstance(update, Update) and update.effective_user
                else None)
+    if isinstance(context.error, DomainError):
+        # Refused input outside a guarded handler (e.g. a control character caught by
+        # storage's flush check): say what was wrong, log the code only.
+        log.info("refused update %s from user %s: %s", update_id, user_id, context.error.code)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            tr = translator_for(services_of(context.bot_data), update)
+            with contextlib.suppress(Exception):
+                await context.bot.send_message(update.effective_chat.id,
+                                               error_text(tr, context.error),
+                                               parse_mode=ParseMode.HTML)
+        return
     log.error("unhandled error for update %s from user %s", update_id, user_id,
               exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

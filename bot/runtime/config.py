@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file.")
     database_schema: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$",
                                  description="PostgreSQL schema (search_path); empty = default.")
+    database_statement_timeout_seconds: float = Field(
+        default=60.0, ge=0,
+        description="PostgreSQL: a statement running longer fails (0 = no limit).")
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file lives.")
     timezone: str = Field(default="Europe/Stockholm")
     default_language: str = Field(default="sv")

@@ -66,6 +66,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_value": N_("That value is not valid; nothing was changed."),
     "followup_in_past": N_("That time has already passed; nothing was booked."),
     "followup_not_found": N_("That follow-up no longer exists or was cancelled."),
+    "unprintable_text": N_("That text contains a control character (such as a NUL byte) "
+                           "that cannot be stored; nothing was saved. Type it again."),
     "personnummer_not_configured": N_(
         "Personal identity numbers cannot be stored: the PERSONNUMMER_KEY setting is empty. "
         "Ask your system administrator."),
@@ -83,6 +85,7 @@ FIELD_ERRORS: dict[str, str] = {
     "away": N_("The colleague must be active staff, not you, and the last day away today or "
                "later; nothing was changed."),
     "place": N_("The place must be at most %(max)s characters; nothing was booked."),
+    "date": N_("Dates must lie between 1900 and 2100; nothing was saved."),
     "birth_year": N_("The birth year must be between 1900 and this year; nothing was saved."),
     "month": N_("That month is in the future or outside the participant's time in the "
                 "project; nothing was saved."),
