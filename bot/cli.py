@@ -454,12 +454,12 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _iso_date(text: str) -> Any:
-    from datetime import date
+    from bot.text.periods import parse_iso_day
 
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    day = parse_iso_day(text)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, 1900–2100): {text!r}")
+    return day
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:

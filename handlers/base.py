@@ -30,7 +30,13 @@ from telegram.ext import ContextTypes
 from bot.runtime.services import Services, services_of
 from bot.text.i18n import Translator, resolve_language
 from bot.text.labels import command_for, fold
-from bot.text.render import TELEGRAM_TEXT_LIMIT, error_text, participant_keyboard
+from bot.text.periods import parse_iso_day
+from bot.text.render import (
+    TELEGRAM_TEXT_LIMIT,
+    error_text,
+    fit_html,
+    participant_keyboard,
+)
 from storage.access import Action, Viewer, can
 from storage.db import transaction
 from storage.errors import DomainError, NotAllowed
@@ -197,9 +203,7 @@ def on_text(flow_name: str) -> Callable[[TextStep], TextStep]:
 
 
 def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
+    return fit_html(text, limit)
 
 
 def translator_for(services: Services, update: Update, staff: Staff | None = None,
@@ -358,10 +362,7 @@ def parse_day(text: str, today: date) -> date | None:
         return today
     if word in {"yesterday", "igar", "i gar"}:
         return today - timedelta(days=1)
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
+    return parse_iso_day(text)
 
 
 def split_fields(text: str) -> list[str]:

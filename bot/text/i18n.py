@@ -10,6 +10,8 @@ from __future__ import annotations
 import gettext
 import html
 import logging
+import re
+import unicodedata
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -42,9 +44,36 @@ class SafeHtml(str):
     """Text already escaped by us (a rendered fragment); not escaped again."""
 
 
+# Explicit embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI):
+# typed into a name, U+202E would reverse the rest of the line it is shown in.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _needs_isolation(text: str) -> bool:
+    return bool(_BIDI_CONTROLS.search(text)) or any(
+        unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
+
+
+def without_bidi_controls(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def isolate_typed(text: str) -> str:
+    """A fragment someone typed (a name, a place), safe inside any line: its own bidi
+    controls dropped and, when it has right-to-left letters or had controls, wrapped in
+    FSI…PDI so it neither reverses nor reorders the text around it. Latin text is
+    returned unchanged."""
+    if not _needs_isolation(text):
+        return text
+    return f"{FSI}{without_bidi_controls(text)}{PDI}"
+
+
 def escape(value: object) -> str:
+    """A placeholder's value for HTML text: escaped and, if typed text, isolated."""
     if isinstance(value, SafeHtml):
         return value
+    if isinstance(value, str):
+        value = isolate_typed(value)
     return html.escape(str(value), quote=False)
 
 
