@@ -44,14 +44,22 @@ class SafeHtml(str):
     """Text already escaped by us (a rendered fragment); not escaped again."""
 
 
-# Explicit embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI):
+# Explicit embeddings and overrides (LRE RLE PDF LRO RLO) and isolates (LRI RLI FSI PDI):
 # typed into a name, U+202E would reverse the rest of the line it is shown in.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_EMBEDDINGS = re.compile("[\u202a-\u202e]")
 
 
-def _needs_isolation(text: str) -> bool:
-    return bool(_BIDI_CONTROLS.search(text)) or any(
-        unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
+def _isolates_balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch in "\u2066\u2067\u2068":
+            depth += 1
+        elif ch == PDI:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def without_bidi_controls(text: str) -> str:
@@ -59,13 +67,19 @@ def without_bidi_controls(text: str) -> str:
 
 
 def isolate_typed(text: str) -> str:
-    """A fragment someone typed (a name, a place), safe inside any line: its own bidi
-    controls dropped and, when it has right-to-left letters or had controls, wrapped in
-    FSI…PDI so it neither reverses nor reorders the text around it. Latin text is
-    returned unchanged."""
-    if not _needs_isolation(text):
-        return text
-    return f"{FSI}{without_bidi_controls(text)}{PDI}"
+    """A fragment someone typed (a name, a place), safe inside any line.
+
+    Embeddings, overrides and unbalanced isolates are dropped and the rest wrapped in
+    FSI…PDI, so U+202E in a name cannot reverse the text after it; right-to-left text is
+    wrapped too, so it does not reorder the punctuation around it. Latin text and our own
+    balanced isolates (`Translator.isolate`) are returned unchanged.
+    """
+    if _EMBEDDINGS.search(text) or not _isolates_balanced(text):
+        return f"{FSI}{without_bidi_controls(text)}{PDI}"
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text) and not (
+            text.startswith(FSI) and text.endswith(PDI)):
+        return f"{FSI}{text}{PDI}"
+    return text
 
 
 def escape(value: object) -> str:
