@@ -23,6 +23,7 @@ from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.services import SERVICES_KEY, Services, services_of
+from bot.runtime.update_order import PerPersonUpdateProcessor
 from bot.text.render import error_text
 from handlers import (
     ask,
@@ -85,8 +86,8 @@ def build_application(
         .connect_timeout(settings.telegram_timeout_seconds)
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
-        # Guided-flow steps of one person must be handled in order.
-        .concurrent_updates(False)
+        # Different people concurrently, one person's updates (guided-flow steps) in order.
+        .concurrent_updates(PerPersonUpdateProcessor(settings.update_concurrency))
     )
     if rate_limiter is not None:
         # It lets RetryAfter reach our code, where the outbox row is rescheduled.

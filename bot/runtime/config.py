@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     dispatch_grace_hours: float = Field(default=6.0, ge=0)
     dispatch_max_attempts: int = Field(default=5, ge=1)
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    update_concurrency: int = Field(default=64, ge=1, le=1000)
     dispatch_concurrency: int = Field(default=16, ge=1, le=200)
     """Chats served at once; bounds database connections as well as sockets."""
 
