@@ -151,3 +151,35 @@ async def test_many_people_writing_at_once_all_succeed(
     replies = [m.body for u in users for m in bot.api.bot_messages(u.id)]
     assert all("Added" in body for body in replies), [b for b in replies if "Added" not in b]
     assert len(await rows(db, Participant)) == 60
+
+
+async def test_documents_are_built_one_at_a_time_off_the_event_loop() -> None:
+    import threading
+
+    from bot.documents.building import build_off_loop
+
+    building: list[int] = []
+    most = 0
+    loop_thread = threading.get_ident()
+
+    def build(index: int) -> tuple[int, int]:
+        nonlocal most
+        building.append(index)
+        most = max(most, len(building))
+        time.sleep(0.05)
+        building.remove(index)
+        return index, threading.get_ident()
+
+    ticks = 0
+
+    async def loop_stays_free() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    built, _ = await asyncio.gather(asyncio.gather(*(build_off_loop(build, i) for i in range(4))),
+                                    loop_stays_free())
+    assert [index for index, _ in built] == [0, 1, 2, 3]
+    assert all(thread != loop_thread for _, thread in built)
+    assert most == 1 and ticks == 10
