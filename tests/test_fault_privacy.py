@@ -4,6 +4,7 @@ outside 1900–2100 are refused as bad input, with nothing saved."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 
@@ -118,3 +119,31 @@ async def test_line_breaks_and_tabs_in_a_note_are_kept(
     assert REFUSED not in reply.text
     [checkin] = await rows(db, CheckIn)
     assert "second\tcolumn" in checkin.note
+
+
+async def test_a_runaway_statement_on_postgresql_is_cancelled_by_the_statement_timeout(
+    db: Database,
+) -> None:
+    """DATABASE_STATEMENT_TIMEOUT_SECONDS reaches the bot's engine (`bot.cli.engine_for`)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.cli import engine_for
+    from bot.runtime.config import Settings
+
+    if db.backend != "postgresql":
+        pytest.skip("SQLite has no statement timeout; its writes wait busy_timeout at most")
+    settings = Settings(_env_file=None, database_url=db.url,  # type: ignore[call-arg]
+                        database_schema=db.schema or "", database_statement_timeout_seconds=0.5)
+    engine = engine_for(settings)
+    try:
+        async with engine.connect() as connection:
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(DBAPIError, match="statement timeout"):
+                await connection.execute(text("SELECT pg_sleep(5)"))
+            assert asyncio.get_running_loop().time() - started < 3
+        unbounded = engine_for(settings, bounded=False)  # migrations and copies
+        async with unbounded.connect() as connection:
+            assert (await connection.execute(text("SHOW statement_timeout"))).scalar() == "0"
+        await unbounded.dispose()
+    finally:
+        await engine.dispose()
