@@ -187,3 +187,24 @@ async def test_after_a_handover_the_old_coordinators_agenda_no_longer_shows_the_
         assert replies and all("Amina" not in r.body and "Biblioteket" not in r.body
                                for r in replies), text
     bot.clock.advance(timedelta(days=0))
+
+
+async def test_after_stop_taps_on_an_old_outcome_question_store_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from bot.outbox.outcome_questions import ANSWER_BUTTONS
+    from bot.sandbox.emulator import FakeUser
+    from storage.models import FollowUpAnswer, OutcomeFollowUp
+    from tests.projects import insert_participants
+    from tests.test_outcome_followups import joined, plan
+
+    await insert_participants(db, [joined(people.bo.staff.id, 7100, language="en")])
+    await plan(bot)
+    await bot.dispatcher.drain()
+    [question] = bot.api.bot_messages(7100)
+    user = FakeUser(7100, "P", "en")
+    [confirm] = await bot.send(user, "/stop")
+    await bot.press(user, confirm, "Yes, stop")
+    await bot.press_data(user, question, question.button_data(
+        ANSWER_BUTTONS[FollowUpAnswer.WORKING]))
+    assert all(f.answered_at is None for f in await rows(db, OutcomeFollowUp))
