@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.validation import check_flush
+from storage.validation import check_flush, refuse_unstorable_parameters
 
 # Every write of every session passes the one input check (control characters, dates).
 event.listen(Session, "before_flush", check_flush)
@@ -63,7 +63,7 @@ def create_engine(url: str, *, schema: str | None = None, pooled: bool = True,
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+        return _refusing_unstorable(engine)
     server_settings: dict[str, str] = {}
     if schema:
         server_settings["search_path"] = schema
@@ -71,7 +71,13 @@ def create_engine(url: str, *, schema: str | None = None, pooled: bool = True,
         server_settings["statement_timeout"] = str(int(statement_timeout_seconds * 1000))
     if server_settings:
         kwargs["connect_args"] = {"server_settings": server_settings}
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    return _refusing_unstorable(create_async_engine(url, pool_pre_ping=True, **kwargs))
+
+
+def _refusing_unstorable(engine: AsyncEngine) -> AsyncEngine:
+    event.listen(engine.sync_engine, "before_cursor_execute", refuse_unstorable_parameters,
+                 retval=True)
+    return engine
 
 
 def session_maker(engine: AsyncEngine) -> SessionMaker:

@@ -11,7 +11,9 @@ turns into a localized "nothing was saved".
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -45,6 +47,34 @@ class UnprintableText(DomainError):
 def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in _ALLOWED_CONTROLS
                for ch in text)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refuse_unstorable_parameters(_connection: Any, _cursor: Any, statement: str,
+                                 parameters: Any, _context: Any, _executemany: bool,
+                                 ) -> tuple[str, Any]:
+    """`before_cursor_execute`: a NUL byte or a lone surrogate in any statement's
+    parameters — a search for `a\x00b` too, not only a write — is refused as bad input
+    before the database fails on it (PostgreSQL cannot hold either)."""
+    for value in _flat(parameters):
+        # ASCII without NUL (nearly every value) is decided without the regex.
+        if isinstance(value, str) and ("\x00" in value or not value.isascii()) \
+                and _UNSTORABLE.search(value):
+            raise UnprintableText(field="text")
+    return statement, parameters
+
+
+def _flat(parameters: Any) -> Iterator[Any]:
+    if isinstance(parameters, dict):
+        yield from parameters.values()
+    elif isinstance(parameters, list | tuple):
+        for item in parameters:
+            if isinstance(item, dict | list | tuple):
+                yield from _flat(item)
+            else:
+                yield item
 
 
 def check_text(text: str, *, field: str = "text") -> str:
