@@ -17,13 +17,24 @@ from types import ModuleType
 
 from sqlalchemy import text
 
-from bench import dispatch, lateness, questions, report, soak, startup, stats, updates
+from bench import (
+    dispatch,
+    head_of_line,
+    lateness,
+    questions,
+    report,
+    soak,
+    startup,
+    stats,
+    updates,
+)
 from bench.common import SIZES, Options, Result, configure_logging
 from storage.db import create_engine
 
-SUITE: tuple[ModuleType, ...] = (dispatch, updates, stats, startup, lateness, soak, questions)
+SUITE: tuple[ModuleType, ...] = (dispatch, updates, stats, startup, lateness, soak, questions,
+                                 head_of_line)
 """In the issue's numbering: 1 dispatch, 2 updates, 3 stats, 4 startup, 5 lateness, 6 soak;
-7 is issue 11's question parsing."""
+7 is issue 11's question parsing; 8 issue 21's head-of-line blocking."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from typing import Any, Literal
@@ -23,6 +24,8 @@ from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.services import SERVICES_KEY, Services, services_of
+from bot.runtime.update_order import PerPersonUpdateProcessor
+from bot.text.render import error_text
 from handlers import (
     ask,
     attendance,
@@ -45,6 +48,7 @@ from handlers import (
 )
 from handlers.base import Context, translator_for
 from storage.db import SessionMaker, transaction
+from storage.errors import DomainError
 from storage.staff import active_staff
 
 log = logging.getLogger(__name__)
@@ -87,8 +91,8 @@ def build_application(
         .connect_timeout(settings.telegram_timeout_seconds)
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
-        # Guided-flow steps of one person must be handled in order.
-        .concurrent_updates(False)
+        # Different people concurrently, one person's updates (guided-flow steps) in order.
+        .concurrent_updates(PerPersonUpdateProcessor(settings.update_concurrency))
     )
     if rate_limiter is not None:
         # It lets RetryAfter reach our code, where the outbox row is rescheduled.
@@ -135,6 +139,17 @@ async def on_error(update: object, context: Context) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     user_id = (update.effective_user.id if isinstance(update, Update) and update.effective_user
                else None)
+    if isinstance(context.error, DomainError):
+        # Refused input outside a guarded handler (e.g. a control character caught by
+        # storage's flush check): say what was wrong, log the code only.
+        log.info("refused update %s from user %s: %s", update_id, user_id, context.error.code)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            tr = translator_for(services_of(context.bot_data), update)
+            with contextlib.suppress(Exception):
+                await context.bot.send_message(update.effective_chat.id,
+                                               error_text(tr, context.error),
+                                               parse_mode=ParseMode.HTML)
+        return
     log.error("unhandled error for update %s from user %s", update_id, user_id,
               exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -137,9 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---- helpers ---------------------------------------------------------------------------
-def engine_for(settings: Settings) -> Any:
-    return create_engine(settings.effective_database_url,
-                         schema=settings.database_schema or None)
+def engine_for(settings: Settings, *, bounded: bool = True) -> Any:
+    """The database engine; `bounded=False` (migrations, copies) lifts the statement timeout."""
+    return create_engine(
+        settings.effective_database_url, schema=settings.database_schema or None,
+        statement_timeout_seconds=settings.database_statement_timeout_seconds if bounded else None)
 
 
 async def _with_sessions(settings: Settings, work: Callable[[Any], Awaitable[Any]],
@@ -168,7 +170,7 @@ async def ensure_schema_current(engine: Any) -> None:
 
 # ---- commands --------------------------------------------------------------------------
 async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = engine_for(settings)
+    engine = engine_for(settings, bounded=False)
     try:
         await migrate.upgrade(engine)
         print(f"database is at revision {await migrate.current_revision(engine)}")
@@ -243,7 +245,7 @@ async def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
     from storage.copy import CopyRefused, copy_database
 
     target_url = load_settings(database_url=args.to).database_url
-    source, target = engine_for(settings), create_engine(target_url,
+    source, target = engine_for(settings, bounded=False), create_engine(target_url,
                                                          schema=args.to_schema or None)
     try:
         copied = await copy_database(
@@ -452,12 +454,12 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _iso_date(text: str) -> Any:
-    from datetime import date
+    from bot.text.periods import parse_iso_day
 
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    day = parse_iso_day(text)
+    if day is None:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, 1900–2100): {text!r}")
+    return day
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:

@@ -432,7 +432,7 @@ async def answer_agenda(turn: Turn, parsed: Parsed) -> None:
     if not found:
         return
     async with turn.transaction() as session:
-        items = await followups.agenda(session, viewer.staff_id, start=start, end=end)
+        items = await followups.agenda(session, viewer, start=start, end=end)
     if municipality:
         items = [i for i in items if i.participant.municipality == municipality]
     if parsed.intent == Intent.UNCONFIRMED_FOLLOWUPS:

@@ -32,7 +32,14 @@ from bot.interaction.commands import BY_NAME, Audience, command_for
 from bot.runtime.services import Services, services_of
 from bot.text.i18n import Translator, resolve_language
 from bot.text.labels import fold
-from bot.text.render import TELEGRAM_TEXT_LIMIT, error_text, keyboard, participant_keyboard
+from bot.text.periods import parse_iso_day
+from bot.text.render import (
+    TELEGRAM_TEXT_LIMIT,
+    error_text,
+    fit_html,
+    keyboard,
+    participant_keyboard,
+)
 from storage.access import Action, Viewer, can
 from storage.db import transaction
 from storage.errors import DomainError, NotAllowed, NotFound
@@ -238,9 +245,7 @@ def text_step_for(turn: Turn) -> tuple[TextStep, dict[str, Any]] | None:
 
 
 def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1] + "…"
+    return fit_html(text, limit)
 
 
 def translator_for(services: Services, update: Update, staff: Staff | None = None,
@@ -484,10 +489,7 @@ def parse_day(text: str, today: date) -> date | None:
         return today
     if word in {"yesterday", "igar", "i gar"}:
         return today - timedelta(days=1)
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
+    return parse_iso_day(text)
 
 
 def split_fields(text: str) -> list[str]:

@@ -12,7 +12,6 @@ every text on the picture is translated before, so the drawing code only draws.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import io
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.documents.building import build_off_loop
 from bot.text.i18n import N_, Translator
 from bot.text.labels import fold
 from bot.text.periods import month_ends
@@ -239,7 +239,7 @@ async def send_chart(turn: Turn, request: StatsRequest, kind: str) -> None:
         await turn.reply(tr._("There is nothing to draw for %(period)s with this filter.",
                               period=period_label(tr, request.period)))
         return
-    png = await asyncio.to_thread(drawing)
+    png = await build_off_loop(drawing)
     caption_lines = [tr._("<b>%(title)s</b> · %(period)s", title=tr._(CHARTS[kind]),
                           period=period_label(tr, request.period))]
     if filters:

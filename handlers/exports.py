@@ -10,7 +10,6 @@ is decided in `storage.exports`, not here; this module only lays the rows out.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import html
 import io
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from babel.numbers import get_decimal_symbol
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.documents.building import build_off_loop
 from bot.text.i18n import N_, Translator
 from bot.text.labels import CHANNEL_LABELS, GENDER_LABELS, OUTCOME_LABELS, STATUS_LABELS, fold
 from bot.text.stats_text import category_label, period_label
@@ -271,9 +271,9 @@ async def send_export(turn: Turn, request: StatsRequest, kind: exports.ExportKin
         heading = [(tr._("Period"), html.unescape(period)),
                    (tr._("Filter"), html.unescape(filters or tr._("none"))),
                    (tr._("Exported"), tr.datetime(turn.now))]
-        content = await asyncio.to_thread(build_xlsx, data, tr, heading)
+        content = await build_off_loop(build_xlsx, data, tr, heading)
     else:
-        content = await asyncio.to_thread(build_csv, data, tr)
+        content = await build_off_loop(build_csv, data, tr)
     filename = f"koordinator-{request.period.label.replace('..', '_')}.{kind}"
     await turn.reply_document(content, filename, export_caption(tr, data, period, filters))
 

@@ -18,6 +18,7 @@ from bot.outbox.templates import (
 from bot.outbox.timing import local_day_bounds, local_moment
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import fold
+from bot.text.periods import parse_iso_day
 from bot.text.render import Button, error_text, grid, keyboard
 from handlers.base import (
     Turn,
@@ -207,10 +208,7 @@ async def followup_text_step(turn: Turn, state: dict[str, Any], text: str) -> No
 
 
 def _iso_day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+    return parse_iso_day(text)
 
 
 # ---- the follow-up card: cancel, move -------------------------------------------------
@@ -294,7 +292,7 @@ async def today_command(turn: Turn) -> None:
     assert turn.viewer is not None
     start, end = local_day_bounds(turn.today, turn.services.settings.tz)
     async with turn.transaction() as session:
-        items = await queries.agenda(session, turn.viewer.staff_id, start=start, end=end)
+        items = await queries.agenda(session, turn.viewer, start=start, end=end)
     if not items:
         await turn.reply(tr._("No follow-ups booked for today (%(date)s).",
                               date=tr.date(turn.today, "full")))

@@ -9,7 +9,6 @@ shows personal identity numbers masked; only the command line prints them in cle
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.documents.building import build_off_loop
 from bot.text.funder_labels import EDUCATION_LABELS
 from bot.text.i18n import N_, Translator
 from bot.text.labels import GENDER_LABELS, fold
@@ -357,7 +357,7 @@ async def send_report(turn: Turn, kind: reporting.ReportKind, period: Period,
     period_text = period_label(tr, period)
     report = report_file(tr, data, period_text=period_text, exported=tr.datetime(turn.now),
                          number=masked_numbers(cipher_of(turn.services)))
-    content = await asyncio.to_thread(build_file, report, tr, file_format)
+    content = await build_off_loop(build_file, report, tr, file_format)
     label = period.label.replace("..", "_") if period != ALL else "all"
     filename = f"koordinator-{kind}-{label}.{file_format}"
     assert file_format in MIME

@@ -50,7 +50,7 @@ async def staff_command(turn: Turn) -> None:
         return
     rest = turn.text_after_command.split(maxsplit=3)[1:]
     role = parse_word(Role, rest[1]) if len(rest) > 1 else None
-    if len(rest) < 3 or not rest[0].isdigit() or role is None:
+    if len(rest) < 3 or not (rest[0].isascii() and rest[0].isdigit()) or role is None:
         await turn.reply(usage(turn.tr))
         return
     name_and_place = split_fields(rest[2])
@@ -99,7 +99,7 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
 async def staff_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     if state["step"] == "telegram_id":
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             await turn.reply(tr._("The Telegram id must be a positive number; nothing was saved."))
             return
         turn.start_flow("staff", "name", telegram_id=int(text))

@@ -10,8 +10,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.validation import check_flush, refuse_unstorable_parameters
+
+# Every write of every session passes the one input check (control characters, dates).
+event.listen(Session, "before_flush", check_flush)
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
@@ -39,9 +45,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, schema: str | None = None, pooled: bool = True) -> AsyncEngine:
-    """Build the engine; `schema` pins PostgreSQL's search_path (tests isolate by schema)."""
-    kwargs: dict[str, Any] = {}
+def create_engine(url: str, *, schema: str | None = None, pooled: bool = True,
+                  statement_timeout_seconds: float | None = None) -> AsyncEngine:
+    """Build the engine; `schema` pins PostgreSQL's search_path (tests isolate by schema).
+
+    `hide_parameters`: a failed statement's exception text (and so any log of it) never
+    carries the values, which are names, notes and places. `statement_timeout_seconds`
+    (PostgreSQL): a runaway query or a lock held too long fails instead of stalling a
+    connection; migrations and copies pass None.
+    """
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if not pooled:
         kwargs["poolclass"] = NullPool
     if is_sqlite(url):
@@ -50,10 +63,21 @@ def create_engine(url: str, *, schema: str | None = None, pooled: bool = True) -
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+        return _refusing_unstorable(engine)
+    server_settings: dict[str, str] = {}
     if schema:
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        server_settings["search_path"] = schema
+    if statement_timeout_seconds:
+        server_settings["statement_timeout"] = str(int(statement_timeout_seconds * 1000))
+    if server_settings:
+        kwargs["connect_args"] = {"server_settings": server_settings}
+    return _refusing_unstorable(create_async_engine(url, pool_pre_ping=True, **kwargs))
+
+
+def _refusing_unstorable(engine: AsyncEngine) -> AsyncEngine:
+    event.listen(engine.sync_engine, "before_cursor_execute", refuse_unstorable_parameters,
+                 retval=True)
+    return engine
 
 
 def session_maker(engine: AsyncEngine) -> SessionMaker:

@@ -125,6 +125,9 @@ async def record_response(
     if row is None:
         return None
     followup, participant = row
+    if participant.stopped_at is not None or participant.is_ended:
+        # After /stop (or the end) old reminders' buttons reach nobody.
+        return None
     if followup.due_at <= now:
         return None
     followup.response = response
@@ -149,13 +152,19 @@ async def followup_with_participant(session: AsyncSession, followup_id: int) -> 
 
 
 async def agenda(
-    session: AsyncSession, coordinator_id: int, *, start: datetime, end: datetime
+    session: AsyncSession, viewer: Viewer, *, start: datetime, end: datetime
 ) -> list[AgendaItem]:
-    """A coordinator's scheduled follow-ups in [start, end), in time order."""
+    """The viewer's scheduled follow-ups in [start, end), in time order.
+
+    Booked by or moved to the viewer *and* of a participant the access policy lets them
+    see: after a hand-over the old coordinator's agenda no longer shows the participant,
+    even for a follow-up that stayed theirs (one already due when it was handed over).
+    """
     query = (
         select(FollowUp, Participant)
         .join(Participant, col(Participant.id) == FollowUp.participant_id)
-        .where(FollowUp.coordinator_id == coordinator_id, FollowUp.state == FollowUpState.SCHEDULED,
+        .where(FollowUp.coordinator_id == viewer.staff_id, participant_scope(viewer),
+               FollowUp.state == FollowUpState.SCHEDULED,
                FollowUp.due_at >= start, FollowUp.due_at < end)
         .order_by(col(FollowUp.due_at), col(FollowUp.id))
     )

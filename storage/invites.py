@@ -106,6 +106,9 @@ async def accept_invite(
     if problem is None and invite.opened_by != telegram_user_id:
         problem = InviteProblem.OTHER_USER
     participant = await session.get(Participant, invite.participant_id)
+    if problem is None and participant is not None and participant.is_ended:
+        # Ended between opening the link and tapping "I agree": no consent to a closed case.
+        problem = InviteProblem.REVOKED
     if problem is not None or participant is None:
         return OpenedInvite(invite, participant, problem or InviteProblem.UNKNOWN)
     # Another participant record linked to this Telegram account is unlinked first.

@@ -191,8 +191,8 @@ async def answer_by_participant(
     """The participant's own answer; None if the question is not theirs or already answered."""
     item = await followup_item(session, followup_id)
     if item is None or item.participant.id != participant_id \
-            or item.followup.answered_at is not None:
-        return None
+            or item.followup.answered_at is not None or item.participant.stopped_at is not None:
+        return None  # after /stop an old question's buttons reach nobody
     _answer(session, item, answer, AnswerSource.PARTICIPANT, staff_id=None, now=now)
     return item
 

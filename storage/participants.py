@@ -335,7 +335,8 @@ async def hand_over(
             raise ParticipantNotFound(code=codes[normalized.index(None)])
         query = query.where(col(Participant.code).in_(normalized))
     moving = (await session.exec(query.order_by(Participant.id))).all()
-    if codes is not None and len(moving) != len(set(codes)):
+    # Compared with the normalised codes: "P-0001 p1" names one participant, not two.
+    if codes is not None and len(moving) != len(set(normalized)):
         found = {p.code for p in moving}
         missing = next(c for c in normalized if c not in found)
         raise ParticipantNotFound(code=missing)

@@ -27,6 +27,9 @@ from storage.errors import (
 from storage.models import Role, Staff
 
 NAME_MAX = 120
+# Telegram user ids have at most 52 significant bits; a larger number is a typo and
+# would overflow the BIGINT column.
+TELEGRAM_ID_MAX = 2**52 - 1
 
 
 async def staff_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Staff | None:
@@ -178,7 +181,7 @@ async def add_staff(
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise InvalidValue(field="name")
-    if telegram_user_id <= 0:
+    if not 0 < telegram_user_id <= TELEGRAM_ID_MAX:
         raise InvalidValue(field="telegram_id")
     if await staff_by_telegram_id(session, telegram_user_id) is not None:
         raise StaffAlreadyExists(telegram_id=telegram_user_id)

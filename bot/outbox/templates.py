@@ -20,6 +20,7 @@ from bot.outbox.timing import local_day_bounds
 from bot.text.i18n import N_, SafeHtml, Translator
 from bot.text.render import keyboard
 from storage import followups as followup_queries
+from storage.access import Viewer
 from storage.models import (
     FollowUp,
     FollowUpKind,
@@ -213,7 +214,7 @@ async def agenda(session: AsyncSession, out: Outgoing) -> Rendered | None:
         return None
     day = date.fromisoformat(params["date"])
     start, end = local_day_bounds(day, tr.tz)
-    items = await followup_queries.agenda(session, staff.id, start=start, end=end)
+    items = await followup_queries.agenda(session, Viewer.of(staff), start=start, end=end)
     if not items:
         return None
     return Rendered(agenda_text(tr, day, items))

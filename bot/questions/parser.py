@@ -28,6 +28,7 @@ from bot.questions.model import (
 )
 from bot.questions.text import MAX_CHARS, Token, clean, tokenize
 from bot.questions.when import ALL, Context, Grammar, Rolling, Spec, Vague, range_period
+from bot.text.periods import in_calendar
 
 MAX_TOKENS = 40
 MAX_NAME_WORDS = 3
@@ -504,7 +505,10 @@ class _Reader:
     def when(self, parsed: Parsed) -> Result:
         intent = parsed.intent
         future = intent in _FORWARD
-        resolved = [spec.resolve(self.today, future) for spec in self.specs]
+        # A time outside 1900–2100 ("0001-01-01") is no time this project can mean.
+        resolved = [tuple(option for option in spec.resolve(self.today, future)
+                          if not isinstance(option, Period) or in_calendar(option))
+                    for spec in self.specs]
         if intent in _NOW:
             if intent in {Intent.CASELOAD, Intent.LIST_BY_STATUS} and not all(
                     _covers_today(option, self.today) for options in resolved

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite file.")
     database_schema: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$",
                                  description="PostgreSQL schema (search_path); empty = default.")
+    database_statement_timeout_seconds: float = Field(
+        default=60.0, ge=0,
+        description="PostgreSQL: a statement running longer fails (0 = no limit).")
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file lives.")
     timezone: str = Field(default="Europe/Stockholm")
     default_language: str = Field(default="sv")
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
     dispatch_grace_hours: float = Field(default=6.0, ge=0)
     dispatch_max_attempts: int = Field(default=5, ge=1)
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    update_concurrency: int = Field(default=64, ge=1, le=1000)
     dispatch_concurrency: int = Field(default=16, ge=1, le=200)
     """Chats served at once; bounds database connections as well as sockets."""
 

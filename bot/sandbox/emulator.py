@@ -550,10 +550,19 @@ def _check_html(text: str, parse_mode: str | None) -> None:
     """Refuse what Telegram refuses: unknown tags in HTML mode (catches unescaped user text)."""
     if (parse_mode or "").upper() != "HTML":
         return
-    for match in re.finditer(r"<\s*/?\s*([a-zA-Z][\w-]*)", text):
-        if match.group(1).lower() not in _ALLOWED_TAGS:
-            tag = match.group(1)
+    opened: list[str] = []
+    for match in re.finditer(r"<\s*(/?)\s*([a-zA-Z][\w-]*)", text):
+        tag = match.group(2)
+        if tag.lower() not in _ALLOWED_TAGS:
             raise _ApiError(400, f"Bad Request: can't parse entities: unsupported tag {tag}")
+        if not match.group(1):
+            opened.append(tag.lower())
+        elif not opened or opened.pop() != tag.lower():
+            raise _ApiError(400, "Bad Request: can't parse entities: unmatched end tag "
+                                 f"{tag}")
+    if opened:  # as Telegram: a text cut inside <pre> without its </pre> is refused
+        raise _ApiError(400, "Bad Request: can't parse entities: can't find end tag "
+                             f"corresponding to start tag {opened[-1]}")
 
 
 async def _read_params(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:

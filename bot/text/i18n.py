@@ -10,6 +10,8 @@ from __future__ import annotations
 import gettext
 import html
 import logging
+import re
+import unicodedata
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -42,9 +44,50 @@ class SafeHtml(str):
     """Text already escaped by us (a rendered fragment); not escaped again."""
 
 
+# Explicit embeddings and overrides (LRE RLE PDF LRO RLO) and isolates (LRI RLI FSI PDI):
+# typed into a name, U+202E would reverse the rest of the line it is shown in.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_EMBEDDINGS = re.compile("[\u202a-\u202e]")
+
+
+def _isolates_balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch in "\u2066\u2067\u2068":
+            depth += 1
+        elif ch == PDI:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def without_bidi_controls(text: str) -> str:
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def isolate_typed(text: str) -> str:
+    """A fragment someone typed (a name, a place), safe inside any line.
+
+    Embeddings, overrides and unbalanced isolates are dropped and the rest wrapped in
+    FSI…PDI, so U+202E in a name cannot reverse the text after it; right-to-left text is
+    wrapped too, so it does not reorder the punctuation around it. Latin text and our own
+    balanced isolates (`Translator.isolate`) are returned unchanged.
+    """
+    if _EMBEDDINGS.search(text) or not _isolates_balanced(text):
+        return f"{FSI}{without_bidi_controls(text)}{PDI}"
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text) and not (
+            text.startswith(FSI) and text.endswith(PDI)):
+        return f"{FSI}{text}{PDI}"
+    return text
+
+
 def escape(value: object) -> str:
+    """A placeholder's value for HTML text: escaped and, if typed text, isolated."""
     if isinstance(value, SafeHtml):
         return value
+    if isinstance(value, str):
+        value = isolate_typed(value)
     return html.escape(str(value), quote=False)
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from bot.text.words import unaccented
+from storage.validation import sane_day
 
 ALL_KEY = "all"
 _YEAR = r"(\d{4})"
@@ -53,6 +54,21 @@ class Period(NamedTuple):
 
 
 ALL = Period(None, None, ALL_KEY)
+
+
+def in_calendar(period: Period) -> bool:
+    """Whether the period's ends lie in 1900–2100 (`storage.validation`): outside, a
+    typo (`0001`, `9999`) would make statistics and charts overflow or run for minutes."""
+    return all(day is None or sane_day(day) for day in (period.start, period.end))
+
+
+def parse_iso_day(text: str) -> date | None:
+    """`2026-11-03` → that day; None when it is no date or lies outside 1900–2100."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if sane_day(day) else None
 
 
 def local_today(now: datetime, tz: tzinfo) -> date:
@@ -132,19 +148,20 @@ def _parse_calendar(word: str, today: date) -> Period | None:
 
 def _parse_range(word: str) -> Period | None:
     first, _, last = word.partition(_RANGE_SEPARATOR)
-    try:
-        start, end = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
+    start, end = parse_iso_day(first), parse_iso_day(last)
+    if start is None or end is None:
         return None
     return range_period(start, end) if start <= end else None
 
 
 def _checked(build: Callable[[], Period]) -> Period | None:
-    """Build a calendar period; an impossible month or year (2026-13) is no period."""
+    """Build a calendar period; an impossible month (2026-13) or a year outside 1900–2100
+    is no period."""
     try:
-        return build()
+        period = build()
     except ValueError:
         return None
+    return period if in_calendar(period) else None
 
 
 def _next_month(first: date) -> date:

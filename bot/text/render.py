@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.text.i18n import N_, Translator
+from bot.text.i18n import N_, Translator, isolate_typed, without_bidi_controls
 from storage.errors import DomainError
 from storage.models import Participant
 
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
 PARTICIPANT_LABEL_MAX = 40
+
+
+# One piece of HTML text: a tag, an entity, or one character.
+_HTML_PIECE = re.compile(r"<[^<>]*>|&#?[A-Za-z0-9]+;|.", re.DOTALL)
+_TAG = re.compile(r"<(/?)\s*([A-Za-z][\w-]*)")
+
+
+def utf16_length(text: str) -> int:
+    """Telegram counts a message's length in UTF-16 code units: an emoji is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_html(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    """`text` cut to at most `limit` UTF-16 units, counting tags as written (so it fits
+    however Telegram counts), never inside a tag or an entity, with "…" where it was cut
+    and every tag still open closed (a long `/team` table keeps its `</pre>`)."""
+    if utf16_length(text) <= limit:
+        return text
+    ellipsis = "…"
+    kept: list[str] = []
+    open_tags: list[str] = []
+    used = 0  # what is kept
+    closers = 0  # the room the closing tags of the open tags will take
+    for piece in _HTML_PIECE.findall(text):
+        tag = _TAG.match(piece) if piece.startswith("<") and len(piece) > 1 else None
+        name = tag.group(2).lower() if tag else ""
+        if tag and tag.group(1):
+            while name in open_tags:  # its room was reserved when it opened
+                closed = open_tags.pop()
+                kept.append(f"</{closed}>")
+                used, closers = used + len(f"</{closed}>"), closers - len(f"</{closed}>")
+                if closed == name:
+                    break
+            continue
+        closer = len(f"</{name}>") if tag else 0
+        cost = utf16_length(piece)
+        if used + cost + closer + closers + len(ellipsis) > limit:
+            break
+        kept.append(piece)
+        used += cost
+        if tag:
+            open_tags.append(name)
+            closers += closer
+    return "".join(kept) + ellipsis + "".join(f"</{name}>" for name in reversed(open_tags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +91,8 @@ def grid(buttons: Sequence[Button], per_row: int = 2) -> list[list[Button]]:
 def participant_keyboard(participants: Sequence[Participant],
                          callback: Callable[[Participant], str]) -> InlineKeyboardMarkup:
     """One button per participant ("P-0042 Amina …", cut to fit a phone), two per row."""
-    return keyboard(grid([(f"{p.code} {p.display_name}"[:PARTICIPANT_LABEL_MAX], callback(p))
+    return keyboard(grid([(isolate_typed(f"{p.code} {without_bidi_controls(p.display_name)}"
+                                         [:PARTICIPANT_LABEL_MAX]), callback(p))
                           for p in participants], 2))
 
 
@@ -66,6 +112,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "invalid_value": N_("That value is not valid; nothing was changed."),
     "followup_in_past": N_("That time has already passed; nothing was booked."),
     "followup_not_found": N_("That follow-up no longer exists or was cancelled."),
+    "unprintable_text": N_("That text contains a control character (such as a NUL byte) "
+                           "that cannot be stored; nothing was saved. Type it again."),
     "personnummer_not_configured": N_(
         "Personal identity numbers cannot be stored: the PERSONNUMMER_KEY setting is empty. "
         "Ask your system administrator."),
@@ -83,6 +131,7 @@ FIELD_ERRORS: dict[str, str] = {
     "away": N_("The colleague must be active staff, not you, and the last day away today or "
                "later; nothing was changed."),
     "place": N_("The place must be at most %(max)s characters; nothing was booked."),
+    "date": N_("Dates must lie between 1900 and 2100; nothing was saved."),
     "birth_year": N_("The birth year must be between 1900 and this year; nothing was saved."),
     "month": N_("That month is in the future or outside the participant's time in the "
                 "project; nothing was saved."),

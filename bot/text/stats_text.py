@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from bot.text.i18n import N_, SafeHtml, Translator
+from bot.text.i18n import N_, SafeHtml, Translator, isolate_typed, without_bidi_controls
 from bot.text.periods import Period, quarter_of
 from storage.models import OutcomeCategory
 from storage.stats import Figures
@@ -95,8 +95,10 @@ def pre_table(rows: list[list[str]], widths: list[int]) -> SafeHtml:
     """
     lines = []
     for row in rows:
-        first = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "…"
-        cells = [first.ljust(widths[0])]
+        first = without_bidi_controls(row[0])
+        first = first if len(first) <= widths[0] else first[: widths[0] - 1] + "…"
+        # Padded by what shows: the isolates around a right-to-left name are invisible.
+        cells = [isolate_typed(first) + " " * (widths[0] - len(first))]
         cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
         lines.append(" ".join(cells).rstrip())
     return SafeHtml("<pre>" + html.escape("\n".join(lines), quote=False) + "</pre>")
