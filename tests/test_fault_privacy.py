@@ -154,9 +154,9 @@ async def test_a_nul_byte_in_a_search_is_bad_input_not_a_database_error(
 ) -> None:
     await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
     logged.clear()
-    for text in (f"/find Am\x00ina {SECRET}", f"/stats kommun:V\x00 {SECRET}",
-                 f"how many in Vä\x00xjö {SECRET}"):
-        [reply] = await bot.send(people.bo.user, text)
+    for typed in (f"/find Am\x00ina {SECRET}", f"/stats kommun:V\x00 {SECRET}",
+                  f"how many in Vä\x00xjö {SECRET}"):
+        [reply] = await bot.send(people.bo.user, typed)
         assert APOLOGY not in reply.text and "can't reach" not in reply.text, reply.text
     assert "unhandled error" not in every_log_line(logged)
     assert SECRET not in every_log_line(logged)
