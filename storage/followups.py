@@ -46,6 +46,11 @@ ANSWERS: dict[FollowUpKind, tuple[FollowUpResponse, ...]] = {
 }
 """The answers a participant can give to each kind of follow-up, in button order."""
 
+SETTLED_ANSWERS = (FollowUpResponse.CONFIRMED, FollowUpResponse.ALL_GOOD,
+                   FollowUpResponse.WANTS_CONTACT)
+"""Answers after which nothing is left to confirm (a coming participant, an answered
+question): every other follow-up counts as "not confirmed"."""
+
 LEGACY_ANSWERS = frozenset({FollowUpResponse.CONFIRMED, FollowUpResponse.NEEDS_NEW_TIME,
                             FollowUpResponse.CANT_COME})
 """What the one reminder for every kind offered before reminders were written per kind:

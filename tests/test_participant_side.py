@@ -15,6 +15,7 @@ from datetime import datetime
 import pytest
 from sqlmodel import select
 
+from bot.outbox.reminders import told_text
 from bot.outbox.templates import (
     ANSWER_LABELS,
     CANCELLED,
@@ -30,8 +31,9 @@ from bot.text.i18n import Translator, resolve_language
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from handlers.base import stranger_text
 from handlers.onboarding import problem_text
+from storage.access import Viewer
 from storage.db import transaction
-from storage.followups import ANSWERS, due_stamp
+from storage.followups import ANSWERS, due_stamp, record_response
 from storage.invites import InviteProblem
 from storage.models import (
     FollowUp,
@@ -42,6 +44,7 @@ from storage.models import (
     Role,
 )
 from storage.staff import add_staff
+from storage.stats import team_overview
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 
@@ -140,7 +143,8 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     [card] = await bot.press_data(anna, booked[FollowUpKind.MEETING],
                                   f"fu:o:{ids[FollowUpKind.MEETING]}")
     await bot.press_data(anna, card, f"fu:m:{ids[FollowUpKind.MEETING]}")
-    await bot.send(anna, "2026-12-08 14:00")
+    [moved_reply] = await bot.send(anna, "2026-12-08 14:00")
+    assert told_text(Translator("sv", STOCKHOLM)) in moved_reply.text
     seen = len(bot.api.bot_messages(AMINA.id))
     await bot.dispatcher.drain()
     moved_notice = await next_message(bot, AMINA.id, seen)
@@ -203,7 +207,8 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     assert any(code in t and "vill prata" in t for t in notices), notices
 
     # 5. The moved meeting is cancelled: she is told, in her language.
-    await bot.press_data(anna, card, f"fu:xc:{ids[FollowUpKind.MEETING]}")
+    [cancelled_reply] = await bot.press_data(anna, card, f"fu:xc:{ids[FollowUpKind.MEETING]}")
+    assert told_text(Translator("sv", STOCKHOLM)) in cancelled_reply.text
     seen = len(bot.api.bot_messages(AMINA.id))
     await bot.dispatcher.drain()
     cancelled_notice = await next_message(bot, AMINA.id, seen)
@@ -344,3 +349,24 @@ async def test_preview_shows_each_kind_and_pashto(bot: BotHarness, people: Peopl
     [swedish] = await bot.send(people.anna.user, "/preview so samtal")
     assert [label for label, _ in swedish.buttons] == answer_labels(
         Translator("so", STOCKHOLM), FollowUpKind.PHONE_CALL)
+
+
+async def test_an_answered_check_in_question_is_not_left_unconfirmed(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    bo = people.bo.user
+    answered, waiting = [
+        re.search(r"P-\d{4}", (await bot.send(bo, f"/add {name} | Växjö | woman | ar"))[0].text)
+        .group(0) for name in ("Amina Hassan", "Yusuf Ali")]
+    await bot.send(bo, f"/followup {answered} 2026-11-27 09:00 question")
+    await bot.send(bo, f"/followup {waiting} 2026-11-27 11:00 meeting Office")
+    question = (await followups(db))[FollowUpKind.CHECKIN_QUESTION]
+    async with transaction(db.sessions) as session:
+        await record_response(session, question.participant_id, question.id,
+                              FollowUpResponse.ALL_GOOD, now=TEST_NOW, stamp=due_stamp(question))
+    [answer] = await bot.send(bo, "who hasn't confirmed friday's meetings?")
+    assert waiting in answer.text and answered not in answer.text
+    async with transaction(db.sessions) as session:
+        [row] = [r for r in await team_overview(session, Viewer.of(people.lead.staff), TEST_NOW)
+                 if r.staff_id == people.bo.staff.id]
+    assert (row.followups_next_7_days, row.unconfirmed_next_7_days) == (2, 1)

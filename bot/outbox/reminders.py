@@ -18,6 +18,7 @@ from bot.outbox.timing import (
     reminder_times,
 )
 from bot.runtime.config import Settings
+from bot.text.i18n import Translator
 from storage import outbox
 from storage.followups import AgendaItem, due_stamp
 from storage.models import FollowUp, FollowUpState, Participant, Staff
@@ -80,6 +81,11 @@ async def tell_participant_of_change(
         # With the moment of the change: moved back and forth, it is told each time.
         dedupe_key=f"fu:{followup.id}:{stamp}:{event}:{int(now.timestamp())}", now=now)
     return True
+
+
+def told_text(tr: Translator) -> str:
+    """What the coordinator reads when the participant is told of a change."""
+    return tr._("The participant gets a message about it in their language.")
 
 
 async def notify_staff_now(
