@@ -150,9 +150,13 @@ async def consent_button(turn: Turn) -> None:
         await expired(turn, "/start")
         return
     if parts[1] == "no":
+        async with turn.transaction() as session:  # the language the consent was shown in
+            language = await invite_queries.invite_language(session, int(parts[2]),
+                                                            telegram_user_id=user.id)
+        tr = Translator(language, turn.services.settings.tz) if language else turn.tr
         # TRANSLATORS: participant
-        await turn.edit(turn.tr._("OK. Nothing was stored. You can open the link again while "
-                                  "it is valid."))
+        await turn.edit(tr._("OK. Nothing was stored. You can open the link again while "
+                             "it is valid."))
         return
     async with turn.transaction() as session:
         accepted = await invite_queries.accept_invite(

@@ -287,6 +287,27 @@ async def test_staff_keep_swedish_or_english_whatever_their_phone(
     assert "Hej Sara Lind" in hello.text
 
 
+async def test_declining_consent_is_answered_in_the_consents_language(
+    bot: BotHarness, people: People
+) -> None:
+    [reply] = await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ti")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
+    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    [consent] = await bot.send(AMINA, f"/start {token}")
+    tigrinya = Translator("ti", STOCKHOLM)
+    no_data = consent.button_data(tigrinya._("No, thank you"))
+    [declined] = await bot.press_data(AMINA, consent, no_data)
+    assert declined.text == tigrinya._("OK. Nothing was stored. You can open the link again "
+                                       "while it is valid.")
+    # Someone else forging her button (in their own chat) reads their phone's language.
+    other = FakeUser(5050, "Other", "uk")
+    [anchor] = await bot.send(other, "/start")
+    [refused] = await bot.press_data(other, anchor, no_data)
+    assert refused.text == Translator("uk", STOCKHOLM)._(
+        "OK. Nothing was stored. You can open the link again while it is valid.")
+
+
 def test_kurmanji_is_not_taken_for_sorani() -> None:
     assert normalize_language("ku") is None
     assert normalize_language("ku-TR") is None
