@@ -241,6 +241,27 @@ async def test_buttons_sent_before_stamps_still_answer(
     assert refused.text
 
 
+async def test_next_shows_the_kinds_buttons_and_a_moved_time_refuses_them(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code, tr = await join_in(bot, people, "so")
+    [booked] = await bot.send(people.anna.user, f"/uppfoljning {code} 2026-12-03 10:00 telefon")
+    [call] = (await followups(db)).values()
+    [shown] = await bot.send(AMINA, "/next")
+    assert [label for label, _ in shown.buttons] == answer_labels(tr, FollowUpKind.PHONE_CALL)
+    [card] = await bot.press_data(people.anna.user, booked, f"fu:o:{call.id}")
+    await bot.press_data(people.anna.user, card, f"fu:m:{call.id}")
+    await bot.send(people.anna.user, "2026-12-04 15:00")
+    [refused] = await bot.press_data(AMINA, shown, shown.buttons[0][1])
+    assert refused.text == changed_text(tr) and refused.buttons == []
+    assert (await followup(db, call.id)).response == FollowUpResponse.PENDING
+    [shown] = await bot.send(AMINA, "/next")
+    assert "15:00" in shown.text
+    [thanked] = await bot.press_data(AMINA, shown, shown.buttons[1][1])
+    assert (await followup(db, call.id)).response == FollowUpResponse.NEEDS_NEW_TIME
+    assert thanked.text.endswith(thanks_text(tr, call, FollowUpResponse.NEEDS_NEW_TIME))
+
+
 async def test_a_move_during_quiet_hours_is_told_in_the_morning(
     bot: BotHarness, people: People, db: Database
 ) -> None:
