@@ -20,6 +20,7 @@ from bot.text.labels import fold
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from bot.text.render import keyboard
 from handlers.base import Turn, ask_to_pick, callback_parts, picked_participant, staff_only
+from handlers.followups import KIND_WORDS
 from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries
 from storage.access import Action
@@ -27,13 +28,7 @@ from storage.models import FollowUp, FollowUpKind, Participant
 from storage.participants import visible_participant
 
 SAMPLE_KINDS: dict[str, FollowUpKind] = {
-    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING,
-    "meeting": FollowUpKind.MEETING, "mote": FollowUpKind.MEETING,
-    "phone": FollowUpKind.PHONE_CALL, "call": FollowUpKind.PHONE_CALL,
-    "telefon": FollowUpKind.PHONE_CALL, "samtal": FollowUpKind.PHONE_CALL,
-    "question": FollowUpKind.CHECKIN_QUESTION, "checkin": FollowUpKind.CHECKIN_QUESTION,
-    "fraga": FollowUpKind.CHECKIN_QUESTION, "avstamning": FollowUpKind.CHECKIN_QUESTION,
-}
+    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING, **KIND_WORDS}
 """Sample word → the kind of follow-up whose reminder is shown."""
 SAMPLE_NOTICES = {"moved": MOVED, "flyttad": MOVED, "cancelled": CANCELLED,
                   "installd": CANCELLED}
