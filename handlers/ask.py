@@ -51,7 +51,6 @@ from storage import participants as participant_queries
 from storage.access import Action, Viewer, can
 from storage.errors import NotAllowed
 from storage.models import (
-    FollowUpResponse,
     Gender,
     Outcome,
     OutcomeCategory,
@@ -436,7 +435,7 @@ async def answer_agenda(turn: Turn, parsed: Parsed) -> None:
     if municipality:
         items = [i for i in items if i.participant.municipality == municipality]
     if parsed.intent == Intent.UNCONFIRMED_FOLLOWUPS:
-        items = [i for i in items if i.followup.response != FollowUpResponse.CONFIRMED]
+        items = [i for i in items if i.followup.response not in followups.SETTLED_ANSWERS]
     lines: list[str] = []
     days: dict[date, list[followups.AgendaItem]] = {}
     for item in items:

@@ -32,6 +32,7 @@ from bot.interaction.commands import BY_NAME, Audience, command_for
 from bot.runtime.services import Services, services_of
 from bot.text.i18n import Translator, resolve_language
 from bot.text.labels import fold
+from bot.text.languages import PARTICIPANT_LANGUAGES, STAFF_LANGUAGES
 from bot.text.periods import parse_iso_day
 from bot.text.render import (
     TELEGRAM_TEXT_LIMIT,
@@ -249,13 +250,18 @@ def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
 
 
 def translator_for(services: Services, update: Update, staff: Staff | None = None,
-                   participant: Participant | None = None) -> Translator:
+                   participant: Participant | None = None, *,
+                   stranger: bool = False) -> Translator:
+    """Staff read sv/en; a participant their chosen language; a `stranger` (known to be
+    neither, e.g. someone who lost their link) their phone's language when a participant
+    language, else the default."""
     user = update.effective_user
     if participant is not None:
         return Translator(participant.language, services.settings.tz)
     language = resolve_language(
         staff.language if staff else None,
         user.language_code if user else None,
+        allowed=PARTICIPANT_LANGUAGES if stranger and staff is None else STAFF_LANGUAGES,
         default=services.settings.default_language,
     )
     return Translator(language, services.settings.tz)
@@ -293,7 +299,9 @@ def guarded(audience: Audience, action: Action | None = None) -> Callable[[Handl
                 await session.close()
                 raise
             turn = Turn(update, context, services,
-                        translator_for(services, update, staff, participant), _session=session)
+                        translator_for(services, update, staff, participant,
+                                       stranger=staff is None and participant is None),
+                        _session=session)
             turn.staff, turn.participant = staff, participant
             try:
                 await _guarded_turn(turn, fn, audience, action)

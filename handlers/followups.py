@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.outbox.reminders import plan_reminders
+from bot.outbox.reminders import plan_reminders, tell_participant_of_change, told_text
 from bot.outbox.templates import (
     FOLLOWUP_KIND_LABELS,
     RESPONSE_LABELS,
@@ -232,9 +232,13 @@ async def card_button(turn: Turn) -> None:
             item = await queries.cancel_followup(session, turn.require_viewer(), followup_id,
                                                  now=turn.now)
             await outbox.cancel_pending(session, followup_id=followup_id)
+            told = await tell_participant_of_change(session, turn.services.settings, item,
+                                                    now=turn.now)
+        turn.services.wake()
         await turn.edit(tr._("Follow-up with %(code)s on %(when)s is cancelled.",
                              code=tr.isolate(item.participant.code),
-                             when=tr.short_datetime(item.followup.due_at)))
+                             when=tr.short_datetime(item.followup.due_at))
+                        + ("\n" + told_text(tr) if told else ""))
     elif parts[1] == "m":
         async with turn.transaction() as session:
             await queries.visible_followup(session, turn.require_viewer(), followup_id)
@@ -276,10 +280,14 @@ async def move_from_text(turn: Turn, state: dict[str, Any], text: str) -> None:
         await outbox.cancel_pending(session, followup_id=state["followup_id"])
         planned = await plan_reminders(session, turn.services.settings, item.followup,
                                        item.participant, now=turn.now)
+        told = await tell_participant_of_change(session, turn.services.settings, item,
+                                                now=turn.now)
     turn.end_flow()
     turn.services.wake()
     text = tr._("✅ Moved: %(appointment)s.",
                 appointment=SafeHtml(participant_appointment_text(tr, item.followup)))
+    if told:
+        text += "\n" + told_text(tr)
     if planned:
         text += "\n" + tr._("The reminders follow the new time.")
     await turn.reply(text)

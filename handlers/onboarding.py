@@ -11,10 +11,17 @@ import segno
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.interaction import menus
 from bot.outbox.reminders import notify_staff_now, plan_reminders
-from bot.outbox.templates import participant_appointment_text, response_keyboard
+from bot.outbox.templates import (
+    ReminderAnswer,
+    changed_text,
+    participant_appointment_text,
+    response_keyboard,
+    thanks_text,
+)
 from bot.text.i18n import SafeHtml, Translator
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES
 from bot.text.render import grid, keyboard
 from handlers.base import (
     Audience,
@@ -29,8 +36,8 @@ from handlers.base import (
 from storage import followups as followup_queries
 from storage import invites as invite_queries
 from storage.access import Action
+from storage.followups import FollowUpChanged
 from storage.invites import InviteProblem
-from storage.models import FollowUpResponse
 from storage.participants import (
     code_for,
     set_participant_language,
@@ -143,9 +150,13 @@ async def consent_button(turn: Turn) -> None:
         await expired(turn, "/start")
         return
     if parts[1] == "no":
+        async with turn.transaction() as session:  # the language the consent was shown in
+            language = await invite_queries.invite_language(session, int(parts[2]),
+                                                            telegram_user_id=user.id)
+        tr = Translator(language, turn.services.settings.tz) if language else turn.tr
         # TRANSLATORS: participant
-        await turn.edit(turn.tr._("OK. Nothing was stored. You can open the link again while "
-                                  "it is valid."))
+        await turn.edit(tr._("OK. Nothing was stored. You can open the link again while "
+                             "it is valid."))
         return
     async with turn.transaction() as session:
         accepted = await invite_queries.accept_invite(
@@ -162,8 +173,9 @@ async def consent_button(turn: Turn) -> None:
     tr = Translator(accepted.participant.language, turn.services.settings.tz)
     # TRANSLATORS: participant
     await turn.edit(tr._("Thank you!"))
-    await ask_language(turn, tr, preselect=normalize_language(user.language_code)
-                       or accepted.participant.language)
+    # The coordinator's choice, not the phone's: Telegram has no Tigrinya, Somali, Pashto
+    # or Sorani interface, so the phone's language is least right for those who need it.
+    await ask_language(turn, tr, preselect=accepted.participant.language)
 
 
 async def ask_language(turn: Turn, tr: Translator, *, preselect: str | None) -> None:
@@ -192,6 +204,7 @@ async def participant_language_button(turn: Turn) -> None:
                                  now=turn.now)
     turn.services.wake()
     tr = Translator(parts[1], turn.services.settings.tz)
+    await menus.publish_participant_menu(turn.context.bot, updated, tr)
     # TRANSLATORS: participant
     await turn.edit(tr._("Done: I will write to you in English.") + "\n\n" + participant_help(tr))
 
@@ -226,7 +239,7 @@ async def next_command(turn: Turn) -> None:
         # TRANSLATORS: participant
         tr._("Your next appointment: %(appointment)s.",
              appointment=SafeHtml(participant_appointment_text(tr, upcoming))),
-        response_keyboard(tr, upcoming.id))
+        response_keyboard(tr, upcoming))
 
 
 @participant_only()
@@ -266,41 +279,37 @@ async def stop_button(turn: Turn) -> None:
 
 @participant_only()
 async def response_button(turn: Turn) -> None:
-    """fu:r:<followup id>:<answer> — the participant answers a reminder with one tap."""
-    parts = callback_parts(turn)
+    """fu:r:<followup id>:<answer>[:<stamp>] — the participant answers a reminder with one tap."""
+    query = turn.update.callback_query
+    answer = ReminderAnswer.parse(query.data or "") if query else None
     participant = turn.participant
     assert participant is not None and participant.id is not None
     tr = turn.tr
-    if len(parts) != 4 or not parts[2].isdigit() or parts[3] not in set(FollowUpResponse) \
-            or parts[3] == FollowUpResponse.PENDING:
+    if answer is None:
         await expired(turn, "/next")
         return
-    response = FollowUpResponse(parts[3])
-    async with turn.transaction() as session:
-        item = await followup_queries.record_response(
-            session, participant.id, int(parts[2]), response, now=turn.now)
-        if item is not None:
-            await notify_staff_now(
-                session, turn.services.settings, item.followup.coordinator_id, "response_notice",
-                {"response": response.value}, followup_id=item.followup.id, now=turn.now)
+    response = answer.response
+    try:
+        async with turn.transaction() as session:
+            item = await followup_queries.record_response(
+                session, participant.id, answer.followup_id, response, now=turn.now,
+                stamp=answer.stamp)
+            if item is not None:
+                await notify_staff_now(
+                    session, turn.services.settings, item.followup.coordinator_id,
+                    "response_notice", {"response": response.value},
+                    followup_id=item.followup.id, now=turn.now)
+    except FollowUpChanged:
+        await turn.edit(changed_text(tr))
+        return
     if item is None:
         # TRANSLATORS: participant
         await turn.edit(tr._("This appointment is no longer open. Send /next to see your next "
                              "appointment."))
         return
     turn.services.wake()
-    thanks = {
-        # TRANSLATORS: participant
-        FollowUpResponse.CONFIRMED: tr._("Thank you! See you then. Your coordinator has been "
-                                         "told."),
-        # TRANSLATORS: participant
-        FollowUpResponse.NEEDS_NEW_TIME: tr._("Thank you. Your coordinator has been told and "
-                                              "will suggest another time."),
-        # TRANSLATORS: participant
-        FollowUpResponse.CANT_COME: tr._("Thank you for telling us. Your coordinator has been "
-                                         "told."),
-    }
-    await turn.edit(participant_appointment_text(tr, item.followup) + "\n" + thanks[response])
+    await turn.edit(participant_appointment_text(tr, item.followup) + "\n"
+                    + thanks_text(tr, item.followup, response))
 
 
 def register(app: Application) -> None:

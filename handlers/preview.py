@@ -1,9 +1,10 @@
 """/preview: a coordinator sees exactly what a participant receives, with a gloss.
 
 `/preview P-0042` shows the participant's next reminder (or a sample one) in the
-participant's language; `/preview ar reminder|consent|help` shows a sample in any
-shipped language. The gloss underneath is in the coordinator's own language, so they
-can check what the participant reads.
+participant's language; `/preview ar meeting|phone|question|moved|cancelled|consent|help`
+shows a sample in any shipped language (`reminder`, the default, is a meeting's). The
+gloss underneath is in the coordinator's own language, so they can check what the
+participant reads.
 """
 
 from __future__ import annotations
@@ -12,19 +13,26 @@ from datetime import time, timedelta
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.outbox.templates import reminder_message
+from bot.outbox.templates import CANCELLED, MOVED, change_message, reminder_message
 from bot.outbox.timing import local_moment
 from bot.text.i18n import SafeHtml, Translator
+from bot.text.labels import fold
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from bot.text.render import keyboard
 from handlers.base import Turn, ask_to_pick, callback_parts, picked_participant, staff_only
+from handlers.followups import KIND_WORDS
 from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries
 from storage.access import Action
 from storage.models import FollowUp, FollowUpKind, Participant
 from storage.participants import visible_participant
 
-SAMPLES = ("reminder", "consent", "help")
+SAMPLE_KINDS: dict[str, FollowUpKind] = {
+    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING, **KIND_WORDS}
+"""Sample word → the kind of follow-up whose reminder is shown."""
+SAMPLE_NOTICES = {"moved": MOVED, "flyttad": MOVED, "cancelled": CANCELLED,
+                  "installd": CANCELLED}
+SAMPLES = (*SAMPLE_KINDS, *SAMPLE_NOTICES, "consent", "help")
 SAMPLE_TIME = time(10, 0)
 
 
@@ -36,13 +44,15 @@ async def preview_command(turn: Turn) -> None:
         await ask_to_pick(turn, tr._("Whose messages do you want to see? Tap a participant."),
                           "pv:p")
         return
+    # A language first: participant codes ("P-0042") are never language tags, and
+    # `ps` (Pashto) must not be taken for one.
     language = normalize_language(args[0])
-    if language in PARTICIPANT_LANGUAGES and not args[0].upper().startswith("P"):
-        sample = args[1].lower() if len(args) > 1 else "reminder"
+    if language in PARTICIPANT_LANGUAGES:
+        sample = fold(args[1]) if len(args) > 1 else "reminder"
         if sample not in SAMPLES:
             await turn.reply(usage(tr))
             return
-        await show(turn, language, sample, followup=sample_followup(turn), code=None)
+        await show(turn, language, sample, followup=sample_followup(turn, sample), code=None)
         return
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), args[0])
@@ -55,21 +65,24 @@ async def show_participant(turn: Turn, participant: Participant) -> None:
     async with turn.transaction() as session:
         upcoming = await followup_queries.next_followup_for_participant(
             session, participant.id, now=turn.now)
-    await show(turn, participant.language, "reminder",
-               followup=upcoming or sample_followup(turn), code=participant.code)
+    followup = upcoming or sample_followup(turn)
+    sample = next(word for word, kind in SAMPLE_KINDS.items() if kind == followup.kind)
+    await show(turn, participant.language, sample, followup=followup, code=participant.code)
 
 
 def usage(tr: Translator) -> str:
     return tr._("Write <code>/preview P-0042</code> to see what a participant receives, or "
-                "<code>/preview ar reminder</code> (samples: reminder, consent, help; "
-                "languages: %(languages)s).", languages=", ".join(PARTICIPANT_LANGUAGES))
+                "<code>/preview ar phone</code> (samples: meeting, phone, question, moved, "
+                "cancelled, consent, help; languages: %(languages)s).",
+                languages=", ".join(PARTICIPANT_LANGUAGES))
 
 
-def sample_followup(turn: Turn) -> FollowUp:
+def sample_followup(turn: Turn, sample: str = "reminder") -> FollowUp:
     tomorrow = turn.today + timedelta(days=1)
     due_at = local_moment(tomorrow, SAMPLE_TIME, turn.services.settings.tz)
-    return FollowUp(id=0, participant_id=0, coordinator_id=0, due_at=due_at,
-                    kind=FollowUpKind.MEETING, place="Arbetsförmedlingen Växjö")
+    kind = SAMPLE_KINDS.get(sample, FollowUpKind.MEETING)
+    return FollowUp(id=0, participant_id=0, coordinator_id=0, due_at=due_at, kind=kind,
+                    place="Arbetsförmedlingen Växjö" if kind == FollowUpKind.MEETING else "")
 
 
 def render_sample(tr: Translator, sample: str, followup: FollowUp) -> str:
@@ -77,6 +90,8 @@ def render_sample(tr: Translator, sample: str, followup: FollowUp) -> str:
         return consent_text(tr)
     if sample == "help":
         return participant_help(tr)
+    if sample in SAMPLE_NOTICES:
+        return change_message(tr, followup, SAMPLE_NOTICES[sample])
     return reminder_message(tr, followup).text
 
 
@@ -93,7 +108,7 @@ async def show(turn: Turn, language: str, sample: str, *, followup: FollowUp,
                 header=header, text=SafeHtml(participant_text),
                 gloss_label=tr._("In your language:"), gloss=SafeHtml(gloss))
     buttons = []
-    if sample == "reminder":
+    if sample in SAMPLE_KINDS:
         sample_keyboard = reminder_message(reader, followup).keyboard
         assert sample_keyboard is not None
         buttons = [[(button.text, "pv:noop")] for row in sample_keyboard.inline_keyboard

@@ -32,6 +32,36 @@ class FollowUpInPast(DomainError):
     code = "followup_in_past"
 
 
+class FollowUpChanged(DomainError):
+    """An answer to a time the follow-up no longer has (it was moved after the message)."""
+
+    code = "followup_changed"
+
+
+ANSWERS: dict[FollowUpKind, tuple[FollowUpResponse, ...]] = {
+    FollowUpKind.MEETING: (FollowUpResponse.CONFIRMED, FollowUpResponse.NEEDS_NEW_TIME,
+                           FollowUpResponse.CANT_COME),
+    FollowUpKind.PHONE_CALL: (FollowUpResponse.CONFIRMED, FollowUpResponse.NEEDS_NEW_TIME),
+    FollowUpKind.CHECKIN_QUESTION: (FollowUpResponse.ALL_GOOD, FollowUpResponse.WANTS_CONTACT),
+}
+"""The answers a participant can give to each kind of follow-up, in button order."""
+
+SETTLED_ANSWERS = (FollowUpResponse.CONFIRMED, FollowUpResponse.ALL_GOOD,
+                   FollowUpResponse.WANTS_CONTACT)
+"""Answers after which nothing is left to confirm (a coming participant, an answered
+question): every other follow-up counts as "not confirmed"."""
+
+LEGACY_ANSWERS = frozenset({FollowUpResponse.CONFIRMED, FollowUpResponse.NEEDS_NEW_TIME,
+                            FollowUpResponse.CANT_COME})
+"""What the one reminder for every kind offered before reminders were written per kind:
+its buttons, still in chats, keep working for any kind."""
+
+
+def due_stamp(followup: FollowUp) -> int:
+    """The follow-up's time as a whole number, carried by its answer buttons."""
+    return int(followup.due_at.timestamp())
+
+
 @dataclass(frozen=True, slots=True)
 class AgendaItem:
     followup: FollowUp
@@ -112,9 +142,14 @@ async def move_followup(
 
 async def record_response(
     session: AsyncSession, participant_id: int, followup_id: int, response: FollowUpResponse,
-    *, now: datetime,
+    *, now: datetime, stamp: int | None = None,
 ) -> AgendaItem | None:
-    """Store the participant's answer; None when the follow-up is not theirs or is over."""
+    """Store the participant's answer; None when the follow-up is not theirs or is over.
+
+    `stamp` is the time the answered message showed (`due_stamp`); when the follow-up has
+    moved since, nothing is stored and `FollowUpChanged` is raised. Buttons sent before
+    stamps existed carry none and are taken as before.
+    """
     query = (
         select(FollowUp, Participant)
         .join(Participant, col(Participant.id) == FollowUp.participant_id)
@@ -130,6 +165,11 @@ async def record_response(
         return None
     if followup.due_at <= now:
         return None
+    if stamp is not None and stamp != due_stamp(followup):
+        raise FollowUpChanged()
+    allowed = ANSWERS[FollowUpKind(followup.kind)] if stamp is not None else LEGACY_ANSWERS
+    if response not in allowed:
+        raise InvalidValue()
     followup.response = response
     followup.responded_at = now
     followup.updated_at = now

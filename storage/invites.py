@@ -95,6 +95,18 @@ async def open_invite(
     return OpenedInvite(invite, participant, None)
 
 
+async def invite_language(
+    session: AsyncSession, invite_id: int, *, telegram_user_id: int
+) -> str | None:
+    """The language the coordinator chose for the invited participant, for the person who
+    opened the invite (they read the consent in it); None for anyone else."""
+    invite = await session.get(Invite, invite_id)
+    if invite is None or invite.opened_by != telegram_user_id:
+        return None
+    participant = await session.get(Participant, invite.participant_id)
+    return participant.language if participant is not None else None
+
+
 async def accept_invite(
     session: AsyncSession, invite_id: int, *, telegram_user_id: int, chat_id: int, now: datetime
 ) -> OpenedInvite:

@@ -384,6 +384,9 @@ class FollowUpResponse(StrEnum):
     CONFIRMED = "confirmed"
     NEEDS_NEW_TIME = "needs_new_time"
     CANT_COME = "cant_come"
+    # Answers to a check-in question ("how are things going?"), not to an appointment.
+    ALL_GOOD = "all_good"
+    WANTS_CONTACT = "wants_contact"
 
 
 class FollowUpState(StrEnum):
@@ -448,6 +451,10 @@ class OutboundMessage(SQLModel, table=True):
     staff_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("staff.id")))
     followup_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("followup.id", ondelete="CASCADE")))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    """Telegram's id of the message once sent (so a reminder's buttons can be retired)."""
+    buttons_retired_at: datetime | None = None
+    """When the sent message's answer buttons were removed (its follow-up changed)."""
     created_at: datetime = Field(default_factory=utcnow)
 
 

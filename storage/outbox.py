@@ -90,9 +90,10 @@ async def _set(session: AsyncSession, row_id: int, worker: str, **values: Any) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def mark_sent(session: AsyncSession, row_id: int, worker: str, *, now: datetime) -> bool:
+async def mark_sent(session: AsyncSession, row_id: int, worker: str, *, now: datetime,
+                    message_id: int | None = None) -> bool:
     return await _set(session, row_id, worker, status=OutboxStatus.SENT, sent_at=now,
-                      lease_until=None, last_error=None)
+                      lease_until=None, last_error=None, message_id=message_id)
 
 
 async def mark_retry(session: AsyncSession, row_id: int, worker: str, *, send_at: datetime,
@@ -157,6 +158,29 @@ async def rows_for_followup(session: AsyncSession, followup_id: int) -> Sequence
              .where(OutboundMessage.followup_id == followup_id)
              .order_by(col(OutboundMessage.send_at), col(OutboundMessage.id)))
     return (await session.exec(query)).all()
+
+
+async def answer_buttons_to_retire(
+    session: AsyncSession, followup_id: int, *, templates: Sequence[str], before: datetime,
+) -> list[OutboundMessage]:
+    """Sent messages of a follow-up (of `templates`, sent before `before`) whose answer
+    buttons are still live in the chat: a change to the follow-up retires them."""
+    query = (sqlmodel_select(OutboundMessage)
+             .where(OutboundMessage.followup_id == followup_id,
+                    col(OutboundMessage.template).in_(list(templates)),
+                    OutboundMessage.status == OutboxStatus.SENT,
+                    col(OutboundMessage.message_id).is_not(None),
+                    col(OutboundMessage.buttons_retired_at).is_(None),
+                    col(OutboundMessage.sent_at) <= before)
+             .order_by(col(OutboundMessage.id)))
+    return list((await session.exec(query)).all())
+
+
+async def mark_buttons_retired(session: AsyncSession, row_ids: Sequence[int], *,
+                               now: datetime) -> None:
+    if row_ids:
+        await session.exec(update(_table).where(_table.c.id.in_(list(row_ids)))
+                           .values(buttons_retired_at=now))
 
 
 async def skip_stale(

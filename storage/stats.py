@@ -46,13 +46,13 @@ from sqlalchemy.sql.elements import AsBoolean, Label, True_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.access import Viewer, participant_scope
+from storage.followups import SETTLED_ANSWERS
 from storage.models import (
     OUTCOME_CATEGORY,
     CheckIn,
     CheckInTallyCoordinator,
     CheckInTallyMunicipality,
     FollowUp,
-    FollowUpResponse,
     FollowUpState,
     Gender,
     Outcome,
@@ -603,7 +603,8 @@ async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) ->
             .where(mine, _f.state == FollowUpState.SCHEDULED.value, _f.due_at >= now,
                    _f.due_at < now + timedelta(days=TEAM_FOLLOWUP_DAYS)))
     due = soon.scalar_subquery()
-    unconfirmed = soon.where(_f.response != FollowUpResponse.CONFIRMED.value).scalar_subquery()
+    unconfirmed = soon.where(
+        _f.response.not_in([a.value for a in SETTLED_ANSWERS])).scalar_subquery()
     has_caseload = exists(select(_p.id).where(mine, _p.status != Status.ENDED.value))
     query = (select(_s.id, _s.name, caseload, checkins, due, unconfirmed)
              .where(_s.active.is_(True),

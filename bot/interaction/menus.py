@@ -1,8 +1,9 @@
 """Command menus (setMyCommands) per audience and language, and the bot's description.
 
-Participants and strangers see the participant menu in their Telegram language (one
-call per shipped language plus a default); each staff member gets a chat-scoped menu
-for their role in their own language, refreshed when they join or change language.
+Strangers see the participant menu in their Telegram language (one call per shipped
+language plus a default); a participant gets a chat-scoped menu in the language they
+chose; each staff member gets a chat-scoped menu for their role in their own language,
+refreshed when they join or change language.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from telegram.error import TelegramError
 from bot.interaction.commands import Command, participant_menu, staff_menu
 from bot.text.i18n import N_, Translator
 from bot.text.languages import PARTICIPANT_LANGUAGES
-from storage.models import Role, Staff
+from storage.models import Participant, Role, Staff
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,21 @@ async def publish_public_menus(bot: Bot, tz: ZoneInfo, default_language: str) ->
                                   scope=BotCommandScopeAllPrivateChats(), language_code=code)
         await bot.set_my_description(tr._(DESCRIPTION), language_code=code)
         await bot.set_my_short_description(tr._(SHORT_DESCRIPTION), language_code=code)
+
+
+async def publish_participant_menu(bot: Bot, participant: Participant, tr: Translator) -> None:
+    """The participant's own menu in the language they chose; best effort.
+
+    A chat-scoped menu has no language restriction, so Sorani, Dari and Tigrinya
+    readers get their own words too (the public menus exist only for two-letter codes).
+    """
+    if participant.chat_id is None:
+        return
+    try:
+        await bot.set_my_commands(commands_for(tr, participant_menu()),
+                                  scope=BotCommandScopeChat(participant.chat_id))
+    except TelegramError as exc:
+        log.info("no menu for participant %s: %s", participant.id, exc)
 
 
 async def publish_staff_menu(bot: Bot, staff: Staff, tz: ZoneInfo, default_language: str) -> None:

@@ -30,7 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.outbox.ratelimit import TelegramRateLimiter
-from bot.outbox.templates import PARTICIPANT_TEMPLATES, Outgoing, render
+from bot.outbox.templates import PARTICIPANT_TEMPLATES, Outgoing, Rendered, render
 from bot.runtime.services import Services
 from bot.text.i18n import SafeHtml, Translator
 from storage import outbox
@@ -305,8 +305,9 @@ class Dispatcher:
                         text=SafeHtml(text), name=away.name,
                         date=tr.date(away.away_until or now.date()))
         try:
-            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                        reply_markup=rendered.keyboard)
+            await self._retire(rendered)
+            sent = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                               reply_markup=rendered.keyboard)
         except RetryAfter as exc:
             await self._retry(row, report, wait=_seconds(exc.retry_after), error=str(exc),
                               count_attempt=False)
@@ -326,13 +327,33 @@ class Dispatcher:
         else:
             async with self._writing() as session:
                 await outbox.mark_sent(session, row.id, self.worker,
-                                       now=self.services.clock.now())
+                                       now=self.services.clock.now(),
+                                       message_id=sent.message_id)
             report.sent += 1
             log.info("sent outbox row %s (%s)", row.id, row.template)
         finally:
             # Stamped when Telegram has answered, not when the send began: a message that
             # waited in the rate limiter must not shorten the gap to the next one.
             self._last_sent[row.chat_id] = time.monotonic()
+
+    async def _retire(self, rendered: Rendered) -> None:
+        """Remove the answer buttons of earlier messages (their follow-up changed).
+
+        A message Telegram no longer lets us edit (deleted, too old, already without
+        buttons) counts as retired: a tap on it is refused anyway (its stamp is old).
+        """
+        if not rendered.retire:
+            return
+        done: list[int] = []
+        for message in rendered.retire:
+            try:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=message.chat_id, message_id=message.message_id, reply_markup=None)
+            except BadRequest as exc:
+                log.info("outbox row %s: buttons not retired: %s", message.row_id, exc)
+            done.append(message.row_id)
+        async with self._writing() as session:
+            await outbox.mark_buttons_retired(session, done, now=self.services.clock.now())
 
     async def _recipient(self, session: AsyncSession, row: OutboundMessage,
                          now: datetime) -> tuple[int, str, Staff | None]:

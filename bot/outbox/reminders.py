@@ -10,10 +10,18 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.timing import QuietHours, no_answer_alert_time, reminder_times
+from bot.outbox.templates import CANCELLED, MOVED
+from bot.outbox.timing import (
+    QuietHours,
+    no_answer_alert_time,
+    outside_quiet_hours,
+    reminder_times,
+)
 from bot.runtime.config import Settings
+from bot.text.i18n import Translator
 from storage import outbox
-from storage.models import FollowUp, Participant, Staff
+from storage.followups import AgendaItem, due_stamp
+from storage.models import FollowUp, FollowUpState, Participant, Staff
 
 
 def quiet_hours(settings: Settings) -> QuietHours:
@@ -47,6 +55,37 @@ async def plan_reminders(
                 staff_id=coordinator.id, followup_id=followup.id,
                 dedupe_key=f"fu:{followup.id}:{stamp}:no_answer", now=now)
     return times
+
+
+async def tell_participant_of_change(
+    session: AsyncSession, settings: Settings, item: AgendaItem, *, now: datetime,
+) -> bool:
+    """Queue "moved to …" or "cancelled" for the participant (after the follow-up changed).
+
+    The notice is rendered when sent (so two quick moves tell the last time only) and
+    retires the answer buttons of the reminders already in the chat. Nothing is queued
+    for a participant the bot cannot reach or an appointment already past.
+    """
+    followup, participant = item.followup, item.participant
+    if not participant.reachable or followup.id is None or followup.due_at <= now:
+        return False
+    assert participant.chat_id is not None
+    event = CANCELLED if followup.state == FollowUpState.CANCELLED else MOVED
+    stamp = due_stamp(followup)
+    send_at = outside_quiet_hours(now, followup.due_at, settings.tz, quiet_hours(settings))
+    await outbox.enqueue(
+        session, chat_id=participant.chat_id, template="followup_changed",
+        language=participant.language, send_at=max(send_at, now),
+        params={"event": event, "stamp": stamp}, participant_id=participant.id,
+        followup_id=followup.id,
+        # With the moment of the change: moved back and forth, it is told each time.
+        dedupe_key=f"fu:{followup.id}:{stamp}:{event}:{int(now.timestamp())}", now=now)
+    return True
+
+
+def told_text(tr: Translator) -> str:
+    """What the coordinator reads when the participant is told of a change."""
+    return tr._("The participant gets a message about it in their language.")
 
 
 async def notify_staff_now(

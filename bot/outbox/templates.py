@@ -8,6 +8,7 @@ when the message is no longer relevant; the row is then marked skipped, not sent
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,9 +18,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from bot.outbox.timing import local_day_bounds
-from bot.text.i18n import N_, SafeHtml, Translator
+from bot.text.i18n import N_, SafeHtml, Translator, escape
 from bot.text.render import keyboard
 from storage import followups as followup_queries
+from storage import outbox as outbox_queries
 from storage.access import Viewer
 from storage.models import (
     FollowUp,
@@ -45,13 +47,183 @@ RESPONSE_LABELS: dict[FollowUpResponse, str] = {
     FollowUpResponse.CONFIRMED: N_("is coming"),
     FollowUpResponse.NEEDS_NEW_TIME: N_("needs another time"),
     FollowUpResponse.CANT_COME: N_("can't come"),
+    FollowUpResponse.ALL_GOOD: N_("is doing well"),
+    FollowUpResponse.WANTS_CONTACT: N_("would like to talk"),
 }
+"""An answer in a few words, for staff (the card, the agenda)."""
+
+KIND_RESPONSE_LABELS: dict[tuple[FollowUpKind, FollowUpResponse], str] = {
+    (FollowUpKind.MEETING, FollowUpResponse.CONFIRMED): N_("is coming to the meeting"),
+    (FollowUpKind.MEETING, FollowUpResponse.NEEDS_NEW_TIME):
+        N_("needs another time for the meeting"),
+    (FollowUpKind.MEETING, FollowUpResponse.CANT_COME): N_("can't come to the meeting"),
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.CONFIRMED): N_("will answer the phone call"),
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.NEEDS_NEW_TIME):
+        N_("asks to be called at another time"),
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.CANT_COME): N_("can't take the phone call"),
+    (FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.ALL_GOOD):
+        N_("answered the check-in question: all is well"),
+    (FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.WANTS_CONTACT):
+        N_("answered the check-in question: would like to talk"),
+}
+"""What the coordinator's notice says the participant answered, for each kind."""
+
+
+def response_label(tr: Translator, followup: FollowUp, response: FollowUpResponse) -> str:
+    label = KIND_RESPONSE_LABELS.get((FollowUpKind(followup.kind), response))
+    return tr._(label or RESPONSE_LABELS[response])
+
+
+# What the participant reads about each kind of follow-up. One whole sentence per kind
+# (never a kind word put into a shared sentence): a phone call is not "Can you come?".
+REMINDER_TEXTS: dict[FollowUpKind, str] = {
+    # TRANSLATORS: participant
+    FollowUpKind.MEETING: N_("🔔 Reminder: you have a meeting with your coordinator on "
+                             "%(when)s."),
+    # TRANSLATORS: participant
+    FollowUpKind.PHONE_CALL: N_("🔔 Reminder: your coordinator will call you on %(when)s."),
+    # TRANSLATORS: participant
+    FollowUpKind.CHECKIN_QUESTION: N_("💬 Your coordinator would like to know how things are "
+                                      "going for you. Please answer by %(when)s."),
+}
+REMINDER_QUESTIONS: dict[FollowUpKind, str] = {
+    # TRANSLATORS: participant
+    FollowUpKind.MEETING: N_("Can you come?"),
+    # TRANSLATORS: participant
+    FollowUpKind.PHONE_CALL: N_("Can you answer the phone then?"),
+    # TRANSLATORS: participant
+    FollowUpKind.CHECKIN_QUESTION: N_("How are things going?"),
+}
+MOVED_TEXTS: dict[FollowUpKind, str] = {
+    # TRANSLATORS: participant
+    FollowUpKind.MEETING: N_("📅 Your meeting with your coordinator has been moved. "
+                             "The new time is %(when)s."),
+    # TRANSLATORS: participant
+    FollowUpKind.PHONE_CALL: N_("📅 Your coordinator's phone call to you has been moved. "
+                                "The new time is %(when)s."),
+    # TRANSLATORS: participant
+    FollowUpKind.CHECKIN_QUESTION: N_("📅 Your coordinator's question has a new date: please "
+                                      "answer by %(when)s."),
+}
+CANCELLED_TEXTS: dict[FollowUpKind, str] = {
+    # TRANSLATORS: participant
+    FollowUpKind.MEETING: N_("❌ Your meeting with your coordinator on %(when)s is cancelled."),
+    # TRANSLATORS: participant
+    FollowUpKind.PHONE_CALL: N_("❌ Your coordinator's phone call to you on %(when)s is "
+                                "cancelled."),
+    # TRANSLATORS: participant
+    FollowUpKind.CHECKIN_QUESTION: N_("❌ Your coordinator's question for %(when)s is "
+                                      "cancelled. You do not need to answer it."),
+}
+ANSWER_LABELS: dict[tuple[FollowUpKind, FollowUpResponse], str] = {
+    # TRANSLATORS: participant
+    (FollowUpKind.MEETING, FollowUpResponse.CONFIRMED): N_("✅ I'm coming"),
+    # TRANSLATORS: participant
+    (FollowUpKind.MEETING, FollowUpResponse.NEEDS_NEW_TIME): N_("🕒 I need another time"),
+    # TRANSLATORS: participant
+    (FollowUpKind.MEETING, FollowUpResponse.CANT_COME): N_("❌ I can't come"),
+    # TRANSLATORS: participant
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.CONFIRMED): N_("📞 I'll answer"),
+    # TRANSLATORS: participant
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.NEEDS_NEW_TIME): N_("🕒 Call me another time"),
+    # TRANSLATORS: participant
+    (FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.ALL_GOOD): N_("👍 All is well"),
+    (FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.WANTS_CONTACT):
+        # TRANSLATORS: participant
+        N_("💬 I would like to talk"),
+}
+THANKS: dict[tuple[FollowUpKind, FollowUpResponse], str] = {
+    (FollowUpKind.MEETING, FollowUpResponse.CONFIRMED):
+        # TRANSLATORS: participant
+        N_("Thank you! See you then. Your coordinator has been told."),
+    (FollowUpKind.MEETING, FollowUpResponse.NEEDS_NEW_TIME):
+        # TRANSLATORS: participant
+        N_("Thank you. Your coordinator has been told and will suggest another time."),
+    (FollowUpKind.MEETING, FollowUpResponse.CANT_COME):
+        # TRANSLATORS: participant
+        N_("Thank you for telling us. Your coordinator has been told."),
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.CONFIRMED):
+        # TRANSLATORS: participant
+        N_("Thank you! Your coordinator will call you then."),
+    (FollowUpKind.PHONE_CALL, FollowUpResponse.NEEDS_NEW_TIME):
+        # TRANSLATORS: participant
+        N_("Thank you. Your coordinator has been told and will suggest another time for the "
+           "call."),
+    (FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.ALL_GOOD):
+        # TRANSLATORS: participant
+        N_("Thank you! Good to hear. Your coordinator has been told."),
+    (FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.WANTS_CONTACT):
+        # TRANSLATORS: participant
+        N_("Thank you. Your coordinator has been told and will contact you."),
+}
+PLACE_MARKS = {FollowUpKind.MEETING: "📍"}
+"""A meeting's "place" is where; for a call or a question it is a note."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderAnswer:
+    """An answer button: `fu:r:<follow-up id>:<answer>:<time stamp>`.
+
+    The stamp is the follow-up's time when the message was made (`due_stamp`): a tap on
+    a message about an earlier time changes nothing. Buttons sent before stamps existed
+    (`fu:r:<id>:<answer>`) are still in chats and decode with `stamp=None`.
+    """
+
+    followup_id: int
+    response: FollowUpResponse
+    stamp: int | None = None
+
+    PREFIX = "fu:r:"
+
+    @property
+    def data(self) -> str:
+        data = f"{self.PREFIX}{self.followup_id}:{self.response.value}"
+        return data if self.stamp is None else f"{data}:{self.stamp}"
+
+    @classmethod
+    def parse(cls, data: str) -> ReminderAnswer | None:
+        match = _ANSWER_RE.fullmatch(data)
+        if match is None or match["answer"] not in set(FollowUpResponse) \
+                or match["answer"] == FollowUpResponse.PENDING:
+            return None
+        stamp = int(match["stamp"]) if match["stamp"] is not None else None
+        return cls(int(match["id"]), FollowUpResponse(match["answer"]), stamp)
+
+
+_ANSWER_RE = re.compile(
+    r"fu:r:(?P<id>[0-9]{1,12}):(?P<answer>[a-z_]{1,20})(?::(?P<stamp>[0-9]{1,12}))?")
+
+
+def thanks_text(tr: Translator, followup: FollowUp, response: FollowUpResponse) -> str:
+    """What the participant reads after answering (an old button may give any answer)."""
+    text = (THANKS.get((FollowUpKind(followup.kind), response))
+            or THANKS.get((FollowUpKind.MEETING, response))
+            or THANKS[(FollowUpKind.CHECKIN_QUESTION, FollowUpResponse.WANTS_CONTACT)])
+    return tr._(text)
+
+
+def changed_text(tr: Translator) -> str:
+    """The answer to a tap on a message about a time the follow-up no longer has."""
+    # TRANSLATORS: participant
+    return tr._("⚠️ This appointment has changed since this message was sent, so your answer "
+                "was not saved. Send /next to see the current time.")
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A message the outbox sent: its row and where it is in Telegram."""
+
+    row_id: int
+    chat_id: int
+    message_id: int
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     text: str
     keyboard: InlineKeyboardMarkup | None = None
+    retire: tuple[SentMessage, ...] = ()
+    """Earlier messages whose answer buttons are removed before this one is sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +243,7 @@ Template = Callable[[AsyncSession, Outgoing], Awaitable[Rendered | None]]
 TEMPLATES: dict[str, Template] = {}
 
 # Messages to participants (quiet hours apply; a 403 marks the participant unreachable).
-PARTICIPANT_TEMPLATES = frozenset({"reminder"})
+PARTICIPANT_TEMPLATES = frozenset({"reminder", "followup_changed"})
 
 
 def template(name: str) -> Callable[[Template], Template]:
@@ -97,15 +269,14 @@ def when_text(tr: Translator, followup: FollowUp) -> str:
                 time=tr.isolate(tr.time(followup.due_at)))
 
 
-def response_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
+def response_keyboard(tr: Translator, followup: FollowUp) -> InlineKeyboardMarkup:
+    """The answer buttons for this kind of follow-up, stamped with its current time."""
+    kind = FollowUpKind(followup.kind)
+    stamp = followup_queries.due_stamp(followup)
     return keyboard([
-        # TRANSLATORS: participant
-        [(tr._("✅ I'm coming"), f"fu:r:{followup_id}:{FollowUpResponse.CONFIRMED.value}")],
-        # TRANSLATORS: participant
-        [(tr._("🕒 I need another time"),
-          f"fu:r:{followup_id}:{FollowUpResponse.NEEDS_NEW_TIME.value}")],
-        # TRANSLATORS: participant
-        [(tr._("❌ I can't come"), f"fu:r:{followup_id}:{FollowUpResponse.CANT_COME.value}")],
+        [(tr._(ANSWER_LABELS[(kind, response)]),
+          ReminderAnswer(followup.id or 0, response, stamp).data)]
+        for response in followup_queries.ANSWERS[kind]
     ])
 
 
@@ -139,11 +310,57 @@ async def reminder(session: AsyncSession, out: Outgoing) -> Rendered | None:
 
 def reminder_message(tr: Translator, followup: FollowUp) -> Rendered:
     """The reminder a participant gets (also what /preview shows a coordinator)."""
-    # TRANSLATORS: participant
-    text = tr._("🔔 Reminder: you have a %(appointment)s with your coordinator. "
-                "Can you come?",
-                appointment=SafeHtml(participant_appointment_text(tr, followup)))
-    return Rendered(text, response_keyboard(tr, followup.id or 0))
+    kind = FollowUpKind(followup.kind)
+    lines = [tr._(REMINDER_TEXTS[kind], when=SafeHtml(when_text(tr, followup)))]
+    lines += _place_line(followup)
+    lines.append(tr._(REMINDER_QUESTIONS[kind]))
+    return Rendered("\n".join(lines), response_keyboard(tr, followup))
+
+
+def _place_line(followup: FollowUp) -> list[str]:
+    if not followup.place:
+        return []
+    mark = PLACE_MARKS.get(FollowUpKind(followup.kind), "📝")
+    return [f"{mark} {escape(followup.place)}"]
+
+
+def change_message(tr: Translator, followup: FollowUp, event: str) -> str:
+    """What the participant is told when the follow-up is moved or cancelled."""
+    kind = FollowUpKind(followup.kind)
+    texts = MOVED_TEXTS if event == MOVED else CANCELLED_TEXTS
+    lines = [tr._(texts[kind], when=SafeHtml(when_text(tr, followup)))]
+    return "\n".join(lines + _place_line(followup))
+
+
+MOVED, CANCELLED = "moved", "cancelled"
+ANSWERED_TEMPLATES = ("reminder",)
+"""Templates whose messages carry answer buttons (retired when the follow-up changes)."""
+
+
+@template("followup_changed")
+async def followup_changed(session: AsyncSession, out: Outgoing) -> Rendered | None:
+    """Tell the participant the follow-up moved or was cancelled; retire older buttons.
+
+    Skipped when a later change made this one out of date (the later notice tells).
+    """
+    params = out.params
+    if out.row.followup_id is None:
+        return None
+    item = await followup_queries.followup_with_participant(session, out.row.followup_id)
+    if item is None or not item.participant.reachable:
+        return None
+    followup, event = item.followup, params.get("event")
+    if event == MOVED:
+        if (followup.state != FollowUpState.SCHEDULED or followup.due_at <= out.now
+                or followup_queries.due_stamp(followup) != params.get("stamp")):
+            return None
+    elif event != CANCELLED or followup.state != FollowUpState.CANCELLED:
+        return None
+    retire = await outbox_queries.answer_buttons_to_retire(
+        session, out.row.followup_id, templates=ANSWERED_TEMPLATES, before=out.row.created_at)
+    return Rendered(change_message(out.tr, followup, event),
+                    retire=tuple(SentMessage(r.id or 0, r.chat_id, r.message_id or 0)
+                                 for r in retire))
 
 
 def _code(tr: Translator, participant: Participant) -> str:
@@ -171,7 +388,7 @@ async def response_notice(session: AsyncSession, out: Outgoing) -> Rendered | No
     response = FollowUpResponse(params["response"])
     return Rendered(tr._("📬 %(code)s (%(name)s) %(response)s: %(when)s.",
                          code=_code(tr, item.participant), name=item.participant.display_name,
-                         response=tr._(RESPONSE_LABELS[response]),
+                         response=response_label(tr, item.followup, response),
                          when=SafeHtml(when_text(tr, item.followup))),
                     keyboard([[(tr._("Open follow-up"), f"fu:o:{item.followup.id}")]]))
 

@@ -24,7 +24,8 @@ ENDONYMS: dict[str, str] = {
 }
 
 # Telegram's language_code is an IETF tag ("sv-SE", "fa-AF", "prs"); map it to our codes.
-_ALIASES = {"prs": "fa_AF", "fa-af": "fa_AF", "fa_af": "fa_AF", "ku": "ckb", "sv-fi": "sv"}
+# Not "ku": that is Kurmanji (Latin script), which Sorani readers' `ckb` is not.
+_ALIASES = {"prs": "fa_AF", "fa-af": "fa_AF", "fa_af": "fa_AF", "sv-fi": "sv"}
 
 
 def normalize_language(tag: str | None) -> str | None:
