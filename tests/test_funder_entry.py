@@ -263,6 +263,22 @@ async def test_guided_entry_from_the_card_saves_each_tap_and_audits_names_only(
     assert (await participant(db)).subsidy_type == "nystartsjobb"
 
 
+async def test_a_birth_year_in_other_digits_is_refused_not_crashed_on(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    """`"¹⁹⁹⁰".isdigit()` is true but `int()` raises: one-liner and typed step refuse it."""
+    bot = keyed_bot
+    code = await add(bot, people)
+    [reply] = await bot.send(people.anna.user, f"/entry {code} born:¹⁹⁹⁰")
+    assert "don't understand" in reply.text
+    [menu] = await bot.send(people.anna.user, f"/entry {code}")
+    await bot.press(people.anna.user, menu, "Birth year")
+    for typed in ("¹⁹⁹⁰", "١٩٩٠"):
+        [again] = await bot.send(people.anna.user, typed)
+        assert "1900" in again.text, typed
+    assert (await participant(db)).birth_year is None
+
+
 async def test_guided_entry_buttons_of_another_caseload_or_a_hidden_field_change_nothing(
     keyed_bot: BotHarness, people: People, db: Database
 ) -> None:
