@@ -364,6 +364,11 @@ def stranger_text(tr: Translator, telegram_id: int) -> str:
 
 
 # ---- binding commands and buttons -------------------------------------------------------
+@buttons.family("flow:cancel", command="cancel")
+class CancelFlow(ButtonPayload):
+    """"Cancel" under a guided step (bound in handlers/start.py; offered by many modules)."""
+
+
 P = TypeVar("P", bound=ButtonPayload)
 ButtonFn = Callable[[Turn, Any], Awaitable[None]]
 BUTTON_ROUTES_KEY = "koordinator.button_routes"

@@ -13,13 +13,15 @@ deleted from the chat once it is read.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.runtime.services import Services
 from bot.text.funder_labels import (
     EDUCATION_LABELS,
@@ -33,16 +35,16 @@ from bot.text.funder_labels import (
 from bot.text.i18n import N_, Translator
 from bot.text.render import Button, grid, keyboard
 from handlers.base import (
+    CancelFlow,
     Turn,
     ask_to_pick,
-    callback_parts,
+    bind_button,
+    bind_command,
+    bind_text_step,
     expired,
-    on_text,
     picked_participant,
-    staff_only,
 )
 from storage import entry
-from storage.access import Action
 from storage.models import (
     EducationLevel,
     EntryEmployment,
@@ -58,6 +60,58 @@ from storage.personnummer import InvalidPersonnummer, PersonnummerCipher, parse
 log = logging.getLogger(__name__)
 
 _REMOVE_WORDS = {"-", "delete", "remove", "ta bort", "radera"}
+_YEAR = re.compile(r"[0-9]{4}")
+FIELD_KEY = Token(4)
+"""A guided field's short key (`em`, `prot`, see GUIDED_FIELDS)."""
+OPTION_CODE = Token(24)
+"""A field value's code on a button (an enum value, `y`/`n`)."""
+
+
+# ---- buttons ----------------------------------------------------------------------------
+@family("ent:p", command="entry")
+class EntryPick(ButtonPayload):
+    """A participant picked (or the card's "Entry data"): the field menu."""
+
+    participant_id: int
+
+
+@family("ent:more", command="entry")
+class EntryMore(ButtonPayload):
+    page: int
+
+
+@family("ent:f", command="entry")
+class EntryField(ButtonPayload):
+    """A field tapped: its values."""
+
+    participant_id: int
+    key: Annotated[str, FIELD_KEY]
+
+
+@family("ent:v", command="entry")
+class EntryValue(ButtonPayload):
+    """A value tapped (None: clear the field): saved at once."""
+
+    participant_id: int
+    key: Annotated[str, FIELD_KEY]
+    code: Annotated[str, OPTION_CODE] | None
+
+
+@family("ent:d", command="entry")
+class EntryDone(ButtonPayload):
+    participant_id: int
+
+
+@family("pnr:p", command="pnr")
+class PnrPick(ButtonPayload):
+    """A participant picked: their number is typed next."""
+
+    participant_id: int
+
+
+@family("pnr:more", command="pnr")
+class PnrMore(ButtonPayload):
+    page: int
 
 
 def cipher_of(services: Services) -> PersonnummerCipher | None:
@@ -65,11 +119,10 @@ def cipher_of(services: Services) -> PersonnummerCipher | None:
 
 
 # ---- /entry ------------------------------------------------------------------------------
-@staff_only(Action.EDIT_ENTRY_DATA)
 async def entry_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await ask_to_pick(turn, tr._("Whose entry data? Tap a participant."), "ent:p")
+        await pick_for_entry(turn, 0, edit=False)
         return
     if len(turn.args) == 1:
         async with turn.transaction() as session:
@@ -94,6 +147,15 @@ async def entry_command(turn: Turn) -> None:
     lines += card_lines(tr, participant, cipher_of(turn.services),
                         show_sensitive=shows_sensitive(turn, participant))
     await turn.reply("\n".join(lines))
+
+
+async def pick_for_entry(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Whose entry data? Tap a participant."),
+                      lambda p: EntryPick(p.id), page=page, more=EntryMore, edit=edit)
+
+
+async def entry_more(turn: Turn, payload: EntryMore) -> None:
+    await pick_for_entry(turn, payload.page, edit=True)
 
 
 def shows_sensitive(turn: Turn, participant: Participant) -> bool:
@@ -131,12 +193,9 @@ def sensitive_usage(tr: Translator) -> str:
 
 
 # ---- /pnr --------------------------------------------------------------------------------
-@staff_only(Action.SET_PERSONNUMMER)
 async def pnr_command(turn: Turn) -> None:
-    tr = turn.tr
     if not turn.args:  # guided: pick, then type the number (deleted like the one-liner)
-        await ask_to_pick(turn, tr._("Whose personal identity number? Tap a participant."),
-                          "pnr:p")
+        await pick_for_pnr(turn, 0, edit=False)
         return
     # The number is personal: take it out of the chat history whatever happens next.
     await delete_typed_message(turn)
@@ -147,6 +206,15 @@ async def pnr_command(turn: Turn) -> None:
         await ask_for_number(turn, participant, edit=False)
         return
     await save_pnr(turn, turn.args[0], " ".join(turn.args[1:]))
+
+
+async def pick_for_pnr(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Whose personal identity number? Tap a participant."),
+                      lambda p: PnrPick(p.id), page=page, more=PnrMore, edit=edit)
+
+
+async def pnr_more(turn: Turn, payload: PnrMore) -> None:
+    await pick_for_pnr(turn, payload.page, edit=True)
 
 
 async def save_pnr(turn: Turn, code: str, text: str) -> bool:
@@ -185,21 +253,15 @@ async def ask_for_number(turn: Turn, participant: Participant, *, edit: bool) ->
     text = tr._("Write the personal identity number of %(code)s (YYYYMMDD-NNNN; coordination "
                 "numbers too), or <code>-</code> to remove it. Your message is deleted once "
                 "it is read.", code=tr.isolate(participant.code))
-    cancel = keyboard([[(tr._("Cancel"), "flow:cancel")]])
+    cancel = keyboard([[(tr._("Cancel"), CancelFlow().encode())]])
     await (turn.edit(text, cancel) if edit else turn.reply(text, cancel))
 
 
-@staff_only(Action.SET_PERSONNUMMER)
-async def pnr_button(turn: Turn) -> None:
-    """`pnr:p:<id>`: ask for that participant's number (typed next)."""
-    parts = callback_parts(turn)
-    if len(parts) != 3 or parts[1] != "p" or not parts[2].isdigit():
-        await expired(turn, "/pnr")
-        return
-    await ask_for_number(turn, await picked_participant(turn, int(parts[2])), edit=True)
+async def pnr_picked(turn: Turn, payload: PnrPick) -> None:
+    await ask_for_number(turn, await picked_participant(turn, payload.participant_id),
+                         edit=True)
 
 
-@on_text("pnr")
 async def pnr_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     await delete_typed_message(turn)
     participant = await picked_participant(turn, int(state["pid"]))
@@ -303,11 +365,11 @@ def card_lines(tr: Translator, participant: Participant, cipher: PersonnummerCip
 @dataclass(frozen=True, slots=True)
 class GuidedField:
     key: str
-    """Short name in the callback data (`ent:f:<id>:<key>`)."""
+    """Short name on the buttons (`EntryField.key`, at most 4 characters)."""
     field: str
     label: str
     options: tuple[tuple[str, object, str], ...] = ()
-    """(code in the callback data, stored value, label msgid); empty = typed (birth year)."""
+    """(code on the button, stored value, label msgid); empty = typed (birth year)."""
     clearable: bool = True
 
     def value_of(self, participant: Participant) -> object:
@@ -376,73 +438,81 @@ async def show_entry_menu(turn: Turn, participant: Participant, *, saved: bool =
                       "saved at once.", code=tr.isolate(participant.code)))
     lines += [tr._("%(field)s: %(value)s", field=tr._(guided.label),
                    value=shown_value(tr, guided, participant)) for guided in fields]
-    buttons: list[Button] = [(tr._(guided.label), f"ent:f:{participant.id}:{guided.key}")
+    buttons: list[Button] = [(tr._(guided.label), EntryField(participant.id, guided.key).encode())
                              for guided in fields]
-    rows = [*grid(buttons, 2), [(tr._("Done"), f"ent:d:{participant.id}")]]
+    rows = [*grid(buttons, 2), [(tr._("Done"), EntryDone(participant.id).encode())]]
     text = "\n".join(lines)
     await (turn.edit(text, keyboard(rows)) if edit else turn.reply(text, keyboard(rows)))
 
 
-@staff_only(Action.EDIT_ENTRY_DATA)
-async def entry_button(turn: Turn) -> None:
-    """`ent:p:<id>` menu · `ent:f:<id>:<key>` a field's values · `ent:v:<id>:<key>:<code>`
-    save · `ent:d:<id>` done."""
-    parts = callback_parts(turn)
-    tr = turn.tr
+async def entry_participant(turn: Turn, participant_id: int) -> Participant:
+    """The participant a tap names; any tap leaves the typed birth-year step."""
     if turn.flow("entry") is not None:
-        turn.end_flow()  # any other tap leaves the typed birth-year step
-    if len(parts) < 3 or not parts[2].isdigit() or parts[1] not in {"p", "f", "v", "d"}:
-        await expired(turn, "/entry")
+        turn.end_flow()
+    return await picked_participant(turn, participant_id)
+
+
+def offered_field(turn: Turn, participant: Participant, key: str) -> GuidedField | None:
+    guided = _BY_KEY.get(key)
+    return guided if guided is not None and guided in offered_fields(turn, participant) else None
+
+
+async def entry_picked(turn: Turn, payload: EntryPick) -> None:
+    await show_entry_menu(turn, await entry_participant(turn, payload.participant_id),
+                          edit=True)
+
+
+async def entry_done(turn: Turn, payload: EntryDone) -> None:
+    tr = turn.tr
+    participant = await entry_participant(turn, payload.participant_id)
+    lines = [tr._("✅ Entry data of %(code)s is up to date.", code=tr.isolate(participant.code))]
+    lines += card_lines(tr, participant, cipher_of(turn.services),
+                        show_sensitive=shows_sensitive(turn, participant))
+    await turn.edit("\n".join(lines))
+
+
+async def field_picked(turn: Turn, payload: EntryField) -> None:
+    participant = await entry_participant(turn, payload.participant_id)
+    guided = offered_field(turn, participant, payload.key)
+    if guided is None:
+        await expired(turn, "entry")
         return
-    participant = await picked_participant(turn, int(parts[2]))
-    guided = _BY_KEY.get(parts[3]) if len(parts) >= 4 else None
-    if guided is not None and guided not in offered_fields(turn, participant):
-        guided = None
-    if parts[1] == "p" and len(parts) == 3:
-        await show_entry_menu(turn, participant, edit=True)
-    elif parts[1] == "d" and len(parts) == 3:
-        lines = [tr._("✅ Entry data of %(code)s is up to date.",
-                      code=tr.isolate(participant.code))]
-        lines += card_lines(tr, participant, cipher_of(turn.services),
-                            show_sensitive=shows_sensitive(turn, participant))
-        await turn.edit("\n".join(lines))
-    elif parts[1] == "f" and len(parts) == 4 and guided is not None:
-        await ask_field(turn, participant, guided)
-    elif parts[1] == "v" and len(parts) == 5 and guided is not None:
-        value = _option_value(guided, parts[4])
-        if value is _INVALID:
-            await expired(turn, "/entry")
-            return
-        await save_field(turn, participant.code, guided, value, edit=True)
-    else:
-        await expired(turn, "/entry")
+    await ask_field(turn, participant, guided)
+
+
+async def value_picked(turn: Turn, payload: EntryValue) -> None:
+    participant = await entry_participant(turn, payload.participant_id)
+    guided = offered_field(turn, participant, payload.key)
+    value = _option_value(guided, payload.code) if guided is not None else _INVALID
+    if guided is None or value is _INVALID:
+        await expired(turn, "entry")
+        return
+    await save_field(turn, participant.code, guided, value, edit=True)
 
 
 _INVALID = object()
 
 
-def _option_value(guided: GuidedField, code: str) -> object:
-    if code == "-" and guided.clearable:
-        return None
+def _option_value(guided: GuidedField, code: str | None) -> object:
+    if code is None:
+        return None if guided.clearable else _INVALID
     return next((value for option, value, _label in guided.options if option == code),
                 _INVALID)
 
 
 async def ask_field(turn: Turn, participant: Participant, guided: GuidedField) -> None:
     tr = turn.tr
-    back = (tr._("Back"), f"ent:p:{participant.id}")
+    back = (tr._("Back"), EntryPick(participant.id).encode())
+    clear = (tr._("Clear"), EntryValue(participant.id, guided.key, None).encode())
     if not guided.options:  # typed: the birth year
         turn.start_flow("entry", "year", pid=participant.id)
         await turn.edit(tr._("Write the birth year of %(code)s, e.g. 1990.",
                              code=tr.isolate(participant.code)),
-                        keyboard([[(tr._("Clear"), f"ent:v:{participant.id}:{guided.key}:-"),
-                                   back]]))
+                        keyboard([[clear, back]]))
         return
-    buttons: list[Button] = [(tr._(label), f"ent:v:{participant.id}:{guided.key}:{code}")
+    buttons: list[Button] = [(tr._(label), EntryValue(participant.id, guided.key, code).encode())
                              for code, _value, label in guided.options]
-    last_row = [back]
-    if guided.clearable:
-        last_row.insert(0, (tr._("Clear"), f"ent:v:{participant.id}:{guided.key}:-"))
+    last_row = [clear, back] if guided.clearable else [back]
     note = sensitive_note(tr) if guided.field in entry.SENSITIVE_FIELDS else ""
     await turn.edit(tr._("%(field)s for %(code)s?", field=tr._(guided.label),
                          code=tr.isolate(participant.code)) + note,
@@ -463,11 +533,11 @@ async def save_field(turn: Turn, code: str, guided: GuidedField, value: object, 
     await show_entry_menu(turn, participant, saved=True, edit=edit)
 
 
-@on_text("entry")
 async def entry_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     word = text.strip()
-    if not (word.isdigit() and entry.OLDEST_BIRTH_YEAR <= int(word) <= turn.today.year):
+    # ASCII digits only: `int("¹⁹⁹⁰")` would raise (PITFALLS.md).
+    if not (_YEAR.fullmatch(word) and entry.OLDEST_BIRTH_YEAR <= int(word) <= turn.today.year):
         await turn.reply(tr._("Write a year between %(first)s and %(last)s, e.g. 1990, or "
                               "/cancel.", first=entry.OLDEST_BIRTH_YEAR, last=turn.today.year))
         return
@@ -477,7 +547,14 @@ async def entry_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["entry", "inskrivning"], entry_command))
-    app.add_handler(CallbackQueryHandler(entry_button, pattern=r"^ent:"))
-    app.add_handler(CommandHandler(["pnr", "personnummer"], pnr_command))
-    app.add_handler(CallbackQueryHandler(pnr_button, pattern=r"^pnr:"))
+    bind_command(app, "entry", entry_command)
+    bind_button(app, EntryPick, entry_picked)
+    bind_button(app, EntryMore, entry_more)
+    bind_button(app, EntryField, field_picked)
+    bind_button(app, EntryValue, value_picked)
+    bind_button(app, EntryDone, entry_done)
+    bind_text_step(app, "entry", entry_text_step)
+    bind_command(app, "pnr", pnr_command)
+    bind_button(app, PnrPick, pnr_picked)
+    bind_button(app, PnrMore, pnr_more)
+    bind_text_step(app, "pnr", pnr_text_step)

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox.reminders import plan_reminders, tell_participant_of_change, told_text
 from bot.outbox.templates import (
     FOLLOWUP_KIND_LABELS,
     RESPONSE_LABELS,
+    FollowUpOpen,
     agenda_text,
     participant_appointment_text,
 )
 from bot.outbox.timing import local_day_bounds, local_moment
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import fold
-from bot.text.periods import parse_iso_day
 from bot.text.render import Button, error_text, grid, keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,
-    callback_parts,
+    bind_button,
+    bind_command,
+    bind_text_step,
     expired,
-    on_text,
     parse_day,
     picked_participant,
-    staff_only,
 )
 from storage import followups as queries
 from storage import outbox
@@ -46,6 +47,87 @@ KIND_WORDS: dict[str, FollowUpKind] = {
 }
 DAY_BUTTONS = 10
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
+HHMM = Token(4, pattern=r"[0-9]{4}")
+"""A time of day on a button: `1030` (checked again by `parse_time`)."""
+
+
+# ---- buttons: booking ------------------------------------------------------------------
+@family("fu:p", command="followup")
+class FollowUpPick(ButtonPayload):
+    """A participant picked: offer days."""
+
+    participant_id: int
+
+
+@family("fu:more", command="followup")
+class FollowUpMore(ButtonPayload):
+    page: int
+
+
+@family("fu:d", command="followup")
+class FollowUpDay(ButtonPayload):
+    """A day picked: offer times (or a typed one)."""
+
+    participant_id: int
+    day: date
+
+
+@family("fu:t", command="followup")
+class FollowUpTime(ButtonPayload):
+    """A time picked: offer kinds."""
+
+    participant_id: int
+    day: date
+    at: Annotated[str, HHMM]
+
+
+@family("fu:k", command="followup")
+class FollowUpKindPick(ButtonPayload):
+    """A kind picked: ask for the place (typed) or "No place"."""
+
+    participant_id: int
+    day: date
+    at: Annotated[str, HHMM]
+    kind: FollowUpKind
+
+
+@family("fu:n", command="followup")
+class FollowUpNoPlace(ButtonPayload):
+    """No place: book it."""
+
+
+# ---- buttons: the follow-up card and the agenda ------------------------------------------
+# `fu:o` (FollowUpOpen) is declared with the staff notices that carry it.
+@family("fu:oa", command="today")
+class FollowUpFromAgenda(ButtonPayload):
+    """Open a follow-up from the agenda of `day`: its card has a way back."""
+
+    followup_id: int
+    day: date
+
+
+@family("fu:ag", command="today")
+class AgendaBack(ButtonPayload):
+    """« Back: the agenda of `day` again, in place of the card."""
+
+    day: date
+
+
+@family("fu:x", command="today")
+class FollowUpAskCancel(ButtonPayload):
+    followup_id: int
+
+
+@family("fu:xc", command="today")
+class FollowUpCancel(ButtonPayload):
+    followup_id: int
+
+
+@family("fu:m", command="today")
+class FollowUpMove(ButtonPayload):
+    """Move: the new day and time are typed."""
+
+    followup_id: int
 
 
 def parse_time(text: str) -> time | None:
@@ -63,11 +145,10 @@ def parse_followup_day(text: str, today: date) -> date | None:
 
 
 # ---- booking ---------------------------------------------------------------------------
-@staff_only(Action.BOOK_FOLLOWUP)
 async def followup_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await ask_to_pick(turn, tr._("Follow-up with whom? Tap a participant."), "fu:p")
+        await pick(turn, 0, edit=False)
         return
     words = turn.text_after_command.split(maxsplit=4)
     if len(words) < 3:
@@ -115,67 +196,82 @@ async def book(turn: Turn, code: str, due_at: datetime, kind: FollowUpKind, plac
     else:
         lines.append(tr._("The participant has not joined the bot yet, so no reminder can be "
                           "sent. Invite them with /invite."))
-    markup = keyboard([[(tr._("Open follow-up"), f"fu:o:{followup.id}")]])
+    markup = keyboard([[(tr._("Open follow-up"), FollowUpOpen(followup.id or 0).encode())]])
     await (turn.edit if edit else turn.reply)("\n".join(lines), markup)
 
 
-@staff_only(Action.BOOK_FOLLOWUP)
-async def followup_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+async def pick(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Follow-up with whom? Tap a participant."),
+                      lambda p: FollowUpPick(p.id), page=page, more=FollowUpMore, edit=edit)
+
+
+async def more_picked(turn: Turn, payload: FollowUpMore) -> None:
+    await pick(turn, payload.page, edit=True)
+
+
+async def participant_picked(turn: Turn, payload: FollowUpPick) -> None:
     tr = turn.tr
-    step = parts[1] if len(parts) > 1 else ""
-    if step == "p" and len(parts) == 3 and parts[2].isdigit():
-        participant = await picked_participant(turn, int(parts[2]))
-        days = [turn.today + timedelta(days=offset) for offset in range(0, 21)]
-        weekdays = [day for day in days if day.weekday() < 5][:DAY_BUTTONS]
-        buttons: list[Button] = [(tr.date(day, "EEE d MMM"), f"fu:d:{participant.id}:{day}")
-                                 for day in weekdays]
-        await turn.edit(tr._("Which day for %(code)s?", code=tr.isolate(participant.code)),
-                        keyboard(grid(buttons, 2)))
-    elif step == "d" and len(parts) == 4 and parts[2].isdigit():
-        day = _iso_day(parts[3])
-        if day is None:
-            await expired(turn, "/followup")
-            return
-        turn.start_flow("followup", "time", pid=int(parts[2]), day=day.isoformat())
-        settings = turn.services.settings
-        buttons = [(label, f"fu:t:{parts[2]}:{day}:{label.replace(':', '')}")
-                   for label in TIME_BUTTONS
-                   if local_moment(day, parse_time(label) or time(0), settings.tz) > turn.now]
-        await turn.edit(tr._("%(date)s — what time? Tap one or type it (HH:MM).",
-                             date=tr.date(day, "full")), keyboard(grid(buttons, 4)))
-    elif step == "t" and len(parts) == 5 and parts[2].isdigit():
-        await ask_kind(turn, int(parts[2]), parts[3], parts[4])
-    elif step == "k" and len(parts) == 6 and parts[2].isdigit():
-        day, at = _iso_day(parts[3]), parse_time(f"{parts[4][:2]}:{parts[4][2:]}")
-        if day is None or at is None or parts[5] not in set(FollowUpKind):
-            await expired(turn, "/followup")
-            return
-        turn.start_flow("followup", "place", pid=int(parts[2]), day=day.isoformat(),
-                        at=parts[4], kind=parts[5])
-        await turn.edit(tr._("Where? Type the place (or a note), or tap “No place”."),
-                        keyboard([[(tr._("No place"), "fu:n")]]))
-    elif step == "n":
-        state = turn.flow("followup")
-        if state is None or state["step"] != "place":
-            await expired(turn, "/followup")
-            return
-        await book_from_state(turn, state, "", edit=True)
-    else:
-        await expired(turn, "/followup")
+    participant = await picked_participant(turn, payload.participant_id)
+    assert participant.id is not None
+    days = [turn.today + timedelta(days=offset) for offset in range(0, 21)]
+    weekdays = [day for day in days if day.weekday() < 5][:DAY_BUTTONS]
+    buttons: list[Button] = [(tr.date(day, "EEE d MMM"),
+                              FollowUpDay(participant.id, day).encode()) for day in weekdays]
+    await turn.edit(tr._("Which day for %(code)s?", code=tr.isolate(participant.code)),
+                    keyboard(grid(buttons, 2)))
 
 
-async def ask_kind(turn: Turn, participant_id: int, iso_day: str, hhmm: str,
+async def day_picked(turn: Turn, payload: FollowUpDay) -> None:
+    tr = turn.tr
+    pid, day = payload.participant_id, payload.day
+    turn.start_flow("followup", "time", pid=pid, day=day.isoformat())
+    settings = turn.services.settings
+    buttons = [(label, FollowUpTime(pid, day, label.replace(":", "")).encode())
+               for label in TIME_BUTTONS
+               if local_moment(day, parse_time(label) or time(0), settings.tz) > turn.now]
+    await turn.edit(tr._("%(date)s — what time? Tap one or type it (HH:MM).",
+                         date=tr.date(day, "full")), keyboard(grid(buttons, 4)))
+
+
+async def time_picked(turn: Turn, payload: FollowUpTime) -> None:
+    await ask_kind(turn, payload.participant_id, payload.day, payload.at)
+
+
+async def kind_picked(turn: Turn, payload: FollowUpKindPick) -> None:
+    tr = turn.tr
+    if _hhmm_time(payload.at) is None:
+        await expired(turn, "followup")
+        return
+    turn.start_flow("followup", "place", pid=payload.participant_id,
+                    day=payload.day.isoformat(), at=payload.at, kind=payload.kind.value)
+    await turn.edit(tr._("Where? Type the place (or a note), or tap “No place”."),
+                    keyboard([[(tr._("No place"), FollowUpNoPlace().encode())]]))
+
+
+async def no_place(turn: Turn, _payload: FollowUpNoPlace) -> None:
+    state = turn.flow("followup")
+    if state is None or state["step"] != "place":
+        await expired(turn, "followup")
+        return
+    await book_from_state(turn, state, "", edit=True)
+
+
+def _hhmm_time(hhmm: str) -> time | None:
+    """`1030` → 10:30; None when it is not a time of day."""
+    return parse_time(f"{hhmm[:2]}:{hhmm[2:]}") if len(hhmm) == 4 else None
+
+
+async def ask_kind(turn: Turn, participant_id: int, day: date, hhmm: str,
                    *, edit: bool = True) -> None:
     tr = turn.tr
-    day, at = _iso_day(iso_day), parse_time(f"{hhmm[:2]}:{hhmm[2:]}")
-    if day is None or at is None:
-        await expired(turn, "/followup")
+    at = _hhmm_time(hhmm)
+    if at is None:
+        await expired(turn, "followup")
         return
     if local_moment(day, at, turn.services.settings.tz) <= turn.now:
         await turn.reply(error_text(tr, queries.FollowUpInPast()))
         return
-    buttons = [(tr._(label), f"fu:k:{participant_id}:{day}:{hhmm}:{kind.value}")
+    buttons = [(tr._(label), FollowUpKindPick(participant_id, day, hhmm, kind).encode())
                for kind, label in FOLLOWUP_KIND_LABELS.items()]
     text = tr._("%(date)s %(time)s — what kind of follow-up?", date=tr.date(day),
                 time=tr.isolate(at.strftime("%H:%M")))
@@ -190,7 +286,6 @@ async def book_from_state(turn: Turn, state: dict[str, Any], place: str, *,
                FollowUpKind(state["kind"]), place, edit=edit)
 
 
-@on_text("followup")
 async def followup_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     if state["step"] == "time":
@@ -198,7 +293,8 @@ async def followup_text_step(turn: Turn, state: dict[str, Any], text: str) -> No
         if at is None:
             await turn.reply(tr._("Write the time as HH:MM, for example 10:30."))
             return
-        await ask_kind(turn, state["pid"], state["day"], at.strftime("%H%M"), edit=False)
+        await ask_kind(turn, state["pid"], date.fromisoformat(state["day"]), at.strftime("%H%M"),
+                       edit=False)
     elif state["step"] == "place":
         await book_from_state(turn, state, text)
     elif state["step"] == "move":
@@ -207,49 +303,48 @@ async def followup_text_step(turn: Turn, state: dict[str, Any], text: str) -> No
         await turn.reply(tr._("Tap one of the buttons above, or start again with /followup."))
 
 
-def _iso_day(text: str) -> date | None:
-    return parse_iso_day(text)
-
-
 # ---- the follow-up card: cancel, move -------------------------------------------------
-@staff_only(Action.BOOK_FOLLOWUP)
-async def card_button(turn: Turn) -> None:
-    """fu:o:<id> open · fu:x:<id> ask to cancel · fu:xc:<id> cancel · fu:m:<id> move."""
-    parts = callback_parts(turn)
+async def card_opened(turn: Turn, payload: FollowUpOpen) -> None:
+    await show_card(turn, payload.followup_id)
+
+
+async def card_from_agenda(turn: Turn, payload: FollowUpFromAgenda) -> None:
+    await show_card(turn, payload.followup_id, agenda=payload.day)
+
+
+async def ask_cancel(turn: Turn, payload: FollowUpAskCancel) -> None:
     tr = turn.tr
-    if len(parts) != 3 or not parts[2].isdigit():
-        await expired(turn, "/today")
-        return
-    followup_id = int(parts[2])
-    if parts[1] == "o":
-        await show_card(turn, followup_id)
-    elif parts[1] == "x":
-        await turn.edit(tr._("Cancel this follow-up? The participant's reminders are stopped."),
-                        keyboard([[(tr._("Yes, cancel it"), f"fu:xc:{followup_id}"),
-                                   (tr._("No"), f"fu:o:{followup_id}")]]))
-    elif parts[1] == "xc":
-        async with turn.transaction() as session:
-            item = await queries.cancel_followup(session, turn.require_viewer(), followup_id,
-                                                 now=turn.now)
-            await outbox.cancel_pending(session, followup_id=followup_id)
-            told = await tell_participant_of_change(session, turn.services.settings, item,
-                                                    now=turn.now)
-        turn.services.wake()
-        await turn.edit(tr._("Follow-up with %(code)s on %(when)s is cancelled.",
-                             code=tr.isolate(item.participant.code),
-                             when=tr.short_datetime(item.followup.due_at))
-                        + ("\n" + told_text(tr) if told else ""))
-    elif parts[1] == "m":
-        async with turn.transaction() as session:
-            await queries.visible_followup(session, turn.require_viewer(), followup_id)
-        turn.start_flow("followup", "move", followup_id=followup_id)
-        await turn.edit(tr._("New day and time? Write YYYY-MM-DD HH:MM, for example "
-                             "%(example)s.", example=f"{turn.today + timedelta(days=1)} 10:00"))
-    else:
-        await expired(turn, "/today")
+    followup_id = payload.followup_id
+    await turn.edit(tr._("Cancel this follow-up? The participant's reminders are stopped."),
+                    keyboard([[(tr._("Yes, cancel it"), FollowUpCancel(followup_id).encode()),
+                               (tr._("No"), FollowUpOpen(followup_id).encode())]]))
 
 
-async def show_card(turn: Turn, followup_id: int) -> None:
+async def cancel(turn: Turn, payload: FollowUpCancel) -> None:
+    tr = turn.tr
+    async with turn.transaction() as session:
+        item = await queries.cancel_followup(session, turn.require_viewer(), payload.followup_id,
+                                             now=turn.now)
+        await outbox.cancel_pending(session, followup_id=payload.followup_id)
+        told = await tell_participant_of_change(session, turn.services.settings, item,
+                                                now=turn.now)
+    turn.services.wake()
+    await turn.edit(tr._("Follow-up with %(code)s on %(when)s is cancelled.",
+                         code=tr.isolate(item.participant.code),
+                         when=tr.short_datetime(item.followup.due_at))
+                    + ("\n" + told_text(tr) if told else ""))
+
+
+async def ask_new_time(turn: Turn, payload: FollowUpMove) -> None:
+    async with turn.transaction() as session:
+        await queries.visible_followup(session, turn.require_viewer(), payload.followup_id)
+    turn.start_flow("followup", "move", followup_id=payload.followup_id)
+    await turn.edit(turn.tr._("New day and time? Write YYYY-MM-DD HH:MM, for example "
+                              "%(example)s.", example=f"{turn.today + timedelta(days=1)} 10:00"))
+
+
+async def show_card(turn: Turn, followup_id: int, *, agenda: date | None = None) -> None:
+    """The card of one follow-up; opened from an agenda, with « Back to it."""
     tr = turn.tr
     async with turn.transaction() as session:
         item = await queries.visible_followup(session, turn.require_viewer(), followup_id)
@@ -260,8 +355,12 @@ async def show_card(turn: Turn, followup_id: int) -> None:
         tr._("Answer: %(response)s",
              response=tr._(RESPONSE_LABELS[FollowUpResponse(item.followup.response)])),
     ]
-    markup = keyboard([[(tr._("Move"), f"fu:m:{followup_id}"),
-                        (tr._("Cancel follow-up"), f"fu:x:{followup_id}")]])
+    rows: list[list[Button]] = [[(tr._("Move"), FollowUpMove(followup_id).encode()),
+                                 (tr._("Cancel follow-up"),
+                                  FollowUpAskCancel(followup_id).encode())]]
+    if agenda is not None:
+        rows.append([(tr._("« Back"), AgendaBack(agenda).encode())])
+    markup = keyboard(rows)
     await turn.edit("\n".join(lines), markup)
 
 
@@ -294,24 +393,44 @@ async def move_from_text(turn: Turn, state: dict[str, Any], text: str) -> None:
 
 
 # ---- /today ------------------------------------------------------------------------------
-@staff_only(Action.VIEW_AGENDA)
 async def today_command(turn: Turn) -> None:
+    await show_agenda(turn, turn.today)
+
+
+async def agenda_back(turn: Turn, payload: AgendaBack) -> None:
+    await show_agenda(turn, payload.day, edit=True)
+
+
+async def show_agenda(turn: Turn, day: date, *, edit: bool = False) -> None:
+    """The caller's follow-ups of one local day; each opens its card (with « Back here)."""
     tr = turn.tr
-    assert turn.viewer is not None
-    start, end = local_day_bounds(turn.today, turn.services.settings.tz)
+    start, end = local_day_bounds(day, turn.services.settings.tz)
     async with turn.transaction() as session:
-        items = await queries.agenda(session, turn.viewer, start=start, end=end)
+        items = await queries.agenda(session, turn.require_viewer(), start=start, end=end)
     if not items:
-        await turn.reply(tr._("No follow-ups booked for today (%(date)s).",
-                              date=tr.date(turn.today, "full")))
+        text = tr._("No follow-ups booked for today (%(date)s).", date=tr.date(day, "full"))
+        await (turn.edit if edit else turn.reply)(text)
         return
     buttons = [(f"{tr.time(item.followup.due_at)} {item.participant.code}",
-                f"fu:o:{item.followup.id}") for item in items]
-    await turn.reply(agenda_text(tr, turn.today, items), keyboard(grid(buttons, 2)))
+                FollowUpFromAgenda(item.followup.id or 0, day).encode()) for item in items]
+    await (turn.edit if edit else turn.reply)(agenda_text(tr, day, items),
+                                              keyboard(grid(buttons, 2)))
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["followup", "uppfoljning"], followup_command))
-    app.add_handler(CommandHandler(["today", "idag"], today_command))
-    app.add_handler(CallbackQueryHandler(card_button, pattern=r"^fu:(o|x|xc|m):"))
-    app.add_handler(CallbackQueryHandler(followup_button, pattern=r"^fu:(p|d|t|k|n)(:|$)"))
+    bind_command(app, "followup", followup_command)
+    bind_button(app, FollowUpPick, participant_picked)
+    bind_button(app, FollowUpMore, more_picked)
+    bind_button(app, FollowUpDay, day_picked)
+    bind_button(app, FollowUpTime, time_picked)
+    bind_button(app, FollowUpKindPick, kind_picked)
+    bind_button(app, FollowUpNoPlace, no_place)
+    bind_text_step(app, "followup", followup_text_step)
+    bind_command(app, "today", today_command)
+    bind_button(app, AgendaBack, agenda_back)
+    # The card changes bookings: the booking action, whichever list it was opened from.
+    bind_button(app, FollowUpOpen, card_opened, action=Action.BOOK_FOLLOWUP)
+    bind_button(app, FollowUpFromAgenda, card_from_agenda, action=Action.BOOK_FOLLOWUP)
+    bind_button(app, FollowUpAskCancel, ask_cancel, action=Action.BOOK_FOLLOWUP)
+    bind_button(app, FollowUpCancel, cancel, action=Action.BOOK_FOLLOWUP)
+    bind_button(app, FollowUpMove, ask_new_time, action=Action.BOOK_FOLLOWUP)

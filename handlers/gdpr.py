@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, family
 from bot.text.render import keyboard
-from handlers.base import Turn, callback_parts, expired, staff_only
+from handlers.base import CancelFlow, Turn, bind_button, bind_command
 from storage import gdpr
-from storage.access import Action
 from storage.participants import code_for, visible_participant, visible_participant_by_id
 
 
-@staff_only(Action.ERASE_PARTICIPANT)
+@family("forget:yes", command="forget")
+class ForgetConfirm(ButtonPayload):
+    """"Yes, erase": the confirmation /forget asks for."""
+
+    participant_id: int
+
+
 async def forget_command(turn: Turn) -> None:
     tr = turn.tr
     if len(turn.args) != 1:
@@ -23,25 +29,20 @@ async def forget_command(turn: Turn) -> None:
         tr._("Erase the personal data of %(code)s (%(name)s)? Name, Telegram link, notes and "
              "places are removed for good; anonymous counts stay in the statistics.",
              code=tr.isolate(participant.code), name=participant.display_name),
-        keyboard([[(tr._("Yes, erase"), f"forget:yes:{participant.id}"),
-                   (tr._("Cancel"), "flow:cancel")]]))
+        keyboard([[(tr._("Yes, erase"), ForgetConfirm(participant.id or 0).encode()),
+                   (tr._("Cancel"), CancelFlow().encode())]]))
 
 
-@staff_only(Action.ERASE_PARTICIPANT)
-async def forget_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    if len(parts) != 3 or parts[1] != "yes" or not parts[2].isdigit():
-        await expired(turn, "/forget")
-        return
+async def forget_confirmed(turn: Turn, payload: ForgetConfirm) -> None:
     async with turn.transaction() as session:
         participant = await visible_participant_by_id(session, turn.require_viewer(),
-                                                      int(parts[2]))
-        await gdpr.erase_participant(session, code_for(int(parts[2])),
+                                                      payload.participant_id)
+        await gdpr.erase_participant(session, code_for(payload.participant_id),
                                      actor_staff_id=turn.require_viewer().staff_id, now=turn.now)
     await turn.edit(turn.tr._("The personal data of %(code)s has been erased.",
                               code=turn.tr.isolate(participant.code)))
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["forget", "glom"], forget_command))
-    app.add_handler(CallbackQueryHandler(forget_button, pattern=r"^forget:"))
+    bind_command(app, "forget", forget_command)
+    bind_button(app, ForgetConfirm, forget_confirmed)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from typing import Annotated
+
+from telegram.ext import Application
 
 from bot.interaction import menus
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.text.i18n import Translator
 from bot.text.languages import ENDONYMS, STAFF_LANGUAGES
 from bot.text.render import grid, keyboard
@@ -12,17 +15,22 @@ from handlers import onboarding
 from handlers.base import (
     Audience,
     Turn,
-    callback_parts,
+    bind_button,
+    bind_command,
     expired,
-    guarded,
-    staff_only,
     stranger_text,
 )
 from storage.access import Action
 from storage.staff import set_staff_language
 
 
-@guarded(Audience.ANYONE)
+@family("lang", command="language")
+class StaffLanguage(ButtonPayload):
+    """A staff member's language (participants pick theirs with onboarding's buttons)."""
+
+    language: Annotated[str, Token(8)]
+
+
 async def language_command(turn: Turn) -> None:
     """Staff choose among the staff languages; participants among all participant languages."""
     if turn.staff is None:
@@ -37,17 +45,15 @@ async def language_command(turn: Turn) -> None:
     if choice in STAFF_LANGUAGES:
         await save(turn, choice, edit=False)
         return
-    buttons = [(ENDONYMS[code], f"lang:{code}") for code in STAFF_LANGUAGES]
+    buttons = [(ENDONYMS[code], StaffLanguage(code).encode()) for code in STAFF_LANGUAGES]
     await turn.reply(turn.tr._("Choose your language:"), keyboard(grid(buttons, 2)))
 
 
-@staff_only(Action.CHANGE_OWN_LANGUAGE)
-async def language_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    if len(parts) != 2 or parts[1] not in STAFF_LANGUAGES:
-        await expired(turn, "/language")
+async def language_picked(turn: Turn, payload: StaffLanguage) -> None:
+    if payload.language not in STAFF_LANGUAGES:
+        await expired(turn, "language")
         return
-    await save(turn, parts[1], edit=True)
+    await save(turn, payload.language, edit=True)
 
 
 async def save(turn: Turn, language: str, *, edit: bool) -> None:
@@ -64,5 +70,7 @@ async def save(turn: Turn, language: str, *, edit: bool) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["language", "sprak"], language_command))
-    app.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang:"))
+    bind_command(app, "language", language_command)
+    # /language is everyone's; this button is staff's (participants have onboarding's).
+    bind_button(app, StaffLanguage, language_picked, audience=Audience.STAFF,
+                action=Action.CHANGE_OWN_LANGUAGE)

@@ -4,33 +4,22 @@ coordinator's who asked by phone (`ofc:`). Questions and tasks are queued by
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
+from bot.outbox.outcome_questions import OutcomeAnswer, OutcomeLog
 from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
-from handlers.base import Turn, callback_parts, expired, participant_only, staff_only
+from handlers.base import Turn, bind_button, expired
 from storage import outcome_followups as queries
 from storage.access import Action
 from storage.models import FollowUpAnswer, FollowUpPoint
 
 
-def _parsed(turn: Turn) -> tuple[int, FollowUpAnswer] | None:
-    parts = callback_parts(turn)
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in set(FollowUpAnswer):
-        return None
-    return int(parts[1]), FollowUpAnswer(parts[2])
-
-
-@participant_only()
-async def answer_button(turn: Turn) -> None:
-    """ofa:<follow-up id>:<answer> — the participant answers the question with one tap."""
+async def answer_button(turn: Turn, payload: OutcomeAnswer) -> None:
+    """The participant answers the question with one tap."""
     participant = turn.participant
-    parsed = _parsed(turn)
     assert participant is not None and participant.id is not None
     tr = turn.tr
-    if parsed is None:
-        await expired(turn, "/next")
-        return
-    followup_id, answer = parsed
+    followup_id, answer = payload.followup_id, payload.answer
     async with turn.transaction() as session:
         item = await queries.answer_by_participant(session, participant.id, followup_id, answer,
                                                    now=turn.now)
@@ -46,15 +35,10 @@ async def answer_button(turn: Turn) -> None:
         await turn.edit(tr._("Thank you for your answer! We wish you all the best."))
 
 
-@staff_only(Action.LOG_OUTCOME_FOLLOWUP)
-async def log_button(turn: Turn) -> None:
-    """ofc:<follow-up id>:<answer> — the coordinator logs what the participant told them."""
-    parsed = _parsed(turn)
+async def log_button(turn: Turn, payload: OutcomeLog) -> None:
+    """The coordinator logs what the participant told them."""
     tr = turn.tr
-    if parsed is None:
-        await expired(turn, "/participant")
-        return
-    followup_id, answer = parsed
+    followup_id, answer = payload.followup_id, payload.answer
     async with turn.transaction() as session:
         logged = await queries.answer_by_staff(session, turn.require_viewer(), followup_id,
                                                answer, now=turn.now)
@@ -73,5 +57,6 @@ async def log_button(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(answer_button, pattern=r"^ofa:"))
-    app.add_handler(CallbackQueryHandler(log_button, pattern=r"^ofc:"))
+    bind_button(app, OutcomeAnswer, answer_button)
+    # Logging an answer is its own right, not the card's (OutcomeLog starts again there).
+    bind_button(app, OutcomeLog, log_button, action=Action.LOG_OUTCOME_FOLLOWUP)

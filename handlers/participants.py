@@ -4,10 +4,12 @@ status (/status) and ending (/end). One-liners for fast typists, buttons for thu
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.text.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import (
@@ -22,20 +24,21 @@ from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_langua
 from bot.text.render import Button, grid, keyboard
 from handlers import entry
 from handlers.base import (
+    CancelFlow,
     Turn,
     ask_to_pick,
-    callback_parts,
+    bind_button,
+    bind_command,
+    bind_text_step,
     expired,
-    on_text,
     parse_day,
     picked_participant,
     picker_keyboard,
     split_fields,
-    staff_only,
 )
+from handlers.checkins import LogPick
 from storage import checkins as checkin_queries
 from storage import participants as queries
-from storage.access import Action
 from storage.models import (
     CHANGEABLE_STATUSES,
     Gender,
@@ -46,6 +49,109 @@ from storage.models import (
 )
 
 PAGE_SIZE = 8
+
+
+# ---- buttons ----------------------------------------------------------------------------
+class Today(StrEnum):
+    """The one value of the /add date step's button (`add:d:today`)."""
+
+    TODAY = "today"
+
+
+class Qualification(StrEnum):
+    """ESF+'s "gained a qualification" answer on the /end confirmation (None: not known)."""
+
+    YES = "y"
+    NO = "n"
+
+
+@family("add:m", command="add")
+class AddMunicipality(ButtonPayload):
+    """A known municipality, by its index in the list the flow offered."""
+
+    index: int
+
+
+@family("add:g", command="add")
+class AddGender(ButtonPayload):
+    gender: Gender
+
+
+@family("add:l", command="add")
+class AddLanguage(ButtonPayload):
+    language: Annotated[str, Token(8)]
+
+
+@family("add:d", command="add")
+class AddToday(ButtonPayload):
+    """Enrolled today."""
+
+    day: Today
+
+
+@family("mine", command="mine")
+class CaseloadPage(ButtonPayload):
+    page: int
+
+
+@family("card", command="participant")
+class ParticipantCard(ButtonPayload):
+    participant_id: int
+
+
+@family("card:more", command="participant")
+class CardMore(ButtonPayload):
+    page: int
+
+
+@family("st:p", command="status")
+class StatusPick(ButtonPayload):
+    participant_id: int
+
+
+@family("st:more", command="status")
+class StatusMore(ButtonPayload):
+    page: int
+
+
+@family("st:s", command="status")
+class StatusSet(ButtonPayload):
+    participant_id: int
+    status: Status
+
+
+@family("end:p", command="end")
+class EndPick(ButtonPayload):
+    participant_id: int
+
+
+@family("end:more", command="end")
+class EndMore(ButtonPayload):
+    page: int
+
+
+@family("end:o", command="end")
+class EndOutcome(ButtonPayload):
+    participant_id: int
+    outcome: Outcome
+
+
+@family("end:t", command="end")
+class EndSubsidy(ButtonPayload):
+    """The kind of subsidised job (the `subsidised` outcome)."""
+
+    participant_id: int
+    subsidy: SubsidyType
+
+
+@family("end:c", command="end")
+class EndConfirm(ButtonPayload):
+    """Ends the participation; the button also answers the qualification question."""
+
+    participant_id: int
+    outcome: Outcome
+    subsidy: SubsidyType | None
+    qualification: Qualification | None
 
 
 # ---- shared pieces ------------------------------------------------------------------
@@ -59,7 +165,6 @@ def participant_line(tr: Translator, participant: Participant) -> str:
 
 
 # ---- /add ----------------------------------------------------------------------------
-@staff_only(Action.ADD_PARTICIPANT)
 async def add_command(turn: Turn) -> None:
     text = turn.text_after_command
     if not text:
@@ -135,12 +240,11 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
             gender=tr._(GENDER_LABELS[Gender(participant.gender)]),
             language=ENDONYMS[participant.language], date=tr.date(participant.enrolled_on),
         ),
-        keyboard([[(tr._("Log check-in"), f"log:p:{participant.id}"),
-                   (tr._("Show card"), f"card:{participant.id}")]]),
+        keyboard([[(tr._("Log check-in"), LogPick(participant.id).encode()),
+                   (tr._("Show card"), ParticipantCard(participant.id).encode())]]),
     )
 
 
-@on_text("add")
 async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     step = state["step"]
@@ -151,7 +255,7 @@ async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
         turn.start_flow("add", "municipality", display_name=text)
         async with turn.transaction() as session:
             known = await queries.known_municipalities(session, turn.require_viewer())
-        buttons = [(m, f"add:m:{i}") for i, m in enumerate(known)]
+        buttons = [(m, AddMunicipality(i).encode()) for i, m in enumerate(known)]
         state_known = {"known": known}
         turn.flow("add").update(state_known)  # type: ignore[union-attr]
         await turn.reply(tr._("Which municipality? Tap one or type the name."),
@@ -175,7 +279,7 @@ async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
 async def ask_gender(turn: Turn, state: dict[str, Any]) -> None:
     tr = turn.tr
     turn.start_flow("add", "gender", **_data(state))
-    buttons = [(tr._(GENDER_LABELS[g]), f"add:g:{g.value}") for g in Gender]
+    buttons = [(tr._(GENDER_LABELS[g]), AddGender(g).encode()) for g in Gender]
     await turn.reply(tr._("Gender (for the project's statistics)?"), keyboard(grid(buttons, 2)))
 
 
@@ -186,41 +290,57 @@ async def finish_add(turn: Turn, state: dict[str, Any], enrolled_on: date) -> No
     )
 
 
-@staff_only(Action.ADD_PARTICIPANT)
-async def add_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+def add_step(turn: Turn, step: str) -> dict[str, Any] | None:
+    """The /add flow's state when it waits for this step's button, else None."""
     state = turn.flow("add")
-    if state is None or len(parts) < 3:
-        await expired(turn, "/add")
+    return state if state is not None and state["step"] == step else None
+
+
+async def municipality_picked(turn: Turn, payload: AddMunicipality) -> None:
+    state = add_step(turn, "municipality")
+    known = state.get("known", []) if state else []
+    if state is None or not payload.index < len(known):
+        await expired(turn, "add")
         return
+    municipality = known[payload.index]
+    await turn.edit(turn.tr._("Municipality: %(municipality)s", municipality=municipality))
+    await ask_gender(turn, {**state, "municipality": municipality})
+
+
+async def gender_picked(turn: Turn, payload: AddGender) -> None:
     tr = turn.tr
-    kind, value = parts[1], parts[2]
-    if kind == "m" and state["step"] == "municipality":
-        known = state.get("known", [])
-        index = int(value) if value.isdigit() else -1
-        if not 0 <= index < len(known):
-            await expired(turn, "/add")
-            return
-        await turn.edit(tr._("Municipality: %(municipality)s", municipality=known[index]))
-        await ask_gender(turn, {**state, "municipality": known[index]})
-    elif kind == "g" and state["step"] == "gender" and value in Gender.__members__.values():
-        await turn.edit(tr._("Gender: %(gender)s", gender=tr._(GENDER_LABELS[Gender(value)])))
-        turn.start_flow("add", "language", **{**_data(state), "gender": value})
-        buttons = [(ENDONYMS[code], f"add:l:{code}") for code in PARTICIPANT_LANGUAGES]
-        await turn.reply(tr._("Which language should the participant get messages in?"),
-                         keyboard(grid(buttons, 3)))
-    elif kind == "l" and state["step"] == "language" and value in PARTICIPANT_LANGUAGES:
-        await turn.edit(tr._("Language: %(language)s", language=ENDONYMS[value]))
-        turn.start_flow("add", "date", **{**_data(state), "language": value})
-        await turn.reply(
-            tr._("Enrolment date? Tap Today or type a date (YYYY-MM-DD)."),
-            keyboard([[(tr._("Today"), "add:d:today")]]),
-        )
-    elif kind == "d" and state["step"] == "date":
-        await turn.edit(tr._("Enrolment date: %(date)s", date=tr.date(turn.today)))
-        await finish_add(turn, state, turn.today)
-    else:
-        await expired(turn, "/add")
+    state = add_step(turn, "gender")
+    if state is None:
+        await expired(turn, "add")
+        return
+    await turn.edit(tr._("Gender: %(gender)s", gender=tr._(GENDER_LABELS[payload.gender])))
+    turn.start_flow("add", "language", **{**_data(state), "gender": payload.gender.value})
+    buttons = [(ENDONYMS[code], AddLanguage(code).encode()) for code in PARTICIPANT_LANGUAGES]
+    await turn.reply(tr._("Which language should the participant get messages in?"),
+                     keyboard(grid(buttons, 3)))
+
+
+async def language_picked(turn: Turn, payload: AddLanguage) -> None:
+    tr = turn.tr
+    state = add_step(turn, "language")
+    if state is None or payload.language not in PARTICIPANT_LANGUAGES:
+        await expired(turn, "add")
+        return
+    await turn.edit(tr._("Language: %(language)s", language=ENDONYMS[payload.language]))
+    turn.start_flow("add", "date", **{**_data(state), "language": payload.language})
+    await turn.reply(
+        tr._("Enrolment date? Tap Today or type a date (YYYY-MM-DD)."),
+        keyboard([[(tr._("Today"), AddToday(Today.TODAY).encode())]]),
+    )
+
+
+async def today_picked(turn: Turn, _payload: AddToday) -> None:
+    state = add_step(turn, "date")
+    if state is None:
+        await expired(turn, "add")
+        return
+    await turn.edit(turn.tr._("Enrolment date: %(date)s", date=turn.tr.date(turn.today)))
+    await finish_add(turn, state, turn.today)
 
 
 def _data(state: dict[str, Any]) -> dict[str, Any]:
@@ -228,16 +348,12 @@ def _data(state: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- /mine -----------------------------------------------------------------------------
-@staff_only(Action.LIST_CASELOAD)
 async def mine_command(turn: Turn) -> None:
     await show_caseload(turn, page=0)
 
 
-@staff_only(Action.LIST_CASELOAD)
-async def mine_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    page = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-    await show_caseload(turn, page=page, edit=True)
+async def caseload_page(turn: Turn, payload: CaseloadPage) -> None:
+    await show_caseload(turn, page=payload.page, edit=True)
 
 
 async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
@@ -261,12 +377,13 @@ async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     nav: list[Button] = []
     if page > 0:
-        nav.append((tr._("◀ Previous"), f"mine:{page - 1}"))
+        nav.append((tr._("◀ Previous"), CaseloadPage(page - 1).encode()))
     if page + 1 < pages:
-        nav.append((tr._("Next ▶"), f"mine:{page + 1}"))
+        nav.append((tr._("Next ▶"), CaseloadPage(page + 1).encode()))
     if pages > 1:
         lines.append(tr._("Page %(page)s of %(pages)s", page=page + 1, pages=pages))
-    open_buttons = [(row.participant.code, f"card:{row.participant.id}") for row in rows]
+    open_buttons = [(row.participant.code, ParticipantCard(row.participant.id).encode())
+                    for row in rows]
     markup = keyboard([*grid(open_buttons, 4), nav])
     if edit:
         await turn.edit("\n".join(lines), markup)
@@ -275,7 +392,6 @@ async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
 
 
 # ---- /find -----------------------------------------------------------------------------
-@staff_only(Action.FIND_PARTICIPANT)
 async def find_command(turn: Turn) -> None:
     text = turn.text_after_command
     if not text:
@@ -285,7 +401,6 @@ async def find_command(turn: Turn) -> None:
     await find_and_show(turn, text)
 
 
-@on_text("find")
 async def find_text_step(turn: Turn, _state: dict[str, Any], text: str) -> None:
     turn.end_flow()
     await find_and_show(turn, text)
@@ -303,14 +418,14 @@ async def find_and_show(turn: Turn, text: str) -> None:
         return
     lines = [tr.ngettext("%(n)s match:", "%(n)s matches:", len(found))]
     lines += [participant_line(tr, p) for p in found]
-    await turn.reply("\n".join(lines), picker_keyboard(found, "card"))
+    await turn.reply("\n".join(lines),
+                     picker_keyboard(found, lambda p: ParticipantCard(p.id)))
 
 
 # ---- /participant (card) ---------------------------------------------------------------
-@staff_only(Action.VIEW_PARTICIPANT)
 async def card_command(turn: Turn) -> None:
     if not turn.args:
-        await ask_to_pick(turn, turn.tr._("Whose card? Tap a participant."), "card")
+        await pick_for_card(turn, 0, edit=False)
         return
     async with turn.transaction() as session:
         participant = await queries.visible_participant(session, turn.require_viewer(),
@@ -318,14 +433,17 @@ async def card_command(turn: Turn) -> None:
     await show_card(turn, participant)
 
 
-@staff_only(Action.VIEW_PARTICIPANT)
-async def card_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    if len(parts) != 2 or not parts[1].isdigit():
-        await expired(turn, "/participant")
-        return
-    participant = await picked_participant(turn, int(parts[1]))
-    await show_card(turn, participant)
+async def pick_for_card(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Whose card? Tap a participant."),
+                      lambda p: ParticipantCard(p.id), page=page, more=CardMore, edit=edit)
+
+
+async def card_more(turn: Turn, payload: CardMore) -> None:
+    await pick_for_card(turn, payload.page, edit=True)
+
+
+async def card_picked(turn: Turn, payload: ParticipantCard) -> None:
+    await show_card(turn, await picked_participant(turn, payload.participant_id))
 
 
 async def show_card(turn: Turn, participant: Participant) -> None:
@@ -360,19 +478,18 @@ async def show_card(turn: Turn, participant: Participant) -> None:
         lines.append(tr._("No check-ins yet."))
     rows: list[list[Button]] = []
     if not participant.is_ended:
-        rows.append([(tr._("Log check-in"), f"log:p:{participant.id}"),
-                     (tr._("Change status"), f"st:p:{participant.id}"),
-                     (tr._("End"), f"end:p:{participant.id}")])
-    rows.append([(tr._("Entry data"), f"ent:p:{participant.id}")])
+        rows.append([(tr._("Log check-in"), LogPick(participant.id).encode()),
+                     (tr._("Change status"), StatusPick(participant.id).encode()),
+                     (tr._("End"), EndPick(participant.id).encode())])
+    rows.append([(tr._("Entry data"), entry.EntryPick(participant.id).encode())])
     await turn.reply("\n".join(lines), keyboard(rows))
 
 
 # ---- /status -------------------------------------------------------------------------
-@staff_only(Action.CHANGE_STATUS)
 async def status_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await ask_to_pick(turn, tr._("Whose status? Tap a participant."), "st:p")
+        await pick_for_status(turn, 0, edit=False)
         return
     if len(turn.args) < 2:
         await turn.reply(status_usage(tr))
@@ -402,36 +519,42 @@ async def save_status(turn: Turn, code: str, status: Status, *, edit: bool = Fal
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-@staff_only(Action.CHANGE_STATUS)
-async def status_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+async def pick_for_status(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Whose status? Tap a participant."),
+                      lambda p: StatusPick(p.id), page=page, more=StatusMore, edit=edit)
+
+
+async def status_more(turn: Turn, payload: StatusMore) -> None:
+    await pick_for_status(turn, payload.page, edit=True)
+
+
+async def status_picked(turn: Turn, payload: StatusPick) -> None:
     tr = turn.tr
-    if len(parts) >= 3 and parts[1] == "p" and parts[2].isdigit():
-        participant = await picked_participant(turn, int(parts[2]))
-        buttons = [(tr._(STATUS_LABELS[s]), f"st:s:{participant.id}:{s.value}")
-                   for s in CHANGEABLE_STATUSES]
-        await turn.edit(tr._("New status for %(code)s?", code=tr.isolate(participant.code)),
-                        keyboard(grid(buttons, 2)))
-    elif len(parts) == 4 and parts[1] == "s" and parts[2].isdigit():
-        status = parse_word(Status, parts[3])
-        if status is None or status == Status.ENDED:
-            await expired(turn, "/status")
-            return
-        await save_status(turn, queries.code_for(int(parts[2])), status, edit=True)
-    else:
-        await expired(turn, "/status")
+    participant = await picked_participant(turn, payload.participant_id)
+    buttons = [(tr._(STATUS_LABELS[s]), StatusSet(participant.id, s).encode())
+               for s in CHANGEABLE_STATUSES]
+    await turn.edit(tr._("New status for %(code)s?", code=tr.isolate(participant.code)),
+                    keyboard(grid(buttons, 2)))
+
+
+async def status_set(turn: Turn, payload: StatusSet) -> None:
+    if payload.status not in CHANGEABLE_STATUSES:  # ending is /end's, with an outcome
+        await expired(turn, "status")
+        return
+    await save_status(turn, queries.code_for(payload.participant_id), payload.status,
+                      edit=True)
 
 
 # ---- /end ----------------------------------------------------------------------------
 _END_DETAILS = ("subsidy_type", "gained_qualification")
-_QUALIFICATION_CODES = {"y": True, "n": False, "-": None}
+_QUALIFICATION_VALUES: dict[Qualification | None, bool | None] = {
+    Qualification.YES: True, Qualification.NO: False, None: None}
 
 
-@staff_only(Action.END_PARTICIPANT)
 async def end_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await ask_to_pick(turn, tr._("Whose participation ends? Tap a participant."), "end:p")
+        await pick_for_end(turn, 0, edit=False)
         return
     if len(turn.args) < 2:
         await turn.reply(end_usage(tr))
@@ -498,68 +621,90 @@ async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-@staff_only(Action.END_PARTICIPANT)
-async def end_button(turn: Turn) -> None:
-    """`end:p:<id>` outcomes → (`end:t:<id>:<subsidy>` for a subsidised job) →
-    `end:c:<id>:<outcome>:<subsidy|->:<y|n|->` ends, the qualification answer on the button."""
-    parts = callback_parts(turn)
+async def pick_for_end(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Whose participation ends? Tap a participant."),
+                      lambda p: EndPick(p.id), page=page, more=EndMore, edit=edit)
+
+
+async def end_more(turn: Turn, payload: EndMore) -> None:
+    await pick_for_end(turn, payload.page, edit=True)
+
+
+async def end_picked(turn: Turn, payload: EndPick) -> None:
+    """A participant picked: outcomes → (a subsidised job's kind) → confirm with the
+    qualification answer on the button."""
     tr = turn.tr
-    pid = parts[2] if len(parts) >= 3 and parts[2].isdigit() else None
-    if pid is None:
-        await expired(turn, "/end")
-    elif len(parts) == 3 and parts[1] == "p":
-        participant = await picked_participant(turn, int(pid))
-        buttons = [(tr._(OUTCOME_LABELS[o]), f"end:o:{participant.id}:{o.value}")
-                   for o in Outcome]
-        await turn.edit(tr._("Why does %(code)s end? Pick the outcome.",
-                             code=tr.isolate(participant.code)), keyboard(grid(buttons, 2)))
-    elif len(parts) == 4 and parts[1] == "o" and (outcome := parse_word(Outcome, parts[3])):
-        if outcome == Outcome.SUBSIDISED:
-            buttons = [(tr._(SUBSIDY_LABELS[kind]), f"end:t:{pid}:{kind.value}")
-                       for kind in SubsidyType]
-            await turn.edit(tr._("Which kind of subsidised job does %(code)s have?",
-                                 code=tr.isolate(queries.code_for(int(pid)))),
-                            keyboard(grid(buttons, 2)))
-        else:
-            await confirm_end(turn, int(pid), outcome, None)
-    elif len(parts) == 4 and parts[1] == "t" and parts[3] in set(SubsidyType):
-        await confirm_end(turn, int(pid), Outcome.SUBSIDISED, SubsidyType(parts[3]))
-    elif (len(parts) == 6 and parts[1] == "c" and (outcome := parse_word(Outcome, parts[3]))
-          and (parts[4] == "-" or parts[4] in set(SubsidyType))
-          and parts[5] in _QUALIFICATION_CODES):
-        subsidy = None if parts[4] == "-" else SubsidyType(parts[4])
-        await save_end(turn, queries.code_for(int(pid)), outcome, turn.today, subsidy=subsidy,
-                       qualification=_QUALIFICATION_CODES[parts[5]], edit=True)
-    else:
-        await expired(turn, "/end")
+    participant = await picked_participant(turn, payload.participant_id)
+    buttons = [(tr._(OUTCOME_LABELS[o]), EndOutcome(participant.id, o).encode())
+               for o in Outcome]
+    await turn.edit(tr._("Why does %(code)s end? Pick the outcome.",
+                         code=tr.isolate(participant.code)), keyboard(grid(buttons, 2)))
+
+
+async def outcome_picked(turn: Turn, payload: EndOutcome) -> None:
+    tr = turn.tr
+    pid = payload.participant_id
+    if payload.outcome != Outcome.SUBSIDISED:
+        await confirm_end(turn, pid, payload.outcome, None)
+        return
+    buttons = [(tr._(SUBSIDY_LABELS[kind]), EndSubsidy(pid, kind).encode())
+               for kind in SubsidyType]
+    await turn.edit(tr._("Which kind of subsidised job does %(code)s have?",
+                         code=tr.isolate(queries.code_for(pid))),
+                    keyboard(grid(buttons, 2)))
+
+
+async def subsidy_picked(turn: Turn, payload: EndSubsidy) -> None:
+    await confirm_end(turn, payload.participant_id, Outcome.SUBSIDISED, payload.subsidy)
+
+
+async def end_confirmed(turn: Turn, payload: EndConfirm) -> None:
+    await save_end(turn, queries.code_for(payload.participant_id), payload.outcome, turn.today,
+                   subsidy=payload.subsidy,
+                   qualification=_QUALIFICATION_VALUES[payload.qualification], edit=True)
 
 
 async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
                       subsidy: SubsidyType | None) -> None:
     """The last step: ending needs a tap that also answers ESF+'s qualification question."""
     tr = turn.tr
-    data = f"end:c:{pid}:{outcome.value}:{subsidy.value if subsidy else '-'}"
+
+    def answer(qualification: Qualification | None) -> str:
+        return EndConfirm(pid, outcome, subsidy, qualification).encode()
+
     await turn.edit(
         tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
              "qualification (a certificate, diploma or licence)? Your answer ends the "
              "participation.", code=tr.isolate(queries.code_for(pid)),
              date=tr.date(turn.today), outcome=outcome_text(tr, outcome, subsidy)),
-        keyboard([[(tr._("End: gained a qualification"), f"{data}:y")],
-                  [(tr._("End: no qualification"), f"{data}:n")],
-                  [(tr._("End: not known"), f"{data}:-")],
-                  [(tr._("Cancel"), "flow:cancel")]]),
+        keyboard([[(tr._("End: gained a qualification"), answer(Qualification.YES))],
+                  [(tr._("End: no qualification"), answer(Qualification.NO))],
+                  [(tr._("End: not known"), answer(None))],
+                  [(tr._("Cancel"), CancelFlow().encode())]]),
     )
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["add", "ny"], add_command))
-    app.add_handler(CommandHandler(["mine", "mina"], mine_command))
-    app.add_handler(CommandHandler(["find", "sok"], find_command))
-    app.add_handler(CommandHandler(["participant", "visa"], card_command))
-    app.add_handler(CommandHandler("status", status_command))
-    app.add_handler(CommandHandler(["end", "avsluta"], end_command))
-    app.add_handler(CallbackQueryHandler(add_button, pattern=r"^add:"))
-    app.add_handler(CallbackQueryHandler(mine_button, pattern=r"^mine:"))
-    app.add_handler(CallbackQueryHandler(card_button, pattern=r"^card:"))
-    app.add_handler(CallbackQueryHandler(status_button, pattern=r"^st:"))
-    app.add_handler(CallbackQueryHandler(end_button, pattern=r"^end:"))
+    bind_command(app, "add", add_command)
+    bind_button(app, AddMunicipality, municipality_picked)
+    bind_button(app, AddGender, gender_picked)
+    bind_button(app, AddLanguage, language_picked)
+    bind_button(app, AddToday, today_picked)
+    bind_text_step(app, "add", add_text_step)
+    bind_command(app, "mine", mine_command)
+    bind_button(app, CaseloadPage, caseload_page)
+    bind_command(app, "find", find_command)
+    bind_text_step(app, "find", find_text_step)
+    bind_command(app, "participant", card_command)
+    bind_button(app, ParticipantCard, card_picked)
+    bind_button(app, CardMore, card_more)
+    bind_command(app, "status", status_command)
+    bind_button(app, StatusPick, status_picked)
+    bind_button(app, StatusMore, status_more)
+    bind_button(app, StatusSet, status_set)
+    bind_command(app, "end", end_command)
+    bind_button(app, EndPick, end_picked)
+    bind_button(app, EndMore, end_more)
+    bind_button(app, EndOutcome, outcome_picked)
+    bind_button(app, EndSubsidy, subsidy_picked)
+    bind_button(app, EndConfirm, end_confirmed)

@@ -6,20 +6,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.interaction import menus
+from bot.interaction.buttons import ButtonPayload, family
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS, parse_word
 from bot.text.render import Button, grid, keyboard
 from handlers.base import (
+    CancelFlow,
     Turn,
-    callback_parts,
+    bind_button,
+    bind_command,
+    bind_text_step,
     expired,
-    on_text,
     parse_day,
     split_fields,
-    staff_only,
 )
 from storage import staff as queries
 from storage.access import Action, roles_viewer_may_add
@@ -33,7 +35,53 @@ STAFF_BUTTONS = 20
 AWAY_DAY_BUTTONS = 14
 
 
-@staff_only(Action.LIST_STAFF)
+# ---- buttons ----------------------------------------------------------------------------
+@family("staff:role", command="staff")
+class StaffRole(ButtonPayload):
+    """The new staff member's role: saves them."""
+
+    role: Role
+
+
+@family("ho:f", command="handover")
+class HandoverFrom(ButtonPayload):
+    """Whose caseload moves: offer receivers."""
+
+    from_id: int
+
+
+@family("ho:t", command="handover")
+class HandoverTo(ButtonPayload):
+    """To whom: ask to confirm."""
+
+    from_id: int
+    to_id: int
+
+
+@family("ho:c", command="handover")
+class HandoverConfirm(ButtonPayload):
+    from_id: int
+    to_id: int
+
+
+@family("away:s", command="away")
+class AwayColleague(ButtonPayload):
+    """Who gets the notices: offer the last day away."""
+
+    staff_id: int
+
+
+@family("away:d", command="away")
+class AwayUntil(ButtonPayload):
+    staff_id: int
+    until: date
+
+
+@family("away:off", command="away")
+class AwayOff(ButtonPayload):
+    """"I'm back"."""
+
+
 async def staff_command(turn: Turn) -> None:
     args = turn.args
     if not args:
@@ -50,7 +98,7 @@ async def staff_command(turn: Turn) -> None:
         return
     rest = turn.text_after_command.split(maxsplit=3)[1:]
     role = parse_word(Role, rest[1]) if len(rest) > 1 else None
-    if len(rest) < 3 or not (rest[0].isascii() and rest[0].isdigit()) or role is None:
+    if len(rest) < 3 or not queries.TELEGRAM_ID.fullmatch(rest[0]) or role is None:
         await turn.reply(usage(turn.tr))
         return
     name_and_place = split_fields(rest[2])
@@ -95,11 +143,10 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-@on_text("staff")
 async def staff_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     if state["step"] == "telegram_id":
-        if not (text.isascii() and text.isdigit()):
+        if not queries.TELEGRAM_ID.fullmatch(text):
             await turn.reply(tr._("The Telegram id must be a positive number; nothing was saved."))
             return
         turn.start_flow("staff", "name", telegram_id=int(text))
@@ -111,22 +158,19 @@ async def staff_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
         turn.start_flow("staff", "role", telegram_id=state["telegram_id"], staff_name=text)
         roles = sorted(roles_viewer_may_add(turn.require_viewer()), key=list(Role).index)
         await turn.reply(tr._("Which role?"), keyboard(
-            [[(tr._(ROLE_LABELS[r]), f"staff:role:{r.value}") for r in roles]]))
+            [[(tr._(ROLE_LABELS[r]), StaffRole(r).encode()) for r in roles]]))
     else:
         await turn.reply(tr._("Tap one of the buttons above, or start again with /staff add."))
 
 
-@staff_only(Action.ADD_COORDINATOR)
-async def staff_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+async def role_picked(turn: Turn, payload: StaffRole) -> None:
     state = turn.flow("staff")
-    if state is None or state["step"] != "role" or len(parts) != 3 or parts[2] not in set(Role):
+    if state is None or state["step"] != "role":
         await expired(turn, "/staff add")
         return
-    await save(turn, state["telegram_id"], Role(parts[2]), state["staff_name"], None, edit=True)
+    await save(turn, state["telegram_id"], payload.role, state["staff_name"], None, edit=True)
 
 
-@staff_only(Action.HAND_OVER)
 async def handover_command(turn: Turn) -> None:
     """/handover FROM TO [P-0001 P-0002 …] — FROM and TO are Telegram ids or names."""
     tr = turn.tr
@@ -177,47 +221,44 @@ async def ask_whose_caseload(turn: Turn) -> None:
     if not caseloads:
         await turn.reply(tr._("Nobody has active participants you can move."))
         return
-    buttons: list[Button] = [(f"{member.name[:32]} ({count})", f"ho:f:{member.id}")
+    buttons: list[Button] = [(f"{member.name[:32]} ({count})",
+                              HandoverFrom(member.id or 0).encode())
                              for member, count in caseloads[:STAFF_BUTTONS]]
     await turn.reply(tr._("Whose caseload moves? Tap a colleague.") + "\n"
                      + handover_usage(tr), keyboard(grid(buttons, 2)))
 
 
-@staff_only(Action.HAND_OVER)
-async def handover_button(turn: Turn) -> None:
-    """`ho:f:<from>` → receivers · `ho:t:<from>:<to>` → confirm · `ho:c:<from>:<to>` moves."""
-    parts = callback_parts(turn)
+async def giver_picked(turn: Turn, payload: HandoverFrom) -> None:
+    async with turn.transaction() as session:
+        receivers = [member for member in await queries.active_staff(session)
+                     if member.id != payload.from_id]
+    receivers.sort(key=lambda member: member.name.casefold())
+    buttons: list[Button] = [(member.name[:40],
+                              HandoverTo(payload.from_id, member.id or 0).encode())
+                             for member in receivers[:STAFF_BUTTONS]]
+    await turn.edit(turn.tr._("To whom? Tap the colleague who takes over."),
+                    keyboard(grid(buttons, 2)))
+
+
+async def receiver_picked(turn: Turn, payload: HandoverTo) -> None:
     tr = turn.tr
-    ids = [int(part) for part in parts[2:] if part.isdigit()]
-    if len(parts) < 3 or len(ids) != len(parts) - 2:
-        await expired(turn, "/handover")
-    elif parts[1] == "f" and len(ids) == 1:
-        async with turn.transaction() as session:
-            receivers = [member for member in await queries.active_staff(session)
-                         if member.id != ids[0]]
-        receivers.sort(key=lambda member: member.name.casefold())
-        buttons: list[Button] = [(member.name[:40], f"ho:t:{ids[0]}:{member.id}")
-                                 for member in receivers[:STAFF_BUTTONS]]
-        await turn.edit(tr._("To whom? Tap the colleague who takes over."),
-                        keyboard(grid(buttons, 2)))
-    elif parts[1] == "t" and len(ids) == 2:
-        async with turn.transaction() as session:
-            names = [member.name if member else "?" for member in
-                     (await session.get(Staff, ids[0]), await session.get(Staff, ids[1]))]
-        await turn.edit(
-            tr._("Move every active participant of %(from_name)s to %(to_name)s? Their "
-                 "coming follow-ups and notices move too.", from_name=names[0],
-                 to_name=names[1]),
-            keyboard([[(tr._("Yes, move them"), f"ho:c:{ids[0]}:{ids[1]}"),
-                       (tr._("Cancel"), "flow:cancel")]]))
-    elif parts[1] == "c" and len(ids) == 2:
-        await move_caseload(turn, ids[0], ids[1], None, edit=True)
-    else:
-        await expired(turn, "/handover")
+    async with turn.transaction() as session:
+        names = [member.name if member else "?" for member in
+                 (await session.get(Staff, payload.from_id),
+                  await session.get(Staff, payload.to_id))]
+    await turn.edit(
+        tr._("Move every active participant of %(from_name)s to %(to_name)s? Their "
+             "coming follow-ups and notices move too.", from_name=names[0],
+             to_name=names[1]),
+        keyboard([[(tr._("Yes, move them"),
+                    HandoverConfirm(payload.from_id, payload.to_id).encode()),
+                   (tr._("Cancel"), CancelFlow().encode())]]))
 
 
+async def handover_confirmed(turn: Turn, payload: HandoverConfirm) -> None:
+    await move_caseload(turn, payload.from_id, payload.to_id, None, edit=True)
 
-@staff_only(Action.SET_AWAY)
+
 async def away_command(turn: Turn) -> None:
     """/away COLLEAGUE LAST-DAY — a colleague gets your notices; /away off ends it."""
     tr = turn.tr
@@ -268,44 +309,46 @@ async def ask_for_colleague(turn: Turn) -> None:
         colleagues = [member for member in await queries.active_staff(session)
                       if member.id != turn.staff.id]
     colleagues.sort(key=lambda member: member.name.casefold())
-    buttons: list[Button] = [(member.name[:40], f"away:s:{member.id}")
+    buttons: list[Button] = [(member.name[:40], AwayColleague(member.id or 0).encode())
                              for member in colleagues[:STAFF_BUTTONS]]
     rows = grid(buttons, 2)
     if turn.staff.delegate_id is not None:
-        rows.append([(tr._("I'm back"), "away:off")])
+        rows.append([(tr._("I'm back"), AwayOff().encode())])
     await turn.reply(tr._("Who gets your notices while you are away? Tap a colleague.")
                      + "\n" + away_usage(tr), keyboard(rows))
 
 
-@staff_only(Action.SET_AWAY)
-async def away_button(turn: Turn) -> None:
-    """`away:s:<staff id>` → last day · `away:d:<staff id>:<YYYY-MM-DD>` saves ·
-    `away:off` ends it."""
-    parts = callback_parts(turn)
+async def back_from_away(turn: Turn, _payload: AwayOff) -> None:
+    assert turn.staff is not None and turn.staff.id is not None
+    async with turn.transaction() as session:
+        await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
+                       now=turn.now)
+    await turn.edit(turn.tr._("Welcome back: your notices come to you again."))
+
+
+async def colleague_picked(turn: Turn, payload: AwayColleague) -> None:
     tr = turn.tr
-    if parts == ["away", "off"]:
-        assert turn.staff is not None and turn.staff.id is not None
-        async with turn.transaction() as session:
-            await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
-                           now=turn.now)
-        await turn.edit(tr._("Welcome back: your notices come to you again."))
-    elif len(parts) == 3 and parts[1] == "s" and parts[2].isdigit():
-        days = [turn.today + timedelta(days=offset) for offset in range(AWAY_DAY_BUTTONS)]
-        buttons: list[Button] = [(tr.date(day, "EEE d MMM"), f"away:d:{parts[2]}:{day}")
-                                 for day in days]
-        await turn.edit(tr._("Your last day away? (Further ahead: write "
-                             "<code>/away NAME YYYY-MM-DD</code>.)"), keyboard(grid(buttons, 2)))
-    elif (len(parts) == 4 and parts[1] == "d" and parts[2].isdigit()
-          and (until := parse_day(parts[3], turn.today)) is not None):
-        await save_away(turn, int(parts[2]), until, edit=True)
-    else:
-        await expired(turn, "/away")
+    days = [turn.today + timedelta(days=offset) for offset in range(AWAY_DAY_BUTTONS)]
+    buttons: list[Button] = [(tr.date(day, "EEE d MMM"),
+                              AwayUntil(payload.staff_id, day).encode()) for day in days]
+    await turn.edit(tr._("Your last day away? (Further ahead: write "
+                         "<code>/away NAME YYYY-MM-DD</code>.)"), keyboard(grid(buttons, 2)))
+
+
+async def last_day_picked(turn: Turn, payload: AwayUntil) -> None:
+    await save_away(turn, payload.staff_id, payload.until, edit=True)
+
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["staff", "personal"], staff_command))
-    app.add_handler(CommandHandler(["handover", "overlamna"], handover_command))
-    app.add_handler(CommandHandler(["away", "borta"], away_command))
-    app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:"))
-    app.add_handler(CallbackQueryHandler(away_button, pattern=r"^away:"))
-    app.add_handler(CallbackQueryHandler(handover_button, pattern=r"^ho:"))
-
+    bind_command(app, "staff", staff_command)
+    # Adding is a narrower right than listing (leads add coordinators, admins any role).
+    bind_button(app, StaffRole, role_picked, action=Action.ADD_COORDINATOR)
+    bind_text_step(app, "staff", staff_text_step)
+    bind_command(app, "handover", handover_command)
+    bind_button(app, HandoverFrom, giver_picked)
+    bind_button(app, HandoverTo, receiver_picked)
+    bind_button(app, HandoverConfirm, handover_confirmed)
+    bind_command(app, "away", away_command)
+    bind_button(app, AwayColleague, colleague_picked)
+    bind_button(app, AwayUntil, last_day_picked)
+    bind_button(app, AwayOff, back_from_away)

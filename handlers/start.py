@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.interaction.buttons import ButtonPayload, family
 from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
 from handlers import ask, conversation, entry, onboarding
 from handlers.base import (
     Audience,
+    CancelFlow,
     Turn,
     bind_button,
     bind_command,
@@ -20,11 +20,6 @@ from handlers.base import (
     text_step_for,
 )
 from storage.models import Role
-
-
-@family("flow:cancel", command="cancel")
-class CancelFlow(ButtonPayload):
-    """"Cancel" under a guided step."""
 
 
 async def start_command(turn: Turn) -> None:

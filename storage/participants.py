@@ -28,7 +28,8 @@ from storage.models import (
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
-_CODE_RE = re.compile(r"^\s*p\s*-?\s*0*(\d{1,9})\s*$", re.IGNORECASE)
+# ASCII digits only (`\d` also matches `٣` and `４`): `P-٣` is no participant's code.
+_CODE_RE = re.compile(r"^\s*p\s*-?\s*0*([0-9]{1,9})\s*$", re.IGNORECASE)
 
 
 def code_for(participant_id: int) -> str:

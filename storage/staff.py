@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -30,6 +31,9 @@ NAME_MAX = 120
 # Telegram user ids have at most 52 significant bits; a larger number is a typo and
 # would overflow the BIGINT column.
 TELEGRAM_ID_MAX = 2**52 - 1
+TELEGRAM_ID = re.compile(r"[0-9]{1,16}")
+"""A Telegram user id as typed: ASCII digits (`"²".isdigit()` is true, but `int("²")`
+raises), short enough for a BIGINT column (`add_staff` checks TELEGRAM_ID_MAX)."""
 
 
 async def staff_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Staff | None:
@@ -252,7 +256,7 @@ async def active_staff(session: AsyncSession) -> Sequence[Staff]:
 async def staff_by_reference(session: AsyncSession, reference: str) -> Staff:
     """A staff member by Telegram id or by a unique part of their name (case-insensitive)."""
     reference = reference.strip()
-    if reference.isdigit():
+    if TELEGRAM_ID.fullmatch(reference):
         staff = await staff_by_telegram_id(session, int(reference))
         if staff is None:
             raise StaffNotFound(reference=reference)

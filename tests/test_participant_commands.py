@@ -7,9 +7,12 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.text.i18n import Translator
+from handlers.participants import ParticipantCard
+from storage.access import Viewer
 from storage.db import transaction
-from storage.models import AuditLog, CheckIn, Participant, Status
-from tests.conftest import STOCKHOLM, Database, People
+from storage.models import AuditLog, CheckIn, Gender, Participant, Status
+from storage.participants import register_participant
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 
 
@@ -386,3 +389,44 @@ async def test_first_note_comes_with_a_one_time_sensitive_data_warning(
     assert "never health" not in second.text
     [other] = await bot.send(people.lead.user, f"/log {code} visit lead's first note")
     assert "never health" in other.text, "each staff member is warned once"
+
+
+async def test_a_picker_pages_through_thirty_participants_to_the_last_one(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Pickers show eight at a time with "More…"; every participant can be reached."""
+    assert people.bo.staff is not None
+    async with transaction(db.sessions) as session:
+        for index in range(30):
+            await register_participant(
+                session, Viewer.of(people.bo.staff), display_name=f"Person {index:02d}",
+                municipality="Växjö", gender=Gender.WOMAN, language="sv",
+                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    [page] = await bot.send(people.bo.user, "/participant")
+    seen: list[str] = []
+    while True:
+        picks = [label for label, _ in page.buttons if label.startswith("P-")]
+        assert 0 < len(picks) <= 8
+        seen += picks
+        if not any(label == "More…" for label, _ in page.buttons):
+            break
+        [page] = await bot.press(people.bo.user, page, "More…")  # edited in place
+    assert len(seen) == len(set(seen)) == 30, "each participant once, none left out"
+    # Most recently touched first: the first one registered is on the last page.
+    [card] = await bot.press(people.bo.user, page, "Person 00")
+    assert "Person 00" in card.text and "Municipality: Växjö" in card.text
+
+
+async def test_a_code_typed_with_other_digits_is_not_found(
+    bot: BotHarness, people: People
+) -> None:
+    """`P-፭`, `P-²` and `P-٣` are no participant's code (not P-0003, and no ValueError)."""
+    for index in range(5):
+        await add(bot, people.bo, f"Person {index} | Växjö | woman | sv")
+    for code in ("P-፭", "P-²", "P-٣", "p٣", "P-３"):
+        for command in (f"/participant {code}", f"/status {code} paused",
+                        f"/end {code} moved"):
+            [reply] = await bot.send(people.bo.user, command)
+            assert "can't find" in reply.text, (command, reply.text)
+    [reply] = await bot.press_data(people.bo.user, reply, ParticipantCard(3).encode())
+    assert "P-0003" in reply.text, "the ASCII code still opens the card"

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
 from bot.text.i18n import Translator
+from handlers.followups import FollowUpAskCancel
 from storage.db import transaction
 from storage.models import FollowUp, Invite, OutboundMessage, OutboxStatus, Participant
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
@@ -170,7 +171,8 @@ async def test_cancel_and_move_follow_up_from_its_card(
         "03 11:00", "04 09:00"]
     [card] = await bot.press(people.anna.user, moved, "Öppna") if moved.buttons else [card]
     followup_id = (await rows(db, FollowUp))[0].id
-    [confirm] = await bot.press_data(people.anna.user, ask, f"fu:x:{followup_id}")
+    [confirm] = await bot.press_data(people.anna.user, ask,
+                                     FollowUpAskCancel(followup_id).encode())
     [done] = await bot.press(people.anna.user, confirm, "Ja")
     assert "P-0001" in done.text
     assert all(r.status != "pending" for r in await rows(db, OutboundMessage)
@@ -186,6 +188,26 @@ async def test_today_lists_the_days_follow_ups(bot: BotHarness, people: People) 
     [agenda] = await bot.send(people.anna.user, "/idag")
     assert agenda.text.index("11:00") < agenda.text.index("15:00")
     assert "Office" in agenda.text
+
+
+async def test_a_follow_up_opened_from_today_has_a_way_back_to_the_agenda(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    await bot.send(people.anna.user, f"/followup {code} today 15:00 phone")
+    await bot.send(people.anna.user, f"/followup {code} today 11:00 meeting Office")
+    [agenda] = await bot.send(people.anna.user, "/idag")
+    [card] = await bot.press(people.anna.user, agenda, "11:00")
+    assert card.message_id == agenda.message_id, "the card replaces the agenda"
+    assert "Office" in card.text and "15:00" not in card.text
+    [back] = await bot.press(people.anna.user, card, "« ")
+    assert back.message_id == agenda.message_id
+    assert (back.text, back.buttons) == (agenda.text, agenda.buttons), "the same agenda again"
+    # A card opened elsewhere (a notice, the booking reply) has no agenda to go back to.
+    [booked] = await bot.send(people.anna.user, f"/followup {code} today 16:00 phone")
+    [card] = await bot.press(people.anna.user, booked, "Öppna")
+    assert not any(label.startswith("«") for label, _ in card.buttons)
+    assert len(await rows(db, FollowUp)) == 3
 
 
 async def test_past_time_and_bad_followup_input_change_nothing(

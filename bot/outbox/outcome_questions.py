@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
+from bot.interaction.buttons import ButtonPayload, family
 from bot.outbox.reminders import quiet_hours
 from bot.outbox.templates import Outgoing, Rendered, template
 from bot.outbox.timing import local_moment, outside_quiet_hours
@@ -55,6 +56,22 @@ QUESTION_TEXTS: dict[FollowUpPoint, str] = {
                                 "it."),
 }
 
+@family("ofa", command="next")
+class OutcomeAnswer(ButtonPayload):
+    """The participant's own one-tap answer (handlers/outcome_followups.py)."""
+
+    followup_id: int
+    answer: FollowUpAnswer
+
+
+@family("ofc", command="participant")
+class OutcomeLog(ButtonPayload):
+    """The coordinator logs what the participant said on the phone."""
+
+    followup_id: int
+    answer: FollowUpAnswer
+
+
 ANSWER_BUTTONS: dict[FollowUpAnswer, str] = {
     # TRANSLATORS: participant
     FollowUpAnswer.WORKING: N_("💼 I am working"),
@@ -75,12 +92,12 @@ def question_message(tr: Translator, point: FollowUpPoint, followup_id: int) -> 
 
 
 def answer_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
-    return keyboard([[(tr._(label), f"ofa:{followup_id}:{answer.value}")]
+    return keyboard([[(tr._(label), OutcomeAnswer(followup_id, answer).encode())]
                      for answer, label in ANSWER_BUTTONS.items()])
 
 
 def staff_keyboard(tr: Translator, followup_id: int) -> InlineKeyboardMarkup:
-    buttons = [(tr._(label), f"ofc:{followup_id}:{answer.value}")
+    buttons = [(tr._(label), OutcomeLog(followup_id, answer).encode())
                for answer, label in ANSWER_LABELS.items()]
     return keyboard(grid(buttons, 2))
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
+from bot.interaction.buttons import ButtonPayload, family
 from bot.outbox.timing import local_day_bounds
 from bot.text.i18n import N_, SafeHtml, Translator, escape
 from bot.text.render import keyboard
@@ -32,6 +33,15 @@ from storage.models import (
     Participant,
     Staff,
 )
+
+
+@family("fu:o", command="today")
+class FollowUpOpen(ButtonPayload):
+    """"Open follow-up": its card (Move, Cancel). Declared here because staff notices
+    carry it; handlers/followups.py answers it."""
+
+    followup_id: int
+
 
 FOLLOWUP_KIND_LABELS: dict[FollowUpKind, str] = {
     # TRANSLATORS: participant
@@ -363,6 +373,10 @@ async def followup_changed(session: AsyncSession, out: Outgoing) -> Rendered | N
                                  for r in retire))
 
 
+def open_followup_keyboard(tr: Translator, followup: FollowUp) -> InlineKeyboardMarkup:
+    return keyboard([[(tr._("Open follow-up"), FollowUpOpen(followup.id or 0).encode())]])
+
+
 def _code(tr: Translator, participant: Participant) -> str:
     return tr.isolate(participant.code)
 
@@ -376,7 +390,7 @@ async def no_answer(session: AsyncSession, out: Outgoing) -> Rendered | None:
     return Rendered(tr._("⏳ No confirmation from %(code)s (%(name)s) for %(when)s.",
                          code=_code(tr, item.participant), name=item.participant.display_name,
                          when=SafeHtml(when_text(tr, item.followup))),
-                    keyboard([[(tr._("Open follow-up"), f"fu:o:{item.followup.id}")]]))
+                    open_followup_keyboard(tr, item.followup))
 
 
 @template("response_notice")
@@ -390,7 +404,7 @@ async def response_notice(session: AsyncSession, out: Outgoing) -> Rendered | No
                          code=_code(tr, item.participant), name=item.participant.display_name,
                          response=response_label(tr, item.followup, response),
                          when=SafeHtml(when_text(tr, item.followup))),
-                    keyboard([[(tr._("Open follow-up"), f"fu:o:{item.followup.id}")]]))
+                    open_followup_keyboard(tr, item.followup))
 
 
 @template("participant_notice")

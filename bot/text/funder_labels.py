@@ -3,6 +3,8 @@ the words staff type for them in Swedish and English (matched folded, like `bot.
 
 from __future__ import annotations
 
+import re
+
 from bot.text.i18n import N_
 from bot.text.labels import fold
 from storage.models import (
@@ -149,7 +151,8 @@ def parse_field(word: str, *, today_year: int) -> tuple[str, object]:
     if folded in CLEAR_WORDS and field != "protected_identity":
         return field, None
     if field == "birth_year":
-        if not value.isdigit() or not 1900 <= int(value) <= today_year:
+        # ASCII digits only: "¹⁹⁹⁰".isdigit() is true, but int() raises (PITFALLS.md).
+        if not re.fullmatch(r"[0-9]{4}", value) or not 1900 <= int(value) <= today_year:
             raise NotUnderstood(word)
         return field, int(value)
     if field in _VALUE_WORDS:
