@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.outbox.digest import unanswered_lines
 from bot.outbox.reminders import plan_reminders, tell_participant_of_change, told_text
 from bot.outbox.templates import (
     FOLLOWUP_KIND_LABELS,
@@ -407,13 +408,15 @@ async def show_agenda(turn: Turn, day: date, *, edit: bool = False) -> None:
     start, end = local_day_bounds(day, turn.services.settings.tz)
     async with turn.transaction() as session:
         items = await queries.agenda(session, turn.require_viewer(), start=start, end=end)
+        waiting = await unanswered_lines(session, tr, turn.require_viewer(), turn.now)
+    extra = "\n\n" + "\n".join(waiting) if waiting else ""
     if not items:
         text = tr._("No follow-ups booked for today (%(date)s).", date=tr.date(day, "full"))
-        await (turn.edit if edit else turn.reply)(text)
+        await (turn.edit if edit else turn.reply)(text + extra)
         return
     buttons = [(f"{tr.time(item.followup.due_at)} {item.participant.code}",
                 FollowUpFromAgenda(item.followup.id or 0, day).encode()) for item in items]
-    await (turn.edit if edit else turn.reply)(agenda_text(tr, day, items),
+    await (turn.edit if edit else turn.reply)(agenda_text(tr, day, items) + extra,
                                               keyboard(grid(buttons, 2)))
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.outbox.templates import FOLLOWUP_KIND_LABELS
 from bot.text.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import (
@@ -38,9 +39,13 @@ from handlers.base import (
 )
 from handlers.checkins import LogPick
 from storage import checkins as checkin_queries
+from storage import followups as followup_queries
 from storage import participants as queries
+from storage import relay
+from storage.invites import has_open_invite
 from storage.models import (
     CHANGEABLE_STATUSES,
+    FollowUpKind,
     Gender,
     Outcome,
     Participant,
@@ -451,6 +456,10 @@ async def show_card(turn: Turn, participant: Participant) -> None:
     assert participant.id is not None
     async with turn.transaction() as session:
         recent = await checkin_queries.recent_checkins(session, participant.id)
+        _, upcoming = await followup_queries.upcoming_for_participant(
+            session, turn.require_viewer(), participant.code, now=turn.now)
+        invited = await has_open_invite(session, participant.id, now=turn.now)
+        talk = await relay.conversation(session, participant.id)
     lines = [
         tr._("<b>%(code)s</b> · %(name)s", code=tr.isolate(participant.code),
              name=participant.display_name),
@@ -466,6 +475,15 @@ async def show_card(turn: Turn, participant: Participant) -> None:
                           outcome=tr._(OUTCOME_LABELS[Outcome(participant.outcome)])))
     lines += entry.card_lines(tr, participant, entry.cipher_of(turn.services),
                               show_sensitive=entry.shows_sensitive(turn, participant))
+    lines.append(telegram_line(tr, participant, invited=invited))
+    if talk.last_written_at is not None:
+        lines.append(tr._("Last wrote: %(when)s · unanswered: %(n)s",
+                          when=tr.short_datetime(talk.last_written_at), n=talk.unanswered))
+    if upcoming:
+        lines.append(tr._("<b>Coming follow-ups</b>"))
+        for booked in upcoming[:3]:
+            lines.append(tr._("%(when)s · %(kind)s", when=tr.short_datetime(booked.due_at),
+                              kind=tr._(FOLLOWUP_KIND_LABELS[FollowUpKind(booked.kind)])))
     lines.append("")
     if recent:
         lines.append(tr._("<b>Latest check-ins</b>"))
@@ -483,6 +501,20 @@ async def show_card(turn: Turn, participant: Participant) -> None:
                      (tr._("End"), EndPick(participant.id).encode())])
     rows.append([(tr._("Entry data"), entry.EntryPick(participant.id).encode())])
     await turn.reply("\n".join(lines), keyboard(rows))
+
+
+def telegram_line(tr: Translator, participant: Participant, *, invited: bool) -> str:
+    """Whether she gets the bot's messages: joined, stopped, invited or not yet."""
+    if participant.stopped_at is not None:
+        return tr._("Telegram: stopped %(date)s", date=tr.date(participant.stopped_at))
+    if participant.unreachable_at is not None:
+        return tr._("Telegram: unreachable since %(date)s",
+                    date=tr.date(participant.unreachable_at))
+    if participant.consent_at is not None and participant.chat_id is not None:
+        return tr._("Telegram: joined %(date)s", date=tr.date(participant.consent_at))
+    if invited:
+        return tr._("Telegram: invited, not joined yet")
+    return tr._("Telegram: not invited (/invite)")
 
 
 # ---- /status -------------------------------------------------------------------------

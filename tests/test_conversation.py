@@ -201,3 +201,31 @@ async def test_a_burst_is_one_notification_and_one_confirmation(
     assert len(relayed) == 13  # one header and the twelve copies
     assert [m.silent for m in relayed].count(False) <= 1
     assert len(chat(bot, OLENA.id)) - before_olena == 1
+
+
+async def test_card_today_and_digest_show_who_waits_for_an_answer(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await joined(bot, people, language="en")
+    [card] = await send_as(bot, people.bo.user, f"/participant {code}")
+    assert "Telegram: joined" in card.text and "Last wrote" not in card.text
+    await send_as(bot, OLENA, "Can we move Monday?")
+    [card] = await send_as(bot, people.bo.user, f"/participant {code}")
+    assert "Last wrote" in card.text and "unanswered: 1" in card.text
+    [today] = await send_as(bot, people.bo.user, "/today")
+    assert "waits for an answer" not in today.text  # not yet a working day
+    bot.clock.advance(timedelta(days=1, hours=1))
+    [today] = await send_as(bot, people.bo.user, "/today")
+    assert "1 participant waits for an answer" in today.text and code in today.text
+    from bot.outbox.digest import digest_text
+    from bot.text.i18n import Translator
+    from storage.access import Viewer
+    async with transaction(db.sessions) as session:
+        lead = await session.get(Staff, people.lead.staff.id)
+        text_ = await digest_text(session, Translator("en", bot.settings.tz), Viewer.of(lead),
+                                  date(2026, 11, 23), date(2026, 11, 29), now=bot.clock.now())
+    assert "waits for an answer" in text_ and code in text_
+    # Answered: nobody waits any more.
+    await send_as(bot, people.bo.user, f"/reply {code} Yes, Tuesday")
+    [today] = await send_as(bot, people.bo.user, "/today")
+    assert "waits for an answer" not in today.text

@@ -14,11 +14,11 @@ from datetime import date, datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.outbox.templates import Outgoing, Rendered, template
-from bot.outbox.timing import local_moment
+from bot.outbox.timing import local_moment, one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.stats_text import outcome_lines, percent, reached_line
-from storage import outbox, stats
+from storage import outbox, relay, stats
 from storage.access import Action, Viewer, can
 from storage.models import Staff
 from storage.staff import active_staff
@@ -103,7 +103,25 @@ async def digest_text(session: AsyncSession, tr: Translator, viewer: Viewer, sta
     lines += [tr._("%(name)s: %(n)s", name=row.label, n=tr.number(row.figures.checkins))
               for row in per_coordinator.rows] or [tr._("No check-ins were logged.")]
     lines += ["", *await _neglected_lines(session, tr, viewer, now)]
+    waiting = await unanswered_lines(session, tr, viewer, now)
+    if waiting:
+        lines += ["", *waiting]
     return "\n".join(lines)
+
+
+async def unanswered_lines(session: AsyncSession, tr: Translator, viewer: Viewer,
+                           now: datetime) -> list[str]:
+    """Participants whose message has waited more than a working day (/today, digest)."""
+    waiting = await relay.unanswered_before(session, viewer,
+                                            one_working_day_before(now, tr.tz))
+    if not waiting:
+        return []
+    lines = [tr.ngettext("<b>💬 %(n)s participant waits for an answer</b>",
+                         "<b>💬 %(n)s participants wait for an answer</b>", len(waiting))]
+    lines += [tr._("%(code)s %(name)s: wrote %(when)s", code=tr.isolate(participant.code),
+                   name=participant.display_name, when=tr.short_datetime(since))
+              for participant, since in waiting[:NEGLECTED_SHOWN]]
+    return lines
 
 
 async def _neglected_lines(session: AsyncSession, tr: Translator, viewer: Viewer,

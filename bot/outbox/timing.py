@@ -97,3 +97,12 @@ def next_weekday_at(now: datetime, at: time, tz: ZoneInfo) -> datetime:
 def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day in UTC (23 or 25 hours long on DST days)."""
     return local_moment(day, time(0), tz), local_moment(day + timedelta(days=1), time(0), tz)
+
+
+def one_working_day_before(now: datetime, tz: ZoneInfo) -> datetime:
+    """The same local time one working day (Monday–Friday) earlier: a message unanswered
+    since before this has waited more than a working day."""
+    before = now - timedelta(days=1)
+    while before.astimezone(tz).weekday() >= 5:
+        before -= timedelta(days=1)
+    return before
