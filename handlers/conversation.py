@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message
@@ -19,10 +20,23 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
+from bot.interaction.buttons import ButtonPayload, family
 from bot.outbox.timing import QuietHours
 from bot.text.i18n import Translator, escape
 from bot.text.languages import ENDONYMS
-from handlers.base import Audience, Turn, bind_command, guarded, stranger_text
+from bot.text.render import keyboard
+from handlers.base import (
+    Audience,
+    CancelFlow,
+    Turn,
+    ask_to_pick,
+    bind_button,
+    bind_command,
+    bind_text_step,
+    guarded,
+    picked_participant,
+    stranger_text,
+)
 from storage import relay
 from storage.errors import NotFound
 from storage.models import Participant, Staff
@@ -105,17 +119,60 @@ async def _not_passed_on(turn: Turn) -> None:
 
 
 # ---- staff → participant ---------------------------------------------------------------
+@family("reply:p", command="reply")
+class ReplyPick(ButtonPayload):
+    """A participant picked for /reply: ask for the message."""
+
+    participant_id: int
+
+
+@family("reply:more", command="reply")
+class ReplyMore(ButtonPayload):
+    """The next page of the /reply picker."""
+
+    page: int
+
+
 async def reply_command(turn: Turn) -> None:
-    """`/reply P-0042 text` (/svara)."""
+    """`/reply P-0042 text` (/svara); alone, pick a participant and then type."""
     tr = turn.tr
     code, _, text = turn.text_after_command.partition(" ")
-    if not code or not text.strip():
+    if not code:
+        await pick_for_reply(turn, 0, edit=False)
+        return
+    if not text.strip():
         await turn.reply(tr._("Write <code>/reply P-0042 your message</code>, or reply to the "
                               "participant's message in this chat."))
         return
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), code)
     await answer(turn, participant, text=text.strip())
+
+
+async def pick_for_reply(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Who do you want to write to? Tap a participant."),
+                      lambda p: ReplyPick(p.id), page=page, more=ReplyMore, edit=edit)
+
+
+async def reply_more(turn: Turn, payload: ReplyMore) -> None:
+    await pick_for_reply(turn, payload.page, edit=True)
+
+
+async def reply_picked(turn: Turn, payload: ReplyPick) -> None:
+    participant = await picked_participant(turn, payload.participant_id)
+    turn.start_flow("reply", "text", pid=participant.id)
+    await turn.edit(turn.tr._("Write your message to %(code)s (%(name)s).",
+                              code=turn.tr.isolate(participant.code),
+                              name=participant.display_name),
+                    keyboard([[(turn.tr._("Cancel"), CancelFlow().encode())]]))
+
+
+async def reply_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    turn.end_flow()
+    async with turn.transaction() as session:
+        participant = await visible_participant_by_id(session, turn.require_viewer(),
+                                                      state["pid"])
+    await answer(turn, participant, text=text)
 
 
 async def staff_replied(turn: Turn, participant_id: int) -> None:
@@ -213,4 +270,7 @@ async def media_message(turn: Turn) -> None:
 
 def register(app: Application) -> None:
     bind_command(app, "reply", reply_command)
+    bind_button(app, ReplyPick, reply_picked)
+    bind_button(app, ReplyMore, reply_more)
+    bind_text_step(app, "reply", reply_text_step)
     app.add_handler(MessageHandler(MEDIA & ~filters.COMMAND, media_message))

@@ -229,3 +229,15 @@ async def test_card_today_and_digest_show_who_waits_for_an_answer(
     await send_as(bot, people.bo.user, f"/reply {code} Yes, Tuesday")
     [today] = await send_as(bot, people.bo.user, "/today")
     assert "waits for an answer" not in today.text
+
+
+async def test_reply_alone_guides_to_a_participant_and_the_message(
+    bot: BotHarness, people: People
+) -> None:
+    code = await joined(bot, people, language="en")
+    [picker] = await send_as(bot, people.bo.user, "/reply")
+    [ask] = await bot.press(people.bo.user, picker, code)
+    assert code in ask.text
+    *_, sent = await bot.send(people.bo.user, "See you on Tuesday")
+    assert "✅" in sent.text and code in sent.text
+    assert "See you on Tuesday" in chat(bot, OLENA.id)[-1].text
