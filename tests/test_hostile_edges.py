@@ -208,3 +208,11 @@ async def test_after_stop_taps_on_an_old_outcome_question_store_nothing(
     await bot.press_data(user, question, question.button_data(
         ANSWER_BUTTONS[FollowUpAnswer.WORKING]))
     assert all(f.answered_at is None for f in await rows(db, OutcomeFollowUp))
+
+
+def test_the_parsers_calendar_is_the_one_storage_accepts() -> None:
+    from bot.text import periods
+    from storage import validation
+
+    assert (periods.EARLIEST_DAY, periods.LATEST_DAY) == (validation.EARLIEST_DAY,
+                                                          validation.LATEST_DAY)
