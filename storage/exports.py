@@ -20,11 +20,13 @@ the project during the period, check-ins that happened in it.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +45,7 @@ from storage.stats import (
 )
 
 ExportKind = Literal["xlsx", "csv"]
+STREAM_PARTITION = 2_000
 EXPORT_KINDS: tuple[ExportKind, ...] = ("xlsx", "csv")
 
 _p = Participant.__table__.c  # type: ignore[attr-defined]
@@ -125,9 +128,8 @@ async def _participant_rows(
              .join(coordinator, coordinator.id == _p.coordinator_id)
              .where(*narrowing(viewer, flt), during(flt), _p.protected_identity.is_(False))
              .order_by(_p.id))
-    rows = (await execute(session, query)).all()
     return [ParticipantExportRow(code, name if with_names else None, *rest)
-            for code, name, *rest in rows]
+            async for code, name, *rest in _streamed(session, query)]
 
 
 async def _checkin_rows(
@@ -141,7 +143,18 @@ async def _checkin_rows(
              .where(*narrowing(viewer, flt), *checkins_during(flt),
                     _p.protected_identity.is_(False))
              .order_by(_c.happened_at, _c.id))
-    rows = (await execute(session, query)).all()
     return [CheckInExportRow(code, happened_at, channel, name, status_change,
                              note if with_names else None)
-            for code, happened_at, channel, name, status_change, note in rows]
+            async for code, happened_at, channel, name, status_change, note
+            in _streamed(session, query)]
+
+
+async def _streamed(session: AsyncSession, query: Select[Any]) -> AsyncIterator[Row[Any]]:
+    """The rows in partitions of `STREAM_PARTITION`, each its own fetch: a whole
+    project's 100,000s of rows are turned into Python a slice at a time, and other
+    people's updates run between slices instead of waiting for all of them."""
+    result = await session.stream(query)
+    async for partition in result.partitions(STREAM_PARTITION):
+        for row in partition:
+            yield row
+        await asyncio.sleep(0)

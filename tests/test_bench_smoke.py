@@ -31,6 +31,8 @@ FIGURES = {
     "lateness": ["p50_s", "p99_s", "max_s"],
     "soak": ["first_rss_kib", "last_rss_kib", "max_rss_kib", "growth_percent"],
     "questions": ["p50_ms", "p95_ms", "max_ms"],
+    "head_of_line": ["sqlite.concurrent.help_p95_ms", "sqlite.serial.help_p95_ms",
+                     "sqlite.concurrent.export_s"],
 }
 COUNTERS = {
     "dispatch": ["lost", "duplicates", "limit_violations", "unsent_in_database",
@@ -41,6 +43,7 @@ COUNTERS = {
     "lateness": ["lost", "duplicates", "limit_violations", "aiolimiter.lost"],
     "soak": ["updates_unanswered", "error_replies", "outbox_lost", "outbox_duplicates"],
     "questions": [],
+    "head_of_line": ["sqlite.concurrent.help_unanswered", "sqlite.serial.help_unanswered"],
 }
 
 

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
 from bot.text.words import unaccented
-from storage.validation import sane_day
 
 ALL_KEY = "all"
 _YEAR = r"(\d{4})"
@@ -54,6 +53,16 @@ class Period(NamedTuple):
 
 
 ALL = Period(None, None, ALL_KEY)
+
+# The calendar this project can mean. `storage.validation` has the same range for every
+# date written (its twin: this module stays pure, storage cannot import `bot`);
+# tests/test_hostile_edges.py checks that they agree.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+
+
+def sane_day(day: date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
 
 
 def in_calendar(period: Period) -> bool:
