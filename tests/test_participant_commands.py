@@ -7,10 +7,12 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.text.i18n import Translator
-from handlers.participants import ParticipantCard
+from handlers.checkins import LogPick
+from handlers.participants import EndConfirm, EndSubsidy, ParticipantCard, Qualification, StatusSet
+from handlers.staff import HandoverConfirm
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import AuditLog, CheckIn, Gender, Participant, Status
+from storage.models import AuditLog, CheckIn, Gender, Outcome, Participant, Status, SubsidyType
 from storage.participants import register_participant
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
@@ -186,9 +188,11 @@ async def test_forged_callback_with_other_participants_id_is_refused(
     await add(bot, people.anna, "Annas Person | Växjö | woman | sv")
     [stored] = await rows(db, Participant)
     [help_message] = await bot.send(people.bo.user, "/help")
-    for forged in (f"card:{stored.id}", f"log:p:{stored.id}", f"st:s:{stored.id}:paused",
-                   f"end:c:{stored.id}:moved:-:y", f"end:t:{stored.id}:lonebidrag"):
-        replies = await bot.press_data(people.bo.user, help_message, forged)
+    for forged in (ParticipantCard(stored.id), LogPick(stored.id),
+                   StatusSet(stored.id, Status.PAUSED),
+                   EndConfirm(stored.id, Outcome.MOVED, None, Qualification.YES),
+                   EndSubsidy(stored.id, SubsidyType.LONEBIDRAG)):
+        replies = await bot.press_data(people.bo.user, help_message, forged.encode())
         assert replies and "Annas Person" not in replies[-1].text, forged
     [stored] = await rows(db, Participant)
     assert stored.status == Status.ACTIVE
@@ -374,7 +378,7 @@ async def test_lead_hands_over_a_caseload_with_taps(
     # A coordinator's forged confirmation is refused by the policy and moves nothing back.
     [anchor] = await bot.send(people.bo.user, "/help")
     [refused] = await bot.press_data(
-        people.bo.user, anchor, f"ho:c:{people.bo.staff.id}:{people.anna.staff.id}")
+        people.bo.user, anchor, HandoverConfirm(people.bo.staff.id, people.anna.staff.id).encode())
     assert "does not allow" in refused.text
     assert {p.coordinator_id for p in await rows(db, Participant)} == {people.bo.staff.id}
 

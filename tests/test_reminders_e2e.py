@@ -7,7 +7,7 @@ driven explicitly so each step is deterministic.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -15,6 +15,7 @@ from sqlmodel import select
 from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
 from bot.text.i18n import Translator
 from handlers.followups import FollowUpAskCancel
+from handlers.staff import AwayUntil
 from storage.db import transaction
 from storage.models import FollowUp, Invite, OutboundMessage, OutboxStatus, Participant
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
@@ -509,8 +510,8 @@ async def test_away_is_set_with_taps_a_colleague_then_the_last_day(
     [picker] = await bot.send(people.bo.user, "/away")
     [back] = await bot.press(people.bo.user, picker, "I'm back")
     assert "Welcome back" in back.text
-    for forged in (f"away:d:{people.bo.staff.id}:2026-12-01", "away:d:99999:2026-12-01",
-                   "away:d:1:yesterday-ish"):
+    for forged in (AwayUntil(people.bo.staff.id, date(2026, 12, 1)).encode(),
+                   AwayUntil(99999, date(2026, 12, 1)).encode(), "away:d:1:yesterday-ish"):
         [anchor] = await bot.send(people.bo.user, "/help")
         [refused] = await bot.press_data(people.bo.user, anchor, forged)
         assert "nothing was changed" in refused.text or "expired" in refused.text, forged
