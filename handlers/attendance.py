@@ -11,15 +11,14 @@ them, protected identities left out — and the audit row are decided in
 
 from __future__ import annotations
 
-import io
+import asyncio
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.documents.attendance_sheets import build_pdf
-from bot.documents.building import build_off_loop
+from bot.documents.attendance_sheets import build_pdf, build_workbook
 from bot.outbox.hours_reminder import missing_keyboard
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
@@ -32,12 +31,8 @@ from handlers.base import (
     picked_participant,
     staff_only,
 )
-from handlers.exports import sheet_title
 from storage import attendance
 from storage.access import Action
-
-if TYPE_CHECKING:  # openpyxl is imported where a file is written: ~0.2 s and ~28 MiB at start-up
-    from openpyxl.worksheet.worksheet import Worksheet
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
@@ -172,9 +167,9 @@ async def attendance_command(turn: Turn) -> None:
         return
     month_text = tr.date(month, "LLLL y")
     if as_pdf:
-        content = await build_off_loop(build_pdf, sheets, tr, month_text=month_text)
+        content = await asyncio.to_thread(build_pdf, sheets, tr, month_text=month_text)
     else:
-        content = await build_off_loop(build_sheets, sheets, tr)
+        content = await asyncio.to_thread(build_workbook, sheets, tr)
     caption = [tr.ngettext("📄 Attendance for %(month)s: %(n)s participant.",
                            "📄 Attendance for %(month)s: %(n)s participants.",
                            len(sheets.rows), month=tr.date(month, "LLLL y"))]
@@ -203,75 +198,6 @@ def attendance_usage(tr: Translator, today: date) -> str:
                 "<code>/attendance %(month)s P-0042</code> for one participant; add "
                 "<code>pdf</code> for pages to print and sign instead of a workbook.",
                 month=f"{attendance.previous_month(today):%Y-%m}")
-
-
-def build_sheets(sheets: attendance.Sheets, tr: Translator) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    overview = workbook.active
-    assert overview is not None
-    overview.title = sheet_title(tr, tr._("Overview"))
-    month = tr.date(sheets.month, "LLLL y")
-    bold = Font(bold=True)
-    overview.append([tr._("Attendance, %(month)s", month=month)])
-    overview["A1"].font = Font(bold=True, size=14)
-    overview.append([])
-    header = [tr._("Code"), *([tr._("Name")] if sheets.with_names else []),
-              tr._("Municipality"), tr._("Coordinator"), tr._("Hours")]
-    overview.append(header)
-    for cell in overview[overview.max_row]:
-        cell.font = bold
-    for row in sheets.rows:
-        overview.append([row.code, *([row.name] if sheets.with_names else []),
-                         row.municipality, row.coordinator, row.hours])
-    overview.append([])
-    overview.append([tr._("Left out (protected identity)"), sheets.left_out])
-    for letter in "ABCDE":
-        overview.column_dimensions[letter].width = 22
-    for row in sheets.rows:
-        _signing_sheet(workbook.create_sheet(sheet_title(tr, row.code)), tr, row, month)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _signing_sheet(sheet: Worksheet, tr: Translator, row: attendance.SheetRow,
-                   month: str) -> None:
-    """One printable page: who, which month, how many hours, two signatures."""
-    from openpyxl.styles import Border, Font, Side
-
-    line = Border(bottom=Side(style="thin"))
-    sheet.append([tr._("Attendance, %(month)s", month=month)])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([])
-    fields = [(tr._("Participant"), row.code if row.name is None else f"{row.code} {row.name}"),
-              (tr._("Municipality"), row.municipality), (tr._("Coordinator"), row.coordinator),
-              (tr._("Month"), month), (tr._("Hours of participation"), row.hours)]
-    for label, value in fields:
-        sheet.append([label, value])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        if value is None:  # left to fill in by hand
-            sheet.cell(row=sheet.max_row, column=2).border = line
-    sheet.append([])
-    sheet.append([tr._("We confirm that the hours above are correct.")])
-    for signer in (tr._("Participant's signature"), tr._("Coordinator's signature")):
-        sheet.append([])
-        sheet.append([])
-        sheet.append([signer, None, tr._("Date")])
-        for column in (2, 4):
-            sheet.cell(row=sheet.max_row, column=column).border = line
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 34
-    sheet.column_dimensions["C"].width = 8
-    sheet.column_dimensions["D"].width = 16
-    sheet.page_setup.orientation = "portrait"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 1
-    sheet.print_area = f"A1:D{sheet.max_row}"
 
 
 def register(app: Application) -> None:
