@@ -16,23 +16,21 @@ import re
 from datetime import date
 from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.documents.attendance_sheets import build_pdf, build_workbook
-from bot.outbox.hours_reminder import missing_keyboard
+from bot.outbox.hours_reminder import HoursPick, missing_keyboard
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
 from handlers.base import (
     Turn,
     ask_to_pick,
-    callback_parts,
-    expired,
-    on_text,
+    bind_button,
+    bind_command,
+    bind_text_step,
     picked_participant,
-    staff_only,
 )
 from storage import attendance
-from storage.access import Action
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
@@ -57,7 +55,6 @@ def hours_text(tr: Translator, hours: float | None) -> str:
 
 
 # ---- /hours ------------------------------------------------------------------------------
-@staff_only(Action.LOG_HOURS)
 async def hours_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
@@ -72,7 +69,7 @@ async def hours_command(turn: Turn) -> None:
         if missing:  # those still without hours first
             await turn.reply(prompt, missing_keyboard(missing, month))
         else:
-            await ask_to_pick(turn, prompt, "hr:p")
+            await ask_to_pick(turn, prompt, lambda p: HoursPick.of(p.id, month))
         return
     month = parse_month(args[1]) if len(args) == 3 else None
     hours = parse_hours(args[2]) if len(args) == 3 else None
@@ -102,18 +99,11 @@ async def save_hours(turn: Turn, code: str, month: date, hours: float) -> None:
     await turn.reply(text, missing_keyboard(missing, month) if missing else None)
 
 
-@staff_only(Action.LOG_HOURS)
-async def hours_button(turn: Turn) -> None:
-    """`hr:p:<id>[:<YYYY-MM>]`: ask for that participant's hours (typed next)."""
-    parts = callback_parts(turn)
-    month = (attendance.previous_month(turn.today) if len(parts) == 3
-             else parse_month(parts[3]) if len(parts) == 4 else None)
-    if len(parts) not in (3, 4) or parts[1] != "p" or not parts[2].isdigit() or month is None:
-        await expired(turn, "/hours")
-        return
-    participant = await picked_participant(turn, int(parts[2]))
-    turn.start_flow("hours", "hours", pid=participant.id, month=f"{month:%Y-%m}")
-    await turn.edit(hours_prompt(turn.tr, participant.code, month),
+async def hours_button(turn: Turn, payload: HoursPick) -> None:
+    """Ask for that participant's hours in that month (typed next)."""
+    participant = await picked_participant(turn, payload.participant_id)
+    turn.start_flow("hours", "hours", pid=participant.id, month=payload.month)
+    await turn.edit(hours_prompt(turn.tr, participant.code, payload.first_day),
                     keyboard([[(turn.tr._("Cancel"), "flow:cancel")]]))
 
 
@@ -122,7 +112,6 @@ def hours_prompt(tr: Translator, code: str, month: date) -> str:
                 "or 32,5.", code=tr.isolate(code), month=tr.date(month, "LLLL y"))
 
 
-@on_text("hours")
 async def hours_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     hours = parse_hours(text)
@@ -146,7 +135,6 @@ def hours_usage(tr: Translator, today: date) -> str:
 
 
 # ---- /attendance ---------------------------------------------------------------------------
-@staff_only(Action.EXPORT_ATTENDANCE)
 async def attendance_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
@@ -201,6 +189,7 @@ def attendance_usage(tr: Translator, today: date) -> str:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["hours", "timmar"], hours_command))
-    app.add_handler(CallbackQueryHandler(hours_button, pattern=r"^hr:"))
-    app.add_handler(CommandHandler(["attendance", "narvaro"], attendance_command))
+    bind_command(app, "hours", hours_command)
+    bind_button(app, HoursPick, hours_button)
+    bind_text_step(app, "hours", hours_text_step)
+    bind_command(app, "attendance", attendance_command)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.documents.charts import (
     CHART_TITLES,
@@ -21,29 +21,29 @@ from bot.documents.charts import (
 from bot.text.i18n import Translator
 from bot.text.labels import fold
 from bot.text.periods import month_ends
-from bot.text.render import Button
+from bot.text.render import Button, keyboard
 from bot.text.stats_text import period_label
-from handlers.base import Turn, callback_parts, expired, staff_only
+from handlers.base import Turn, bind_button, bind_command
 from handlers.stats import (
+    ChartChoice,
+    ChartView,
     StatsRequest,
-    decode_request,
     filter_text,
-    safe_keyboard,
+    request_of,
     typed_request,
 )
 from storage import stats
-from storage.access import Action
 
-CHARTS = {kind.value: title for kind, title in CHART_TITLES.items()}
 _CHART_WORDS = {
-    "outcomes": "q", "utfall": "q", "quarters": "q", "kvartalsvis": "q",
-    "caseload": "a", "active": "a", "aktiva": "a", "over-time": "a",
-    "municipalities": "m", "kommuner": "m",
+    "outcomes": ChartKind.QUARTERS, "utfall": ChartKind.QUARTERS,
+    "quarters": ChartKind.QUARTERS, "kvartalsvis": ChartKind.QUARTERS,
+    "caseload": ChartKind.CASELOAD, "active": ChartKind.CASELOAD,
+    "aktiva": ChartKind.CASELOAD, "over-time": ChartKind.CASELOAD,
+    "municipalities": ChartKind.MUNICIPALITIES, "kommuner": ChartKind.MUNICIPALITIES,
 }
 
 
 # ---- the handlers ------------------------------------------------------------------------
-@staff_only(Action.VIEW_STATS)
 async def chart_command(turn: Turn) -> None:
     typed = await typed_request(turn)
     if typed is None:
@@ -56,7 +56,9 @@ async def chart_command(turn: Turn) -> None:
     if not kinds:
         await offer_charts(turn, request)
         return
-    await send_chart(turn, request, kinds[0])
+    kind = kinds[0]
+    assert kind is not None
+    await send_chart(turn, request, kind)
 
 
 def chart_usage(tr: Translator) -> str:
@@ -67,33 +69,28 @@ def chart_usage(tr: Translator) -> str:
     )
 
 
-def chart_buttons(turn: Turn, request: StatsRequest, *, except_kind: str | None = None
+def chart_buttons(turn: Turn, request: StatsRequest, *, except_kind: ChartKind | None = None
                   ) -> list[list[Button]]:
-    return [[(turn.tr._(title), f"ch:{kind}:{request.encode()}")]
-            for kind, title in CHARTS.items() if kind != except_kind]
+    return [[(turn.tr._(title), ChartView(ChartChoice(kind), *request.fields()).encode())]
+            for kind, title in CHART_TITLES.items() if kind != except_kind]
 
 
 async def offer_charts(turn: Turn, request: StatsRequest, *, edit: bool = False) -> None:
     tr = turn.tr
     text = tr._("Which chart (%(period)s)?", period=period_label(tr, request.period))
-    markup = safe_keyboard(chart_buttons(turn, request))
+    markup = keyboard(chart_buttons(turn, request))
     await (turn.edit(text, markup) if edit else turn.reply(text, markup))
 
 
-@staff_only(Action.VIEW_STATS)
-async def chart_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    request = decode_request(parts[2:], turn) if len(parts) > 2 else None
-    if request is None or parts[1] not in {"p", *CHARTS}:
-        await expired(turn, "/chart")
-        return
-    if parts[1] == "p":
+async def chart_button(turn: Turn, payload: ChartView) -> None:
+    request = await request_of(turn, payload)
+    if payload.chart == ChartChoice.OFFER:
         await offer_charts(turn, request, edit=True)
     else:
-        await send_chart(turn, request, parts[1])
+        await send_chart(turn, request, ChartKind(payload.chart))
 
 
-async def send_chart(turn: Turn, request: StatsRequest, kind: str) -> None:
+async def send_chart(turn: Turn, request: StatsRequest, kind: ChartKind) -> None:
     """Query, draw in a worker thread, send as a photo with the other charts' buttons."""
     tr = turn.tr
     flt = request.stats_filter(turn)
@@ -121,14 +118,14 @@ async def send_chart(turn: Turn, request: StatsRequest, kind: str) -> None:
         await turn.reply(tr._("There is nothing to draw for %(period)s with this filter.",
                               period=period_label(tr, request.period)))
         return
-    caption_lines = [tr._("<b>%(title)s</b> · %(period)s", title=tr._(CHARTS[kind]),
+    caption_lines = [tr._("<b>%(title)s</b> · %(period)s", title=tr._(CHART_TITLES[kind]),
                           period=period_label(tr, request.period))]
     if filters:
         caption_lines.append(filters)
     await turn.reply_photo(png, "\n".join(caption_lines), f"chart-{kind}.png",
-                           safe_keyboard(chart_buttons(turn, request, except_kind=kind)))
+                           keyboard(chart_buttons(turn, request, except_kind=kind)))
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["chart", "diagram"], chart_command))
-    app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^ch:"))
+    bind_command(app, "chart", chart_command)
+    bind_button(app, ChartView, chart_button)

@@ -10,29 +10,30 @@ from __future__ import annotations
 import asyncio
 import html
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.documents.exports import build_csv, build_xlsx
 from bot.text.i18n import Translator
 from bot.text.labels import fold
+from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.base import Turn, callback_parts, expired, staff_only
+from handlers.base import Turn, bind_button, bind_command
 from handlers.stats import (
+    ExportChoice,
+    ExportView,
     StatsRequest,
-    decode_request,
     filter_text,
-    safe_keyboard,
+    request_of,
     typed_request,
 )
 from storage import exports
-from storage.access import Action
 
-KINDS: dict[str, exports.ExportKind] = {"x": "xlsx", "c": "csv"}
+KINDS: dict[ExportChoice, exports.ExportKind] = {ExportChoice.XLSX: "xlsx",
+                                                 ExportChoice.CSV: "csv"}
 _KIND_WORDS: dict[str, exports.ExportKind] = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv"}
 
 
 # ---- the handlers ------------------------------------------------------------------------
-@staff_only(Action.EXPORT_DATA)
 async def export_command(turn: Turn) -> None:
     typed = await typed_request(turn)
     if typed is None:
@@ -61,22 +62,18 @@ def export_usage(tr: Translator) -> str:
 async def offer_exports(turn: Turn, request: StatsRequest, *, edit: bool = False) -> None:
     tr = turn.tr
     text = tr._("Export %(period)s as:", period=period_label(tr, request.period))
-    markup = safe_keyboard([[(tr._("Excel (XLSX)"), f"ex:x:{request.encode()}"),
-                             (tr._("CSV"), f"ex:c:{request.encode()}")]])
+    markup = keyboard([[(tr._("Excel (XLSX)"), ExportView(ExportChoice.XLSX,
+                                                          *request.fields()).encode()),
+                        (tr._("CSV"), ExportView(ExportChoice.CSV, *request.fields()).encode())]])
     await (turn.edit(text, markup) if edit else turn.reply(text, markup))
 
 
-@staff_only(Action.EXPORT_DATA)
-async def export_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    request = decode_request(parts[2:], turn) if len(parts) > 2 else None
-    if request is None or parts[1] not in {"p", *KINDS}:
-        await expired(turn, "/export")
-        return
-    if parts[1] == "p":
+async def export_button(turn: Turn, payload: ExportView) -> None:
+    request = await request_of(turn, payload)
+    if payload.file == ExportChoice.OFFER:
         await offer_exports(turn, request, edit=True)
     else:
-        await send_export(turn, request, KINDS[parts[1]])
+        await send_export(turn, request, KINDS[payload.file])
 
 
 async def send_export(turn: Turn, request: StatsRequest, kind: exports.ExportKind) -> None:
@@ -121,5 +118,5 @@ def export_caption(tr: Translator, data: exports.ExportData, period: str,
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("export", export_command))
-    app.add_handler(CallbackQueryHandler(export_button, pattern=r"^ex:"))
+    bind_command(app, "export", export_command)
+    bind_button(app, ExportView, export_button)

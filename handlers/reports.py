@@ -9,27 +9,48 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from enum import StrEnum
+from typing import Annotated
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.documents.cells import MIME
 from bot.documents.reports import KIND_TITLES, ReportFile, build_file, masked_numbers, report_file
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.text.i18n import Translator
 from bot.text.labels import fold
-from bot.text.periods import ALL, Period, current, parse_period, previous
+from bot.text.periods import ALL, LABEL_LIMIT, Period, current, parse_period, previous
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.base import Turn, callback_parts, expired, staff_only
+from handlers.base import Turn, bind_button, bind_command
 from storage import reporting
-from storage.access import Action
+from storage.errors import NotFound
 from storage.personnummer import PersonnummerCipher
 
-KIND_CODES: dict[str, reporting.ReportKind] = {
-    "e": "esf-entry", "r": "esf-result", "s": "scb-monthly", "o": "outcomes"}
+
+class ReportCode(StrEnum):
+    ESF_ENTRY = "e"
+    ESF_RESULT = "r"
+    SCB_MONTHLY = "s"
+    OUTCOMES = "o"
+
+
+KIND_CODES: dict[ReportCode, reporting.ReportKind] = {
+    ReportCode.ESF_ENTRY: "esf-entry", ReportCode.ESF_RESULT: "esf-result",
+    ReportCode.SCB_MONTHLY: "scb-monthly", ReportCode.OUTCOMES: "outcomes"}
 _KIND_WORDS = {fold(kind): kind for kind in reporting.REPORT_KINDS} | {
     "entry": "esf-entry", "result": "esf-result", "results": "esf-result", "scb": "scb-monthly",
     "utfall": "outcomes", "outcome": "outcomes"}
 _FORMAT_WORDS = {"xlsx": "xlsx", "excel": "xlsx", "csv": "csv"}
+
+
+@family("rp", command="report")
+class ReportPick(ButtonPayload):
+    """A report picked from the list: sent as a workbook for that period."""
+
+    report: ReportCode
+    period: Annotated[str, Token(LABEL_LIMIT)]
+
 
 # ---- /report -----------------------------------------------------------------------------
 def default_period(kind: reporting.ReportKind, today: date) -> Period:
@@ -37,7 +58,6 @@ def default_period(kind: reporting.ReportKind, today: date) -> Period:
     return previous("month", today) if kind == "scb-monthly" else current("year", today)
 
 
-@staff_only(Action.VIEW_REPORTS)
 async def report_command(turn: Turn) -> None:
     tr = turn.tr
     kind: reporting.ReportKind | None = None
@@ -76,18 +96,15 @@ async def offer_reports(turn: Turn) -> None:
         period = default_period(kind, turn.today)
         label = tr._("%(report)s, %(period)s", report=tr._(KIND_TITLES[kind]),
                      period=period_label(tr, period))
-        rows.append([(label, f"rp:{code}:{period.label}")])
+        rows.append([(label, ReportPick(code, period.label).encode())])
     await turn.reply(tr._("Which report?"), keyboard(rows))
 
 
-@staff_only(Action.VIEW_REPORTS)
-async def report_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    period = parse_period(parts[2], turn.today) if len(parts) == 3 else None
-    if period is None or parts[1] not in KIND_CODES:
-        await expired(turn, "/report")
-        return
-    await send_report(turn, KIND_CODES[parts[1]], period, "xlsx")
+async def report_button(turn: Turn, payload: ReportPick) -> None:
+    period = parse_period(payload.period, turn.today)
+    if period is None or period.label != payload.period:
+        raise NotFound()  # answered as an expired button
+    await send_report(turn, KIND_CODES[payload.report], period, "xlsx")
 
 
 async def send_report(turn: Turn, kind: reporting.ReportKind, period: Period,
@@ -129,5 +146,5 @@ def report_caption(tr: Translator, data: reporting.ReportData, report: ReportFil
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["report", "rapport"], report_command))
-    app.add_handler(CallbackQueryHandler(report_button, pattern=r"^rp:"))
+    bind_command(app, "report", report_command)
+    bind_button(app, ReportPick, report_button)

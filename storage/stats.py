@@ -21,6 +21,8 @@ A share is None when its base is zero, never a division by zero.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -46,13 +48,14 @@ from sqlalchemy.sql.elements import AsBoolean, Label, True_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.access import Viewer, participant_scope
-from storage.followups import SETTLED_ANSWERS
+from storage.errors import NotFound
 from storage.models import (
     OUTCOME_CATEGORY,
     CheckIn,
     CheckInTallyCoordinator,
     CheckInTallyMunicipality,
     FollowUp,
+    FollowUpResponse,
     FollowUpState,
     Gender,
     Outcome,
@@ -74,9 +77,6 @@ TO_WORK_OR_STUDIES: tuple[OutcomeCategory, ...] = (
     OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK, OutcomeCategory.STUDIES)
 SPLIT_GENDERS: tuple[Gender, ...] = (Gender.WOMAN, Gender.MAN)
 TEAM_CHECKIN_DAYS = 30
-# A chart draws at most this many quarters (the latest): one bar per quarter since a
-# typo'd year would otherwise be thousands of bars and minutes of drawing.
-CHART_MAX_QUARTERS = 40
 TEAM_FOLLOWUP_DAYS = 7
 
 BreakdownBy = Literal["municipality", "coordinator"]
@@ -531,19 +531,13 @@ async def outcomes_per_quarter(
         quarters.add(quarter)
         key = (_quarter_label(*quarter), category_of(code))
         cells[key] = cells.get(key, 0) + count
-    latest = max(quarters) if quarters else None
-    shown = _quarter_range(max(min(quarters), _quarters_before(latest, CHART_MAX_QUARTERS - 1)),
-                           latest) if latest else []
-    return _series([_quarter_label(*q) for q in shown], cells)
+    labels = [_quarter_label(*q) for q in _quarter_range(min(quarters), max(quarters))] \
+        if quarters else []
+    return _series(labels, cells)
 
 
 def _quarter_label(year: int, quarter: int) -> str:
     return f"{year}-Q{quarter}"
-
-
-def _quarters_before(quarter: tuple[int, int], steps: int) -> tuple[int, int]:
-    index = quarter[0] * 4 + quarter[1] - 1 - steps
-    return index // 4, index % 4 + 1
 
 
 def _quarter_range(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
@@ -603,8 +597,7 @@ async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) ->
             .where(mine, _f.state == FollowUpState.SCHEDULED.value, _f.due_at >= now,
                    _f.due_at < now + timedelta(days=TEAM_FOLLOWUP_DAYS)))
     due = soon.scalar_subquery()
-    unconfirmed = soon.where(
-        _f.response.not_in([a.value for a in SETTLED_ANSWERS])).scalar_subquery()
+    unconfirmed = soon.where(_f.response != FollowUpResponse.CONFIRMED.value).scalar_subquery()
     has_caseload = exists(select(_p.id).where(mine, _p.status != Status.ENDED.value))
     query = (select(_s.id, _s.name, caseload, checkins, due, unconfirmed)
              .where(_s.active.is_(True),
@@ -676,3 +669,31 @@ async def coordinators_in_scope(session: AsyncSession, viewer: Viewer) -> list[t
                                                 participant_scope(viewer))))
              .order_by(_s.name, _s.id))
     return [(row.id, row.name) for row in (await execute(session, query)).all()]
+
+
+# ---- a municipality named in button data ------------------------------------------------
+MUNICIPALITY_REF_LENGTH = 8
+MUNICIPALITY_REF_PATTERN = r"[a-z2-7]{8}"
+
+
+def municipality_ref(name: str) -> str:
+    """A short, stable reference to a municipality name (8 base32 characters, 40 bits):
+    button data carries this, never the name, so it fits Telegram's 64 bytes by
+    construction whatever the name's length."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return base64.b32encode(digest)[:MUNICIPALITY_REF_LENGTH].decode().lower()
+
+
+async def municipality_by_ref(session: AsyncSession, ref: str) -> str:
+    """The municipality a reference names, among those participants have (NotFound else).
+
+    Not limited to the viewer's scope: what the figures count is (a reference to a
+    municipality outside it counts nothing, as a typed name would), and the name comes
+    back only to whoever could compute its reference from the name.
+    """
+    names = (await execute(session, select(_p.municipality).group_by(_p.municipality))
+             ).scalars().all()
+    for name in names:
+        if municipality_ref(name) == ref:
+            return name
+    raise NotFound()
