@@ -2,9 +2,11 @@
 
 Filters are words — `/stats 2026-Q3 kommun:Växjö gender:women coordinator:Bo`,
 `/stats by municipality` — or buttons that switch period and view. The same filter
-words work for /chart and /export, so they are parsed and carried (in callback data)
-here. Numbers come from `storage.stats` only; this module parses, resolves names the
-viewer can see, and renders. Who sees what is the Viewer's scope: a coordinator gets
+words work for /chart and /export, so they are parsed here and carried by the button
+families declared here (`StatsView`, `ChartView`, `ExportView`: bounded fields, the
+municipality by a short reference, so every payload fits Telegram's 64 bytes). Numbers
+come from `storage.stats` only; this module parses, resolves names the viewer can see,
+and renders. Who sees what is the Viewer's scope: a coordinator gets
 their own caseload, a lead the project or their municipalities.
 """
 
