@@ -359,6 +359,12 @@ async def test_every_button_is_there_whatever_the_filter_and_carries_it_to_chart
     [offer] = await bot.press(people.lead.user, reply, "Charts")
     [chart] = await bot.press(people.lead.user, offer, "by municipality")
     assert chart.photo_id and long_name in chart.caption
+    # A reference no municipality has, or a relative period word, is an expired button.
+    for forged in (StatsView(View.FIGURES, "all", None, None, "aaaaaaaa"),
+                   StatsView(View.FIGURES, "this-month", None, None, None)):
+        [anchor] = await bot.send(people.lead.user, command)
+        [expired] = await bot.press_data(people.lead.user, anchor, forged.encode())
+        assert "expired" in expired.text and "/stats" in expired.text
 
 
 # ---- /team -------------------------------------------------------------------------------
