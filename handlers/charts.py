@@ -7,7 +7,9 @@ word, buttons offer the three charts.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from telegram.ext import Application
 
@@ -94,7 +96,7 @@ async def send_chart(turn: Turn, request: StatsRequest, kind: ChartKind) -> None
     """Query, draw in a worker thread, send as a photo with the other charts' buttons."""
     tr = turn.tr
     flt = request.stats_filter(turn)
-    png: bytes | None = None
+    drawing: Callable[[], bytes] | None = None
     async with turn.transaction() as session:
         viewer = turn.require_viewer()
         filters = await filter_text(session, turn, request)
@@ -104,20 +106,20 @@ async def send_chart(turn: Turn, request: StatsRequest, kind: ChartKind) -> None
             days: list[date] = (month_ends(first, last)[-MAX_MONTHS:]
                                 if first is not None and first <= last else [])
             points = await stats.caseload_over_time(session, viewer, flt, days) if days else []
+            if any(count for _, count in points):
+                drawing = partial(caseload_chart, tr, points, request.period)
         else:
             series = (await stats.outcomes_per_quarter(session, viewer, flt)
                       if kind == ChartKind.QUARTERS
                       else await stats.outcomes_by_municipality(session, viewer, flt))
-    if kind == ChartKind.CASELOAD:
-        if any(count for _, count in points):
-            png = await asyncio.to_thread(caseload_chart, tr, points, request.period)
-    elif series.total:
-        png = await asyncio.to_thread(outcome_chart, tr, series, request.period,
-                                      by_municipality=kind == ChartKind.MUNICIPALITIES)
-    if png is None:
+            if series.total:
+                drawing = partial(outcome_chart, tr, series, request.period,
+                                  by_municipality=kind == ChartKind.MUNICIPALITIES)
+    if drawing is None:
         await turn.reply(tr._("There is nothing to draw for %(period)s with this filter.",
                               period=period_label(tr, request.period)))
         return
+    png = await asyncio.to_thread(drawing)
     caption_lines = [tr._("<b>%(title)s</b> · %(period)s", title=tr._(CHART_TITLES[kind]),
                           period=period_label(tr, request.period))]
     if filters:
