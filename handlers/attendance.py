@@ -11,7 +11,6 @@ them, protected identities left out — and the audit row are decided in
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import date
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.documents.attendance_sheets import build_pdf, build_workbook
+from bot.documents.building import build_off_loop
 from bot.outbox.hours_reminder import HoursPick, missing_keyboard
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
@@ -155,9 +155,9 @@ async def attendance_command(turn: Turn) -> None:
         return
     month_text = tr.date(month, "LLLL y")
     if as_pdf:
-        content = await asyncio.to_thread(build_pdf, sheets, tr, month_text=month_text)
+        content = await build_off_loop(build_pdf, sheets, tr, month_text=month_text)
     else:
-        content = await asyncio.to_thread(build_workbook, sheets, tr)
+        content = await build_off_loop(build_workbook, sheets, tr)
     caption = [tr.ngettext("📄 Attendance for %(month)s: %(n)s participant.",
                            "📄 Attendance for %(month)s: %(n)s participants.",
                            len(sheets.rows), month=tr.date(month, "LLLL y"))]

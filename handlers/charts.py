@@ -6,13 +6,13 @@ word, buttons offer the three charts.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 from functools import partial
 
 from telegram.ext import Application
 
+from bot.documents.building import build_off_loop
 from bot.documents.charts import (
     CHART_TITLES,
     MAX_MONTHS,
@@ -119,7 +119,7 @@ async def send_chart(turn: Turn, request: StatsRequest, kind: ChartKind) -> None
         await turn.reply(tr._("There is nothing to draw for %(period)s with this filter.",
                               period=period_label(tr, request.period)))
         return
-    png = await asyncio.to_thread(drawing)
+    png = await build_off_loop(drawing)
     caption_lines = [tr._("<b>%(title)s</b> · %(period)s", title=tr._(CHART_TITLES[kind]),
                           period=period_label(tr, request.period))]
     if filters:

@@ -7,11 +7,11 @@ is decided in `storage.exports`. This module parses, reads and sends.
 
 from __future__ import annotations
 
-import asyncio
 import html
 
 from telegram.ext import Application
 
+from bot.documents.building import build_off_loop
 from bot.documents.exports import build_csv, build_xlsx
 from bot.text.i18n import Translator
 from bot.text.labels import fold
@@ -88,9 +88,9 @@ async def send_export(turn: Turn, request: StatsRequest, kind: exports.ExportKin
         heading = [(tr._("Period"), html.unescape(period)),
                    (tr._("Filter"), html.unescape(filters or tr._("none"))),
                    (tr._("Exported"), tr.datetime(turn.now))]
-        content = await asyncio.to_thread(build_xlsx, data, tr, heading)
+        content = await build_off_loop(build_xlsx, data, tr, heading)
     else:
-        content = await asyncio.to_thread(build_csv, data, tr)
+        content = await build_off_loop(build_csv, data, tr)
     filename = f"koordinator-{request.period.label.replace('..', '_')}.{kind}"
     await turn.reply_document(content, filename, export_caption(tr, data, period, filters))
 

@@ -7,13 +7,13 @@ line prints them in clear.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 from telegram.ext import Application
 
+from bot.documents.building import build_off_loop
 from bot.documents.cells import MIME
 from bot.documents.reports import KIND_TITLES, ReportFile, build_file, masked_numbers, report_file
 from bot.interaction.buttons import ButtonPayload, Token, family
@@ -121,7 +121,7 @@ async def send_report(turn: Turn, kind: reporting.ReportKind, period: Period,
     report = report_file(tr, data, period_text=period_text, exported=tr.datetime(turn.now),
                          number=masked_numbers(PersonnummerCipher.from_setting(
                              turn.services.settings.personnummer_key)))
-    content = await asyncio.to_thread(build_file, report, tr, file_format)
+    content = await build_off_loop(build_file, report, tr, file_format)
     label = period.label.replace("..", "_") if period != ALL else "all"
     filename = f"koordinator-{kind}-{label}.{file_format}"
     assert file_format in MIME

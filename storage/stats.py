@@ -49,13 +49,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.access import Viewer, participant_scope
 from storage.errors import NotFound
+from storage.followups import SETTLED_ANSWERS
 from storage.models import (
     OUTCOME_CATEGORY,
     CheckIn,
     CheckInTallyCoordinator,
     CheckInTallyMunicipality,
     FollowUp,
-    FollowUpResponse,
     FollowUpState,
     Gender,
     Outcome,
@@ -77,6 +77,9 @@ TO_WORK_OR_STUDIES: tuple[OutcomeCategory, ...] = (
     OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK, OutcomeCategory.STUDIES)
 SPLIT_GENDERS: tuple[Gender, ...] = (Gender.WOMAN, Gender.MAN)
 TEAM_CHECKIN_DAYS = 30
+# A chart draws at most this many quarters (the latest): one bar per quarter since a
+# typo'd year would otherwise be thousands of bars and minutes of drawing.
+CHART_MAX_QUARTERS = 40
 TEAM_FOLLOWUP_DAYS = 7
 
 BreakdownBy = Literal["municipality", "coordinator"]
@@ -531,13 +534,19 @@ async def outcomes_per_quarter(
         quarters.add(quarter)
         key = (_quarter_label(*quarter), category_of(code))
         cells[key] = cells.get(key, 0) + count
-    labels = [_quarter_label(*q) for q in _quarter_range(min(quarters), max(quarters))] \
-        if quarters else []
-    return _series(labels, cells)
+    latest = max(quarters) if quarters else None
+    shown = _quarter_range(max(min(quarters), _quarters_before(latest, CHART_MAX_QUARTERS - 1)),
+                           latest) if latest else []
+    return _series([_quarter_label(*q) for q in shown], cells)
 
 
 def _quarter_label(year: int, quarter: int) -> str:
     return f"{year}-Q{quarter}"
+
+
+def _quarters_before(quarter: tuple[int, int], steps: int) -> tuple[int, int]:
+    index = quarter[0] * 4 + quarter[1] - 1 - steps
+    return index // 4, index % 4 + 1
 
 
 def _quarter_range(first: tuple[int, int], last: tuple[int, int]) -> list[tuple[int, int]]:
@@ -597,7 +606,8 @@ async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) ->
             .where(mine, _f.state == FollowUpState.SCHEDULED.value, _f.due_at >= now,
                    _f.due_at < now + timedelta(days=TEAM_FOLLOWUP_DAYS)))
     due = soon.scalar_subquery()
-    unconfirmed = soon.where(_f.response != FollowUpResponse.CONFIRMED.value).scalar_subquery()
+    unconfirmed = soon.where(
+        _f.response.not_in([a.value for a in SETTLED_ANSWERS])).scalar_subquery()
     has_caseload = exists(select(_p.id).where(mine, _p.status != Status.ENDED.value))
     query = (select(_s.id, _s.name, caseload, checkins, due, unconfirmed)
              .where(_s.active.is_(True),
