@@ -23,6 +23,7 @@ from bot.outbox.hours_reminder import HoursPick, missing_keyboard
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
 from handlers.base import (
+    CancelFlow,
     Turn,
     ask_to_pick,
     bind_button,
@@ -104,7 +105,7 @@ async def hours_button(turn: Turn, payload: HoursPick) -> None:
     participant = await picked_participant(turn, payload.participant_id)
     turn.start_flow("hours", "hours", pid=participant.id, month=payload.month)
     await turn.edit(hours_prompt(turn.tr, participant.code, payload.first_day),
-                    keyboard([[(turn.tr._("Cancel"), "flow:cancel")]]))
+                    keyboard([[(turn.tr._("Cancel"), CancelFlow().encode())]]))
 
 
 def hours_prompt(tr: Translator, code: str, month: date) -> str:
