@@ -479,9 +479,9 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
+    from bot.documents import reports
     from bot.runtime.clock import SystemClock
     from bot.text.i18n import Translator
-    from handlers import reports
     from storage import entry, reporting
     from storage.access import Viewer
     from storage.personnummer import PersonnummerCipher

@@ -11,33 +11,27 @@ them, protected identities left out — and the audit row are decided in
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
-from bot.documents.attendance_sheets import build_pdf
+from bot.documents.attendance_sheets import build_pdf, build_workbook
 from bot.documents.building import build_off_loop
-from bot.outbox.hours_reminder import missing_keyboard
+from bot.outbox.hours_reminder import HoursPick, missing_keyboard
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
 from handlers.base import (
+    CancelFlow,
     Turn,
     ask_to_pick,
-    callback_parts,
-    expired,
-    on_text,
+    bind_button,
+    bind_command,
+    bind_text_step,
     picked_participant,
-    staff_only,
 )
-from handlers.exports import sheet_title
 from storage import attendance
-from storage.access import Action
-
-if TYPE_CHECKING:  # openpyxl is imported where a file is written: ~0.2 s and ~28 MiB at start-up
-    from openpyxl.worksheet.worksheet import Worksheet
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
@@ -62,7 +56,6 @@ def hours_text(tr: Translator, hours: float | None) -> str:
 
 
 # ---- /hours ------------------------------------------------------------------------------
-@staff_only(Action.LOG_HOURS)
 async def hours_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
@@ -77,7 +70,7 @@ async def hours_command(turn: Turn) -> None:
         if missing:  # those still without hours first
             await turn.reply(prompt, missing_keyboard(missing, month))
         else:
-            await ask_to_pick(turn, prompt, "hr:p")
+            await ask_to_pick(turn, prompt, lambda p: HoursPick.of(p.id, month))
         return
     month = parse_month(args[1]) if len(args) == 3 else None
     hours = parse_hours(args[2]) if len(args) == 3 else None
@@ -107,19 +100,12 @@ async def save_hours(turn: Turn, code: str, month: date, hours: float) -> None:
     await turn.reply(text, missing_keyboard(missing, month) if missing else None)
 
 
-@staff_only(Action.LOG_HOURS)
-async def hours_button(turn: Turn) -> None:
-    """`hr:p:<id>[:<YYYY-MM>]`: ask for that participant's hours (typed next)."""
-    parts = callback_parts(turn)
-    month = (attendance.previous_month(turn.today) if len(parts) == 3
-             else parse_month(parts[3]) if len(parts) == 4 else None)
-    if len(parts) not in (3, 4) or parts[1] != "p" or not parts[2].isdigit() or month is None:
-        await expired(turn, "/hours")
-        return
-    participant = await picked_participant(turn, int(parts[2]))
-    turn.start_flow("hours", "hours", pid=participant.id, month=f"{month:%Y-%m}")
-    await turn.edit(hours_prompt(turn.tr, participant.code, month),
-                    keyboard([[(turn.tr._("Cancel"), "flow:cancel")]]))
+async def hours_button(turn: Turn, payload: HoursPick) -> None:
+    """Ask for that participant's hours in that month (typed next)."""
+    participant = await picked_participant(turn, payload.participant_id)
+    turn.start_flow("hours", "hours", pid=participant.id, month=payload.month)
+    await turn.edit(hours_prompt(turn.tr, participant.code, payload.first_day),
+                    keyboard([[(turn.tr._("Cancel"), CancelFlow().encode())]]))
 
 
 def hours_prompt(tr: Translator, code: str, month: date) -> str:
@@ -127,7 +113,6 @@ def hours_prompt(tr: Translator, code: str, month: date) -> str:
                 "or 32,5.", code=tr.isolate(code), month=tr.date(month, "LLLL y"))
 
 
-@on_text("hours")
 async def hours_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     tr = turn.tr
     hours = parse_hours(text)
@@ -151,7 +136,6 @@ def hours_usage(tr: Translator, today: date) -> str:
 
 
 # ---- /attendance ---------------------------------------------------------------------------
-@staff_only(Action.EXPORT_ATTENDANCE)
 async def attendance_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
@@ -174,7 +158,7 @@ async def attendance_command(turn: Turn) -> None:
     if as_pdf:
         content = await build_off_loop(build_pdf, sheets, tr, month_text=month_text)
     else:
-        content = await build_off_loop(build_sheets, sheets, tr)
+        content = await build_off_loop(build_workbook, sheets, tr)
     caption = [tr.ngettext("📄 Attendance for %(month)s: %(n)s participant.",
                            "📄 Attendance for %(month)s: %(n)s participants.",
                            len(sheets.rows), month=tr.date(month, "LLLL y"))]
@@ -205,76 +189,8 @@ def attendance_usage(tr: Translator, today: date) -> str:
                 month=f"{attendance.previous_month(today):%Y-%m}")
 
 
-def build_sheets(sheets: attendance.Sheets, tr: Translator) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    overview = workbook.active
-    assert overview is not None
-    overview.title = sheet_title(tr, tr._("Overview"))
-    month = tr.date(sheets.month, "LLLL y")
-    bold = Font(bold=True)
-    overview.append([tr._("Attendance, %(month)s", month=month)])
-    overview["A1"].font = Font(bold=True, size=14)
-    overview.append([])
-    header = [tr._("Code"), *([tr._("Name")] if sheets.with_names else []),
-              tr._("Municipality"), tr._("Coordinator"), tr._("Hours")]
-    overview.append(header)
-    for cell in overview[overview.max_row]:
-        cell.font = bold
-    for row in sheets.rows:
-        overview.append([row.code, *([row.name] if sheets.with_names else []),
-                         row.municipality, row.coordinator, row.hours])
-    overview.append([])
-    overview.append([tr._("Left out (protected identity)"), sheets.left_out])
-    for letter in "ABCDE":
-        overview.column_dimensions[letter].width = 22
-    for row in sheets.rows:
-        _signing_sheet(workbook.create_sheet(sheet_title(tr, row.code)), tr, row, month)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _signing_sheet(sheet: Worksheet, tr: Translator, row: attendance.SheetRow,
-                   month: str) -> None:
-    """One printable page: who, which month, how many hours, two signatures."""
-    from openpyxl.styles import Border, Font, Side
-
-    line = Border(bottom=Side(style="thin"))
-    sheet.append([tr._("Attendance, %(month)s", month=month)])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([])
-    fields = [(tr._("Participant"), row.code if row.name is None else f"{row.code} {row.name}"),
-              (tr._("Municipality"), row.municipality), (tr._("Coordinator"), row.coordinator),
-              (tr._("Month"), month), (tr._("Hours of participation"), row.hours)]
-    for label, value in fields:
-        sheet.append([label, value])
-        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-        if value is None:  # left to fill in by hand
-            sheet.cell(row=sheet.max_row, column=2).border = line
-    sheet.append([])
-    sheet.append([tr._("We confirm that the hours above are correct.")])
-    for signer in (tr._("Participant's signature"), tr._("Coordinator's signature")):
-        sheet.append([])
-        sheet.append([])
-        sheet.append([signer, None, tr._("Date")])
-        for column in (2, 4):
-            sheet.cell(row=sheet.max_row, column=column).border = line
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 34
-    sheet.column_dimensions["C"].width = 8
-    sheet.column_dimensions["D"].width = 16
-    sheet.page_setup.orientation = "portrait"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 1
-    sheet.print_area = f"A1:D{sheet.max_row}"
-
-
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["hours", "timmar"], hours_command))
-    app.add_handler(CallbackQueryHandler(hours_button, pattern=r"^hr:"))
-    app.add_handler(CommandHandler(["attendance", "narvaro"], attendance_command))
+    bind_command(app, "hours", hours_command)
+    bind_button(app, HoursPick, hours_button)
+    bind_text_step(app, "hours", hours_text_step)
+    bind_command(app, "attendance", attendance_command)

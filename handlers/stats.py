@@ -2,9 +2,11 @@
 
 Filters are words — `/stats 2026-Q3 kommun:Växjö gender:women coordinator:Bo`,
 `/stats by municipality` — or buttons that switch period and view. The same filter
-words work for /chart and /export, so they are parsed and carried (in callback data)
-here. Numbers come from `storage.stats` only; this module parses, resolves names the
-viewer can see, and renders. Who sees what is the Viewer's scope: a coordinator gets
+words work for /chart and /export, so they are parsed here and carried by the button
+families declared here (`StatsView`, `ChartView`, `ExportView`: bounded fields, the
+municipality by a short reference, so every payload fits Telegram's 64 bytes). Numbers
+come from `storage.stats` only; this module parses, resolves names the viewer can see,
+and renders. Who sees what is the Viewer's scope: a coordinator gets
 their own caseload, a lead the project or their municipalities.
 """
 
@@ -13,16 +15,19 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox import digest
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import GENDER_LABELS, fold, parse_word
-from bot.text.periods import ALL, Period, current, parse_period
-from bot.text.render import CALLBACK_DATA_LIMIT, Button, keyboard
+from bot.text.periods import ALL, LABEL_LIMIT, Period, current, parse_period
+from bot.text.render import Button, keyboard
 from bot.text.stats_text import (
     compact_percent,
     gender_line,
@@ -32,9 +37,10 @@ from bot.text.stats_text import (
     reached_line,
     shares_line,
 )
-from handlers.base import Turn, callback_parts, expired, staff_only
+from handlers.base import Turn, bind_button, bind_command
 from storage import stats
-from storage.access import Action, Viewer
+from storage.access import Viewer
+from storage.errors import NotFound
 from storage.models import Gender
 
 # ---- the request: period and filters, typed as words or carried by a button --------------
@@ -42,11 +48,9 @@ _MUNICIPALITY_KEYS = {"kommun", "municipality"}
 _COORDINATOR_KEYS = {"coordinator", "koordinator", "samordnare"}
 _GENDER_KEYS = {"gender", "kon"}
 _BY_WORDS = {"by", "per"}
-VIEWS: dict[str, stats.BreakdownBy | None] = {"f": None, "m": "municipality", "c": "coordinator"}
 _VIEW_WORDS = {"municipality": "m", "kommun": "m", "coordinator": "c", "koordinator": "c",
                "samordnare": "c"}
 _PLURAL_GENDERS = {"women": "woman", "kvinnor": "kvinna", "men": "man"}
-_GENDER_CODES = {gender.value[0]: gender for gender in Gender}  # w, m, o, u
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
@@ -63,24 +67,90 @@ class StatsRequest:
         return stats.StatsFilter(turn.services.settings.tz, self.period.start, self.period.end,
                                  self.municipality, self.coordinator_id, self.gender)
 
+    def fields(self) -> tuple[str, int | None, Gender | None, str | None]:
+        """The request as the last four fields of a button payload (`StatsView` and its
+        siblings): the municipality by its short reference, so every payload fits."""
+        return (self.period.label, self.coordinator_id, self.gender,
+                stats.municipality_ref(self.municipality) if self.municipality else None)
+
     def encode(self) -> str:
-        """`period:coordinator:gender:municipality` for callback data (municipality last)."""
-        gender = self.gender.value[0] if self.gender else ""
-        return (f"{self.period.label}:{self.coordinator_id or ''}:{gender}:"
-                f"{self.municipality or ''}")
+        """Transition: handlers/ask.py writes `sx:<view>:` + this; use `StatsView`."""
+        return StatsView(View.FIGURES, *self.fields()).encode().split(":", 2)[2]
 
 
-def decode_request(parts: list[str], turn: Turn) -> StatsRequest | None:
-    """The request that `encode` wrote, split on ':' (a municipality may contain ':')."""
-    if len(parts) < 4:
-        return None
-    period = parse_period(parts[0], turn.today)
-    coordinator, gender, municipality = parts[1], parts[2], ":".join(parts[3:])
-    if period is None or (coordinator and not coordinator.isdigit()) or (
-            gender and gender not in _GENDER_CODES):
-        return None
-    return StatsRequest(period, municipality or None, int(coordinator) if coordinator else None,
-                        _GENDER_CODES[gender] if gender else None)
+# ---- the buttons: a view or a file of a period and filters ------------------------------
+class View(StrEnum):
+    FIGURES = "f"
+    MUNICIPALITY = "m"
+    COORDINATOR = "c"
+
+
+class ChartChoice(StrEnum):
+    OFFER = "p"  # the chart buttons
+    QUARTERS = "q"
+    CASELOAD = "a"
+    MUNICIPALITIES = "m"
+
+
+class ExportChoice(StrEnum):
+    OFFER = "p"  # the format buttons
+    XLSX = "x"
+    CSV = "c"
+
+
+VIEWS: dict[View, stats.BreakdownBy | None] = {
+    View.FIGURES: None, View.MUNICIPALITY: "municipality", View.COORDINATOR: "coordinator"}
+PeriodLabel = Annotated[str, Token(LABEL_LIMIT)]
+MunicipalityRef = Annotated[str, Token(stats.MUNICIPALITY_REF_LENGTH,
+                                       stats.MUNICIPALITY_REF_PATTERN)]
+
+
+@family("sx", command="stats")
+class StatsView(ButtonPayload):
+    """/stats as figures or a breakdown, for a period and filters."""
+
+    view: View
+    period: PeriodLabel
+    coordinator_id: int | None
+    gender: Gender | None
+    municipality: MunicipalityRef | None
+
+
+@family("ch", command="chart")
+class ChartView(ButtonPayload):
+    """A chart (or the chart buttons) for a period and filters."""
+
+    chart: ChartChoice
+    period: PeriodLabel
+    coordinator_id: int | None
+    gender: Gender | None
+    municipality: MunicipalityRef | None
+
+
+@family("ex", command="export")
+class ExportView(ButtonPayload):
+    """An export file (or the format buttons) for a period and filters."""
+
+    file: ExportChoice
+    period: PeriodLabel
+    coordinator_id: int | None
+    gender: Gender | None
+    municipality: MunicipalityRef | None
+
+
+RequestPayload = StatsView | ChartView | ExportView
+
+
+async def request_of(turn: Turn, payload: RequestPayload) -> StatsRequest:
+    """The request a button carries; NotFound (an expired button) when it names nothing."""
+    period = parse_period(payload.period, turn.today)
+    if period is None or period.label != payload.period:
+        raise NotFound()
+    municipality = None
+    if payload.municipality is not None:
+        async with turn.transaction() as session:
+            municipality = await stats.municipality_by_ref(session, payload.municipality)
+    return StatsRequest(period, municipality, payload.coordinator_id, payload.gender)
 
 
 @dataclass(slots=True)
@@ -204,14 +274,6 @@ async def typed_request(turn: Turn) -> tuple[StatsRequest, TypedWords] | None:
     return request, typed
 
 
-def safe_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    """A keyboard without the buttons whose data would not fit Telegram's 64 bytes."""
-    kept = [[button for button in row if len(button[1].encode()) <= CALLBACK_DATA_LIMIT]
-            for row in rows]
-    kept = [row for row in kept if row]
-    return keyboard(kept) if kept else None
-
-
 async def filter_text(session: AsyncSession, turn: Turn, request: StatsRequest) -> str | None:
     """`Filter: Växjö · woman · Bo Berg` (None without filters)."""
     tr = turn.tr
@@ -230,7 +292,6 @@ async def filter_text(session: AsyncSession, turn: Turn, request: StatsRequest) 
 
 
 # ---- /stats ------------------------------------------------------------------------------
-@staff_only(Action.VIEW_STATS)
 async def stats_command(turn: Turn) -> None:
     typed = await typed_request(turn)
     if typed is None:
@@ -239,7 +300,7 @@ async def stats_command(turn: Turn) -> None:
     if words.rest:
         await turn.reply(stats_usage(turn.tr))
         return
-    await show_stats(turn, request, words.view or "f")
+    await show_stats(turn, request, View(words.view or View.FIGURES))
 
 
 def stats_usage(tr: Translator) -> str:
@@ -253,17 +314,12 @@ def stats_usage(tr: Translator) -> str:
     )
 
 
-@staff_only(Action.VIEW_STATS)
-async def stats_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    request = decode_request(parts[2:], turn) if len(parts) > 2 else None
-    if request is None or parts[1] not in VIEWS:
-        await expired(turn, "/stats")
-        return
-    await show_stats(turn, request, parts[1], edit=True)
+async def stats_button(turn: Turn, payload: StatsView) -> None:
+    await show_stats(turn, await request_of(turn, payload), payload.view, edit=True)
 
 
-async def show_stats(turn: Turn, request: StatsRequest, view: str, *, edit: bool = False) -> None:
+async def show_stats(turn: Turn, request: StatsRequest, view: View, *,
+                     edit: bool = False) -> None:
     tr = turn.tr
     flt = request.stats_filter(turn)
     by = VIEWS[view]
@@ -342,27 +398,27 @@ def _breakdown_cells(tr: Translator, label: str, figures: stats.Figures) -> list
             tr.number(figures.to_work_or_studies), compact_percent(tr, figures.share_of_ended)]
 
 
-def stats_keyboard(turn: Turn, request: StatsRequest, view: str) -> InlineKeyboardMarkup | None:
+def stats_keyboard(turn: Turn, request: StatsRequest, view: View) -> InlineKeyboardMarkup:
     tr, today = turn.tr, turn.today
     periods = [(tr._("This month"), current("month", today)),
                (tr._("This quarter"), current("quarter", today)),
                (tr._("This year"), current("year", today)), (tr._("All time"), ALL)]
     period_row = [(f"• {label}" if period.label == request.period.label else label,
-                   f"sx:{view}:{replace(request, period=period).encode()}")
+                   StatsView(view, *replace(request, period=period).fields()).encode())
                   for label, period in periods]
-    views = [("f", tr._("Overview")), ("m", tr._("By municipality")),
-             ("c", tr._("By coordinator"))]
-    view_row = [(label, f"sx:{key}:{request.encode()}") for key, label in views if key != view]
-    more_row = [(tr._("📈 Charts"), f"ch:p:{request.encode()}"),
-                (tr._("📄 Export"), f"ex:p:{request.encode()}")]
-    return safe_keyboard([period_row[:2], period_row[2:], view_row, more_row])
+    views = [(View.FIGURES, tr._("Overview")), (View.MUNICIPALITY, tr._("By municipality")),
+             (View.COORDINATOR, tr._("By coordinator"))]
+    view_row = [(label, StatsView(key, *request.fields()).encode())
+                for key, label in views if key != view]
+    more_row = [(tr._("📈 Charts"), ChartView(ChartChoice.OFFER, *request.fields()).encode()),
+                (tr._("📄 Export"), ExportView(ExportChoice.OFFER, *request.fields()).encode())]
+    return keyboard([period_row[:2], period_row[2:], view_row, more_row])
 
 
 # ---- /team -------------------------------------------------------------------------------
 TEAM_WIDTHS = [12, 4, 4, 4, 4]
 
 
-@staff_only(Action.VIEW_TEAM)
 async def team_command(turn: Turn) -> None:
     tr = turn.tr
     async with turn.transaction() as session:
@@ -392,7 +448,6 @@ async def team_command(turn: Turn) -> None:
 
 
 # ---- /digest -----------------------------------------------------------------------------
-@staff_only(Action.RECEIVE_DIGEST)
 async def digest_command(turn: Turn) -> None:
     """The weekly digest now, for the 7 days before today (what Monday's would say)."""
     end = turn.today - timedelta(days=1)
@@ -404,7 +459,15 @@ async def digest_command(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["stats", "statistik"], stats_command))
-    app.add_handler(CommandHandler("team", team_command))
-    app.add_handler(CommandHandler("digest", digest_command))
-    app.add_handler(CallbackQueryHandler(stats_button, pattern=r"^sx:"))
+    bind_command(app, "stats", stats_command)
+    bind_command(app, "team", team_command)
+    bind_command(app, "digest", digest_command)
+    bind_button(app, StatsView, stats_button)
+
+
+# ---- transition: handlers/ask.py (another owner) still builds `sx:` data by hand -------
+def safe_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    """Deprecated: every payload fits by construction now; use `keyboard` with payloads.
+    Kept (dropping nothing) only until handlers/ask.py builds `StatsView` payloads."""
+    rows = [row for row in rows if row]
+    return keyboard(rows) if rows else None

@@ -21,6 +21,8 @@ A share is None when its base is zero, never a division by zero.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -46,6 +48,7 @@ from sqlalchemy.sql.elements import AsBoolean, Label, True_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.access import Viewer, participant_scope
+from storage.errors import NotFound
 from storage.followups import SETTLED_ANSWERS
 from storage.models import (
     OUTCOME_CATEGORY,
@@ -676,3 +679,31 @@ async def coordinators_in_scope(session: AsyncSession, viewer: Viewer) -> list[t
                                                 participant_scope(viewer))))
              .order_by(_s.name, _s.id))
     return [(row.id, row.name) for row in (await execute(session, query)).all()]
+
+
+# ---- a municipality named in button data ------------------------------------------------
+MUNICIPALITY_REF_LENGTH = 8
+MUNICIPALITY_REF_PATTERN = r"[a-z2-7]{8}"
+
+
+def municipality_ref(name: str) -> str:
+    """A short, stable reference to a municipality name (8 base32 characters, 40 bits):
+    button data carries this, never the name, so it fits Telegram's 64 bytes by
+    construction whatever the name's length."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return base64.b32encode(digest)[:MUNICIPALITY_REF_LENGTH].decode().lower()
+
+
+async def municipality_by_ref(session: AsyncSession, ref: str) -> str:
+    """The municipality a reference names, among those participants have (NotFound else).
+
+    Not limited to the viewer's scope: what the figures count is (a reference to a
+    municipality outside it counts nothing, as a typed name would), and the name comes
+    back only to whoever could compute its reference from the name.
+    """
+    names = (await execute(session, select(_p.municipality).group_by(_p.municipality))
+             ).scalars().all()
+    for name in names:
+        if municipality_ref(name) == ref:
+            return name
+    raise NotFound()

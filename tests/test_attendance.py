@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import select
 
+from bot.outbox.hours_reminder import HoursPick
 from bot.outbox.scheduler import DISPATCHER_KEY
 from storage.db import transaction
 from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, Outcome
@@ -164,10 +165,16 @@ async def test_hours_are_filled_in_with_taps_from_the_reminder_one_after_the_oth
     assert "hours" not in answer.text.lower() or "✅" not in answer.text
     hours = {row.participant_id: row.hours for row in await rows(db, AttendanceHours)}
     assert hours == {ids[codes[0]]: 32.5, ids[codes[2]]: 10.0}
-    # Another coordinator's button gets "can't find" and logs nothing.
+    # Another coordinator's button is answered like any payload naming what the person
+    # cannot see (the interaction layer: "expired", a forged id learns nothing), and
+    # starts nothing: a number typed next logs no hours.
     [anchor] = await bot.send(people.anna.user, "/help")
-    [refused] = await bot.press_data(people.anna.user, anchor, f"hr:p:{ids[codes[1]]}:2026-11")
-    assert "can't find" in refused.text
+    forged = HoursPick.of(ids[codes[1]], date(2026, 11, 1)).encode()
+    assert forged == f"hr:p:{ids[codes[1]]}:2026-11", "the reminder's data in chats keeps working"
+    [refused] = await bot.press_data(people.anna.user, anchor, forged)
+    assert "expired" in refused.text and "/hours" in refused.text
+    await bot.send(people.anna.user, "7")
+    assert {row.participant_id: row.hours for row in await rows(db, AttendanceHours)} == hours
 
 
 async def test_reminder_planned_after_nine_waits_for_the_next_morning_and_skips_when_done(

@@ -30,7 +30,7 @@ def test_building_the_bot_does_not_import_chart_or_spreadsheet_libraries() -> No
 
 def test_drawing_a_chart_loads_matplotlib_on_first_use() -> None:
     loaded = heavy_modules_loaded_by(
-        "from handlers.charts import ChartText, draw_line\n"
+        "from bot.documents.charts import ChartText, draw_line\n"
         "png = draw_line(['a', 'b'], [1, 2], ChartText('t', 's', 'y'))\n"
         "assert png.startswith(b'\\x89PNG'), png[:8]\n"
     )

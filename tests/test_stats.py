@@ -17,6 +17,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import select
 
 from bot.outbox.digest import plan_digests
+from handlers.stats import StatsView, View
 from storage import stats
 from storage.access import Viewer
 from storage.checkins import log_checkin
@@ -38,6 +39,7 @@ from storage.models import (
     Status,
 )
 from storage.participants import end_participant, hand_over
+from storage.stats import municipality_ref
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
 from tests.projects import (
@@ -237,10 +239,11 @@ async def test_coordinator_sees_only_their_own_caseload(
     [reply] = await bot.send(people.bo.user, "/stats all coordinator:Anna")
     assert "don't know one coordinator called “Anna”" in reply.text
     assert people.anna.staff is not None
-    forged = f"sx:f:all:{people.anna.staff.id}::"
+    forged = StatsView(View.FIGURES, "all", people.anna.staff.id, None, None).encode()
     [reply] = await bot.press_data(people.bo.user, reply, forged)
     assert "No participants or check-ins match" in reply.text
-    [reply] = await bot.press_data(people.bo.user, reply, "sx:m:all:::Alvesta")
+    alvesta = StatsView(View.MUNICIPALITY, "all", None, None, municipality_ref("Alvesta"))
+    [reply] = await bot.press_data(people.bo.user, reply, alvesta.encode())
     assert "No participants or check-ins match" in reply.text
 
 
@@ -256,7 +259,8 @@ async def test_lead_restricted_to_alvesta_sees_only_alvesta(
     assert [line.split()[0] for line in table[1:]] == ["Alvesta", "Total"]
     [reply] = await bot.send(people.lead_alvesta.user, "/stats all kommun:Växjö")
     assert "don't know the municipality “Växjö”" in reply.text
-    [reply] = await bot.press_data(people.lead_alvesta.user, reply, "sx:f:all:::Växjö")
+    vaxjo = StatsView(View.FIGURES, "all", None, None, municipality_ref("Växjö"))
+    [reply] = await bot.press_data(people.lead_alvesta.user, reply, vaxjo.encode())
     assert "No participants or check-ins match" in reply.text
 
 
@@ -325,6 +329,42 @@ async def test_buttons_switch_period_and_view(
     assert [line.split()[0] for line in pre_lines(edited.text)[1:]] == ["Anna", "Total"]
     [edited] = await bot.press(people.lead.user, edited, "Overview")
     assert "Statistics: Q1 2026" in edited.text
+
+
+async def test_every_button_is_there_whatever_the_filter_and_carries_it_to_charts_and_exports(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """The longest period, a coordinator, a gender and a long municipality name: no button
+    is dropped for Telegram's 64 bytes (each family fits by construction), and the filter
+    reaches the chart and the export through the buttons."""
+    assert people.bo.staff is not None and people.bo.staff.id is not None
+    long_name = "Upplands Väsby och Sollentuna gemensamma arbetsmarknadsförvaltning"
+    await insert_participants(db, [
+        participant(people.bo.staff.id, municipality=long_name, enrolled_on=date(2026, 2, 1),
+                    ended_on=date(2026, 3, 1), outcome=Outcome.EMPLOYED),
+        participant(people.bo.staff.id, enrolled_on=date(2026, 2, 1))])
+    command = f'/stats 2026-01-01..2026-06-30 kommun:"{long_name}" gender:women coordinator:Bo'
+    [reply] = await bot.send(people.lead.user, command)
+    assert "Participants during the period: 1" in reply.text
+    assert [label for label, _ in reply.buttons] == [
+        "This month", "This quarter", "This year", "All time", "By municipality",
+        "By coordinator", "📈 Charts", "📄 Export"]
+    assert all(len(data.encode()) <= 64 for _, data in reply.buttons)
+    assert long_name not in "".join(data for _, data in reply.buttons)
+    [offer] = await bot.press(people.lead.user, reply, "Export")
+    [document] = await bot.press(people.lead.user, offer, "CSV")
+    content = bot.api.files[document.document_id].content.decode("utf-8-sig")
+    assert long_name in content and "Växjö" not in content
+    [reply] = await bot.send(people.lead.user, command)
+    [offer] = await bot.press(people.lead.user, reply, "Charts")
+    [chart] = await bot.press(people.lead.user, offer, "by municipality")
+    assert chart.photo_id and long_name in chart.caption
+    # A reference no municipality has, or a relative period word, is an expired button.
+    for forged in (StatsView(View.FIGURES, "all", None, None, "aaaaaaaa"),
+                   StatsView(View.FIGURES, "this-month", None, None, None)):
+        [anchor] = await bot.send(people.lead.user, command)
+        [expired] = await bot.press_data(people.lead.user, anchor, forged.encode())
+        assert "expired" in expired.text and "/stats" in expired.text
 
 
 # ---- /team -------------------------------------------------------------------------------

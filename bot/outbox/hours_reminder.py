@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox.templates import Outgoing, Rendered, template
 from bot.outbox.timing import local_moment
 from bot.runtime.config import Settings
@@ -31,6 +33,24 @@ LISTED = 25
 BUTTONS = 10
 """Participants offered as buttons at once (here, and after each guided entry)."""
 TEMPLATE = "hours_reminder"
+
+
+@family("hr:p", command="hours")
+class HoursPick(ButtonPayload):
+    """Log this participant's hours for the month (typed next); in the reminder and /hours.
+
+    Declared here, beside the reminder whose buttons stay in chats for days."""
+
+    participant_id: int
+    month: Annotated[str, Token(7, r"[0-9]{4}-(0[1-9]|1[0-2])")]
+
+    @classmethod
+    def of(cls, participant_id: int, month: date) -> HoursPick:
+        return cls(participant_id, f"{month:%Y-%m}")
+
+    @property
+    def first_day(self) -> date:
+        return date(int(self.month[:4]), int(self.month[5:]), 1)
 
 
 async def plan_hours_reminders(session: AsyncSession, settings: Settings, now: datetime) -> int:
@@ -81,4 +101,5 @@ def reminder_text(tr: Translator, month: date, missing: list[Participant]) -> st
 
 def missing_keyboard(missing: Sequence[Participant], month: date) -> InlineKeyboardMarkup:
     """The first participants still without hours, each a button to log theirs."""
-    return participant_keyboard(missing[:BUTTONS], lambda p: f"hr:p:{p.id}:{month:%Y-%m}")
+    return participant_keyboard(missing[:BUTTONS],
+                                lambda p: HoursPick.of(p.id, month).encode())

@@ -53,6 +53,8 @@ class Period(NamedTuple):
 
 
 ALL = Period(None, None, ALL_KEY)
+LABEL_LIMIT = 22
+"""The longest label a period has: `2026-01-01..2026-06-30` (button data is bounded by it)."""
 
 # The calendar this project can mean. `storage.validation` has the same range for every
 # date written (its twin: this module stays pure, storage cannot import `bot`);
