@@ -714,11 +714,12 @@ def _gender_line(tr: Translator, parsed: Parsed, gender: Gender,
 def _refine_keyboard(tr: Translator, request: stats_views.StatsRequest
                      ) -> InlineKeyboardMarkup | None:
     """Open the full /stats message, or split it, with the same filter (its own buttons)."""
-    encoded = request.encode()
-    return stats_views.safe_keyboard([
-        [(tr._("📊 All figures"), f"sx:f:{encoded}")],
-        [(tr._("By municipality"), f"sx:m:{encoded}"), (tr._("By coordinator"),
-                                                        f"sx:c:{encoded}")],
+    fields = request.fields()
+    view = stats_views.View
+    return keyboard([
+        [(tr._("📊 All figures"), stats_views.StatsView(view.FIGURES, *fields).encode())],
+        [(tr._("By municipality"), stats_views.StatsView(view.MUNICIPALITY, *fields).encode()),
+         (tr._("By coordinator"), stats_views.StatsView(view.COORDINATOR, *fields).encode())],
     ])
 
 

@@ -27,7 +27,7 @@ from bot.outbox import digest
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import GENDER_LABELS, fold, parse_word
 from bot.text.periods import ALL, LABEL_LIMIT, Period, current, parse_period
-from bot.text.render import Button, keyboard
+from bot.text.render import keyboard
 from bot.text.stats_text import (
     compact_percent,
     gender_line,
@@ -72,10 +72,6 @@ class StatsRequest:
         siblings): the municipality by its short reference, so every payload fits."""
         return (self.period.label, self.coordinator_id, self.gender,
                 stats.municipality_ref(self.municipality) if self.municipality else None)
-
-    def encode(self) -> str:
-        """Transition: handlers/ask.py writes `sx:<view>:` + this; use `StatsView`."""
-        return StatsView(View.FIGURES, *self.fields()).encode().split(":", 2)[2]
 
 
 # ---- the buttons: a view or a file of a period and filters ------------------------------
@@ -466,8 +462,3 @@ def register(app: Application) -> None:
 
 
 # ---- transition: handlers/ask.py (another owner) still builds `sx:` data by hand -------
-def safe_keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    """Deprecated: every payload fits by construction now; use `keyboard` with payloads.
-    Kept (dropping nothing) only until handlers/ask.py builds `StatsView` payloads."""
-    rows = [row for row in rows if row]
-    return keyboard(rows) if rows else None
