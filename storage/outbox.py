@@ -278,10 +278,10 @@ async def release(session: AsyncSession, row_ids: Sequence[int], worker: str) ->
 
 async def problem_counts(session: AsyncSession, *, since: datetime | None = None
                          ) -> dict[str, int]:
-    """Rows that will never be sent, by status (failed, expired); created since `since`."""
+    """Rows that will never be sent, by status (failed, expired); last tried since `since`."""
     conditions = [_table.c.status.in_(list(PROBLEM_STATUSES))]
     if since is not None:
-        conditions.append(_table.c.created_at >= since)
+        conditions.append(_table.c.send_at >= since)
     result = await session.exec(
         select(_table.c.status, func.count()).where(*conditions).group_by(_table.c.status))
     counts = {str(status): 0 for status in PROBLEM_STATUSES}

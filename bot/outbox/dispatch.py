@@ -507,8 +507,11 @@ class Dispatcher:
                                          error=f"expired: {error}"):
                 report.expired += 1
                 if row.participant_id is not None and row.staff_id is None:
+                    # One notice per appointment, not one per reminder of it.
+                    about = (f"followup:{row.followup_id}" if row.followup_id is not None
+                             else f"row:{row.id}")
                     await self._notify_coordinator(writing, row.participant_id, "expired", now,
-                                                   dedupe=f"expired:{row.id}")
+                                                   dedupe=f"expired:{about}")
         log.error("outbox row %s expired: %s", row.id, error)
 
     async def _fail(self, row: OutboundMessage, error: str) -> None:
