@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import select
+import pytest
+from sqlmodel import select, update
 
 from bench.telegram_limits import TelegramLimits, closest_gap_per_chat
+from bot import cli
 from bot.outbox.dispatch import MAX_BACKOFF, Dispatcher
 from bot.outbox.reminders import notify_staff_now
 from bot.outbox.templates import MESSAGE_LIMIT, utf16_length
+from bot.runner import healthz
 from bot.runtime.clock import ManualClock
 from bot.sandbox.emulator import FakeUser, Fault
 from storage import outbox
@@ -331,3 +335,35 @@ async def test_an_agenda_longer_than_telegram_allows_is_cut_at_a_line(
     assert agenda.body.endswith("\n…") and agenda.body.count("<b>") == agenda.body.count("</b>")
     assert {r.status for r in await rows(db, "agenda") if r.staff_id == people.anna.staff.id} \
         == {OutboxStatus.SENT}  # type: ignore[union-attr]
+
+
+async def test_healthz_and_the_operator_command_count_failed_and_expired_rows(
+    bot: BotHarness, people: People, db: Database, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await queue_notices(db, people, [890_001, 890_002, 890_003])
+    async with transaction(db.sessions) as session:
+        first, second, _ = await outbox.claim_due(session, now=TEST_NOW, worker="w", limit=3,
+                                                  lease=timedelta(minutes=2))
+        await outbox.mark_expired(session, first.id, "w", error="expired: 502")
+        await outbox.mark_failed(session, second.id, "w", error="bad request")
+    assert await bot.dispatcher.leadership.lead(), "the only process leads"
+    try:
+        response = await healthz(bot.app)
+    finally:
+        await bot.dispatcher.leadership.release()
+    counts = json.loads(response.body)["outbox"]
+    assert (counts["failed"], counts["expired"]) == (1, 1)
+    assert json.loads(response.body)["dispatcher"] == "active"
+
+    # The command runs on the system clock: the rows were last tried a moment ago.
+    async with transaction(db.sessions) as session:
+        await session.exec(update(OutboundMessage).values(send_at=datetime.now(UTC)))
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    monkeypatch.setenv("DATABASE_SCHEMA", db.schema or "")
+    monkeypatch.setattr(cli.logs, "configure", lambda *_args: None)  # keep pytest's logging
+    capsys.readouterr()
+    assert await asyncio.to_thread(cli.main, ["outbox", "status"]) == 1, "lost in the last day"
+    printed = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert printed["expired"] == "1" and printed["failed"] == "1"
+    assert printed["sending"] == "1"
