@@ -129,7 +129,8 @@ class Dispatcher:
         self._routes: dict[int, Route | None] = {}
         self._renewed_at = 0.0
         bind = services.sessions.kw.get("bind")
-        self.leadership = Leadership(bind if isinstance(bind, AsyncEngine) else None)
+        self.leadership = Leadership(bind if isinstance(bind, AsyncEngine) else None,
+                                     settle=services.settings.per_chat_interval_seconds)
 
     def request_stop(self) -> None:
         """Finish the messages being sent, give the rest of the claim back (SIGTERM)."""

@@ -10,14 +10,17 @@ over within one poll (the dead process's claims come back when their leases run 
 The lock is keyed by the schema the bot uses, so bots (or tests) sharing one database in
 different schemas elect a dispatcher each. SQLite serves one process: it always leads.
 
-Losing the lock's connection ends leadership at the next poll. Until then another
-process may already dispatch; the fenced send (storage.outbox.fence) keeps that from
-sending any row twice, and the overlap lasts at most one poll.
+A newly elected process waits `settle` seconds (the per-chat interval) before its first
+send: the process before it may have sent to a chat just before it died, and the new one
+does not know when. Losing the lock's connection ends leadership at the next poll. Until
+then another process may already dispatch; the fenced send (storage.outbox.fence) keeps
+that from sending any row twice, and the overlap lasts at most one poll.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -31,10 +34,12 @@ _TRY_LOCK = text("SELECT pg_try_advisory_lock(:lock_class, hashtext(current_sche
 class Leadership:
     """Whether this process is the one that dispatches (asked at every poll)."""
 
-    def __init__(self, engine: AsyncEngine | None) -> None:
+    def __init__(self, engine: AsyncEngine | None, *, settle: float = 0.0) -> None:
         self._engine = engine
+        self._settle = settle
         self._connection: AsyncConnection | None = None
         self._leading = False
+        self._elected_at = 0.0
 
     @property
     def leading(self) -> bool:
@@ -58,6 +63,7 @@ class Leadership:
                 result = await self._connection.execute(_TRY_LOCK, {"lock_class": LOCK_CLASS})
                 self._leading = bool(result.scalar())
                 if self._leading:
+                    self._elected_at = time.monotonic()
                     log.info("this process now dispatches the outbox")
             await self._connection.commit()  # never idle in a transaction
         except Exception:
@@ -65,7 +71,7 @@ class Leadership:
                 log.warning("lost the dispatcher lock's connection: standing by")
             await self._drop()
             raise
-        return self._leading
+        return self._leading and time.monotonic() - self._elected_at >= self._settle
 
     async def release(self) -> None:
         """Give the lock up (shutdown): a standby takes over at its next poll."""
