@@ -128,14 +128,23 @@ class Dispatcher:
         self._held: dict[int, OutboundMessage] = {}
         self._routes: dict[int, Route | None] = {}
         self._renewed_at = 0.0
+        self._handing_over: asyncio.Task[None] | None = None
         bind = services.sessions.kw.get("bind")
         self.leadership = Leadership(bind if isinstance(bind, AsyncEngine) else None,
                                      settle=services.settings.per_chat_interval_seconds)
 
     def request_stop(self) -> None:
-        """Finish the messages being sent, give the rest of the claim back (SIGTERM)."""
+        """Finish the messages being sent, give the rest of the claim back (SIGTERM), and
+        hand the dispatcher lock over (a standby takes over at its next poll)."""
         self._stopping = True
         self._stop_requested.set()
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to hand over
+            self._handing_over = asyncio.get_running_loop().create_task(
+                self.leadership.release())
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     @property
     def settings(self):

@@ -74,7 +74,7 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         # Several processes of one bot: only the elected one plans and sends (Telegram's
         # limits hold per bot); the others stand by (bot.outbox.leader).
-        if not await dispatcher.leadership.lead():
+        if dispatcher.stopping or not await dispatcher.leadership.lead():
             return
         await planner.plan()
         while (await dispatcher.run_once()).claimed:
