@@ -35,7 +35,7 @@ from storage.participants import register_participant
 from storage.staff import set_away, set_staff_active
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
-from tests.projects import insert_participants
+from tests.projects import insert_participants, participant
 from tests.test_outcome_followups import joined, plan
 from tests.test_reminders_e2e import AMINA, invite_link, join, joined_with_followup
 
@@ -367,3 +367,25 @@ async def test_healthz_and_the_operator_command_count_failed_and_expired_rows(
     printed = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
     assert printed["expired"] == "1" and printed["failed"] == "1"
     assert printed["sending"] == "1"
+
+
+async def test_a_deactivated_coordinators_participants_show_as_without_one_in_team_and_digest(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    assert people.anna.staff is not None and people.bo.staff is not None
+    anna_id, bo_id = people.anna.staff.id, people.bo.staff.id
+    assert anna_id is not None and bo_id is not None
+    [code, _, _] = await insert_participants(db, [
+        participant(anna_id, enrolled_on=date(2026, 1, 5)),
+        participant(anna_id, enrolled_on=date(2026, 1, 5)),
+        participant(bo_id, enrolled_on=date(2026, 1, 5))])
+    await deactivate(db, people.anna.staff)
+    [team] = await bot.send(people.lead.user, "/team")
+    assert "Anna" not in team.text
+    lines = team.text.split("\n")
+    [orphaned] = [line for line in lines if line.startswith("without an")]
+    assert orphaned.split()[-4] == "2", "both of Anna's participants are counted there"
+    assert lines.index(orphaned) == len(lines) - 2, "last, after the active coordinators"
+    [digest] = await bot.send(people.lead.user, "/digest")
+    assert f"{code} (without an active coordinator)" in digest.text
+    assert "(Anna Andersson)" not in digest.text  # her check-ins still count as hers
