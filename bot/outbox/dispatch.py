@@ -219,7 +219,8 @@ class Dispatcher:
             report = await self.run_once()
             if report.claimed == 0:
                 break
-            for name in ("claimed", "sent", "retried", "failed", "skipped", "postponed"):
+            for name in ("claimed", "sent", "retried", "failed", "skipped", "postponed",
+                         "expired", "lost"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
         return total
 
