@@ -339,3 +339,10 @@ async def notice_recipients(session: AsyncSession, staff: Staff, *, today: date,
     leads = [m for m in others if m.role == Role.LEAD
              and (m.municipality is None or m.municipality == municipality)]
     return leads or [m for m in others if m.role == Role.ADMIN]
+
+
+async def notice_recipient(session: AsyncSession, staff: Staff, *, today: date) -> Staff:
+    """For an active staff member: who gets their notices today (their delegate while they
+    are away, else themself). See `notice_recipients` for everyone else."""
+    found = await notice_recipients(session, staff, today=today)
+    return found[0] if found and staff.active else staff
