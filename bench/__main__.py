@@ -21,6 +21,7 @@ from bench import (
     dispatch,
     head_of_line,
     lateness,
+    processes_dispatch,
     questions,
     report,
     soak,
@@ -32,9 +33,10 @@ from bench.common import SIZES, Options, Result, configure_logging
 from storage.db import create_engine
 
 SUITE: tuple[ModuleType, ...] = (dispatch, updates, stats, startup, lateness, soak, questions,
-                                 head_of_line)
+                                 head_of_line, processes_dispatch)
 """In the issue's numbering: 1 dispatch, 2 updates, 3 stats, 4 startup, 5 lateness, 6 soak;
-7 is issue 11's question parsing; 8 issue 21's head-of-line blocking."""
+7 is issue 11's question parsing; 8 issue 21's head-of-line blocking, 9 its dispatch from
+several processes."""
 
 
 def build_parser() -> argparse.ArgumentParser:

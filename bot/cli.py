@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     listing = staff.add_parser("list", help="list staff")
     listing.set_defaults(handler=cmd_staff_list)
 
+    outbox = commands.add_parser("outbox", help="the message outbox").add_subparsers(
+        title="outbox")
+    status = outbox.add_parser(
+        "status", help="rows by status; failed and expired (never sent) in all and last day")
+    status.set_defaults(handler=cmd_outbox_status)
+
     gdpr = commands.add_parser("gdpr", help="data-subject rights").add_subparsers(title="gdpr")
     erase = gdpr.add_parser("erase", help="erase a participant's personal data")
     erase.add_argument("code")
@@ -333,6 +339,31 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
 
     await _with_sessions(settings, work)
     return 0
+
+
+async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> int:
+    """What an operator checks after an outage: how much waits, and what was never sent.
+
+    Exit status 1 when a message failed or expired in the last day (for monitoring)."""
+    from bot.runtime.clock import SystemClock
+    from storage import outbox
+
+    lost_recently = 0
+
+    async def work(sessions: Any) -> None:
+        nonlocal lost_recently
+        now = SystemClock().now()
+        async with transaction(sessions) as session:
+            by_status = await outbox.count_by_status(session)
+            health = await outbox.health_counts(session, now=now)
+        for name in sorted(by_status):
+            print(f"{name}\t{by_status[name]}")
+        for name in ("due", "oldest_due_seconds", "failed_last_day", "expired_last_day"):
+            print(f"{name}\t{health[name]}")
+        lost_recently = int(health["failed_last_day"]) + int(health["expired_last_day"])
+
+    await _with_sessions(settings, work)
+    return 1 if lost_recently else 0
 
 
 def cmd_gdpr_erase(settings: Settings, args: argparse.Namespace) -> Any:

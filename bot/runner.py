@@ -49,9 +49,16 @@ def http_routes(app: Application, settings: Settings) -> list[Route]:
 
 
 async def healthz(app: Application) -> Response:
-    """200 when the database answers and the scheduler runs; 503 otherwise."""
+    """200 when the database answers and the scheduler runs; 503 otherwise.
+
+    The body also says whether this process is the active dispatcher or stands by, and
+    counts the outbox: rows due, how late the oldest is, and rows that failed or expired
+    (in all, and in the last day: a rise means messages are being lost).
+    """
     services = services_of(app.bot_data)
-    body: dict[str, Any] = {"scheduler": bool(app.job_queue and app.job_queue.scheduler.running)}
+    body: dict[str, Any] = {"scheduler": bool(app.job_queue and app.job_queue.scheduler.running),
+                            "dispatcher": ("active" if app.bot_data[DISPATCHER_KEY].leadership
+                                           .leading else "standby")}
     try:
         async with services.sessions() as session:
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
@@ -103,8 +110,10 @@ async def run_bot(settings: Settings, sessions: SessionMaker, *,
             on_ready(port)
         await stop()
         log.info("stopping: finishing in-flight messages")
-        app.bot_data[DISPATCHER_KEY].request_stop()
+        dispatcher = app.bot_data[DISPATCHER_KEY]
+        dispatcher.request_stop()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         await app.stop()
+        await dispatcher.leadership.release()
     await asyncio.sleep(0)

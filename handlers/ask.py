@@ -42,7 +42,14 @@ from bot.text import periods
 from bot.text.i18n import SafeHtml, Translator, escape
 from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS
 from bot.text.render import Button, error_text, grid, keyboard
-from bot.text.stats_text import CATEGORY_LABELS, percent, period_label, pre_table, shares_line
+from bot.text.stats_text import (
+    CATEGORY_LABELS,
+    coordinator_label,
+    percent,
+    period_label,
+    pre_table,
+    shares_line,
+)
 from handlers import participants as participant_views
 from handlers import stats as stats_views
 from handlers.base import Audience, Turn, bind_button, picked_participant
@@ -767,7 +774,8 @@ async def answer_team(turn: Turn, parsed: Parsed) -> None:
         team = sorted(team, key=lambda row: -row.caseload if parsed.order == "most"
                       else row.caseload)
     rows = [[tr._("Coordinator"), tr._("Case"), tr._("Chk"), tr._("Due"), tr._("Unc")]]
-    rows += [[row.name, tr.number(row.caseload), tr.number(row.checkins_30_days),
+    rows += [[coordinator_label(tr, row), tr.number(row.caseload),
+              tr.number(row.checkins_30_days),
               tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
              for row in team]
     lines += [tr._("<b>👥 Team overview</b>"), pre_table(rows, stats_views.TEAM_WIDTHS),

@@ -294,7 +294,7 @@ async def response_button(turn: Turn) -> None:
             item = await followup_queries.record_response(
                 session, participant.id, answer.followup_id, response, now=turn.now,
                 stamp=answer.stamp)
-            if item is not None:
+            if item is not None and item.changed:
                 await notify_staff_now(
                     session, turn.services.settings, item.followup.coordinator_id,
                     "response_notice", {"response": response.value},

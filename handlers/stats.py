@@ -30,6 +30,7 @@ from bot.text.periods import ALL, LABEL_LIMIT, Period, current, parse_period
 from bot.text.render import keyboard
 from bot.text.stats_text import (
     compact_percent,
+    coordinator_label,
     gender_line,
     outcome_lines,
     period_label,
@@ -431,7 +432,8 @@ async def team_command(turn: Turn) -> None:
              tr._("Due"),
              # TRANSLATORS: column heading, at most 4 characters: unconfirmed
              tr._("Unc")]]
-    rows += [[row.name, tr.number(row.caseload), tr.number(row.checkins_30_days),
+    rows += [[coordinator_label(tr, row), tr.number(row.caseload),
+              tr.number(row.checkins_30_days),
               tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
              for row in team]
     await turn.reply("\n".join([

@@ -66,6 +66,8 @@ def due_stamp(followup: FollowUp) -> int:
 class AgendaItem:
     followup: FollowUp
     participant: Participant
+    changed: bool = True
+    """For `record_response`: False when the answer was the one already recorded."""
 
 
 async def book_followup(
@@ -170,6 +172,9 @@ async def record_response(
     allowed = ANSWERS[FollowUpKind(followup.kind)] if stamp is not None else LEGACY_ANSWERS
     if response not in allowed:
         raise InvalidValue()
+    if followup.response == response:
+        # A repeated tap changes nothing, and nobody is told again.
+        return AgendaItem(followup, participant, changed=False)
     followup.response = response
     followup.responded_at = now
     followup.updated_at = now

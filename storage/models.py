@@ -423,6 +423,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
+    EXPIRED = "expired"
+    """Retried until it was no longer useful (see bot.outbox.dispatch.useful_until)."""
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -445,6 +447,8 @@ class OutboundMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=60)
     lease_until: datetime | None = None
+    useful_until: datetime | None = None
+    """Set at the first transient failure: retried until then, afterwards `expired`."""
     dedupe_key: str | None = Field(default=None, sa_column=Column(String(120), unique=True))
     participant_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("participant.id", ondelete="CASCADE")))

@@ -5,26 +5,52 @@ where the inner select also takes `FOR UPDATE SKIP LOCKED`), and it is a lease: 
 left in `sending` by a process that died goes back to being claimable once
 `lease_until` has passed. A crash therefore loses nothing and repeats at most the batch
 that was in flight.
+
+Leases are timed by the database's clock (`_lease_clock`), never by a process's: a
+process whose clock runs ahead must not see other processes' leases as run out. The
+send is fenced (`fence`): just before a message goes to Telegram, the row must still be
+claimed by this worker with a lease that has not run out, and the lease is renewed; the
+marks after the send (`mark_sent`, …) also change only a row this worker still holds.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, literal, or_, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from storage.db import is_postgresql
 from storage.models import OutboundMessage, OutboxStatus
 
 _table = OutboundMessage.__table__  # type: ignore[attr-defined]
+
+PROBLEM_STATUSES = (OutboxStatus.FAILED, OutboxStatus.EXPIRED)
+"""What an operator is shown: rows that will never be sent (see `problem_counts`)."""
+
+
+def _lease_clock(session: AsyncSession, plus: timedelta = timedelta(0)
+                 ) -> ColumnElement[datetime]:
+    """The time leases are measured by: the database's clock.
+
+    PostgreSQL's `statement_timestamp()` is one clock for every process. SQLite runs
+    inside the one process that uses it (one bot per SQLite file), so its clock is that
+    process's real clock, read when the statement is built; never the bot's injected
+    clock, which tests move by hours.
+    """
+    if is_postgresql(session):
+        clock = type_coerce(func.statement_timestamp(), UTCDateTime)
+        return clock + plus if plus else clock
+    return literal(datetime.now(UTC) + plus, UTCDateTime)
 
 
 async def enqueue(
@@ -59,10 +85,14 @@ async def enqueue(
 async def claim_due(
     session: AsyncSession, *, now: datetime, worker: str, lease: timedelta, limit: int
 ) -> list[OutboundMessage]:
-    """Atomically take up to `limit` due rows (and rows whose lease ran out) for `worker`."""
+    """Atomically take up to `limit` due rows (and rows whose lease ran out) for `worker`.
+
+    Due-ness follows the bot's clock (`now`: tests move it); leases the database's.
+    """
+    clock = _lease_clock(session)
     due = or_(
         and_(_table.c.status == OutboxStatus.PENDING, _table.c.send_at <= now),
-        and_(_table.c.status == OutboxStatus.SENDING, _table.c.lease_until < now),
+        and_(_table.c.status == OutboxStatus.SENDING, _table.c.lease_until < clock),
     )
     candidates = select(_table.c.id).where(due).order_by(_table.c.send_at, _table.c.id).limit(limit)
     if is_postgresql(session):
@@ -70,7 +100,8 @@ async def claim_due(
     statement = (
         update(_table)
         .where(_table.c.id.in_(candidates.scalar_subquery()), due)
-        .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=now + lease,
+        .values(status=OutboxStatus.SENDING, claimed_by=worker,
+                lease_until=_lease_clock(session, lease),
                 attempts=_table.c.attempts + 1)
         .returning(*_table.c)
     )
@@ -90,6 +121,27 @@ async def _set(session: AsyncSession, row_id: int, worker: str, **values: Any) -
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def fence(session: AsyncSession, row_ids: Sequence[int], worker: str, *,
+                lease: timedelta) -> set[int]:
+    """Renew the lease of the rows `worker` still holds with a lease not yet run out.
+
+    Returns those rows' ids: only they may be sent now. A row missing from the answer
+    was taken over (its lease ran out and another worker claimed it, or it may be
+    claimed any moment): sending it could send it twice.
+    """
+    if not row_ids:
+        return set()
+    clock = _lease_clock(session)
+    result = await session.exec(
+        update(_table)
+        .where(_table.c.id.in_(list(row_ids)), _table.c.claimed_by == worker,
+               _table.c.status == OutboxStatus.SENDING, _table.c.lease_until > clock)
+        .values(lease_until=_lease_clock(session, lease))
+        .returning(_table.c.id)
+    )
+    return {row_id for (row_id,) in result.all()}
+
+
 async def mark_sent(session: AsyncSession, row_id: int, worker: str, *, now: datetime,
                     message_id: int | None = None) -> bool:
     return await _set(session, row_id, worker, status=OutboxStatus.SENT, sent_at=now,
@@ -97,9 +149,13 @@ async def mark_sent(session: AsyncSession, row_id: int, worker: str, *, now: dat
 
 
 async def mark_retry(session: AsyncSession, row_id: int, worker: str, *, send_at: datetime,
-                     error: str, count_attempt: bool = True) -> bool:
+                     error: str, useful_until: datetime | None = None,
+                     count_attempt: bool = True) -> bool:
+    """Pending again at `send_at`; `useful_until` is kept once set (the first failure's)."""
     values: dict[str, Any] = {"status": OutboxStatus.PENDING, "send_at": send_at,
                               "lease_until": None, "last_error": error[:500]}
+    if useful_until is not None:
+        values["useful_until"] = func.coalesce(_table.c.useful_until, useful_until)
     if not count_attempt:
         # Telegram asked us to wait (429): that is pacing, not a failed attempt.
         values["attempts"] = _table.c.attempts - 1
@@ -115,6 +171,12 @@ async def postpone(session: AsyncSession, row_id: int, worker: str, *,
 
 async def mark_failed(session: AsyncSession, row_id: int, worker: str, *, error: str) -> bool:
     return await _set(session, row_id, worker, status=OutboxStatus.FAILED, lease_until=None,
+                      last_error=error[:500])
+
+
+async def mark_expired(session: AsyncSession, row_id: int, worker: str, *, error: str) -> bool:
+    """No longer useful (the appointment passed, a notice is a day old) and still unsent."""
+    return await _set(session, row_id, worker, status=OutboxStatus.EXPIRED, lease_until=None,
                       last_error=error[:500])
 
 
@@ -214,11 +276,28 @@ async def release(session: AsyncSession, row_ids: Sequence[int], worker: str) ->
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def problem_counts(session: AsyncSession, *, since: datetime | None = None
+                         ) -> dict[str, int]:
+    """Rows that will never be sent, by status (failed, expired); last tried since `since`."""
+    conditions = [_table.c.status.in_(list(PROBLEM_STATUSES))]
+    if since is not None:
+        conditions.append(_table.c.send_at >= since)
+    result = await session.exec(
+        select(_table.c.status, func.count()).where(*conditions).group_by(_table.c.status))
+    counts = {str(status): 0 for status in PROBLEM_STATUSES}
+    counts.update({str(status): int(count) for status, count in result.all()})
+    return counts
+
+
 async def health_counts(session: AsyncSession, *, now: datetime) -> dict[str, object]:
-    """Pending rows and how overdue the oldest one is (for /healthz)."""
+    """Pending rows, how overdue the oldest one is, and rows that failed or expired (for
+    /healthz: all of them, and those of the last day)."""
     pending = _table.c.status == OutboxStatus.PENDING
     result = await session.exec(
         select(func.count(), func.min(_table.c.send_at)).where(pending, _table.c.send_at <= now))
     due, oldest = result.one()
     overdue = (now - oldest).total_seconds() if oldest is not None else 0.0
-    return {"due": int(due), "oldest_due_seconds": round(overdue, 1)}
+    total = await problem_counts(session)
+    recent = await problem_counts(session, since=now - timedelta(days=1))
+    return {"due": int(due), "oldest_due_seconds": round(overdue, 1), **total,
+            **{f"{status}_last_day": count for status, count in recent.items()}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -321,15 +322,20 @@ async def hand_over(
     """Move participants (all of `from_staff`'s, or the given codes) to `to_staff`.
 
     Their upcoming follow-ups and pending staff notices move too; each move is audited.
+    Ended participants move as well while an outcome follow-up of theirs is unanswered
+    (with its pending task): the task's new reader must be able to log the answer.
     """
     from sqlalchemy import update
 
-    from storage.models import FollowUp, OutboundMessage, OutboxStatus
+    from storage.models import FollowUp, OutboundMessage, OutboxStatus, OutcomeFollowUp
 
     if not to_staff.active or to_staff.id == from_staff.id:
         raise InvalidValue(field="staff")
-    query = _visible(viewer).where(Participant.coordinator_id == from_staff.id,
-                                   Participant.status != Status.ENDED)
+    outcome_open = (select(OutcomeFollowUp.participant_id)
+                    .where(col(OutcomeFollowUp.answered_at).is_(None)))
+    query = _visible(viewer).where(
+        Participant.coordinator_id == from_staff.id,
+        (Participant.status != Status.ENDED) | col(Participant.id).in_(outcome_open))
     if codes is not None:
         normalized = [normalize_code(code) for code in codes]
         if None in normalized:
@@ -361,4 +367,18 @@ async def hand_over(
                    OutboundMessage.status == OutboxStatus.PENDING)
             .values(staff_id=to_staff.id, chat_id=to_staff.telegram_user_id,
                     language=to_staff.language or "sv"))
+        # The outcome tasks are not tied to a follow-up row: found by their follow-up.
+        tasks = (select(OutboundMessage.id, OutboundMessage.params)
+                 .where(OutboundMessage.template == "outcome_task",
+                        OutboundMessage.staff_id == from_staff.id,
+                        OutboundMessage.status == OutboxStatus.PENDING))
+        outcome_ids = set((await session.exec(
+            select(OutcomeFollowUp.id).where(col(OutcomeFollowUp.participant_id).in_(ids)))).all())
+        moving_tasks = [row_id for row_id, params in (await session.exec(tasks)).all()
+                        if json.loads(params or "{}").get("followup") in outcome_ids]
+        if moving_tasks:
+            await session.exec(
+                update(OutboundMessage).where(col(OutboundMessage.id).in_(moving_tasks))
+                .values(staff_id=to_staff.id, chat_id=to_staff.telegram_user_id,
+                        language=to_staff.language or "sv"))
     return [p.code for p in moving]

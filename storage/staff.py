@@ -25,7 +25,7 @@ from storage.errors import (
     StaffAmbiguous,
     StaffNotFound,
 )
-from storage.models import Role, Staff
+from storage.models import Participant, Role, Staff
 
 NAME_MAX = 120
 # Telegram user ids have at most 52 significant bits; a larger number is a typo and
@@ -315,9 +315,34 @@ async def set_away(
     return staff
 
 
+async def notice_recipients(session: AsyncSession, staff: Staff, *, today: date,
+                            participant: Participant | None = None) -> list[Staff]:
+    """Who should get a notice meant for `staff` today (the first gets it; any others a copy).
+
+    `staff` themself while active and not away; their delegate while away; once
+    deactivated, their delegate if one is set, else the leads whose scope holds
+    `participant` (the admins if no lead does). Empty when nobody active is left.
+    Deactivation takes effect for every notice at once, queued ones included: this is
+    asked when the notice is sent.
+    """
+    if staff.active and (staff.away_until is None or staff.away_until < today):
+        return [staff]
+    if staff.delegate_id is not None:
+        delegate = await session.get(Staff, staff.delegate_id)
+        if delegate is not None and delegate.active and delegate.id != staff.id:
+            return [delegate]
+    if staff.active:
+        return [staff]  # away, but the delegate left: better them than nobody
+    query = select(Staff).where(col(Staff.active).is_(True), col(Staff.id) != staff.id)
+    others = (await session.exec(query.order_by(col(Staff.id)))).all()
+    municipality = participant.municipality if participant is not None else None
+    leads = [m for m in others if m.role == Role.LEAD
+             and (m.municipality is None or m.municipality == municipality)]
+    return leads or [m for m in others if m.role == Role.ADMIN]
+
+
 async def notice_recipient(session: AsyncSession, staff: Staff, *, today: date) -> Staff:
-    """Who should get a notice meant for `staff` today: their delegate while they are away."""
-    if staff.delegate_id is None or staff.away_until is None or staff.away_until < today:
-        return staff
-    delegate = await session.get(Staff, staff.delegate_id)
-    return delegate if delegate is not None and delegate.active else staff
+    """For an active staff member: who gets their notices today (their delegate while they
+    are away, else themself). See `notice_recipients` for everyone else."""
+    found = await notice_recipients(session, staff, today=today)
+    return found[0] if found and staff.active else staff

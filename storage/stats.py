@@ -582,6 +582,9 @@ class TeamRow:
     followups_next_7_days: int
     unconfirmed_next_7_days: int
     """Of the follow-ups in the next 7 days, those the participant has not confirmed."""
+    active: bool = True
+    """False: the one row (last, staff_id 0, no name) for every participant whose
+    coordinator was deactivated: "without an active coordinator" until handed over."""
 
 
 async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) -> list[TeamRow]:
@@ -589,7 +592,8 @@ async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) ->
 
     Everything is counted within the viewer's scope and by the participant's
     coordinator. Active coordinators with an empty caseload are listed too (if the
-    viewer's municipalities include theirs), so an idle colleague is visible.
+    viewer's municipalities include theirs), so an idle colleague is visible. The
+    caseloads of deactivated staff come last, summed into one row (`active=False`).
     """
     scope = participant_scope(viewer)
     mine = and_(_p.coordinator_id == _s.id, scope)
@@ -609,12 +613,19 @@ async def team_overview(session: AsyncSession, viewer: Viewer, now: datetime) ->
     unconfirmed = soon.where(
         _f.response.not_in([a.value for a in SETTLED_ANSWERS])).scalar_subquery()
     has_caseload = exists(select(_p.id).where(mine, _p.status != Status.ENDED.value))
-    query = (select(_s.id, _s.name, caseload, checkins, due, unconfirmed)
-             .where(_s.active.is_(True),
-                    or_(and_(_s.role == Role.COORDINATOR.value, _staff_in_scope(viewer)),
+    query = (select(_s.id, _s.name, caseload, checkins, due, unconfirmed, _s.active)
+             .where(or_(and_(_s.active.is_(True), _s.role == Role.COORDINATOR.value,
+                             _staff_in_scope(viewer)),
                         has_caseload))
              .order_by(_s.name, _s.id))
-    return [TeamRow(*row) for row in (await execute(session, query)).all()]
+    found = [TeamRow(*row) for row in (await execute(session, query)).all()]
+    team = [row for row in found if row.active]
+    orphaned = [row for row in found if not row.active]
+    if orphaned:
+        team.append(TeamRow(0, "", *(sum(getattr(row, name) for row in orphaned) for name in (
+            "caseload", "checkins_30_days", "followups_next_7_days",
+            "unconfirmed_next_7_days")), active=False))
+    return team
 
 
 def _staff_in_scope(viewer: Viewer) -> ColumnElement[bool]:
@@ -631,6 +642,7 @@ class NeglectedRow:
     code: str
     coordinator: str
     last_checkin_at: datetime | None
+    coordinator_active: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -658,7 +670,7 @@ async def neglected_participants(
               .join(Staff.__table__, _s.id == _p.coordinator_id))
     total = (await execute(
         session, select(func.count()).select_from(source).where(condition))).scalar_one()
-    query = (select(_p.id, _p.code, _s.name, last_seen.c.last_at)
+    query = (select(_p.id, _p.code, _s.name, last_seen.c.last_at, _s.active)
              .select_from(source).where(condition)
              .order_by(last_seen.c.last_at.is_not(None), last_seen.c.last_at, _p.id)
              .limit(limit))

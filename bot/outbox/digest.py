@@ -17,7 +17,7 @@ from bot.outbox.templates import Outgoing, Rendered, template
 from bot.outbox.timing import local_moment, one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
-from bot.text.stats_text import outcome_lines, percent, reached_line
+from bot.text.stats_text import coordinator_label, outcome_lines, percent, reached_line
 from storage import outbox, relay, stats
 from storage.access import Action, Viewer, can
 from storage.models import Staff
@@ -138,12 +138,13 @@ async def _neglected_lines(session: AsyncSession, tr: Translator, viewer: Viewer
     for row in neglected.rows:
         if row.last_checkin_at is None:
             lines.append(tr._("%(code)s (%(coordinator)s): no check-in yet",
-                              code=tr.isolate(row.code), coordinator=row.coordinator))
+                              code=tr.isolate(row.code), coordinator=coordinator_label(tr, row)))
         else:
             lines.append(tr._("%(code)s (%(coordinator)s): last check-in %(date)s",
-                              code=tr.isolate(row.code), coordinator=row.coordinator,
+                              code=tr.isolate(row.code), coordinator=coordinator_label(tr, row),
                               date=tr.date(tr.local(row.last_checkin_at).date())))
     hidden = neglected.total - len(neglected.rows)
     if hidden > 0:
         lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", hidden))
     return lines
+

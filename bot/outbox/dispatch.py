@@ -6,15 +6,28 @@ Telegram's limits: about 30 messages/s overall (the bot's rate limiter,
 the outbox with `send_at` = the moment it is, instead of holding a place while it
 sleeps). Deliveries run side by side and the next rows are claimed as places free up,
 so the rate limiter always has work queued. On `RetryAfter` the row waits as long as
-Telegram asks; timeouts and 5xx are retried with exponential backoff up to a limit; 403
-means the person blocked the bot: the participant is marked unreachable, their
-reminders stop and the coordinator is told.
+Telegram asks; timeouts and 5xx are retried with exponential backoff for as long as
+the message is useful (`useful_until`: a reminder until its appointment, anything else
+a day), then it is `expired` and, for a message to a participant, the coordinator is
+told; 403 means the person blocked the bot: the participant is marked unreachable,
+their reminders stop and the coordinator is told.
+
+Whom a row goes to is decided when it is sent (`Route`), not when it was queued: a
+participant's chat as it is now (they may have re-joined from a new account), a staff
+member's delegate while they are away, and once they are deactivated their delegate or
+the leads over the participant. Pacing per chat follows that chat.
+
+A claimed row is sent only through the fence (`storage.outbox.fence`): still ours, lease
+not run out, lease renewed. Rows waiting in memory have their leases renewed every
+third of a lease, so a row waiting for its chat, a place or a slow Telegram is never
+taken over and sent a second time by another dispatcher.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -24,24 +37,29 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.outbox.leader import Leadership
 from bot.outbox.ratelimit import TelegramRateLimiter
-from bot.outbox.templates import PARTICIPANT_TEMPLATES, Outgoing, Rendered, render
+from bot.outbox.templates import PARTICIPANT_TEMPLATES, Outgoing, Rendered, fit_message, render
 from bot.runtime.services import Services
 from bot.text.i18n import SafeHtml, Translator
 from storage import outbox
 from storage.db import transaction
-from storage.models import OutboundMessage, Participant, Staff
+from storage.models import FollowUp, OutboundMessage, OutcomeFollowUp, Participant, Staff
 from storage.participants import stop_messages
-from storage.staff import notice_recipient
+from storage.staff import notice_recipients
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(minutes=30)
+MAX_BACKOFF = timedelta(minutes=5)
+"""The longest wait between two attempts: a message is at most this late after an outage."""
+NOTICE_USEFUL = timedelta(days=1)
+"""How long a message other than a reminder is retried after it first failed."""
 HOLD_SECONDS = 10.0
 """A claimed row waits in memory for its chat at most this long; longer, it is given back."""
 HELD_BATCHES = 4
@@ -58,11 +76,26 @@ class DispatchReport:
     skipped: int = 0
     postponed: int = 0
     """Rows given back because their chat had a message less than a second ago."""
+    expired: int = 0
+    lost: int = 0
+    """Rows this dispatcher no longer held when it came to send them (not sent by it)."""
     by_status: dict[str, int] = field(default_factory=dict)
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a row goes, decided just before it is sent."""
+
+    chat_id: int
+    language: str
+    on_behalf_of: Staff | None = None
+    """The staff member it was meant for, when someone else gets it."""
+    copies: tuple[Staff, ...] = ()
+    """Further staff who get a copy (the leads, when a deactivated member had several)."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -90,11 +123,28 @@ class Dispatcher:
         self._sqlite_writes = asyncio.Lock()
         self._stopping = False
         self._stop_requested = asyncio.Event()
+        # Claimed rows not yet finished (their leases are renewed while they wait), and
+        # where each goes (decided at the claim, a moment before it is sent).
+        self._held: dict[int, OutboundMessage] = {}
+        self._routes: dict[int, Route | None] = {}
+        self._renewed_at = 0.0
+        self._handing_over: asyncio.Task[None] | None = None
+        bind = services.sessions.kw.get("bind")
+        self.leadership = Leadership(bind if isinstance(bind, AsyncEngine) else None,
+                                     settle=services.settings.per_chat_interval_seconds)
 
     def request_stop(self) -> None:
-        """Finish the messages being sent, give the rest of the claim back (SIGTERM)."""
+        """Finish the messages being sent, give the rest of the claim back (SIGTERM), and
+        hand the dispatcher lock over (a standby takes over at its next poll)."""
         self._stopping = True
         self._stop_requested.set()
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing to hand over
+            self._handing_over = asyncio.get_running_loop().create_task(
+                self.leadership.release())
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     @property
     def settings(self):
@@ -143,6 +193,7 @@ class Dispatcher:
                         continue
                     if not deliveries:
                         break
+                    await self._renew_if_due()
                     # Woken by a finished delivery, or soon anyway: rows that went to wait
                     # for their chat make room for a claim without finishing.
                     done, deliveries = await asyncio.wait(
@@ -168,15 +219,37 @@ class Dispatcher:
             report = await self.run_once()
             if report.claimed == 0:
                 break
-            for name in ("claimed", "sent", "retried", "failed", "skipped", "postponed"):
+            for name in ("claimed", "sent", "retried", "failed", "skipped", "postponed",
+                         "expired", "lost"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
         return total
 
+    @property
+    def _lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.dispatch_lease_seconds)
+
     async def _claim(self, limit: int) -> list[OutboundMessage]:
+        now = self.services.clock.now()
         async with self._writing() as session:
-            return await outbox.claim_due(
-                session, now=self.services.clock.now(), worker=self.worker, limit=limit,
-                lease=timedelta(seconds=self.settings.dispatch_lease_seconds))
+            rows = await outbox.claim_due(session, now=now, worker=self.worker, limit=limit,
+                                          lease=self._lease)
+            for row in rows:
+                assert row.id is not None
+                self._routes[row.id] = await self._route(session, row, now)
+        if not self._held:
+            self._renewed_at = time.monotonic()
+        return rows
+
+    async def _renew_if_due(self) -> None:
+        """Renew the leases of the rows held here; a row no longer ours is not sent."""
+        if time.monotonic() - self._renewed_at < self.settings.dispatch_lease_seconds / 3:
+            return
+        self._renewed_at = time.monotonic()
+        held = list(self._held)
+        async with self._writing() as session:
+            kept = await outbox.fence(session, held, self.worker, lease=self._lease)
+        if len(kept) < len(held):
+            log.warning("outbox: %d held rows were no longer ours", len(held) - len(kept))
 
     def _hold_limit(self) -> float:
         """The longest a claimed row may wait in memory for its chat (well within its lease)."""
@@ -199,7 +272,9 @@ class Dispatcher:
         later: list[tuple[OutboundMessage, float]] = []
         given_back: dict[int, int] = {}
         for row in rows:
-            chat = row.chat_id
+            assert row.id is not None
+            route = self._routes.get(row.id)
+            chat = route.chat_id if route is not None else row.chat_id
             ahead = self._queued.get(chat, 0)
             if interval > 0:
                 # Rows ahead of it, kept or given back, each take an interval: the times
@@ -209,9 +284,11 @@ class Dispatcher:
                 if wait > self._hold_limit() or chat in given_back:
                     given_back[chat] = given_back.get(chat, 0) + 1
                     later.append((row, wait))
+                    self._routes.pop(row.id, None)
                     continue
+            self._held[row.id] = row
             task = asyncio.create_task(
-                self._deliver_in_turn(row, self._tail.get(chat), report, unsent))
+                self._deliver_in_turn(row, chat, self._tail.get(chat), report, unsent))
             self._tail[chat] = task
             self._queued[chat] = ahead + 1
             tasks.add(task)
@@ -230,9 +307,9 @@ class Dispatcher:
                 last = seen
         return -1.0 if last is None else last + interval - time.monotonic()
 
-    async def _deliver_in_turn(self, row: OutboundMessage, before: asyncio.Task[None] | None,
+    async def _deliver_in_turn(self, row: OutboundMessage, chat: int,
+                               before: asyncio.Task[None] | None,
                                report: DispatchReport, unsent: list[OutboundMessage]) -> None:
-        chat = row.chat_id
         try:
             interval = self.settings.per_chat_interval_seconds
             wait = self._wait_for_chat(chat, interval) if interval > 0 else 0.0
@@ -249,8 +326,11 @@ class Dispatcher:
                 if self._stopping:
                     unsent.append(row)
                     return
-                await self._deliver(row, report)
+                await self._deliver(row, chat, report)
         finally:
+            assert row.id is not None
+            self._held.pop(row.id, None)
+            self._routes.pop(row.id, None)
             left = self._queued.get(chat, 1) - 1
             if left:
                 self._queued[chat] = left
@@ -287,26 +367,46 @@ class Dispatcher:
             released = await outbox.release(session, [r.id for r in rows if r.id], self.worker)
         log.info("shutting down: gave back %d claimed rows", released)
 
-    async def _deliver(self, row: OutboundMessage, report: DispatchReport) -> None:
+    async def _deliver(self, row: OutboundMessage, chat: int, report: DispatchReport) -> None:
         assert row.id is not None
         now = self.services.clock.now()
-        async with transaction(self.services.sessions) as session:
-            chat_id, language, away = await self._recipient(session, row, now)
-            tr = Translator(language, self.settings.tz)
-            rendered = await render(session, Outgoing(row, tr, now))
-        if rendered is None:
+        route = self._routes.get(row.id)
+        if row.useful_until is not None and now >= row.useful_until:
+            await self._expire(row, report, "no longer useful")
+            return
+        rendered = None
+        tr = Translator(route.language if route else row.language, self.settings.tz)
+        if route is not None:
+            async with transaction(self.services.sessions) as session:
+                rendered = await render(session, Outgoing(row, tr, now))
+        if route is None or rendered is None:
             async with self._writing() as session:
-                await outbox.mark_skipped(session, row.id, self.worker, reason="no longer relevant")
+                await outbox.mark_skipped(
+                    session, row.id, self.worker,
+                    reason="no longer relevant" if route else "nobody to send it to")
             report.skipped += 1
             return
         text = rendered.text
-        if away is not None:
+        away = route.on_behalf_of
+        if away is not None and away.active:
             text = tr._("%(text)s\n\n<i>For %(name)s, who is away until %(date)s.</i>",
                         text=SafeHtml(text), name=away.name,
                         date=tr.date(away.away_until or now.date()))
+        elif away is not None:
+            text = tr._("%(text)s\n\n<i>For %(name)s, who no longer works in the project.</i>",
+                        text=SafeHtml(text), name=away.name)
+        text = fit_message(text)
+        async with self._writing() as session:
+            # The fence: another dispatcher may have taken the row over while it waited.
+            if not await outbox.fence(session, [row.id], self.worker, lease=self._lease):
+                report.lost += 1
+                log.warning("outbox row %s is no longer ours: not sending it", row.id)
+                return
+            for staff in route.copies:
+                await self._copy(session, row, staff, now)
         try:
             await self._retire(rendered)
-            sent = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+            sent = await self.bot.send_message(chat, text, parse_mode=ParseMode.HTML,
                                                reply_markup=rendered.keyboard)
         except RetryAfter as exc:
             await self._retry(row, report, wait=_seconds(exc.retry_after), error=str(exc),
@@ -318,12 +418,8 @@ class Dispatcher:
             await self._fail(row, f"bad request: {exc}")
             report.failed += 1
         except (NetworkError, TelegramError) as exc:  # timeouts and 5xx are NetworkErrors
-            if row.attempts >= self.settings.dispatch_max_attempts:
-                await self._fail(row, f"gave up after {row.attempts} attempts: {exc}")
-                report.failed += 1
-            else:
-                await self._retry(row, report, wait=backoff(row.attempts).total_seconds(),
-                                  error=str(exc))
+            await self._retry(row, report, wait=backoff(row.attempts).total_seconds(),
+                              error=str(exc))
         else:
             async with self._writing() as session:
                 await outbox.mark_sent(session, row.id, self.worker,
@@ -334,7 +430,7 @@ class Dispatcher:
         finally:
             # Stamped when Telegram has answered, not when the send began: a message that
             # waited in the rate limiter must not shorten the gap to the next one.
-            self._last_sent[row.chat_id] = time.monotonic()
+            self._last_sent[chat] = time.monotonic()
 
     async def _retire(self, rendered: Rendered) -> None:
         """Remove the answer buttons of earlier messages (their follow-up changed).
@@ -355,33 +451,79 @@ class Dispatcher:
         async with self._writing() as session:
             await outbox.mark_buttons_retired(session, done, now=self.services.clock.now())
 
-    async def _recipient(self, session: AsyncSession, row: OutboundMessage,
-                         now: datetime) -> tuple[int, str, Staff | None]:
-        """Chat and language as they are now; a notice for an away colleague goes to their
-        delegate (returned third, so the text can say on whose behalf)."""
-        if row.participant_id is not None:
+    async def _route(self, session: AsyncSession, row: OutboundMessage,
+                     now: datetime) -> Route | None:
+        """Chat and language as they are now (None: nobody to send it to any more).
+
+        A participant's current chat (they may have re-joined from a new account); a
+        staff member's as `notice_recipients` decides (delegate, leads).
+        """
+        if row.participant_id is not None and row.staff_id is None:
             participant = await session.get(Participant, row.participant_id)
-            if participant is not None:
-                return row.chat_id, participant.language, None
+            if participant is None or participant.chat_id is None:
+                return None
+            return Route(participant.chat_id, participant.language)
         if row.staff_id is not None:
             staff = await session.get(Staff, row.staff_id)
             if staff is not None:
                 today = now.astimezone(self.settings.tz).date()
-                recipient = await notice_recipient(session, staff, today=today)
-                language = recipient.language or self.settings.default_language
-                away = staff if recipient.id != staff.id else None
-                return recipient.telegram_user_id, language, away
-        return row.chat_id, row.language, None
+                subject = await _subject(session, row)
+                recipients = await notice_recipients(session, staff, today=today,
+                                                     participant=subject)
+                if not recipients:
+                    return None
+                first = recipients[0]
+                language = first.language or self.settings.default_language
+                return Route(first.telegram_user_id, language,
+                             staff if first.id != staff.id else None, tuple(recipients[1:]))
+        return Route(row.chat_id, row.language)
+
+    async def _copy(self, session: AsyncSession, row: OutboundMessage, staff: Staff,
+                    now: datetime) -> None:
+        """Queue `row` once more for `staff` (a further lead over a deactivated member's
+        participant); the copy is routed like any row meant for them."""
+        assert row.id is not None
+        await outbox.enqueue(
+            session, chat_id=staff.telegram_user_id, template=row.template,
+            language=staff.language or self.settings.default_language, send_at=now,
+            params=json.loads(row.params or "{}"), participant_id=row.participant_id,
+            staff_id=staff.id, followup_id=row.followup_id,
+            dedupe_key=f"copy:{row.id}:{staff.id}", now=now)
 
     async def _retry(self, row: OutboundMessage, report: DispatchReport, *, wait: float,
                      error: str, count_attempt: bool = True) -> None:
+        """Try again after `wait`, unless the message is no longer useful by then: expired."""
         assert row.id is not None
-        send_at = self.services.clock.now() + timedelta(seconds=wait)
+        now = self.services.clock.now()
         async with self._writing() as session:
+            deadline = row.useful_until or await useful_until(session, row)
+            send_at = min(now + timedelta(seconds=wait), deadline)
+            if send_at <= now:
+                await self._expire(row, report, error, session=session)
+                return
             await outbox.mark_retry(session, row.id, self.worker, send_at=send_at, error=error,
-                                    count_attempt=count_attempt)
+                                    useful_until=deadline, count_attempt=count_attempt)
         report.retried += 1
         log.warning("outbox row %s retry in %.0fs: %s", row.id, wait, error)
+
+    async def _expire(self, row: OutboundMessage, report: DispatchReport, error: str, *,
+                      session: AsyncSession | None = None) -> None:
+        """Mark `row` expired; for a message to a participant, tell their coordinator."""
+        assert row.id is not None
+        async with (contextlib.nullcontext(session) if session is not None
+                    else self._writing()) as writing:
+            assert writing is not None
+            now = self.services.clock.now()
+            if await outbox.mark_expired(writing, row.id, self.worker,
+                                         error=f"expired: {error}"):
+                report.expired += 1
+                if row.participant_id is not None and row.staff_id is None:
+                    # One notice per appointment, not one per reminder of it.
+                    about = (f"followup:{row.followup_id}" if row.followup_id is not None
+                             else f"row:{row.id}")
+                    await self._notify_coordinator(writing, row.participant_id, "expired", now,
+                                                   dedupe=f"expired:{about}")
+        log.error("outbox row %s expired: %s", row.id, error)
 
     async def _fail(self, row: OutboundMessage, error: str) -> None:
         assert row.id is not None
@@ -406,13 +548,38 @@ class Dispatcher:
                                   now: datetime, *, dedupe: str) -> None:
         participant = await session.get(Participant, participant_id)
         coordinator = await session.get(Staff, participant.coordinator_id) if participant else None
-        if coordinator is None or not coordinator.active:
-            return
+        if coordinator is None:
+            return  # (a deactivated coordinator's notice is routed when it is sent)
         await outbox.enqueue(
             session, chat_id=coordinator.telegram_user_id, template="participant_notice",
             language=coordinator.language or self.settings.default_language, send_at=now,
             params={"participant_id": participant_id, "event": event}, staff_id=coordinator.id,
             dedupe_key=dedupe, now=now)
+
+
+async def useful_until(session: AsyncSession, row: OutboundMessage) -> datetime:
+    """Until when `row` is worth retrying: a reminder until its appointment, anything
+    else a day after it was due."""
+    if row.template in PARTICIPANT_TEMPLATES and row.followup_id is not None:
+        followup = await session.get(FollowUp, row.followup_id)
+        if followup is not None:
+            return followup.due_at
+    return row.send_at + NOTICE_USEFUL
+
+
+async def _subject(session: AsyncSession, row: OutboundMessage) -> Participant | None:
+    """The participant a notice is about (whose scope decides which leads get it)."""
+    participant_id = row.participant_id
+    params = json.loads(row.params or "{}")
+    if participant_id is None and isinstance(params.get("participant_id"), int):
+        participant_id = params["participant_id"]
+    if participant_id is None and row.followup_id is not None:
+        followup = await session.get(FollowUp, row.followup_id)
+        participant_id = followup.participant_id if followup is not None else None
+    if participant_id is None and isinstance(params.get("followup"), int):
+        outcome = await session.get(OutcomeFollowUp, params["followup"])
+        participant_id = outcome.participant_id if outcome is not None else None
+    return await session.get(Participant, participant_id) if participant_id else None
 
 
 def _seconds(value: object) -> float:

@@ -93,9 +93,12 @@ async def notify_staff_now(
     params: dict[str, object], *, now: datetime, followup_id: int | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    """Queue a message to a staff member for immediate delivery (through the outbox)."""
+    """Queue a message to a staff member for immediate delivery (through the outbox).
+
+    Queued for a deactivated member too: the dispatcher routes it, when it is sent, to
+    whoever stands in for them (storage.staff.notice_recipients)."""
     staff = await session.get(Staff, staff_id)
-    if staff is None or not staff.active:
+    if staff is None:
         return
     await outbox.enqueue(
         session, chat_id=staff.telegram_user_id, template=template,

@@ -1,6 +1,7 @@
 """JobQueue bridge: APScheduler only wakes the dispatcher; the outbox rows are the truth.
 
-One repeating job polls the outbox; `wake()` adds a one-off run right away. The
+One repeating job polls the outbox; `wake()` adds a one-off run right away. Of several
+processes of one bot, only the elected one (bot.outbox.leader) plans and dispatches. The
 morning agenda is planned as outbox rows too (deduplicated per coordinator and day),
 so a restart neither loses nor doubles it.
 """
@@ -71,6 +72,10 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     dispatcher: Dispatcher = context.bot_data[DISPATCHER_KEY]
     planner: DailyPlanner = context.bot_data[DISPATCHER_KEY + ".agenda"]
     try:
+        # Several processes of one bot: only the elected one plans and sends (Telegram's
+        # limits hold per bot); the others stand by (bot.outbox.leader).
+        if dispatcher.stopping or not await dispatcher.leadership.lead():
+            return
         await planner.plan()
         while (await dispatcher.run_once()).claimed:
             pass

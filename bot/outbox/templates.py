@@ -7,6 +7,7 @@ when the message is no longer relevant; the row is then marked skipped, not sent
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -256,6 +257,38 @@ TEMPLATES: dict[str, Template] = {}
 PARTICIPANT_TEMPLATES = frozenset({"reminder", "followup_changed"})
 
 
+MESSAGE_LIMIT = 4096
+"""Telegram's limit for a message's text, in UTF-16 code units (an emoji is two)."""
+CUT_MARK = "…"
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_message(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut to Telegram's limit at a line break, so no tag or entity is split.
+
+    Every template builds its text from whole lines, each closing the tags it opens, so
+    dropping lines from the end (and saying so with "…") keeps valid HTML. A first line
+    that alone is too long loses its markup and is cut as plain text.
+    """
+    if utf16_length(text) <= limit:
+        return text
+    lines = text.split("\n")
+    while len(lines) > 1:
+        lines.pop()
+        candidate = "\n".join([*lines, CUT_MARK])
+        if utf16_length(candidate) <= limit:
+            return candidate
+    plain = html.escape(html.unescape(re.sub(r"<[^>]*>", "", lines[0])), quote=False)
+    cut = plain
+    while utf16_length(cut + CUT_MARK) > limit:
+        cut = cut[: len(cut) - max(1, (utf16_length(cut + CUT_MARK) - limit) // 2)]
+        cut = cut[: cut.rfind("&")] if cut.rfind("&") > cut.rfind(";") else cut
+    return cut + CUT_MARK
+
+
 def template(name: str) -> Callable[[Template], Template]:
     def register(fn: Template) -> Template:
         TEMPLATES[name] = fn
@@ -422,6 +455,9 @@ async def participant_notice(session: AsyncSession, out: Outgoing) -> Rendered |
                           "please contact them another way."),
         "skipped": N_("⚠️ A reminder to %(code)s (%(name)s) was not sent in time because the "
                       "bot was offline, and was skipped. Please check their follow-up."),
+        "expired": N_("⚠️ A message to %(code)s (%(name)s) could not be delivered: Telegram "
+                      "could not be reached until it was too late to be useful. Please "
+                      "contact them another way."),
     }
     event_text = texts[params["event"]]
     return Rendered(tr._(event_text, code=_code(tr, participant), name=participant.display_name))

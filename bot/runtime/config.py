@@ -66,9 +66,11 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     """How often the outbox is polled: a row falling due waits for the next poll at most."""
     dispatch_batch_size: int = Field(default=60, ge=1, le=1000)
-    dispatch_lease_seconds: int = Field(default=120, ge=10)
+    dispatch_lease_seconds: float = Field(default=120, ge=1)
+    """How long a claim lasts (by the database's clock) unless renewed; the dispatcher renews
+    it every third of it while the row waits or is being sent. After a crash, the dead
+    process's claims come back this long after its last renewal."""
     dispatch_grace_hours: float = Field(default=6.0, ge=0)
-    dispatch_max_attempts: int = Field(default=5, ge=1)
     per_chat_interval_seconds: float = Field(default=1.0, ge=0)
     update_concurrency: int = Field(default=64, ge=1, le=1000)
     dispatch_concurrency: int = Field(default=16, ge=1, le=200)

@@ -9,6 +9,7 @@ A `fault` hook lets tests answer any call with an error (429, 5xx, 403, a slow r
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
 import logging
@@ -265,9 +266,9 @@ class BotApiEmulator:
         text = str(p.get("text", ""))
         if not text.strip():
             raise _ApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
-            raise _ApiError(400, "Bad Request: message is too long")
         _check_html(text, p.get("parse_mode"))
+        if _telegram_length(text, p.get("parse_mode")) > 4096:
+            raise _ApiError(400, "Bad Request: message is too long")
         message = self._store_bot_message(
             chat_id, text=text, reply_markup=p.get("reply_markup"), parse_mode=p.get("parse_mode"),
             silent=_flag(p.get("disable_notification")),
@@ -544,6 +545,14 @@ _ALLOWED_TAGS = ("b", "i", "u", "s", "code", "pre", "a", "tg-spoiler", "blockquo
 
 def _flag(value: Any) -> bool:
     return value in (True, "true", "True", "1", 1)
+
+
+def _telegram_length(text: str, parse_mode: object) -> int:
+    """What Telegram measures against its 4,096 limit: the text as shown (markup parsed
+    away), in UTF-16 code units (an emoji outside the BMP counts two)."""
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _check_html(text: str, parse_mode: str | None) -> None:

@@ -12,7 +12,7 @@ import html
 from bot.text.i18n import N_, SafeHtml, Translator, isolate_typed, without_bidi_controls
 from bot.text.periods import Period, quarter_of
 from storage.models import OutcomeCategory
-from storage.stats import Figures
+from storage.stats import Figures, NeglectedRow, TeamRow
 
 NO_SHARE = "–"
 
@@ -102,3 +102,10 @@ def pre_table(rows: list[list[str]], widths: list[int]) -> SafeHtml:
         cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
         lines.append(" ".join(cells).rstrip())
     return SafeHtml("<pre>" + html.escape("\n".join(lines), quote=False) + "</pre>")
+
+
+def coordinator_label(tr: Translator, row: NeglectedRow | TeamRow) -> str:
+    """A coordinator's name, or that the participants have none active (deactivated)."""
+    name = row.coordinator if isinstance(row, NeglectedRow) else row.name
+    active = row.coordinator_active if isinstance(row, NeglectedRow) else row.active
+    return name if active else tr._("without an active coordinator")
