@@ -176,7 +176,7 @@ async def log_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     if len(text) > limit:
         await turn.reply(tr._(
             "The note is longer than %(max)s characters; nothing was saved. Shorten it.",
-            max=limit))
+            max=tr.number(limit)))
         return
     await ask_status(turn, state, note=text, edit=False)
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import secrets
 from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
 
 import segno
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.interaction import menus
+from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox.reminders import notify_staff_now, plan_reminders
 from bot.outbox.templates import (
     ReminderAnswer,
@@ -27,15 +30,12 @@ from handlers.base import (
     Audience,
     Turn,
     ask_to_pick,
-    callback_parts,
+    bind_button,
+    bind_command,
     expired,
-    guarded,
-    participant_only,
-    staff_only,
 )
 from storage import followups as followup_queries
 from storage import invites as invite_queries
-from storage.access import Action
 from storage.followups import FollowUpChanged
 from storage.invites import InviteProblem
 from storage.participants import (
@@ -45,6 +45,49 @@ from storage.participants import (
 )
 
 TOKEN_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters, within /start's 64 limit
+
+
+class Choice(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+# ---- buttons (the reminder answer, `fu:r`, is bot.outbox.templates.ReminderAnswer) ---------
+@family("inv", command="invite")
+class InvitePick(ButtonPayload):
+    """A participant picked in /invite's picker: make their invitation."""
+
+    participant_id: int
+
+
+@family("inv:more", command="invite")
+class InviteMore(ButtonPayload):
+    """The next page of /invite's picker."""
+
+    page: int
+
+
+@family("ob", command="start")
+class Consent(ButtonPayload):
+    """The answer to the consent question of one opened invitation."""
+
+    answer: Choice
+    invite_id: int
+
+
+@family("pl", command="language")
+class ParticipantLanguage(ButtonPayload):
+    """The language a participant wants messages in."""
+
+    language: Annotated[str, Token(8)]
+
+
+@family("pstop", command="stop")
+class StopMessages(ButtonPayload):
+    """The answer to "Stop all messages?"."""
+
+    answer: Choice
+
 
 def problem_text(tr: Translator, problem: InviteProblem) -> str:
     texts = {
@@ -68,22 +111,25 @@ def problem_text(tr: Translator, problem: InviteProblem) -> str:
 
 
 # ---- /invite ---------------------------------------------------------------------------
-@staff_only(Action.INVITE_PARTICIPANT)
 async def invite_command(turn: Turn) -> None:
     if not turn.args:
-        await ask_to_pick(turn, turn.tr._("Invite whom? Tap a participant."), "inv")
+        await pick(turn, 0, edit=False)
         return
     await create_and_send(turn, turn.args[0])
 
 
-@staff_only(Action.INVITE_PARTICIPANT)
-async def invite_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
-    if len(parts) != 2 or not parts[1].isdigit():
-        await expired(turn, "/invite")
-        return
+async def pick(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Invite whom? Tap a participant."),
+                      lambda p: InvitePick(p.id), page=page, more=InviteMore, edit=edit)
+
+
+async def more_picked(turn: Turn, payload: InviteMore) -> None:
+    await pick(turn, payload.page, edit=True)
+
+
+async def invite_picked(turn: Turn, payload: InvitePick) -> None:
     await turn.edit(turn.tr._("Creating the invitation…"))
-    await create_and_send(turn, code_for(int(parts[1])))
+    await create_and_send(turn, code_for(payload.participant_id))
 
 
 async def create_and_send(turn: Turn, code: str) -> None:
@@ -123,9 +169,9 @@ async def open_invite(turn: Turn, token: str) -> None:
     tr = Translator(opened.participant.language, turn.services.settings.tz)
     await turn.reply(consent_text(tr), keyboard([
         # TRANSLATORS: participant
-        [(tr._("✅ I agree"), f"ob:yes:{opened.invite.id}")],
+        [(tr._("✅ I agree"), Consent(Choice.YES, opened.invite.id or 0).encode())],
         # TRANSLATORS: participant
-        [(tr._("No, thank you"), f"ob:no:{opened.invite.id}")],
+        [(tr._("No, thank you"), Consent(Choice.NO, opened.invite.id or 0).encode())],
     ]))
 
 
@@ -140,18 +186,16 @@ def consent_text(tr: Translator) -> str:
     )
 
 
-@guarded(Audience.ANYONE)
-async def consent_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+async def consent_button(turn: Turn, payload: Consent) -> None:
     user = turn.update.effective_user
     chat = turn.update.effective_chat
     assert user is not None and chat is not None
-    if len(parts) != 3 or not parts[2].isdigit() or turn.staff is not None:
-        await expired(turn, "/start")
+    if turn.staff is not None:
+        await expired(turn, "start")
         return
-    if parts[1] == "no":
+    if payload.answer == Choice.NO:
         async with turn.transaction() as session:  # the language the consent was shown in
-            language = await invite_queries.invite_language(session, int(parts[2]),
+            language = await invite_queries.invite_language(session, payload.invite_id,
                                                             telegram_user_id=user.id)
         tr = Translator(language, turn.services.settings.tz) if language else turn.tr
         # TRANSLATORS: participant
@@ -160,7 +204,7 @@ async def consent_button(turn: Turn) -> None:
         return
     async with turn.transaction() as session:
         accepted = await invite_queries.accept_invite(
-            session, int(parts[2]), telegram_user_id=user.id, chat_id=chat.id, now=turn.now)
+            session, payload.invite_id, telegram_user_id=user.id, chat_id=chat.id, now=turn.now)
         if accepted.problem is None and accepted.participant is not None:
             await notify_staff_now(
                 session, turn.services.settings, accepted.participant.coordinator_id,
@@ -180,22 +224,21 @@ async def consent_button(turn: Turn) -> None:
 
 async def ask_language(turn: Turn, tr: Translator, *, preselect: str | None) -> None:
     ordered = sorted(PARTICIPANT_LANGUAGES, key=lambda code: code != preselect)
-    buttons = [(("✓ " if code == preselect else "") + ENDONYMS[code], f"pl:{code}")
-               for code in ordered]
+    buttons = [(("✓ " if code == preselect else "") + ENDONYMS[code],
+                ParticipantLanguage(code).encode()) for code in ordered]
     # TRANSLATORS: participant
     await turn.reply(tr._("Which language do you want messages in?"), keyboard(grid(buttons, 2)))
 
 
-@participant_only()
-async def participant_language_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+async def participant_language_button(turn: Turn, payload: ParticipantLanguage) -> None:
     participant = turn.participant
-    if participant is None or participant.id is None or len(parts) != 2 \
-            or parts[1] not in PARTICIPANT_LANGUAGES:
-        await expired(turn, "/language")
+    if participant is None or participant.id is None \
+            or payload.language not in PARTICIPANT_LANGUAGES:
+        await expired(turn, "language")
         return
     async with turn.transaction() as session:
-        updated = await set_participant_language(session, participant.id, parts[1], now=turn.now)
+        updated = await set_participant_language(session, participant.id, payload.language,
+                                                 now=turn.now)
         upcoming = await followup_queries.next_followup_for_participant(
             session, participant.id, now=turn.now)
         # Reminders for follow-ups booked before the participant joined.
@@ -203,7 +246,7 @@ async def participant_language_button(turn: Turn) -> None:
             await plan_reminders(session, turn.services.settings, upcoming, updated,
                                  now=turn.now)
     turn.services.wake()
-    tr = Translator(parts[1], turn.services.settings.tz)
+    tr = Translator(payload.language, turn.services.settings.tz)
     await menus.publish_participant_menu(turn.context.bot, updated, tr)
     # TRANSLATORS: participant
     await turn.edit(tr._("Done: I will write to you in English.") + "\n\n" + participant_help(tr))
@@ -222,7 +265,6 @@ def participant_help(tr: Translator) -> str:
 
 
 # ---- participant commands ------------------------------------------------------------
-@participant_only()
 async def next_command(turn: Turn) -> None:
     participant = turn.participant
     assert participant is not None and participant.id is not None
@@ -242,7 +284,6 @@ async def next_command(turn: Turn) -> None:
         response_keyboard(tr, upcoming))
 
 
-@participant_only()
 async def stop_command(turn: Turn) -> None:
     tr = turn.tr
     # TRANSLATORS: participant
@@ -251,16 +292,15 @@ async def stop_command(turn: Turn) -> None:
     yes = tr._("Yes, stop")
     # TRANSLATORS: participant
     no = tr._("No, keep them")
-    await turn.reply(question, keyboard([[(yes, "pstop:yes"), (no, "pstop:no")]]))
+    await turn.reply(question, keyboard([[(yes, StopMessages(Choice.YES).encode()),
+                                          (no, StopMessages(Choice.NO).encode())]]))
 
 
-@participant_only()
-async def stop_button(turn: Turn) -> None:
-    parts = callback_parts(turn)
+async def stop_button(turn: Turn, payload: StopMessages) -> None:
     participant = turn.participant
     assert participant is not None and participant.id is not None
     tr = turn.tr
-    if parts[-1] != "yes":
+    if payload.answer != Choice.YES:
         # TRANSLATORS: participant
         await turn.edit(tr._("OK, nothing changed."))
         return
@@ -277,17 +317,11 @@ async def stop_button(turn: Turn) -> None:
                          "ask your coordinator for a new invitation."))
 
 
-@participant_only()
-async def response_button(turn: Turn) -> None:
-    """fu:r:<followup id>:<answer>[:<stamp>] — the participant answers a reminder with one tap."""
-    query = turn.update.callback_query
-    answer = ReminderAnswer.parse(query.data or "") if query else None
+async def response_button(turn: Turn, answer: ReminderAnswer) -> None:
+    """The participant answers a reminder with one tap (old buttons carry no stamp)."""
     participant = turn.participant
     assert participant is not None and participant.id is not None
     tr = turn.tr
-    if answer is None:
-        await expired(turn, "/next")
-        return
     response = answer.response
     try:
         async with turn.transaction() as session:
@@ -313,11 +347,14 @@ async def response_button(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["invite", "bjud"], invite_command))
-    app.add_handler(CommandHandler(["next", "nasta"], next_command))
-    app.add_handler(CommandHandler("stop", stop_command))
-    app.add_handler(CallbackQueryHandler(invite_button, pattern=r"^inv:"))
-    app.add_handler(CallbackQueryHandler(consent_button, pattern=r"^ob:"))
-    app.add_handler(CallbackQueryHandler(participant_language_button, pattern=r"^pl:"))
-    app.add_handler(CallbackQueryHandler(stop_button, pattern=r"^pstop:"))
-    app.add_handler(CallbackQueryHandler(response_button, pattern=r"^fu:r:"))
+    bind_command(app, "invite", invite_command)
+    bind_button(app, InvitePick, invite_picked)
+    bind_button(app, InviteMore, more_picked)
+    # Anyone may tap "I agree": the person who opened the link is not a participant yet.
+    bind_button(app, Consent, consent_button)
+    bind_button(app, ParticipantLanguage, participant_language_button,
+                audience=Audience.PARTICIPANT)
+    bind_command(app, "next", next_command)
+    bind_command(app, "stop", stop_command)
+    bind_button(app, StopMessages, stop_button, audience=Audience.PARTICIPANT)
+    bind_button(app, ReminderAnswer, response_button, audience=Audience.PARTICIPANT)

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
+from bot.interaction.buttons import ButtonPayload, family
 from bot.outbox.templates import CANCELLED, MOVED, change_message, reminder_message
 from bot.outbox.timing import local_moment
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import fold
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from bot.text.render import keyboard
-from handlers.base import Turn, ask_to_pick, callback_parts, picked_participant, staff_only
+from handlers.base import Turn, ask_to_pick, bind_button, bind_command, picked_participant
 from handlers.followups import KIND_WORDS
 from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries
-from storage.access import Action
 from storage.models import FollowUp, FollowUpKind, Participant
 from storage.participants import visible_participant
 
@@ -36,13 +36,30 @@ SAMPLES = (*SAMPLE_KINDS, *SAMPLE_NOTICES, "consent", "help")
 SAMPLE_TIME = time(10, 0)
 
 
-@staff_only(Action.VIEW_PARTICIPANT)
+@family("pv:p", command="preview")
+class PreviewPick(ButtonPayload):
+    """A participant picked: show what they would receive."""
+
+    participant_id: int
+
+
+@family("pv:more", command="preview")
+class PreviewMore(ButtonPayload):
+    """The next page of the participant picker."""
+
+    page: int
+
+
+@family("pv:noop", command="preview")
+class SampleButton(ButtonPayload):
+    """A button of the previewed message: it only shows what the participant would see."""
+
+
 async def preview_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
     if not args:  # guided: tap one of your participants
-        await ask_to_pick(turn, tr._("Whose messages do you want to see? Tap a participant."),
-                          "pv:p")
+        await pick(turn, 0, edit=False)
         return
     # A language first: participant codes ("P-0042") are never language tags, and
     # `ps` (Pashto) must not be taken for one.
@@ -57,6 +74,19 @@ async def preview_command(turn: Turn) -> None:
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), args[0])
     await show_participant(turn, participant)
+
+
+async def pick(turn: Turn, page: int, *, edit: bool) -> None:
+    await ask_to_pick(turn, turn.tr._("Whose messages do you want to see? Tap a participant."),
+                      lambda p: PreviewPick(p.id), page=page, more=PreviewMore, edit=edit)
+
+
+async def more_picked(turn: Turn, payload: PreviewMore) -> None:
+    await pick(turn, payload.page, edit=True)
+
+
+async def participant_picked(turn: Turn, payload: PreviewPick) -> None:
+    await show_participant(turn, await picked_participant(turn, payload.participant_id))
 
 
 async def show_participant(turn: Turn, participant: Participant) -> None:
@@ -111,18 +141,14 @@ async def show(turn: Turn, language: str, sample: str, *, followup: FollowUp,
     if sample in SAMPLE_KINDS:
         sample_keyboard = reminder_message(reader, followup).keyboard
         assert sample_keyboard is not None
-        buttons = [[(button.text, "pv:noop")] for row in sample_keyboard.inline_keyboard
+        noop = SampleButton().encode()
+        buttons = [[(button.text, noop)] for row in sample_keyboard.inline_keyboard
                    for button in row]
     await turn.reply(text, keyboard(buttons) if buttons else None)
 
 
-@staff_only(Action.VIEW_PARTICIPANT)
-async def preview_button(turn: Turn) -> None:
-    """`pv:p:<id>` previews that participant's messages; the sample's own buttons do nothing."""
-    parts = callback_parts(turn)
-    if len(parts) == 3 and parts[1] == "p" and parts[2].isdigit():
-        await show_participant(turn, await picked_participant(turn, int(parts[2])))
-        return
+async def sample_tapped(turn: Turn, _payload: SampleButton) -> None:
+    """The sample's own buttons do nothing but say so."""
     query = turn.update.callback_query
     assert query is not None
     turn._answered = True
@@ -130,5 +156,7 @@ async def preview_button(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["preview", "forhandsvisa"], preview_command))
-    app.add_handler(CallbackQueryHandler(preview_button, pattern=r"^pv:"))
+    bind_command(app, "preview", preview_command)
+    bind_button(app, PreviewPick, participant_picked)
+    bind_button(app, PreviewMore, more_picked)
+    bind_button(app, SampleButton, sample_tapped)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Annotated
 
 import pytest
 from hypothesis import given
@@ -11,11 +12,19 @@ from hypothesis import strategies as st
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.interaction import buttons
-from bot.interaction.buttons import CALLBACK_DATA_LIMIT, FAMILIES, ButtonPayload, family
+from bot.interaction.buttons import (
+    CALLBACK_DATA_LIMIT,
+    FAMILIES,
+    ButtonPayload,
+    Token,
+    family,
+    trailing,
+)
 from bot.interaction.commands import BY_NAME, COMMANDS, command_for
+from bot.outbox.templates import ReminderAnswer
 from handlers.base import bind_command
 from handlers.checkins import LogChannel, LogPick, LogStatus
-from storage.models import Channel, Status
+from storage.models import Channel, FollowUpResponse, Status
 from tests.conftest import People
 from tests.harness import BotHarness
 
@@ -72,6 +81,69 @@ def test_dates_and_old_wire_format() -> None:
         assert buttons.decode("log:c:42:phone") == LogChannel(42, Channel.PHONE)
     finally:
         FAMILIES.pop("zz:day")
+
+
+def test_a_trailing_field_may_be_absent_and_decodes_as_none() -> None:
+    @family("zz:tail", command="help")
+    class Tail(ButtonPayload):
+        item_id: int
+        channel: Channel
+        stamp: int | None = trailing()
+
+    try:
+        assert Tail(4, Channel.PHONE).encode() == "zz:tail:4:phone", "the older, shorter form"
+        assert Tail(4, Channel.PHONE, 77).encode() == "zz:tail:4:phone:77"
+        assert buttons.decode("zz:tail:4:phone") == Tail(4, Channel.PHONE, None)
+        assert buttons.decode("zz:tail:4:phone:77") == Tail(4, Channel.PHONE, 77)
+        # One encoding per value: no `-` for an absent tail, no empty field, nothing extra,
+        # and the required fields stay required.
+        for data in ("zz:tail:4:phone:-", "zz:tail:4:phone:", "zz:tail:4:phone:77:1",
+                     "zz:tail:4", "zz:tail", "zz:tail:4:phone:²", "zz:tail:4:phone:2147483648"):
+            assert buttons.decode(data) is None, data
+        assert Tail.parse("zz:tail:4:phone") == Tail(4, Channel.PHONE)
+        assert Tail.parse("log:c:4:phone") is None, "another family's payload"
+        assert Tail.LONGEST == len("zz:tail") + 1 + 12 + 1 + max(
+            len(c.value) for c in Channel) + 1 + 12, "the proof counts the longest form"
+    finally:
+        FAMILIES.pop("zz:tail")
+
+
+def test_trailing_fields_are_declared_last_optional_and_within_64_bytes() -> None:
+    with pytest.raises(ValueError, match="exceed"):
+        @family("zz:longtail", command="help")
+        class LongTail(ButtonPayload):
+            a: int
+            b: int
+            c: int
+            d: Annotated[str, Token(10)]
+            e: int | None = trailing()
+    with pytest.raises(TypeError, match="last"):
+        @family("zz:middle", command="help")
+        class Middle(ButtonPayload):
+            a: int | None = trailing()
+            b: int = 0
+    with pytest.raises(TypeError, match="X \\| None"):
+        @family("zz:plain", command="help")
+        class Plain(ButtonPayload):
+            a: int = trailing()
+    with pytest.raises(TypeError, match="int"):
+        @family("zz:widestr", command="help")
+        class WideText(ButtonPayload):
+            a: Annotated[str, Token(4)] | None = trailing(max_value=10**11)
+    assert not {"zz:longtail", "zz:middle", "zz:plain", "zz:widestr"} & set(FAMILIES)
+
+
+def test_reminder_answers_old_and_new_are_one_declared_family() -> None:
+    assert FAMILIES["fu:r"] is ReminderAnswer
+    old = buttons.decode("fu:r:12:cant_come")
+    assert old == ReminderAnswer(12, FollowUpResponse.CANT_COME, None)
+    # Stamps are epoch seconds: past INTEGER's range from 2038, still a valid button.
+    after_2038 = ReminderAnswer(12, FollowUpResponse.CONFIRMED, 2_300_000_000)
+    assert after_2038.encode() == "fu:r:12:confirmed:2300000000"
+    assert buttons.decode(after_2038.encode()) == after_2038
+    for data in ("fu:r:12:pending", "fu:r:12:pending:1796288400", "fu:r:12:confirmed:-",
+                 "fu:r:2147483648:confirmed", "fu:r:12:confirmed:1000000000000"):
+        assert buttons.decode(data) is None, data
 
 
 def test_swedish_names_come_from_the_registry() -> None:

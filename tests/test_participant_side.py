@@ -235,8 +235,8 @@ async def test_buttons_sent_before_stamps_still_answer(
     assert (await followup(db, call.id)).response == FollowUpResponse.CANT_COME
     assert thanked.text.endswith(thanks_text(tr, call, FollowUpResponse.CANT_COME))
     # A stamped button only gives the answers of its kind (a forged one changes nothing).
-    [refused] = await bot.press_data(
-        AMINA, reminder, ReminderAnswer(call.id, FollowUpResponse.ALL_GOOD, due_stamp(call)).data)
+    [refused] = await bot.press_data(AMINA, reminder, ReminderAnswer(
+        call.id, FollowUpResponse.ALL_GOOD, due_stamp(call)).encode())
     assert (await followup(db, call.id)).response == FollowUpResponse.CANT_COME
     assert refused.text
 

@@ -12,6 +12,12 @@ values only, exact field counts. Data that does not decode — forged, from anot
 from an older version — gives None, and the one router answers "this step has expired".
 The encoded form keeps the `prefix:field:field` shape the bot has always sent, so buttons
 already in people's chats (reminders above all) keep working across an upgrade.
+
+A family that grows a field keeps decoding the buttons sent before it: the new field is
+declared last as `name: X | None = trailing()`. It is left out of the data when None, and
+data without it decodes with None (`fu:r:<id>:<answer>` and `fu:r:<id>:<answer>:<stamp>`).
+The 64-byte proof counts the longest form, with every trailing field present.
+A family may also refuse values its field types allow (`accepts`): such data does not decode.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ larger value in a query instead of finding nothing (a forged `card:999999999999`
 an unhandled DataError). A family that one day carries Telegram ids needs its own type."""
 
 _DIGITS = re.compile(rf"[0-9]{{1,{ID_DIGITS}}}")
+_TRAILING = "koordinator.trailing"
+_MAX_VALUE = "koordinator.max_value"
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TOKEN = re.compile(r"[A-Za-z0-9_.,=+\-]*")
 
@@ -49,6 +57,18 @@ class Token:
     pattern: str | None = None
 
 
+def trailing(*, max_value: int | None = None) -> Any:
+    """Declare the last field(s) of a family optional at the end of the data (see the
+    module docstring): `stamp: int | None = trailing()`. `max_value` widens an `int`
+    beyond ID_MAX for a number that never reaches a query (a time stamp)."""
+    metadata: dict[str, Any] = {_TRAILING: True}
+    if max_value is not None:
+        if not 0 < max_value < 10**ID_DIGITS:
+            raise ValueError(f"max_value must have at most {ID_DIGITS} digits")
+        metadata[_MAX_VALUE] = max_value
+    return dataclasses.field(default=None, metadata=metadata)
+
+
 class ButtonPayload:
     """Base of every family; see the module docstring."""
 
@@ -56,9 +76,18 @@ class ButtonPayload:
     COMMAND: ClassVar[str]
     LONGEST: ClassVar[int]
     _CODECS: ClassVar[tuple[tuple[str, _Codec], ...]]
+    _REQUIRED: ClassVar[int]
+    """How many fields every payload carries; those after it are trailing (optional)."""
 
     def encode(self) -> str:
-        values = [codec.encode(getattr(self, name)) for name, codec in self._CODECS]
+        codecs = list(self._CODECS)
+        # Absent trailing fields are left out: the older, shorter form.
+        while len(codecs) > self._REQUIRED and getattr(self, codecs[-1][0]) is None:
+            codecs.pop()
+        if any(getattr(self, name) is None for name, _ in codecs[self._REQUIRED:]):
+            raise ValueError(f"{type(self).__name__}: a trailing field is left out only "
+                             "when the ones after it are too")
+        values = [codec.encode(getattr(self, name)) for name, codec in codecs]
         data = SEPARATOR.join([self.PREFIX, *values])
         if len(data.encode()) > CALLBACK_DATA_LIMIT:  # a value outside its declared bounds
             raise ValueError(f"{type(self).__name__} payload too long")
@@ -66,15 +95,27 @@ class ButtonPayload:
 
     @classmethod
     def decode_fields(cls, fields: list[str]) -> Self | None:
-        if len(fields) != len(cls._CODECS):
+        if not cls._REQUIRED <= len(fields) <= len(cls._CODECS):
             return None
         values: dict[str, Any] = {}
-        for raw, (name, codec) in zip(fields, cls._CODECS, strict=True):
+        for raw, (name, codec) in zip(fields, cls._CODECS, strict=False):
             try:
                 values[name] = codec.decode(raw)
             except (ValueError, KeyError, OverflowError):
                 return None
-        return cls(**values)
+        payload = cls(**values)
+        return payload if payload.accepts() else None
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        """`data` decoded as this family; None when it is not one of its payloads."""
+        payload = decode(data)
+        return payload if isinstance(payload, cls) else None
+
+    def accepts(self) -> bool:
+        """Whether a decoded payload's values are ones the bot sends (override to refuse
+        a value its types allow, e.g. one member of an enum)."""
+        return True
 
 
 P = TypeVar("P", bound=ButtonPayload)
@@ -92,8 +133,12 @@ def family(prefix: str, *, command: str) -> Callable[[type[P]], type[P]]:
             raise ValueError(f"button prefix {prefix!r} declared twice")
         cls = dataclass(frozen=True, slots=True)(cls)
         hints = typing.get_type_hints(cls, include_extras=True)
-        codecs = tuple((f.name, _codec_for(hints[f.name])) for f in dataclasses.fields(cls))
-        cls.PREFIX, cls.COMMAND, cls._CODECS = prefix, command, codecs
+        fields = dataclasses.fields(cls)
+        required = sum(1 for f in fields if not f.metadata.get(_TRAILING))
+        if any(f.metadata.get(_TRAILING) for f in fields[:required]):
+            raise TypeError(f"{cls.__name__}: trailing fields must come last")
+        codecs = tuple((f.name, _field_codec(cls, f, hints[f.name])) for f in fields)
+        cls.PREFIX, cls.COMMAND, cls._CODECS, cls._REQUIRED = prefix, command, codecs, required
         cls.LONGEST = len(prefix.encode()) + sum(len(SEPARATOR) + c.longest for _, c in codecs)
         if cls.LONGEST > CALLBACK_DATA_LIMIT:
             raise ValueError(f"{cls.__name__}: payloads up to {cls.LONGEST} bytes "
@@ -137,17 +182,18 @@ class _Codec:
     longest: int
 
 
-def _int_decode(raw: str) -> int:
-    if not _DIGITS.fullmatch(raw) or int(raw) > ID_MAX:
-        raise ValueError(raw)
-    return int(raw)
+def _int_codec(max_value: int = ID_MAX) -> _Codec:
+    def decode_value(raw: str) -> int:
+        if not _DIGITS.fullmatch(raw) or int(raw) > max_value:
+            raise ValueError(raw)
+        return int(raw)
 
+    def encode(value: int) -> str:
+        if value < 0 or value > max_value:
+            raise ValueError(value)
+        return str(value)
 
-def _int_encode(value: int) -> str:
-    text = str(value)
-    if value < 0 or value > ID_MAX:
-        raise ValueError(value)
-    return text
+    return _Codec(encode, decode_value, ID_DIGITS)
 
 
 def _day_decode(raw: str) -> date:
@@ -190,6 +236,21 @@ def _optional(codec: _Codec) -> _Codec:
     return _Codec(encode, decode_value, max(codec.longest, len(NONE)))
 
 
+def _field_codec(cls: type, field: dataclasses.Field[Any], hint: Any) -> _Codec:
+    """The codec of one field; a trailing one is present or absent, never `-`."""
+    max_value = field.metadata.get(_MAX_VALUE)
+    if not field.metadata.get(_TRAILING):
+        return _codec_for(hint)
+    members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if typing.get_origin(hint) not in (types.UnionType, typing.Union) or len(members) != 1:
+        raise TypeError(f"{cls.__name__}.{field.name}: a trailing field is typed `X | None`")
+    if max_value is not None:
+        if members[0] is not int:
+            raise TypeError(f"{cls.__name__}.{field.name}: max_value is for int fields")
+        return _int_codec(max_value)
+    return _codec_for(members[0])
+
+
 def _codec_for(hint: Any) -> _Codec:
     origin = typing.get_origin(hint)
     if origin in (types.UnionType, typing.Union):
@@ -206,7 +267,7 @@ def _codec_for(hint: Any) -> _Codec:
     if hint is bool:
         return _Codec(lambda value: "1" if value else "0", _bool_decode, 1)
     if hint is int:
-        return _Codec(_int_encode, _int_decode, ID_DIGITS)
+        return _int_codec()
     if hint is date:
         return _Codec(date.isoformat, _day_decode, 10)
     if isinstance(hint, type) and issubclass(hint, StrEnum):

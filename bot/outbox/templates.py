@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +17,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import ButtonPayload, family, trailing
 from bot.outbox.timing import local_day_bounds
 from bot.text.i18n import N_, SafeHtml, Translator, escape
 from bot.text.render import keyboard
@@ -171,9 +170,14 @@ PLACE_MARKS = {FollowUpKind.MEETING: "📍"}
 """A meeting's "place" is where; for a call or a question it is a note."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReminderAnswer:
-    """An answer button: `fu:r:<follow-up id>:<answer>:<time stamp>`.
+STAMP_MAX = 10**12 - 1
+"""A stamp is epoch seconds (`due_stamp`): past INTEGER's range from 2038, and never a query
+parameter, so it may use the twelve digits the first stamped buttons were allowed."""
+
+
+@family("fu:r", command="next")
+class ReminderAnswer(ButtonPayload):
+    """A participant's one-tap answer to a reminder: `fu:r:<follow-up id>:<answer>:<stamp>`.
 
     The stamp is the follow-up's time when the message was made (`due_stamp`): a tap on
     a message about an earlier time changes nothing. Buttons sent before stamps existed
@@ -182,27 +186,10 @@ class ReminderAnswer:
 
     followup_id: int
     response: FollowUpResponse
-    stamp: int | None = None
+    stamp: int | None = trailing(max_value=STAMP_MAX)
 
-    PREFIX = "fu:r:"
-
-    @property
-    def data(self) -> str:
-        data = f"{self.PREFIX}{self.followup_id}:{self.response.value}"
-        return data if self.stamp is None else f"{data}:{self.stamp}"
-
-    @classmethod
-    def parse(cls, data: str) -> ReminderAnswer | None:
-        match = _ANSWER_RE.fullmatch(data)
-        if match is None or match["answer"] not in set(FollowUpResponse) \
-                or match["answer"] == FollowUpResponse.PENDING:
-            return None
-        stamp = int(match["stamp"]) if match["stamp"] is not None else None
-        return cls(int(match["id"]), FollowUpResponse(match["answer"]), stamp)
-
-
-_ANSWER_RE = re.compile(
-    r"fu:r:(?P<id>[0-9]{1,12}):(?P<answer>[a-z_]{1,20})(?::(?P<stamp>[0-9]{1,12}))?")
+    def accepts(self) -> bool:
+        return self.response != FollowUpResponse.PENDING  # not an answer
 
 
 def thanks_text(tr: Translator, followup: FollowUp, response: FollowUpResponse) -> str:
@@ -318,7 +305,7 @@ def response_keyboard(tr: Translator, followup: FollowUp) -> InlineKeyboardMarku
     stamp = followup_queries.due_stamp(followup)
     return keyboard([
         [(tr._(ANSWER_LABELS[(kind, response)]),
-          ReminderAnswer(followup.id or 0, response, stamp).data)]
+          ReminderAnswer(followup.id or 0, response, stamp).encode())]
         for response in followup_queries.ANSWERS[kind]
     ])
 

@@ -148,6 +148,9 @@ FIELD_ERRORS: dict[str, str] = {
 def error_text(tr: Translator, error: DomainError) -> str:
     field = error.params.get("field")
     if error.code == "invalid_value" and isinstance(field, str) and field in FIELD_ERRORS:
-        return tr._(FIELD_ERRORS[field], **{k: v for k, v in error.params.items() if k != "field"})
+        # The limits in these texts are numbers in the reader's format ("2,000", "2 000").
+        limits = {k: tr.number(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                  for k, v in error.params.items() if k != "field"}
+        return tr._(FIELD_ERRORS[field], **limits)
     template = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["invalid_value"])
     return tr._(template, **error.params)
