@@ -241,7 +241,7 @@ def text_step_for(turn: Turn) -> tuple[TextStep, dict[str, Any]] | None:
     """The waiting flow's text step and its state, if the person is in a guided flow."""
     state = (turn.context.user_data or {}).get(FLOW_KEY)
     steps: dict[str, TextStep] = turn.context.bot_data.get(TEXT_STEPS_KEY, {})
-    step = (steps.get(state["name"]) or _LEGACY_TEXT_STEPS.get(state["name"])) if state else None
+    step = steps.get(state["name"]) if state else None
     return (step, state) if step is not None and state is not None else None
 
 
@@ -449,16 +449,12 @@ PICKER_PAGE = 8
 
 
 def picker_keyboard(participants: Sequence[Participant],
-                    payload: Callable[[Participant], ButtonPayload] | str,
+                    payload: Callable[[Participant], ButtonPayload],
                     more: ButtonPayload | None = None,
                     back: ButtonPayload | None = None, *, tr: Translator | None = None
                     ) -> InlineKeyboardMarkup:
     """One button per participant, then "more" (next page) and "back" when given."""
-    if isinstance(payload, str):  # transition: a module not yet on typed payloads
-        prefix = payload
-        markup = participant_keyboard(participants, lambda p: f"{prefix}:{p.id}")
-    else:
-        markup = participant_keyboard(participants, lambda p: payload(p).encode())
+    markup = participant_keyboard(participants, lambda p: payload(p).encode())
     extra = []
     if more is not None and tr is not None:
         extra.append((tr._("More…"), more.encode()))
@@ -470,7 +466,7 @@ def picker_keyboard(participants: Sequence[Participant],
 
 
 async def ask_to_pick(turn: Turn, prompt: str,
-                      payload: Callable[[Participant], ButtonPayload] | str,
+                      payload: Callable[[Participant], ButtonPayload],
                       *, page: int = 0, more: Callable[[int], ButtonPayload] | None = None,
                       edit: bool = False) -> None:
     """Offer the caller's own participants as buttons, a page at a time (the guided start
@@ -511,23 +507,3 @@ def split_fields(text: str) -> list[str]:
         if separator in text:
             return [part.strip() for part in text.split(separator)]
     return [text.strip()] if text.strip() else []
-
-
-# ---- transition: modules not yet on typed payloads and bound text steps ----------------
-_LEGACY_TEXT_STEPS: dict[str, TextStep] = {}
-
-
-def on_text(flow_name: str) -> Callable[[TextStep], TextStep]:
-    """Deprecated: use `bind_text_step` in `register(app)`."""
-    def register(fn: TextStep) -> TextStep:
-        _LEGACY_TEXT_STEPS[flow_name] = fn
-        return fn
-
-    return register
-
-
-def callback_parts(turn: Turn) -> list[str]:
-    """Deprecated: declare a button family in `bot.interaction.buttons` instead."""
-    query = turn.update.callback_query
-    assert query is not None and query.data is not None
-    return query.data.split(":")
