@@ -90,8 +90,8 @@ class Turn:
         text = (message.text or "") if message else ""
         if not text.startswith("/"):
             return text.strip()
-        parts = text.split(maxsplit=1)
-        return parts[1].strip() if len(parts) > 1 else ""
+        words = text.split(maxsplit=1)
+        return words[1].strip() if len(words) > 1 else ""
 
     @property
     def user_id(self) -> int:
