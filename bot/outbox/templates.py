@@ -293,11 +293,12 @@ async def render(session: AsyncSession, outgoing: Outgoing) -> Rendered | None:
 
 
 def when_text(tr: Translator, followup: FollowUp) -> str:
+    """"torsdag 3 december 2026 kl. 10:00": the full date and the clock time as the
+    reader's language writes them (see bot/text/dates.py)."""
     # TRANSLATORS: participant
-    return tr._("%(weekday)s %(date)s at %(time)s",
-                weekday=tr.date(tr.local(followup.due_at).date(), "EEEE"),
-                date=tr.date(tr.local(followup.due_at).date()),
-                time=tr.isolate(tr.time(followup.due_at)))
+    return tr._("%(date)s at %(time)s",
+                date=SafeHtml(tr.full_date(tr.local(followup.due_at).date())),
+                time=SafeHtml(tr.isolate(tr.clock(followup.due_at))))
 
 
 def response_keyboard(tr: Translator, followup: FollowUp) -> InlineKeyboardMarkup:
