@@ -40,7 +40,7 @@ from bot.questions import (
 )
 from bot.text import periods
 from bot.text.i18n import SafeHtml, Translator, escape
-from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS
+from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS, command_for
 from bot.text.render import Button, error_text, grid, keyboard
 from bot.text.stats_text import (
     CATEGORY_LABELS,
@@ -208,6 +208,7 @@ def command_line(tr: Translator, parsed: Parsed) -> str:
     command = equivalent_command(parsed)
     if command is None:
         return tr._("No single command gives this answer.")
+    command = command_for(tr.language, command)  # "/statistik …" for Swedish staff
     return tr._("Same as: %(command)s", command=SafeHtml(f"<code>{escape(command)}</code>"))
 
 
