@@ -25,6 +25,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.commands import command_for
 from bot.outbox.templates import agenda_text, participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.questions import (
@@ -40,7 +41,7 @@ from bot.questions import (
 )
 from bot.text import periods
 from bot.text.i18n import SafeHtml, Translator, escape
-from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS, command_for
+from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS
 from bot.text.render import Button, error_text, grid, keyboard
 from bot.text.stats_text import (
     CATEGORY_LABELS,

@@ -17,11 +17,12 @@ from babel.dates import get_month_names
 from bidi import get_display
 from openpyxl import load_workbook
 
+from bot.interaction.commands import command_for
 from bot.outbox.templates import reminder_message
 from bot.questions.model import Intent, Parsed
 from bot.text import catalogs, review
 from bot.text.i18n import FSI, LRI, PDI, Translator, translations
-from bot.text.labels import SWEDISH_OUTCOME_WORDS, command_for, outcome_words, parse_word
+from bot.text.labels import SWEDISH_OUTCOME_WORDS, outcome_words, parse_word
 from bot.text.languages import PARTICIPANT_LANGUAGES
 from handlers.ask import command_line
 from handlers.onboarding import consent_text, participant_help
