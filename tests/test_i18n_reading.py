@@ -348,3 +348,42 @@ def test_tigrinya_sheet_opens_in_libreoffice_and_round_trips(
     result = review.apply_review(resaved)
     assert result.changed == ["No, keep them"] and result.confirmed == 1
     assert result.problems == []
+
+
+# ---- wording from the translators' review (issue 22) -------------------------------------
+OUTCOME_QUESTION = ("Hello! About a month has passed since you finished the project. We would "
+                    "like to know how you are doing. What are you doing now? Tap one answer. "
+                    "Only the project's staff see it.")
+
+
+@pytest.mark.parametrize(("language", "msgid", "wanted", "unwanted"), [
+    ("ar", OUTCOME_QUESTION, "ما وضعك الآن؟ يُرجى اختيار إجابة واحدة", "ماذا تفعل"),
+    ("ar", "meeting", "موعد", "لقاء"),
+    ("uk", "No, keep them", "Ні, не зупиняти", "залишити"),
+    ("fa", "No, keep them", "نه، ادامه بدهید", None),
+    ("fa", "Your next appointment: %(appointment)s.", "نوبت بعدی", "قرار بعدی"),
+    ("fa_AF", "check-in question", "پیگیری", "سوال کوتاه"),
+    ("ps", "📚 I am studying", "زده کړې کوم", "زده کړه کوم"),
+    ("so", "Reminders from your coordinator, in your language.", "(koordinaatorkaaga)", None),
+    ("ckb", "Yes, stop", "ڕایبگرن", "ڕایبگرە"),
+    ("ckb", OUTCOME_QUESTION, "دەکەن", "دەکەیت"),
+])
+def test_review_wording_fixes_are_in_the_catalogs(
+    language: str, msgid: str, wanted: str, unwanted: str | None
+) -> None:
+    text = Translator(language, STOCKHOLM)._(msgid, appointment="…")
+    assert wanted in text and (unwanted is None or unwanted not in text)
+
+
+def test_consent_ends_as_a_question_and_uses_the_ukrainian_neutral_form() -> None:
+    assert consent_text(Translator("ar", STOCKHOLM)).endswith("هل توافق على ذلك؟")
+    uk = Translator("uk", STOCKHOLM)._(
+        "Hello! I am Koordinator, the follow-up assistant of a labour-market integration "
+        "project. I only work for the project's staff and for participants who got an "
+        "invitation from their coordinator. If you are a participant, ask your coordinator "
+        "for your personal link. If you are new staff, give your project lead your Telegram "
+        "id: %(telegram_id)s", telegram_id=1)
+    assert "Якщо ви берете участь у проєкті" in uk and "Якщо ви учасник" not in uk
+    assert Translator("so", STOCKHOLM)._(
+        "This appointment is no longer open. Send %(next_command)s to see your next "
+        "appointment.", next_command="/next").startswith("Ballantan mar dambe ma furna")
