@@ -74,31 +74,6 @@ def without_bidi_controls(text: str) -> str:
     return _BIDI_CONTROLS.sub("", text)
 
 
-def isolate_typed(text: str) -> str:
-    """A fragment someone typed (a name, a place), safe inside any line.
-
-    Embeddings, overrides and unbalanced isolates are dropped and the rest wrapped in
-    FSI…PDI, so U+202E in a name cannot reverse the text after it; right-to-left text is
-    wrapped too, so it does not reorder the punctuation around it. Latin text and our own
-    balanced isolates (`Translator.isolate`) are returned unchanged.
-    """
-    if _EMBEDDINGS.search(text) or not _isolates_balanced(text):
-        return f"{FSI}{without_bidi_controls(text)}{PDI}"
-    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text) and not (
-            text.startswith(FSI) and text.endswith(PDI)):
-        return f"{FSI}{text}{PDI}"
-    return text
-
-
-def escape(value: object) -> str:
-    """A placeholder's value for HTML text: escaped and, if typed text, isolated."""
-    if isinstance(value, SafeHtml):
-        return value
-    if isinstance(value, str):
-        value = isolate_typed(value)
-    return html.escape(str(value), quote=False)
-
-
 def needs_isolation(text: str, rtl_reader: bool) -> bool:
     """Would `text` reorder its neighbours (or be reordered) in the reader's direction?
 
@@ -114,11 +89,30 @@ def needs_isolation(text: str, rtl_reader: bool) -> bool:
     return bool(classes & _RTL_CLASSES)
 
 
-def isolate_typed(text: str, rtl_reader: bool) -> str:
-    """FSI…PDI around text a person typed (a name, a place): it keeps its own direction
-    and cannot drag punctuation or numbers next to it. Only where it would matter, so a
-    Latin name copied from Swedish text carries no invisible characters."""
+def isolate_typed(text: str, rtl_reader: bool = False) -> str:
+    """A fragment someone typed (a name, a place), safe inside any line.
+
+    Embeddings, overrides and unbalanced isolates are dropped and the rest wrapped in
+    FSI…PDI, so U+202E in a name cannot reverse the text after it. Otherwise it is wrapped
+    where its direction could scramble the line (`needs_isolation`): right-to-left text in
+    any line, and anything not right-to-left in a right-to-left reader's line ("Amina
+    Hassan: 5"). Latin text for a left-to-right reader and our own balanced isolates
+    (`Translator.isolate`) are returned unchanged, so a Latin name copied from Swedish
+    text carries no invisible characters.
+    """
+    if _EMBEDDINGS.search(text) or not _isolates_balanced(text):
+        return f"{FSI}{without_bidi_controls(text)}{PDI}"
     return f"{FSI}{text}{PDI}" if needs_isolation(text, rtl_reader) else text
+
+
+def escape(value: object, rtl_reader: bool = False) -> str:
+    """A placeholder's value for HTML text: escaped and, if typed text, isolated for a
+    reader of that direction."""
+    if isinstance(value, SafeHtml):
+        return value
+    if isinstance(value, str):
+        value = isolate_typed(value, rtl_reader)
+    return html.escape(str(value), quote=False)
 
 
 @cache
@@ -186,11 +180,9 @@ class Translator:
         if not params:
             return template
         # Plain strings are what people typed (names, places) or words of ours: isolated
-        # with FSI where their direction could scramble the sentence. SafeHtml fragments
-        # are ours and isolate their own parts.
-        escaped = {key: escape(isolate_typed(value, self.rtl)
-                               if type(value) is str else value)
-                   for key, value in params.items()}
+        # with FSI where their direction could scramble this reader's line. SafeHtml
+        # fragments are ours and isolate their own parts.
+        escaped = {key: escape(value, self.rtl) for key, value in params.items()}
         try:
             return template % escaped
         except (KeyError, ValueError, TypeError):
