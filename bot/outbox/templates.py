@@ -205,7 +205,8 @@ def changed_text(tr: Translator) -> str:
     """The answer to a tap on a message about a time the follow-up no longer has."""
     # TRANSLATORS: participant
     return tr._("⚠️ This appointment has changed since this message was sent, so your answer "
-                "was not saved. Send /next to see the current time.")
+                "was not saved. Send %(next_command)s to see the current time.",
+                next_command=tr.command("/next"))
 
 
 @dataclass(frozen=True, slots=True)
