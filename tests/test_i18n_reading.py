@@ -119,6 +119,14 @@ def test_plural_headers_follow_cldr_for_persian_dari_and_tigrinya() -> None:
 
 
 # ---- right to left ----------------------------------------------------------------------
+def test_no_participant_string_spells_out_a_slash_command() -> None:
+    """A command written into a translation turns into "stop/" in RTL text: commands are
+    placeholders filled with `tr.command()`."""
+    literal = [m.id for m in catalogs.extract() if m.id and catalogs.is_participant_facing(m)
+               and re.search(r"(?<![<\w])/[a-z]", str(m.id))]
+    assert literal == []
+
+
 @pytest.mark.parametrize("language", RTL)
 def test_commands_stay_upright_in_right_to_left_text(language: str) -> None:
     tr = Translator(language, STOCKHOLM)
