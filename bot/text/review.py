@@ -45,6 +45,10 @@ _WHERE_BY_FILE = {
     "bot/app.py": "Felmeddelande när något går fel i boten",
     "bot/interaction/menus.py": "Telegrams kommandomeny och botens beskrivning (innan man "
                                 "har börjat)",
+    "bot/interaction/commands.py": "Telegrams kommandomeny (knappen Meny bredvid skrivfältet)",
+    "bot/text/labels.py": "Ett ord som sätts in i andra meddelanden (t.ex. typ av bokning)",
+    "handlers/conversation.py": "När deltagaren skriver till koordinatorn genom boten, och "
+                                "koordinatorns svar",
     "bot/outbox/templates.py": "Påminnelsen inför en bokad tid (med svarsknappar)",
     "bot/outbox/outcome_questions.py": "Frågan som skickas 1, 6 och 13 månader efter att "
                                        "deltagaren lämnat projektet, och dess svarsknappar",
@@ -84,7 +88,11 @@ def where(message: Message) -> str:
 
 
 def _sample_params(tr: Translator) -> dict[str, object]:
-    from bot.outbox.templates import participant_appointment_text, when_text
+    from bot.outbox.templates import (
+        FOLLOWUP_KIND_LABELS,
+        participant_appointment_text,
+        when_text,
+    )
     from storage.models import FollowUp, FollowUpKind
 
     followup = FollowUp(id=1, participant_id=1, coordinator_id=1, due_at=SAMPLE_MOMENT,
@@ -92,7 +100,7 @@ def _sample_params(tr: Translator) -> dict[str, object]:
     return {
         "appointment": SafeHtml(participant_appointment_text(tr, followup)),
         "when": SafeHtml(when_text(tr, followup)),
-        "kind": tr._("meeting"),
+        "kind": tr._(FOLLOWUP_KIND_LABELS[FollowUpKind.MEETING]),
         "date": SafeHtml(tr.full_date(SAMPLE_MOMENT.date())),
         "time": SafeHtml(tr.isolate(tr.clock(SAMPLE_MOMENT))),
         "place": SAMPLE_PLACE,
