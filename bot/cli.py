@@ -1,4 +1,4 @@
-"""`koordinator`: run, demo, db, staff, gdpr, report, i18n."""
+"""`koordinator`: run, demo, db, staff, gdpr, report, i18n (and its review sheets)."""
 
 from __future__ import annotations
 
@@ -139,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = i18n.add_parser(name, help=help_text)
         sub.set_defaults(handler=cmd_i18n, action=name)
+    sheet = i18n.add_parser("review-sheet", help="an XLSX of a language's participant strings "
+                                                 "for an interpreter to review")
+    sheet.add_argument("language")
+    sheet.add_argument("--out", metavar="FILE", help="default: review-LANG-DATE.xlsx")
+    sheet.set_defaults(handler=cmd_i18n_review_sheet)
+    apply = i18n.add_parser("apply-review", help="merge a returned review sheet's better "
+                                                 "wordings into the catalog")
+    apply.add_argument("file")
+    apply.set_defaults(handler=cmd_i18n_apply_review)
     return parser
 
 
@@ -552,6 +561,20 @@ def cmd_i18n(_settings: Settings, args: argparse.Namespace) -> int:
     from bot.text import catalogs
 
     return catalogs.run(args.action)
+
+
+def cmd_i18n_review_sheet(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime.clock import SystemClock
+    from bot.text import review
+
+    today = SystemClock().now().astimezone(settings.tz).date()
+    return review.run_sheet(args.language, args.out, today)
+
+
+def cmd_i18n_apply_review(_settings: Settings, args: argparse.Namespace) -> int:
+    from bot.text import review
+
+    return review.run_apply(args.file)
 
 
 if __name__ == "__main__":

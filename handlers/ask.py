@@ -25,6 +25,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.commands import command_for
 from bot.outbox.templates import agenda_text, participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.questions import (
@@ -208,6 +209,7 @@ def command_line(tr: Translator, parsed: Parsed) -> str:
     command = equivalent_command(parsed)
     if command is None:
         return tr._("No single command gives this answer.")
+    command = command_for(tr.language, command)  # "/statistik …" for Swedish staff
     return tr._("Same as: %(command)s", command=SafeHtml(f"<code>{escape(command)}</code>"))
 
 

@@ -182,7 +182,8 @@ def consent_text(tr: Translator) -> str:
         "short questions about how things are going.\n\n"
         "What is stored: your name or alias, your municipality, your language, your "
         "appointments and your answers. Only the project's staff can see it. You can stop "
-        "at any time with /stop.\n\nDo you agree?"
+        "at any time with %(stop_command)s.\n\nDo you agree?",
+        stop_command=tr.command("/stop"),
     )
 
 
@@ -260,8 +261,11 @@ def participant_hint(tr: Translator) -> str:
 
 def participant_help(tr: Translator) -> str:
     # TRANSLATORS: participant
-    return tr._("/next — your next appointment\n/language — change language\n"
-                "/stop — stop all messages")
+    return tr._("%(next_command)s — your next appointment\n"
+                "%(language_command)s — change language\n"
+                "%(stop_command)s — stop all messages",
+                next_command=tr.command("/next"), language_command=tr.command("/language"),
+                stop_command=tr.command("/stop"))
 
 
 # ---- participant commands ------------------------------------------------------------
@@ -338,8 +342,8 @@ async def response_button(turn: Turn, answer: ReminderAnswer) -> None:
         return
     if item is None:
         # TRANSLATORS: participant
-        await turn.edit(tr._("This appointment is no longer open. Send /next to see your next "
-                             "appointment."))
+        await turn.edit(tr._("This appointment is no longer open. Send %(next_command)s to see "
+                             "your next appointment.", next_command=tr.command("/next")))
         return
     turn.services.wake()
     await turn.edit(participant_appointment_text(tr, item.followup) + "\n"

@@ -19,6 +19,7 @@ from bot.text.labels import (
     OUTCOME_LABELS,
     STATUS_LABELS,
     fold,
+    outcome_words,
     parse_word,
 )
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
@@ -623,7 +624,7 @@ def end_usage(tr: Translator) -> str:
         "Optionally add <code>subsidy:nystartsjobb</code> (with subsidised; also "
         "extratjanst, introduktionsjobb, lonebidrag, yrkesintroduktion, other) and "
         "<code>qualification:yes</code> or <code>qualification:no</code>.",
-        outcomes=", ".join(o.value for o in Outcome),
+        outcomes=", ".join(outcome_words(tr.language)),
     )
 
 

@@ -454,12 +454,12 @@ async def test_digest_is_sent_through_the_outbox_with_the_weeks_news(
     await bot.dispatcher.drain()
     [digest] = bot.api.bot_messages(people.lead.id)
     text = digest.text
-    for line in ("Weekly digest: Nov 23, 2026 – Nov 29, 2026", "New participants: 1",
+    for line in ("Weekly digest: 23 Nov 2026 – 29 Nov 2026", "New participants: 1",
                  "Ended: 1", "To work or studies: 1", "Bo Berg: 2", "Anna Andersson: 0",
                  "2 participants without a check-in for 3 weeks or more"):
         assert line in text, (line, text)
     assert f"{never_code} (Anna Andersson): no check-in yet" in text
-    assert f"{stale_code} (Anna Andersson): last check-in Oct 20, 2026" in text
+    assert f"{stale_code} (Anna Andersson): last check-in 20 Oct 2026" in text
     [alvesta] = bot.api.bot_messages(people.lead_alvesta.id)
     assert "Bo Berg" not in alvesta.text and "New participants: 0" in alvesta.text
     assert bot.api.bot_messages(people.bo.id) == []
@@ -474,7 +474,7 @@ async def test_digest_command_sends_the_last_seven_days_now(
         participant(people.bo.staff.id, enrolled_on=date(2026, 11, 24)),  # today: not yet
     ])
     [reply] = await bot.send(people.lead.user, "/digest")
-    assert "Weekly digest: Nov 17, 2026 – Nov 23, 2026" in reply.text
+    assert "Weekly digest: 17 Nov 2026 – 23 Nov 2026" in reply.text
     assert "New participants: 1" in reply.text
     [reply] = await bot.send(people.bo.user, "/digest")
     assert "does not allow" in reply.text

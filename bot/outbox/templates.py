@@ -205,7 +205,8 @@ def changed_text(tr: Translator) -> str:
     """The answer to a tap on a message about a time the follow-up no longer has."""
     # TRANSLATORS: participant
     return tr._("⚠️ This appointment has changed since this message was sent, so your answer "
-                "was not saved. Send /next to see the current time.")
+                "was not saved. Send %(next_command)s to see the current time.",
+                next_command=tr.command("/next"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +294,12 @@ async def render(session: AsyncSession, outgoing: Outgoing) -> Rendered | None:
 
 
 def when_text(tr: Translator, followup: FollowUp) -> str:
+    """"torsdag 3 december 2026 kl. 10:00": the full date and the clock time as the
+    reader's language writes them (see bot/text/dates.py)."""
     # TRANSLATORS: participant
-    return tr._("%(weekday)s %(date)s at %(time)s",
-                weekday=tr.date(tr.local(followup.due_at).date(), "EEEE"),
-                date=tr.date(tr.local(followup.due_at).date()),
-                time=tr.isolate(tr.time(followup.due_at)))
+    return tr._("%(date)s at %(time)s",
+                date=SafeHtml(tr.full_date(tr.local(followup.due_at).date())),
+                time=SafeHtml(tr.isolate(tr.clock(followup.due_at))))
 
 
 def response_keyboard(tr: Translator, followup: FollowUp) -> InlineKeyboardMarkup:

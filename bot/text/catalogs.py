@@ -28,6 +28,24 @@ TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
+PLURAL_FORMS: dict[str, tuple[int, str]] = {
+    "fa": (2, "(n > 1)"),
+    "fa_AF": (2, "(n > 1)"),
+    "ti": (2, "(n > 1)"),
+}
+"""Where Babel's gettext plural table disagrees with CLDR's rules: Persian and Dari have
+`one` (0 and 1) and `other`, not one form; Tigrinya's `one` covers 0 and 1, so `n != 1`
+would say "0 ሰባት" in the plural form."""
+
+
+def plural_forms(language: str) -> tuple[int, str]:
+    """(number of forms, C expression) a catalog's Plural-Forms header must have."""
+    if language in PLURAL_FORMS:
+        return PLURAL_FORMS[language]
+    plural = get_plural(Locale.parse(language))
+    return plural.num_plurals, plural.plural_expr
+
+
 def po_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -72,6 +90,7 @@ def update() -> None:
         path = po_path(language)
         catalog = load(path, language) if path.exists() else Catalog(
             locale=language, domain=DOMAIN, project="Koordinator", fuzzy=False)
+        catalog._num_plurals, catalog._plural_expr = plural_forms(language)  # type: ignore[attr-defined]
         # A copy: update() shares Message objects with the template across catalogs.
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if language == SOURCE_LANGUAGE:
@@ -83,14 +102,18 @@ def update() -> None:
 
 def compile_all() -> None:
     for language in catalog_languages():
-        catalog = load(po_path(language), language)
-        # Babel fills untranslated plural entries with the source text; leaving them out
-        # lets the per-string fallback (sv, then en) apply instead.
-        for message in list(catalog):
-            if message.id and not _is_translated(message.string):
-                catalog.delete(message.id, context=message.context)
-        with po_path(language).with_suffix(".mo").open("wb") as handle:
-            write_mo(handle, catalog, use_fuzzy=False)
+        compile_language(language)
+
+
+def compile_language(language: str) -> None:
+    catalog = load(po_path(language), language)
+    # Babel fills untranslated plural entries with the source text; leaving them out
+    # lets the per-string fallback (sv, then en) apply instead.
+    for message in list(catalog):
+        if message.id and not _is_translated(message.string):
+            catalog.delete(message.id, context=message.context)
+    with po_path(language).with_suffix(".mo").open("wb") as handle:
+        write_mo(handle, catalog, use_fuzzy=False)
 
 
 PARTICIPANT_MARK = "participant"
@@ -121,11 +144,12 @@ def check_language(language: str, template: Catalog) -> Report:
     wanted = [m for m in template if m.id]
     participant_ids = {_key(m) for m in wanted if is_participant_facing(m)}
     report = Report(language, len(wanted), 0, participant_total=len(participant_ids))
-    expected_plurals = get_plural(Locale.parse(language)).num_plurals
-    if catalog.num_plurals != expected_plurals:
+    expected_plurals, expected_expr = plural_forms(language)
+    if (catalog.num_plurals, catalog.plural_expr) != (expected_plurals, expected_expr):
         report.problems.append(
-            f"{language}: Plural-Forms has {catalog.num_plurals} forms, "
-            f"CLDR says {expected_plurals}")
+            f"{language}: Plural-Forms is nplurals={catalog.num_plurals}; "
+            f"plural={catalog.plural_expr}, CLDR says nplurals={expected_plurals}; "
+            f"plural={expected_expr}")
     missing = []
     for source in wanted:
         message = catalog.get(source.id, context=source.context)

@@ -23,6 +23,7 @@ from babel import Locale
 from babel.support import Translations
 
 import locales
+from bot.text import dates
 from bot.text.languages import STAFF_LANGUAGES, normalize_language
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,13 @@ FALLBACK_CHAIN: tuple[str, ...] = ("sv", "en")
 
 # Unicode isolates keep codes, times and Latin names upright inside right-to-left text.
 FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+_ISOLATES = ("\u2066", "\u2067", "\u2068")
+_RTL_CLASSES = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI"})
+_RTL_NATIVE_CLASSES = frozenset({"R", "AL", "NSM", "WS"})
+
+# Babel locale for formatting, where it differs from the catalog's: English dates are
+# written the British (and Swedish) way, day before month.
+FORMAT_LOCALES = {"en": "en_GB"}
 
 
 def N_(message: str) -> str:
@@ -66,28 +74,44 @@ def without_bidi_controls(text: str) -> str:
     return _BIDI_CONTROLS.sub("", text)
 
 
-def isolate_typed(text: str) -> str:
+def needs_isolation(text: str, rtl_reader: bool) -> bool:
+    """Would `text` reorder its neighbours (or be reordered) in the reader's direction?
+
+    In left-to-right text only right-to-left characters do harm ("%(name)s: %(n)s" with
+    an Arabic name shows "5 :أمينة"); in right-to-left text anything but right-to-left
+    letters does. Text that is already an isolate is left alone.
+    """
+    if not text or (text.startswith(_ISOLATES) and text.endswith(PDI)):
+        return False
+    classes = {unicodedata.bidirectional(ch) for ch in text}
+    if rtl_reader:
+        return not classes <= _RTL_NATIVE_CLASSES
+    return bool(classes & _RTL_CLASSES)
+
+
+def isolate_typed(text: str, rtl_reader: bool = False) -> str:
     """A fragment someone typed (a name, a place), safe inside any line.
 
     Embeddings, overrides and unbalanced isolates are dropped and the rest wrapped in
-    FSI…PDI, so U+202E in a name cannot reverse the text after it; right-to-left text is
-    wrapped too, so it does not reorder the punctuation around it. Latin text and our own
-    balanced isolates (`Translator.isolate`) are returned unchanged.
+    FSI…PDI, so U+202E in a name cannot reverse the text after it. Otherwise it is wrapped
+    where its direction could scramble the line (`needs_isolation`): right-to-left text in
+    any line, and anything not right-to-left in a right-to-left reader's line ("Amina
+    Hassan: 5"). Latin text for a left-to-right reader and our own balanced isolates
+    (`Translator.isolate`) are returned unchanged, so a Latin name copied from Swedish
+    text carries no invisible characters.
     """
     if _EMBEDDINGS.search(text) or not _isolates_balanced(text):
         return f"{FSI}{without_bidi_controls(text)}{PDI}"
-    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text) and not (
-            text.startswith(FSI) and text.endswith(PDI)):
-        return f"{FSI}{text}{PDI}"
-    return text
+    return f"{FSI}{text}{PDI}" if needs_isolation(text, rtl_reader) else text
 
 
-def escape(value: object) -> str:
-    """A placeholder's value for HTML text: escaped and, if typed text, isolated."""
+def escape(value: object, rtl_reader: bool = False) -> str:
+    """A placeholder's value for HTML text: escaped and, if typed text, isolated for a
+    reader of that direction."""
     if isinstance(value, SafeHtml):
         return value
     if isinstance(value, str):
-        value = isolate_typed(value)
+        value = isolate_typed(value, rtl_reader)
     return html.escape(str(value), quote=False)
 
 
@@ -136,7 +160,7 @@ class Translator:
     def __init__(self, language: str, tz: ZoneInfo) -> None:
         self.language = language
         self.tz = tz
-        self.locale = Locale.parse(language)
+        self.locale = Locale.parse(FORMAT_LOCALES.get(language, language))
         self.rtl = self.locale.character_order == "right-to-left"
         self._translations = translations(language)
 
@@ -155,7 +179,10 @@ class Translator:
     def _format(self, source: str, template: str, params: dict[str, object]) -> str:
         if not params:
             return template
-        escaped = {key: escape(value) for key, value in params.items()}
+        # Plain strings are what people typed (names, places) or words of ours: isolated
+        # with FSI where their direction could scramble this reader's line. SafeHtml
+        # fragments are ours and isolate their own parts.
+        escaped = {key: escape(value, self.rtl) for key, value in params.items()}
         try:
             return template % escaped
         except (KeyError, ValueError, TypeError):
@@ -164,8 +191,26 @@ class Translator:
             return source % escaped
 
     def isolate(self, text: str) -> str:
-        """Wrap left-to-right fragments (codes, times, Latin names) when the text is RTL."""
+        """Wrap left-to-right fragments (codes, commands, times) when the text is RTL.
+
+        LRI is right only for what is always left to right; a name or a place may be in
+        any script and is isolated with FSI by `_()` itself (see `isolate_typed`)."""
         return f"{LRI}{text}{PDI}" if self.rtl else text
+
+    def command(self, command: str) -> SafeHtml:
+        """A slash command inside a sentence ("send /stop"): isolated so that RTL text
+        shows "/stop", not "stop/". Commands are placeholders in translations for this."""
+        return SafeHtml(self.isolate(escape(command)))
+
+    def full_date(self, value: date) -> str:
+        """"torsdag 3 december 2026", "پنجشنبه 3 دسمبر 2026 (۱۲ قوس ۱۴۰۵)": what a
+        participant reads (weekday, day, full month, year; Solar Hijri where it is used)."""
+        return dates.full_date(value, self.language, self.locale)
+
+    def clock(self, moment: datetime) -> str:
+        """The local clock time a participant reads: "10:00", with the part of day and
+        "Swedish time" in languages whose traditional clock starts at 06:00."""
+        return dates.clock_time(self.local(moment), self.language)
 
     def date(self, value: date, fmt: str = "medium") -> str:
         return babel.dates.format_date(value, format=fmt, locale=self.locale)

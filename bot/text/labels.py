@@ -79,6 +79,7 @@ _WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
         "employed": Outcome.EMPLOYED, "anstalld": Outcome.EMPLOYED, "arbete": Outcome.EMPLOYED,
         "jobb": Outcome.EMPLOYED, "work": Outcome.EMPLOYED,
         "self_employed": Outcome.SELF_EMPLOYED, "foretagare": Outcome.SELF_EMPLOYED,
+        "egenforetagare": Outcome.SELF_EMPLOYED,
         "subsidised": Outcome.SUBSIDISED, "subsidized": Outcome.SUBSIDISED,
         "subventionerad": Outcome.SUBSIDISED,
         "studies": Outcome.STUDIES, "studier": Outcome.STUDIES,
@@ -116,6 +117,24 @@ _WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
         "ej angivet": Gender.UNSPECIFIED, "not stated": Gender.UNSPECIFIED,
     },
 }
+
+
+# The word a Swedish reader is shown for each outcome (all are accepted by `parse_word`).
+SWEDISH_OUTCOME_WORDS: dict[Outcome, str] = {
+    Outcome.EMPLOYED: "anställd", Outcome.SELF_EMPLOYED: "egenföretagare",
+    Outcome.SUBSIDISED: "subventionerad", Outcome.STUDIES: "studier",
+    Outcome.OTHER_EDUCATION: "utbildning", Outcome.LABOUR_MARKET_PROGRAMME: "program",
+    Outcome.JOB_SEEKING: "arbetssökande", Outcome.OTHER: "annat",
+    Outcome.PARENTAL_LEAVE: "föräldraledig", Outcome.MOVED: "flyttat",
+    Outcome.ILLNESS: "sjuk", Outcome.DROPOUT_OTHER: "avbrott", Outcome.UNKNOWN: "okänt",
+}
+
+
+def outcome_words(language: str) -> list[str]:
+    """The outcome words to show a reader: Swedish ones to Swedish staff, else the codes."""
+    if language == "sv":
+        return [SWEDISH_OUTCOME_WORDS[outcome] for outcome in Outcome]
+    return [outcome.value for outcome in Outcome]
 
 
 def fold(text: str) -> str:
