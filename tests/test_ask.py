@@ -167,20 +167,25 @@ async def test_counts_and_shares_equal_the_stats_command_they_show(
     figures = stats_reply.text
     assert "Write for example" not in figures
     answer_text = answer.text
+    reached, ended = "To work or studies (work, subsidised work, CSN studies):", \
+        "ended in the period:"
     if share := re.search(r"work or studies: <b>([^<]+)</b> of those who ended \((\d+) of "
                           r"(\d+)\)", answer_text):
-        assert f"{share.group(1)} of ended" in figures
-        assert int(share.group(2)) == number_after("To work or studies:", figures)
-        assert int(share.group(3)) == number_after("ended:", figures)
+        assert f"{share.group(1)} of those who ended" in figures
+        assert int(share.group(2)) == number_after(reached, figures)
+        assert int(share.group(3)) == number_after(ended, figures)
     elif count := re.search(r"work or studies: <b>(\d+)</b> of (\d+) who ended", answer_text):
-        assert int(count.group(1)) == number_after("To work or studies:", figures)
-        assert int(count.group(2)) == number_after("ended:", figures)
-    elif "Enrolled:" in answer_text:
-        for label in ("Enrolled:", "active now:", "ended:"):
+        assert int(count.group(1)) == number_after(reached, figures)
+        assert int(count.group(2)) == number_after(ended, figures)
+    elif "Enrolled in the period:" in answer_text:
+        for label in ("Enrolled in the period:", ended):
             assert number_after(label, answer_text) == number_after(label, figures)
+        now = number_after("Now (today, whatever the period):", figures)
+        assert now == number_after("Active now:", answer_text) if "Active now:" in answer_text \
+            else number_after("Now (today, whatever the period):", answer_text)
     else:
-        ended = re.search(r"<b>(\d+) participants? ended</b>", answer_text)
-        assert ended and int(ended.group(1)) == number_after("ended:", figures)
+        found = re.search(r"<b>(\d+) participants? ended</b>", answer_text)
+        assert found and int(found.group(1)) == number_after(ended, figures)
 
 
 async def test_small_project_answers_match_the_hand_count(

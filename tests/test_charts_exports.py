@@ -126,7 +126,8 @@ async def test_xlsx_for_a_swedish_coordinator_has_swedish_sheets_headers_and_nam
     assert checkins[0][-1] == sv._("Note") and len(checkins) == 3
     summary = list(workbook[sv._("Outcomes summary")].iter_rows(values_only=True))
     totals = next(row for row in summary if row[0] == sv._("Total"))
-    assert totals[1:5] == (5, 3, 1, pytest.approx(1 / 3))
+    # The share as the cell shows it (0.0 %), rounded half up: 1/3 → 33.3 %.
+    assert totals[1:5] == (5, 3, 1, 0.333)
 
 
 async def test_xlsx_for_a_lead_has_codes_but_no_names_or_notes(
@@ -147,7 +148,8 @@ async def test_xlsx_for_a_lead_has_codes_but_no_names_or_notes(
     assert "Note" not in next(workbook["Check-ins"].iter_rows(values_only=True))
     summary = {row[0]: row[1:] for row in workbook["Outcomes summary"].iter_rows(values_only=True)
                if row and row[0]}
-    assert summary["To work or studies, share of ended"][:2] == (2, 0.5)
+    assert summary["To work or studies (work, subsidised work, CSN studies), share of those "
+                   "who ended"][:2] == (2, 0.5)
     assert summary["Period"][0] == "Q1 2026"
 
 
