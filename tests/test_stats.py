@@ -17,6 +17,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import select
 
 from bot.outbox.digest import plan_digests
+from bot.text.i18n import Translator
+from bot.text.periods import parse_period
+from bot.text.stats_text import period_label
 from handlers.stats import StatsView, View
 from storage import stats
 from storage.access import Viewer
@@ -42,6 +45,8 @@ from storage.participants import end_participant, hand_over
 from storage.stats import municipality_ref
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
+from tests.period_words import PERIOD_WORDS
+from tests.period_words import TODAY as PERIOD_TODAY
 from tests.projects import (
     checkin,
     insert_participants,
@@ -224,6 +229,39 @@ async def test_filters_as_words_narrow_the_figures(
     only_nine = await figures(db, people.lead, municipality="Växjö",
                               coordinator_id=people.anna.staff.id, gender=Gender.WOMAN)
     assert (only_nine.participants, only_nine.outcome(OutcomeCategory.UNKNOWN)) == (1, 1)
+
+
+async def test_period_words_work_in_the_command_as_in_questions(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Every row of the one period grammar's table (tests/period_words.py, also run
+    through the question parser) names the same period in `/stats`, with a view after it."""
+    await small_project(db, people)
+    bot.clock.set(datetime.combine(PERIOD_TODAY, datetime.min.time(), tzinfo=STOCKHOLM)
+                  + timedelta(hours=10))
+    tr = Translator("en", STOCKHOLM)
+    for words, label in PERIOD_WORDS:
+        period = parse_period(label, PERIOD_TODAY)
+        assert period is not None
+        [reply] = await bot.send(people.lead.user, f"/statistik {words} per kommun")
+        assert f"By municipality: {period_label(tr, period)}" in reply.text, (words, reply.text)
+    # The Swedish button's own label, typed: "Denna månad" "Per kommun".
+    [reply] = await bot.send(people.anna.user, "/statistik denna månad per kommun")
+    assert "Skriv till exempel" not in reply.text and "november 2026" in reply.text
+
+
+async def test_stats_offers_the_previous_month_quarter_and_year(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    bot.clock.set(datetime(2026, 4, 15, 10, 0, tzinfo=STOCKHOLM))
+    [reply] = await bot.send(people.lead.user, "/stats")
+    [edited] = await bot.press(people.lead.user, reply, "Previous quarter")
+    assert "Statistics: Q1 2026" in edited.text and "ended in the period: 4" in edited.text
+    [edited] = await bot.press(people.lead.user, edited, "Previous month")
+    assert "Statistics: March 2026" in edited.text
+    [edited] = await bot.press(people.lead.user, edited, "Previous year")
+    assert "Statistics: 2025" in edited.text and "• Previous year" in str(edited.reply_markup)
 
 
 async def test_unknown_names_and_words_get_a_readable_answer(
