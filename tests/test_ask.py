@@ -70,6 +70,34 @@ async def test_not_seen_for_two_weeks_lists_own_participants_as_mine_orders_them
         seen_lately)
 
 
+async def test_a_leads_question_without_my_is_asked_over_all_she_may_see(
+    asking: BotHarness, people: People
+) -> None:
+    """"vilka deltagare har ingen avstämning på tre veckor?" from a lead (no caseload of her
+    own) lists the participants of every coordinator she sees, as the digest does; with
+    "mina" it is her own (empty) caseload; a lead for Alvesta sees Alvesta only."""
+    seen_long_ago = await add(asking, people.bo, "Seen Long Ago | Växjö | woman | ar")
+    never_seen = await add(asking, people.anna, "Never Seen | Alvesta | man | so")
+    seen_lately = await add(asking, people.bo, "Seen Lately | Växjö | woman | ti")
+    await asking.send(people.bo.user, f"/log {seen_long_ago} meeting first talk")
+    asking.clock.advance(timedelta(days=25))
+    await asking.send(people.bo.user, f"/log {seen_lately} phone fine")
+
+    [answer] = await asking.send(people.lead.user,
+                                 "vilka deltagare har ingen avstämning på tre veckor?")
+    text = answer.text
+    assert "<b>2 participants</b> with no check-in in that time, among all you can see" in text
+    assert never_seen in text and seen_long_ago in text and seen_lately not in text
+    assert "(Anna Andersson) — no check-in yet" in text and "(Bo Berg) — last check-in" in text
+    assert "participants you can see with no check-in since" in text
+    [own] = await asking.send(people.lead.user, "vilka av mina deltagare har ingen avstämning "
+                                                "på tre veckor?")
+    assert "0 participants" in own.text and "your participants" in own.text
+    [alvesta] = await asking.send(people.lead_alvesta.user,
+                                  "which participants have had no check-in for three weeks?")
+    assert never_seen in alvesta.text and seen_long_ago not in alvesta.text
+
+
 async def test_meetings_tomorrow_and_today_match_the_agenda(
     asking: BotHarness, people: People
 ) -> None:
