@@ -468,8 +468,10 @@ async def team_command(turn: Turn) -> None:
              tr._("Due"),
              # TRANSLATORS: column heading, at most 4 characters: unconfirmed
              tr._("Unc")]]
-    rows += [[coordinator_label(tr, row), tr.number(row.caseload),
-              tr.number(row.checkins_30_days),
+    # Names as colleagues say them ("Karin K."), whole on a phone.
+    names = short_names([row.name for row in team if row.active])
+    rows += [[names[row.name] if row.active else coordinator_label(tr, row),
+              tr.number(row.caseload), tr.number(row.checkins_30_days),
               tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
              for row in team]
     await turn.reply("\n".join([
