@@ -296,8 +296,8 @@ async def test_every_figure_agrees_with_the_hand_count_and_each_other(
     assert figures["Participants whose 13-month date is in the period"][0] == 2
     assert figures["Answered the 13-month follow-up"][0] == 1
     assert figures["Working or studying at 13 months"][0] == 1
-    assert figures["Working or studying at 13 months, % of all whose 13-month date is in the "
-                   "period"][0] == 50.0
+    assert figures["Working or studying at 13 months, percent of all whose 13-month date is "
+                   "in the period"][0] == 50.0
 
     # /report esf-entry and scb-monthly: who started, and one row per start and end.
     [document] = await bot.send(lead.user, "/report esf-entry 2026")
