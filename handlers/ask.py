@@ -492,6 +492,9 @@ async def answer_own_list(turn: Turn, parsed: Parsed) -> None:
     if parsed.intent == Intent.LIST_NEGLECTED and not _own_caseload(turn, parsed):
         await answer_neglected_in_scope(turn, parsed, municipality)
         return
+    if parsed.intent == Intent.LIST_BY_STATUS and not _own_caseload(turn, parsed):
+        await answer_status_in_scope(turn, parsed, municipality)
+        return
     async with turn.transaction() as session:
         rows, _ = await participant_queries.caseload(session, turn.require_viewer(),
                                                      now=turn.now, limit=ALL_OF_CASELOAD)
@@ -559,6 +562,36 @@ async def answer_neglected_in_scope(turn: Turn, parsed: Parsed,
     filters = _municipality_filter(tr, municipality)
     lines += ["", tr._("🔎 I understood: %(question)s", question=understood),
               *([filters] if filters else []), tr._("No single command gives this answer.")]
+    await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
+
+
+async def answer_status_in_scope(turn: Turn, parsed: Parsed,
+                                 municipality: str | None) -> None:
+    """Who has a status now, among all the asker may see (not only her own caseload)."""
+    tr = turn.tr
+    status = Status(parsed.status)
+    async with turn.transaction() as session:
+        rows, total = await participant_queries.caseload(
+            session, turn.require_viewer(), now=turn.now, limit=PICK_LIMIT * 3, own=False,
+            status=status, municipality=municipality)
+    label = tr._(STATUS_LABELS[status])
+    lines = [tr.ngettext("<b>%(n)s participant</b> with status %(status)s, among all you can "
+                         "see:",
+                         "<b>%(n)s participants</b> with status %(status)s, among all you can "
+                         "see:", total, status=label)]
+    for row in rows:
+        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
+                if row.last_checkin_at else tr._("no check-in yet"))
+        lines.append(tr._("%(line)s — %(seen)s",
+                          line=SafeHtml(participant_views.participant_line(tr, row.participant)),
+                          seen=seen) + participant_views.reach_flag(tr, row))
+    if total > len(rows):
+        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", total - len(rows)))
+    buttons = [(row.participant.code, f"card:{row.participant.id}") for row in rows[:PICK_LIMIT]]
+    filters = _municipality_filter(tr, municipality)
+    lines += ["", tr._("🔎 I understood: %(question)s", question=tr._(
+        "participants you can see whose status is now %(status)s", status=label)),
+        *([filters] if filters else []), tr._("No single command gives this answer.")]
     await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
 
 
@@ -794,6 +827,25 @@ async def answer_status_count(turn: Turn, parsed: Parsed) -> None:
     tr = turn.tr
     viewer = turn.require_viewer()
     own_caseload = viewer.role == Role.COORDINATOR or parsed.mine
+    if not own_caseload and not (parsed.coordinator or parsed.gender or parsed.period):
+        # A lead's "how many are in an internship?": everything she may see.
+        found, municipality = await _list_municipality(turn, parsed)
+        if not found:
+            return
+        async with turn.transaction() as session:
+            _, count = await participant_queries.caseload(
+                session, viewer, now=turn.now, limit=0, own=False,
+                status=Status(parsed.status), municipality=municipality)
+        label = tr._(STATUS_LABELS[Status(parsed.status)])
+        filters = _municipality_filter(tr, municipality)
+        await turn.reply("\n".join([
+            tr.ngettext("<b>%(n)s participant you can see</b> has status %(status)s now.",
+                        "<b>%(n)s participants you can see</b> have status %(status)s now.",
+                        count, status=label),
+            "", tr._("🔎 I understood: %(question)s", question=tr._(
+                "participants you can see whose status is now %(status)s", status=label)),
+            *([filters] if filters else []), tr._("No single command gives this answer.")]))
+        return
     if not own_caseload or parsed.coordinator or parsed.municipality or parsed.gender or (
             parsed.period):
         await turn.reply("\n".join([

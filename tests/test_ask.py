@@ -17,10 +17,10 @@ from sqlmodel import select
 from bot.sandbox.emulator import ChatMessage
 from storage.db import transaction
 from storage.followups import record_response
-from storage.models import FollowUp, FollowUpResponse
+from storage.models import FollowUp, FollowUpResponse, Status
 from tests.conftest import Database, People, Person
 from tests.harness import BotHarness
-from tests.projects import small_project
+from tests.projects import insert_participants, participant, small_project
 
 
 @pytest.fixture
@@ -96,6 +96,35 @@ async def test_a_leads_question_without_my_is_asked_over_all_she_may_see(
     [alvesta] = await asking.send(people.lead_alvesta.user,
                                   "which participants have had no check-in for three weeks?")
     assert never_seen in alvesta.text and seen_long_ago not in alvesta.text
+
+
+async def test_a_leads_status_question_without_my_counts_all_she_may_see(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    """"hur många är i praktik?" from a lead: every coordinator's participants she sees (it
+    was refused: "I can count it only in your own caseload"); "mina" stays her own."""
+    assert people.bo.staff and people.anna.staff
+    bo, anna = people.bo.staff.id, people.anna.staff.id
+    assert bo is not None and anna is not None
+    rows = [participant(bo, enrolled_on=date(2026, 1, 1), name="Intern Bo"),
+            participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1),
+                        name="Intern Anna"),
+            participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1),
+                        name="Active Anna")]
+    for row in rows[:2]:
+        row["status"] = Status.INTERNSHIP.value
+    await insert_participants(db, rows)
+
+    [answer] = await asking.send(people.lead.user, "hur många är i praktik?")
+    assert "<b>2 participants you can see</b> have status internship now." in answer.text
+    [answer] = await asking.send(people.lead.user, "which participants are in an internship?")
+    assert "<b>2 participants</b> with status internship, among all you can see" in answer.text
+    assert rows[0]["code"] in answer.text and rows[1]["code"] in answer.text
+    assert rows[2]["code"] not in answer.text
+    [answer] = await asking.send(people.lead_alvesta.user, "how many are in an internship?")
+    assert "<b>1 participant you can see</b> has status internship now." in answer.text
+    [answer] = await asking.send(people.bo.user, "how many are in an internship?")
+    assert "<b>1 of your participants</b> has status internship now." in answer.text
 
 
 async def test_meetings_tomorrow_and_today_match_the_agenda(
