@@ -402,10 +402,11 @@ async def test_every_button_is_there_whatever_the_filter_and_carries_it_to_chart
         participant(people.bo.staff.id, enrolled_on=date(2026, 2, 1))])
     command = f'/stats 2026-01-01..2026-06-30 kommun:"{long_name}" gender:women coordinator:Bo'
     [reply] = await bot.send(people.lead.user, command)
-    assert "Participants during the period: 1" in reply.text
+    assert "In the project at some time in the period: 1" in reply.text
     assert [label for label, _ in reply.buttons] == [
-        "This month", "This quarter", "This year", "All time", "By municipality",
-        "By coordinator", "📈 Charts", "📄 Export"]
+        "This month", "This quarter", "This year", "All time", "Previous month",
+        "Previous quarter", "Previous year", "By municipality", "By coordinator", "📈 Charts",
+        "📄 Export"]
     assert all(len(data.encode()) <= 64 for _, data in reply.buttons)
     assert long_name not in "".join(data for _, data in reply.buttons)
     [offer] = await bot.press(people.lead.user, reply, "Export")
