@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.documents.charts import ChartText, stacked_bars_figure
 from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from storage.db import transaction
@@ -203,3 +204,31 @@ async def test_export_usage_for_unknown_format(
     [reply] = await bot.send(people.lead.user, "/export pdf")
     assert "Write <code>/export xlsx</code>" in reply.text
     assert await audit_rows(db) == []
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+@pytest.mark.parametrize("largest", [4, 10, 20, 35, 100])
+def test_bar_totals_stay_inside_the_plot_clear_of_the_subtitle(horizontal: bool,
+                                                               largest: int) -> None:
+    """The number on the largest bar had no room when the axis ended at the bar ("outcomes
+    per quarter": the totals ran into the subtitle); it needs headroom inside the plot, at
+    least half a label's height."""
+    text = ChartText("Outcomes per quarter", "2026", "Participants who ended")
+    quarters = [f"Q{q} {y}" for y in (2025, 2026) for q in (1, 2, 3, 4)]
+    work = [largest // 2, largest - 6, largest // 4, 1, 0, largest // 3, 2, largest // 5]
+    series = {name: (color, [1 if index == 1 else 0 for index in range(8)])
+              for name, color in (("subsidised work", "#fb8c00"), ("studies", "#43a047"),
+                                  ("other", "#8e24aa"), ("dropout", "#e53935"),
+                                  ("unknown", "#9e9e9e"))}
+    figure = stacked_bars_figure(quarters, {"work": ("#1e88e5", work), **series}, text,
+                                 horizontal=horizontal)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    [axes] = figure.axes
+    plot, subtitle = axes.get_window_extent(renderer), axes.title.get_window_extent(renderer)
+    for total in axes.texts:
+        box = total.get_window_extent(renderer)
+        assert not box.overlaps(subtitle), (total.get_text(), box, subtitle)
+        room = box.height / 2
+        assert box.x1 <= plot.x1 - room and box.y1 <= plot.y1 - room, (
+            total.get_text(), box, plot)
