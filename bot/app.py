@@ -49,6 +49,7 @@ from handlers import (
 from handlers.base import Context, translator_for
 from storage.db import SessionMaker, transaction
 from storage.errors import DomainError
+from storage.models import set_dropout_reasons
 from storage.staff import active_staff
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def build_application(
     if not with_updater:
         builder = builder.updater(None)
     app = builder.build()
+    # Which end reasons are dropouts is the project's setting, counted alike by every figure.
+    set_dropout_reasons(settings.dropouts)
     # Edits and channel posts are not commands: an edited "/end P-1 moved" must not run
     # twice. One gate, before every handler.
     app.add_handler(TypeHandler(Update, ignore_edits_and_channels), group=-1)

@@ -14,7 +14,7 @@ from bot.runtime.config import ConfigError, Settings, load_settings
 from storage import migrate
 from storage.db import create_engine, session_maker, transaction
 from storage.errors import DomainError
-from storage.models import Role
+from storage.models import Role, set_dropout_reasons
 
 log = logging.getLogger("koordinator")
 
@@ -32,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.log_format)
+        set_dropout_reasons(settings.dropouts)
         result = args.handler(settings, args)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)

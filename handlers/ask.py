@@ -45,6 +45,7 @@ from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS
 from bot.text.render import Button, error_text, grid, keyboard
 from bot.text.stats_text import (
     CATEGORY_LABELS,
+    GENDER_GROUP_LABELS,
     coordinator_label,
     percent,
     period_label,
@@ -59,6 +60,7 @@ from storage import participants as participant_queries
 from storage.access import Action, Viewer, can
 from storage.errors import NotAllowed
 from storage.models import (
+    OUTCOME_CATEGORY,
     Gender,
     Outcome,
     OutcomeCategory,
@@ -489,6 +491,12 @@ async def answer_own_list(turn: Turn, parsed: Parsed) -> None:
     found, municipality = await _list_municipality(turn, parsed)
     if not found:
         return
+    if parsed.intent == Intent.LIST_NEGLECTED and not _own_caseload(turn, parsed):
+        await answer_neglected_in_scope(turn, parsed, municipality)
+        return
+    if parsed.intent == Intent.LIST_BY_STATUS and not _own_caseload(turn, parsed):
+        await answer_status_in_scope(turn, parsed, municipality)
+        return
     async with turn.transaction() as session:
         rows, _ = await participant_queries.caseload(session, turn.require_viewer(),
                                                      now=turn.now, limit=ALL_OF_CASELOAD)
@@ -519,6 +527,74 @@ async def answer_own_list(turn: Turn, parsed: Parsed) -> None:
     filters = _municipality_filter(tr, municipality)
     await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]),
                      keyboard(grid(buttons, 4)) if buttons else None)
+
+
+def _own_caseload(turn: Turn, parsed: Parsed) -> bool:
+    """A question is about the asker's own caseload when it says "my"/"mina" or the asker
+    is a coordinator (whose scope is their caseload); else about everything they may see."""
+    return parsed.mine or turn.require_viewer().role == Role.COORDINATOR
+
+
+async def answer_neglected_in_scope(turn: Turn, parsed: Parsed,
+                                    municipality: str | None) -> None:
+    """Who has had no check-in since the question's date, among all the asker may see:
+    the weekly digest's list (`stats.neglected_participants`), not the asker's caseload."""
+    tr = turn.tr
+    cutoff = parsed.period.start if parsed.period and parsed.period.start else turn.today
+    since, _ = local_day_bounds(cutoff, turn.services.settings.tz)
+    async with turn.transaction() as session:
+        neglected = await stats.neglected_participants(
+            session, turn.require_viewer(), since, limit=PICK_LIMIT * 3,
+            municipality=municipality)
+    lines = [tr.ngettext("<b>%(n)s participant</b> with no check-in in that time, among all "
+                         "you can see:",
+                         "<b>%(n)s participants</b> with no check-in in that time, among all "
+                         "you can see:", neglected.total)]
+    for row in neglected.rows:
+        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
+                if row.last_checkin_at else tr._("no check-in yet"))
+        lines.append(tr._("%(code)s (%(coordinator)s) — %(seen)s", code=tr.isolate(row.code),
+                          coordinator=coordinator_label(tr, row), seen=seen))
+    if neglected.total > len(neglected.rows):
+        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more",
+                                 neglected.total - len(neglected.rows)))
+    buttons = [(row.code, f"card:{row.participant_id}") for row in neglected.rows[:PICK_LIMIT]]
+    understood = tr._("participants you can see with no check-in since %(date)s",
+                      date=tr.date(cutoff))
+    filters = _municipality_filter(tr, municipality)
+    lines += ["", tr._("🔎 I understood: %(question)s", question=understood),
+              *([filters] if filters else []), tr._("No single command gives this answer.")]
+    await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
+
+
+async def answer_status_in_scope(turn: Turn, parsed: Parsed,
+                                 municipality: str | None) -> None:
+    """Who has a status now, among all the asker may see (not only her own caseload)."""
+    tr = turn.tr
+    status = Status(parsed.status)
+    async with turn.transaction() as session:
+        rows, total = await participant_queries.caseload(
+            session, turn.require_viewer(), now=turn.now, limit=PICK_LIMIT * 3, own=False,
+            status=status, municipality=municipality)
+    label = tr._(STATUS_LABELS[status])
+    lines = [tr.ngettext("<b>%(n)s participant</b> with status %(status)s, among all you can "
+                         "see:",
+                         "<b>%(n)s participants</b> with status %(status)s, among all you can "
+                         "see:", total, status=label)]
+    for row in rows:
+        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
+                if row.last_checkin_at else tr._("no check-in yet"))
+        lines.append(tr._("%(line)s — %(seen)s",
+                          line=SafeHtml(participant_views.participant_line(tr, row.participant)),
+                          seen=seen) + participant_views.reach_flag(tr, row))
+    if total > len(rows):
+        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", total - len(rows)))
+    buttons = [(row.participant.code, f"card:{row.participant.id}") for row in rows[:PICK_LIMIT]]
+    filters = _municipality_filter(tr, municipality)
+    lines += ["", tr._("🔎 I understood: %(question)s", question=tr._(
+        "participants you can see whose status is now %(status)s", status=label)),
+        *([filters] if filters else []), tr._("No single command gives this answer.")]
+    await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
 
 
 async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | None]:
@@ -645,9 +721,11 @@ async def answer_figures(turn: Turn, parsed: Parsed) -> None:
             result = None
         genders: dict[Gender, stats.Figures] = {}
         if parsed.split_by == "gender":
+            # Every gender value that occurs, so the lines add up to the headline.
             for gender in stats.SPLIT_GENDERS:
-                genders[gender] = await stats.project_figures(
-                    session, viewer, replace(flt, gender=gender))
+                if figures.gender(gender).participants:
+                    genders[gender] = await stats.project_figures(
+                        session, viewer, replace(flt, gender=gender))
     if parsed.intent == Intent.STATS:
         lines = [result or stats_views.figures_text(tr, request.period, None, figures)]
     else:
@@ -663,13 +741,12 @@ async def answer_figures(turn: Turn, parsed: Parsed) -> None:
 def _headline(tr: Translator, parsed: Parsed, figures: stats.Figures) -> list[str]:
     """The number asked for, with the base it is counted from (as /stats shows them)."""
     if parsed.intent == Intent.COUNT_PARTICIPANTS:
-        counts = tr._("Enrolled: %(enrolled)s · active now: %(active)s · ended: %(ended)s",
-                      enrolled=tr.number(figures.enrolled), active=tr.number(figures.active),
-                      ended=tr.number(figures.ended))
         if parsed.period is None:  # "how many does Bo have": the caseload now
-            return [tr._("<b>Active now: %(n)s</b>", n=tr.number(figures.active)), counts]
-        return [tr._("<b>Participants during the period: %(n)s</b>",
-                     n=tr.number(figures.participants)), counts]
+            return [tr._("<b>Active now: %(n)s</b>", n=tr.number(figures.active)),
+                    *stats_views.period_lines(tr, figures)]
+        return [tr._("<b>In the project at some time in the period: %(n)s</b>",
+                     n=tr.number(figures.participants)),
+                stats_views.period_lines(tr, figures)[1], stats_views.now_line(tr, figures)]
     if not parsed.outcomes:
         return [tr.ngettext("<b>%(n)s participant ended</b> in the period.",
                             "<b>%(n)s participants ended</b> in the period.", figures.ended)]
@@ -680,13 +757,36 @@ def _headline(tr: Translator, parsed: Parsed, figures: stats.Figures) -> list[st
     if parsed.intent == Intent.COUNT_OUTCOMES:
         return [tr._("Ended with %(outcome)s: <b>%(count)s</b> of %(ended)s who ended in the "
                      "period.", outcome=outcome, count=tr.number(count),
-                     ended=tr.number(figures.ended))]
+                     ended=tr.number(figures.ended)), *_counted_lines(tr, parsed, figures)]
     lines = [tr._("Ended with %(outcome)s: <b>%(share)s</b> of those who ended "
                   "(%(count)s of %(ended)s).", outcome=outcome,
                   share=percent(tr, stats.share(count, figures.ended)),
                   count=tr.number(count), ended=tr.number(figures.ended))]
     if parsed.outcomes == ("work_or_studies",):
         lines.append(shares_line(tr, figures))
+    return [*lines, *_counted_lines(tr, parsed, figures)]
+
+
+def _counted_lines(tr: Translator, parsed: Parsed, figures: stats.Figures) -> list[str]:
+    """Which end reasons the answer counted and, where it counted only part of "to work or
+    studies" ("got a job": not subsidised jobs), the broader figure next to it."""
+    categories = {category for group in parsed.outcomes
+                  for category in GROUP_CATEGORIES.get(group, ())}
+    reasons = [tr._(OUTCOME_LABELS[reason]) for reason, category in OUTCOME_CATEGORY.items()
+               if category in categories]
+    lines = [tr._("Counted end reasons: %(reasons)s.", reasons=", ".join(reasons))] \
+        if reasons else []
+    wider = set(stats.TO_WORK_OR_STUDIES)
+    if categories and categories < wider:
+        left = [tr._("%(category)s %(count)s", category=tr._(CATEGORY_LABELS[category]),
+                     count=tr.number(figures.outcome(category)))
+                for category in stats.TO_WORK_OR_STUDIES if category not in categories]
+        lines.append(tr._("Not counted here: %(left)s. All to work or studies (work, "
+                          "subsidised work, CSN studies): %(count)s of %(ended)s who ended "
+                          "(%(share)s).", left=", ".join(left),
+                          count=tr.number(figures.to_work_or_studies),
+                          ended=tr.number(figures.ended),
+                          share=percent(tr, figures.share_of_ended)))
     return lines
 
 
@@ -699,25 +799,17 @@ def _gender_line(tr: Translator, parsed: Parsed, gender: Gender,
                  figures: stats.Figures) -> str:
     """One gender's answer: the count, or the share, among that gender's ended."""
     count = _count(parsed, figures) if parsed.outcomes else figures.ended
+    label = tr._(GENDER_GROUP_LABELS[gender])
     if parsed.intent == Intent.SHARE_OUTCOMES:
-        share = percent(tr, stats.share(count, figures.ended))
-        if gender == Gender.WOMAN:
-            return tr._("Women: %(share)s (%(count)s of %(ended)s who ended)", share=share,
-                        count=tr.number(count), ended=tr.number(figures.ended))
-        return tr._("Men: %(share)s (%(count)s of %(ended)s who ended)", share=share,
+        return tr._("%(gender)s: %(share)s (%(count)s of %(ended)s who ended)", gender=label,
+                    share=percent(tr, stats.share(count, figures.ended)),
                     count=tr.number(count), ended=tr.number(figures.ended))
     if parsed.intent == Intent.COUNT_PARTICIPANTS:
-        count, base = figures.active, figures.participants
-        if gender == Gender.WOMAN:
-            return tr._("Women: %(count)s active now, %(base)s during the period",
-                        count=tr.number(count), base=tr.number(base))
-        return tr._("Men: %(count)s active now, %(base)s during the period",
-                    count=tr.number(count), base=tr.number(base))
-    if gender == Gender.WOMAN:
-        return tr._("Women: %(count)s of %(ended)s who ended", count=tr.number(count),
-                    ended=tr.number(figures.ended))
-    return tr._("Men: %(count)s of %(ended)s who ended", count=tr.number(count),
-                ended=tr.number(figures.ended))
+        return tr._("%(gender)s: %(base)s in the project at some time in the period, "
+                    "%(count)s active now", gender=label, count=tr.number(figures.active),
+                    base=tr.number(figures.participants))
+    return tr._("%(gender)s: %(count)s of %(ended)s who ended", gender=label,
+                count=tr.number(count), ended=tr.number(figures.ended))
 
 
 def _refine_keyboard(tr: Translator, request: stats_views.StatsRequest
@@ -737,6 +829,25 @@ async def answer_status_count(turn: Turn, parsed: Parsed) -> None:
     tr = turn.tr
     viewer = turn.require_viewer()
     own_caseload = viewer.role == Role.COORDINATOR or parsed.mine
+    if not own_caseload and not (parsed.coordinator or parsed.gender or parsed.period):
+        # A lead's "how many are in an internship?": everything she may see.
+        found, municipality = await _list_municipality(turn, parsed)
+        if not found:
+            return
+        async with turn.transaction() as session:
+            _, count = await participant_queries.caseload(
+                session, viewer, now=turn.now, limit=0, own=False,
+                status=Status(parsed.status), municipality=municipality)
+        label = tr._(STATUS_LABELS[Status(parsed.status)])
+        filters = _municipality_filter(tr, municipality)
+        await turn.reply("\n".join([
+            tr.ngettext("<b>%(n)s participant you can see</b> has status %(status)s now.",
+                        "<b>%(n)s participants you can see</b> have status %(status)s now.",
+                        count, status=label),
+            "", tr._("🔎 I understood: %(question)s", question=tr._(
+                "participants you can see whose status is now %(status)s", status=label)),
+            *([filters] if filters else []), tr._("No single command gives this answer.")]))
+        return
     if not own_caseload or parsed.coordinator or parsed.municipality or parsed.gender or (
             parsed.period):
         await turn.reply("\n".join([

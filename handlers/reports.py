@@ -19,7 +19,15 @@ from bot.documents.reports import KIND_TITLES, ReportFile, build_file, masked_nu
 from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.text.i18n import Translator
 from bot.text.labels import fold
-from bot.text.periods import ALL, LABEL_LIMIT, Period, current, parse_period, previous
+from bot.text.periods import (
+    ALL,
+    LABEL_LIMIT,
+    Period,
+    current,
+    leading_period,
+    parse_period,
+    previous,
+)
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
 from handlers.base import Turn, bind_button, bind_command
@@ -63,14 +71,17 @@ async def report_command(turn: Turn) -> None:
     kind: reporting.ReportKind | None = None
     period: Period | None = None
     file_format = "xlsx"
-    for word in turn.args:
-        folded = fold(word)
+    words, index = turn.args, 0
+    while index < len(words):
+        folded = fold(words[index])
+        index += 1
         if folded in _KIND_WORDS and kind is None:
             kind = _KIND_WORDS[folded]  # type: ignore[assignment]
         elif folded in _FORMAT_WORDS:
             file_format = _FORMAT_WORDS[folded]
-        elif period is None and (parsed := parse_period(word, turn.today)) is not None:
-            period = parsed
+        elif period is None and (found := leading_period(words[index - 1:], turn.today)):
+            period, size = found
+            index += size - 1
         else:
             await turn.reply(report_usage(tr))
             return

@@ -26,17 +26,27 @@ from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox import digest
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import GENDER_LABELS, fold, parse_word
-from bot.text.periods import ALL, LABEL_LIMIT, Period, current, parse_period
+from bot.text.periods import (
+    ALL,
+    LABEL_LIMIT,
+    Period,
+    current,
+    leading_period,
+    parse_period,
+    previous,
+)
 from bot.text.render import keyboard
 from bot.text.stats_text import (
+    category_legend,
     compact_percent,
     coordinator_label,
-    gender_line,
+    gender_lines,
     outcome_lines,
     period_label,
     pre_table,
     reached_line,
     shares_line,
+    short_names,
 )
 from handlers.base import Turn, bind_button, bind_command
 from storage import stats
@@ -195,10 +205,13 @@ def parse_words(text: str, turn: Turn) -> TypedWords:
             typed.view = _VIEW_WORDS[fold(words[index])]
             index += 1
             continue
-        period = parse_period(word, turn.today)
-        if period is not None and typed.period is None:
-            typed.period = period
-            continue
+        if typed.period is None:
+            # The longest run of words that names a period: `förra månaden`, `last quarter`.
+            found = leading_period(words[index - 1:], turn.today)
+            if found is not None:
+                typed.period, size = found
+                index += size - 1
+                continue
         typed.rest.append(word)
     return typed
 
@@ -305,8 +318,8 @@ def stats_usage(tr: Translator) -> str:
         "Write for example <code>/stats 2026-Q3</code>, <code>/stats year kommun:Växjö</code>, "
         "<code>/stats all gender:women coordinator:Bo</code> or "
         "<code>/stats by municipality</code>.\n"
-        "Periods: month, quarter, year, all, 2026, 2026-Q3, 2026-03, "
-        "2026-01-01..2026-06-30. Put names with spaces in quotes: "
+        "Periods: this month, last month, this quarter, last quarter, this year, last year, "
+        "all, 2026, 2026-Q3, 2026-03, 2026-01-01..2026-06-30. Put names with spaces in quotes: "
         "<code>kommun:\"Upplands Väsby\"</code>."
     )
 
@@ -341,21 +354,34 @@ def figures_text(tr: Translator, period: Period, filters: str | None,
     if figures.is_empty:
         lines.append(tr._("No participants or check-ins match this period and filter."))
         return "\n".join(lines)
-    lines += [
-        tr._("Participants during the period: %(n)s", n=tr.number(figures.participants)),
-        tr._("Enrolled: %(enrolled)s · active now: %(active)s · ended: %(ended)s",
-             enrolled=tr.number(figures.enrolled), active=tr.number(figures.active),
-             ended=tr.number(figures.ended)),
-    ]
+    lines += period_lines(tr, figures)
     if figures.ended:
-        lines += ["", tr.ngettext("<b>Of the %(n)s who ended:</b>",
-                                  "<b>Of the %(n)s who ended:</b>", figures.ended)]
+        lines += ["", tr.ngettext("<b>Of the %(n)s who ended in the period:</b>",
+                                  "<b>Of the %(n)s who ended in the period:</b>", figures.ended)]
         lines += outcome_lines(tr, figures)
-        lines += [reached_line(tr, figures), shares_line(tr, figures), gender_line(tr, figures)]
+        lines += [category_legend(tr), reached_line(tr, figures), shares_line(tr, figures)]
+        lines += gender_lines(tr, figures)
     else:
         lines.append(tr._("Nobody ended in this period, so there are no outcomes yet."))
-    lines += ["", tr._("Check-ins logged in the period: %(n)s", n=tr.number(figures.checkins))]
+    lines += ["", tr._("Check-ins logged in the period: %(n)s", n=tr.number(figures.checkins)),
+              now_line(tr, figures)]
     return "\n".join(lines)
+
+
+def period_lines(tr: Translator, figures: stats.Figures) -> list[str]:
+    """What happened in the period, each figure for the period itself."""
+    return [
+        tr._("In the project at some time in the period: %(n)s",
+             n=tr.number(figures.participants)),
+        tr._("Enrolled in the period: %(enrolled)s · ended in the period: %(ended)s",
+             enrolled=tr.number(figures.enrolled), ended=tr.number(figures.ended)),
+    ]
+
+
+def now_line(tr: Translator, figures: stats.Figures) -> str:
+    """The one figure about today, apart from the period's and labelled so."""
+    return tr._("Now (today, whatever the period): %(n)s active participants",
+                n=tr.number(figures.active))
 
 
 BREAKDOWN_WIDTHS = [12, 4, 4, 4, 4]
@@ -382,11 +408,15 @@ def breakdown_text(tr: Translator, period: Period, filters: str | None,
              # TRANSLATORS: column heading, at most 4 characters: to work or studies
              tr._("W/S"),
              "%"]]
-    rows += [_breakdown_cells(tr, row.label, row.figures) for row in table.rows]
+    # Names as colleagues say them ("Karin K."), so a phone shows them whole.
+    names = short_names([row.label for row in table.rows]) if table.by == "coordinator" else {}
+    rows += [_breakdown_cells(tr, names.get(row.label, row.label), row.figures)
+             for row in table.rows]
     rows.append(_breakdown_cells(tr, tr._("Total"), table.total))
     lines += [pre_table(rows, BREAKDOWN_WIDTHS), tr._(
-        "Part = participants during the period, End = ended, W/S = to work or studies, "
-        "% = share of those who ended.")]
+        "Part = in the project at some time in the period, End = ended in the period, "
+        "W/S = of those, to work or studies (work, subsidised work, CSN studies), "
+        "% = W/S as a share of End, rounded half up.")]
     return "\n".join(lines)
 
 
@@ -400,16 +430,22 @@ def stats_keyboard(turn: Turn, request: StatsRequest, view: View) -> InlineKeybo
     periods = [(tr._("This month"), current("month", today)),
                (tr._("This quarter"), current("quarter", today)),
                (tr._("This year"), current("year", today)), (tr._("All time"), ALL)]
+    earlier = [(tr._("Previous month"), previous("month", today)),
+               (tr._("Previous quarter"), previous("quarter", today)),
+               (tr._("Previous year"), previous("year", today))]
     period_row = [(f"• {label}" if period.label == request.period.label else label,
                    StatsView(view, *replace(request, period=period).fields()).encode())
                   for label, period in periods]
+    earlier_row = [(f"• {label}" if period.label == request.period.label else label,
+                    StatsView(view, *replace(request, period=period).fields()).encode())
+                   for label, period in earlier]
     views = [(View.FIGURES, tr._("Overview")), (View.MUNICIPALITY, tr._("By municipality")),
              (View.COORDINATOR, tr._("By coordinator"))]
     view_row = [(label, StatsView(key, *request.fields()).encode())
                 for key, label in views if key != view]
     more_row = [(tr._("📈 Charts"), ChartView(ChartChoice.OFFER, *request.fields()).encode()),
                 (tr._("📄 Export"), ExportView(ExportChoice.OFFER, *request.fields()).encode())]
-    return keyboard([period_row[:2], period_row[2:], view_row, more_row])
+    return keyboard([period_row[:2], period_row[2:], earlier_row, view_row, more_row])
 
 
 # ---- /team -------------------------------------------------------------------------------
@@ -432,8 +468,10 @@ async def team_command(turn: Turn) -> None:
              tr._("Due"),
              # TRANSLATORS: column heading, at most 4 characters: unconfirmed
              tr._("Unc")]]
-    rows += [[coordinator_label(tr, row), tr.number(row.caseload),
-              tr.number(row.checkins_30_days),
+    # Names as colleagues say them ("Karin K."), whole on a phone.
+    names = short_names([row.name for row in team if row.active])
+    rows += [[names[row.name] if row.active else coordinator_label(tr, row),
+              tr.number(row.caseload), tr.number(row.checkins_30_days),
               tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
              for row in team]
     await turn.reply("\n".join([

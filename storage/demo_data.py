@@ -25,12 +25,16 @@ from storage.db import SessionMaker, transaction
 from storage.entry import set_details
 from storage.followups import book_followup
 from storage.models import (
+    OUTCOME_CATEGORY,
     Channel,
     EducationLevel,
     EntryEmployment,
+    FollowUpAnswer,
     FollowUpKind,
+    FollowUpPoint,
     Gender,
     Outcome,
+    OutcomeCategory,
     Participant,
     Role,
     SfiLevel,
@@ -38,6 +42,7 @@ from storage.models import (
     Status,
     SubsidyType,
 )
+from storage.outcome_followups import DueQuestion, answer_by_participant, due_on, start
 from storage.participants import change_status, end_participant, register_participant
 from storage.staff import add_staff
 
@@ -263,12 +268,62 @@ async def seed_demo_project(
                     session, viewers[persona.telegram_id], plan, rng, persona.language, now
                 )
         await _add_joined_participants(session, viewers, now)
+        await _add_outcome_answers(session, now, random.Random(len(plans) + 1))
     return DemoProject(
         personas=DEMO_PERSONAS,
         participants=len(plans) + len(DEMO_PARTICIPANTS),
         ended=sum(1 for p in plans if p.outcome is not None),
         checkins=checkins,
     )
+
+
+# What ended participants answer at 28 days, 6 and 13 months, by how they ended: /report
+# then shows real follow-up rates instead of 0. Not every question is answered.
+ANSWERED_SHARE = 0.8
+ANSWER_WEIGHTS: dict[OutcomeCategory, dict[FollowUpAnswer, int]] = {
+    OutcomeCategory.WORK: {FollowUpAnswer.WORKING: 85, FollowUpAnswer.STUDYING: 3,
+                           FollowUpAnswer.LOOKING_FOR_WORK: 10, FollowUpAnswer.OTHER: 2},
+    OutcomeCategory.SUBSIDISED_WORK: {FollowUpAnswer.WORKING: 75, FollowUpAnswer.STUDYING: 3,
+                                      FollowUpAnswer.LOOKING_FOR_WORK: 18,
+                                      FollowUpAnswer.OTHER: 4},
+    OutcomeCategory.STUDIES: {FollowUpAnswer.STUDYING: 75, FollowUpAnswer.WORKING: 15,
+                              FollowUpAnswer.LOOKING_FOR_WORK: 8, FollowUpAnswer.OTHER: 2},
+    OutcomeCategory.OTHER: {FollowUpAnswer.WORKING: 25, FollowUpAnswer.STUDYING: 20,
+                            FollowUpAnswer.LOOKING_FOR_WORK: 40, FollowUpAnswer.OTHER: 10,
+                            FollowUpAnswer.RATHER_NOT_SAY: 5},
+    OutcomeCategory.DROPOUT: {FollowUpAnswer.WORKING: 15, FollowUpAnswer.STUDYING: 10,
+                              FollowUpAnswer.LOOKING_FOR_WORK: 30, FollowUpAnswer.OTHER: 35,
+                              FollowUpAnswer.RATHER_NOT_SAY: 10},
+    OutcomeCategory.UNKNOWN: {FollowUpAnswer.WORKING: 30, FollowUpAnswer.LOOKING_FOR_WORK: 30,
+                              FollowUpAnswer.OTHER: 25, FollowUpAnswer.RATHER_NOT_SAY: 15},
+}
+
+
+async def _add_outcome_answers(session: AsyncSession, now: datetime,
+                               rng: random.Random) -> None:
+    """The follow-up questions that fell due before `now`, most of them answered.
+
+    From a random stream of its own, so every other figure of the demo stays as it was.
+    """
+    zone, today = now.tzinfo, now.date()
+    ended = (await session.exec(select(Participant).where(
+        Participant.status == Status.ENDED).order_by(Participant.id))).all()  # type: ignore[arg-type]
+    for participant in ended:
+        assert participant.ended_on is not None and participant.id is not None
+        category = OUTCOME_CATEGORY.get(Outcome(participant.outcome), OutcomeCategory.UNKNOWN) \
+            if participant.outcome else OutcomeCategory.UNKNOWN
+        for point in FollowUpPoint:
+            due = due_on(participant.ended_on, point)
+            if due > today:
+                continue
+            asked = min(_at(due, rng, zone), now)
+            followup = await start(session, DueQuestion(participant, point, due),
+                                   asked_at=asked, now=asked)
+            if followup is None or followup.id is None or rng.random() > ANSWERED_SHARE:
+                continue
+            await answer_by_participant(
+                session, participant.id, followup.id, _weighted(rng, ANSWER_WEIGHTS[category]),
+                now=min(asked + timedelta(hours=rng.randint(1, 48)), now))
 
 
 # ---- planning: pure, deterministic -------------------------------------------------------

@@ -110,6 +110,36 @@ OUTCOME_CATEGORY: dict[Outcome, OutcomeCategory] = {
 }
 
 
+DEFAULT_DROPOUT_REASONS: tuple[Outcome, ...] = (
+    Outcome.PARENTAL_LEAVE, Outcome.ILLNESS, Outcome.MOVED, Outcome.DROPOUT_OTHER)
+"""The end reasons counted as avbrott (dropout) unless DROPOUT_REASONS says otherwise."""
+DROPOUT_CANDIDATES: tuple[Outcome, ...] = tuple(
+    reason for reason, category in OUTCOME_CATEGORY.items()
+    if category in (OutcomeCategory.OTHER, OutcomeCategory.DROPOUT))
+"""End reasons a project may count as dropouts: neither work, studies nor unknown."""
+
+
+def set_dropout_reasons(reasons: tuple[Outcome, ...]) -> None:
+    """Which end reasons count as dropouts, for every figure (the DROPOUT_REASONS setting).
+
+    Which endings are avbrott is the project's decision, not the code's; the rest of the
+    candidates count as "other". Changed in place, so every module that imported
+    OUTCOME_CATEGORY counts alike; the application sets it once, from its settings.
+    """
+    unknown = [reason for reason in reasons if reason not in DROPOUT_CANDIDATES]
+    if unknown:
+        raise ValueError(f"cannot count {', '.join(unknown)} as dropouts")
+    for reason in DROPOUT_CANDIDATES:
+        OUTCOME_CATEGORY[reason] = (OutcomeCategory.DROPOUT if reason in reasons
+                                    else OutcomeCategory.OTHER)
+
+
+def dropout_reasons() -> tuple[Outcome, ...]:
+    """The end reasons counted as dropouts now (in the order of the Outcome codes)."""
+    return tuple(reason for reason in Outcome
+                 if OUTCOME_CATEGORY[reason] == OutcomeCategory.DROPOUT)
+
+
 CHANGEABLE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s != Status.ENDED)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -124,9 +124,14 @@ async def register_participant(
 
 
 async def caseload(
-    session: AsyncSession, viewer: Viewer, *, now: datetime, offset: int = 0, limit: int = 10
+    session: AsyncSession, viewer: Viewer, *, now: datetime, offset: int = 0, limit: int = 10,
+    own: bool = True, status: Status | None = None, municipality: str | None = None,
 ) -> tuple[list[CaseloadRow], int]:
-    """The viewer's own active caseload, least recently seen first (never-seen first of all)."""
+    """The viewer's own active caseload, least recently seen first (never-seen first of all).
+
+    With `own=False`, every active participant the viewer may see (a lead's question
+    without "my"); `status` and `municipality` narrow it, and the total counts what is left.
+    """
     last_seen = (
         select(CheckIn.participant_id, func.max(CheckIn.happened_at).label("last_at"))
         .group_by(col(CheckIn.participant_id))
@@ -134,8 +139,10 @@ async def caseload(
     )
     mine = (
         participant_scope(viewer),
-        Participant.coordinator_id == viewer.staff_id,
+        Participant.coordinator_id == viewer.staff_id if own else true(),
         Participant.status != Status.ENDED,
+        Participant.status == status if status is not None else true(),
+        Participant.municipality == municipality if municipality is not None else true(),
     )
     total = (await session.exec(select(func.count()).select_from(Participant).where(*mine))).one()
     open_invite = (

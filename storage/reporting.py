@@ -222,7 +222,9 @@ async def result_indicators(session: AsyncSession, viewer: Viewer,
     employed = or_(_codes(OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK))
     education = _p.outcome.in_(["studies", "other_education"])
     searching = _p.outcome == "job_seeking"
-    told = or_(employed, education, searching)
+    # An ending without an outcome says nothing: IN on NULL is NULL (and NOT NULL too), which
+    # would leave such a participant out of every situation, so it is said outright.
+    told = and_(_p.outcome.is_not(None), or_(employed, education, searching))
     situation = [
         ("employed_on_leaving", or_(employed, and_(~told, answer28 == "working"))),
         ("education_on_leaving", or_(education, and_(~told, answer28 == "studying"))),

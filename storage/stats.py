@@ -10,9 +10,13 @@ keep (storage/models.py, "derived tables"). Definitions (DESIGN.md "Statistics",
 - *participants* are those in the project at some time during the period (enrolled on
   or before its end, not ended before its start): the base of "% of all";
 - *enrolled* / *ended*: `enrolled_on` / `ended_on` within the period;
-- *active* is "now" (not ended), whatever the period;
-- outcome categories come from `OUTCOME_CATEGORY`; an ended participant without an
-  outcome counts as unknown; "to work or studies" = work + subsidised work + studies;
+- *active* is "now" (not ended), whatever the period: shown apart, labelled "now";
+- outcome categories come from `OUTCOME_CATEGORY`; which end reasons are dropouts is the
+  DROPOUT_REASONS setting (`storage.models.set_dropout_reasons`); an ended participant
+  without an outcome counts as unknown; "to work or studies" = work + subsidised work +
+  CSN studies;
+- every gender value is counted (woman, man, other, not stated), so they add up;
+- a share shown or exported is rounded half up (`round_half_up`), as funders and Excel do;
 - check-ins are counted by the local day they happened on and grouped (like everything
   else) by the participant's coordinator, not by who typed them.
 
@@ -26,6 +30,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -64,6 +69,7 @@ from storage.models import (
     Role,
     Staff,
     Status,
+    dropout_reasons,
 )
 
 _p = Participant.__table__.c  # type: ignore[attr-defined]
@@ -75,7 +81,8 @@ CHECKINS_OF_PARTICIPANTS = CheckIn.__table__.join(  # type: ignore[attr-defined]
 
 TO_WORK_OR_STUDIES: tuple[OutcomeCategory, ...] = (
     OutcomeCategory.WORK, OutcomeCategory.SUBSIDISED_WORK, OutcomeCategory.STUDIES)
-SPLIT_GENDERS: tuple[Gender, ...] = (Gender.WOMAN, Gender.MAN)
+SPLIT_GENDERS: tuple[Gender, ...] = tuple(Gender)
+"""Every gender value, so the split adds up to the total (DESIGN.md "Statistics")."""
 TEAM_CHECKIN_DAYS = 30
 # A chart draws at most this many quarters (the latest): one bar per quarter since a
 # typo'd year would otherwise be thousands of bars and minutes of drawing.
@@ -100,6 +107,21 @@ async def execute(session: AsyncSession, query: Executable) -> Result[Any]:
 def share(part: int, whole: int) -> float | None:
     """`part / whole`, or None when there is nothing to divide by."""
     return part / whole if whole else None
+
+
+def round_half_up(value: float, places: int = 0) -> Decimal:
+    """`value` rounded to `places` decimals, halves away from zero: the one rounding rule
+    for every share shown or exported (29/40 = 72.5 % → 73 %, as funders and Excel round).
+
+    Read through the float's shortest decimal form (`repr`): 0.725 is stored as
+    0.72499999…, and rounding the binary value would give 72 %.
+    """
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def percent_of(value: float, places: int = 0) -> Decimal:
+    """A share as a percentage, rounded half up: 0.725 → 73 (places=0), 72.5 (places=1)."""
+    return round_half_up(float(Decimal(repr(value)) * 100), places)
 
 
 def outcome_codes(*categories: OutcomeCategory) -> list[str]:
@@ -233,12 +255,23 @@ class Figures:
     active: int = 0
     ended: int = 0
     outcomes: dict[OutcomeCategory, int] = field(default_factory=dict)
-    women: GenderSplit = GenderSplit()
-    men: GenderSplit = GenderSplit()
+    by_gender: dict[Gender, GenderSplit] = field(default_factory=dict)
+    """Every gender value (SPLIT_GENDERS): the splits add up to the totals."""
     checkins: int = 0
 
     def outcome(self, category: OutcomeCategory) -> int:
         return self.outcomes.get(category, 0)
+
+    def gender(self, gender: Gender) -> GenderSplit:
+        return self.by_gender.get(gender, GenderSplit())
+
+    @property
+    def women(self) -> GenderSplit:
+        return self.gender(Gender.WOMAN)
+
+    @property
+    def men(self) -> GenderSplit:
+        return self.gender(Gender.MAN)
 
     @property
     def to_work_or_studies(self) -> int:
@@ -296,21 +329,22 @@ def _figures(row: Any, checkins: int) -> Figures:
         participants=values["participants"], enrolled=values["enrolled"],
         active=values["active"], ended=values["ended"],
         outcomes={category: values[f"o_{category.value}"] for category in OutcomeCategory},
-        women=splits[Gender.WOMAN], men=splits[Gender.MAN], checkins=checkins,
+        by_gender=splits, checkins=checkins,
     )
 
 
 async def project_figures(session: AsyncSession, viewer: Viewer, flt: StatsFilter) -> Figures:
     """Enrolled, active, ended and outcomes, the shares, the gender split and check-ins."""
-    row = (await execute(session, _figures_query(viewer, flt))).one()
+    row = (await execute(session, _figures_query(viewer, flt, dropout_reasons()))).one()
     return _figures(row, row.checkins)
 
 
 # Building one of these statements (some 30 expressions) and computing its cache key takes
 # 1-3 ms, more than counting a coordinator's caseload; a statement is immutable and
-# Viewer and StatsFilter are frozen, so each is built once per viewer and filter.
+# Viewer and StatsFilter are frozen, so each is built once per viewer and filter (and
+# dropout setting: `dropouts` is only part of the cache key, the codes are read inside).
 @lru_cache(maxsize=256)
-def _figures_query(viewer: Viewer, flt: StatsFilter) -> Select[Any]:
+def _figures_query(viewer: Viewer, flt: StatsFilter, dropouts: tuple[Any, ...]) -> Select[Any]:
     # One statement, one round trip: for a small scope the second trip cost more than
     # the counting (BENCHMARKS.md finding 5). The check-in count must not correlate with
     # the outer participant row: it counts the whole scope on its own.
@@ -320,8 +354,8 @@ def _figures_query(viewer: Viewer, flt: StatsFilter) -> Select[Any]:
 
 
 @lru_cache(maxsize=256)
-def _breakdown_queries(viewer: Viewer, flt: StatsFilter,
-                       by: BreakdownBy) -> tuple[Select[Any], Select[Any]]:
+def _breakdown_queries(viewer: Viewer, flt: StatsFilter, by: BreakdownBy,
+                       dropouts: tuple[Any, ...]) -> tuple[Select[Any], Select[Any]]:
     key = _p[GROUP_COLUMN[by]]
     grouped = (select(key.label("key"), *_figure_columns(flt))
                .select_from(Participant.__table__)
@@ -432,7 +466,7 @@ async def breakdown(
     """
     if by not in BREAKDOWNS:
         raise ValueError(f"cannot break down by {by!r}")
-    grouped_query, checkins_query = _breakdown_queries(viewer, flt, by)
+    grouped_query, checkins_query = _breakdown_queries(viewer, flt, by, dropout_reasons())
     grouped = (await execute(session, grouped_query)).all()
     checkins = dict((await execute(session, checkins_query)).all())
     keys = [row.key for row in grouped]
@@ -456,7 +490,7 @@ def _sum(groups: Iterable[Figures]) -> Figures:
         return sum(getattr(part, name) for part in parts)
 
     def split(gender: Gender) -> GenderSplit:
-        of = [part.women if gender == Gender.WOMAN else part.men for part in parts]
+        of = [part.gender(gender) for part in parts]
         return GenderSplit(sum(s.participants for s in of), sum(s.ended for s in of),
                            sum(s.to_work_or_studies for s in of))
 
@@ -465,7 +499,8 @@ def _sum(groups: Iterable[Figures]) -> Figures:
         active=added("active"), ended=added("ended"),
         outcomes={category: sum(part.outcome(category) for part in parts)
                   for category in OutcomeCategory},
-        women=split(Gender.WOMAN), men=split(Gender.MAN), checkins=added("checkins"))
+        by_gender={gender: split(gender) for gender in SPLIT_GENDERS},
+        checkins=added("checkins"))
 
 
 async def _staff_names(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
@@ -652,9 +687,11 @@ class Neglected:
 
 
 async def neglected_participants(
-    session: AsyncSession, viewer: Viewer, since: datetime, *, limit: int = 10
+    session: AsyncSession, viewer: Viewer, since: datetime, *, limit: int = 10,
+    municipality: str | None = None,
 ) -> Neglected:
-    """Not-ended participants with no check-in since `since`, never-seen first.
+    """Not-ended participants with no check-in since `since`, never-seen first, among all
+    the viewer sees (the digest's list, and a question's without "my").
 
     A participant never checked in counts once they were enrolled on or before the UTC
     date of `since` (a day either way does not matter at a threshold of weeks).
@@ -663,6 +700,7 @@ async def neglected_participants(
                  .group_by(_c.participant_id).subquery())
     condition = and_(
         participant_scope(viewer), _p.status != Status.ENDED.value,
+        _p.municipality == municipality if municipality is not None else true(),
         or_(last_seen.c.last_at < since,
             and_(last_seen.c.last_at.is_(None), _p.enrolled_on <= since.date())))
     source = (Participant.__table__

@@ -17,10 +17,10 @@ from sqlmodel import select
 from bot.sandbox.emulator import ChatMessage
 from storage.db import transaction
 from storage.followups import record_response
-from storage.models import FollowUp, FollowUpResponse
+from storage.models import FollowUp, FollowUpResponse, Status
 from tests.conftest import Database, People, Person
 from tests.harness import BotHarness
-from tests.projects import small_project
+from tests.projects import insert_participants, participant, small_project
 
 
 @pytest.fixture
@@ -68,6 +68,63 @@ async def test_not_seen_for_two_weeks_lists_own_participants_as_mine_orders_them
     [mine] = await asking.send(people.bo.user, "/mine")
     assert mine.text.index(never_seen) < mine.text.index(seen_long_ago) < mine.text.index(
         seen_lately)
+
+
+async def test_a_leads_question_without_my_is_asked_over_all_she_may_see(
+    asking: BotHarness, people: People
+) -> None:
+    """"vilka deltagare har ingen avstämning på tre veckor?" from a lead (no caseload of her
+    own) lists the participants of every coordinator she sees, as the digest does; with
+    "mina" it is her own (empty) caseload; a lead for Alvesta sees Alvesta only."""
+    seen_long_ago = await add(asking, people.bo, "Seen Long Ago | Växjö | woman | ar")
+    never_seen = await add(asking, people.anna, "Never Seen | Alvesta | man | so")
+    seen_lately = await add(asking, people.bo, "Seen Lately | Växjö | woman | ti")
+    await asking.send(people.bo.user, f"/log {seen_long_ago} meeting first talk")
+    asking.clock.advance(timedelta(days=25))
+    await asking.send(people.bo.user, f"/log {seen_lately} phone fine")
+
+    [answer] = await asking.send(people.lead.user,
+                                 "vilka deltagare har ingen avstämning på tre veckor?")
+    text = answer.text
+    assert "<b>2 participants</b> with no check-in in that time, among all you can see" in text
+    assert never_seen in text and seen_long_ago in text and seen_lately not in text
+    assert "(Anna Andersson) — no check-in yet" in text and "(Bo Berg) — last check-in" in text
+    assert "participants you can see with no check-in since" in text
+    [own] = await asking.send(people.lead.user, "vilka av mina deltagare har ingen avstämning "
+                                                "på tre veckor?")
+    assert "0 participants" in own.text and "your participants" in own.text
+    [alvesta] = await asking.send(people.lead_alvesta.user,
+                                  "which participants have had no check-in for three weeks?")
+    assert never_seen in alvesta.text and seen_long_ago not in alvesta.text
+
+
+async def test_a_leads_status_question_without_my_counts_all_she_may_see(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    """"hur många är i praktik?" from a lead: every coordinator's participants she sees (it
+    was refused: "I can count it only in your own caseload"); "mina" stays her own."""
+    assert people.bo.staff and people.anna.staff
+    bo, anna = people.bo.staff.id, people.anna.staff.id
+    assert bo is not None and anna is not None
+    rows = [participant(bo, enrolled_on=date(2026, 1, 1), name="Intern Bo"),
+            participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1),
+                        name="Intern Anna"),
+            participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1),
+                        name="Active Anna")]
+    for row in rows[:2]:
+        row["status"] = Status.INTERNSHIP.value
+    await insert_participants(db, rows)
+
+    [answer] = await asking.send(people.lead.user, "hur många är i praktik?")
+    assert "<b>2 participants you can see</b> have status internship now." in answer.text
+    [answer] = await asking.send(people.lead.user, "which participants are in an internship?")
+    assert "<b>2 participants</b> with status internship, among all you can see" in answer.text
+    assert rows[0]["code"] in answer.text and rows[1]["code"] in answer.text
+    assert rows[2]["code"] not in answer.text
+    [answer] = await asking.send(people.lead_alvesta.user, "how many are in an internship?")
+    assert "<b>1 participant you can see</b> has status internship now." in answer.text
+    [answer] = await asking.send(people.bo.user, "how many are in an internship?")
+    assert "<b>1 of your participants</b> has status internship now." in answer.text
 
 
 async def test_meetings_tomorrow_and_today_match_the_agenda(
@@ -167,20 +224,25 @@ async def test_counts_and_shares_equal_the_stats_command_they_show(
     figures = stats_reply.text
     assert "Write for example" not in figures
     answer_text = answer.text
+    reached, ended = "To work or studies (work, subsidised work, CSN studies):", \
+        "ended in the period:"
     if share := re.search(r"work or studies: <b>([^<]+)</b> of those who ended \((\d+) of "
                           r"(\d+)\)", answer_text):
-        assert f"{share.group(1)} of ended" in figures
-        assert int(share.group(2)) == number_after("To work or studies:", figures)
-        assert int(share.group(3)) == number_after("ended:", figures)
+        assert f"{share.group(1)} of those who ended" in figures
+        assert int(share.group(2)) == number_after(reached, figures)
+        assert int(share.group(3)) == number_after(ended, figures)
     elif count := re.search(r"work or studies: <b>(\d+)</b> of (\d+) who ended", answer_text):
-        assert int(count.group(1)) == number_after("To work or studies:", figures)
-        assert int(count.group(2)) == number_after("ended:", figures)
-    elif "Enrolled:" in answer_text:
-        for label in ("Enrolled:", "active now:", "ended:"):
+        assert int(count.group(1)) == number_after(reached, figures)
+        assert int(count.group(2)) == number_after(ended, figures)
+    elif "Enrolled in the period:" in answer_text:
+        for label in ("Enrolled in the period:", ended):
             assert number_after(label, answer_text) == number_after(label, figures)
+        now = number_after("Now (today, whatever the period):", figures)
+        assert now == number_after("Active now:", answer_text) if "Active now:" in answer_text \
+            else number_after("Now (today, whatever the period):", answer_text)
     else:
-        ended = re.search(r"<b>(\d+) participants? ended</b>", answer_text)
-        assert ended and int(ended.group(1)) == number_after("ended:", figures)
+        found = re.search(r"<b>(\d+) participants? ended</b>", answer_text)
+        assert found and int(found.group(1)) == number_after(ended, figures)
 
 
 async def test_small_project_answers_match_the_hand_count(

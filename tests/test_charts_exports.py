@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.documents.charts import ChartText, stacked_bars_figure
 from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from storage.db import transaction
@@ -126,7 +127,8 @@ async def test_xlsx_for_a_swedish_coordinator_has_swedish_sheets_headers_and_nam
     assert checkins[0][-1] == sv._("Note") and len(checkins) == 3
     summary = list(workbook[sv._("Outcomes summary")].iter_rows(values_only=True))
     totals = next(row for row in summary if row[0] == sv._("Total"))
-    assert totals[1:5] == (5, 3, 1, pytest.approx(1 / 3))
+    # The share as the cell shows it (0.0 %), rounded half up: 1/3 → 33.3 %.
+    assert totals[1:5] == (5, 3, 1, 0.333)
 
 
 async def test_xlsx_for_a_lead_has_codes_but_no_names_or_notes(
@@ -147,7 +149,8 @@ async def test_xlsx_for_a_lead_has_codes_but_no_names_or_notes(
     assert "Note" not in next(workbook["Check-ins"].iter_rows(values_only=True))
     summary = {row[0]: row[1:] for row in workbook["Outcomes summary"].iter_rows(values_only=True)
                if row and row[0]}
-    assert summary["To work or studies, share of ended"][:2] == (2, 0.5)
+    assert summary["To work or studies (work, subsidised work, CSN studies), share of those "
+                   "who ended"][:2] == (2, 0.5)
     assert summary["Period"][0] == "Q1 2026"
 
 
@@ -201,3 +204,31 @@ async def test_export_usage_for_unknown_format(
     [reply] = await bot.send(people.lead.user, "/export pdf")
     assert "Write <code>/export xlsx</code>" in reply.text
     assert await audit_rows(db) == []
+
+
+@pytest.mark.parametrize("horizontal", [False, True])
+@pytest.mark.parametrize("largest", [4, 10, 20, 35, 100])
+def test_bar_totals_stay_inside_the_plot_clear_of_the_subtitle(horizontal: bool,
+                                                               largest: int) -> None:
+    """The number on the largest bar had no room when the axis ended at the bar ("outcomes
+    per quarter": the totals ran into the subtitle); it needs headroom inside the plot, at
+    least half a label's height."""
+    text = ChartText("Outcomes per quarter", "2026", "Participants who ended")
+    quarters = [f"Q{q} {y}" for y in (2025, 2026) for q in (1, 2, 3, 4)]
+    work = [largest // 2, largest - 6, largest // 4, 1, 0, largest // 3, 2, largest // 5]
+    series = {name: (color, [1 if index == 1 else 0 for index in range(8)])
+              for name, color in (("subsidised work", "#fb8c00"), ("studies", "#43a047"),
+                                  ("other", "#8e24aa"), ("dropout", "#e53935"),
+                                  ("unknown", "#9e9e9e"))}
+    figure = stacked_bars_figure(quarters, {"work": ("#1e88e5", work), **series}, text,
+                                 horizontal=horizontal)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    [axes] = figure.axes
+    plot, subtitle = axes.get_window_extent(renderer), axes.title.get_window_extent(renderer)
+    for total in axes.texts:
+        box = total.get_window_extent(renderer)
+        assert not box.overlaps(subtitle), (total.get_text(), box, subtitle)
+        room = box.height / 2
+        assert box.x1 <= plot.x1 - room and box.y1 <= plot.y1 - room, (
+            total.get_text(), box, plot)

@@ -19,7 +19,8 @@ from bot.runtime.config import ConfigError, load_settings
     [("TIMEZONE", "Mars/Olympus"), ("DEFAULT_LANGUAGE", "xx"),
      ("DATABASE_URL", "mysql://x"), ("TELEGRAM_API_BASE_URL", "ftp://x"),
      ("NOTE_MAX_LENGTH", "lots"), ("OUTCOME_FOLLOWUP_OFFSETS", "6m,28d,13m"),
-     ("OUTCOME_FOLLOWUP_OFFSETS", "28d,6m"), ("OUTCOME_FOLLOWUP_NO_ANSWER_DAYS", "0")],
+     ("OUTCOME_FOLLOWUP_OFFSETS", "28d,6m"), ("OUTCOME_FOLLOWUP_NO_ANSWER_DAYS", "0"),
+     ("DROPOUT_REASONS", "employed"), ("DROPOUT_REASONS", "illness,holiday")],
 )
 def test_malformed_setting_gives_one_line_naming_it(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str

@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.text.i18n import Translator
 from bot.text.periods import ALL, Period, local_today, month_ends, parse_period
+from bot.text.stats_text import percent, share_cell
+from storage.stats import percent_of, round_half_up, share
 from tests.conftest import STOCKHOLM
 
 TODAY = date(2026, 11, 24)
@@ -78,3 +81,21 @@ def test_month_ends_cover_every_month_and_stop_at_the_end() -> None:
     assert month_ends(date(2025, 11, 15), date(2026, 2, 10)) == [
         date(2025, 11, 30), date(2025, 12, 31), date(2026, 1, 31), date(2026, 2, 10)]
     assert month_ends(date(2026, 2, 1), date(2026, 1, 1)) == []
+
+
+# ---- one rounding rule ----------------------------------------------------------------------
+@pytest.mark.parametrize(("part", "whole", "shown"), [
+    (29, 40, "73%"),  # 72.5 %: half up, as funders and Excel round (half-to-even gave 72 %)
+    (1, 8, "13%"),  # 12.5 %
+    (7, 8, "88%"),  # 87.5 %
+    (1, 3, "33%"),
+    (2, 3, "67%"),
+    (1, 200, "1%"),  # 0.5 %
+    (0, 5, "0%"),
+])
+def test_shares_are_rounded_half_up_wherever_shown(part: int, whole: int, shown: str) -> None:
+    tr = Translator("en", STOCKHOLM)
+    value = share(part, whole)
+    assert percent(tr, value) == shown
+    assert share_cell(value) == float(round_half_up(part / whole, 3))
+    assert str(percent_of(29 / 40, 1)) == "72.5" and share_cell(29 / 40) == 0.725

@@ -27,7 +27,10 @@ from bot.questions import (
     parse,
 )
 from bot.questions.model import GENDERS, STATUSES
+from bot.text.periods import parse_period
 from storage.models import Gender, Outcome, Status
+from tests.period_words import PERIOD_WORDS
+from tests.period_words import TODAY as PERIOD_TODAY
 
 TODAY = date(2026, 11, 24)  # a Tuesday
 FIGURES = {Intent.COUNT_PARTICIPANTS, Intent.COUNT_OUTCOMES, Intent.SHARE_OUTCOMES, Intent.STATS}
@@ -557,6 +560,19 @@ def test_stats_period_labels_mean_the_same_dates_to_the_stats_command() -> None:
         command = periods.parse_period(parsed.period.label, TODAY)
         assert command is not None, parsed.period.label
         assert (command.start, command.end) == (parsed.period.start, parsed.period.end), text
+
+
+@pytest.mark.parametrize(("words", "label"), PERIOD_WORDS)
+def test_a_question_reads_the_period_words_as_the_stats_command_does(words: str,
+                                                                     label: str) -> None:
+    """The one period grammar (tests/period_words.py): the question and the command
+    (tests/test_stats.py runs the same table through `/stats`) name the same period."""
+    for question in (f"statistik {words}", f"stats {words}"):
+        parsed = parse(question, today=PERIOD_TODAY)
+        assert isinstance(parsed, Parsed) and parsed.period is not None, question
+        assert parsed.period.label == label, question
+    command = parse_period(words, PERIOD_TODAY)
+    assert command is not None and command.label == label, words
 
 
 # ---- values line up with the storage enums ------------------------------------------

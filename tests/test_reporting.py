@@ -345,7 +345,8 @@ async def test_lead_gets_the_entry_report_as_csv_and_xlsx_with_localized_headers
     assert "1 participant with a protected identity was left out" in document.caption
     rows = csv_rows(bot.api.files[document.document_id].content)
     assert ["Left out (protected identity)", "1"] in rows
-    header = rows.index(["Section", "Indicator", "Women", "Men", "Other", "Total"])
+    header = rows.index(["Section", "Indicator", "Women", "Men", "Other or not stated",
+                         "Total"])
     table = {row[1]: row[2:] for row in rows[header + 1:]}
     assert table["Participants who started"] == ["2", "2", "2", "6"]
     assert table["Unemployed, incl. long-term unemployed"] == ["2", "0", "1", "3"]

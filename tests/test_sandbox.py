@@ -14,7 +14,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlmodel import select
 from bot.runtime.config import load_settings
 from bot.sandbox import demo
 from bot.sandbox.demo import PortUnavailable, RunningSandbox, prepare_database, run_demo, sandbox
-from storage import migrate
+from storage import migrate, reporting
 from storage.access import Viewer, participant_scope
 from storage.db import SessionMaker, create_engine, session_maker, transaction
 from storage.demo_data import (
@@ -150,6 +150,17 @@ async def test_demo_project_has_the_stated_shape_and_is_deterministic(
             select(Participant.municipality).where(participant_scope(Viewer.of(lead))))).all()
     assert seen and set(seen) == {"Alvesta"}
     assert len(seen) == sum(1 for p in people if p[2] == "Alvesta")
+
+    # 6- and 13-month answers, so /report shows real follow-up rates in the demo.
+    async with transaction(db.sessions) as session:
+        admin = (await session.exec(select(Staff).where(Staff.role == Role.ADMIN))).one()
+        year = reporting.ReportPeriod(date(2026, 1, 1), date(2026, 12, 31))
+        rates = await reporting.outcome_rates(session, Viewer.of(admin), year)
+        result = await reporting.result_indicators(session, Viewer.of(admin), year)
+    assert 0 < rates.thirteen_month_working_or_studying < rates.thirteen_month_answered \
+        < rates.thirteen_month_cohort
+    assert 0 < result.row("employed_at_six_months").total \
+        < result.row("six_month_answered").total < result.row("six_month_cohort").total
 
     # Same seed, same project: on this backend as in the SQLite template.
     template = create_engine(f"sqlite+aiosqlite:///{seeded_template}")

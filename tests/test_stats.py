@@ -17,6 +17,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlmodel import select
 
 from bot.outbox.digest import plan_digests
+from bot.text.i18n import Translator
+from bot.text.periods import parse_period
+from bot.text.stats_text import period_label, short_names
 from handlers.stats import StatsView, View
 from storage import stats
 from storage.access import Viewer
@@ -42,6 +45,8 @@ from storage.participants import end_participant, hand_over
 from storage.stats import municipality_ref
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
+from tests.period_words import PERIOD_WORDS
+from tests.period_words import TODAY as PERIOD_TODAY
 from tests.projects import (
     checkin,
     insert_participants,
@@ -91,10 +96,11 @@ async def test_reference_project_gives_529_of_707_to_work_or_studies(
     assert result.share_excluding_dropouts == pytest.approx(529 / 563)
     assert result.share_of_all == pytest.approx(0.748, abs=0.0005)
     [reply] = await bot.send(people.lead.user, "/stats all")
-    assert "Participants during the period: 707" in reply.text
-    assert "To work or studies: 529" in reply.text
-    assert "75% of ended · 94% of ended excluding dropouts · 75% of all participants" in reply.text
-    assert "work 438 · subsidised work 0 · studies 91" in reply.text
+    assert "In the project at some time in the period: 707" in reply.text
+    assert "To work or studies (work, subsidised work, CSN studies): 529" in reply.text
+    assert ("75% of those who ended · 94% of those who ended, dropouts excluded · 75% of all "
+            "participants in the period") in reply.text
+    assert "work 438 · subsidised work 0 · studies (CSN) 91" in reply.text
 
 
 async def test_without_dropouts_both_shares_of_ended_are_equal(
@@ -110,7 +116,7 @@ async def test_without_dropouts_both_shares_of_ended_are_equal(
     assert result.outcome(OutcomeCategory.WORK) == 2
     assert result.share_of_ended == result.share_excluding_dropouts == 0.5
     [reply] = await bot.send(people.lead.user, "/stats 2025")
-    assert "50% of ended · 50% of ended excluding dropouts" in reply.text
+    assert "50% of those who ended · 50% of those who ended, dropouts excluded" in reply.text
 
 
 # ---- a small project counted by hand -----------------------------------------------------
@@ -132,13 +138,18 @@ async def test_first_quarter_figures_match_the_hand_count(
     assert result.checkins == 3
     [reply] = await bot.send(people.lead.user, "/stats 2026-Q1")
     for line in (
-        "Statistics: Q1 2026", "Participants during the period: 7",
-        "Enrolled: 4 · active now: 3 · ended: 4", "Of the 4 who ended:",
-        "work 1 · subsidised work 1 · studies 0", "other 1 · dropout 1 · unknown 0",
-        "To work or studies: 2",
-        "50% of ended · 67% of ended excluding dropouts · 29% of all participants",
-        "Women: 1 of 3 ended (33%) · men: 1 of 1 ended (100%)",
+        "Statistics: Q1 2026", "In the project at some time in the period: 7",
+        "Enrolled in the period: 4 · ended in the period: 4",
+        "Of the 4 who ended in the period:",
+        "work 1 · subsidised work 1 · studies (CSN) 0", "other 1 · dropout 1 · unknown 0",
+        "To work or studies (work, subsidised work, CSN studies): 2",
+        "50% of those who ended · 67% of those who ended, dropouts excluded · 29% of all "
+        "participants in the period",
+        "To work or studies, by gender:\nWomen: 1 of 3 who ended (33%)\n"
+        "Men: 1 of 1 who ended (100%)\n",
         "Check-ins logged in the period: 3",
+        # "Now" is today's figure, apart from the period's and labelled so.
+        "Now (today, whatever the period): 3 active participants",
     ):
         assert line in reply.text, line
 
@@ -154,7 +165,8 @@ async def test_all_time_figures_match_the_hand_count(
     assert (result.share_of_ended, result.share_excluding_dropouts) == (0.5, 0.6)
     [reply] = await bot.send(people.admin.user, "/statistik")
     assert "Statistics: all time" in reply.text
-    assert "50% of ended · 60% of ended excluding dropouts · 33% of all participants" in reply.text
+    assert ("50% of those who ended · 60% of those who ended, dropouts excluded · 33% of all "
+            "participants in the period") in reply.text
 
 
 async def test_period_edges_31_march_is_q1_and_1_april_is_q2(
@@ -167,7 +179,7 @@ async def test_period_edges_31_march_is_q1_and_1_april_is_q2(
     march = await figures(db, people.lead, date(2026, 3, 31), date(2026, 3, 31))
     assert (march.ended, march.outcome(OutcomeCategory.WORK), march.checkins) == (1, 1, 1)
     [reply] = await bot.send(people.lead.user, "/stats 2026-04-01..2026-06-30")
-    assert "ended: 1" in reply.text and "studies 1" in reply.text
+    assert "ended in the period: 1" in reply.text and "studies (CSN) 1" in reply.text
     assert "Check-ins logged in the period: 1" in reply.text
 
 
@@ -182,13 +194,14 @@ async def test_participant_ended_at_2330_local_on_31_march_counts_in_q1(
         [stored] = (await session.exec(select(Participant))).all()
     assert stored.ended_on == date(2026, 3, 31)
     [reply] = await bot.send(people.lead.user, "/stats quarter")
-    assert "Q1 2026" in reply.text and "ended: 1" in reply.text and "work 1" in reply.text
+    assert "Q1 2026" in reply.text and "ended in the period: 1" in reply.text
+    assert "work 1" in reply.text
     bot.clock.set(datetime(2026, 4, 1, 0, 30, tzinfo=STOCKHOLM))
     [reply] = await bot.send(people.lead.user, "/stats quarter")
     assert "Q2 2026" in reply.text
     assert "No participants or check-ins match" in reply.text
     [reply] = await bot.send(people.lead.user, "/stats 2026-Q1")
-    assert "ended: 1" in reply.text
+    assert "ended in the period: 1" in reply.text
 
 
 async def test_filters_as_words_narrow_the_figures(
@@ -200,19 +213,62 @@ async def test_filters_as_words_narrow_the_figures(
     assert (vaxjo.participants, vaxjo.ended, vaxjo.to_work_or_studies) == (5, 4, 2)
     [reply] = await bot.send(people.lead.user, "/stats all kommun:vaxjo")
     assert "Filter: municipality Växjö" in reply.text
-    assert "Participants during the period: 5" in reply.text and "ended: 4" in reply.text
+    assert "In the project at some time in the period: 5" in reply.text
+    assert "ended in the period: 4" in reply.text
     [reply] = await bot.send(people.lead.user, "/stats all gender:women")
-    assert "Participants during the period: 6" in reply.text and "ended: 4" in reply.text
-    assert "To work or studies: 1" in reply.text
+    assert "In the project at some time in the period: 6" in reply.text
+    assert "ended in the period: 4" in reply.text
+    assert "To work or studies (work, subsidised work, CSN studies): 1" in reply.text
     [reply] = await bot.send(people.lead.user, "/stats all coordinator:bo")
-    assert "coordinator Bo Berg" in reply.text and "Participants during the period: 4" in reply.text
+    assert "coordinator Bo Berg" in reply.text
+    assert "In the project at some time in the period: 4" in reply.text
     [reply] = await bot.send(people.lead.user,
                              "/stats all kommun:Växjö kön:kvinnor koordinator:Anna")
-    assert "Participants during the period: 1" in reply.text
-    assert "unknown 1" in reply.text and "0% of ended" in reply.text
+    assert "In the project at some time in the period: 1" in reply.text
+    assert "unknown 1" in reply.text and "0% of those who ended" in reply.text
     only_nine = await figures(db, people.lead, municipality="Växjö",
                               coordinator_id=people.anna.staff.id, gender=Gender.WOMAN)
     assert (only_nine.participants, only_nine.outcome(OutcomeCategory.UNKNOWN)) == (1, 1)
+
+
+def test_short_names_are_first_names_with_an_initial_where_two_share_one() -> None:
+    names = ["Karin Koordinatorsson", "Karin Lind", "Bo Berg", "Ali Ek", "Ali Eriksson", "Cher"]
+    assert short_names(names) == {
+        "Karin Koordinatorsson": "Karin K.", "Karin Lind": "Karin L.", "Bo Berg": "Bo",
+        "Ali Ek": "Ali Ek", "Ali Eriksson": "Ali Eriksson", "Cher": "Cher"}
+
+
+async def test_period_words_work_in_the_command_as_in_questions(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Every row of the one period grammar's table (tests/period_words.py, also run
+    through the question parser) names the same period in `/stats`, with a view after it."""
+    await small_project(db, people)
+    bot.clock.set(datetime.combine(PERIOD_TODAY, datetime.min.time(), tzinfo=STOCKHOLM)
+                  + timedelta(hours=10))
+    tr = Translator("en", STOCKHOLM)
+    for words, label in PERIOD_WORDS:
+        period = parse_period(label, PERIOD_TODAY)
+        assert period is not None
+        [reply] = await bot.send(people.lead.user, f"/statistik {words} per kommun")
+        assert f"By municipality: {period_label(tr, period)}" in reply.text, (words, reply.text)
+    # The Swedish button's own label, typed: "Denna månad" "Per kommun".
+    [reply] = await bot.send(people.anna.user, "/statistik denna månad per kommun")
+    assert "Skriv till exempel" not in reply.text and "november 2026" in reply.text
+
+
+async def test_stats_offers_the_previous_month_quarter_and_year(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await small_project(db, people)
+    bot.clock.set(datetime(2026, 4, 15, 10, 0, tzinfo=STOCKHOLM))
+    [reply] = await bot.send(people.lead.user, "/stats")
+    [edited] = await bot.press(people.lead.user, reply, "Previous quarter")
+    assert "Statistics: Q1 2026" in edited.text and "ended in the period: 4" in edited.text
+    [edited] = await bot.press(people.lead.user, edited, "Previous month")
+    assert "Statistics: March 2026" in edited.text
+    [edited] = await bot.press(people.lead.user, edited, "Previous year")
+    assert "Statistics: 2025" in edited.text and "• Previous year" in str(edited.reply_markup)
 
 
 async def test_unknown_names_and_words_get_a_readable_answer(
@@ -235,7 +291,7 @@ async def test_coordinator_sees_only_their_own_caseload(
     own = await figures(db, people.bo)
     assert (own.participants, own.ended, own.to_work_or_studies, own.checkins) == (4, 3, 2, 3)
     [reply] = await bot.send(people.bo.user, "/stats all")
-    assert "Participants during the period: 4" in reply.text
+    assert "In the project at some time in the period: 4" in reply.text
     [reply] = await bot.send(people.bo.user, "/stats all coordinator:Anna")
     assert "don't know one coordinator called “Anna”" in reply.text
     assert people.anna.staff is not None
@@ -276,7 +332,8 @@ async def test_empty_set_gives_a_readable_answer_and_no_division_by_zero(
     [reply] = await bot.send(people.lead.user, "/stats by coordinator")
     assert "No participants or check-ins match" in reply.text
     [reply] = await bot.send(people.lead.user, "/team")
-    assert "Bo Berg" in reply.text, "active coordinators are listed with zeros"
+    rows = {line.split()[0]: line.split()[1:] for line in pre_lines(reply.text)[1:]}
+    assert rows == {"Anna": ["0"] * 4, "Bo": ["0"] * 4}, "active coordinators, with zeros"
 
 
 async def test_shares_are_dashes_when_nobody_ended(
@@ -319,11 +376,11 @@ async def test_buttons_switch_period_and_view(
     bot.clock.set(datetime(2026, 3, 31, 12, 0, tzinfo=STOCKHOLM))
     [reply] = await bot.send(people.lead.user, "/stats kommun:Alvesta")
     assert "Statistics: all time" in reply.text
-    assert "Participants during the period: 4" in reply.text
+    assert "In the project at some time in the period: 4" in reply.text
     [edited] = await bot.press(people.lead.user, reply, "This quarter")
     assert edited.message_id == reply.message_id
     assert "Statistics: Q1 2026" in edited.text and "Filter: municipality Alvesta" in edited.text
-    assert "Participants during the period: 3" in edited.text
+    assert "In the project at some time in the period: 3" in edited.text
     [edited] = await bot.press(people.lead.user, edited, "By coordinator")
     assert "By coordinator: Q1 2026" in edited.text
     assert [line.split()[0] for line in pre_lines(edited.text)[1:]] == ["Anna", "Total"]
@@ -345,10 +402,11 @@ async def test_every_button_is_there_whatever_the_filter_and_carries_it_to_chart
         participant(people.bo.staff.id, enrolled_on=date(2026, 2, 1))])
     command = f'/stats 2026-01-01..2026-06-30 kommun:"{long_name}" gender:women coordinator:Bo'
     [reply] = await bot.send(people.lead.user, command)
-    assert "Participants during the period: 1" in reply.text
+    assert "In the project at some time in the period: 1" in reply.text
     assert [label for label, _ in reply.buttons] == [
-        "This month", "This quarter", "This year", "All time", "By municipality",
-        "By coordinator", "📈 Charts", "📄 Export"]
+        "This month", "This quarter", "This year", "All time", "Previous month",
+        "Previous quarter", "Previous year", "By municipality", "By coordinator", "📈 Charts",
+        "📄 Export"]
     assert all(len(data.encode()) <= 64 for _, data in reply.buttons)
     assert long_name not in "".join(data for _, data in reply.buttons)
     [offer] = await bot.press(people.lead.user, reply, "Export")
@@ -402,10 +460,11 @@ async def test_team_overview_counts_caseload_checkins_and_followups(
     [reply] = await bot.send(people.lead.user, "/team")
     table = pre_lines(reply.text)
     assert all(len(line) <= 32 for line in table), table
-    cells = {" ".join(line.split()[:2]): line.split()[2:] for line in table[1:]}
-    assert cells == {"Anna Anders…": ["1", "1", "0", "0"], "Bo Berg": ["2", "1", "2", "1"]}
+    # Names as colleagues say them, never cut ("Anna Anders…" before).
+    cells = {line.split()[0]: line.split()[1:] for line in table[1:]}
+    assert cells == {"Anna": ["1", "1", "0", "0"], "Bo": ["2", "1", "2", "1"]}
     [reply] = await bot.send(people.lead_alvesta.user, "/team")
-    assert "Anna Anders…" in reply.text and "Bo Berg" not in reply.text
+    assert "Anna" in reply.text and "Bo" not in pre_lines(reply.text)[1]
     [reply] = await bot.send(people.bo.user, "/team")
     assert "does not allow" in reply.text
 
@@ -455,7 +514,8 @@ async def test_digest_is_sent_through_the_outbox_with_the_weeks_news(
     [digest] = bot.api.bot_messages(people.lead.id)
     text = digest.text
     for line in ("Weekly digest: 23 Nov 2026 – 29 Nov 2026", "New participants: 1",
-                 "Ended: 1", "To work or studies: 1", "Bo Berg: 2", "Anna Andersson: 0",
+                 "Ended: 1", "To work or studies (work, subsidised work, CSN studies): 1",
+                 "Bo Berg: 2", "Anna Andersson: 0",
                  "2 participants without a check-in for 3 weeks or more"):
         assert line in text, (line, text)
     assert f"{never_code} (Anna Andersson): no check-in yet" in text
@@ -551,7 +611,7 @@ def recount(rows: list[Row], checkins: list[tuple[int, datetime]],
         participants=sum(map(during, rows)), enrolled=sum(within(r.enrolled_on) for r in rows),
         active=sum(row.status != Status.ENDED.value for row in rows), ended=len(ended),
         outcomes={c: sum(category(row) == c for row in ended) for c in OutcomeCategory},
-        women=split(Gender.WOMAN), men=split(Gender.MAN),
+        by_gender={gender: split(gender) for gender in stats.SPLIT_GENDERS},
         checkins=sum(1 for participant_id, at in checkins if participant_id in ids
                      and (low is None or at >= low) and (high is None or at < high)))
 

@@ -104,6 +104,16 @@ def _png(figure: Figure) -> bytes:
 def draw_stacked_bars(labels: Sequence[str], series: dict[str, tuple[str, list[int]]],
                       text: ChartText, *, horizontal: bool = False) -> bytes:
     """Stacked bars, one per label; `series` maps a legend entry to (colour, values)."""
+    return _png(stacked_bars_figure(labels, series, text, horizontal=horizontal))
+
+
+BAR_HEADROOM = 0.15
+"""Room past the largest bar for its total, as a share of the axis: without it the axis can
+end exactly at the bar and its number collides with the subtitle."""
+
+
+def stacked_bars_figure(labels: Sequence[str], series: dict[str, tuple[str, list[int]]],
+                        text: ChartText, *, horizontal: bool = False) -> Figure:
     figure = _figure()
     from matplotlib.ticker import MaxNLocator
 
@@ -134,8 +144,10 @@ def draw_stacked_bars(labels: Sequence[str], series: dict[str, tuple[str, list[i
     # Below the plot, never over a bar.
     figure.legend(loc="outside lower center", ncols=3, fontsize=15, frameon=False)
     (axes.xaxis if horizontal else axes.yaxis).set_major_locator(MaxNLocator(integer=True))
+    top = max(base, default=0) * (1 + BAR_HEADROOM) + 1
+    (axes.set_xlim if horizontal else axes.set_ylim)(0, top)
     _decorate(figure, axes, text, grid="x" if horizontal else "y")
-    return _png(figure)
+    return figure
 
 
 def draw_line(labels: Sequence[str], values: Sequence[int], text: ChartText) -> bytes:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from bot.documents.cells import append, csv_file, csv_text, sheet_title
 from bot.text.i18n import N_, Translator
 from bot.text.labels import CHANNEL_LABELS, GENDER_LABELS, OUTCOME_LABELS, STATUS_LABELS
-from bot.text.stats_text import category_label
+from bot.text.stats_text import category_label, figure_rows, share_cell
 from storage import exports
-from storage.models import Channel, Gender, Outcome, OutcomeCategory, Status
-from storage.stats import Breakdown, Figures, category_of
+from storage.models import Channel, Gender, Outcome, Status
+from storage.stats import Breakdown, category_of
 
 if TYPE_CHECKING:  # openpyxl is imported where a file is written: ~0.2 s and ~28 MiB at start-up
     from openpyxl.worksheet.worksheet import Worksheet
@@ -99,48 +99,25 @@ def _summary(sheet: Worksheet, tr: Translator, heading: list[tuple[str, str]],
     append(sheet, [tr._("Figure"), tr._("Count"), tr._("Share")])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
-    for name, count, share in _figure_rows(tr, table.total):
+    for name, count, share in figure_rows(tr, table.total):
         append(sheet, [name, count, share])
         sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
     append(sheet, [])
-    append(sheet, [tr._("Municipality"), tr._("Participants during the period"),
-                   tr._("Ended"), tr._("To work or studies"), tr._("Share of those who ended")])
+    append(sheet, [tr._("Municipality"), tr._("In the project at some time in the period"),
+                   tr._("Ended in the period"),
+                   tr._("To work or studies (work, subsidised work, CSN studies)"),
+                   tr._("To work or studies, share of those who ended")])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for label, figures in [*((row.label, row.figures) for row in table.rows),
                            (tr._("Total"), table.total)]:
         append(sheet, [label, figures.participants, figures.ended,
-                       figures.to_work_or_studies, figures.share_of_ended])
+                       figures.to_work_or_studies, share_cell(figures.share_of_ended)])
         sheet.cell(row=sheet.max_row, column=5).number_format = "0.0%"
     sheet.cell(row=sheet.max_row, column=1).font = bold
     sheet.column_dimensions["A"].width = 48
     for letter in "BCDE":
         sheet.column_dimensions[letter].width = 16
-
-
-def _figure_rows(tr: Translator, figures: Figures) -> list[tuple[str, int | None, float | None]]:
-    rows: list[tuple[str, int | None, float | None]] = [
-        (tr._("Participants during the period"), figures.participants, None),
-        (tr._("Enrolled"), figures.enrolled, None),
-        (tr._("Active now"), figures.active, None),
-        (tr._("Ended"), figures.ended, None),
-    ]
-    rows += [(category_label(tr, category), figures.outcome(category),
-              figures.outcome(category) / figures.ended if figures.ended else None)
-             for category in OutcomeCategory]
-    rows += [
-        (tr._("To work or studies, share of ended"), figures.to_work_or_studies,
-         figures.share_of_ended),
-        (tr._("To work or studies, share of ended excluding dropouts"), None,
-         figures.share_excluding_dropouts),
-        (tr._("To work or studies, share of all participants"), None, figures.share_of_all),
-        (tr._("Women to work or studies, share of women who ended"),
-         figures.women.to_work_or_studies, figures.women.share_of_ended),
-        (tr._("Men to work or studies, share of men who ended"),
-         figures.men.to_work_or_studies, figures.men.share_of_ended),
-        (tr._("Check-ins logged in the period"), figures.checkins, None),
-    ]
-    return rows
 
 
 def build_xlsx(data: exports.ExportData, tr: Translator,

@@ -21,9 +21,11 @@ from bot.documents.cells import append, csv_file, csv_text, sheet_title
 from bot.text.funder_labels import EDUCATION_LABELS
 from bot.text.i18n import N_, Translator
 from bot.text.labels import GENDER_LABELS
+from bot.text.stats_text import share_cell
 from storage import entry, reporting
 from storage.models import EducationLevel, Gender
 from storage.personnummer import PersonnummerCipher
+from storage.stats import percent_of, round_half_up
 
 KIND_TITLES: dict[reporting.ReportKind, str] = {
     "esf-entry": N_("ESF+ entry indicators"),
@@ -61,7 +63,8 @@ INDICATOR_LABELS: dict[str, str] = {
     "foreign_background_not_stated": N_("Foreign background: not asked"),
     "left": N_("Participants who left"),
     "employed_on_leaving": N_("In employment, incl. self-employed, on leaving"),
-    "education_on_leaving": N_("In education or training on leaving"),
+    "education_on_leaving": N_("In education or training on leaving (CSN studies and other "
+                               "education)"),
     "job_searching_on_leaving": N_("Job searching on leaving"),
     "other_on_leaving": N_("Other or unknown situation on leaving"),
     "gained_qualification": N_("Gained a qualification on leaving"),
@@ -90,7 +93,8 @@ DIMENSION_LABELS: dict[str, str] = {
 }
 AGE_LABELS = {"<18": N_("Under 18"), "18-29": N_("18–29 years"), "30-54": N_("30–54 years"),
               "55+": N_("55 years and over")}
-GENDER_COLUMN_LABELS = {"woman": N_("Women"), "man": N_("Men"), "other": N_("Other")}
+GENDER_COLUMN_LABELS = {"woman": N_("Women"), "man": N_("Men"),
+                        "other": N_("Other or not stated")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,7 @@ def _group_label(tr: Translator, dimension: str, group: str) -> str:
     if group == reporting.NOT_STATED:
         return tr._("not stated")
     if dimension == "gender":
-        return tr._(GENDER_COLUMN_LABELS.get(group, N_("Other")))
+        return tr._(GENDER_COLUMN_LABELS.get(group, GENDER_COLUMN_LABELS["other"]))
     if dimension == "age_band":
         return tr._(AGE_LABELS[group])
     if dimension == "education":
@@ -136,12 +140,19 @@ def _group_label(tr: Translator, dimension: str, group: str) -> str:
     return group
 
 
+def _percent(value: float | None) -> float | None:
+    return None if value is None else float(percent_of(value, 1))
+
+
 def _outcome_tables(tr: Translator, outcomes: reporting.Outcomes) -> list[Table]:
-    header = [tr._("Group"), tr._("Ended"), tr._("Dropouts"), tr._("To work or studies"),
-              tr._("Share of ended"), tr._("Share of ended excluding dropouts")]
+    header = [tr._("Group"), tr._("Ended in the period"), tr._("Dropouts"),
+              tr._("To work or studies (work, subsidised work, CSN studies)"),
+              tr._("To work or studies, share of those who ended"),
+              tr._("To work or studies, share of those who ended, dropouts excluded")]
     tables = [Table(tr._(DIMENSION_LABELS[dimension]), header,
                     [[_group_label(tr, dimension, row.group), row.ended, row.dropouts,
-                      row.to_work_or_studies, row.share_of_ended, row.share_excluding_dropouts]
+                      row.to_work_or_studies, share_cell(row.share_of_ended),
+                      share_cell(row.share_excluding_dropouts)]
                      for row in rows], frozenset({4, 5}))
               for dimension, rows in outcomes.by.items()]
     figures = [
@@ -152,12 +163,14 @@ def _outcome_tables(tr: Translator, outcomes: reporting.Outcomes) -> list[Table]
          outcomes.thirteen_month_cohort],
         [tr._("Answered the 13-month follow-up"), outcomes.thirteen_month_answered],
         [tr._("Working or studying at 13 months"), outcomes.thirteen_month_working_or_studying],
-        [tr._("Share working or studying at 13 months, of all"), outcomes.thirteen_month_rate],
-        [tr._("Share working or studying at 13 months, of those who answered"),
-         outcomes.thirteen_month_rate_of_answered],
+        [tr._("Working or studying at 13 months, percent of all whose 13-month date is in "
+              "the period"), _percent(outcomes.thirteen_month_rate)],
+        [tr._("Working or studying at 13 months, percent of those who answered"),
+         _percent(outcomes.thirteen_month_rate_of_answered)],
     ]
-    rounded = [[label, round(value, 1) if isinstance(value, float) and index < 2 else value]
-               for index, (label, value) in enumerate(figures)]
+    # Days to one decimal; every figure rounded half up (storage.stats.round_half_up).
+    rounded = [[label, float(round_half_up(value, 1)) if isinstance(value, float) and index < 2
+                else value] for index, (label, value) in enumerate(figures)]
     tables.append(Table(tr._("Time to outcome and 13 months"), [tr._("Figure"), tr._("Value")],
                         rounded))
     return tables
@@ -251,7 +264,8 @@ def build_csv(report: ReportFile, tr: Translator) -> bytes:
 
 def _csv_value(tr: Translator, value: object, percent: bool) -> str:
     if isinstance(value, float):
-        return format_decimal(value * 100 if percent else value, "0.0", locale=tr.locale)
+        shown = percent_of(value, 1) if percent else round_half_up(value, 1)
+        return format_decimal(shown, "0.0", locale=tr.locale)
     return csv_text(value)
 
 

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.questions.text import fold
+from bot.text.periods import CALENDAR_PHRASES, LAST_WORDS, THIS_WORDS, UNIT_WORDS
 
 SV, EN, ANY = "sv", "en", "*"
 
@@ -243,16 +244,11 @@ _add("gender", "man", "man men male males boys guys", EN)
 # ---- time ------------------------------------------------------------------------------
 _add("unit", "day", "dag dagar dagen dagarna dygn dygnet", SV)
 _add("unit", "day", "day days", EN)
-_add("unit", "week", "vecka veckor veckan veckorna veckas", SV)
-_add("unit", "week", "week weeks wk wks", EN)
-_add("unit", "month", "månad månader månaden månaderna månads", SV)
-_add("unit", "month", "month months", EN)
-_add("unit", "quarter", "kvartal kvartalet kvartalen kvartals", SV)
-_add("unit", "quarter", "quarter quarters", EN)
-_add("unit", "half", "halvår halvåret halvårs", SV)
-_add("unit", "half", "half-year halfyear half_year", EN)
-_add("unit", "year", "året åren årets", SV)
-_add("unit", "year", "year years", EN)
+# Calendar units, "this"/"last" and phrases such as "i fjol" are the one period grammar's
+# words (bot/text/periods.py), so a question and `/stats förra månaden` read them alike.
+for _unit_name, _by_language in UNIT_WORDS.items():
+    for _language, _entries in _by_language.items():
+        _add("unit", _unit_name, _entries, _language)
 _add("day", 0, "idag i_dag dagens", SV)
 _add("day", 0, "today tonight", EN)
 _add("day", -1, "igår i_går gårdagens", SV)
@@ -264,10 +260,10 @@ _add("day", -2, "förrgår i_förrgår", SV)
 _add("day", -2, "day_before_yesterday the_day_before_yesterday", EN)
 _add("day", 2, "övermorgon i_övermorgon", SV)
 _add("day", 2, "day_after_tomorrow the_day_after_tomorrow", EN)
-_add("this", None, "denna detta denne nuvarande innevarande den_här det_här", SV)
-_add("this", None, "this current", EN)
-_add("last", None, "förra föregående förriga", SV)
-_add("last", None, "last previous", EN)
+for _language, _entries in THIS_WORDS.items():
+    _add("this", None, _entries, _language)
+for _language, _entries in LAST_WORDS.items():
+    _add("last", None, _entries, _language)
 _add("next", None, "nästa kommande närmaste nästkommande", SV)
 _add("next", None, "next coming upcoming following", EN)
 _add("rolling", None, "senaste", SV)
@@ -276,12 +272,9 @@ _add("since", None, "sedan sen fr.o.m från_och_med efter", SV)
 _add("since", None, "since after", EN)
 _add("from", None, "från", SV)
 _add("from", None, "from", EN)
-_add("calendar", ("this", "year"), "i_år hittills_i_år", SV)
-_add("calendar", ("this", "year"), "year_to_date ytd so_far_this_year", EN)
-_add("calendar", ("last", "year"), "i_fjol ifjol", SV)
-_add("calendar", ("this", "week"), "i_veckan", SV)
-_add("calendar", ("this", "month"), "i_månaden", SV)
-_add("calendar", ("this", "quarter"), "i_kvartalet", SV)
+for _meaning, _by_language in CALENDAR_PHRASES.items():
+    for _language, _entries in _by_language.items():
+        _add("calendar", _meaning, _entries, _language)
 _add("going", None, "hur_går_det hur_går_det_för_oss hur_går_det_för_projektet "
      "hur_ser_det_ut", SV)
 _add("going", None, "how_is_it_going how_are_we_doing how_are_things how_is_the_project_doing",

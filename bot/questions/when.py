@@ -18,9 +18,12 @@ from bot.text.periods import (
     ALL,
     Period,
     add_months,
+    current,
+    half_period,
     month_period,
     quarter_period,
     range_period,
+    week_period,
     year_period,
 )
 
@@ -40,25 +43,9 @@ def day_period(day: date) -> Period:
     return range_period(day, day)
 
 
-def half_period(year: int, half: int) -> Period:
-    first = date(year, 1 if half == 1 else 7, 1)
-    return range_period(first, add_months(first, 6) - timedelta(days=1))
-
-
-def week_period(monday: date) -> Period:
-    return range_period(monday, monday + timedelta(days=6))
-
-
 def _calendar(unit: str, day: date) -> Period:
-    if unit == "week":
-        return week_period(day - timedelta(days=day.weekday()))
-    if unit == "month":
-        return month_period(day.year, day.month)
-    if unit == "quarter":
-        return quarter_period(day.year, (day.month - 1) // 3 + 1)
-    if unit == "half":
-        return half_period(day.year, 1 if day.month <= 6 else 2)
-    return year_period(day.year)
+    """The calendar week, month, quarter, half-year or year around `day` (periods.current)."""
+    return current(unit, day)
 
 
 def _shift(unit: str, day: date, steps: int) -> date:

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.text.languages import STAFF_LANGUAGES
+from storage.models import DEFAULT_DROPOUT_REASONS, DROPOUT_CANDIDATES, Outcome
 from storage.outcome_followups import FollowUpPoint, parse_offsets
 from storage.personnummer import validate_keys
 
@@ -85,6 +86,10 @@ class Settings(BaseSettings):
     """Days without an answer before the coordinator gets a task to ask by phone."""
     sensitive_categories: bool = Field(default=False)
     """Record disability and foreign background (ESF+), always with "declined to answer"."""
+    dropout_reasons: str = Field(
+        default=",".join(reason.value for reason in DEFAULT_DROPOUT_REASONS))
+    """End reasons counted as avbrott (dropout) in every figure; the other non-work,
+    non-studies reasons count as "other" (docs/definitions.md)."""
 
     @field_validator("reminder_offsets_hours")
     @classmethod
@@ -102,6 +107,12 @@ class Settings(BaseSettings):
     @classmethod
     def _followup_offsets(cls, value: str) -> str:
         parse_offsets(value)
+        return value
+
+    @field_validator("dropout_reasons")
+    @classmethod
+    def _dropout_reasons(cls, value: str) -> str:
+        parse_dropout_reasons(value)
         return value
 
     @field_validator("timezone")
@@ -160,10 +171,25 @@ class Settings(BaseSettings):
         return parse_offsets(self.outcome_followup_offsets)
 
     @property
+    def dropouts(self) -> tuple[Outcome, ...]:
+        return parse_dropout_reasons(self.dropout_reasons)
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'koordinator.sqlite3').resolve()}"
+
+
+def parse_dropout_reasons(value: str) -> tuple[Outcome, ...]:
+    """`parental_leave,illness` → the end reasons; empty means none count as dropouts."""
+    words = [word.strip() for word in value.split(",") if word.strip()]
+    allowed = {reason.value: reason for reason in DROPOUT_CANDIDATES}
+    wrong = [word for word in words if word not in allowed]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)} cannot count as dropouts; choose from "
+                         f"{', '.join(allowed)}")
+    return tuple(dict.fromkeys(allowed[word] for word in words))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,11 +1,16 @@
-"""Reporting periods as people type them: `month`, `2026-Q3`, `2026-01-01..2026-06-30`, `all`.
+"""Reporting periods as people type them: `month`, `förra månaden`, `this quarter`,
+`2026-Q3`, `2026-01-01..2026-06-30`, `all`.
 
-Pure: no Telegram, no database. A period is a range of *local* calendar dates, both ends
-inclusive, because enrolment and end dates are stored as local dates. Words such as
-"quarter" are taken relative to the local "today", which must come from `local_today`:
-at 00:30 on 1 April in Stockholm it is still 31 March in UTC, and a UTC "today" would
-put the lead in the wrong quarter. A participant who ended at 23:30 local on 31 March
-has `ended_on` 31 March and so counts in Q1.
+The one period grammar: commands (`/stats förra kvartalet`), their buttons (which carry a
+period's label) and the question parser (whose lexicon reads the words below) understand
+the same period words. Pure: no Telegram, no database.
+
+A period is a range of *local* calendar dates, both ends inclusive, because enrolment
+and end dates are stored as local dates. Words such as "quarter" are taken relative to
+the local "today", which must come from `local_today`: at 00:30 on 1 April in Stockholm
+it is still 31 March in UTC, and a UTC "today" would put the lead in the wrong quarter.
+A participant who ended at 23:30 local on 31 March has `ended_on` 31 March and so counts
+in Q1.
 """
 
 from __future__ import annotations
@@ -25,12 +30,57 @@ _MONTH_RE = re.compile(rf"^{_YEAR}-(\d{{1,2}})$")
 _YEAR_RE = re.compile(rf"^{_YEAR}$")
 _RANGE_SEPARATOR = ".."
 
-# Words (folded: lower case, no accents) for periods relative to today.
-_THIS = {"month": "month", "manad": "month", "quarter": "quarter", "kvartal": "quarter",
-         "year": "year", "ar": "year"}
-_LAST = {"last-month": "month", "forra-manaden": "month", "last-quarter": "quarter",
-         "forra-kvartalet": "quarter", "last-year": "year", "forra-aret": "year"}
+# ---- the words of relative periods, Swedish and English --------------------------------
+# Written as the question lexicon takes them (bot/questions/lexicon.py `_add`): words
+# separated by spaces, a phrase's words joined by `_`. Both readers fold them alike.
+THIS_WORDS = {"sv": "denna detta denne nuvarande innevarande den_här det_här",
+              "en": "this current"}
+LAST_WORDS = {"sv": "förra föregående förriga", "en": "last previous"}
+UNIT_WORDS: dict[str, dict[str, str]] = {
+    "week": {"sv": "vecka veckor veckan veckorna veckas", "en": "week weeks wk wks"},
+    "month": {"sv": "månad månader månaden månaderna månads", "en": "month months"},
+    "quarter": {"sv": "kvartal kvartalet kvartalen kvartals", "en": "quarter quarters"},
+    "half": {"sv": "halvår halvåret halvårs", "en": "half-year halfyear half_year"},
+    "year": {"sv": "året åren årets", "en": "year years"},
+}
+CALENDAR_PHRASES: dict[tuple[str, str], dict[str, str]] = {
+    ("this", "year"): {"sv": "i_år hittills_i_år", "en": "year_to_date ytd so_far_this_year"},
+    ("last", "year"): {"sv": "i_fjol ifjol"},
+    ("this", "week"): {"sv": "i_veckan"},
+    ("this", "month"): {"sv": "i_månaden"},
+    ("this", "quarter"): {"sv": "i_kvartalet"},
+}
+# A unit word alone is the current one: `/stats month`, `/statistik kvartal`, `/stats år`.
+_BARE_UNITS = {"month": "month", "manad": "month", "quarter": "quarter", "kvartal": "quarter",
+               "year": "year", "ar": "year", "week": "week", "vecka": "week"}
 _ALL_WORDS = {"all", "allt", "alla"}
+PERIOD_UNITS = ("week", "month", "quarter", "half", "year")
+
+
+def _entries(table: dict[str, str]) -> list[tuple[str, ...]]:
+    return [tuple(unaccented(part) for part in entry.split("_"))
+            for words in table.values() for entry in words.split()]
+
+
+def _relative_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
+    """Folded word sequences → (this/last, unit): `("forra", "manaden")` → last month."""
+    phrases: dict[tuple[str, ...], tuple[str, str]] = {}
+    for relative, table in (("this", THIS_WORDS), ("last", LAST_WORDS)):
+        for unit, unit_words in UNIT_WORDS.items():
+            for first in _entries(table):
+                for second in _entries(unit_words):
+                    phrases[first + second] = (relative, unit)
+    for meaning, table in CALENDAR_PHRASES.items():
+        for entry in _entries(table):
+            phrases[entry] = meaning
+    for word, unit in _BARE_UNITS.items():
+        phrases[(word,)] = ("this", unit)
+    return phrases
+
+
+RELATIVE_PHRASES = _relative_phrases()
+LONGEST_PERIOD_WORDS = max(len(words) for words in RELATIVE_PHRASES)
+"""How many typed words a period can take (a command parser tries this many first)."""
 
 
 class Period(NamedTuple):
@@ -112,36 +162,67 @@ def quarter_of(day: date) -> int:
     return (day.month - 1) // 3 + 1
 
 
+def week_period(monday: date) -> Period:
+    return range_period(monday, monday + timedelta(days=6))
+
+
+def half_period(year: int, half: int) -> Period:
+    first = date(year, 1 if half == 1 else 7, 1)
+    return range_period(first, add_months(first, 6) - timedelta(days=1))
+
+
 def current(unit: str, today: date) -> Period:
-    """The month, quarter or year that contains `today`."""
+    """The week, month, quarter, half-year or year that contains `today`."""
+    if unit == "week":
+        return week_period(today - timedelta(days=today.weekday()))
     if unit == "month":
         return month_period(today.year, today.month)
     if unit == "quarter":
         return quarter_period(today.year, quarter_of(today))
+    if unit == "half":
+        return half_period(today.year, 1 if today.month <= 6 else 2)
     return year_period(today.year)
 
 
 def previous(unit: str, today: date) -> Period:
-    """The whole month, quarter or year before the one that contains `today`."""
+    """The whole week, month, quarter, half-year or year before the one containing `today`."""
     this = current(unit, today)
     assert this.start is not None
     return current(unit, this.start - timedelta(days=1))
 
 
+def relative_period(relative: str, unit: str, today: date) -> Period:
+    """"this"/"last" `unit`, relative to the local `today`."""
+    return current(unit, today) if relative == "this" else previous(unit, today)
+
+
 def parse_period(text: str, today: date) -> Period | None:
-    """The period `text` names, relative to the local `today`; None when it names none."""
+    """The period `text` names, relative to the local `today`; None when it names none.
+
+    `förra månaden`, `denna månad`, `last quarter`, `previous-year`, `i fjol` and the
+    calendar forms; words may be joined by spaces, `-` or `_`.
+    """
     word = unaccented(text.strip()).replace(" ", "-")
     if not word:
         return None
     if word in _ALL_WORDS:
         return ALL
-    if word in _THIS:
-        return current(_THIS[word], today)
-    if word in _LAST:
-        return previous(_LAST[word], today)
+    words = tuple(part for part in re.split(r"[-_]+", word) if part)
+    if words in RELATIVE_PHRASES:
+        return relative_period(*RELATIVE_PHRASES[words], today)
     if _RANGE_SEPARATOR in word:
         return _parse_range(word)
     return _parse_calendar(word, today)
+
+
+def leading_period(words: list[str], today: date) -> tuple[Period, int] | None:
+    """The period named by the longest run of `words` from the first (and how many words it
+    took): a command's words `["förra", "månaden", "per", "kommun"]` → last month, 2."""
+    for size in range(min(LONGEST_PERIOD_WORDS, len(words)), 0, -1):
+        period = parse_period(" ".join(words[:size]), today)
+        if period is not None:
+            return period, size
+    return None
 
 
 def _parse_calendar(word: str, today: date) -> Period | None:

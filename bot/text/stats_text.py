@@ -1,8 +1,9 @@
 """How statistics read, in every reply that shows them: /stats, /team, charts, exports, digest.
 
 One place for the words (outcome categories, period names) and the number rules:
-counts and shares are formatted with Babel in the reader's locale, and a share whose
-base is zero is shown as "–", never computed.
+counts and shares are formatted with Babel in the reader's locale, a share is rounded
+half up (`storage.stats.round_half_up`, the one rule), and a share whose base is zero is
+shown as "–", never computed. Every label says what it counts (docs/definitions.md).
 """
 
 from __future__ import annotations
@@ -10,16 +11,25 @@ from __future__ import annotations
 import html
 
 from bot.text.i18n import N_, SafeHtml, Translator, isolate_typed, without_bidi_controls
+from bot.text.labels import OUTCOME_LABELS
 from bot.text.periods import Period, quarter_of
-from storage.models import OutcomeCategory
-from storage.stats import Figures, NeglectedRow, TeamRow
+from storage.models import OUTCOME_CATEGORY, Gender, OutcomeCategory
+from storage.stats import (
+    SPLIT_GENDERS,
+    Figures,
+    GenderSplit,
+    NeglectedRow,
+    TeamRow,
+    round_half_up,
+    share,
+)
 
 NO_SHARE = "–"
 
 CATEGORY_LABELS: dict[OutcomeCategory, str] = {
     OutcomeCategory.WORK: N_("work"),
     OutcomeCategory.SUBSIDISED_WORK: N_("subsidised work"),
-    OutcomeCategory.STUDIES: N_("studies"),
+    OutcomeCategory.STUDIES: N_("studies (CSN)"),
     OutcomeCategory.OTHER: N_("other"),
     OutcomeCategory.DROPOUT: N_("dropout"),
     OutcomeCategory.UNKNOWN: N_("unknown"),
@@ -27,7 +37,8 @@ CATEGORY_LABELS: dict[OutcomeCategory, str] = {
 
 
 def percent(tr: Translator, value: float | None) -> str:
-    return NO_SHARE if value is None else tr.percent(value)
+    """A share in whole percent, rounded half up (72.5 % → 73 %), or "–" without a base."""
+    return NO_SHARE if value is None else tr.percent(round_half_up(value, 2))
 
 
 def compact_percent(tr: Translator, value: float | None) -> str:
@@ -64,28 +75,73 @@ def outcome_lines(tr: Translator, figures: Figures) -> list[str]:
     return [" · ".join(part(c) for c in first), " · ".join(part(c) for c in second)]
 
 
+def category_legend(tr: Translator) -> str:
+    """Which end reasons "other" and "dropout" hold (dropouts: the project's setting)."""
+    def reasons(category: OutcomeCategory) -> str:
+        return ", ".join(tr._(OUTCOME_LABELS[reason])
+                         for reason, of in OUTCOME_CATEGORY.items() if of == category) or "–"
+
+    return tr._("<i>Other: %(other)s. Dropout: %(dropout)s.</i>",
+                other=reasons(OutcomeCategory.OTHER), dropout=reasons(OutcomeCategory.DROPOUT))
+
+
 def reached_line(tr: Translator, figures: Figures) -> str:
-    return tr._("<b>To work or studies: %(count)s</b>",
+    return tr._("<b>To work or studies (work, subsidised work, CSN studies): %(count)s</b>",
                 count=tr.number(figures.to_work_or_studies))
 
 
 def shares_line(tr: Translator, figures: Figures) -> str:
-    return tr._("%(of_ended)s of ended · %(excluding)s of ended excluding dropouts · "
-                "%(of_all)s of all participants",
+    return tr._("%(of_ended)s of those who ended · %(excluding)s of those who ended, "
+                "dropouts excluded · %(of_all)s of all participants in the period",
                 of_ended=percent(tr, figures.share_of_ended),
                 excluding=percent(tr, figures.share_excluding_dropouts),
                 of_all=percent(tr, figures.share_of_all))
 
 
-def gender_line(tr: Translator, figures: Figures) -> str:
-    return tr._("Women: %(women)s of %(women_ended)s ended (%(women_share)s) · "
-                "men: %(men)s of %(men_ended)s ended (%(men_share)s)",
-                women=tr.number(figures.women.to_work_or_studies),
-                women_ended=tr.number(figures.women.ended),
-                women_share=percent(tr, figures.women.share_of_ended),
-                men=tr.number(figures.men.to_work_or_studies),
-                men_ended=tr.number(figures.men.ended),
-                men_share=percent(tr, figures.men.share_of_ended))
+GENDER_GROUP_LABELS: dict[Gender, str] = {
+    Gender.WOMAN: N_("Women"),
+    Gender.MAN: N_("Men"),
+    Gender.OTHER: N_("Other gender"),
+    Gender.UNSPECIFIED: N_("Gender not stated"),
+}
+"""Every gender value as a group, at the start of a line or a row."""
+
+
+def gender_split_line(tr: Translator, gender: Gender, split: GenderSplit) -> str:
+    return tr._("%(gender)s: %(count)s of %(ended)s who ended (%(share)s)",
+                gender=tr._(GENDER_GROUP_LABELS[gender]),
+                count=tr.number(split.to_work_or_studies), ended=tr.number(split.ended),
+                share=percent(tr, split.share_of_ended))
+
+
+def gender_lines(tr: Translator, figures: Figures) -> list[str]:
+    """To work or studies by gender: every gender value among those who ended, so the
+    lines add up to the total (other and not stated included)."""
+    lines = [tr._("To work or studies, by gender:")]
+    lines += [gender_split_line(tr, gender, figures.gender(gender))
+              for gender in SPLIT_GENDERS if figures.gender(gender).ended]
+    return lines
+
+
+def short_names(names: list[str]) -> dict[str, str]:
+    """Names as colleagues say them: the first name, with the surname's initial where two
+    share a first name ("Karin K."), the whole name where even that is shared."""
+    def first(name: str) -> str:
+        return name.split()[0] if name.split() else name
+
+    def initial(name: str) -> str:
+        parts = name.split()
+        return f"{parts[0]} {parts[-1][0]}." if len(parts) > 1 else name
+
+    result: dict[str, str] = {}
+    for name in names:
+        if sum(first(other) == first(name) for other in names) == 1:
+            result[name] = first(name)
+        elif sum(initial(other) == initial(name) for other in names) == 1:
+            result[name] = initial(name)
+        else:
+            result[name] = name
+    return result
 
 
 def pre_table(rows: list[list[str]], widths: list[int]) -> SafeHtml:
@@ -109,3 +165,47 @@ def coordinator_label(tr: Translator, row: NeglectedRow | TeamRow) -> str:
     name = row.coordinator if isinstance(row, NeglectedRow) else row.name
     active = row.coordinator_active if isinstance(row, NeglectedRow) else row.active
     return name if active else tr._("without an active coordinator")
+
+
+def share_cell(value: float | None, places: int = 1) -> float | None:
+    """A share for a spreadsheet cell shown with `places` decimals of a percent (`0.0%`):
+    rounded half up to what the cell shows, so the file holds the figure the chat shows."""
+    return None if value is None else float(round_half_up(value, places + 2))
+
+
+FigureRow = tuple[str, int | None, float | None]
+
+
+def figure_rows(tr: Translator, figures: Figures) -> list[FigureRow]:
+    """Every figure of /stats as (label, count, share) rows, for exports: the same labels,
+    saying what each counts, and the same definitions (docs/definitions.md)."""
+    rows: list[FigureRow] = [
+        (tr._("In the project at some time in the period"), figures.participants, None),
+        (tr._("Enrolled in the period"), figures.enrolled, None),
+        (tr._("Ended in the period"), figures.ended, None),
+    ]
+    rows += [(tr._("Ended in the period: %(category)s", category=category_label(tr, category)),
+              figures.outcome(category), share_cell(share(figures.outcome(category),
+                                                           figures.ended)))
+             for category in OutcomeCategory]
+    rows += [
+        (tr._("To work or studies (work, subsidised work, CSN studies), share of those who "
+              "ended"), figures.to_work_or_studies, share_cell(figures.share_of_ended)),
+        (tr._("To work or studies, share of those who ended, dropouts excluded"),
+         None, share_cell(figures.share_excluding_dropouts)),
+        (tr._("To work or studies, share of all in the project in the period"),
+         None, share_cell(figures.share_of_all)),
+    ]
+    for gender in SPLIT_GENDERS:
+        split = figures.gender(gender)
+        if not split.ended:
+            continue
+        label = tr._(GENDER_GROUP_LABELS[gender])
+        rows += [(tr._("%(gender)s: ended in the period", gender=label), split.ended, None),
+                 (tr._("%(gender)s: to work or studies, share of those who ended",
+                       gender=label), split.to_work_or_studies, share_cell(split.share_of_ended))]
+    rows += [
+        (tr._("Check-ins logged in the period"), figures.checkins, None),
+        (tr._("Active now (today, whatever the period)"), figures.active, None),
+    ]
+    return rows
