@@ -40,9 +40,11 @@ from storage.models import (
     FollowUpKind,
     FollowUpResponse,
     FollowUpState,
+    Gender,
     OutboundMessage,
     Role,
 )
+from storage.participants import register_participant
 from storage.staff import add_staff
 from storage.stats import team_overview
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
@@ -367,6 +369,36 @@ def test_answer_buttons_decode_old_and_new_and_refuse_the_rest() -> None:
     for bad in ("fu:r:12:pending", "fu:r:12:maybe", "fu:r:x:confirmed", "fu:r:12",
                 "fu:r:١٢:confirmed", "fu:r:12:confirmed:1:2", "fu:r:12:confirmed:"):
         assert ReminderAnswer.parse(bad) is None, bad
+
+
+@pytest.mark.parametrize("command", ["/invite", "/preview"])
+async def test_invite_and_preview_pickers_page_to_the_last_participant(
+    bot: BotHarness, people: People, db: Database, command: str
+) -> None:
+    """Eight a page with "More…" (they stopped at eight): the first one registered, on the
+    last page, can be invited and previewed."""
+    assert people.bo.staff is not None
+    codes = []
+    async with transaction(db.sessions) as session:
+        for index in range(10):
+            participant = await register_participant(
+                session, Viewer.of(people.bo.staff), display_name=f"Person {index:02d}",
+                municipality="Växjö", gender=Gender.WOMAN, language="sv",
+                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+            codes.append(participant.code)
+    first = codes[0]
+    [page] = await bot.send(people.bo.user, command)
+    assert len(page.buttons) == 9 and page.buttons[-1][0] == "More…"
+    [page] = await bot.press(people.bo.user, page, "More…")
+    # Most recently registered first: the first one is on the second page, with one more.
+    assert [label for label, _ in page.buttons] == [f"{codes[1]} Person 01",
+                                                     f"{first} Person 00"]
+    replies = await bot.press(people.bo.user, page, f"{first} Person 00")
+    if command == "/invite":
+        assert "Creating the invitation" in replies[0].text
+        assert f"Invitation for <b>{first}</b> (Person 00)" in replies[-1].caption
+    else:
+        assert f"What {first} receives" in replies[-1].text
 
 
 async def test_preview_shows_each_kind_and_pashto(bot: BotHarness, people: People) -> None:
