@@ -441,3 +441,24 @@ async def test_a_code_typed_with_other_digits_is_not_found(
             assert "can't find" in reply.text, (command, reply.text)
     [reply] = await bot.press_data(people.bo.user, reply, ParticipantCard(3).encode())
     assert "P-0003" in reply.text, "the ASCII code still opens the card"
+
+
+async def test_a_card_opened_from_mine_has_a_way_back_to_the_same_page(
+    bot: BotHarness, people: People
+) -> None:
+    for index in range(10):
+        await add(bot, people.bo, f"Person {index} | Ljungby | woman | sv")
+    [page_one] = await bot.send(people.bo.user, "/mine")
+    [page_two] = await bot.press(people.bo.user, page_one, "Next")
+    assert "Page 2 of 2" in page_two.text
+    code = page_two.buttons[0][0]
+    [card] = await bot.press(people.bo.user, page_two, code)
+    assert card.message_id == page_two.message_id, "the card replaces the list"
+    assert "Municipality" in card.text and "Page 2 of 2" not in card.text
+    assert card.buttons[-1][0] == "« Back"
+    [back] = await bot.press(people.bo.user, card, "« ")
+    assert back.message_id == page_two.message_id
+    assert (back.text, back.buttons) == (page_two.text, page_two.buttons), "the same page again"
+    # A card opened by command has no list to go back to.
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    assert not any(label.startswith("«") for label, _ in card.buttons)
