@@ -26,7 +26,7 @@ from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.interaction.commands import command_for
-from bot.outbox.templates import agenda_text, participant_appointment_text
+from bot.outbox.templates import FollowUpOpen, agenda_text, participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.questions import (
     EXAMPLES,
@@ -455,7 +455,8 @@ async def answer_agenda(turn: Turn, parsed: Parsed) -> None:
         lines.append(agenda_text(tr, day, of_day))
     if not items:
         lines.append(_no_followups(tr, parsed))
-    buttons = [(f"{tr.time(i.followup.due_at)} {i.participant.code}", f"fu:o:{i.followup.id}")
+    buttons = [(f"{tr.time(i.followup.due_at)} {i.participant.code}",
+                FollowUpOpen(i.followup.id or 0).encode())
                for i in items[:PICK_LIMIT * 2]]
     filters = _municipality_filter(tr, municipality)
     await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]),
@@ -522,7 +523,8 @@ async def answer_own_list(turn: Turn, parsed: Parsed) -> None:
                           seen=seen) + participant_views.reach_flag(tr, row))
     if len(rows) > PICK_LIMIT * 3:
         lines.append(tr._("… and %(n)s more: see /mine.", n=len(rows) - PICK_LIMIT * 3))
-    buttons = [(row.participant.code, f"card:{row.participant.id}")
+    buttons = [(row.participant.code,
+                participant_views.ParticipantCard(row.participant.id or 0).encode())
                for row in rows[:PICK_LIMIT]]
     filters = _municipality_filter(tr, municipality)
     await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]),

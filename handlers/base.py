@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -465,17 +465,27 @@ def picker_keyboard(participants: Sequence[Participant],
     return InlineKeyboardMarkup([*markup.inline_keyboard, *keyboard([extra]).inline_keyboard])
 
 
+class PickerSource(Protocol):
+    """Which participants a picker offers: one page of them, within the viewer's scope."""
+
+    def __call__(self, session: AsyncSession, viewer: Viewer, *, limit: int,
+                 offset: int) -> Awaitable[Sequence[Participant]]: ...
+
+
 async def ask_to_pick(turn: Turn, prompt: str,
                       payload: Callable[[Participant], ButtonPayload],
                       *, page: int = 0, more: Callable[[int], ButtonPayload] | None = None,
-                      edit: bool = False) -> None:
-    """Offer the caller's own participants as buttons, a page at a time (the guided start
-    of a flow); with `more`, a "More…" button opens the next page."""
+                      edit: bool = False, choices: PickerSource | None = None,
+                      empty: str | None = None) -> None:
+    """Offer the caller's own participants (or `choices`) as buttons, a page at a time (the
+    guided start of a flow); with `more`, a "More…" button opens the next page."""
+    source = choices or participants_for_picker
     async with turn.transaction() as session:
-        recent = await participants_for_picker(session, turn.require_viewer(),
-                                               limit=PICKER_PAGE + 1, offset=page * PICKER_PAGE)
+        recent = await source(session, turn.require_viewer(),
+                              limit=PICKER_PAGE + 1, offset=page * PICKER_PAGE)
     if not recent and page == 0:
-        await turn.reply(turn.tr._("You have no active participants yet. Add one with /add."))
+        await turn.reply(empty or turn.tr._(
+            "You have no active participants yet. Add one with /add."))
         return
     has_more = len(recent) > PICKER_PAGE
     markup = picker_keyboard(recent[:PICKER_PAGE], payload,

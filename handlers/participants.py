@@ -43,6 +43,7 @@ from storage import checkins as checkin_queries
 from storage import followups as followup_queries
 from storage import participants as queries
 from storage import relay
+from storage.access import Action
 from storage.invites import has_open_invite
 from storage.models import (
     CHANGEABLE_STATUSES,
@@ -97,6 +98,14 @@ class AddToday(ButtonPayload):
 
 @family("mine", command="mine")
 class CaseloadPage(ButtonPayload):
+    page: int
+
+
+@family("mine:c", command="mine")
+class CardFromCaseload(ButtonPayload):
+    """Open a card from page `page` of /mine: the card has « Back to that page."""
+
+    participant_id: int
     page: int
 
 
@@ -362,6 +371,11 @@ async def caseload_page(turn: Turn, payload: CaseloadPage) -> None:
     await show_caseload(turn, page=payload.page, edit=True)
 
 
+async def card_from_caseload(turn: Turn, payload: CardFromCaseload) -> None:
+    participant = await picked_participant(turn, payload.participant_id)
+    await show_card(turn, participant, back=CaseloadPage(payload.page))
+
+
 async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
     tr = turn.tr
     async with turn.transaction() as session:
@@ -388,7 +402,8 @@ async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
         nav.append((tr._("Next ▶"), CaseloadPage(page + 1).encode()))
     if pages > 1:
         lines.append(tr._("Page %(page)s of %(pages)s", page=page + 1, pages=pages))
-    open_buttons = [(row.participant.code, ParticipantCard(row.participant.id).encode())
+    open_buttons = [(row.participant.code,
+                     CardFromCaseload(row.participant.id or 0, page).encode())
                     for row in rows]
     markup = keyboard([*grid(open_buttons, 4), nav])
     if edit:
@@ -452,7 +467,9 @@ async def card_picked(turn: Turn, payload: ParticipantCard) -> None:
     await show_card(turn, await picked_participant(turn, payload.participant_id))
 
 
-async def show_card(turn: Turn, participant: Participant) -> None:
+async def show_card(turn: Turn, participant: Participant,
+                    back: ButtonPayload | None = None) -> None:
+    """The card; with `back`, it replaces the list it was opened from and « Back returns."""
     tr = turn.tr
     assert participant.id is not None
     async with turn.transaction() as session:
@@ -501,7 +518,9 @@ async def show_card(turn: Turn, participant: Participant) -> None:
                      (tr._("Change status"), StatusPick(participant.id).encode()),
                      (tr._("End"), EndPick(participant.id).encode())])
     rows.append([(tr._("Entry data"), entry.EntryPick(participant.id).encode())])
-    await turn.reply("\n".join(lines), keyboard(rows))
+    if back is not None:
+        rows.append([(tr._("« Back"), back.encode())])
+    await (turn.edit if back is not None else turn.reply)("\n".join(lines), keyboard(rows))
 
 
 def telegram_line(tr: Translator, participant: Participant, *, invited: bool) -> str:
@@ -726,6 +745,8 @@ def register(app: Application) -> None:
     bind_text_step(app, "add", add_text_step)
     bind_command(app, "mine", mine_command)
     bind_button(app, CaseloadPage, caseload_page)
+    # The card's own guard: seeing a participant's card, whichever list it was opened from.
+    bind_button(app, CardFromCaseload, card_from_caseload, action=Action.VIEW_PARTICIPANT)
     bind_command(app, "find", find_command)
     bind_text_step(app, "find", find_text_step)
     bind_command(app, "participant", card_command)

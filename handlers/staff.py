@@ -3,6 +3,7 @@ and /away (a colleague gets your notices while you are away)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from storage.participants import active_caseloads, hand_over
 from storage.staff import set_away
 
 STAFF_BUTTONS = 20
-"""Colleagues offered as buttons (/away, /handover); with more staff, the name is typed."""
+"""Colleagues offered as buttons per page (/away, /handover); "More…" opens the next page."""
 AWAY_DAY_BUTTONS = 14
 
 
@@ -58,6 +59,21 @@ class HandoverTo(ButtonPayload):
     to_id: int
 
 
+@family("ho:fm", command="handover")
+class HandoverFromMore(ButtonPayload):
+    """The next page of "whose caseload"."""
+
+    page: int
+
+
+@family("ho:tm", command="handover")
+class HandoverToMore(ButtonPayload):
+    """The next page of "to whom"."""
+
+    from_id: int
+    page: int
+
+
 @family("ho:c", command="handover")
 class HandoverConfirm(ButtonPayload):
     from_id: int
@@ -75,6 +91,13 @@ class AwayColleague(ButtonPayload):
 class AwayUntil(ButtonPayload):
     staff_id: int
     until: date
+
+
+@family("away:m", command="away")
+class AwayMore(ButtonPayload):
+    """The next page of colleagues."""
+
+    page: int
 
 
 @family("away:off", command="away")
@@ -214,7 +237,17 @@ async def move_caseload(turn: Turn, from_id: int | None, to_id: int | None,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-async def ask_whose_caseload(turn: Turn) -> None:
+def paged_rows(tr: Translator, buttons: list[Button], page: int,
+               more: Callable[[int], ButtonPayload]) -> list[list[Button]]:
+    """One page of colleague buttons, two a row, with "More…" when a next page exists."""
+    start = page * STAFF_BUTTONS
+    rows = grid(buttons[start:start + STAFF_BUTTONS], 2)
+    if len(buttons) > start + STAFF_BUTTONS:
+        rows.append([(tr._("More…"), more(page + 1).encode())])
+    return rows
+
+
+async def ask_whose_caseload(turn: Turn, page: int = 0, *, edit: bool = False) -> None:
     tr = turn.tr
     async with turn.transaction() as session:
         caseloads = await active_caseloads(session, turn.require_viewer())
@@ -223,21 +256,31 @@ async def ask_whose_caseload(turn: Turn) -> None:
         return
     buttons: list[Button] = [(f"{member.name[:32]} ({count})",
                               HandoverFrom(member.id or 0).encode())
-                             for member, count in caseloads[:STAFF_BUTTONS]]
-    await turn.reply(tr._("Whose caseload moves? Tap a colleague.") + "\n"
-                     + handover_usage(tr), keyboard(grid(buttons, 2)))
+                             for member, count in caseloads]
+    await (turn.edit if edit else turn.reply)(
+        tr._("Whose caseload moves? Tap a colleague.") + "\n" + handover_usage(tr),
+        keyboard(paged_rows(tr, buttons, page, HandoverFromMore)))
 
 
-async def giver_picked(turn: Turn, payload: HandoverFrom) -> None:
+async def giver_more(turn: Turn, payload: HandoverFromMore) -> None:
+    await ask_whose_caseload(turn, payload.page, edit=True)
+
+
+async def receiver_more(turn: Turn, payload: HandoverToMore) -> None:
+    await giver_picked(turn, HandoverFrom(payload.from_id), page=payload.page)
+
+
+async def giver_picked(turn: Turn, payload: HandoverFrom, page: int = 0) -> None:
     async with turn.transaction() as session:
         receivers = [member for member in await queries.active_staff(session)
                      if member.id != payload.from_id]
     receivers.sort(key=lambda member: member.name.casefold())
     buttons: list[Button] = [(member.name[:40],
                               HandoverTo(payload.from_id, member.id or 0).encode())
-                             for member in receivers[:STAFF_BUTTONS]]
+                             for member in receivers]
     await turn.edit(turn.tr._("To whom? Tap the colleague who takes over."),
-                    keyboard(grid(buttons, 2)))
+                    keyboard(paged_rows(turn.tr, buttons, page,
+                                        lambda more: HandoverToMore(payload.from_id, more))))
 
 
 async def receiver_picked(turn: Turn, payload: HandoverTo) -> None:
@@ -302,7 +345,7 @@ async def save_away(turn: Turn, delegate_id: int | None, until: date, *,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-async def ask_for_colleague(turn: Turn) -> None:
+async def ask_for_colleague(turn: Turn, page: int = 0, *, edit: bool = False) -> None:
     tr = turn.tr
     assert turn.staff is not None
     async with turn.transaction() as session:
@@ -310,12 +353,17 @@ async def ask_for_colleague(turn: Turn) -> None:
                       if member.id != turn.staff.id]
     colleagues.sort(key=lambda member: member.name.casefold())
     buttons: list[Button] = [(member.name[:40], AwayColleague(member.id or 0).encode())
-                             for member in colleagues[:STAFF_BUTTONS]]
-    rows = grid(buttons, 2)
+                             for member in colleagues]
+    rows = paged_rows(tr, buttons, page, AwayMore)
     if turn.staff.delegate_id is not None:
         rows.append([(tr._("I'm back"), AwayOff().encode())])
-    await turn.reply(tr._("Who gets your notices while you are away? Tap a colleague.")
-                     + "\n" + away_usage(tr), keyboard(rows))
+    await (turn.edit if edit else turn.reply)(
+        tr._("Who gets your notices while you are away? Tap a colleague.") + "\n"
+        + away_usage(tr), keyboard(rows))
+
+
+async def colleagues_more(turn: Turn, payload: AwayMore) -> None:
+    await ask_for_colleague(turn, payload.page, edit=True)
 
 
 async def back_from_away(turn: Turn, _payload: AwayOff) -> None:
@@ -347,8 +395,11 @@ def register(app: Application) -> None:
     bind_command(app, "handover", handover_command)
     bind_button(app, HandoverFrom, giver_picked)
     bind_button(app, HandoverTo, receiver_picked)
+    bind_button(app, HandoverFromMore, giver_more)
+    bind_button(app, HandoverToMore, receiver_more)
     bind_button(app, HandoverConfirm, handover_confirmed)
     bind_command(app, "away", away_command)
     bind_button(app, AwayColleague, colleague_picked)
+    bind_button(app, AwayMore, colleagues_more)
     bind_button(app, AwayUntil, last_day_picked)
     bind_button(app, AwayOff, back_from_away)

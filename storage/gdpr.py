@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit, relay
+from storage.access import Viewer, participant_scope
 from storage.models import (
     AttendanceHours,
     AuditLog,
@@ -50,6 +51,16 @@ async def _participant(session: AsyncSession, code: str) -> Participant:
     if participant is None:
         raise NotErasable(code)
     return participant
+
+
+async def erasable_participants(session: AsyncSession, viewer: Viewer, *, limit: int,
+                                offset: int = 0) -> Sequence[Participant]:
+    """Everyone the viewer may see whose data is not erased yet, ended ones included (the
+    guided /forget), in code order so pages stay put."""
+    query = (select(Participant)
+             .where(participant_scope(viewer), Participant.display_name != ERASED_NAME)
+             .order_by(col(Participant.id)).offset(offset).limit(limit))
+    return (await session.exec(query)).all()
 
 
 def is_erased(participant: Participant) -> bool:

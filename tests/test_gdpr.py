@@ -139,3 +139,37 @@ async def test_daily_planner_anonymises_past_retention(
     await bot.app.bot_data[DISPATCHER_KEY + ".agenda"].plan()
     [participant] = await rows(db, Participant)
     assert participant.display_name == gdpr.ERASED_NAME
+
+
+async def test_a_bare_forget_guides_an_admin_through_everyone_paged_then_confirms(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from storage.access import Viewer
+    from storage.models import Gender
+    from storage.participants import register_participant
+
+    async with transaction(db.sessions) as session:
+        for index in range(10):
+            owner = people.anna if index % 2 else people.bo
+            await register_participant(
+                session, Viewer.of(owner.staff), display_name=f"Person {index:02d}",
+                municipality="Växjö", gender=Gender.WOMAN, language="sv",
+                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    [picker] = await bot.send(people.admin.user, "/forget")
+    assert not picker.text.startswith("Write"), picker.text
+    first_page = [label for label, _ in picker.buttons]
+    assert len(first_page) == 9 and first_page[-1] == "More…", first_page
+    [page_two] = await bot.press(people.admin.user, picker, "More…")
+    assert page_two.message_id == picker.message_id
+    last = [label for label, _ in page_two.buttons]
+    assert len(last) == 2 and not set(last) & set(first_page), last
+    [confirm] = await bot.press_data(people.admin.user, page_two, page_two.buttons[-1][1])
+    assert "Erase the personal data of" in confirm.text and "Person" in confirm.text
+    assert all(p.display_name != gdpr.ERASED_NAME for p in await rows(db, Participant))
+    [done] = await bot.press(people.admin.user, confirm, "Yes, erase")
+    assert "has been erased" in done.text
+    assert sum(p.display_name == gdpr.ERASED_NAME for p in await rows(db, Participant)) == 1
+    # The erased one is no longer offered.
+    [picker] = await bot.send(people.admin.user, "/forget")
+    [page_two] = await bot.press(people.admin.user, picker, "More…")
+    assert len(page_two.buttons) == 1

@@ -188,3 +188,25 @@ async def test_every_menu_command_works_without_arguments_as_a_guided_start(
                 assert not reply.body.startswith(("Write", "Skriv")), (name, reply.body)
                 assert "alone to" not in reply.body, (name, reply.body)
             await bot.send(people.lead.user, "/cancel")
+
+
+async def test_every_admin_only_command_works_without_arguments_as_a_guided_start(
+    bot: BotHarness, people: People
+) -> None:
+    """The same as above for the commands only an admin may use (a lead is refused them,
+    so the loop above never sends them)."""
+    from bot.interaction.commands import COMMANDS, Audience
+
+    await bot.send(people.anna.user, "/add Menu Person | Växjö | woman | sv")
+    admin_only = [row for row in COMMANDS if row.audience != Audience.PARTICIPANT
+                  and row.allowed_for(Role.ADMIN) and not row.allowed_for(Role.LEAD)]
+    assert admin_only, "the loop must test something"
+    for row in admin_only:
+        for name in row.names:
+            replies = await bot.send(people.admin.user, f"/{name}")
+            assert replies, name
+            for reply in replies:
+                assert not reply.body.startswith(("Write", "Skriv")), (name, reply.body)
+                assert "alone to" not in reply.body, (name, reply.body)
+                assert "does not allow" not in reply.body, (name, reply.body)
+            await bot.send(people.admin.user, "/cancel")

@@ -212,3 +212,25 @@ async def test_forged_payloads_at_every_family_get_expired_and_no_error(
 @pytest.fixture
 def bot_app_families(bot: BotHarness) -> None:
     """Families are declared by the handler modules the application registers."""
+
+
+def test_no_handler_builds_a_familys_callback_data_by_hand(bot_app_families: None) -> None:
+    """Buttons are built with their payload class (`FollowUpOpen(5).encode()`), never as an
+    f-string `"fu:o:5"` that bypasses the family's bounds and breaks silently when the
+    family changes."""
+    import ast
+    from pathlib import Path
+
+    handlers_dir = Path(__file__).resolve().parent.parent / "handlers"
+    hand_built = []
+    for path in sorted(handlers_dir.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr) or not node.values:
+                continue
+            head = node.values[0]
+            if not (isinstance(head, ast.Constant) and isinstance(head.value, str)):
+                continue
+            if buttons.family_of(head.value.rstrip(":") or None) is not None \
+                    and head.value.endswith(":"):
+                hand_built.append(f"{path.name}:{node.lineno} {head.value!r}")
+    assert hand_built == []

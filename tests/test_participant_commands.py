@@ -12,8 +12,18 @@ from handlers.participants import EndConfirm, EndSubsidy, ParticipantCard, Quali
 from handlers.staff import HandoverConfirm
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import AuditLog, CheckIn, Gender, Outcome, Participant, Status, SubsidyType
+from storage.models import (
+    AuditLog,
+    CheckIn,
+    Gender,
+    Outcome,
+    Participant,
+    Role,
+    Status,
+    SubsidyType,
+)
 from storage.participants import register_participant
+from storage.staff import add_staff
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 
@@ -441,3 +451,58 @@ async def test_a_code_typed_with_other_digits_is_not_found(
             assert "can't find" in reply.text, (command, reply.text)
     [reply] = await bot.press_data(people.bo.user, reply, ParticipantCard(3).encode())
     assert "P-0003" in reply.text, "the ASCII code still opens the card"
+
+
+async def test_a_card_opened_from_mine_has_a_way_back_to_the_same_page(
+    bot: BotHarness, people: People
+) -> None:
+    for index in range(10):
+        await add(bot, people.bo, f"Person {index} | Ljungby | woman | sv")
+    [page_one] = await bot.send(people.bo.user, "/mine")
+    [page_two] = await bot.press(people.bo.user, page_one, "Next")
+    assert "Page 2 of 2" in page_two.text
+    code = page_two.buttons[0][0]
+    [card] = await bot.press(people.bo.user, page_two, code)
+    assert card.message_id == page_two.message_id, "the card replaces the list"
+    assert "Municipality" in card.text and "Page 2 of 2" not in card.text
+    assert card.buttons[-1][0] == "« Back"
+    [back] = await bot.press(people.bo.user, card, "« ")
+    assert back.message_id == page_two.message_id
+    assert (back.text, back.buttons) == (page_two.text, page_two.buttons), "the same page again"
+    # A card opened by command has no list to go back to.
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    assert not any(label.startswith("«") for label, _ in card.buttons)
+
+
+async def test_colleague_pickers_of_away_and_handover_page_past_twenty(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    async with transaction(db.sessions) as session:
+        for index in range(25):
+            member = await add_staff(session, telegram_user_id=7000 + index,
+                                     name=f"Zed {index:02d}", role=Role.COORDINATOR,
+                                     municipality=None, now=TEST_NOW)
+            await register_participant(
+                session, Viewer.of(member), display_name=f"Person {index:02d}",
+                municipality="Växjö", gender=Gender.WOMAN, language="sv",
+                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    # /handover: whose caseload (25 givers), then to whom (29 receivers), each paged.
+    [givers] = await bot.send(people.lead.user, "/handover")
+    assert "Zed 24 (1)" not in [label for label, _ in givers.buttons]
+    [givers_two] = await bot.press(people.lead.user, givers, "More…")
+    assert givers_two.message_id == givers.message_id
+    assert "Zed 24 (1)" in [label for label, _ in givers_two.buttons]
+    [receivers] = await bot.press(people.lead.user, givers_two, "Zed 24 (1)")
+    assert "Zed 23" not in [label for label, _ in receivers.buttons]
+    [receivers_two] = await bot.press(people.lead.user, receivers, "More…")
+    assert "Zed 24" not in [label for label, _ in receivers_two.buttons]
+    [confirm] = await bot.press(people.lead.user, receivers_two, "Zed 23")
+    assert "Move every active participant of Zed 24 to Zed 23?" in confirm.text
+    # /away: 29 colleagues.
+    [colleagues] = await bot.send(people.bo.user, "/away")
+    assert "Zed 24" not in [label for label, _ in colleagues.buttons]
+    [colleagues_two] = await bot.press(people.bo.user, colleagues, "More…")
+    assert "Zed 24" in [label for label, _ in colleagues_two.buttons]
+    assert "More…" not in [label for label, _ in colleagues_two.buttons], "the last page"
+    [days] = await bot.press(people.bo.user, colleagues_two, "Zed 24")
+    assert "last day away" in days.text
