@@ -10,7 +10,9 @@ stays private and a hand-over brings the conversation along.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.interaction.buttons import ButtonPayload, family
+from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.outbox.timing import QuietHours
 from bot.text.i18n import Translator, escape
 from bot.text.languages import ENDONYMS
@@ -74,10 +77,12 @@ async def participant_wrote(turn: Turn) -> None:
     try:
         header = None
         if earlier == 0:
+            await _pace(turn, recipient.telegram_user_id)
             header = await turn.context.bot.send_message(
                 recipient.telegram_user_id, _header(turn, recipient, participant),
                 parse_mode=ParseMode.HTML, disable_notification=silent)
         # The header (or, in a burst, the first one) rang; the copies never do.
+        await _pace(turn, recipient.telegram_user_id)
         copy = await turn.context.bot.copy_message(
             recipient.telegram_user_id, from_chat_id=message.chat_id,
             message_id=message.message_id, disable_notification=True)
@@ -94,6 +99,22 @@ async def participant_wrote(turn: Turn) -> None:
     if earlier == 0:
         # TRANSLATORS: participant
         await turn.reply(tr._("✅ Your coordinator got your message."))
+
+
+async def _pace(turn: Turn, chat_id: int) -> None:
+    """Keep Telegram's per-chat pace with everything else the bot sends to this chat.
+
+    The bot's rate limiter holds the overall limit and remembers every chat's last send
+    (the outbox dispatcher reads the same record); waiting here holds up only this
+    participant's own updates, which are handled in order anyway.
+    """
+    interval = turn.services.settings.per_chat_interval_seconds
+    limiter = getattr(turn.context.bot, "rate_limiter", None)
+    last = limiter.last_sent(chat_id) if isinstance(limiter, TelegramRateLimiter) else None
+    if interval > 0 and last is not None:
+        wait = last + interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(min(wait, interval))
 
 
 def _header(turn: Turn, recipient: Staff, participant: Participant) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from datetime import date, timedelta
@@ -241,3 +242,21 @@ async def test_reply_alone_guides_to_a_participant_and_the_message(
     *_, sent = await bot.send(people.bo.user, "See you on Tuesday")
     assert "✅" in sent.text and code in sent.text
     assert "See you on Tuesday" in chat(bot, OLENA.id)[-1].text
+
+
+async def test_relayed_messages_keep_the_per_chat_pace(db: Database, people: People) -> None:
+    """Relays go to the staff chat no faster than the bot's per-chat interval, like every
+    outbox message (the limiter's record of each chat's last send is shared)."""
+    from tests.conftest import TEST_NOW
+    from tests.harness import running_bot
+
+    async with running_bot(db.url, db.sessions, now=TEST_NOW,
+                           per_chat_interval_seconds=0.3) as paced:
+        await joined(paced, people, language="en")
+        before = len(chat(paced, people.bo.id))
+        for index in range(3):
+            await send_as(paced, OLENA, f"message {index}")
+        relayed = chat(paced, people.bo.id)[before:]
+    assert len(relayed) == 4  # one header and three copies
+    gaps = [b.monotonic - a.monotonic for a, b in itertools.pairwise(relayed)]
+    assert min(gaps) >= 0.25, gaps
