@@ -34,6 +34,7 @@ from bot.questions import (
     NotUnderstood,
     Parsed,
     equivalent_command,
+    match_municipality,
     match_names,
     name_variants,
     parse,
@@ -528,7 +529,7 @@ async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | No
         return True, None
     async with turn.transaction() as session:
         known = await stats.municipalities_in_scope(session, turn.require_viewer())
-    matched = match_names(parsed.municipality, known)
+    matched = match_municipality(parsed.municipality, known)
     if len(matched) == 1:
         return True, matched[0]
     if matched:
@@ -581,7 +582,7 @@ async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
     municipality = coordinator = None
     coordinator_id: int | None = None
     if parsed.municipality:
-        matched = match_names(parsed.municipality, municipalities)
+        matched = match_municipality(parsed.municipality, municipalities)
         if not matched and parsed.coordinator is None and match_names(parsed.municipality,
                                                                       list(names)):
             # "statistik för Bo": not a municipality, but a coordinator.

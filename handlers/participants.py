@@ -18,11 +18,10 @@ from bot.text.labels import (
     GENDER_LABELS,
     OUTCOME_LABELS,
     STATUS_LABELS,
-    fold,
     parse_word,
 )
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.text.render import Button, grid, keyboard
+from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
+from bot.text.render import Button, grid, keyboard, municipality_error
 from handlers import entry
 from handlers.base import (
     CancelFlow,
@@ -215,13 +214,6 @@ def add_usage(tr: Translator) -> str:
     )
 
 
-def parse_language(word: str) -> str | None:
-    folded = fold(word)
-    for code, name in ENDONYMS.items():
-        if folded in {fold(name), fold(code)}:
-            return code
-    code = normalize_language(word)
-    return code if code in PARTICIPANT_LANGUAGES else None
 
 
 async def save_participant(turn: Turn, *, name: str, municipality: str, gender: Gender,
@@ -233,6 +225,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
         participant = await queries.register_participant(
             session, turn.require_viewer(), display_name=name, municipality=municipality,
             gender=gender, language=language, enrolled_on=enrolled_on, now=turn.now,
+            municipalities=turn.services.settings.municipalities,
         )
     turn.end_flow()
     tr = turn.tr
@@ -266,10 +259,16 @@ async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
         await turn.reply(tr._("Which municipality? Tap one or type the name."),
                          keyboard(grid(buttons, 2)) if buttons else None)
     elif step == "municipality":
-        if not text or len(text) > queries.MUNICIPALITY_MAX:
-            await turn.reply(tr._("The municipality must be 1–80 characters; nothing was saved."))
+        found = turn.services.settings.municipalities.resolve(text)
+        if found.municipality is not None:
+            await ask_gender(turn, {**state, "municipality": found.municipality.name})
             return
-        await ask_gender(turn, {**state, "municipality": text})
+        # Close spellings become the step's buttons ("Did you mean Växjö?"); none: retype.
+        known = [m.name for m in found.suggestions]
+        turn.flow("add").update({"known": known})  # type: ignore[union-attr]
+        await turn.reply(municipality_error(tr, found),
+                         keyboard(grid([(m, f"add:m:{i}") for i, m in enumerate(known)], 2))
+                         if known else None)
     elif step == "date":
         enrolled_on = parse_day(text, turn.today)
         if enrolled_on is None:

@@ -21,8 +21,8 @@ from tests.harness import BotHarness
 from tests.projects import SmallProject, small_project
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PARTICIPANT_HEADERS = ["Code", "Name", "Municipality", "Gender", "Language", "Coordinator",
-                       "Enrolled", "Status", "Ended", "Outcome", "Outcome category"]
+PARTICIPANT_HEADERS = ["Code", "Name", "Municipality", "Municipality code", "Gender", "Language",
+                       "Coordinator", "Enrolled", "Status", "Ended", "Outcome", "Outcome category"]
 SHEETS = ["Participants", "Check-ins", "Outcomes summary"]
 NAMES = ["Amina One", "Yusuf Two", "Hodan Three", "Olena Four", "Dawit Five", "Selam Six",
          "Ali Seven", "Zahra Eight", "Grace Nine"]
