@@ -1,0 +1,355 @@
+"""Adoption: municipalities as master data, importing a caseload from a spreadsheet with the
+real `koordinator` command, `db check`, and the migration that cleans free-text names — on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot.runtime.config import ConfigError, load_settings
+from storage import migrate
+from storage.db import create_engine, transaction
+from storage.models import AuditLog, Participant, Staff
+from storage.municipalities import SWEDEN, MatchKind, Municipalities, sweden
+from tests.conftest import TEST_NOW, Database, People
+from tests.harness import BotHarness
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- the list and resolution --------------------------------------------------------------
+def test_the_list_is_sweden_s_290_with_unique_codes_under_their_counties() -> None:
+    rows = sweden()
+    assert len(rows) == 290
+    assert len({m.code for m in rows}) == 290 and len({m.name for m in rows}) == 290
+    assert all(len(m.code) == 4 and m.code.isdigit() and m.code[:2] == m.county_code
+               for m in rows)
+    assert len({m.county_code for m in rows}) == 21
+    assert SWEDEN.by_code("0780").name == "Växjö"  # type: ignore[union-attr]
+    assert SWEDEN.by_code("0180").name == "Stockholm"  # type: ignore[union-attr]
+    assert SWEDEN.by_code("2584").name == "Kiruna"  # type: ignore[union-attr]
+    source = (ROOT / "storage" / "data" / "municipalities.csv").read_text(encoding="utf-8")
+    assert "SCB" in source.splitlines()[2] or "SCB" in source.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "expected"),
+    [
+        ("Växjö", MatchKind.EXACT, ["Växjö"]),  # exact
+        ("VÄXJÖ", MatchKind.EXACT, ["Växjö"]),  # case
+        ("vaxjo", MatchKind.EXACT, ["Växjö"]),  # accents
+        ("  Malmo ", MatchKind.EXACT, ["Malmö"]),
+        ("upplands bro", MatchKind.EXACT, ["Upplands-Bro"]),  # hyphen as space
+        ("Lunds kommun", MatchKind.EXACT, ["Lund"]),  # "kommun", genitive
+        ("Göteborgs stad", MatchKind.EXACT, ["Göteborg"]),
+        ("Region Gotland", MatchKind.EXACT, ["Gotland"]),
+        ("0780", MatchKind.EXACT, ["Växjö"]),  # SCB code
+        ("Växsjö", MatchKind.SUGGESTIONS, ["Växjö"]),  # typos
+        ("Norrköpping", MatchKind.SUGGESTIONS, ["Norrköping"]),
+        ("Gotebrg", MatchKind.SUGGESTIONS, ["Göteborg"]),
+        ("Mors", MatchKind.SUGGESTIONS, ["Orsa", "Mora"]),  # ambiguous: both offered
+        ("Atlantis", MatchKind.UNKNOWN, []),  # unknown: nothing invented
+        ("9999", MatchKind.UNKNOWN, []),
+        ("", MatchKind.UNKNOWN, []),
+    ],
+)
+def test_a_typed_municipality_resolves_exactly_to_suggestions_or_to_nothing(
+    typed: str, kind: MatchKind, expected: list[str]
+) -> None:
+    found = SWEDEN.resolve(typed)
+    assert found.kind == kind
+    names = ([found.municipality.name] if found.municipality is not None
+             else [m.name for m in found.suggestions])
+    assert sorted(names) == sorted(expected)
+
+
+def test_project_municipalities_narrow_the_list_and_a_wrong_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = Municipalities.from_setting("Växjö, alvesta, 0765")
+    assert project.names == ["Älmhult", "Alvesta", "Växjö"] or set(project.names) == {
+        "Växjö", "Alvesta", "Älmhult"}
+    assert project.resolve("Ljungby").kind == MatchKind.UNKNOWN
+    assert project.resolve("Alvest").suggestions[0].name == "Alvesta"
+    monkeypatch.setenv("PROJECT_MUNICIPALITIES", "Växjö, Atlantis")
+    with pytest.raises(ConfigError, match="PROJECT_MUNICIPALITIES"):
+        load_settings()
+    monkeypatch.setenv("PROJECT_MUNICIPALITIES", "all")
+    assert len(load_settings().municipalities) == 290
+
+
+# ---- the chat ------------------------------------------------------------------------------
+async def stored(db: Database) -> list[Participant]:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(Participant).order_by(Participant.id))).all())
+
+
+async def test_add_stores_the_official_name_and_refuses_what_is_not_one(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await bot.send(people.bo.user, "/add Amina H | vaxjo | woman | ar")
+    [unknown] = await bot.send(people.bo.user, "/add Omar | Atlantis | man | so")
+    assert "Atlantis" in unknown.text and "nothing was saved" in unknown.text
+    [typo] = await bot.send(people.bo.user, "/add Omar | Växsjö | man | so")
+    assert "Did you mean Växjö?" in typo.text
+    assert [p.municipality for p in await stored(db)] == ["Växjö"]
+
+
+async def test_guided_add_offers_the_close_municipality_as_a_button(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    user = people.bo.user
+    await bot.send(user, "/add")
+    await bot.send(user, "Yusuf K")
+    [offer] = await bot.send(user, "Alvestaa")
+    assert "Did you mean Alvesta?" in offer.text
+    replies = await bot.press(user, offer, "Alvesta")
+    ask_language = (await bot.press(user, replies[-1], "man"))[-1]
+    ask_date = (await bot.press(user, ask_language, "Soomaali"))[-1]
+    await bot.press(user, ask_date, "Today")
+    assert [p.municipality for p in await stored(db)] == ["Alvesta"]
+
+
+async def test_stats_filter_takes_any_spelling_of_a_municipality(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar")
+    [answer] = await bot.send(people.lead.user, "/stats kommun:vaxjo")
+    assert "Växjö" in answer.text and "can't find" not in answer.text
+    [typo] = await bot.send(people.lead.user, "/stats kommun:Växsjö")
+    assert "Did you mean Växjö?" in typo.text
+
+
+# ---- the command line ----------------------------------------------------------------------
+def koordinator(db: Database, cwd: Path, *args: str,
+                **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("TELEGRAM_", "DATABASE_", "DATA_DIR", "PERSONNUMMER",
+                                        "PROJECT_"))}
+    environment.update({"DATABASE_URL": db.url, "DATABASE_SCHEMA": db.schema or "",
+                        "LOG_LEVEL": "WARNING", **env})
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def caseload_workbook(path: Path, extra_rows: list[list[object]] = ()) -> Path:  # type: ignore[assignment]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Namn", "Kommun", "Kön", "Språk", "Inskrivningsdatum", "Koordinator",
+                  "Födelseår", "Anteckning"])
+    sheet.append(["Amina Hassan", "Växjö", "Kvinna", "arabiska", date(2026, 3, 2),
+                  "Anna Andersson", 1990, "ignored"])
+    sheet.append(["Omar Ali", "vaxjo", "man", "so", datetime(2026, 4, 1, 0, 0), "1005", None,
+                  None])
+    sheet.append(["Sara Tesfay", "Lunds kommun", "K", "ti", "2026-05-03", "bo berg", None,
+                  None])
+    for row in extra_rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+async def participants_and_audit(db: Database) -> tuple[list[tuple], list[dict]]:
+    async with transaction(db.sessions) as session:
+        rows = (await session.exec(select(Participant).order_by(Participant.id))).all()
+        audit = (await session.exec(select(AuditLog).where(
+            AuditLog.action == "import.participants").order_by(AuditLog.id))).all()
+    return ([(p.code, p.display_name, p.municipality, str(p.gender), p.language,
+              p.enrolled_on, p.coordinator_id, p.birth_year) for p in rows],
+            [json.loads(a.details) for a in audit])
+
+
+async def test_import_xlsx_with_date_cells_then_again_changes_nothing(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    path = caseload_workbook(tmp_path / "caseload.xlsx")
+    dry = koordinator(db, tmp_path, "import", "participants", str(path), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "3 new participants" in dry.stdout and "dry run" in dry.stdout
+    assert (await participants_and_audit(db))[0] == []
+
+    done = koordinator(db, tmp_path, "import", "participants", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "imported 3 participants" in done.stdout
+    assert "columns not read: Anteckning" in done.stdout
+    rows, audit = await participants_and_audit(db)
+    assert rows == [
+        ("P-0001", "Amina Hassan", "Växjö", "woman", "ar", date(2026, 3, 2),
+         people.anna.staff.id, 1990),
+        ("P-0002", "Omar Ali", "Växjö", "man", "so", date(2026, 4, 1), people.bo.staff.id,
+         None),
+        ("P-0003", "Sara Tesfay", "Lund", "woman", "ti", date(2026, 5, 3),
+         people.bo.staff.id, None),
+    ]
+    assert audit == [{"added": 3, "already_there": 0, "rows": 3, "source": "caseload.xlsx"}]
+
+    again = koordinator(db, tmp_path, "import", "participants", str(path))
+    assert again.returncode == 0, again.stderr
+    assert "0 new participants, 3 already there" in again.stdout
+    assert (await participants_and_audit(db))[0] == rows
+
+
+async def test_a_file_with_bad_rows_is_refused_whole_by_row_and_column(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    path = caseload_workbook(tmp_path / "bad.xlsx", [
+        ["Bad Row", "Atlantis", "x", "sv", "2026-01-01", "Anna Andersson", None, None],
+        ["Typo Row", "Växsjö", "man", "sv", "2099-01-01", "Nobody", None, None],
+        ["Amina Hassan", "Växjö", "kvinna", "ar", "2026-03-02", "Anna Andersson", None, None],
+    ])
+    result = koordinator(db, tmp_path, "import", "participants", str(path))
+    assert result.returncode == 1
+    assert "row 5, Kommun: 'Atlantis' is not a Swedish municipality" in result.stderr
+    assert "row 5, Kön: 'x' is not a gender" in result.stderr
+    assert "row 6, Kommun: 'Växsjö' is not a Swedish municipality; did you mean Växjö?" in (
+        result.stderr)
+    assert "row 6, Inskrivningsdatum: the enrolment date is in the future" in result.stderr
+    assert "row 6, Koordinator: 'Nobody' is not on the staff list" in result.stderr
+    assert "row 7: the same participant as row 2" in result.stderr
+    assert "nothing was imported" in result.stderr and "Traceback" not in result.stderr
+    assert (await participants_and_audit(db)) == ([], [])
+
+
+async def test_import_csv_semicolons_in_windows_1252_with_a_default_coordinator(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("Name;Municipality;Gender;Language;Enrolled\r\n"
+                     "Åsa Öberg;Malmö;woman;sv;2026-01-15\r\n"
+                     "Jürgen Groß;Göteborg;man;en;15.02.2026\r\n".encode("cp1252"))
+    without = koordinator(db, tmp_path, "import", "participants", str(path))
+    assert without.returncode == 1 and "--coordinator" in without.stderr
+    done = koordinator(db, tmp_path, "import", "participants", str(path),
+                       "--coordinator", "Anna")
+    assert done.returncode == 0, done.stderr
+    rows, _ = await participants_and_audit(db)
+    assert [(r[1], r[2], r[5], r[6]) for r in rows] == [
+        ("Åsa Öberg", "Malmö", date(2026, 1, 15), people.anna.staff.id),
+        ("Jürgen Groß", "Göteborg", date(2026, 2, 15), people.anna.staff.id)]
+
+
+async def test_import_csv_commas_in_utf8_with_bom(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ("namn,kommun,kön,språk,inskrivningsdatum,koordinator\n"
+                                        "Östen Ängby,Örebro,man,Svenska,2026-02-01,1004\n"
+                                        "Ljuba,Umea,kvinna,uk,2026-02-02,Bo Berg\n"
+                                        ).encode("utf-8"))
+    done = koordinator(db, tmp_path, "import", "participants", str(path))
+    assert done.returncode == 0, done.stderr
+    rows, _ = await participants_and_audit(db)
+    assert [(r[1], r[2], r[4], r[6]) for r in rows] == [
+        ("Östen Ängby", "Örebro", "sv", people.anna.staff.id),
+        ("Ljuba", "Umeå", "uk", people.bo.staff.id)]
+
+
+async def test_import_staff_then_again_changes_nothing(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("Namn;Telegram-id;Roll;Kommun;Språk\n"
+                    "Karin Kvist;5001;koordinator;vaxjo;sv\n"
+                    "Leo Lind;5002;lead;;en\n", encoding="utf-8")
+    done = koordinator(db, tmp_path, "import", "staff", str(path))
+    assert done.returncode == 0, done.stderr
+    again = koordinator(db, tmp_path, "import", "staff", str(path))
+    assert "0 new staff, 2 already there" in again.stdout
+    async with transaction(db.sessions) as session:
+        added = (await session.exec(select(Staff).where(Staff.telegram_user_id > 5000)
+                                    .order_by(Staff.telegram_user_id))).all()
+    assert [(s.name, s.role, s.municipality, s.language) for s in added] == [
+        ("Karin Kvist", "coordinator", "Växjö", "sv"), ("Leo Lind", "lead", None, "en")]
+
+
+# ---- db check and the migration ------------------------------------------------------------
+async def test_db_check_lists_what_breaks_the_rules_with_what_to_do(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    async with transaction(db.sessions) as session:
+        for code, place, ended in (("P-0001", "Atlantis", None), ("P-0002", "vaxjo", None),
+                                   ("P-0003", "Växjö", date(2026, 1, 1))):
+            session.add(Participant(code=code, display_name="X", municipality=place,
+                                    gender="woman", language="sv",
+                                    coordinator_id=people.bo.staff.id,
+                                    enrolled_on=date(2026, 2, 1),
+                                    status="ended" if ended else "active", ended_on=ended))
+        bo = await session.get(Staff, people.bo.staff.id)
+        bo.active = False  # type: ignore[union-attr]
+        session.add(bo)
+    result = koordinator(db, tmp_path, "db", "check")
+    assert result.returncode == 1
+    out = result.stdout
+    assert "unknown municipality: 'Atlantis' (1 participant)" in out
+    assert "koordinator db rename-municipality 'vaxjo' 'Växjö'" in out
+    assert "active participants of an inactive coordinator: staff 1005: P-0001, P-0002" in out
+    assert "/handover 1005" in out
+    assert "ended before enrolled: P-0003" in out
+    renamed = koordinator(db, tmp_path, "db", "rename-municipality", "Atlantis", "alvesta")
+    assert renamed.returncode == 0, renamed.stderr
+    refused = koordinator(db, tmp_path, "db", "rename-municipality", "vaxjo", "Atlantis")
+    assert refused.returncode == 1
+    assert [p.municipality for p in await stored(db)] == ["Alvesta", "vaxjo", "Växjö"]
+
+
+MESSY = ["Växjö", "vaxjo", "VÄXJÖ", "Växsjö", "Lunds kommun", "Atlantis", "Mors"]
+
+
+async def test_migration_maps_messy_names_and_leaves_the_doubtful(
+    db: Database, tmp_path: Path
+) -> None:
+    """A fresh database at the revision before, filled with free text, then upgraded."""
+    schema = None
+    if db.backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
+    else:
+        from tests.conftest import _drop_postgres, _prepare_postgres
+
+        url, schema = db.url, f"kt_muni_{os.getpid()}"
+        await _prepare_postgres(url, schema)
+    engine = create_engine(url, schema=schema, pooled=False)
+    try:
+        await migrate.upgrade(engine, "6b1e0c7d9a21")
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "INSERT INTO staff (id, telegram_user_id, name, role, municipality, active, "
+                "created_at) VALUES (1, 1, 'A', 'lead', 'vaxjo', true, :now)"),
+                {"now": TEST_NOW})
+            for index, place in enumerate(MESSY, start=1):
+                await connection.execute(text(
+                    "INSERT INTO participant (id, code, display_name, municipality, gender, "
+                    "language, coordinator_id, enrolled_on, status, protected_identity, "
+                    "created_at, updated_at) VALUES (:id, :code, 'X', :place, 'woman', 'sv', "
+                    "1, '2026-01-01', 'active', false, :now, :now)"),
+                    {"id": index, "code": f"P-{index:04d}", "place": place, "now": TEST_NOW})
+                await connection.execute(text(
+                    "INSERT INTO checkin (participant_id, author_id, happened_at, channel, "
+                    "note, created_at) VALUES (:id, 1, :now, 'phone', '', :now)"),
+                    {"id": index, "now": TEST_NOW})
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            places = (await connection.execute(text(
+                "SELECT municipality FROM participant ORDER BY id"))).scalars().all()
+            lead = (await connection.execute(text(
+                "SELECT municipality FROM staff"))).scalar_one()
+            tallies = dict((await connection.execute(text(
+                "SELECT municipality, checkins FROM checkin_tally_municipality "
+                "WHERE checkins > 0"))).all())
+        assert places == ["Växjö", "Växjö", "Växjö", "Växjö", "Lund", "Atlantis", "Mors"]
+        assert lead == "Växjö"
+        # The day tallies followed the names (kept by the triggers).
+        assert tallies == {"Växjö": 4, "Lund": 1, "Atlantis": 1, "Mors": 1}
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            await _drop_postgres(url, schema)
