@@ -20,7 +20,7 @@ from bot.outbox.templates import (
 )
 from bot.outbox.timing import local_day_bounds, local_moment
 from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import fold
+from bot.text.labels import closest_word, fold
 from bot.text.render import Button, error_text, grid, keyboard
 from handlers.base import (
     Turn,
@@ -160,11 +160,25 @@ async def followup_command(turn: Turn) -> None:
     kind = KIND_WORDS.get(fold(words[3])) if len(words) > 3 else FollowUpKind.MEETING
     place = words[4] if len(words) > 4 else ""
     if len(words) > 3 and kind is None:
-        kind, place = FollowUpKind.MEETING, " ".join(words[3:])
+        # Not a kind: refused with the kinds, never taken as a meeting's place ("telfon").
+        await turn.reply(unknown_kind_text(tr, words[3]))
+        return
     if day is None or at is None or kind is None:
         await turn.reply(usage(tr))
         return
     await book(turn, words[0], local_moment(day, at, turn.services.settings.tz), kind, place)
+
+
+def unknown_kind_text(tr: Translator, word: str) -> str:
+    guess = closest_word(word, KIND_WORDS)
+    # The words one types, as the usage names them.
+    kinds = tr._("meeting, phone, question")
+    if guess is not None:
+        return tr._("“%(word)s” is not a kind of follow-up; nothing was booked. Did you mean "
+                    "%(guess)s? Kinds: %(kinds)s. The place comes after the kind.", word=word,
+                    guess=tr._(FOLLOWUP_KIND_LABELS[KIND_WORDS[guess]]), kinds=kinds)
+    return tr._("“%(word)s” is not a kind of follow-up; nothing was booked. Kinds: "
+                "%(kinds)s. The place comes after the kind.", word=word, kinds=kinds)
 
 
 def usage(tr: Translator) -> str:

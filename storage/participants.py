@@ -30,8 +30,9 @@ from storage.municipalities import SWEDEN, Municipalities
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
+# "P-0123", "p123", "p 123" — and the number alone ("0123", "123"), as people say it.
 # ASCII digits only (`\d` also matches `٣` and `４`): `P-٣` is no participant's code.
-_CODE_RE = re.compile(r"^\s*p\s*-?\s*0*([0-9]{1,9})\s*$", re.IGNORECASE)
+_CODE_RE = re.compile(r"^\s*(?:p\s*-?\s*)?0*([0-9]{1,9})\s*$", re.IGNORECASE)
 
 
 def code_for(participant_id: int) -> str:
@@ -39,7 +40,7 @@ def code_for(participant_id: int) -> str:
 
 
 def normalize_code(text: str) -> str | None:
-    """`p42`, `P-0042`, `p 42` → `P-0042`; anything else → None."""
+    """`p42`, `P-0042`, `p 42`, `0042`, `42` → `P-0042`; anything else → None."""
     match = _CODE_RE.match(text)
     if not match:
         return None

@@ -245,7 +245,7 @@ async def test_import_csv_commas_in_utf8_with_bom(
     path.write_bytes(b"\xef\xbb\xbf" + ("namn,kommun,kön,språk,inskrivningsdatum,koordinator\n"
                                         "Östen Ängby,Örebro,man,Svenska,2026-02-01,1004\n"
                                         "Ljuba,Umea,kvinna,uk,2026-02-02,Bo Berg\n"
-                                        ).encode("utf-8"))
+                                        ).encode())
     done = koordinator(db, tmp_path, "import", "participants", str(path))
     assert done.returncode == 0, done.stderr
     rows, _ = await participants_and_audit(db)
@@ -353,3 +353,32 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
         await engine.dispose()
         if schema is not None:
             await _drop_postgres(url, schema)
+
+
+# ---- other master data ---------------------------------------------------------------------
+async def test_a_follow_up_kind_that_is_not_one_is_refused_not_taken_as_a_place(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from storage.models import FollowUp
+
+    await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ar")
+    [refused] = await bot.send(people.anna.user, "/uppfoljning P-0001 2026-12-09 14:00 telfon")
+    assert "telfon" in refused.text and "telefonsamtal" in refused.text.lower()
+    [refused] = await bot.send(people.bo.user, "/followup P-0001 2026-12-09 14:00 Library")
+    assert "“Library” is not a kind of follow-up; nothing was booked." in refused.text
+    async with transaction(db.sessions) as session:
+        assert (await session.exec(select(FollowUp))).all() == []
+    [booked] = await bot.send(people.anna.user,
+                              "/uppfoljning P-0001 2026-12-09 14:00 telefon Ring först")
+    async with transaction(db.sessions) as session:
+        [followup] = (await session.exec(select(FollowUp))).all()
+    assert (followup.kind, followup.place) == ("phone_call", "Ring först")
+
+
+@pytest.mark.parametrize("typed", ["0001", "1", "P-0001", "p1"])
+async def test_a_participant_is_found_by_the_number_alone(
+    bot: BotHarness, people: People, typed: str
+) -> None:
+    await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar")
+    [card] = await bot.send(people.bo.user, f"/visa {typed}")
+    assert "P-0001" in card.text and "Amina H" in card.text
