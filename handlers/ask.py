@@ -34,7 +34,6 @@ from bot.questions import (
     NotUnderstood,
     Parsed,
     equivalent_command,
-    match_municipality,
     match_names,
     name_variants,
     parse,
@@ -66,6 +65,7 @@ from storage.models import (
     Role,
     Status,
 )
+from storage.municipalities import SWEDEN
 
 log = logging.getLogger(__name__)
 
@@ -538,6 +538,16 @@ async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | No
     else:
         await turn.reply(_unknown_municipality(turn.tr, parsed.municipality, known))
     return False, None
+
+
+def match_municipality(typed: str, known: list[str]) -> list[str]:
+    """The municipalities among `known` the text means: the official one alone when the
+    text names it exactly (so differently typed stored names never offer two "Växjö"
+    buttons), else as `match_names` finds them."""
+    found = SWEDEN.resolve(typed).municipality
+    if found is not None and found.name in known:
+        return [found.name]
+    return match_names(typed, known)
 
 
 def _municipality_filter(tr: Translator, municipality: str | None) -> str | None:

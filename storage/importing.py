@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from charset_normalizer import from_bytes
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -321,6 +321,8 @@ async def plan_participants(
         by_name.setdefault(name_key(member.name), []).append(member)
     existing_keys, existing_numbers = await _existing_participants(session, cipher)
     seen: dict[object, int] = {}
+    resolved: dict[str, Any] = {}
+    """A sheet repeats a few municipalities thousands of times: resolve each spelling once."""
 
     def cell(cells: list[Any], name: str) -> Any:
         index = core.get(name, entry.get(name))
@@ -341,7 +343,9 @@ async def plan_participants(
         if not typed_place or len(typed_place) > MUNICIPALITY_MAX:
             fail("municipality", "a municipality is needed")
         else:
-            found = municipalities.resolve(typed_place)
+            found = resolved.get(typed_place)
+            if found is None:
+                found = resolved[typed_place] = municipalities.resolve(typed_place)
             if found.municipality is not None:
                 place = found.municipality.name
             else:
@@ -465,31 +469,46 @@ async def apply_participants(
     progress: Progress | None = None,
 ) -> list[str]:
     """Store a plan without errors in the session's transaction; the new codes, in file
-    order. Rows go in by the thousand (one statement each), then get their codes."""
+    order. Rows go in a thousand per statement (insertmanyvalues), then get their codes
+    and their audit rows the same way: 10,000 rows must not be 30,000 round trips."""
     if not plan.ok:
         raise ValueError("a plan with errors is not stored")
+    participants = Participant.__table__
     total = len(plan.new)
     codes: list[str] = []
     for start in range(0, total, _CHUNK):
         chunk: list[ParticipantRow] = plan.new[start:start + _CHUNK]
-        participants = [Participant(
-            code=f"~{uuid.uuid4().hex[:16]}", display_name=row.display_name,
-            municipality=row.municipality, gender=row.gender, language=row.language,
-            coordinator_id=row.coordinator_id, enrolled_on=row.enrolled_on,
-            status=Status.ACTIVE, created_at=now, updated_at=now,
-            personnummer_encrypted=(cipher.encrypt(row.number)
-                                    if cipher is not None and row.number is not None else None),
-            **row.details) for row in chunk]
-        session.add_all(participants)
-        await session.flush()
-        for participant in participants:
-            assert participant.id is not None
-            participant.code = code_for(participant.id)
-            codes.append(participant.code)
-        await session.flush()
-        session.add_all([AuditLog(at=now, actor_staff_id=actor_staff_id,
-                                  action="participant.import", target=p.code, details="{}")
-                         for p in participants])
+        values = [{
+            "code": f"~{uuid.uuid4().hex[:16]}", "display_name": row.display_name,
+            "municipality": row.municipality, "gender": str(row.gender),
+            "language": row.language, "coordinator_id": row.coordinator_id,
+            "enrolled_on": row.enrolled_on, "status": str(Status.ACTIVE),
+            "protected_identity": bool(row.details.get("protected_identity", False)),
+            "created_at": now, "updated_at": now,
+            "personnummer_encrypted": (cipher.encrypt(row.number)
+                                       if cipher is not None and row.number is not None
+                                       else None),
+            **{key: value for key, value in row.details.items()
+               if key != "protected_identity"},
+        } for row in chunk]
+        # Every row names the same columns, so one executemany covers the chunk.
+        columns = set().union(*(value.keys() for value in values))
+        values = [{column: value.get(column) for column in columns} for value in values]
+        inserted = await session.exec(  # type: ignore[call-overload]
+            insert(participants).returning(participants.c.id, sort_by_parameter_order=True),
+            params=values)
+        ids = [row[0] for row in inserted.all()]
+        chunk_codes = [code_for(participant_id) for participant_id in ids]
+        await session.exec(  # type: ignore[call-overload]
+            update(participants).where(participants.c.id == bindparam("pid"))
+            .values(code=bindparam("new_code")),
+            params=[{"pid": pid, "new_code": code}
+                    for pid, code in zip(ids, chunk_codes, strict=True)])
+        await session.exec(  # type: ignore[call-overload]
+            insert(AuditLog.__table__),  # type: ignore[attr-defined]
+            params=[{"at": now, "actor_staff_id": actor_staff_id, "action": "participant.import",
+              "target": code, "details": "{}"} for code in chunk_codes])
+        codes += chunk_codes
         if progress is not None:
             progress(min(start + _CHUNK, total), total)
     audit.record(session, actor_staff_id=actor_staff_id, action="import.participants",

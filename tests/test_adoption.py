@@ -368,7 +368,7 @@ async def test_a_follow_up_kind_that_is_not_one_is_refused_not_taken_as_a_place(
     assert "“Library” is not a kind of follow-up; nothing was booked." in refused.text
     async with transaction(db.sessions) as session:
         assert (await session.exec(select(FollowUp))).all() == []
-    [booked] = await bot.send(people.anna.user,
+    [_booked] = await bot.send(people.anna.user,
                               "/uppfoljning P-0001 2026-12-09 14:00 telefon Ring först")
     async with transaction(db.sessions) as session:
         [followup] = (await session.exec(select(FollowUp))).all()

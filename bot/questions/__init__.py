@@ -18,7 +18,7 @@ from bot.questions.model import (
     Period,
     Result,
 )
-from bot.questions.names import match_municipality, match_names, name_variants
+from bot.questions.names import match_names, name_variants
 from bot.questions.parser import parse
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "Period",
     "Result",
     "equivalent_command",
-    "match_municipality",
     "match_names",
     "name_variants",
     "parse",

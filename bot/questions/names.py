@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz
 
 from bot.questions.text import fold
-from storage.municipalities import SWEDEN
 
 _FUZZY_CUTOFF = 84.0
 _TIE_MARGIN = 4.0
@@ -58,13 +57,3 @@ def match_names(typed: str, candidates: Iterable[str]) -> list[str]:
     top = max(score for score, _ in scored)
     return [name for score, name in sorted(scored, reverse=True) if score >= top - _TIE_MARGIN]
 
-
-def match_municipality(typed: str, known: Iterable[str]) -> list[str]:
-    """The municipalities among `known` the text means: the official one alone when the
-    text names it exactly (so differently typed stored names never offer two "Växjö"
-    buttons), else as `match_names` finds them."""
-    known = list(known)
-    found = SWEDEN.resolve(typed).municipality
-    if found is not None and found.name in known:
-        return [found.name]
-    return match_names(typed, known)
