@@ -382,3 +382,30 @@ async def test_a_participant_is_found_by_the_number_alone(
     await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar")
     [card] = await bot.send(people.bo.user, f"/visa {typed}")
     assert "P-0001" in card.text and "Amina H" in card.text
+
+
+async def test_import_refuses_a_municipality_outside_the_project(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    path = caseload_workbook(tmp_path / "caseload.xlsx")
+    result = koordinator(db, tmp_path, "import", "participants", str(path),
+                         PROJECT_MUNICIPALITIES="Växjö, Alvesta")
+    assert result.returncode == 1
+    assert "row 4, Kommun: 'Lunds kommun' is not one of the project's municipalities" in (
+        result.stderr)
+    assert (await participants_and_audit(db)) == ([], [])
+
+
+async def test_a_question_never_asks_between_two_spellings_of_one_municipality(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Stored before the master data: "Växjö" and "växjö" side by side (the loop of #19)."""
+    async with transaction(db.sessions) as session:
+        for code, place in (("P-0001", "Växjö"), ("P-0002", "växjö")):
+            session.add(Participant(code=code, display_name="X", municipality=place,
+                                    gender="woman", language="sv",
+                                    coordinator_id=people.bo.staff.id,
+                                    enrolled_on=date(2026, 2, 1), status="active"))
+    replies = await bot.send(people.lead.user, "andel kvinnor till arbete eller studier i Växjö")
+    assert "Which municipality do you mean?" not in replies[0].text
+    assert "kommun:Växjö" in replies[-1].text or "Växjö" in replies[-1].text
