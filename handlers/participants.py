@@ -158,6 +158,26 @@ class EndConfirm(ButtonPayload):
     qualification: Qualification | None
 
 
+@family("end:d", command="end")
+class EndOtherDate(ButtonPayload):
+    """"Another end date": the date is typed next (the "end" text step)."""
+
+    participant_id: int
+    outcome: Outcome
+    subsidy: SubsidyType | None
+
+
+@family("end:cd", command="end")
+class EndConfirmOn(ButtonPayload):
+    """As EndConfirm, on a day other than today."""
+
+    participant_id: int
+    outcome: Outcome
+    subsidy: SubsidyType | None
+    qualification: Qualification | None
+    day: date
+
+
 # ---- shared pieces ------------------------------------------------------------------
 def participant_line(tr: Translator, participant: Participant) -> str:
     return tr._(
@@ -267,7 +287,8 @@ async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
         known = [m.name for m in found.suggestions]
         turn.flow("add").update({"known": known})  # type: ignore[union-attr]
         await turn.reply(municipality_error(tr, found),
-                         keyboard(grid([(m, f"add:m:{i}") for i, m in enumerate(known)], 2))
+                         keyboard(grid([(m, AddMunicipality(i).encode())
+                                        for i, m in enumerate(known)], 2))
                          if known else None)
     elif step == "date":
         enrolled_on = parse_day(text, turn.today)
@@ -696,23 +717,62 @@ async def end_confirmed(turn: Turn, payload: EndConfirm) -> None:
 
 
 async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
-                      subsidy: SubsidyType | None) -> None:
-    """The last step: ending needs a tap that also answers ESF+'s qualification question."""
+                      subsidy: SubsidyType | None, ended_on: date | None = None) -> None:
+    """The last step: ending needs a tap that also answers ESF+'s qualification question.
+    Today unless `ended_on` (picked with "Another end date"; it rides on the buttons)."""
     tr = turn.tr
 
     def answer(qualification: Qualification | None) -> str:
-        return EndConfirm(pid, outcome, subsidy, qualification).encode()
+        if ended_on is None:
+            return EndConfirm(pid, outcome, subsidy, qualification).encode()
+        return EndConfirmOn(pid, outcome, subsidy, qualification, ended_on).encode()
 
-    await turn.edit(
-        tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
-             "qualification (a certificate, diploma or licence)? Your answer ends the "
-             "participation.", code=tr.isolate(queries.code_for(pid)),
-             date=tr.date(turn.today), outcome=outcome_text(tr, outcome, subsidy)),
-        keyboard([[(tr._("End: gained a qualification"), answer(Qualification.YES))],
-                  [(tr._("End: no qualification"), answer(Qualification.NO))],
-                  [(tr._("End: not known"), answer(None))],
-                  [(tr._("Cancel"), CancelFlow().encode())]]),
-    )
+    code, label = tr.isolate(queries.code_for(pid)), outcome_text(tr, outcome, subsidy)
+    question = (tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
+                     "qualification (a certificate, diploma or licence)? Your answer ends the "
+                     "participation.", code=code, date=tr.date(turn.today), outcome=label)
+                if ended_on is None else
+                tr._("End %(code)s on %(date)s with outcome “%(outcome)s”? Did they gain a "
+                     "qualification (a certificate, diploma or licence)? Your answer ends the "
+                     "participation.", code=code, date=tr.date(ended_on), outcome=label))
+    rows = [[(tr._("End: gained a qualification"), answer(Qualification.YES))],
+            [(tr._("End: no qualification"), answer(Qualification.NO))],
+            [(tr._("End: not known"), answer(None))]]
+    if ended_on is None:
+        rows.append([(tr._("Another end date"),
+                      EndOtherDate(pid, outcome, subsidy).encode())])
+    rows.append([(tr._("Cancel"), CancelFlow().encode())])
+    await (turn.edit if ended_on is None else turn.reply)(question, keyboard(rows))
+
+
+async def end_confirmed_on(turn: Turn, payload: EndConfirmOn) -> None:
+    await save_end(turn, queries.code_for(payload.participant_id), payload.outcome, payload.day,
+                   subsidy=payload.subsidy,
+                   qualification=_QUALIFICATION_VALUES[payload.qualification], edit=True)
+
+
+async def other_end_date(turn: Turn, payload: EndOtherDate) -> None:
+    """Another end date than today: typed next (the "end" text step), then confirmed."""
+    participant = await picked_participant(turn, payload.participant_id)
+    turn.start_flow("end", "date", pid=payload.participant_id, outcome=payload.outcome.value,
+                    subsidy=payload.subsidy.value if payload.subsidy else "-")
+    await turn.edit(turn.tr._("Which date did %(code)s end? Write it as YYYY-MM-DD.",
+                              code=turn.tr.isolate(participant.code)))
+
+
+async def end_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    tr = turn.tr
+    ended_on = parse_day(text, turn.today)
+    if ended_on is None:
+        await turn.reply(tr._("Write the date as YYYY-MM-DD, for example %(example)s.",
+                              example=turn.today.isoformat()))
+        return
+    if ended_on > turn.today:
+        await turn.reply(tr._("The end date can't be in the future; nothing was saved."))
+        return
+    turn.end_flow()
+    subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
+    await confirm_end(turn, state["pid"], Outcome(state["outcome"]), subsidy, ended_on)
 
 
 def register(app: Application) -> None:
@@ -739,3 +799,6 @@ def register(app: Application) -> None:
     bind_button(app, EndOutcome, outcome_picked)
     bind_button(app, EndSubsidy, subsidy_picked)
     bind_button(app, EndConfirm, end_confirmed)
+    bind_button(app, EndConfirmOn, end_confirmed_on)
+    bind_button(app, EndOtherDate, other_end_date)
+    bind_text_step(app, "end", end_text_step)

@@ -409,3 +409,57 @@ async def test_a_question_never_asks_between_two_spellings_of_one_municipality(
     replies = await bot.send(people.lead.user, "andel kvinnor till arbete eller studier i Växjö")
     assert "Which municipality do you mean?" not in replies[0].text
     assert "kommun:Växjö" in replies[-1].text or "Växjö" in replies[-1].text
+
+
+# ---- bookings that make sense --------------------------------------------------------------
+async def test_a_clashing_late_or_far_booking_asks_first_and_books_only_when_told(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    from storage.models import FollowUp
+
+    user = people.bo.user
+    await bot.send(user, "/add Amina H | Växjö | woman | ar")
+    await bot.send(user, "/add Omar A | Växjö | man | so")
+    await bot.send(user, "/followup P-0001 2026-12-03 10:00 meeting")
+    [clash] = await bot.send(user, "/followup P-0002 2026-12-03 10:15 phone")
+    assert "You already have a follow-up at about that time (P-0001)." in clash.text
+    assert [label for label, _ in clash.buttons] == ["Book anyway", "Cancel"]
+    [cancelled] = await bot.press(user, clash, "Cancel")
+    assert "Nothing was booked." in cancelled.text
+    [late] = await bot.send(user, "/followup P-0002 2026-12-03 21:30 phone")
+    assert "outside working hours" in late.text
+    [far] = await bot.send(user, "/followup P-0002 2028-12-03 10:00 phone")
+    assert "more than a year ahead" in far.text
+    async with transaction(db.sessions) as session:
+        assert len((await session.exec(select(FollowUp))).all()) == 1
+    replies = await bot.press(user, far, "Book anyway")
+    assert "Follow-up booked" in replies[-1].text
+    async with transaction(db.sessions) as session:
+        booked = (await session.exec(select(FollowUp).order_by(FollowUp.id))).all()
+    assert [f.due_at.year for f in booked] == [2026, 2028]
+    # The same button again (the message was edited, the flow is over): nothing twice.
+    await bot.press_data(user, far, "fu:y")
+    async with transaction(db.sessions) as session:
+        assert len((await session.exec(select(FollowUp))).all()) == 2
+
+
+async def test_guided_end_can_pick_another_end_date(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    user = people.bo.user
+    await bot.send(user, "/add Amina H | Växjö | woman | ar | 2026-09-01")
+    await bot.send(user, "/add Omar A | Växjö | man | so | 2026-09-01")
+    [picker] = await bot.send(user, "/end")
+    [outcomes] = await bot.press(user, picker, "P-0001")
+    [confirm] = await bot.press(user, outcomes, "Employed")
+    [ask_date] = await bot.press(user, confirm, "Another end date")
+    assert "YYYY-MM-DD" in ask_date.text
+    [future] = await bot.send(user, "2027-01-01")
+    assert "can't be in the future" in future.text
+    [dated] = await bot.send(user, "2026-10-30")
+    assert "on " in dated.text and "Another end date" not in [b for b, _ in dated.buttons]
+    [done] = await bot.press(user, dated, "no qualification")
+    assert "ended" in done.text
+    ended = (await stored(db))[0]
+    assert (ended.status, ended.ended_on, ended.outcome) == ("ended", date(2026, 10, 30),
+                                                              "employed")
