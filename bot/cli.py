@@ -407,7 +407,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> Any:
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
     except importing.ImportFileError as exc:
-        raise CliError(f"{path.name}: {exc}") from None
+        raise CliError(f"{path.name}: {_cli_text(settings, exc)}") from None
     return _import(settings, args, table, path.name)
 
 
@@ -438,11 +438,11 @@ async def _import(settings: Settings, args: argparse.Namespace, table: Any, name
                         municipalities=settings.municipalities, default_coordinator=default,
                         cipher=cipher, sensitive_allowed=settings.sensitive_categories)
             except importing.ImportFileError as exc:
-                raise CliError(f"{name}: {exc}") from None
+                raise CliError(f"{name}: {_cli_text(settings, exc)}") from None
             except DomainError as exc:
                 raise CliError(f"--coordinator {args.coordinator}: {exc.code} "
                                f"{exc.params}") from None
-            _print_plan(plan, name)
+            _print_plan(settings, plan, name)
             if not plan.ok:
                 print(f"nothing was imported: fix the {len(plan.errors)} error(s) and run "
                       f"again", file=sys.stderr)
@@ -465,13 +465,27 @@ async def _import(settings: Settings, args: argparse.Namespace, table: Any, name
     return await _with_sessions(settings, work)
 
 
-def _print_plan(plan: Any, name: str) -> None:
-    print(f"{name}: {plan.rows_read} rows; {len(plan.new)} new {plan.kind}, "
-          f"{plan.existing} already there, {len(plan.errors)} with errors")
+def _english(settings: Settings) -> Any:
+    from bot.text.i18n import Translator
+
+    return Translator("en", settings.tz)
+
+
+def _cli_text(settings: Settings, error: Any) -> str:
+    from bot.text.import_text import file_error_text, plain
+
+    return plain(file_error_text(_english(settings), error))
+
+
+def _print_plan(settings: Settings, plan: Any, name: str) -> None:
+    from bot.text.import_text import plain, plan_summary, row_error_text
+
+    tr = _english(settings)
+    print(plain(plan_summary(tr, plan, name)))
     if plan.ignored_columns:
         print("columns not read: " + ", ".join(plan.ignored_columns))
     for error in plan.errors[:MAX_ERRORS_SHOWN]:
-        print(f"  {error}", file=sys.stderr)
+        print(f"  {plain(row_error_text(tr, error))}", file=sys.stderr)
     if len(plan.errors) > MAX_ERRORS_SHOWN:
         print(f"  … and {len(plan.errors) - MAX_ERRORS_SHOWN} more", file=sys.stderr)
 

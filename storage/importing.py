@@ -34,7 +34,7 @@ from storage import audit
 from storage import personnummer as pnr
 from storage.entry import ENTRY_FIELDS, OLDEST_BIRTH_YEAR, SENSITIVE_FIELDS
 from storage.models import AuditLog, Gender, Participant, Role, Staff, Status
-from storage.municipalities import SWEDEN, Municipalities, fold
+from storage.municipalities import SWEDEN, Municipalities, Resolution, fold
 from storage.participants import MUNICIPALITY_MAX, NAME_MAX, code_for
 from storage.personnummer import PersonnummerCipher
 
@@ -46,7 +46,13 @@ _CHUNK = 1000
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (format, encoding, headers); one line of text."""
+    """The file as a whole cannot be read (format, encoding, headers). `kind` and `params`
+    say why; the bot's text (bot/text/import_text.py) words it in the reader's language."""
+
+    def __init__(self, kind: str, **params: object) -> None:
+        super().__init__(kind, params)
+        self.kind = kind
+        self.params = params
 
 
 # ---- the vocabulary the bot gives ----------------------------------------------------------
@@ -76,12 +82,12 @@ class Table:
 def read_table(data: bytes, filename: str) -> Table:
     """The first sheet of an XLSX file, or a CSV file; ImportFileError if neither."""
     if len(data) > MAX_BYTES:
-        raise ImportFileError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise ImportFileError("too_large", mb=MAX_BYTES // (1024 * 1024))
     suffix = Path(filename).suffix.lower()
     if data[:4] == b"PK\x03\x04" or suffix in {".xlsx", ".xlsm"}:
         return _read_xlsx(data)
     if suffix in {".xls", ".ods", ".numbers"}:
-        raise ImportFileError("save the file as .xlsx or .csv first")
+        raise ImportFileError("convert_first")
     return _read_csv(data)
 
 
@@ -91,7 +97,7 @@ def _read_xlsx(data: bytes) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ImportFileError(f"not a readable .xlsx file ({type(exc).__name__})") from None
+        raise ImportFileError("not_xlsx", error=type(exc).__name__) from None
     try:
         sheet = book.worksheets[0]
         numbered = ((number, list(values)) for number, values in
@@ -112,7 +118,7 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-16")
     best = from_bytes(data, cp_isolation=["cp1252", "iso8859_15", "utf_16"]).best()
     if best is None:
-        raise ImportFileError("the file's characters are neither UTF-8 nor Windows-1252")
+        raise ImportFileError("encoding")
     return str(best)
 
 
@@ -126,7 +132,7 @@ def _read_csv(data: bytes) -> Table:
         # The row number is the record's: what Excel shows when it opens the file.
         return _table(enumerate(reader, start=1))
     except csv.Error as exc:
-        raise ImportFileError(f"not a readable CSV file ({exc})") from None
+        raise ImportFileError("not_csv", error=str(exc)) from None
 
 
 def _table(numbered: Any) -> Table:
@@ -141,9 +147,9 @@ def _table(numbered: Any) -> Table:
             continue
         rows.append((number, cells))
         if len(rows) > MAX_ROWS:
-            raise ImportFileError(f"the file has more than {MAX_ROWS} rows")
+            raise ImportFileError("too_many_rows", max=MAX_ROWS)
     if headers is None:
-        raise ImportFileError("the file is empty")
+        raise ImportFileError("empty")
     return Table(headers, rows)
 
 
@@ -189,11 +195,9 @@ class RowError:
     row: int
     column: str
     """The column's header as written in the file ("" for the row as a whole)."""
-    message: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}, {self.column}" if self.column else f"row {self.row}"
-        return f"{where}: {self.message}"
+    kind: str
+    """What is wrong (bot/text/import_text.py words it), e.g. "municipality_unknown"."""
+    params: dict[str, object] = field(default_factory=dict)
 
 
 def _map_columns(headers: list[str], known: dict[str, tuple[str, ...]],
@@ -218,13 +222,12 @@ def _map_columns(headers: list[str], known: dict[str, tuple[str, ...]],
             ignored.append(header)
             continue
         if name in core or name in entry:
-            raise ImportFileError(f"the column {header!r} appears twice")
+            raise ImportFileError("column_twice", column=header)
         target[name] = index
     missing = [name for name in required if name not in core]
     if missing:
         wanted = ", ".join(f"{known[name][0]}/{known[name][1]}" for name in missing)
-        raise ImportFileError(f"the file has no column for {wanted} (the first row must "
-                              f"name the columns)")
+        raise ImportFileError("missing_columns", columns=wanted)
     return core, entry, ignored
 
 
@@ -310,8 +313,7 @@ async def plan_participants(
     core, entry, ignored = _map_columns(table.headers, PARTICIPANT_COLUMNS,
                                         REQUIRED_PARTICIPANT, vocabulary)
     if "coordinator" not in core and default_coordinator is None:
-        raise ImportFileError("the file has no column koordinator/coordinator: name the "
-                              "coordinator of every row with --coordinator")
+        raise ImportFileError("no_coordinator_column")
     plan = Plan("participants", rows_read=len(table.rows), ignored_columns=ignored)
     header = {name: table.headers[index] for name, index in {**core, **entry}.items()}
     staff = (await session.exec(select(Staff))).all()
@@ -331,17 +333,17 @@ async def plan_participants(
     for number, cells in table.rows:
         errors: list[RowError] = []
 
-        def fail(name: str, message: str, number: int = number,
-                 errors: list[RowError] = errors) -> None:
-            errors.append(RowError(number, header.get(name, ""), message))
+        def fail(name: str, kind: str, number: int = number,
+                 errors: list[RowError] = errors, **params: object) -> None:
+            errors.append(RowError(number, header.get(name, ""), kind, params))
 
         name = _text(cell(cells, "name"))
         if not name or len(name) > NAME_MAX:
-            fail("name", f"a name of 1–{NAME_MAX} characters is needed")
+            fail("name", "name_length", max=NAME_MAX)
         typed_place = _text(cell(cells, "municipality"))
         place = None
         if not typed_place or len(typed_place) > MUNICIPALITY_MAX:
-            fail("municipality", "a municipality is needed")
+            fail("municipality", "municipality_missing")
         else:
             found = resolved.get(typed_place)
             if found is None:
@@ -349,25 +351,22 @@ async def plan_participants(
             if found.municipality is not None:
                 place = found.municipality.name
             else:
-                hint = " or ".join(m.name for m in found.suggestions)
-                fail("municipality", f"{typed_place!r} is not "
-                     + ("a Swedish municipality" if municipalities is SWEDEN
-                        else "one of the project's municipalities")
-                     + (f"; did you mean {hint}?" if hint else ""))
+                fail("municipality", _unknown_kind(found, municipalities), value=typed_place,
+                     names=", ".join(m.name for m in found.suggestions))
         gender = vocabulary.gender(_text(cell(cells, "gender")) or "-")
         if gender is None:
-            fail("gender", f"{_text(cell(cells, 'gender'))!r} is not a gender; use one of "
-                 f"{vocabulary.gender_words}")
+            fail("gender", "gender", value=_text(cell(cells, "gender")),
+                 words=vocabulary.gender_words)
         language = vocabulary.language(_text(cell(cells, "language")))
         if language is None:
-            fail("language", f"{_text(cell(cells, 'language'))!r} is not a language the bot "
-                 f"speaks; use one of {vocabulary.language_words}")
+            fail("language", "language", value=_text(cell(cells, "language")),
+                 words=vocabulary.language_words)
         raw_date = cell(cells, "enrolled_on")
         enrolled_on = parse_date(raw_date) if raw_date is not None else None
         if enrolled_on is None:
-            fail("enrolled_on", f"{_text(raw_date)!r} is not a date; write it as YYYY-MM-DD")
+            fail("enrolled_on", "date", value=_text(raw_date))
         elif enrolled_on > today:
-            fail("enrolled_on", "the enrolment date is in the future")
+            fail("enrolled_on", "date_future")
         coordinator = default_coordinator
         typed_coordinator = _text(cell(cells, "coordinator"))
         if typed_coordinator:
@@ -375,40 +374,37 @@ async def plan_participants(
                        else by_name.get(name_key(typed_coordinator), []))
             if len(matches) != 1:
                 coordinator = None
-                fail("coordinator", f"{typed_coordinator!r} is "
-                     + ("several staff members; use the Telegram id" if matches
-                        else "not on the staff list (a name or a Telegram id)"))
+                fail("coordinator", "coordinator_ambiguous" if matches
+                     else "coordinator_unknown", value=typed_coordinator)
             elif not matches[0].active:
                 coordinator = None
-                fail("coordinator", f"{typed_coordinator!r} is no longer active")
+                fail("coordinator", "coordinator_inactive", value=typed_coordinator)
             else:
                 coordinator = matches[0]
         elif coordinator is None:
-            fail("coordinator", "a coordinator is needed (or give --coordinator)")
+            fail("coordinator", "coordinator_missing")
         number_value = None
         typed_number = _text(cell(cells, "personnummer"))
         if typed_number:
             if cipher is None:
-                fail("personnummer", "personal identity numbers cannot be stored: the "
-                     "PERSONNUMMER_KEY setting is empty")
+                fail("personnummer", "personnummer_off")
             else:
                 try:
                     number_value = pnr.parse(typed_number, today=today)
                 except pnr.InvalidPersonnummer:
-                    fail("personnummer", "not a valid personal identity number")
+                    fail("personnummer", "personnummer_invalid")
         details: dict[str, Any] = {}
         for field_name in entry:
             raw = _text(cell(cells, field_name))
             if not raw:
                 continue
             if field_name in SENSITIVE_FIELDS and not sensitive_allowed:
-                fail(field_name, "disability and foreign background are not recorded in "
-                     "this project (SENSITIVE_CATEGORIES is off)")
+                fail(field_name, "sensitive_off")
                 continue
             try:
                 details[field_name] = _entry_value(vocabulary, field_name, raw, today)
             except ValueError:
-                fail(field_name, f"{raw!r} is not understood")
+                fail(field_name, "not_understood", value=raw)
         if errors:
             plan.errors.extend(errors)
             continue
@@ -417,7 +413,7 @@ async def plan_participants(
         key: object = (number_value.digits if number_value is not None
                        else (name_key(name), enrolled_on, place))
         if key in seen:
-            plan.errors.append(RowError(number, "", f"the same participant as row {seen[key]}"))
+            plan.errors.append(RowError(number, "", "duplicate", {"row": seen[key]}))
             continue
         seen[key] = number
         if (number_value is not None and number_value.digits in existing_numbers) or (
@@ -427,6 +423,14 @@ async def plan_participants(
         plan.new.append(ParticipantRow(number, name, place, gender, language, enrolled_on,
                                        coordinator.id, number_value, details))  # type: ignore[arg-type]
     return plan
+
+
+def _unknown_kind(found: Resolution, municipalities: Municipalities) -> str:
+    """municipality_unknown / _outside (not one of PROJECT_MUNICIPALITIES), with
+    `_suggest` when there are close names."""
+    kind = ("municipality_unknown" if municipalities is SWEDEN or SWEDEN.resolve(
+        found.typed).municipality is None else "municipality_outside")
+    return kind + ("_suggest" if found.suggestions else "")
 
 
 def _entry_value(vocabulary: Vocabulary, field_name: str, raw: str, today: date) -> Any:
@@ -538,9 +542,9 @@ async def plan_staff(session: AsyncSession, table: Table, vocabulary: Vocabulary
     for number, cells in table.rows:
         errors: list[RowError] = []
 
-        def fail(name: str, message: str, number: int = number,
-                 errors: list[RowError] = errors) -> None:
-            errors.append(RowError(number, header.get(name, ""), message))
+        def fail(name: str, kind: str, number: int = number,
+                 errors: list[RowError] = errors, **params: object) -> None:
+            errors.append(RowError(number, header.get(name, ""), kind, params))
 
         def cell(name: str, cells: list[Any] = cells) -> str:
             index = core.get(name)
@@ -548,34 +552,34 @@ async def plan_staff(session: AsyncSession, table: Table, vocabulary: Vocabulary
 
         name = cell("name")
         if not name or len(name) > NAME_MAX:
-            fail("name", f"a name of 1–{NAME_MAX} characters is needed")
+            fail("name", "name_length", max=NAME_MAX)
         telegram_id = int(cell("telegram_id")) if re.fullmatch(r"[0-9]{1,15}",
                                                                 cell("telegram_id")) else 0
         if telegram_id <= 0:
-            fail("telegram_id", f"{cell('telegram_id')!r} is not a Telegram id (a number)")
+            fail("telegram_id", "telegram_id", value=cell("telegram_id"))
         role = vocabulary.role(cell("role"))
         if role is None:
-            fail("role", f"{cell('role')!r} is not a role; use admin, lead or coordinator")
+            fail("role", "role", value=cell("role"))
         place = None
         if cell("municipality"):
             found = municipalities.resolve(cell("municipality"))
             if found.municipality is None:
-                hint = " or ".join(m.name for m in found.suggestions)
-                fail("municipality", f"{cell('municipality')!r} is not one of the project's "
-                     "municipalities" + (f"; did you mean {hint}?" if hint else ""))
+                fail("municipality", _unknown_kind(found, municipalities),
+                     value=cell("municipality"),
+                     names=", ".join(m.name for m in found.suggestions))
             else:
                 place = found.municipality.name
         language = None
         if cell("language"):
             language = vocabulary.staff_language(cell("language"))
             if language is None:
-                fail("language", f"{cell('language')!r} is not a staff language (sv or en)")
+                fail("language", "staff_language", value=cell("language"))
         if errors:
             plan.errors.extend(errors)
             continue
         if telegram_id in seen:
-            plan.errors.append(RowError(number, header["telegram_id"],
-                                        f"the same Telegram id as row {seen[telegram_id]}"))
+            plan.errors.append(RowError(number, header["telegram_id"], "duplicate_telegram_id",
+                                        {"row": seen[telegram_id]}))
             continue
         seen[telegram_id] = number
         if telegram_id in known:

@@ -209,12 +209,12 @@ async def test_a_file_with_bad_rows_is_refused_whole_by_row_and_column(
     ])
     result = koordinator(db, tmp_path, "import", "participants", str(path))
     assert result.returncode == 1
-    assert "row 5, Kommun: 'Atlantis' is not a Swedish municipality" in result.stderr
-    assert "row 5, Kön: 'x' is not a gender" in result.stderr
-    assert "row 6, Kommun: 'Växsjö' is not a Swedish municipality; did you mean Växjö?" in (
+    assert "row 5, Kommun: “Atlantis” is not a Swedish municipality" in result.stderr
+    assert "row 5, Kön: “x” is not a gender" in result.stderr
+    assert "row 6, Kommun: “Växsjö” is not a Swedish municipality; did you mean Växjö?" in (
         result.stderr)
     assert "row 6, Inskrivningsdatum: the enrolment date is in the future" in result.stderr
-    assert "row 6, Koordinator: 'Nobody' is not on the staff list" in result.stderr
+    assert "row 6, Koordinator: “Nobody” is not on the staff list" in result.stderr
     assert "row 7: the same participant as row 2" in result.stderr
     assert "nothing was imported" in result.stderr and "Traceback" not in result.stderr
     assert (await participants_and_audit(db)) == ([], [])
@@ -264,7 +264,7 @@ async def test_import_staff_then_again_changes_nothing(
     done = koordinator(db, tmp_path, "import", "staff", str(path))
     assert done.returncode == 0, done.stderr
     again = koordinator(db, tmp_path, "import", "staff", str(path))
-    assert "0 new staff, 2 already there" in again.stdout
+    assert "0 new staff members, 2 already there" in again.stdout
     async with transaction(db.sessions) as session:
         added = (await session.exec(select(Staff).where(Staff.telegram_user_id > 5000)
                                     .order_by(Staff.telegram_user_id))).all()
@@ -391,7 +391,7 @@ async def test_import_refuses_a_municipality_outside_the_project(
     result = koordinator(db, tmp_path, "import", "participants", str(path),
                          PROJECT_MUNICIPALITIES="Växjö, Alvesta")
     assert result.returncode == 1
-    assert "row 4, Kommun: 'Lunds kommun' is not one of the project's municipalities" in (
+    assert "row 4, Kommun: “Lunds kommun” is not one of the project's municipalities" in (
         result.stderr)
     assert (await participants_and_audit(db)) == ([], [])
 
