@@ -463,3 +463,45 @@ async def test_guided_end_can_pick_another_end_date(
     ended = (await stored(db))[0]
     assert (ended.status, ended.ended_on, ended.outcome) == ("ended", date(2026, 10, 30),
                                                               "employed")
+
+
+# ---- the chat upload path ------------------------------------------------------------------
+async def test_a_lead_gets_the_template_sends_the_file_and_imports_on_the_button(
+    bot: BotHarness, people: People, db: Database, tmp_path: Path
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    [template] = await bot.send(people.lead.user, "/importera")
+    assert template.document_name == "caseload-template.xlsx"
+    sheet = load_workbook(BytesIO(bot.api.files[template.document_id].content)).active
+    assert [cell.value for cell in sheet[1]][:6] == ["Name", "Municipality", "Gender",
+                                                      "Language", "Enrolled", "Coordinator"]
+    # The template itself, filled in by the book: its example row imports.
+    [checked] = await bot.send_document(people.lead.user, "template.xlsx",
+                                        bot.api.files[template.document_id].content)
+    assert "1 new participant" in checked.text
+
+    path = caseload_workbook(tmp_path / "caseload.xlsx",
+                             [["Bad Row", "Atlantis", "kvinna", "sv", "2026-01-01",
+                               "Anna Andersson", None, None]])
+    [refused] = await bot.send_document(people.lead.user, "caseload.xlsx", path.read_bytes())
+    assert "row 5, Kommun: “Atlantis” is not a Swedish municipality" in refused.text
+    assert "Nothing was imported" in refused.text and not refused.buttons
+    good = caseload_workbook(tmp_path / "good.xlsx")
+    [offer] = await bot.send_document(people.lead.user, "good.xlsx", good.read_bytes())
+    assert "3 new participants" in offer.text
+    assert (await participants_and_audit(db))[0] == []
+    [done] = await bot.press(people.lead.user, offer, "Import 3 participants")
+    assert "Imported 3 participants (P-0001–P-0003)" in done.text
+    rows, audit = await participants_and_audit(db)
+    assert [r[2] for r in rows] == ["Växjö", "Växjö", "Lund"]
+    assert audit == [{"added": 3, "already_there": 0, "rows": 3, "source": "good.xlsx"}]
+    [again] = await bot.send_document(people.lead.user, "good.xlsx", good.read_bytes())
+    assert "already here" in again.text and not again.buttons
+    # A coordinator may not import, and a stale button stores nothing twice.
+    [denied] = await bot.send_document(people.bo.user, "good.xlsx", good.read_bytes())
+    assert "does not allow" in denied.text
+    await bot.press_data(people.lead.user, offer, "imp:y")
+    assert len((await participants_and_audit(db))[0]) == 3
