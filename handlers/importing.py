@@ -8,17 +8,20 @@ reads the file again and stores it whole (or nothing, if it no longer checks out
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler
+from telegram.ext import Application, MessageHandler
 from telegram.ext import filters as ptb_filters
 
 from bot.documents.import_template import template_workbook
+from bot.interaction.buttons import ButtonPayload, family
 from bot.text.i18n import SafeHtml
 from bot.text.import_text import file_error_text, plan_summary, row_error_text
-from bot.text.render import keyboard
+from bot.text.render import error_text, keyboard
 from bot.text.vocabulary import IMPORT_VOCABULARY
-from handlers.base import Turn, expired, staff_only
+from handlers import conversation
+from handlers.base import Audience, Turn, bind_button, bind_command, expired, guarded
 from storage import importing
-from storage.access import Action
+from storage.access import Action, can
+from storage.errors import NotAllowed
 from storage.municipalities import Municipalities
 from storage.personnummer import PersonnummerCipher
 
@@ -28,7 +31,11 @@ SPREADSHEETS = (ptb_filters.Document.FileExtension("xlsx")
                 | ptb_filters.Document.FileExtension("xlsm"))
 
 
-@staff_only(Action.IMPORT_CASELOAD)
+@family("imp", command="import")
+class ImportFile(ButtonPayload):
+    """"Import N participants" under a checked file (the file waits in the flow)."""
+
+
 async def import_command(turn: Turn) -> None:
     tr = turn.tr
     staff = turn.staff
@@ -67,7 +74,20 @@ async def _plan(turn: Turn, file_id: str, name: str) -> tuple[importing.Plan | N
     return plan, ""
 
 
-@staff_only(Action.IMPORT_CASELOAD)
+@guarded(Audience.ANYONE)
+async def _spreadsheet(turn: Turn) -> None:
+    message = turn.update.effective_message
+    assert message is not None and message.document is not None
+    if turn.viewer is None or message.reply_to_message is not None:
+        # Not an import: a participant's file, or staff answering one, goes to the relay.
+        await conversation.media_message(turn.update, turn.context)
+        return
+    if not can(turn.viewer, Action.IMPORT_CASELOAD):
+        await turn.reply(error_text(turn.tr, NotAllowed()))
+        return
+    await spreadsheet_received(turn)
+
+
 async def spreadsheet_received(turn: Turn) -> None:
     tr = turn.tr
     message = turn.update.effective_message
@@ -98,12 +118,11 @@ async def spreadsheet_received(turn: Turn) -> None:
     turn.start_flow("import", "confirm", file_id=document.file_id, file_name=name)
     label = tr.ngettext("Import %(n)s participant", "Import %(n)s participants",
                         len(plan.new))
-    await turn.reply("\n".join(lines), keyboard([[(label, "imp:y")],
+    await turn.reply("\n".join(lines), keyboard([[(label, ImportFile().encode())],
                                                  [(tr._("Cancel"), "flow:cancel")]]))
 
 
-@staff_only(Action.IMPORT_CASELOAD)
-async def import_button(turn: Turn) -> None:
+async def import_button(turn: Turn, _payload: ImportFile) -> None:
     tr = turn.tr
     state = turn.flow("import")
     if state is None or state["step"] != "confirm":
@@ -129,7 +148,8 @@ async def import_button(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler(["import", "importera"], import_command))
-    app.add_handler(MessageHandler(SPREADSHEETS & ptb_filters.ChatType.PRIVATE,
-                                   spreadsheet_received))
-    app.add_handler(CallbackQueryHandler(import_button, pattern=r"^imp:y$"))
+    bind_command(app, "import", import_command)
+    # Before the relay's media handler: a lead's spreadsheet is an import; anyone else's
+    # document is handed on to the relay as before.
+    app.add_handler(MessageHandler(SPREADSHEETS & ~ptb_filters.COMMAND, _spreadsheet))
+    bind_button(app, ImportFile, import_button)
