@@ -505,3 +505,17 @@ async def test_a_lead_gets_the_template_sends_the_file_and_imports_on_the_button
     assert "does not allow" in denied.text
     await bot.press_data(people.lead.user, offer, "imp:y")
     assert len((await participants_and_audit(db))[0]) == 3
+
+
+async def test_a_participants_spreadsheet_is_relayed_not_imported(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Only a lead's or admin's file is an import; a participant's goes to her coordinator."""
+    from tests.test_conversation import OLENA, chat, joined
+
+    await joined(bot, people)
+    before = len(chat(bot, people.bo.id))
+    await bot.deliver(bot.api.user_sends_media(OLENA, "document", b"Namn;Kommun\n",
+                                               name="cv.csv", mime="text/csv"))
+    assert chat(bot, people.bo.id)[-1].document_id and len(chat(bot, people.bo.id)) > before
+    assert len(await stored(db)) == 1
