@@ -432,6 +432,9 @@ async def _import(settings: Settings, args: argparse.Namespace, table: Any, name
                     default = None
                     if args.coordinator:
                         default = await staff_by_reference(session, args.coordinator)
+                        if not default.active:
+                            raise CliError(f"--coordinator {args.coordinator}: no longer "
+                                           "active")
                     plan = await importing.plan_participants(
                         session, table, IMPORT_VOCABULARY,
                         today=clock.now().astimezone(settings.tz).date(),
