@@ -416,8 +416,10 @@ async def plan_participants(
             plan.errors.append(RowError(number, "", "duplicate", {"row": seen[key]}))
             continue
         seen[key] = number
+        # Already stored: the same personnummer, or (a number added since, or none) the
+        # same name, enrolment date and municipality.
         if (number_value is not None and number_value.digits in existing_numbers) or (
-                number_value is None and key in existing_keys):
+                (name_key(name), enrolled_on, place) in existing_keys):
             plan.existing += 1
             continue
         plan.new.append(ParticipantRow(number, name, place, gender, language, enrolled_on,
