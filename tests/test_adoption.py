@@ -519,3 +519,32 @@ async def test_a_participants_spreadsheet_is_relayed_not_imported(
                                                name="cv.csv", mime="text/csv"))
     assert chat(bot, people.bo.id)[-1].document_id and len(chat(bot, people.bo.id)) > before
     assert len(await stored(db)) == 1
+
+
+async def test_import_matches_on_personnummer_and_needs_the_key_for_it(
+    db: Database, people: People, tmp_path: Path
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from storage.personnummer import luhn_check_digit
+
+    number = "900101123" + str(luhn_check_digit("900101123"))
+    path = tmp_path / "pnr.csv"
+    path.write_text(f"namn;kommun;kön;språk;inskrivningsdatum;koordinator;personnummer\n"
+                    f"Amina Hassan;Växjö;k;ar;2026-03-02;Bo Berg;19{number}\n",
+                    encoding="utf-8")
+    without_key = koordinator(db, tmp_path, "import", "participants", str(path))
+    assert without_key.returncode == 1
+    assert "row 2, personnummer: personal identity numbers cannot be stored" in (
+        without_key.stderr)
+    key = Fernet.generate_key().decode()
+    done = koordinator(db, tmp_path, "import", "participants", str(path), PERSONNUMMER_KEY=key)
+    assert done.returncode == 0, done.stderr
+    # The same person under another spelling of her name: the number says she is there.
+    path.write_text(path.read_text(encoding="utf-8").replace("Amina Hassan", "Amina Hasan"),
+                    encoding="utf-8")
+    again = koordinator(db, tmp_path, "import", "participants", str(path),
+                        PERSONNUMMER_KEY=key)
+    assert "0 new participants, 1 already there" in again.stdout, again.stderr
+    [stored_row] = await stored(db)
+    assert stored_row.personnummer_encrypted and number not in stored_row.personnummer_encrypted
