@@ -169,13 +169,11 @@ class EndOtherDate(ButtonPayload):
 
 @family("end:cd", command="end")
 class EndConfirmOn(ButtonPayload):
-    """As EndConfirm, on a day other than today."""
+    """As EndConfirm, on the day typed after "Another end date": the outcome, the kind of
+    subsidised job and the day wait in the flow (all of it would not fit in 64 bytes)."""
 
     participant_id: int
-    outcome: Outcome
-    subsidy: SubsidyType | None
     qualification: Qualification | None
-    day: date
 
 
 # ---- shared pieces ------------------------------------------------------------------
@@ -725,7 +723,7 @@ async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
     def answer(qualification: Qualification | None) -> str:
         if ended_on is None:
             return EndConfirm(pid, outcome, subsidy, qualification).encode()
-        return EndConfirmOn(pid, outcome, subsidy, qualification, ended_on).encode()
+        return EndConfirmOn(pid, qualification).encode()
 
     code, label = tr.isolate(queries.code_for(pid)), outcome_text(tr, outcome, subsidy)
     question = (tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
@@ -746,8 +744,14 @@ async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
 
 
 async def end_confirmed_on(turn: Turn, payload: EndConfirmOn) -> None:
-    await save_end(turn, queries.code_for(payload.participant_id), payload.outcome, payload.day,
-                   subsidy=payload.subsidy,
+    state = turn.flow("end")
+    if state is None or state["step"] != "confirm" or state["pid"] != payload.participant_id:
+        await expired(turn, "end")
+        return
+    turn.end_flow()
+    subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
+    await save_end(turn, queries.code_for(payload.participant_id), Outcome(state["outcome"]),
+                   date.fromisoformat(state["day"]), subsidy=subsidy,
                    qualification=_QUALIFICATION_VALUES[payload.qualification], edit=True)
 
 
@@ -770,7 +774,9 @@ async def end_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
     if ended_on > turn.today:
         await turn.reply(tr._("The end date can't be in the future; nothing was saved."))
         return
-    turn.end_flow()
+    # The confirm buttons carry only the answer; the rest waits in the flow.
+    turn.start_flow("end", "confirm", pid=state["pid"], outcome=state["outcome"],
+                    subsidy=state["subsidy"], day=ended_on.isoformat())
     subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
     await confirm_end(turn, state["pid"], Outcome(state["outcome"]), subsidy, ended_on)
 
