@@ -1,4 +1,4 @@
-"""9. Importing a caseload (issue 19): 10,000 spreadsheet rows in under 30 s.
+"""10. Importing a caseload (issue 19): 10,000 spreadsheet rows in under 30 s.
 
 A workbook like a project's own (Swedish headers, real Excel date cells, municipalities
 typed in several ways, a coordinator column naming staff by name or Telegram id) is made
@@ -27,7 +27,7 @@ from storage.models import Participant, Role
 from storage.staff import add_staff
 
 NAME = "import"
-TITLE = "9. Importing a caseload from a spreadsheet"
+TITLE = "10. Importing a caseload from a spreadsheet"
 TARGET_S = 30.0
 ROWS = {"smoke": 300, "default": 10_000, "full": 10_000}
 COORDINATORS = 20

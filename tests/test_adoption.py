@@ -319,7 +319,7 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
         await _prepare_postgres(url, schema)
     engine = create_engine(url, schema=schema, pooled=False)
     try:
-        await migrate.upgrade(engine, "c4e8a1f0b7d3")  # the revision before ours
+        await migrate.upgrade(engine, "c4e1d8a0f3b7")  # the revision before ours
         async with engine.begin() as connection:
             await connection.execute(text(
                 "INSERT INTO staff (id, telegram_user_id, name, role, municipality, active, "

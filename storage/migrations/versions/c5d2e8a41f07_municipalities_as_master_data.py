@@ -1,7 +1,7 @@
 """municipalities as master data: stored free text mapped to SCB's official names
 
 Revision ID: c5d2e8a41f07
-Revises: c4e8a1f0b7d3
+Revises: c4e1d8a0f3b7
 Create Date: 2026-12-04 19:30:00
 
 Until now a municipality was whatever was typed: `vaxjo`, `Växsjö` and `Växjö` were three
@@ -20,7 +20,7 @@ from alembic import op
 from storage.municipalities import SWEDEN
 
 revision: str = 'c5d2e8a41f07'
-down_revision: str | None = 'c4e8a1f0b7d3'
+down_revision: str | None = 'c4e1d8a0f3b7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
