@@ -20,6 +20,7 @@ from sqlalchemy import text
 from bench import (
     dispatch,
     head_of_line,
+    importing,
     lateness,
     processes_dispatch,
     questions,
@@ -33,10 +34,10 @@ from bench.common import SIZES, Options, Result, configure_logging
 from storage.db import create_engine
 
 SUITE: tuple[ModuleType, ...] = (dispatch, updates, stats, startup, lateness, soak, questions,
-                                 head_of_line, processes_dispatch)
+                                 head_of_line, processes_dispatch, importing)
 """In the issue's numbering: 1 dispatch, 2 updates, 3 stats, 4 startup, 5 lateness, 6 soak;
 7 is issue 11's question parsing; 8 issue 21's head-of-line blocking, 9 its dispatch from
-several processes."""
+several processes; 10 issue 19's import."""
 
 
 def build_parser() -> argparse.ArgumentParser:

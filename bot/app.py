@@ -36,6 +36,7 @@ from handlers import (
     exports,
     followups,
     gdpr,
+    importing,
     language,
     onboarding,
     outcome_followups,
@@ -56,7 +57,8 @@ log = logging.getLogger(__name__)
 
 HANDLER_MODULES = (
     start, participants, checkins, followups, onboarding, preview, staff, language, gdpr,
-    stats, charts, exports, entry, outcome_followups, reports, attendance, ask, conversation,
+    stats, charts, exports, entry, outcome_followups, reports, attendance, importing, ask,
+    conversation,
 )
 
 

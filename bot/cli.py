@@ -1,4 +1,4 @@
-"""`koordinator`: run, demo, db, staff, gdpr, report, i18n (and its review sheets)."""
+"""`koordinator`: run, demo, db, staff, import, gdpr, report, i18n (and its review sheets)."""
 
 from __future__ import annotations
 
@@ -106,6 +106,32 @@ def build_parser() -> argparse.ArgumentParser:
     status = outbox.add_parser(
         "status", help="rows by status; failed and expired (never sent) in all and last day")
     status.set_defaults(handler=cmd_outbox_status)
+
+    importing = commands.add_parser(
+        "import", help="bring a caseload in from a spreadsheet (XLSX or CSV), all or nothing"
+    ).add_subparsers(title="import")
+    people = importing.add_parser(
+        "participants", help="participants: namn/name, kommun/municipality, kön/gender, "
+                             "språk/language, inskrivningsdatum/enrolled, koordinator/coordinator")
+    people.add_argument("file")
+    people.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
+    people.add_argument("--coordinator", metavar="NAME|TELEGRAM_ID",
+                        help="coordinator of the rows without one (or of all, without the column)")
+    people.set_defaults(handler=cmd_import, kind="participants")
+    team = importing.add_parser("staff", help="staff: namn/name, telegram id, roll/role, "
+                                              "kommun/municipality, språk/language")
+    team.add_argument("file")
+    team.add_argument("--dry-run", action="store_true", help="check and report; store nothing")
+    team.set_defaults(handler=cmd_import, kind="staff")
+
+    check = db.add_parser("check", help="list data that breaks the rules, with what to do "
+                                        "(exit 1 if any)")
+    check.set_defaults(handler=cmd_db_check)
+    rename = db.add_parser("rename-municipality",
+                           help="replace a municipality stored as free text by an official one")
+    rename.add_argument("stored", help="the value exactly as `db check` shows it")
+    rename.add_argument("official", help="the municipality meant (name or SCB code)")
+    rename.set_defaults(handler=cmd_db_rename_municipality)
 
     gdpr = commands.add_parser("gdpr", help="data-subject rights").add_subparsers(title="gdpr")
     erase = gdpr.add_parser("erase", help="erase a participant's personal data")
@@ -309,6 +335,7 @@ async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
             member = await add_staff(
                 session, telegram_user_id=args.telegram_id, name=args.name, role=Role(args.role),
                 municipality=args.municipality, language=args.language, now=SystemClock().now(),
+                municipalities=settings.municipalities,
             )
         print(f"added {member.name} ({member.role}) with Telegram id {member.telegram_user_id}")
 
@@ -374,6 +401,162 @@ async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> in
 
     await _with_sessions(settings, work)
     return 1 if lost_recently else 0
+
+MAX_ERRORS_SHOWN = 100
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> Any:
+    """Read the file before entering the event loop, then check and store it."""
+    from pathlib import Path
+
+    from storage import importing
+
+    path = Path(args.file)
+    try:
+        table = importing.read_table(path.read_bytes(), path.name)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    except importing.ImportFileError as exc:
+        raise CliError(f"{path.name}: {_cli_text(settings, exc)}") from None
+    return _import(settings, args, table, path.name)
+
+
+async def _import(settings: Settings, args: argparse.Namespace, table: Any, name: str) -> int:
+    """Check every row, and store all of it in one transaction (or nothing)."""
+    from bot.runtime.clock import SystemClock
+    from bot.text.vocabulary import IMPORT_VOCABULARY
+    from storage import importing
+    from storage.personnummer import PersonnummerCipher
+    from storage.staff import staff_by_reference
+
+    cipher = PersonnummerCipher.from_setting(settings.personnummer_key)
+    clock = SystemClock()
+
+    async def work(sessions: Any) -> int:
+        async with transaction(sessions) as session:
+            try:
+                if args.kind == "staff":
+                    plan = await importing.plan_staff(session, table, IMPORT_VOCABULARY,
+                                                      municipalities=settings.municipalities)
+                else:
+                    default = None
+                    if args.coordinator:
+                        default = await staff_by_reference(session, args.coordinator)
+                        if not default.active:
+                            raise CliError(f"--coordinator {args.coordinator}: no longer "
+                                           "active")
+                    plan = await importing.plan_participants(
+                        session, table, IMPORT_VOCABULARY,
+                        today=clock.now().astimezone(settings.tz).date(),
+                        municipalities=settings.municipalities, default_coordinator=default,
+                        cipher=cipher, sensitive_allowed=settings.sensitive_categories)
+            except importing.ImportFileError as exc:
+                raise CliError(f"{name}: {_cli_text(settings, exc)}") from None
+            except DomainError as exc:
+                raise CliError(f"--coordinator {args.coordinator}: {exc.code} "
+                               f"{exc.params}") from None
+            _print_plan(settings, plan, name)
+            if not plan.ok:
+                print(f"nothing was imported: fix the {len(plan.errors)} error(s) and run "
+                      f"again", file=sys.stderr)
+                return 1
+            if args.dry_run or not plan.new:
+                if args.dry_run:
+                    print("dry run: nothing was stored")
+                return 0
+            progress = _progress_bar(f"importing {args.kind}")
+            if args.kind == "staff":
+                await importing.apply_staff(session, plan, actor_staff_id=None,
+                                            now=clock.now(), source=name)
+            else:
+                await importing.apply_participants(
+                    session, plan, actor_staff_id=None, now=clock.now(), cipher=cipher,
+                    source=name, progress=progress)
+        print(f"imported {len(plan.new)} {args.kind}")
+        return 0
+
+    return await _with_sessions(settings, work)
+
+
+def _english(settings: Settings) -> Any:
+    from bot.text.i18n import Translator
+
+    return Translator("en", settings.tz)
+
+
+def _cli_text(settings: Settings, error: Any) -> str:
+    from bot.text.import_text import file_error_text, plain
+
+    return plain(file_error_text(_english(settings), error))
+
+
+def _print_plan(settings: Settings, plan: Any, name: str) -> None:
+    from bot.text.import_text import plain, plan_summary, row_error_text
+
+    tr = _english(settings)
+    print(plain(plan_summary(tr, plan, name)))
+    if plan.ignored_columns:
+        print("columns not read: " + ", ".join(plan.ignored_columns))
+    for error in plan.errors[:MAX_ERRORS_SHOWN]:
+        print(f"  {plain(row_error_text(tr, error))}", file=sys.stderr)
+    if len(plan.errors) > MAX_ERRORS_SHOWN:
+        print(f"  … and {len(plan.errors) - MAX_ERRORS_SHOWN} more", file=sys.stderr)
+
+
+def _progress_bar(label: str) -> Callable[[int, int], None] | None:
+    """A one-line bar on a terminal's stderr; nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+async def cmd_db_check(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.runtime.clock import SystemClock
+    from storage.checks import check_database
+
+    async def work(sessions: Any) -> int:
+        async with transaction(sessions) as session:
+            findings = await check_database(
+                session, municipalities=settings.municipalities,
+                today=SystemClock().now().astimezone(settings.tz).date())
+        for finding in findings:
+            print(f"{finding.problem}: {finding.subject}")
+            print(f"    → {finding.remedy}")
+        print(f"{len(findings)} problem(s) found" if findings else "no problems found")
+        return 1 if findings else 0
+
+    return await _with_sessions(settings, work)
+
+
+async def cmd_db_rename_municipality(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime.clock import SystemClock
+    from storage.checks import rename_municipality
+
+    found = settings.municipalities.resolve(args.official)
+    if found.municipality is None:
+        hint = ", ".join(m.name for m in found.suggestions)
+        raise CliError(f"{args.official!r} is not one of the project's municipalities"
+                       + (f" (did you mean {hint}?)" if hint else ""))
+    official = found.municipality.name
+
+    async def work(sessions: Any) -> int:
+        async with transaction(sessions) as session:
+            people, staff = await rename_municipality(session, args.stored, official,
+                                                      now=SystemClock().now())
+        print(f"{people} participant(s) and {staff} staff member(s) now in {official}")
+        return 0
+
+    return await _with_sessions(settings, work)
 
 
 def cmd_gdpr_erase(settings: Settings, args: argparse.Namespace) -> Any:

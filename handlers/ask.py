@@ -68,6 +68,7 @@ from storage.models import (
     Role,
     Status,
 )
+from storage.municipalities import SWEDEN
 
 log = logging.getLogger(__name__)
 
@@ -608,7 +609,7 @@ async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | No
         return True, None
     async with turn.transaction() as session:
         known = await stats.municipalities_in_scope(session, turn.require_viewer())
-    matched = match_names(parsed.municipality, known)
+    matched = match_municipality(parsed.municipality, known)
     if len(matched) == 1:
         return True, matched[0]
     if matched:
@@ -617,6 +618,16 @@ async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | No
     else:
         await turn.reply(_unknown_municipality(turn.tr, parsed.municipality, known))
     return False, None
+
+
+def match_municipality(typed: str, known: list[str]) -> list[str]:
+    """The municipalities among `known` the text means: the official one alone when the
+    text names it exactly (so differently typed stored names never offer two "Växjö"
+    buttons), else as `match_names` finds them."""
+    found = SWEDEN.resolve(typed).municipality
+    if found is not None and found.name in known:
+        return [found.name]
+    return match_names(typed, known)
 
 
 def _municipality_filter(tr: Translator, municipality: str | None) -> str | None:
@@ -661,7 +672,7 @@ async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
     municipality = coordinator = None
     coordinator_id: int | None = None
     if parsed.municipality:
-        matched = match_names(parsed.municipality, municipalities)
+        matched = match_municipality(parsed.municipality, municipalities)
         if not matched and parsed.coordinator is None and match_names(parsed.municipality,
                                                                       list(names)):
             # "statistik för Bo": not a municipality, but a coordinator.

@@ -20,7 +20,7 @@ from bot.outbox.templates import (
 )
 from bot.outbox.timing import local_day_bounds, local_moment
 from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import fold
+from bot.text.labels import closest_word, fold
 from bot.text.render import Button, error_text, grid, keyboard
 from handlers.base import (
     Turn,
@@ -99,6 +99,17 @@ class FollowUpNoPlace(ButtonPayload):
 
 # ---- buttons: the follow-up card and the agenda ------------------------------------------
 # `fu:o` (FollowUpOpen) is declared with the staff notices that carry it.
+@family("fu:y", command="followup")
+class FollowUpBookAnyway(ButtonPayload):
+    """"Book anyway" after a concern (a clash, late, far ahead): the booking waits in the
+    flow."""
+
+
+@family("fu:q", command="followup")
+class FollowUpDontBook(ButtonPayload):
+    """"Cancel" after a concern: nothing is booked."""
+
+
 @family("fu:oa", command="today")
 class FollowUpFromAgenda(ButtonPayload):
     """Open a follow-up from the agenda of `day`: its card has a way back."""
@@ -160,11 +171,39 @@ async def followup_command(turn: Turn) -> None:
     kind = KIND_WORDS.get(fold(words[3])) if len(words) > 3 else FollowUpKind.MEETING
     place = words[4] if len(words) > 4 else ""
     if len(words) > 3 and kind is None:
-        kind, place = FollowUpKind.MEETING, " ".join(words[3:])
+        # Not a kind: refused with the kinds, never taken as a meeting's place ("telfon").
+        await turn.reply(unknown_kind_text(tr, words[3]))
+        return
     if day is None or at is None or kind is None:
         await turn.reply(usage(tr))
         return
     await book(turn, words[0], local_moment(day, at, turn.services.settings.tz), kind, place)
+
+
+def unknown_kind_text(tr: Translator, word: str) -> str:
+    guess = closest_word(word, KIND_WORDS)
+    # The words one types, as the usage names them.
+    kinds = tr._("meeting, phone, question")
+    if guess is not None:
+        return tr._("“%(word)s” is not a kind of follow-up; nothing was booked. Did you mean "
+                    "%(guess)s? Kinds: %(kinds)s. The place comes after the kind.", word=word,
+                    guess=tr._(FOLLOWUP_KIND_LABELS[KIND_WORDS[guess]]), kinds=kinds)
+    return tr._("“%(word)s” is not a kind of follow-up; nothing was booked. Kinds: "
+                "%(kinds)s. The place comes after the kind.", word=word, kinds=kinds)
+
+
+def concerns_text(tr: Translator, concerns: list[queries.BookingConcern], clashes: list[str],
+                  due_at: datetime) -> str:
+    lines = []
+    if queries.BookingConcern.CLASH in concerns:
+        lines.append(tr._("You already have a follow-up at about that time (%(codes)s).",
+                          codes=", ".join(clashes)))
+    if queries.BookingConcern.OUTSIDE_HOURS in concerns:
+        lines.append(tr._("That is outside working hours (07:00–19:00)."))
+    if queries.BookingConcern.FAR_AHEAD in concerns:
+        lines.append(tr._("That is more than a year ahead (%(date)s).", date=tr.date(due_at)))
+    lines.append(tr._("Book it anyway?"))
+    return "\n".join(lines)
 
 
 def usage(tr: Translator) -> str:
@@ -177,8 +216,22 @@ def usage(tr: Translator) -> str:
 
 
 async def book(turn: Turn, code: str, due_at: datetime, kind: FollowUpKind, place: str,
-               *, edit: bool = False) -> None:
+               *, edit: bool = False, confirmed: bool = False) -> None:
     tr = turn.tr
+    if not confirmed:
+        async with turn.transaction() as session:
+            concerns, clashes = await queries.booking_concerns(
+                session, turn.require_viewer(), code, due_at=due_at,
+                tz=turn.services.settings.tz, now=turn.now)
+        if concerns:
+            # The booking waits in the flow until "Book anyway" (fu:y) or "Cancel" (fu:q).
+            turn.start_flow("followup", "confirm", code=code, due=due_at.isoformat(),
+                            kind=kind.value, place=place)
+            await (turn.edit if edit else turn.reply)(
+                concerns_text(tr, concerns, clashes, due_at),
+                keyboard([[(tr._("Book anyway"), FollowUpBookAnyway().encode()),
+                           (tr._("Cancel"), FollowUpDontBook().encode())]]))
+            return
     async with turn.transaction() as session:
         participant, followup = await queries.book_followup(
             session, turn.require_viewer(), code, due_at=due_at, kind=kind, place=place,
@@ -255,6 +308,23 @@ async def no_place(turn: Turn, _payload: FollowUpNoPlace) -> None:
         await expired(turn, "followup")
         return
     await book_from_state(turn, state, "", edit=True)
+
+
+async def book_anyway(turn: Turn, _payload: FollowUpBookAnyway) -> None:
+    state = turn.flow("followup")
+    if state is None or state["step"] != "confirm":
+        await expired(turn, "followup")
+        return
+    await book(turn, state["code"], datetime.fromisoformat(state["due"]),
+               FollowUpKind(state["kind"]), state["place"], edit=True, confirmed=True)
+
+
+async def dont_book(turn: Turn, _payload: FollowUpDontBook) -> None:
+    if turn.flow("followup") is None:
+        await expired(turn, "followup")
+        return
+    turn.end_flow()
+    await turn.edit(turn.tr._("Nothing was booked."))
 
 
 def _hhmm_time(hhmm: str) -> time | None:
@@ -428,6 +498,8 @@ def register(app: Application) -> None:
     bind_button(app, FollowUpTime, time_picked)
     bind_button(app, FollowUpKindPick, kind_picked)
     bind_button(app, FollowUpNoPlace, no_place)
+    bind_button(app, FollowUpBookAnyway, book_anyway)
+    bind_button(app, FollowUpDontBook, dont_book)
     bind_text_step(app, "followup", followup_text_step)
     bind_command(app, "today", today_command)
     bind_button(app, AgendaBack, agenda_back)

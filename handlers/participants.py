@@ -18,12 +18,11 @@ from bot.text.labels import (
     GENDER_LABELS,
     OUTCOME_LABELS,
     STATUS_LABELS,
-    fold,
     outcome_words,
     parse_word,
 )
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.text.render import Button, grid, keyboard
+from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
+from bot.text.render import Button, grid, keyboard, municipality_error
 from handlers import entry
 from handlers.base import (
     CancelFlow,
@@ -169,6 +168,24 @@ class EndConfirm(ButtonPayload):
     qualification: Qualification | None
 
 
+@family("end:d", command="end")
+class EndOtherDate(ButtonPayload):
+    """"Another end date": the date is typed next (the "end" text step)."""
+
+    participant_id: int
+    outcome: Outcome
+    subsidy: SubsidyType | None
+
+
+@family("end:cd", command="end")
+class EndConfirmOn(ButtonPayload):
+    """As EndConfirm, on the day typed after "Another end date": the outcome, the kind of
+    subsidised job and the day wait in the flow (all of it would not fit in 64 bytes)."""
+
+    participant_id: int
+    qualification: Qualification | None
+
+
 # ---- shared pieces ------------------------------------------------------------------
 def participant_line(tr: Translator, participant: Participant) -> str:
     return tr._(
@@ -225,13 +242,6 @@ def add_usage(tr: Translator) -> str:
     )
 
 
-def parse_language(word: str) -> str | None:
-    folded = fold(word)
-    for code, name in ENDONYMS.items():
-        if folded in {fold(name), fold(code)}:
-            return code
-    code = normalize_language(word)
-    return code if code in PARTICIPANT_LANGUAGES else None
 
 
 async def save_participant(turn: Turn, *, name: str, municipality: str, gender: Gender,
@@ -243,6 +253,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
         participant = await queries.register_participant(
             session, turn.require_viewer(), display_name=name, municipality=municipality,
             gender=gender, language=language, enrolled_on=enrolled_on, now=turn.now,
+            municipalities=turn.services.settings.municipalities,
         )
     turn.end_flow()
     tr = turn.tr
@@ -276,10 +287,17 @@ async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
         await turn.reply(tr._("Which municipality? Tap one or type the name."),
                          keyboard(grid(buttons, 2)) if buttons else None)
     elif step == "municipality":
-        if not text or len(text) > queries.MUNICIPALITY_MAX:
-            await turn.reply(tr._("The municipality must be 1–80 characters; nothing was saved."))
+        found = turn.services.settings.municipalities.resolve(text)
+        if found.municipality is not None:
+            await ask_gender(turn, {**state, "municipality": found.municipality.name})
             return
-        await ask_gender(turn, {**state, "municipality": text})
+        # Close spellings become the step's buttons ("Did you mean Växjö?"); none: retype.
+        known = [m.name for m in found.suggestions]
+        turn.flow("add").update({"known": known})  # type: ignore[union-attr]
+        await turn.reply(municipality_error(tr, found),
+                         keyboard(grid([(m, AddMunicipality(i).encode())
+                                        for i, m in enumerate(known)], 2))
+                         if known else None)
     elif step == "date":
         enrolled_on = parse_day(text, turn.today)
         if enrolled_on is None:
@@ -717,23 +735,70 @@ async def end_confirmed(turn: Turn, payload: EndConfirm) -> None:
 
 
 async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
-                      subsidy: SubsidyType | None) -> None:
-    """The last step: ending needs a tap that also answers ESF+'s qualification question."""
+                      subsidy: SubsidyType | None, ended_on: date | None = None) -> None:
+    """The last step: ending needs a tap that also answers ESF+'s qualification question.
+    Today unless `ended_on` (picked with "Another end date"; it rides on the buttons)."""
     tr = turn.tr
 
     def answer(qualification: Qualification | None) -> str:
-        return EndConfirm(pid, outcome, subsidy, qualification).encode()
+        if ended_on is None:
+            return EndConfirm(pid, outcome, subsidy, qualification).encode()
+        return EndConfirmOn(pid, qualification).encode()
 
-    await turn.edit(
-        tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
-             "qualification (a certificate, diploma or licence)? Your answer ends the "
-             "participation.", code=tr.isolate(queries.code_for(pid)),
-             date=tr.date(turn.today), outcome=outcome_text(tr, outcome, subsidy)),
-        keyboard([[(tr._("End: gained a qualification"), answer(Qualification.YES))],
-                  [(tr._("End: no qualification"), answer(Qualification.NO))],
-                  [(tr._("End: not known"), answer(None))],
-                  [(tr._("Cancel"), CancelFlow().encode())]]),
-    )
+    code, label = tr.isolate(queries.code_for(pid)), outcome_text(tr, outcome, subsidy)
+    question = (tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
+                     "qualification (a certificate, diploma or licence)? Your answer ends the "
+                     "participation.", code=code, date=tr.date(turn.today), outcome=label)
+                if ended_on is None else
+                tr._("End %(code)s on %(date)s with outcome “%(outcome)s”? Did they gain a "
+                     "qualification (a certificate, diploma or licence)? Your answer ends the "
+                     "participation.", code=code, date=tr.date(ended_on), outcome=label))
+    rows = [[(tr._("End: gained a qualification"), answer(Qualification.YES))],
+            [(tr._("End: no qualification"), answer(Qualification.NO))],
+            [(tr._("End: not known"), answer(None))]]
+    if ended_on is None:
+        rows.append([(tr._("Another end date"),
+                      EndOtherDate(pid, outcome, subsidy).encode())])
+    rows.append([(tr._("Cancel"), CancelFlow().encode())])
+    await (turn.edit if ended_on is None else turn.reply)(question, keyboard(rows))
+
+
+async def end_confirmed_on(turn: Turn, payload: EndConfirmOn) -> None:
+    state = turn.flow("end")
+    if state is None or state["step"] != "confirm" or state["pid"] != payload.participant_id:
+        await expired(turn, "end")
+        return
+    turn.end_flow()
+    subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
+    await save_end(turn, queries.code_for(payload.participant_id), Outcome(state["outcome"]),
+                   date.fromisoformat(state["day"]), subsidy=subsidy,
+                   qualification=_QUALIFICATION_VALUES[payload.qualification], edit=True)
+
+
+async def other_end_date(turn: Turn, payload: EndOtherDate) -> None:
+    """Another end date than today: typed next (the "end" text step), then confirmed."""
+    participant = await picked_participant(turn, payload.participant_id)
+    turn.start_flow("end", "date", pid=payload.participant_id, outcome=payload.outcome.value,
+                    subsidy=payload.subsidy.value if payload.subsidy else "-")
+    await turn.edit(turn.tr._("Which date did %(code)s end? Write it as YYYY-MM-DD.",
+                              code=turn.tr.isolate(participant.code)))
+
+
+async def end_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
+    tr = turn.tr
+    ended_on = parse_day(text, turn.today)
+    if ended_on is None:
+        await turn.reply(tr._("Write the date as YYYY-MM-DD, for example %(example)s.",
+                              example=turn.today.isoformat()))
+        return
+    if ended_on > turn.today:
+        await turn.reply(tr._("The end date can't be in the future; nothing was saved."))
+        return
+    # The confirm buttons carry only the answer; the rest waits in the flow.
+    turn.start_flow("end", "confirm", pid=state["pid"], outcome=state["outcome"],
+                    subsidy=state["subsidy"], day=ended_on.isoformat())
+    subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
+    await confirm_end(turn, state["pid"], Outcome(state["outcome"]), subsidy, ended_on)
 
 
 def register(app: Application) -> None:
@@ -762,3 +827,6 @@ def register(app: Application) -> None:
     bind_button(app, EndOutcome, outcome_picked)
     bind_button(app, EndSubsidy, subsidy_picked)
     bind_button(app, EndConfirm, end_confirmed)
+    bind_button(app, EndConfirmOn, end_confirmed_on)
+    bind_button(app, EndOtherDate, other_end_date)
+    bind_text_step(app, "end", end_text_step)

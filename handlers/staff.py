@@ -157,7 +157,8 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
     async with turn.transaction() as session:
         member = await queries.add_staff(
             session, telegram_user_id=telegram_id, name=name, role=role,
-            municipality=municipality, now=turn.now, added_by=turn.require_viewer())
+            municipality=municipality, now=turn.now, added_by=turn.require_viewer(),
+            municipalities=turn.services.settings.municipalities)
     turn.end_flow()
     settings = turn.services.settings
     await menus.publish_staff_menu(turn.context.bot, member, settings.tz, settings.default_language)

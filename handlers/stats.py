@@ -35,7 +35,7 @@ from bot.text.periods import (
     parse_period,
     previous,
 )
-from bot.text.render import keyboard
+from bot.text.render import keyboard, municipality_error
 from bot.text.stats_text import (
     category_legend,
     compact_percent,
@@ -53,6 +53,7 @@ from storage import stats
 from storage.access import Viewer
 from storage.errors import NotFound
 from storage.models import Gender
+from storage.municipalities import SWEDEN
 
 # ---- the request: period and filters, typed as words or carried by a button --------------
 _MUNICIPALITY_KEYS = {"kommun", "municipality"}
@@ -241,13 +242,16 @@ async def resolve(session: AsyncSession, viewer: Viewer, typed: TypedWords,
     """Match typed names (any case, with or without å/ä/ö) against what the viewer sees."""
     municipality = coordinator_id = None
     if typed.municipality:
-        known = await stats.municipalities_in_scope(session, viewer)
-        municipality = _match(typed.municipality, known)
-        if municipality is None:
-            raise BadFilter(tr._(
-                "I don't know the municipality “%(name)s” among the participants you can "
-                "see. Known: %(known)s.", name=typed.municipality,
-                known=", ".join(known) or "–"))
+        # The official list first, so a filter never depends on how a name was typed;
+        # old free text not yet cleaned (koordinator db check) is still found as stored.
+        found = SWEDEN.resolve(typed.municipality)
+        if found.municipality is not None:
+            municipality = found.municipality.name
+        else:
+            known = await stats.municipalities_in_scope(session, viewer)
+            municipality = _match(typed.municipality, [k for k in known if k not in SWEDEN])
+            if municipality is None:
+                raise BadFilter(municipality_error(tr, found))
     if typed.coordinator:
         team = await stats.coordinators_in_scope(session, viewer)
         names = {name: staff_id for staff_id, name in team}

@@ -44,6 +44,7 @@ class Action(StrEnum):
     LOG_HOURS = "log_hours"
     EXPORT_ATTENDANCE = "export_attendance"
     MESSAGE_PARTICIPANT = "message_participant"
+    IMPORT_CASELOAD = "import_caseload"
 
 
 _EVERY_STAFF = frozenset(Role)
@@ -91,6 +92,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     # Participants write to whoever follows them up; scoped like the caseload (and the
     # delegate or lead who reads her messages today may answer too).
     Action.MESSAGE_PARTICIPANT: _EVERY_STAFF,
+    # Bringing a caseload in from a spreadsheet (the chat's /import; the command line
+    # needs no role): the project's, so leads and admins.
+    Action.IMPORT_CASELOAD: _LEADS,
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta, tzinfo
+from enum import StrEnum
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -92,6 +93,48 @@ async def book_followup(
     audit.record(session, actor_staff_id=viewer.staff_id, action="followup.book",
                  target=participant.code, at=now, followup_id=followup.id)
     return participant, followup
+
+
+class BookingConcern(StrEnum):
+    """Why a booking is asked about before it is made ("book anyway?")."""
+
+    CLASH = "clash"
+    """The coordinator has another follow-up within CLASH_WINDOW of it."""
+    OUTSIDE_HOURS = "outside_hours"
+    """Before WORKDAY_START or from WORKDAY_END, local time."""
+    FAR_AHEAD = "far_ahead"
+    """More than FAR_AHEAD from now: likely a mistyped year."""
+
+
+CLASH_WINDOW = timedelta(minutes=30)
+WORKDAY_START, WORKDAY_END = time(7, 0), time(19, 0)
+FAR_AHEAD = timedelta(days=365)
+
+
+async def booking_concerns(
+    session: AsyncSession, viewer: Viewer, code: str, *, due_at: datetime, tz: tzinfo,
+    now: datetime,
+) -> tuple[list[BookingConcern], list[str]]:
+    """What to ask before booking a follow-up with `code` at `due_at`, and the codes of the
+    participants whose follow-ups it clashes with. Nothing is written."""
+    participant = await visible_participant(session, viewer, code)
+    concerns: list[BookingConcern] = []
+    query = (select(Participant.code)
+             .join(FollowUp, col(FollowUp.participant_id) == col(Participant.id))
+             .where(FollowUp.coordinator_id == participant.coordinator_id,
+                    FollowUp.state == FollowUpState.SCHEDULED,
+                    FollowUp.due_at > due_at - CLASH_WINDOW,
+                    FollowUp.due_at < due_at + CLASH_WINDOW)
+             .order_by(col(FollowUp.due_at)))
+    clashes = list(dict.fromkeys((await session.exec(query)).all()))
+    if clashes:
+        concerns.append(BookingConcern.CLASH)
+    local = due_at.astimezone(tz).time()
+    if not WORKDAY_START <= local < WORKDAY_END:
+        concerns.append(BookingConcern.OUTSIDE_HOURS)
+    if due_at - now > FAR_AHEAD:
+        concerns.append(BookingConcern.FAR_AHEAD)
+    return concerns, clashes
 
 
 async def visible_followup(

@@ -26,11 +26,13 @@ from storage.models import (
     Status,
     SubsidyType,
 )
+from storage.municipalities import SWEDEN, Municipalities
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
+# "P-0123", "p123", "p 123" — and the number alone ("0123", "123"), as people say it.
 # ASCII digits only (`\d` also matches `٣` and `４`): `P-٣` is no participant's code.
-_CODE_RE = re.compile(r"^\s*p\s*-?\s*0*([0-9]{1,9})\s*$", re.IGNORECASE)
+_CODE_RE = re.compile(r"^\s*(?:p\s*-?\s*)?0*([0-9]{1,9})\s*$", re.IGNORECASE)
 
 
 def code_for(participant_id: int) -> str:
@@ -38,7 +40,7 @@ def code_for(participant_id: int) -> str:
 
 
 def normalize_code(text: str) -> str | None:
-    """`p42`, `P-0042`, `p 42` → `P-0042`; anything else → None."""
+    """`p42`, `P-0042`, `p 42`, `0042`, `42` → `P-0042`; anything else → None."""
     match = _CODE_RE.match(text)
     if not match:
         return None
@@ -96,16 +98,22 @@ async def register_participant(
     language: str,
     enrolled_on: date,
     now: datetime,
+    municipalities: Municipalities = SWEDEN,
+    coordinator_id: int | None = None,
+    audit_action: str = "participant.add",
 ) -> Participant:
-    """Register a participant in the caller's caseload and give them a public code."""
+    """Register a participant in the caller's caseload (or `coordinator_id`'s, for an
+    import) and give them a public code. The municipality must be one of the project's
+    (MunicipalityUnknown, with close suggestions, if not)."""
     participant = Participant(
         # A unique placeholder until the id is known; replaced in the same transaction.
         code=f"~{uuid.uuid4().hex[:16]}",
         display_name=_clean_text(display_name, field="name", max_length=NAME_MAX),
-        municipality=_clean_text(municipality, field="municipality", max_length=MUNICIPALITY_MAX),
+        municipality=municipalities.require(
+            _clean_text(municipality, field="municipality", max_length=MUNICIPALITY_MAX)).name,
         gender=gender,
         language=language,
-        coordinator_id=viewer.staff_id,
+        coordinator_id=viewer.staff_id if coordinator_id is None else coordinator_id,
         enrolled_on=enrolled_on,
         status=Status.ACTIVE,
         created_at=now,
@@ -116,10 +124,9 @@ async def register_participant(
     assert participant.id is not None
     participant.code = code_for(participant.id)
     session.add(participant)
-    audit.record(
-        session, actor_staff_id=viewer.staff_id, action="participant.add",
-        target=participant.code, at=now,
-    )
+    if audit_action:
+        audit.record(session, actor_staff_id=viewer.staff_id, action=audit_action,
+                     target=participant.code, at=now)
     return participant
 
 

@@ -26,6 +26,7 @@ from storage.errors import (
     StaffNotFound,
 )
 from storage.models import Participant, Role, Staff
+from storage.municipalities import SWEDEN, Municipalities
 
 NAME_MAX = 120
 # Telegram user ids have at most 52 significant bits; a larger number is a typo and
@@ -178,8 +179,10 @@ async def add_staff(
     now: datetime,
     added_by: Viewer | None = None,
     language: str | None = None,
+    municipalities: Municipalities = SWEDEN,
 ) -> Staff:
-    """Add a staff member. `added_by=None` means the command line (the bootstrap path)."""
+    """Add a staff member. `added_by=None` means the command line (the bootstrap path).
+    A municipality (a lead's scope) must be one of the project's."""
     if added_by is not None and role not in roles_viewer_may_add(added_by):
         raise NotAllowed()
     name = name.strip()
@@ -193,7 +196,7 @@ async def add_staff(
         telegram_user_id=telegram_user_id,
         name=name,
         role=role,
-        municipality=(municipality or "").strip() or None,
+        municipality=scope_municipality(municipality, municipalities),
         language=language,
     )
     session.add(staff)
@@ -207,6 +210,12 @@ async def add_staff(
         role=str(role),
     )
     return staff
+
+
+def scope_municipality(typed: str | None, municipalities: Municipalities = SWEDEN) -> str | None:
+    """A staff member's municipality as stored: None for none, else the official name."""
+    typed = (typed or "").strip()
+    return municipalities.require(typed).name if typed else None
 
 
 async def set_staff_language(

@@ -44,6 +44,13 @@ class BotHarness:
         await self.deliver(self.api.user_sends(user, text))
         return self._changed_since(user.id, before)
 
+    async def send_document(self, user: FakeUser, name: str,
+                            content: bytes) -> list[ChatMessage]:
+        """`user` sends a file; returns what the bot sent or edited in that chat in answer."""
+        before = self._snapshot(user.id)
+        await self.deliver(self.api.user_sends_media(user, "document", content, name=name))
+        return self._changed_since(user.id, before)
+
     async def press(self, user: FakeUser, message: ChatMessage, label: str) -> list[ChatMessage]:
         """`user` taps the button of `message` whose label contains `label`."""
         return await self.press_data(user, message, message.button_data(label))

@@ -126,6 +126,7 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         "ho:f:1", "ho:t:1:2", "ho:c:1:2",
         f"inv:{pid}", f"fu:p:{pid}", f"fu:d:{pid}:2026-12-01",
         f"fu:t:{pid}:2026-12-01:1000", f"fu:k:{pid}:2026-12-01:1000:meeting", "fu:n",
+        "fu:y", "fu:q", "imp", f"end:d:{pid}:moved:-", f"end:c:{pid}:moved:-:y:20261101",
         f"fu:o:{fid}", f"fu:x:{fid}", f"fu:xc:{fid}", f"fu:m:{fid}", f"fu:r:{fid}:cant_come",
         f"fu:r:{fid}:pending", f"forget:yes:{pid}", "pstop:yes", "ob:yes:1", "pl:ar", "lang:en",
         "mine:0", "staff:role:admin", "add:g:woman", f"ask:p:c:{pid}", f"ask:p:n:{pid}",

@@ -34,6 +34,7 @@ FIGURES = {
     "head_of_line": ["sqlite.concurrent.help_p95_ms", "sqlite.serial.help_p95_ms",
                      "sqlite.concurrent.export_s"],
     "processes": ["msg_per_s", "over_global", "over_chat"],
+    "import": ["sqlite.total_s", "sqlite.again_s"],
 }
 COUNTERS = {
     "dispatch": ["lost", "duplicates", "limit_violations", "unsent_in_database",
@@ -46,6 +47,7 @@ COUNTERS = {
     "questions": [],
     "head_of_line": ["sqlite.concurrent.help_unanswered", "sqlite.serial.help_unanswered"],
     "processes": ["lost", "duplicates", "limit_violations", "unsent_in_database"],
+    "import": ["sqlite.row_errors", "sqlite.rows_missing", "sqlite.second_import_added"],
 }
 
 

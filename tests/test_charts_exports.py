@@ -22,8 +22,8 @@ from tests.harness import BotHarness
 from tests.projects import SmallProject, small_project
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PARTICIPANT_HEADERS = ["Code", "Name", "Municipality", "Gender", "Language", "Coordinator",
-                       "Enrolled", "Status", "Ended", "Outcome", "Outcome category"]
+PARTICIPANT_HEADERS = ["Code", "Name", "Municipality", "Municipality code", "Gender", "Language",
+                       "Coordinator", "Enrolled", "Status", "Ended", "Outcome", "Outcome category"]
 SHEETS = ["Participants", "Check-ins", "Outcomes summary"]
 NAMES = ["Amina One", "Yusuf Two", "Hodan Three", "Olena Four", "Dawit Five", "Selam Six",
          "Ali Seven", "Zahra Eight", "Grace Nine"]
@@ -100,7 +100,7 @@ async def test_coordinator_chart_shows_only_their_caseload(
     [reply] = await bot.send(people.bo.user, "/chart municipalities")
     assert reply.photo_id is not None, "Bo has endings in Växjö"
     [reply] = await bot.send(people.bo.user, "/chart municipalities kommun:Alvesta")
-    assert "don't know the municipality" in reply.text
+    assert "nothing to draw" in reply.text, "Alvesta is a municipality; Bo has no one there"
 
 
 # ---- exports --------------------------------------------------------------------------------
@@ -163,7 +163,8 @@ async def test_csv_parses_with_the_locales_delimiter(
     assert len(rows) == 1 + 9
     assert {row[0] for row in rows[1:]} == set(project.codes)
     by_code = {row[0]: row for row in rows[1:]}
-    assert by_code[project.codes[0]][5:] == ["2025-09-01", "ended", "2026-03-31", "employed",
+    assert by_code[project.codes[0]][1:3] == ["Växjö", "0780"]
+    assert by_code[project.codes[0]][6:] == ["2025-09-01", "ended", "2026-03-31", "employed",
                                              "work"]
     assert content.startswith(b"\xef\xbb\xbf"), "a BOM so Excel reads UTF-8"
     _, swedish = await export(bot, people.anna, "csv")

@@ -19,6 +19,7 @@ from bot.text.labels import CHANNEL_LABELS, GENDER_LABELS, OUTCOME_LABELS, STATU
 from bot.text.stats_text import category_label, figure_rows, share_cell
 from storage import exports
 from storage.models import Channel, Gender, Outcome, Status
+from storage.municipalities import code_of as municipality_code
 from storage.stats import Breakdown, category_of
 
 if TYPE_CHECKING:  # openpyxl is imported where a file is written: ~0.2 s and ~28 MiB at start-up
@@ -41,6 +42,7 @@ def participant_columns(tr: Translator, with_names: bool) -> list[Column]:
         columns.append((N_("Name"), lambda r: r.name))
     columns += [
         (N_("Municipality"), lambda r: r.municipality),
+        (N_("Municipality code"), lambda r: municipality_code(r.municipality)),
         (N_("Gender"), lambda r: label(GENDER_LABELS, Gender, r.gender)),
         (N_("Language"), lambda r: r.language),
         (N_("Coordinator"), lambda r: r.coordinator),

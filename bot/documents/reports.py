@@ -24,6 +24,7 @@ from bot.text.labels import GENDER_LABELS
 from bot.text.stats_text import share_cell
 from storage import entry, reporting
 from storage.models import EducationLevel, Gender
+from storage.municipalities import code_of as municipality_code
 from storage.personnummer import PersonnummerCipher
 from storage.stats import percent_of, round_half_up
 
@@ -179,11 +180,12 @@ def _outcome_tables(tr: Translator, outcomes: reporting.Outcomes) -> list[Table]
 def _scb_table(tr: Translator, scb: reporting.ScbList, number: NumberReader) -> Table:
     header = [tr._("Month"), tr._("Event"), tr._("Date"), tr._("Code"),
               tr._("Personal identity number"), tr._("Gender"), tr._("Birth year"),
-              tr._("Municipality")]
+              tr._("Municipality"), tr._("Municipality code")]
     events = {"start": tr._("start"), "end": tr._("end")}
     rows = [[row.month, events[row.event], row.day, row.code,
              number(row.personnummer_encrypted), tr._(GENDER_LABELS[Gender(row.gender)]),
-             row.birth_year, row.municipality] for row in scb.rows]
+             row.birth_year, row.municipality, municipality_code(row.municipality)]
+            for row in scb.rows]
     return Table(tr._("Starts and ends"), header, rows)
 
 

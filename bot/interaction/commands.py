@@ -128,6 +128,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "rapport", _S, Action.VIEW_REPORTS, Section.LEAD,
             menu=N_("Funder reports (ESF+, SCB)"),
             help=N_("/report — ESF+ indicators, SCB starts and ends, outcome rates")),
+    Command("import", "importera", _S, Action.IMPORT_CASELOAD, Section.LEAD,
+            help=N_("/import — bring the caseload in from a spreadsheet: the template, then "
+                    "send the file (/importera)")),
     Command("staff", "personal", _S, Action.LIST_STAFF, Section.LEAD, menu=N_("Staff"),
             help=N_("/staff — list staff; <code>/staff add 123456789 coordinator Name</code>")),
     Command("handover", "overlamna", _S, Action.HAND_OVER, Section.LEAD,

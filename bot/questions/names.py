@@ -56,3 +56,4 @@ def match_names(typed: str, candidates: Iterable[str]) -> list[str]:
         return []
     top = max(score for score, _ in scored)
     return [name for score, name in sorted(scored, reverse=True) if score >= top - _TIE_MARGIN]
+

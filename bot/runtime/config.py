@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.text.languages import STAFF_LANGUAGES
 from storage.models import DEFAULT_DROPOUT_REASONS, DROPOUT_CANDIDATES, Outcome
+from storage.municipalities import Municipalities
 from storage.outcome_followups import FollowUpPoint, parse_offsets
 from storage.personnummer import validate_keys
 
@@ -91,6 +92,17 @@ class Settings(BaseSettings):
     """End reasons counted as avbrott (dropout) in every figure; the other non-work,
     non-studies reasons count as "other" (docs/definitions.md)."""
 
+    # Master data.
+    project_municipalities: str = Field(default="all")
+    """The municipalities the project works in: "all" (Sweden's 290) or names or SCB codes
+    separated by commas, e.g. "Växjö, Alvesta, 0765"."""
+
+    @field_validator("project_municipalities")
+    @classmethod
+    def _known_municipalities(cls, value: str) -> str:
+        Municipalities.from_setting(value)
+        return value
+
     @field_validator("reminder_offsets_hours")
     @classmethod
     def _positive_offsets(cls, value: list[float]) -> list[float]:
@@ -165,6 +177,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def municipalities(self) -> Municipalities:
+        return Municipalities.from_setting(self.project_municipalities)
 
     @property
     def followup_offsets(self) -> dict[FollowUpPoint, tuple[int, int]]:

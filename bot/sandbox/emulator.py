@@ -205,6 +205,13 @@ class BotApiEmulator:
     async def _api_getMe(self, _p: dict[str, Any], _u: dict[str, Any]) -> dict[str, Any]:
         return self._bot_user()
 
+    async def _api_getFile(self, p: dict[str, Any], _u: dict[str, Any]) -> dict[str, Any]:
+        stored = self.files.get(str(p.get("file_id", "")))
+        if stored is None:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        return {"file_id": stored.file_id, "file_unique_id": stored.file_id,
+                "file_size": len(stored.content), "file_path": stored.file_id}
+
     async def _api_getUpdates(self, p: dict[str, Any], _u: dict[str, Any]) -> list[dict]:
         offset = int(p.get("offset") or 0)
         limit = int(p.get("limit") or 100)

@@ -7,8 +7,11 @@ case- and accent-insensitively in Swedish and English, so `/log P-1 telefon …`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
+
+from rapidfuzz import fuzz, process
 
 from bot.text.i18n import N_
 from bot.text.words import unaccented
@@ -140,6 +143,14 @@ def outcome_words(language: str) -> list[str]:
 def fold(text: str) -> str:
     """Trimmed, lower case, without diacritics: ` Möte` → `mote`, `Växjö` → `vaxjo`."""
     return unaccented(text.strip())
+
+
+def closest_word(typed: str, words: Iterable[str], cutoff: float = 75.0) -> str | None:
+    """The one known word `typed` is a slip of ("telfon" → "telefon"), for a "did you
+    mean"; None when none is close."""
+    found = process.extractOne(fold(typed), list(words), scorer=fuzz.ratio,
+                               score_cutoff=cutoff)
+    return found[0] if found is not None else None
 
 
 def parse_word(kind: type[E], text: str) -> E | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.text.words import unaccented
+
 STAFF_LANGUAGES: tuple[str, ...] = ("sv", "en")
 """Languages with complete catalogs; staff can use the bot in these."""
 
@@ -42,3 +44,25 @@ def normalize_language(tag: str | None) -> str | None:
     if base in _ALIASES:
         return _ALIASES[base]
     return base if base in PARTICIPANT_LANGUAGES else None
+
+
+# Language names as a spreadsheet or a person writes them, in Swedish and English (folded).
+_NAMES = {
+    "svenska": "sv", "swedish": "sv", "engelska": "en", "english": "en",
+    "arabiska": "ar", "arabic": "ar", "dari": "fa_AF", "persiska": "fa", "persian": "fa",
+    "farsi": "fa", "somaliska": "so", "somali": "so", "tigrinja": "ti", "tigrinya": "ti",
+    "ukrainska": "uk", "ukrainian": "uk", "pashto": "ps", "pashtu": "ps",
+    "sorani": "ckb", "kurdiska (sorani)": "ckb", "kurdish (sorani)": "ckb",
+}
+
+
+def parse_language(word: str) -> str | None:
+    """A participant language from its code, its own name or its Swedish or English name."""
+    folded = unaccented(word.strip())
+    for code, name in ENDONYMS.items():
+        if folded in {unaccented(name), unaccented(code)}:
+            return code
+    if folded in _NAMES:
+        return _NAMES[folded]
+    code = normalize_language(word)
+    return code if code in PARTICIPANT_LANGUAGES else None

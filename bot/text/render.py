@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.text.i18n import N_, Translator, isolate_typed, without_bidi_controls
 from storage.errors import DomainError
 from storage.models import Participant
+from storage.municipalities import MunicipalityUnknown, Resolution
 
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -114,6 +115,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "followup_not_found": N_("That follow-up no longer exists or was cancelled."),
     "unprintable_text": N_("That text contains a control character (such as a NUL byte) "
                            "that cannot be stored; nothing was saved. Type it again."),
+    "municipality_unknown": N_("“%(typed)s” is not one of the project's municipalities; "
+                               "nothing was saved. Write the municipality's name, e.g. Växjö."),
+    "municipality_suggestions": N_("“%(typed)s” is not one of the project's municipalities; "
+                                   "nothing was saved. Did you mean %(names)s?"),
     "personnummer_not_configured": N_(
         "Personal identity numbers cannot be stored: the PERSONNUMMER_KEY setting is empty. "
         "Ask your system administrator."),
@@ -143,6 +148,11 @@ FIELD_ERRORS: dict[str, str] = {
     "sensitive_owner": N_("Only the participant's own coordinator records disability and "
                           "foreign background; nothing was saved."),
 }
+
+
+def municipality_error(tr: Translator, resolution: Resolution) -> str:
+    """What to say when a typed municipality is not exactly one of the project's."""
+    return error_text(tr, MunicipalityUnknown.of(resolution))
 
 
 def error_text(tr: Translator, error: DomainError) -> str:
