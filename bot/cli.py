@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing = staff.add_parser("list", help="list staff")
     listing.set_defaults(handler=cmd_staff_list)
 
+    audit_log = commands.add_parser(
+        "audit", help="the latest audit entries (who did what to which code, when); ids only")
+    audit_log.add_argument("--limit", type=int, default=50)
+    audit_log.set_defaults(handler=cmd_audit)
+
     outbox = commands.add_parser("outbox", help="the message outbox").add_subparsers(
         title="outbox")
     status = outbox.add_parser(
@@ -373,6 +378,20 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
             for member in (await session.exec(select(Staff).order_by(Staff.id))).all():
                 state = "active" if member.active else "inactive"
                 print(f"{member.telegram_user_id}\t{member.role}\t{state}\t{member.name}")
+
+    await _with_sessions(settings, work)
+    return 0
+
+
+async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    """The admin's view of the audit log: newest first, one line an entry, no names."""
+    from storage import audit
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            for entry in await audit.recent_entries(session, limit=max(1, args.limit)):
+                print(f"{entry.at.isoformat()}\t{entry.actor_staff_id or '-'}\t"
+                      f"{entry.action}\t{entry.target or '-'}")
 
     await _with_sessions(settings, work)
     return 0

@@ -202,24 +202,10 @@ async def cancel_pending(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    """When the next pending row falls due (the scheduler may wake up then)."""
-    result = await session.exec(
-        select(func.min(_table.c.send_at)).where(_table.c.status == OutboxStatus.PENDING))
-    return result.scalar_one_or_none()
-
-
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     result = await session.exec(
         select(_table.c.status, func.count()).group_by(_table.c.status))
     return {status: count for status, count in result.all()}
-
-
-async def rows_for_followup(session: AsyncSession, followup_id: int) -> Sequence[OutboundMessage]:
-    query = (sqlmodel_select(OutboundMessage)
-             .where(OutboundMessage.followup_id == followup_id)
-             .order_by(col(OutboundMessage.send_at), col(OutboundMessage.id)))
-    return (await session.exec(query)).all()
 
 
 async def answer_buttons_to_retire(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -220,9 +220,3 @@ async def answer_by_staff(
         return item, False
     _answer(session, item, answer, AnswerSource.COORDINATOR, staff_id=viewer.staff_id, now=now)
     return item, True
-
-
-async def followups_of(session: AsyncSession, participant_id: int) -> Sequence[OutcomeFollowUp]:
-    query = (select(OutcomeFollowUp).where(and_(_o.participant_id == participant_id))
-             .order_by(_o.due_on))
-    return (await session.exec(query)).scalars().all()  # type: ignore[call-overload]

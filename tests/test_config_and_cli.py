@@ -63,6 +63,10 @@ def test_cli_refuses_unmigrated_database_then_bootstraps_admin(tmp_path: Path) -
     assert added.returncode == 0, added.stderr
     listed = koordinator(tmp_path, "staff", "list")
     assert "42\tadmin\tactive\tAda" in listed.stdout
+    # The admin's view of the audit log: the bootstrap is there, by id, without the name.
+    audited = koordinator(tmp_path, "audit", "--limit", "5")
+    assert audited.returncode == 0, audited.stderr
+    assert "\tstaff." in audited.stdout and "Ada" not in audited.stdout
     duplicate = koordinator(tmp_path, "staff", "add", "--telegram-id", "42", "--name", "Ada",
                             "--role", "admin")
     assert duplicate.returncode == 1 and "staff_exists" in duplicate.stderr
