@@ -561,7 +561,8 @@ async def answer_neglected_in_scope(turn: Turn, parsed: Parsed,
     if neglected.total > len(neglected.rows):
         lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more",
                                  neglected.total - len(neglected.rows)))
-    buttons = [(row.code, f"card:{row.participant_id}") for row in neglected.rows[:PICK_LIMIT]]
+    buttons = [(row.code, participant_views.ParticipantCard(row.participant_id).encode())
+               for row in neglected.rows[:PICK_LIMIT]]
     understood = tr._("participants you can see with no check-in since %(date)s",
                       date=tr.date(cutoff))
     filters = _municipality_filter(tr, municipality)
@@ -592,7 +593,9 @@ async def answer_status_in_scope(turn: Turn, parsed: Parsed,
                           seen=seen) + participant_views.reach_flag(tr, row))
     if total > len(rows):
         lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", total - len(rows)))
-    buttons = [(row.participant.code, f"card:{row.participant.id}") for row in rows[:PICK_LIMIT]]
+    buttons = [(row.participant.code,
+                participant_views.ParticipantCard(row.participant.id or 0).encode())
+               for row in rows[:PICK_LIMIT]]
     filters = _municipality_filter(tr, municipality)
     lines += ["", tr._("🔎 I understood: %(question)s", question=tr._(
         "participants you can see whose status is now %(status)s", status=label)),
