@@ -20,6 +20,7 @@ from importlib import resources
 from rapidfuzz import fuzz, process
 
 from storage.errors import DomainError
+from storage.validation import check_text
 
 _DATA = "data/municipalities.csv"
 _FUZZY_CUTOFF = 75.0
@@ -145,7 +146,9 @@ class Municipalities:
 
     def resolve(self, typed: str) -> Resolution:
         """Exact (case-, accent-insensitive, or the four-digit code), else close spellings
-        as suggestions, else unknown. Nothing is ever made up."""
+        as suggestions, else unknown. Nothing is ever made up. Text with a control
+        character is refused as such (never echoed back as a suggestion's source)."""
+        check_text(str(typed), field="municipality")
         typed = " ".join(str(typed).split())
         forms = _folded_forms(typed)
         if not forms:
