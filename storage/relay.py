@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Viewer, participant_scope
-from storage.models import Participant, RelayDirection, RelayLink, Role, Staff
-from storage.staff import notice_recipient
+from storage.models import Participant, RelayDirection, RelayLink, Staff
+from storage.staff import leads_holding, notice_recipient
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +37,8 @@ async def relay_recipient(session: AsyncSession, participant: Participant, *,
     coordinator = await session.get(Staff, participant.coordinator_id)
     if coordinator is not None and coordinator.active:
         return await notice_recipient(session, coordinator, today=today)
-    leads = (await session.exec(
-        select(Staff).where(Staff.active, col(Staff.role).in_([Role.LEAD, Role.ADMIN]))
-        .order_by(col(Staff.role) != Role.LEAD, col(Staff.id)))).all()
-    for lead in leads:
-        if lead.role == Role.ADMIN or not lead.municipality or (
-                lead.municipality == participant.municipality):
-            return lead
-    return None
+    found = await leads_holding(session, participant.municipality)
+    return found[0] if found else None
 
 
 async def record_incoming(session: AsyncSession, participant: Participant, *,

@@ -342,9 +342,18 @@ async def notice_recipients(session: AsyncSession, staff: Staff, *, today: date,
             return [delegate]
     if staff.active:
         return [staff]  # away, but the delegate left: better them than nobody
-    query = select(Staff).where(col(Staff.active).is_(True), col(Staff.id) != staff.id)
+    return await leads_holding(session, participant.municipality if participant else None,
+                               excluding=staff.id)
+
+
+async def leads_holding(session: AsyncSession, municipality: str | None, *,
+                        excluding: int | None = None) -> list[Staff]:
+    """The active leads whose scope holds `municipality`, by id; the admins if no lead does
+    (who reads what a departed coordinator's participants send or are owed)."""
+    query = select(Staff).where(col(Staff.active).is_(True))
+    if excluding is not None:
+        query = query.where(col(Staff.id) != excluding)
     others = (await session.exec(query.order_by(col(Staff.id)))).all()
-    municipality = participant.municipality if participant is not None else None
     leads = [m for m in others if m.role == Role.LEAD
              and (m.municipality is None or m.municipality == municipality)]
     return leads or [m for m in others if m.role == Role.ADMIN]
