@@ -47,7 +47,7 @@ from handlers import (
     start,
     stats,
 )
-from handlers.base import Context, translator_for
+from handlers.kit.base import Context, translator_for
 from storage.db import SessionMaker, transaction
 from storage.errors import DomainError
 from storage.models import set_dropout_reasons

@@ -54,7 +54,7 @@ from bot.text.stats_text import (
 )
 from handlers import participants as participant_views
 from handlers import stats as stats_views
-from handlers.base import Audience, Turn, bind_button, picked_participant
+from handlers.kit.base import Audience, Turn, bind_button, picked_participant
 from storage import followups, stats
 from storage import participants as participant_queries
 from storage.access import Action, Viewer, can

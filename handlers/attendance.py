@@ -22,7 +22,7 @@ from bot.documents.building import build_off_loop
 from bot.outbox.hours_reminder import HoursPick, missing_keyboard
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
-from handlers.base import (
+from handlers.kit.base import (
     CancelFlow,
     Turn,
     ask_to_pick,

@@ -25,7 +25,7 @@ from bot.text.labels import fold
 from bot.text.periods import month_ends
 from bot.text.render import Button, keyboard
 from bot.text.stats_text import period_label
-from handlers.base import Turn, bind_button, bind_command
+from handlers.kit.base import Turn, bind_button, bind_command
 from handlers.stats import (
     ChartChoice,
     ChartView,

@@ -9,7 +9,7 @@ from telegram.ext import Application
 from bot.interaction.buttons import ButtonPayload, family
 from bot.text.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
 from bot.text.render import grid, keyboard
-from handlers.base import (
+from handlers.kit.base import (
     Turn,
     ask_to_pick,
     bind_button,

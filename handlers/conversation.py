@@ -28,7 +28,7 @@ from bot.outbox.timing import QuietHours
 from bot.text.i18n import Translator, escape
 from bot.text.languages import ENDONYMS
 from bot.text.render import keyboard
-from handlers.base import (
+from handlers.kit.base import (
     Audience,
     CancelFlow,
     Turn,

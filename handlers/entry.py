@@ -34,7 +34,7 @@ from bot.text.funder_labels import (
 )
 from bot.text.i18n import N_, Translator
 from bot.text.render import Button, grid, keyboard
-from handlers.base import (
+from handlers.kit.base import (
     CancelFlow,
     Turn,
     ask_to_pick,

@@ -17,7 +17,7 @@ from bot.text.i18n import Translator
 from bot.text.labels import fold
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.base import Turn, bind_button, bind_command
+from handlers.kit.base import Turn, bind_button, bind_command
 from handlers.stats import (
     ExportChoice,
     ExportView,

@@ -22,7 +22,7 @@ from bot.outbox.timing import local_day_bounds, local_moment
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import closest_word, fold
 from bot.text.render import Button, error_text, grid, keyboard
-from handlers.base import (
+from handlers.kit.base import (
     Turn,
     ask_to_pick,
     bind_button,

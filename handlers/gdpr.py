@@ -6,7 +6,7 @@ from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, family
 from bot.text.render import keyboard
-from handlers.base import (
+from handlers.kit.base import (
     CancelFlow,
     Turn,
     ask_to_pick,

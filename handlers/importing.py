@@ -18,7 +18,7 @@ from bot.text.import_text import file_error_text, plan_summary, row_error_text
 from bot.text.render import error_text, keyboard
 from bot.text.vocabulary import IMPORT_VOCABULARY
 from handlers import conversation
-from handlers.base import Audience, Turn, bind_button, bind_command, expired, guarded
+from handlers.kit.base import Audience, Turn, bind_button, bind_command, expired, guarded
 from storage import importing
 from storage.access import Action, can
 from storage.errors import NotAllowed

@@ -12,7 +12,7 @@ from bot.text.i18n import Translator
 from bot.text.languages import ENDONYMS, STAFF_LANGUAGES
 from bot.text.render import grid, keyboard
 from handlers import onboarding
-from handlers.base import (
+from handlers.kit.base import (
     Audience,
     Turn,
     bind_button,

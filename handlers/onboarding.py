@@ -26,7 +26,7 @@ from bot.outbox.templates import (
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES
 from bot.text.render import grid, keyboard
-from handlers.base import (
+from handlers.kit.base import (
     Audience,
     Turn,
     ask_to_pick,

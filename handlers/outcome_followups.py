@@ -8,7 +8,7 @@ from telegram.ext import Application
 
 from bot.outbox.outcome_questions import OutcomeAnswer, OutcomeLog
 from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
-from handlers.base import Turn, bind_button, expired
+from handlers.kit.base import Turn, bind_button, expired
 from storage import outcome_followups as queries
 from storage.access import Action
 from storage.models import FollowUpAnswer, FollowUpPoint

@@ -24,7 +24,8 @@ from bot.text.labels import (
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
 from bot.text.render import Button, grid, keyboard, municipality_error
 from handlers import entry
-from handlers.base import (
+from handlers.checkins import LogPick
+from handlers.kit.base import (
     CancelFlow,
     Turn,
     ask_to_pick,
@@ -37,7 +38,6 @@ from handlers.base import (
     picker_keyboard,
     split_fields,
 )
-from handlers.checkins import LogPick
 from storage import checkins as checkin_queries
 from storage import followups as followup_queries
 from storage import participants as queries

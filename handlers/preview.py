@@ -20,8 +20,8 @@ from bot.text.i18n import SafeHtml, Translator
 from bot.text.labels import fold
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
 from bot.text.render import keyboard
-from handlers.base import Turn, ask_to_pick, bind_button, bind_command, picked_participant
 from handlers.followups import KIND_WORDS
+from handlers.kit.base import Turn, ask_to_pick, bind_button, bind_command, picked_participant
 from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries
 from storage.models import FollowUp, FollowUpKind, Participant

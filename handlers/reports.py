@@ -30,7 +30,7 @@ from bot.text.periods import (
 )
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.base import Turn, bind_button, bind_command
+from handlers.kit.base import Turn, bind_button, bind_command
 from storage import reporting
 from storage.errors import NotFound
 from storage.personnummer import PersonnummerCipher

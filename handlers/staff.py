@@ -14,7 +14,7 @@ from bot.interaction.buttons import ButtonPayload, family
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS, parse_word
 from bot.text.render import Button, grid, keyboard
-from handlers.base import (
+from handlers.kit.base import (
     CancelFlow,
     Turn,
     bind_button,

@@ -8,7 +8,7 @@ from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
 from handlers import ask, conversation, entry, onboarding
-from handlers.base import (
+from handlers.kit.base import (
     Audience,
     CancelFlow,
     Turn,

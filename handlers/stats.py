@@ -48,7 +48,7 @@ from bot.text.stats_text import (
     shares_line,
     short_names,
 )
-from handlers.base import Turn, bind_button, bind_command
+from handlers.kit.base import Turn, bind_button, bind_command
 from storage import stats
 from storage.access import Viewer
 from storage.errors import NotFound

@@ -294,7 +294,7 @@ async def test_guided_entry_buttons_of_another_caseload_or_a_hidden_field_change
     [reply] = await bot.press_data(people.bo.user, anchor,
                                    EntryValue(pid, "em", "unemployed").encode())
     # Another caseload's participant: the same answer as a stale button (a forged id
-    # learns nothing, see handlers.base.bind_button).
+    # learns nothing, see handlers.kit.base.bind_button).
     assert "expired" in reply.text
     saved = await participant(db)
     assert (saved.entry_employment, saved.disability, saved.gained_qualification) == (

@@ -22,8 +22,8 @@ from bot.interaction.buttons import (
 )
 from bot.interaction.commands import BY_NAME, COMMANDS, command_for
 from bot.outbox.templates import ReminderAnswer
-from handlers.base import bind_command
 from handlers.checkins import LogChannel, LogPick, LogStatus
+from handlers.kit.base import bind_command
 from storage.models import Channel, FollowUpResponse, Status
 from tests.conftest import People
 from tests.harness import BotHarness

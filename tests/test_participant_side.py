@@ -29,7 +29,7 @@ from bot.outbox.templates import (
 from bot.sandbox.emulator import ChatMessage, FakeUser
 from bot.text.i18n import Translator, resolve_language
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from handlers.base import stranger_text
+from handlers.kit.base import stranger_text
 from handlers.onboarding import problem_text
 from storage.access import Viewer
 from storage.db import transaction

@@ -2,7 +2,7 @@
 
 One row per command: its English name, its Swedish alias, who may use it (the audience and
 the access-policy action), its line in the command menu and in /help. Everything that
-names commands reads this table: handler registration (`handlers.base.bind_command`), the
+names commands reads this table: handler registration (`handlers.kit.base.bind_command`), the
 published menus (`bot.interaction.menus`), the Swedish names used in messages
 (`command_for`), /help, and the question parser's "same as" command. A handler bound to
 a name this table does not know is refused when the application is built.

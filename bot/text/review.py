@@ -52,7 +52,7 @@ _WHERE_BY_FILE = {
     "bot/outbox/templates.py": "Påminnelsen inför en bokad tid (med svarsknappar)",
     "bot/outbox/outcome_questions.py": "Frågan som skickas 1, 6 och 13 månader efter att "
                                        "deltagaren lämnat projektet, och dess svarsknappar",
-    "handlers/base.py": "Svar till någon som ännu inte är ansluten, eller på en gammal knapp",
+    "handlers/kit/base.py": "Svar till någon som ännu inte är ansluten, eller på en gammal knapp",
     "handlers/onboarding.py": "Anslutning via inbjudningslänken, samtycke, språkval, "
                               "/next, /stop och svaren på påminnelser",
     "handlers/language.py": "Efter att deltagaren valt språk",
