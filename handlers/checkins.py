@@ -2,67 +2,121 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, replace
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import ButtonPayload, family, retire
+from bot.text.i18n import N_, Translator
 from bot.text.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
-from bot.text.render import grid, keyboard
-from handlers.kit.base import (
-    Turn,
-    ask_to_pick,
-    bind_button,
-    bind_command,
-    bind_text_step,
-    expired,
-    picked_participant,
+from handlers.kit.base import Turn, bind_button, bind_command, picked_participant
+from handlers.kit.flows import (
+    AskText,
+    Flow,
+    Invalid,
+    Option,
+    PickOption,
+    PickParticipant,
+    bind_flow,
+    start,
 )
 from storage import checkins as queries
-from storage import participants as participant_queries
-from storage.models import CHANGEABLE_STATUSES, Channel, Status
+from storage.models import CHANGEABLE_STATUSES, Channel, Participant, Status
 from storage.staff import first_note_warning
 
 
-# ---- buttons ----------------------------------------------------------------------------
+# ---- the guided flow -------------------------------------------------------------------
+@dataclass(frozen=True)
+class LogDraft:
+    """What a guided /log has asked so far."""
+
+    participant_id: int | None = None
+    code: str = ""
+    name: str = ""
+    channel: Channel | None = None
+    note: str = ""
+    status: Status | None = None
+
+
+def for_participant(participant: Participant) -> LogDraft:
+    return LogDraft(participant.id, participant.code, participant.display_name)
+
+
+def channel_prompt(tr: Translator, draft: LogDraft) -> str:
+    return tr._("Check-in with %(code)s (%(name)s). How did you meet?",
+                code=tr.isolate(draft.code), name=draft.name)
+
+
+def channel_options(turn: Turn, _draft: LogDraft) -> list[Option]:
+    return [Option(turn.tr._(label), channel.value, (label,))
+            for channel, label in CHANNEL_LABELS.items()]
+
+
+def note_prompt(tr: Translator, draft: LogDraft) -> str:
+    assert draft.channel is not None
+    return tr._("%(channel)s — write a short note, or tap “No note”.",
+                channel=tr._(CHANNEL_LABELS[draft.channel]))
+
+
+def parse_note(turn: Turn, draft: LogDraft, text: str) -> LogDraft:
+    limit = turn.services.settings.note_max_length
+    if len(text) > limit:
+        raise Invalid(turn.tr._(
+            "The note is longer than %(max)s characters; nothing was saved. Shorten it.",
+            max=turn.tr.number(limit)))
+    return replace(draft, note=text)
+
+
+NO_CHANGE = "same"
+
+
+def status_options(turn: Turn, _draft: LogDraft) -> list[Option]:
+    tr = turn.tr
+    return [Option(tr._("No change"), NO_CHANGE, ("No change",)),
+            *(Option(tr._(STATUS_LABELS[s]), s.value, (STATUS_LABELS[s],))
+              for s in CHANGEABLE_STATUSES)]
+
+
+async def save_from_draft(turn: Turn, draft: LogDraft) -> None:
+    assert draft.channel is not None
+    await save(turn, draft.code, draft.channel, draft.note, draft.status, edit=True)
+
+
+LOG_FLOW = Flow(
+    "log", command="log", draft=LogDraft, for_participant=for_participant,
+    steps=(
+        PickParticipant(
+            name="who", prompt=lambda tr, _d: tr._("Check-in with whom? Tap a participant."),
+            choose=lambda _d, p: for_participant(p),
+            done=lambda d: d.participant_id is not None),
+        PickOption(name="channel", prompt=channel_prompt, options=channel_options,
+                   choose=lambda d, value: replace(d, channel=Channel(value))),
+        AskText(name="note", prompt=note_prompt, parse=parse_note,
+                skip=(N_("No note"), lambda d: replace(d, note=""))),
+        PickOption(name="status",
+                   prompt=lambda tr, _d: tr._("Has the participant's status changed?"),
+                   options=status_options,
+                   choose=lambda d, value: replace(
+                       d, status=None if value == NO_CHANGE else Status(value))),
+    ),
+    finish=save_from_draft,
+)
+
+
 @family("log:p", command="log")
 class LogPick(ButtonPayload):
-    """A participant picked: ask how they met."""
+    """"Log check-in" on cards sent before the flow engine: still starts /log for them."""
 
     participant_id: int
 
 
-@family("log:more", command="log")
-class LogMore(ButtonPayload):
-    """The next page of the participant picker."""
-
-    page: int
-
-
-@family("log:c", command="log")
-class LogChannel(ButtonPayload):
-    """How they met: ask for a note."""
-
-    participant_id: int
-    channel: Channel
-
-
-@family("log:n", command="log")
-class LogNoNote(ButtonPayload):
-    """The check-in has no note: ask about the status."""
-
-
-@family("log:s", command="log")
-class LogStatus(ButtonPayload):
-    """The new status (None: no change): save the check-in."""
-
-    status: Status | None
+retire("log:more", "log:c", "log:n", "log:s", command="log")
 
 
 # ---- the command and its steps ----------------------------------------------------------
 async def log_command(turn: Turn) -> None:
     if not turn.args:
-        await pick(turn, 0, edit=False)
+        await start(turn, LOG_FLOW, LogDraft())
         return
     words = turn.text_after_command.split(maxsplit=2)
     channel = parse_word(Channel, words[1]) if len(words) > 1 else None
@@ -94,7 +148,6 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
         )
         assert turn.staff is not None  # require_viewer() above: staff only
         warn = bool(note) and await first_note_warning(session, turn.staff, now=turn.now)
-    turn.end_flow()
     lines = [tr._("✅ Check-in saved for <b>%(code)s</b> (%(name)s): %(channel)s, %(when)s.",
                   code=tr.isolate(participant.code), name=participant.display_name,
                   channel=tr._(CHANNEL_LABELS[channel]),
@@ -111,81 +164,12 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
     await (turn.edit if edit else turn.reply)("\n".join(lines))
 
 
-async def pick(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Check-in with whom? Tap a participant."),
-                      lambda p: LogPick(p.id), page=page, more=LogMore, edit=edit)
-
-
-async def more_picked(turn: Turn, payload: LogMore) -> None:
-    await pick(turn, payload.page, edit=True)
-
-
-async def participant_picked(turn: Turn, payload: LogPick) -> None:
-    tr = turn.tr
+async def old_card_button(turn: Turn, payload: LogPick) -> None:
     participant = await picked_participant(turn, payload.participant_id)
-    buttons = [(tr._(label), LogChannel(participant.id, channel).encode())
-               for channel, label in CHANNEL_LABELS.items()]
-    await turn.edit(tr._("Check-in with %(code)s (%(name)s). How did you meet?",
-                         code=tr.isolate(participant.code), name=participant.display_name),
-                    keyboard(grid(buttons, 2)))
-
-
-async def channel_picked(turn: Turn, payload: LogChannel) -> None:
-    tr = turn.tr
-    turn.start_flow("log", "note", pid=payload.participant_id, channel=payload.channel.value)
-    await turn.edit(
-        tr._("%(channel)s — write a short note, or tap “No note”.",
-             channel=tr._(CHANNEL_LABELS[payload.channel])),
-        keyboard([[(tr._("No note"), LogNoNote().encode())]]),
-    )
-
-
-async def no_note(turn: Turn, _payload: LogNoNote) -> None:
-    state = turn.flow("log")
-    if state is None or state["step"] != "note":
-        await expired(turn, "log")
-        return
-    await ask_status(turn, state, note="", edit=True)
-
-
-async def status_picked(turn: Turn, payload: LogStatus) -> None:
-    state = turn.flow("log")
-    if state is None or state["step"] != "status" or payload.status == Status.ENDED:
-        await expired(turn, "log")
-        return
-    await save(turn, participant_queries.code_for(state["pid"]), Channel(state["channel"]),
-               state["note"], payload.status, edit=True)
-
-
-async def ask_status(turn: Turn, state: dict[str, Any], *, note: str, edit: bool) -> None:
-    tr = turn.tr
-    turn.start_flow("log", "status", pid=state["pid"], channel=state["channel"], note=note)
-    buttons = [(tr._("No change"), LogStatus(None).encode())]
-    buttons += [(tr._(STATUS_LABELS[s]), LogStatus(s).encode()) for s in CHANGEABLE_STATUSES]
-    text = tr._("Has the participant's status changed?")
-    markup = keyboard(grid(buttons, 2))
-    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
-
-
-async def log_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
-    if state["step"] != "note":
-        await turn.reply(tr._("Tap one of the buttons above, or start again with /log."))
-        return
-    limit = turn.services.settings.note_max_length
-    if len(text) > limit:
-        await turn.reply(tr._(
-            "The note is longer than %(max)s characters; nothing was saved. Shorten it.",
-            max=tr.number(limit)))
-        return
-    await ask_status(turn, state, note=text, edit=False)
+    await start(turn, LOG_FLOW, for_participant(participant))
 
 
 def register(app: Application) -> None:
     bind_command(app, "log", log_command)
-    bind_button(app, LogPick, participant_picked)
-    bind_button(app, LogMore, more_picked)
-    bind_button(app, LogChannel, channel_picked)
-    bind_button(app, LogNoNote, no_note)
-    bind_button(app, LogStatus, status_picked)
-    bind_text_step(app, "log", log_text_step)
+    bind_button(app, LogPick, old_card_button)
+    bind_flow(app, LOG_FLOW)

@@ -24,7 +24,6 @@ from bot.text.labels import (
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
 from bot.text.render import Button, grid, keyboard, municipality_error
 from handlers import entry
-from handlers.checkins import LogPick
 from handlers.kit.base import (
     CancelFlow,
     Turn,
@@ -38,6 +37,7 @@ from handlers.kit.base import (
     picker_keyboard,
     split_fields,
 )
+from handlers.kit.flows import FlowFor
 from storage import checkins as checkin_queries
 from storage import followups as followup_queries
 from storage import participants as queries
@@ -266,7 +266,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
             gender=tr._(GENDER_LABELS[Gender(participant.gender)]),
             language=ENDONYMS[participant.language], date=tr.date(participant.enrolled_on),
         ),
-        keyboard([[(tr._("Log check-in"), LogPick(participant.id).encode()),
+        keyboard([[(tr._("Log check-in"), FlowFor("log", participant.id).encode()),
                    (tr._("Show card"), ParticipantCard(participant.id).encode())]]),
     )
 
@@ -532,7 +532,7 @@ async def show_card(turn: Turn, participant: Participant,
         lines.append(tr._("No check-ins yet."))
     rows: list[list[Button]] = []
     if not participant.is_ended:
-        rows.append([(tr._("Log check-in"), LogPick(participant.id).encode()),
+        rows.append([(tr._("Log check-in"), FlowFor("log", participant.id).encode()),
                      (tr._("Change status"), StatusPick(participant.id).encode()),
                      (tr._("End"), EndPick(participant.id).encode())])
     rows.append([(tr._("Entry data"), entry.EntryPick(participant.id).encode())])

@@ -8,6 +8,7 @@ from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
 from handlers import ask, conversation, entry, onboarding
+from handlers.kit import flows
 from handlers.kit.base import (
     Audience,
     CancelFlow,
@@ -77,6 +78,8 @@ async def text_router(turn: Turn) -> None:
     if (participant_id := await conversation.replied_participant(turn)) is not None:
         await conversation.staff_replied(turn, participant_id)
         return
+    if await flows.answer_text(turn, text):
+        return
     waiting = text_step_for(turn)
     if waiting is None:
         if entry.is_personnummer(text, turn.today):
@@ -91,11 +94,13 @@ async def text_router(turn: Turn) -> None:
 
 async def cancel_button(turn: Turn, _payload: CancelFlow) -> None:
     turn.end_flow()
+    await flows.cancel(turn)
     await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
 
 
 async def cancel_command(turn: Turn) -> None:
     turn.end_flow()
+    await flows.cancel(turn)
     await turn.reply(turn.tr._("Cancelled. Nothing was changed."))
 
 

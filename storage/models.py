@@ -403,6 +403,27 @@ class RelayLink(SQLModel, table=True):
     answered_at: datetime | None = None
 
 
+class FlowDraft(SQLModel, table=True):
+    """Where a person stands in a guided flow (`/log`, `/add`, …): one row per person.
+
+    Kept in the database, not in the process, so a step's buttons keep working after a
+    restart and whichever process gets the next update continues the flow. `run` changes
+    every time a flow starts, so a button from an earlier run answers "expired". The
+    draft (`data`, JSON) holds only what the flow asked so far; a row older than a day is
+    no longer a flow (`storage.drafts.DRAFT_TTL`) and is deleted when the next one starts.
+    """
+
+    __tablename__ = "flow_draft"
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    flow: str = Field(max_length=24)
+    step: int
+    run: int
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    prompt_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class FollowUpKind(StrEnum):
     MEETING = "meeting"
     PHONE_CALL = "phone_call"

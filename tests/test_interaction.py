@@ -22,9 +22,10 @@ from bot.interaction.buttons import (
 )
 from bot.interaction.commands import BY_NAME, COMMANDS, command_for
 from bot.outbox.templates import ReminderAnswer
-from handlers.checkins import LogChannel, LogPick, LogStatus
+from handlers.checkins import LogPick
 from handlers.kit.base import bind_command
-from storage.models import Channel, FollowUpResponse, Status
+from handlers.kit.flows import FlowFor, FlowTap
+from storage.models import Channel, FollowUpResponse
 from tests.conftest import People
 from tests.harness import BotHarness
 
@@ -61,9 +62,10 @@ def test_odd_or_forged_data_does_not_decode(data: str) -> None:
 
 
 @given(pid=st.integers(0, buttons.ID_MAX), channel=st.sampled_from(list(Channel)),
-       status=st.one_of(st.none(), st.sampled_from(list(Status))))
-def test_payloads_round_trip(pid: int, channel: Channel, status: Status | None) -> None:
-    for payload in (LogPick(pid), LogChannel(pid, channel), LogStatus(status)):
+       step=st.integers(0, 99))
+def test_payloads_round_trip(pid: int, channel: Channel, step: int) -> None:
+    for payload in (LogPick(pid), FlowFor("log", pid), FlowTap("log", pid, step, channel.value),
+                    FlowTap("followup", pid, step, "+12")):
         data = payload.encode()
         assert len(data.encode()) <= CALLBACK_DATA_LIMIT
         assert buttons.decode(data) == payload
@@ -77,8 +79,11 @@ def test_dates_and_old_wire_format() -> None:
     try:
         assert Day(date(2026, 12, 3)).encode() == "zz:day:2026-12-03"
         assert buttons.decode("zz:day:2026-02-30") is None
-        # What /log has always sent keeps meaning the same.
-        assert buttons.decode("log:c:42:phone") == LogChannel(42, Channel.PHONE)
+        # What cards have always sent keeps meaning the same; the steps /log sent before
+        # the flow engine no longer decode, but still say which command to start again.
+        assert buttons.decode("log:p:42") == LogPick(42)
+        assert buttons.decode("log:c:42:phone") is None
+        assert buttons.command_of("log:c:42:phone") == "log"
     finally:
         FAMILIES.pop("zz:day")
 
@@ -101,7 +106,7 @@ def test_a_trailing_field_may_be_absent_and_decodes_as_none() -> None:
                      "zz:tail:4", "zz:tail", "zz:tail:4:phone:²", "zz:tail:4:phone:2147483648"):
             assert buttons.decode(data) is None, data
         assert Tail.parse("zz:tail:4:phone") == Tail(4, Channel.PHONE)
-        assert Tail.parse("log:c:4:phone") is None, "another family's payload"
+        assert Tail.parse("log:p:4") is None, "another family's payload"
         assert Tail.LONGEST == len("zz:tail") + 1 + 12 + 1 + max(
             len(c.value) for c in Channel) + 1 + 12, "the proof counts the longest form"
     finally:

@@ -15,6 +15,7 @@ from storage.db import transaction
 from storage.models import (
     AuditLog,
     CheckIn,
+    FlowDraft,
     Gender,
     Outcome,
     Participant,
@@ -30,7 +31,9 @@ from tests.harness import BotHarness
 
 async def rows(db: Database, model: type) -> list:
     async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
+        key = model.id if "id" in model.__table__.columns else model.__table__.primary_key
+        return list((await session.exec(select(model).order_by(*getattr(key, "columns", [key]))
+                     )).all())
 
 
 async def add(bot: BotHarness, person, spec: str) -> str:
@@ -308,14 +311,30 @@ async def test_html_in_names_and_notes_is_escaped(
     assert stored.display_name == "<b>Bold</b> & <script>x</script>"
 
 
-async def test_stale_button_says_expired_and_changes_nothing(
+async def test_a_guided_step_survives_a_restart_of_the_process(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
     [picker] = await bot.send(people.bo.user, "/log")
     [channels] = await bot.press(people.bo.user, picker, code)
     [ask_note] = await bot.press(people.bo.user, channels, "meeting")
-    bot.app.drop_user_data(people.bo.id)  # what a restart does to in-memory flow state
+    bot.app.drop_user_data(people.bo.id)  # what a restart does to in-memory state
+    [status] = await bot.press(people.bo.user, ask_note, "No note")
+    assert "status changed" in status.text
+    [saved] = await bot.press(people.bo.user, status, "No change")
+    assert "Check-in saved" in saved.text
+    assert len(await rows(db, CheckIn)) == 1
+    assert await rows(db, FlowDraft) == [], "a finished flow leaves no draft"
+
+
+async def test_a_button_from_an_earlier_run_says_expired_and_changes_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    [picker] = await bot.send(people.bo.user, "/log")
+    [channels] = await bot.press(people.bo.user, picker, code)
+    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    await bot.send(people.bo.user, "/log")  # started again: the old prompt is stale
     [reply] = await bot.press(people.bo.user, ask_note, "No note")
     assert "expired" in reply.text and "/log" in reply.text
     assert await rows(db, CheckIn) == []

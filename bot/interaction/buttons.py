@@ -162,6 +162,34 @@ def decode(data: str | None) -> ButtonPayload | None:
     return None
 
 
+RETIRED: dict[str, str] = {}
+"""Prefix → command of families the bot no longer sends (a flow's steps moved to the flow
+engine): their old buttons still answer "start again with /log", not "/help"."""
+
+
+def retire(*prefixes: str, command: str) -> None:
+    """Declare prefixes no longer sent; their taps expire pointing at `command`."""
+    for prefix in prefixes:
+        if prefix in FAMILIES:
+            raise ValueError(f"button prefix {prefix!r} is still a family")
+        RETIRED[prefix] = command
+
+
+def command_of(data: str | None) -> str | None:
+    """The command a tap's data belongs to — a family's or a retired prefix's — for
+    "start again with …"."""
+    if not data:
+        return None
+    parts = data.split(SEPARATOR)
+    for cut in range(len(parts), 0, -1):
+        prefix = SEPARATOR.join(parts[:cut])
+        if prefix in FAMILIES:
+            return FAMILIES[prefix].COMMAND
+        if prefix in RETIRED:
+            return RETIRED[prefix]
+    return None
+
+
 def family_of(data: str | None) -> type[ButtonPayload] | None:
     """The family whose prefix the data starts with (for "start again with …")."""
     if not data:

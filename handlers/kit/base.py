@@ -67,6 +67,8 @@ class Turn:
     staff: Staff | None = None
     viewer: Viewer | None = None
     participant: Participant | None = None
+    prompt_message_id: int | None = None
+    """The last message this turn sent or edited with buttons: a guided step's prompt."""
     _answered: bool = field(default=False, repr=False)
     _session: AsyncSession | None = field(default=None, repr=False)
     """The guard's session, handed to the first `transaction()` (see the module docstring)."""
@@ -176,8 +178,11 @@ class Turn:
         """The message whose buttons belong to the current step of a guided flow: when the
         step is answered by typing, its buttons are taken away (an old "No note" under a
         saved check-in would otherwise invite a second one)."""
+        if markup is None:
+            return
+        self.prompt_message_id = message_id
         state = (self.context.user_data or {}).get(FLOW_KEY)
-        if state is not None and markup is not None:
+        if state is not None:
             state["prompt"] = message_id
 
     async def answer_step(self, step: TextStep, state: dict[str, Any], text: str) -> None:
@@ -423,18 +428,18 @@ async def route_button(update: Update, context: Context) -> None:
     routes: dict[type[ButtonPayload], PTBCallback] = context.bot_data.get(BUTTON_ROUTES_KEY, {})
     callback = routes.get(type(payload)) if payload is not None else None
     if callback is None:
-        await _expired_tap(update, context)
+        await expired_tap(update, context)
         return
     await callback(update, context)
 
 
 @guarded(Audience.ANYONE)
-async def _expired_tap(turn: Turn) -> None:
+async def expired_tap(turn: Turn) -> None:
     """Data no family decodes (forged, odd, from an older version): expired, nothing done."""
     query = turn.update.callback_query
-    family = buttons.family_of(query.data if query else None)
+    command = buttons.command_of(query.data if query else None)
     log.info("undecodable button data from user %s", turn.user_id)
-    await expired(turn, family.COMMAND if family else "help")
+    await expired(turn, command or "help")
 
 
 async def expired(turn: Turn, command: str) -> None:

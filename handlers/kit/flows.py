@@ -1,0 +1,512 @@
+"""Guided flows, declared once and run by one engine.
+
+A capability declares a flow as data — its steps and what to do with the finished draft —
+and binds it with `bind_flow(app, FLOW)`; `start(turn, FLOW, Draft(...))` runs it:
+
+    LOG = Flow("log", command="log", draft=LogDraft, steps=(
+        PickParticipant("who", prompt=…, choose=lambda d, p: replace(d, participant_id=p.id),
+                        done=lambda d: d.participant_id is not None),
+        PickOption("channel", prompt=…, options=channel_options, choose=…),
+        AskText("note", prompt=…, parse=…, skip=(N_("No note"), …)),
+        …), finish=save_from_draft)
+
+The engine keeps the typed draft (a dataclass, JSON through pydantic) in the database
+(`storage.drafts`), so a step's buttons work after a restart and on any process. Every
+step's buttons carry one `FlowTap` payload: the flow, its run, the step and the value. A tap
+from another run or an earlier step answers "expired" and changes nothing. A step is
+answered by a tap or by typing — the option's words, a participant's code or name, a date
+— and the buttons of the step that was answered by typing are taken away. Every step has
+« Back (to the previous step) and Cancel; pickers page with "More…".
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import TypeAdapter
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application
+
+from bot.interaction.buttons import ButtonPayload, Token, decode, family
+from bot.interaction.commands import BY_NAME
+from bot.text.i18n import Translator
+from bot.text.labels import fold
+from bot.text.render import Button, grid, keyboard, participant_keyboard
+from handlers.kit.base import (
+    BUTTON_ROUTES_KEY,
+    PICKER_PAGE,
+    Context,
+    PickerSource,
+    PTBCallback,
+    Turn,
+    expired,
+    expired_tap,
+    guarded,
+    parse_day,
+    picked_participant,
+)
+from storage import drafts
+from storage.access import can
+from storage.errors import NotFound
+from storage.models import Participant
+from storage.participants import (
+    find_participants,
+    participants_for_picker,
+    visible_participant_by_id,
+)
+
+log = logging.getLogger(__name__)
+
+D = TypeVar("D")
+FLOWS_KEY = "koordinator.flows"
+"""bot_data key: flow name → its `Flow` (see `bind_flow`)."""
+
+MORE = "+"
+"""A value starting with this is a picker page (`+2`), not an option."""
+BACK, CANCEL, SKIP = "=back", "=cancel", "=skip"
+
+
+@family("fl", command="cancel")
+class FlowTap(ButtonPayload):
+    """A tap on a step of a guided flow: which flow, which run of it, which step, what."""
+
+    flow: Annotated[str, Token(8, r"[a-z]{1,8}")]
+    run: int
+    step: int
+    value: Annotated[str, Token(24)]
+
+
+@family("fl:for", command="help")
+class FlowFor(ButtonPayload):
+    """"Log check-in", "Book follow-up" on a card or a notice: start a flow with its
+    participant already picked. Any capability can offer it by the flow's name, without
+    importing the module that declares the flow."""
+
+    flow: Annotated[str, Token(8, r"[a-z]{1,8}")]
+    participant_id: int
+
+
+class Invalid(Exception):
+    """A typed answer the step cannot take; `message` (already localized) says why and
+    the step waits for another answer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice of a `PickOption` step: its label, the value its button carries, and
+    other words that pick it when typed (a Swedish alias, a short form)."""
+
+    label: str
+    value: str
+    words: tuple[str, ...] = ()
+
+
+def _always(_draft: Any) -> bool:
+    return True
+
+
+def _never(_draft: Any) -> bool:
+    return False
+
+
+async def _maybe(result: Any) -> Any:
+    return await result if inspect.isawaitable(result) else result
+
+
+# ---- steps ------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Step(Generic[D]):
+    """What every step has: a name, a prompt, and when it applies.
+
+    `when` false: the step is not asked (an end's subsidy kind unless subsidised);
+    `done` true: its answer is already in the draft (a participant picked on the card).
+    """
+
+    name: str
+    prompt: Callable[[Translator, D], str]
+    when: Callable[[D], bool] = _always
+    done: Callable[[D], bool] = _never
+
+    def applies(self, draft: D) -> bool:
+        return self.when(draft) and not self.done(draft)
+
+    async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
+        """The step's own buttons as (label, value) rows, and whether a next page exists."""
+        return [], False
+
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        raise Invalid(turn.tr._("Tap one of the buttons above, or start again with /cancel."))
+
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        raise Invalid(turn.tr._("Tap one of the buttons above, or start again with /cancel."))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskText(Step[D]):
+    """Ask for text; `parse(turn, draft, text)` returns the new draft or raises Invalid.
+    `skip` is an optional button (label msgid, draft after skipping): "No note"."""
+
+    parse: Callable[[Turn, D, str], D | Awaitable[D]]
+    skip: tuple[str, Callable[[D], D]] | None = None
+
+    async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
+        return ([[(turn.tr._(self.skip[0]), SKIP)]] if self.skip else []), False
+
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        if value == SKIP and self.skip is not None:
+            return self.skip[1](draft)
+        raise NotFound()
+
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        return await _maybe(self.parse(turn, draft, text))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickOption(Step[D]):
+    """Pick one of a few options, by tap or by typing its label or one of its words.
+    `options(turn, draft)` may be async (staff to hand over to); `choose(draft, value)`."""
+
+    options: Callable[[Turn, D], Sequence[Option] | Awaitable[Sequence[Option]]]
+    choose: Callable[[D, str], D]
+    columns: int = 2
+    page_size: int = 10
+
+    async def _options(self, turn: Turn, draft: D) -> Sequence[Option]:
+        return await _maybe(self.options(turn, draft))
+
+    async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
+        options = await self._options(turn, draft)
+        shown = options[page * self.page_size:(page + 1) * self.page_size]
+        return (grid([(option.label, option.value) for option in shown], self.columns),
+                len(options) > (page + 1) * self.page_size)
+
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        if not any(option.value == value for option in await self._options(turn, draft)):
+            raise NotFound()  # an option that is no longer offered: expired
+        return self.choose(draft, value)
+
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        options = await self._options(turn, draft)
+        word = fold(text)
+        matches = [option for option in options
+                   if word in {fold(option.label), fold(option.value),
+                               *(fold(w) for w in option.words)}]
+        if len(matches) != 1:
+            raise Invalid(turn.tr._(
+                "I did not recognise “%(text)s”. Tap one of the buttons, or write one of: "
+                "%(choices)s.", text=text,
+                choices=", ".join(option.label for option in options)))
+        return self.choose(draft, matches[0].value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickParticipant(Step[D]):
+    """Pick a participant within the person's scope: the likely ones as buttons a page at
+    a time, or a code or part of a name typed (searched in the whole scope)."""
+
+    choose: Callable[[D, Participant], D]
+    choices: PickerSource = participants_for_picker
+    empty: Callable[[Translator], str] | None = None
+
+    async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
+        async with turn.transaction() as session:
+            found = await self.choices(session, turn.require_viewer(), limit=PICKER_PAGE + 1,
+                                       offset=page * PICKER_PAGE)
+        if not found and page == 0:
+            raise Invalid(self.empty(turn.tr) if self.empty else turn.tr._(
+                "You have no active participants yet. Add one with /add."))
+        return _participant_rows(found[:PICKER_PAGE]), len(found) > PICKER_PAGE
+
+    async def _by_id(self, turn: Turn, value: str) -> Participant:
+        if not value.isdigit() or not value.isascii():
+            raise NotFound()
+        async with turn.transaction() as session:
+            return await visible_participant_by_id(session, turn.require_viewer(), int(value))
+
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        return self.choose(draft, await self._by_id(turn, value))
+
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        async with turn.transaction() as session:
+            found = await find_participants(session, turn.require_viewer(), text,
+                                            limit=PICKER_PAGE + 1)
+        if len(found) == 1:
+            return self.choose(draft, found[0])
+        if not found:
+            raise Invalid(turn.tr._(
+                "No participant you can see matches “%(text)s”. Write a code (P-0042) or "
+                "part of a name, or tap one above.", text=text))
+        raise Matches(found[:PICKER_PAGE])
+
+
+class Matches(Exception):
+    """A typed search found several participants: offer them as this step's buttons."""
+
+    def __init__(self, found: Sequence[Participant]) -> None:
+        super().__init__(len(found))
+        self.found = found
+
+
+def _participant_rows(found: Sequence[Participant]) -> list[list[Button]]:
+    """Participant buttons as the pickers label them, carrying the id as the value."""
+    markup = participant_keyboard(found, lambda p: str(p.id))
+    return [[(button.text, str(button.callback_data)) for button in line]
+            for line in markup.inline_keyboard]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickDay(Step[D]):
+    """Pick a day: the offered days as buttons (`days(turn, draft)`), or a date typed
+    (`2026-12-07`, today/idag, tomorrow/imorgon), refused outside `accept(turn, day)`."""
+
+    days: Callable[[Turn, D], Sequence[date]]
+    choose: Callable[[D, date], D]
+    accept: Callable[[Turn, date], str | None] = lambda _turn, _day: None
+    """None when the day is fine, else the localized reason it is refused."""
+
+    async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
+        return grid([(turn.tr.date(day), day.isoformat()) for day in self.days(turn, draft)],
+                    2), False
+
+    def _checked(self, turn: Turn, draft: D, day: date | None, text: str) -> D:
+        if day is None:
+            raise Invalid(turn.tr._(
+                "“%(text)s” is not a date I understand. Write it like 2026-12-07, or tap one "
+                "above.", text=text))
+        reason = self.accept(turn, day)
+        if reason is not None:
+            raise Invalid(reason)
+        return self.choose(draft, day)
+
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        return self._checked(turn, draft, parse_day(value, turn.today), value)
+
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        return self._checked(turn, draft, parse_day(text, turn.today), text)
+
+
+# ---- the flow and its engine --------------------------------------------------------------
+@dataclass(frozen=True)
+class Flow(Generic[D]):
+    """A guided flow: `name` (≤ 8 letters, it goes into buttons), the registry `command`
+    whose guard and "start again with" it shares, the draft type, the steps in order, and
+    what to do when every step that applies is answered."""
+
+    name: str
+    command: str
+    draft: type[D]
+    steps: tuple[Step[D], ...]
+    finish: Callable[[Turn, D], Awaitable[None]]
+    for_participant: Callable[[Participant], D] | None = None
+    """The draft when started from a card (`FlowFor`): the participant already picked."""
+    _codec: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name.isascii() or not self.name.isalpha() or len(self.name) > 8:
+            raise ValueError(f"flow name {self.name!r}: at most 8 ASCII letters")
+        object.__setattr__(self, "_codec", TypeAdapter(self.draft))
+
+    def dump(self, draft: D) -> str:
+        return self._codec.dump_json(draft).decode()
+
+    def load(self, data: str) -> D:
+        return self._codec.validate_json(data)
+
+    def next_step(self, draft: D, after: int) -> int | None:
+        return next((index for index in range(after + 1, len(self.steps))
+                     if self.steps[index].applies(draft)), None)
+
+    def previous_step(self, draft: D, before: int) -> int | None:
+        return next((index for index in range(before - 1, -1, -1)
+                     if self.steps[index].when(draft)), None)
+
+
+FlowEntry = tuple["Flow[Any]", PTBCallback, PTBCallback]
+"""A bound flow: the flow, its guarded tap handler, its guarded start-for-participant."""
+
+
+def bind_flow(app: Application, flow: Flow[Any]) -> None:
+    """Make `flow` answerable in this application: its taps and its typed answers."""
+    flows: dict[str, FlowEntry] = app.bot_data.setdefault(FLOWS_KEY, {})
+    if flow.name in flows:
+        raise ValueError(f"flow {flow.name!r} bound twice")
+    row = BY_NAME[flow.command]
+
+    async def on_tap(turn: Turn) -> None:
+        query = turn.update.callback_query
+        payload = FlowTap.parse(query.data if query else None)
+        assert payload is not None  # the router decoded it
+        await _tap(turn, flow, payload)
+
+    async def on_start(turn: Turn) -> None:
+        query = turn.update.callback_query
+        payload = FlowFor.parse(query.data if query else None)
+        assert payload is not None and flow.for_participant is not None
+        try:
+            participant = await picked_participant(turn, payload.participant_id)
+        except NotFound:
+            await expired(turn, flow.command)
+            return
+        await start(turn, flow, flow.for_participant(participant))
+
+    on_tap.__name__ = f"flow_{flow.name}"
+    on_start.__name__ = f"flow_{flow.name}_for"
+    guard = guarded(row.audience, row.action)
+    flows[flow.name] = (flow, guard(on_tap), guard(on_start))
+    routes: dict[type[ButtonPayload], PTBCallback] = app.bot_data.setdefault(
+        BUTTON_ROUTES_KEY, {})
+    routes.setdefault(FlowTap, _route_tap)
+    routes.setdefault(FlowFor, _route_tap)
+
+
+async def _route_tap(update: Update, context: Context) -> None:
+    """Both flow families to the flow they name, through that flow's command's guard."""
+    query = update.callback_query
+    payload = decode(query.data if query else None)
+    flows: dict[str, FlowEntry] = context.bot_data.get(FLOWS_KEY, {})
+    entry = flows.get(payload.flow) if isinstance(payload, FlowTap | FlowFor) else None
+    if entry is None or (isinstance(payload, FlowFor) and entry[0].for_participant is None):
+        await expired_tap(update, context)
+        return
+    await (entry[1] if isinstance(payload, FlowTap) else entry[2])(update, context)
+
+
+async def start(turn: Turn, flow: Flow[D], draft: D) -> None:
+    """Run `flow` from its first step that applies (the draft may already answer some)."""
+    first = flow.next_step(draft, -1)
+    if first is None:
+        await flow.finish(turn, draft)
+        return
+    async with turn.transaction() as session:
+        row = await drafts.start_draft(session, turn.user_id, flow=flow.name, step=first,
+                                       data=flow.dump(draft), now=turn.now)
+    await _show(turn, flow, row, draft, first)
+
+
+async def cancel(turn: Turn) -> bool:
+    """End whatever flow the person is in; whether there was one."""
+    async with turn.transaction() as session:
+        had = await drafts.current_draft(session, turn.user_id, now=turn.now)
+        await drafts.end_draft(session, turn.user_id)
+    return had is not None
+
+
+async def answer_text(turn: Turn, text: str) -> bool:
+    """Typed text as the answer to the person's current step; False when not in a flow."""
+    flows: dict[str, FlowEntry] = turn.context.bot_data.get(FLOWS_KEY, {})
+    async with turn.transaction() as session:
+        row = await drafts.current_draft(session, turn.user_id, now=turn.now)
+    entry = flows.get(row.flow) if row is not None else None
+    if row is None or entry is None:
+        return False
+    flow = entry[0]
+    row_command = BY_NAME[flow.command]
+    if row_command.action is not None and (
+            turn.viewer is None or not can(turn.viewer, row_command.action)):
+        return False
+    draft = flow.load(row.data)
+    step = flow.steps[row.step]
+    try:
+        answered = await step.typed(turn, draft, text)
+    except Invalid as refused:
+        await turn.reply(refused.message)
+        return True
+    except Matches as several:
+        await _retire(turn, row)
+        await _show(turn, flow, row, draft, row.step, found=several.found)
+        return True
+    await _retire(turn, row)
+    await _advance(turn, flow, row, answered, row.step)
+    return True
+
+
+async def _tap(turn: Turn, flow: Flow[D], payload: FlowTap) -> None:
+    async with turn.transaction() as session:
+        row = await drafts.current_draft(session, turn.user_id, now=turn.now)
+    if row is None or (row.flow, row.run, row.step) != (flow.name, payload.run, payload.step):
+        await expired(turn, flow.command)
+        return
+    draft: D = flow.load(row.data)
+    step = flow.steps[row.step]
+    value = payload.value
+    if value == CANCEL:
+        await cancel(turn)
+        await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
+        return
+    if value == BACK:
+        previous = flow.previous_step(draft, row.step)
+        if previous is None:
+            await expired(turn, flow.command)
+            return
+        await _show(turn, flow, row, draft, previous)
+        return
+    if value.startswith(MORE) and value[1:].isdigit() and value[1:].isascii():
+        await _show(turn, flow, row, draft, row.step, page=int(value[1:]))
+        return
+    try:
+        answered = await step.tapped(turn, draft, value)
+    except Invalid as refused:
+        await turn.reply(refused.message)
+        return
+    except NotFound:
+        await expired(turn, flow.command)
+        return
+    await _advance(turn, flow, row, answered, row.step)
+
+
+async def _advance(turn: Turn, flow: Flow[D], row: drafts.Draft, draft: D, answered: int) -> None:
+    following = flow.next_step(draft, answered)
+    if following is None:
+        async with turn.transaction() as session:
+            await drafts.end_draft(session, turn.user_id)
+        await flow.finish(turn, draft)
+        return
+    await _show(turn, flow, row, draft, following)
+
+
+async def _show(turn: Turn, flow: Flow[D], row: drafts.Draft, draft: D, index: int, *,
+                page: int = 0, found: Sequence[Participant] | None = None) -> None:
+    """Ask step `index` (editing the tapped message, or a new message after typing) and
+    remember where the person now stands."""
+    step = flow.steps[index]
+    tr = turn.tr
+    try:
+        if found is not None:
+            own, has_more = _participant_rows(found), False
+        else:
+            own, has_more = await step.buttons(turn, draft, page)
+    except Invalid as nothing:
+        async with turn.transaction() as session:
+            await drafts.end_draft(session, turn.user_id)
+        await turn.edit(nothing.message)
+        return
+
+    def tap(value: str) -> str:
+        return FlowTap(flow.name, row.run, index, value).encode()
+
+    rows: list[list[Button]] = [[(label, tap(value)) for label, value in line] for line in own]
+    extra: list[Button] = []
+    if has_more:
+        extra.append((tr._("More…"), tap(f"{MORE}{page + 1}")))
+    if flow.previous_step(draft, index) is not None:
+        extra.append((tr._("« Back"), tap(BACK)))
+    extra.append((tr._("Cancel"), tap(CANCEL)))
+    markup: InlineKeyboardMarkup = keyboard([*rows, extra])
+    await turn.edit(step.prompt(tr, draft), markup)
+    saved = drafts.Draft(flow.name, index, row.run, flow.dump(draft), turn.prompt_message_id)
+    async with turn.transaction() as session:
+        await drafts.save_draft(session, turn.user_id, saved, now=turn.now)
+
+
+async def _retire(turn: Turn, row: drafts.Draft) -> None:
+    if row.prompt_message_id is not None:
+        await turn.retire_prompt(row.prompt_message_id)
