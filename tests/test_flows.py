@@ -1,0 +1,173 @@
+"""The flow engine, driven through /log as a hurried coordinator would: tapping, typing
+instead of tapping, going back, cancelling, coming back the next day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.interaction import buttons
+from bot.sandbox.emulator import ChatMessage
+from handlers.kit.flows import FlowTap
+from storage.access import Viewer
+from storage.db import transaction
+from storage.models import Channel, CheckIn, FlowDraft, Gender
+from storage.participants import register_participant
+from tests.conftest import TEST_NOW, Database, People
+from tests.harness import BotHarness
+
+EXPIRED = "has expired"
+
+
+async def add(bot: BotHarness, person, spec: str) -> str:
+    [reply] = await bot.send(person.user, f"/add {spec}")
+    return reply.text.split("<b>")[1].split("</b>")[0].strip("\u2066\u2069")
+
+
+async def checkins(db: Database) -> list[CheckIn]:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(CheckIn))).all())
+
+
+async def drafts(db: Database) -> list[FlowDraft]:
+    async with transaction(db.sessions) as session:
+        return list((await session.exec(select(FlowDraft))).all())
+
+
+def labels(message) -> list[str]:
+    return [label for label, _ in message.buttons]
+
+
+async def test_every_one_of_thirty_participants_can_be_reached_by_paging(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    async with transaction(db.sessions) as session:
+        for number in range(30):
+            await register_participant(
+                session, Viewer.of(people.bo.staff), display_name=f"Person {number:02d}",
+                municipality="Växjö", gender=Gender.WOMAN, language="sv",
+                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    *_, page = await bot.send(people.bo.user, "/log")
+    seen: list[str] = []
+    while True:
+        seen += [label for label in labels(page) if label.startswith(("P-", "\u2068P-"))]
+        if "More…" not in labels(page):
+            break
+        *_, page = await bot.press(people.bo.user, page, "More…")
+    assert len(seen) == len(set(seen)) == 30
+    assert "Cancel" in labels(page)
+    *_, channels = await bot.press(people.bo.user, page, seen[-1])
+    assert "How did you meet?" in channels.text
+
+
+async def test_a_participant_can_be_typed_instead_of_tapped(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    await add(bot, people.bo, "Amir Hassan | Växjö | man | ar")
+    await bot.send(people.bo.user, "/log")
+    [nobody] = await bot.send(people.bo.user, "Zlatan")
+    assert "No participant you can see matches" in nobody.text
+    *_, several = await bot.send(people.bo.user, "hassan")
+    assert sum(1 for label in labels(several) if "Hassan" in label) == 2, "both offered"
+    *_, channels = await bot.send(people.bo.user, code.lower())
+    assert code in channels.text and "How did you meet?" in channels.text
+
+
+async def test_swedish_words_answer_a_step_typed_and_the_answered_prompt_loses_its_buttons(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.anna, "Amina | Växjö | woman | ar")
+    *_, picker = await bot.send(people.anna.user, "/logg")
+    *_, channels = await bot.press(people.anna.user, picker, code)
+    changed = await bot.send(people.anna.user, "telefon")
+    *_, note = changed
+    no_note = note.button_data("Ingen anteckning")
+    assert any(m.message_id == channels.message_id and not m.buttons for m in changed), \
+        "the channel prompt's buttons are taken away once it is answered by typing"
+    await bot.send(people.anna.user, "Pratade om praktiken")
+    *_, saved = await bot.send(people.anna.user, "ingen ändring")
+    assert "sparad" in saved.text.lower()
+    [checkin] = await checkins(db)
+    assert checkin.channel == Channel.PHONE and checkin.note == "Pratade om praktiken"
+    assert await drafts(db) == []
+    [late] = await bot.press_data(people.anna.user, note, no_note)
+    assert "gått ut" in late.text or "expired" in late.text
+    assert len(await checkins(db)) == 1, "an old button never saves a second check-in"
+
+
+async def test_a_word_no_button_has_is_refused_and_changes_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    *_, picker = await bot.send(people.bo.user, "/log")
+    *_, channels = await bot.press(people.bo.user, picker, code)
+    [refused] = await bot.send(people.bo.user, "telepathy")
+    assert "did not recognise" in refused.text and "phone" in refused.text
+    *_, note = await bot.press(people.bo.user, channels, "phone")
+    assert "write a short note" in note.text
+
+
+async def test_back_returns_to_the_previous_step_and_cancel_ends_the_flow(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    *_, picker = await bot.send(people.bo.user, "/log")
+    assert "« Back" not in labels(picker), "nothing before the first step"
+    *_, channels = await bot.press(people.bo.user, picker, code)
+    *_, again = await bot.press(people.bo.user, channels, "« Back")
+    assert "with whom" in again.text
+    *_, channels = await bot.press(people.bo.user, again, code)
+    *_, cancelled = await bot.press(people.bo.user, channels, "Cancel")
+    assert "Cancelled" in cancelled.text
+    assert await drafts(db) == []
+    [answer] = await bot.send(people.bo.user, "phone")
+    assert "How did you meet?" not in answer.text, "typed text is no longer a step's answer"
+
+
+async def test_a_flow_left_overnight_is_over_the_next_day(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    *_, picker = await bot.send(people.bo.user, "/log")
+    *_, channels = await bot.press(people.bo.user, picker, code)
+    bot.clock.advance(timedelta(days=1, minutes=1))
+    [answer] = await bot.send(people.bo.user, "phone")
+    assert "write a short note" not in answer.text
+    [late] = await bot.press(people.bo.user, channels, "phone")
+    assert EXPIRED in late.text and "/log" in late.text
+    assert await checkins(db) == []
+
+
+async def test_forged_or_foreign_flow_taps_expire_and_change_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+
+    async def channel_step() -> tuple[ChatMessage, FlowTap]:
+        *_, picker = await bot.send(people.bo.user, "/log")
+        *_, channels = await bot.press(people.bo.user, picker, code)
+        tap = buttons.decode(channels.button_data("phone"))
+        assert isinstance(tap, FlowTap)
+        return channels, tap
+
+    for forge in (lambda t: FlowTap(t.flow, t.run + 1, t.step, t.value),  # another run
+                  lambda t: FlowTap(t.flow, t.run, t.step + 1, t.value),  # another step
+                  lambda t: FlowTap(t.flow, t.run, t.step, "telepathy"),  # no such option
+                  lambda t: FlowTap("nosuch", t.run, t.step, t.value)):   # no such flow
+        channels, tap = await channel_step()
+        [reply] = await bot.press_data(people.bo.user, channels, forge(tap).encode())
+        assert EXPIRED in reply.text
+    channels, tap = await channel_step()
+    # Anna's tap on Bo's step: her draft is not his.
+    [anchor] = await bot.send(people.anna.user, "/help")
+    [foreign] = await bot.press_data(people.anna.user, anchor, tap.encode())
+    assert "gått ut" in foreign.text
+    # A stranger is refused by the flow's guard before anything is read.
+    [anchor] = await bot.send(people.stranger.user, "/help")
+    [stranger] = await bot.press_data(people.stranger.user, anchor, tap.encode())
+    assert "Telegram" in stranger.text
+    assert await checkins(db) == []
+    [(draft)] = await drafts(db)
+    assert draft.telegram_user_id == people.bo.id, "Bo's flow is untouched"
