@@ -33,7 +33,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload, Token, decode, family
-from bot.interaction.commands import BY_NAME
+from bot.interaction.commands import BY_NAME, command_for
 from bot.text.i18n import Translator
 from bot.text.labels import fold
 from bot.text.render import Button, grid, keyboard, participant_keyboard
@@ -110,6 +110,11 @@ class Option:
     words: tuple[str, ...] = ()
 
 
+def tap_or_stop(tr: Translator) -> str:
+    return tr._("Tap one of the buttons above, or send %(command)s to stop.",
+                command=tr.isolate(command_for(tr.language, "/cancel")))
+
+
 def _always(_draft: Any) -> bool:
     return True
 
@@ -144,10 +149,10 @@ class Step(Generic[D]):
         return [], False
 
     async def tapped(self, turn: Turn, draft: D, value: str) -> D:
-        raise Invalid(turn.tr._("Tap one of the buttons above, or start again with /cancel."))
+        raise Invalid(tap_or_stop(turn.tr))
 
     async def typed(self, turn: Turn, draft: D, text: str) -> D:
-        raise Invalid(turn.tr._("Tap one of the buttons above, or start again with /cancel."))
+        raise Invalid(tap_or_stop(turn.tr))
 
 
 @dataclass(frozen=True, kw_only=True)
