@@ -14,11 +14,11 @@ from bot.text.i18n import N_, SafeHtml, Translator, isolate_typed, without_bidi_
 from bot.text.labels import OUTCOME_LABELS
 from bot.text.periods import Period, quarter_of
 from storage.models import OUTCOME_CATEGORY, Gender, OutcomeCategory
+from storage.participants import CaseloadRow
 from storage.stats import (
     SPLIT_GENDERS,
     Figures,
     GenderSplit,
-    NeglectedRow,
     TeamRow,
     round_half_up,
     share,
@@ -160,11 +160,12 @@ def pre_table(rows: list[list[str]], widths: list[int]) -> SafeHtml:
     return SafeHtml("<pre>" + html.escape("\n".join(lines), quote=False) + "</pre>")
 
 
-def coordinator_label(tr: Translator, row: NeglectedRow | TeamRow) -> str:
+def coordinator_label(tr: Translator, row: CaseloadRow | TeamRow) -> str:
     """A coordinator's name, or that the participants have none active (deactivated)."""
-    name = row.coordinator if isinstance(row, NeglectedRow) else row.name
-    active = row.coordinator_active if isinstance(row, NeglectedRow) else row.active
-    return name if active else tr._("without an active coordinator")
+    if isinstance(row, CaseloadRow):
+        return row.coordinator if row.coordinator_active else tr._(
+            "without an active coordinator")
+    return row.name if row.active else tr._("without an active coordinator")
 
 
 def share_cell(value: float | None, places: int = 1) -> float | None:
