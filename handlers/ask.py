@@ -54,8 +54,8 @@ from bot.text.stats_text import (
     pre_table,
     shares_line,
 )
-from handlers import participants as participant_views
 from handlers import stats as stats_views
+from handlers.kit import participant_views
 from handlers.kit.base import Audience, Turn, bind_button, picked_participant
 from storage import followups, stats
 from storage import participants as participant_queries
@@ -412,7 +412,7 @@ async def _participants_named(session: AsyncSession, viewer: Viewer, name: str,
 
 async def show_card(turn: Turn, parsed: Parsed, participant: Participant) -> None:
     """The card exactly as /participant shows it, then how the question was understood."""
-    await participant_views.show_card(turn, participant)
+    await participant_views.open_card(turn, participant)
     shown = replace(parsed, participant=participant.code)
     await turn.reply("\n".join(footer(turn.tr, shown)[1:]))
 
@@ -516,11 +516,9 @@ async def answer_list(turn: Turn, parsed: Parsed) -> None:
             lines.append(tr._("%(code)s (%(coordinator)s) — %(seen)s",
                               code=tr.isolate(row.participant.code),
                               coordinator=coordinator_label(tr, row),
-                              seen=_seen(tr, row)))
+                              seen=participant_views.seen_text(tr, row)))
         else:
-            lines.append(tr._("%(line)s — %(seen)s", line=SafeHtml(
-                participant_views.participant_line(tr, row.participant)), seen=_seen(tr, row))
-                + participant_views.reach_flag(tr, row))
+            lines.append(participant_views.caseload_line(tr, row))
     if total > len(rows):
         lines.append(tr._("… and %(n)s more: see /mine.", n=total - len(rows)) if own else
                      tr.ngettext("…and %(n)s more", "…and %(n)s more", total - len(rows)))
@@ -535,11 +533,6 @@ async def answer_list(turn: Turn, parsed: Parsed) -> None:
                            question=_in_scope_question(tr, parsed, cutoff)),
                   *([filters] if filters else []), tr._("No single command gives this answer.")]
     await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
-
-
-def _seen(tr: Translator, row: participant_queries.CaseloadRow) -> str:
-    return (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
-            if row.last_checkin_at else tr._("no check-in yet"))
 
 
 def _list_head(tr: Translator, parsed: Parsed, total: int, *, own: bool) -> str:
