@@ -48,15 +48,19 @@ from bot.text.render import Button, error_text, grid, keyboard
 from bot.text.stats_text import (
     CATEGORY_LABELS,
     GENDER_GROUP_LABELS,
+    breakdown_text,
     coordinator_label,
+    figures_text,
+    now_line,
     percent,
     period_label,
-    pre_table,
+    period_lines,
     shares_line,
+    team_lines,
 )
-from handlers import stats as stats_views
 from handlers.kit import participant_views
 from handlers.kit.base import Audience, Turn, bind_button, picked_participant
+from handlers.kit.stats_request import StatsRequest, StatsView, View, filter_text
 from storage import followups, stats
 from storage import participants as participant_queries
 from storage.access import Action, Viewer, can
@@ -630,7 +634,7 @@ def _stats_period(parsed: Parsed) -> periods.Period:
 
 
 async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
-        Parsed, stats_views.StatsRequest] | None:
+        Parsed, StatsRequest] | None:
     """Names matched among what the asker sees, as /stats would resolve its filter words.
 
     Replies itself (and returns None) when a name is unknown or matches several.
@@ -672,7 +676,7 @@ async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
         own = next((name for staff_id, name in team if staff_id == viewer.staff_id), None)
         coordinator, coordinator_id = own, viewer.staff_id
     resolved = replace(parsed, municipality=municipality, coordinator=coordinator)
-    request = stats_views.StatsRequest(
+    request = StatsRequest(
         _stats_period(parsed), municipality, coordinator_id,
         Gender(parsed.gender) if parsed.gender else None)
     return resolved, request
@@ -696,10 +700,10 @@ async def answer_figures(turn: Turn, parsed: Parsed) -> None:
     viewer = turn.require_viewer()
     flt = request.stats_filter(turn)
     async with turn.transaction() as session:
-        filters = await stats_views.filter_text(session, turn, request)
+        filters = await filter_text(session, turn, request)
         if parsed.split_by in stats.BREAKDOWNS:
             table = await stats.breakdown(session, viewer, flt, parsed.split_by)  # type: ignore[arg-type]
-            result = stats_views.breakdown_text(tr, request.period, None, table)
+            result = breakdown_text(tr, request.period, None, table)
             figures = table.total
         else:
             figures = await stats.project_figures(session, viewer, flt)
@@ -712,7 +716,7 @@ async def answer_figures(turn: Turn, parsed: Parsed) -> None:
                     genders[gender] = await stats.project_figures(
                         session, viewer, replace(flt, gender=gender))
     if parsed.intent == Intent.STATS:
-        lines = [result or stats_views.figures_text(tr, request.period, None, figures)]
+        lines = [result or figures_text(tr, request.period, None, figures)]
     else:
         lines = _headline(tr, parsed, figures)
         lines += [_gender_line(tr, parsed, gender, of_gender)
@@ -728,10 +732,10 @@ def _headline(tr: Translator, parsed: Parsed, figures: stats.Figures) -> list[st
     if parsed.intent == Intent.COUNT_PARTICIPANTS:
         if parsed.period is None:  # "how many does Bo have": the caseload now
             return [tr._("<b>Active now: %(n)s</b>", n=tr.number(figures.active)),
-                    *stats_views.period_lines(tr, figures)]
+                    *period_lines(tr, figures)]
         return [tr._("<b>In the project at some time in the period: %(n)s</b>",
                      n=tr.number(figures.participants)),
-                stats_views.period_lines(tr, figures)[1], stats_views.now_line(tr, figures)]
+                period_lines(tr, figures)[1], now_line(tr, figures)]
     if not parsed.outcomes:
         return [tr.ngettext("<b>%(n)s participant ended</b> in the period.",
                             "<b>%(n)s participants ended</b> in the period.", figures.ended)]
@@ -797,15 +801,14 @@ def _gender_line(tr: Translator, parsed: Parsed, gender: Gender,
                 count=tr.number(count), ended=tr.number(figures.ended))
 
 
-def _refine_keyboard(tr: Translator, request: stats_views.StatsRequest
+def _refine_keyboard(tr: Translator, request: StatsRequest
                      ) -> InlineKeyboardMarkup | None:
     """Open the full /stats message, or split it, with the same filter (its own buttons)."""
     fields = request.fields()
-    view = stats_views.View
     return keyboard([
-        [(tr._("📊 All figures"), stats_views.StatsView(view.FIGURES, *fields).encode())],
-        [(tr._("By municipality"), stats_views.StatsView(view.MUNICIPALITY, *fields).encode()),
-         (tr._("By coordinator"), stats_views.StatsView(view.COORDINATOR, *fields).encode())],
+        [(tr._("📊 All figures"), StatsView(View.FIGURES, *fields).encode())],
+        [(tr._("By municipality"), StatsView(View.MUNICIPALITY, *fields).encode()),
+         (tr._("By coordinator"), StatsView(View.COORDINATOR, *fields).encode())],
     ])
 
 
@@ -856,25 +859,18 @@ async def answer_team(turn: Turn, parsed: Parsed) -> None:
             *footer(tr, parsed)]))
         return
     lines: list[str] = []
-    if parsed.order in {"most", "least"}:
+    # Ranked among active coordinators: the deactivated staff's row (last) is no one.
+    ranked = [row for row in team if row.active]
+    if parsed.order in {"most", "least"} and ranked:
         pick = max if parsed.order == "most" else min
-        best = pick(row.caseload for row in team)
-        leaders = [row.name for row in team if row.caseload == best]
+        best = pick(row.caseload for row in ranked)
+        leaders = [row.name for row in ranked if row.caseload == best]
         lines.append(tr.ngettext("<b>%(names)s</b>: %(n)s active participant.",
                                  "<b>%(names)s</b>: %(n)s active participants.", best,
                                  names=", ".join(leaders)))
-        team = sorted(team, key=lambda row: -row.caseload if parsed.order == "most"
-                      else row.caseload)
-    rows = [[tr._("Coordinator"), tr._("Case"), tr._("Chk"), tr._("Due"), tr._("Unc")]]
-    rows += [[coordinator_label(tr, row), tr.number(row.caseload),
-              tr.number(row.checkins_30_days),
-              tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
-             for row in team]
-    lines += [tr._("<b>👥 Team overview</b>"), pre_table(rows, stats_views.TEAM_WIDTHS),
-              tr._("Case = active participants, Chk = check-ins in the last %(days)s days, "
-                   "Due = follow-ups in the next %(next)s days, Unc = of those, not confirmed "
-                   "by the participant.", days=stats.TEAM_CHECKIN_DAYS,
-                   next=stats.TEAM_FOLLOWUP_DAYS)]
+        ranked.sort(key=lambda row: -row.caseload if parsed.order == "most" else row.caseload)
+        team = ranked + [row for row in team if not row.active]
+    lines += team_lines(tr, team)
     await turn.reply("\n".join([*lines, *footer(tr, parsed)]))
 
 

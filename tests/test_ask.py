@@ -18,6 +18,7 @@ from bot.sandbox.emulator import ChatMessage
 from storage.db import transaction
 from storage.followups import record_response
 from storage.models import CheckIn, FollowUp, FollowUpResponse, Outcome, Status
+from storage.staff import set_staff_active
 from tests.conftest import Database, People, Person
 from tests.harness import BotHarness
 from tests.projects import (
@@ -319,6 +320,27 @@ async def test_which_coordinator_has_most_active_is_the_team_for_leads_only(
     [answer] = await asking.send(people.bo.user, "which coordinator has the most active?")
     [command] = await asking.send(people.bo.user, "/team")
     assert answer.text == command.text == "Your role does not allow that."
+
+
+async def test_the_coordinator_with_most_active_is_an_active_one_in_the_team_table(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    """A deactivated coordinator's caseload (the team's last row, "without an active
+    coordinator") is nobody to name as having the most; the table is /team's."""
+    assert people.anna.staff and people.bo.staff
+    anna, bo = people.anna.staff.id, people.bo.staff.id
+    assert anna is not None and bo is not None
+    await insert_participants(db, [participant(anna, enrolled_on=date(2026, 1, 5)),
+                                   participant(anna, enrolled_on=date(2026, 1, 5)),
+                                   participant(bo, enrolled_on=date(2026, 1, 5))])
+    async with transaction(db.sessions) as session:
+        await set_staff_active(session, people.anna.staff.telegram_user_id, False,
+                               now=asking.clock.now())
+    [answer] = await asking.send(people.lead.user, "which coordinator has the most active?")
+    assert "<b>Bo Berg</b>: 1 active participant." in answer.text
+    [team] = await asking.send(people.lead.user, "/team")
+    assert re.findall(r"<pre>.*?</pre>", answer.text, re.S) == \
+        re.findall(r"<pre>.*?</pre>", team.text, re.S)
 
 
 async def test_a_municipality_named_twice_over_is_asked_back(
