@@ -4,7 +4,9 @@
 only through the storage functions and renderers the commands use, within the asker's
 Viewer: a participant card through `find_participants`/`visible_participant`, the agenda
 through `followups.agenda`, the least recently seen through `participants.caseload`,
-figures through `storage.stats` with the same filter `/stats` builds. Every answer ends
+figures through `storage.stats` with the same filter `/stats` builds. Narrowing and
+counting (a municipality, a status, no check-in since a day) happen in those queries,
+never over rows here. Every answer ends
 with how the question was understood and the command that gives the same answer.
 What the text leaves open is asked back with buttons; what it does not say clearly is
 answered with example questions, never with a guess.
@@ -46,15 +48,19 @@ from bot.text.render import Button, error_text, grid, keyboard
 from bot.text.stats_text import (
     CATEGORY_LABELS,
     GENDER_GROUP_LABELS,
+    breakdown_text,
     coordinator_label,
+    figures_text,
+    now_line,
     percent,
     period_label,
-    pre_table,
+    period_lines,
     shares_line,
+    team_lines,
 )
-from handlers import participants as participant_views
-from handlers import stats as stats_views
+from handlers.kit import participant_views
 from handlers.kit.base import Audience, Turn, bind_button, picked_participant
+from handlers.kit.stats_request import StatsRequest, StatsView, View, filter_text
 from storage import followups, stats
 from storage import participants as participant_queries
 from storage.access import Action, Viewer, can
@@ -75,8 +81,8 @@ log = logging.getLogger(__name__)
 OPTIONS_KEY = "ask_options"
 PICK_LIMIT = 8
 _ANY_DAY = date(2000, 1, 1)
-ALL_OF_CASELOAD = 1000
-"""Rows read from `caseload` to narrow (by last check-in or status); a caseload is smaller."""
+LIST_SHOWN = PICK_LIMIT * 3
+"""Rows a list answer shows; the rest are counted ("… and 5 more")."""
 
 ACTIONS: dict[Intent, Action | None] = {
     Intent.LIST_NEGLECTED: Action.LIST_CASELOAD,
@@ -392,23 +398,25 @@ async def answer_participant(turn: Turn, parsed: Parsed) -> None:
 
 async def _participants_named(session: AsyncSession, viewer: Viewer, name: str,
                               turn: Turn) -> Sequence[Participant]:
-    """By part of the name (the /find query), then accent-insensitive and fuzzy over the
-    asker's own caseload; always within the viewer's scope."""
+    """By part of the name (the /find query), then accent-insensitive and fuzzy among the
+    names in the asker's own caseload; always within the viewer's scope."""
     for variant in name_variants(name):
         found = await participant_queries.find_participants(session, viewer, variant)
         if found:
             return found
+    matched = match_names(name, await participant_queries.caseload_names(session, viewer))
+    if not matched:
+        return []
     rows, _ = await participant_queries.caseload(session, viewer, now=turn.now,
-                                                 limit=ALL_OF_CASELOAD)
-    by_name: dict[str, list[Participant]] = {}
-    for row in rows:
-        by_name.setdefault(row.participant.display_name, []).append(row.participant)
-    return [p for matched in match_names(name, by_name) for p in by_name[matched]]
+                                                 limit=PICK_LIMIT, names=matched)
+    # Best match first, as `match_names` ranks the names.
+    return sorted((row.participant for row in rows),
+                  key=lambda p: matched.index(p.display_name))
 
 
 async def show_card(turn: Turn, parsed: Parsed, participant: Participant) -> None:
     """The card exactly as /participant shows it, then how the question was understood."""
-    await participant_views.show_card(turn, participant)
+    await participant_views.open_card(turn, participant)
     shown = replace(parsed, participant=participant.code)
     await turn.reply("\n".join(footer(turn.tr, shown)[1:]))
 
@@ -443,11 +451,9 @@ async def answer_agenda(turn: Turn, parsed: Parsed) -> None:
     if not found:
         return
     async with turn.transaction() as session:
-        items = await followups.agenda(session, viewer, start=start, end=end)
-    if municipality:
-        items = [i for i in items if i.participant.municipality == municipality]
-    if parsed.intent == Intent.UNCONFIRMED_FOLLOWUPS:
-        items = [i for i in items if i.followup.response not in followups.SETTLED_ANSWERS]
+        items = await followups.agenda(
+            session, viewer, start=start, end=end, municipality=municipality,
+            unconfirmed=parsed.intent == Intent.UNCONFIRMED_FOLLOWUPS)
     lines: list[str] = []
     days: dict[date, list[followups.AgendaItem]] = {}
     for item in items:
@@ -487,120 +493,87 @@ async def answer_caseload(turn: Turn, parsed: Parsed) -> None:
     await turn.reply("\n".join(footer(turn.tr, parsed)[1:]))
 
 
-async def answer_own_list(turn: Turn, parsed: Parsed) -> None:
-    """Neglected or by status: /mine's rows (least recently seen first), narrowed."""
+async def answer_list(turn: Turn, parsed: Parsed) -> None:
+    """Who has had no check-in since a day, or has a status now, least recently seen first:
+    in the asker's own caseload (/mine's rows) or among all she may see (the digest's list).
+    One query, `participants.caseload`, with the same narrowing either way."""
     tr = turn.tr
     found, municipality = await _list_municipality(turn, parsed)
     if not found:
         return
-    if parsed.intent == Intent.LIST_NEGLECTED and not _own_caseload(turn, parsed):
-        await answer_neglected_in_scope(turn, parsed, municipality)
-        return
-    if parsed.intent == Intent.LIST_BY_STATUS and not _own_caseload(turn, parsed):
-        await answer_status_in_scope(turn, parsed, municipality)
-        return
+    own = _own_caseload(turn, parsed)
+    neglected = parsed.intent == Intent.LIST_NEGLECTED
+    cutoff = parsed.period.start if neglected and parsed.period else None
+    no_checkin = None
+    if neglected:
+        # From the start of the cutoff's local day; no date: never any check-in.
+        since = local_day_bounds(cutoff, turn.services.settings.tz)[0] if cutoff else None
+        no_checkin = participant_queries.NoCheckIn(since)
+    status = None if neglected else Status(parsed.status)
     async with turn.transaction() as session:
-        rows, _ = await participant_queries.caseload(session, turn.require_viewer(),
-                                                     now=turn.now, limit=ALL_OF_CASELOAD)
-    if municipality:
-        rows = [row for row in rows if row.participant.municipality == municipality]
-    if parsed.intent == Intent.LIST_NEGLECTED:
-        cutoff = parsed.period.start if parsed.period else None
-        rows = [row for row in rows if row.last_checkin_at is None or (
-            cutoff is not None and tr.local(row.last_checkin_at).date() < cutoff)]
-        head = tr.ngettext("<b>%(n)s participant</b> with no check-in in that time:",
-                           "<b>%(n)s participants</b> with no check-in in that time:", len(rows))
-    else:
-        rows = [row for row in rows if row.participant.status == parsed.status]
-        head = tr.ngettext("<b>%(n)s participant</b> with status %(status)s:",
-                           "<b>%(n)s participants</b> with status %(status)s:", len(rows),
-                           status=tr._(STATUS_LABELS[Status(parsed.status)]))
-    lines = [head]
-    for row in rows[:PICK_LIMIT * 3]:
-        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
-                if row.last_checkin_at else tr._("no check-in yet"))
-        lines.append(tr._("%(line)s — %(seen)s",
-                          line=SafeHtml(participant_views.participant_line(tr, row.participant)),
-                          seen=seen) + participant_views.reach_flag(tr, row))
-    if len(rows) > PICK_LIMIT * 3:
-        lines.append(tr._("… and %(n)s more: see /mine.", n=len(rows) - PICK_LIMIT * 3))
+        rows, total = await participant_queries.caseload(
+            session, turn.require_viewer(), now=turn.now, limit=LIST_SHOWN, own=own,
+            status=status, municipality=municipality, no_checkin=no_checkin)
+    lines = [_list_head(tr, parsed, total, own=own)]
+    for row in rows:
+        if neglected and not own:
+            lines.append(tr._("%(code)s (%(coordinator)s) — %(seen)s",
+                              code=tr.isolate(row.participant.code),
+                              coordinator=coordinator_label(tr, row),
+                              seen=participant_views.seen_text(tr, row)))
+        else:
+            lines.append(participant_views.caseload_line(tr, row))
+    if total > len(rows):
+        lines.append(tr._("… and %(n)s more: see /mine.", n=total - len(rows)) if own else
+                     tr.ngettext("…and %(n)s more", "…and %(n)s more", total - len(rows)))
     buttons = [(row.participant.code,
                 participant_views.ParticipantCard(row.participant.id or 0).encode())
                for row in rows[:PICK_LIMIT]]
     filters = _municipality_filter(tr, municipality)
-    await turn.reply("\n".join([*lines, *footer(tr, parsed, filters)]),
-                     keyboard(grid(buttons, 4)) if buttons else None)
+    if own:
+        lines += footer(tr, parsed, filters)
+    else:
+        lines += ["", tr._("🔎 I understood: %(question)s",
+                           question=_in_scope_question(tr, parsed, cutoff)),
+                  *([filters] if filters else []), tr._("No single command gives this answer.")]
+    await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
+
+
+def _list_head(tr: Translator, parsed: Parsed, total: int, *, own: bool) -> str:
+    if parsed.intent == Intent.LIST_NEGLECTED:
+        if own:
+            return tr.ngettext("<b>%(n)s participant</b> with no check-in in that time:",
+                               "<b>%(n)s participants</b> with no check-in in that time:", total)
+        return tr.ngettext("<b>%(n)s participant</b> with no check-in in that time, among all "
+                           "you can see:",
+                           "<b>%(n)s participants</b> with no check-in in that time, among all "
+                           "you can see:", total)
+    status = tr._(STATUS_LABELS[Status(parsed.status)])
+    if own:
+        return tr.ngettext("<b>%(n)s participant</b> with status %(status)s:",
+                           "<b>%(n)s participants</b> with status %(status)s:", total,
+                           status=status)
+    return tr.ngettext("<b>%(n)s participant</b> with status %(status)s, among all you can "
+                       "see:",
+                       "<b>%(n)s participants</b> with status %(status)s, among all you can "
+                       "see:", total, status=status)
+
+
+def _in_scope_question(tr: Translator, parsed: Parsed, cutoff: date | None) -> str:
+    """A list question over all the asker may see, as understood (no command gives it)."""
+    if parsed.intent == Intent.LIST_BY_STATUS:
+        return tr._("participants you can see whose status is now %(status)s",
+                    status=tr._(STATUS_LABELS[Status(parsed.status)]))
+    if cutoff is None:
+        return tr._("participants you can see who have never had a check-in")
+    return tr._("participants you can see with no check-in since %(date)s",
+                date=tr.date(cutoff))
 
 
 def _own_caseload(turn: Turn, parsed: Parsed) -> bool:
     """A question is about the asker's own caseload when it says "my"/"mina" or the asker
     is a coordinator (whose scope is their caseload); else about everything they may see."""
     return parsed.mine or turn.require_viewer().role == Role.COORDINATOR
-
-
-async def answer_neglected_in_scope(turn: Turn, parsed: Parsed,
-                                    municipality: str | None) -> None:
-    """Who has had no check-in since the question's date, among all the asker may see:
-    the weekly digest's list (`stats.neglected_participants`), not the asker's caseload."""
-    tr = turn.tr
-    cutoff = parsed.period.start if parsed.period and parsed.period.start else turn.today
-    since, _ = local_day_bounds(cutoff, turn.services.settings.tz)
-    async with turn.transaction() as session:
-        neglected = await stats.neglected_participants(
-            session, turn.require_viewer(), since, limit=PICK_LIMIT * 3,
-            municipality=municipality)
-    lines = [tr.ngettext("<b>%(n)s participant</b> with no check-in in that time, among all "
-                         "you can see:",
-                         "<b>%(n)s participants</b> with no check-in in that time, among all "
-                         "you can see:", neglected.total)]
-    for row in neglected.rows:
-        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
-                if row.last_checkin_at else tr._("no check-in yet"))
-        lines.append(tr._("%(code)s (%(coordinator)s) — %(seen)s", code=tr.isolate(row.code),
-                          coordinator=coordinator_label(tr, row), seen=seen))
-    if neglected.total > len(neglected.rows):
-        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more",
-                                 neglected.total - len(neglected.rows)))
-    buttons = [(row.code, participant_views.ParticipantCard(row.participant_id).encode())
-               for row in neglected.rows[:PICK_LIMIT]]
-    understood = tr._("participants you can see with no check-in since %(date)s",
-                      date=tr.date(cutoff))
-    filters = _municipality_filter(tr, municipality)
-    lines += ["", tr._("🔎 I understood: %(question)s", question=understood),
-              *([filters] if filters else []), tr._("No single command gives this answer.")]
-    await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
-
-
-async def answer_status_in_scope(turn: Turn, parsed: Parsed,
-                                 municipality: str | None) -> None:
-    """Who has a status now, among all the asker may see (not only her own caseload)."""
-    tr = turn.tr
-    status = Status(parsed.status)
-    async with turn.transaction() as session:
-        rows, total = await participant_queries.caseload(
-            session, turn.require_viewer(), now=turn.now, limit=PICK_LIMIT * 3, own=False,
-            status=status, municipality=municipality)
-    label = tr._(STATUS_LABELS[status])
-    lines = [tr.ngettext("<b>%(n)s participant</b> with status %(status)s, among all you can "
-                         "see:",
-                         "<b>%(n)s participants</b> with status %(status)s, among all you can "
-                         "see:", total, status=label)]
-    for row in rows:
-        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
-                if row.last_checkin_at else tr._("no check-in yet"))
-        lines.append(tr._("%(line)s — %(seen)s",
-                          line=SafeHtml(participant_views.participant_line(tr, row.participant)),
-                          seen=seen) + participant_views.reach_flag(tr, row))
-    if total > len(rows):
-        lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", total - len(rows)))
-    buttons = [(row.participant.code,
-                participant_views.ParticipantCard(row.participant.id or 0).encode())
-               for row in rows[:PICK_LIMIT]]
-    filters = _municipality_filter(tr, municipality)
-    lines += ["", tr._("🔎 I understood: %(question)s", question=tr._(
-        "participants you can see whose status is now %(status)s", status=label)),
-        *([filters] if filters else []), tr._("No single command gives this answer.")]
-    await turn.reply("\n".join(lines), keyboard(grid(buttons, 4)) if buttons else None)
 
 
 async def _list_municipality(turn: Turn, parsed: Parsed) -> tuple[bool, str | None]:
@@ -661,7 +634,7 @@ def _stats_period(parsed: Parsed) -> periods.Period:
 
 
 async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
-        Parsed, stats_views.StatsRequest] | None:
+        Parsed, StatsRequest] | None:
     """Names matched among what the asker sees, as /stats would resolve its filter words.
 
     Replies itself (and returns None) when a name is unknown or matches several.
@@ -703,7 +676,7 @@ async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
         own = next((name for staff_id, name in team if staff_id == viewer.staff_id), None)
         coordinator, coordinator_id = own, viewer.staff_id
     resolved = replace(parsed, municipality=municipality, coordinator=coordinator)
-    request = stats_views.StatsRequest(
+    request = StatsRequest(
         _stats_period(parsed), municipality, coordinator_id,
         Gender(parsed.gender) if parsed.gender else None)
     return resolved, request
@@ -727,10 +700,10 @@ async def answer_figures(turn: Turn, parsed: Parsed) -> None:
     viewer = turn.require_viewer()
     flt = request.stats_filter(turn)
     async with turn.transaction() as session:
-        filters = await stats_views.filter_text(session, turn, request)
+        filters = await filter_text(session, turn, request)
         if parsed.split_by in stats.BREAKDOWNS:
             table = await stats.breakdown(session, viewer, flt, parsed.split_by)  # type: ignore[arg-type]
-            result = stats_views.breakdown_text(tr, request.period, None, table)
+            result = breakdown_text(tr, request.period, None, table)
             figures = table.total
         else:
             figures = await stats.project_figures(session, viewer, flt)
@@ -743,7 +716,7 @@ async def answer_figures(turn: Turn, parsed: Parsed) -> None:
                     genders[gender] = await stats.project_figures(
                         session, viewer, replace(flt, gender=gender))
     if parsed.intent == Intent.STATS:
-        lines = [result or stats_views.figures_text(tr, request.period, None, figures)]
+        lines = [result or figures_text(tr, request.period, None, figures)]
     else:
         lines = _headline(tr, parsed, figures)
         lines += [_gender_line(tr, parsed, gender, of_gender)
@@ -759,10 +732,10 @@ def _headline(tr: Translator, parsed: Parsed, figures: stats.Figures) -> list[st
     if parsed.intent == Intent.COUNT_PARTICIPANTS:
         if parsed.period is None:  # "how many does Bo have": the caseload now
             return [tr._("<b>Active now: %(n)s</b>", n=tr.number(figures.active)),
-                    *stats_views.period_lines(tr, figures)]
+                    *period_lines(tr, figures)]
         return [tr._("<b>In the project at some time in the period: %(n)s</b>",
                      n=tr.number(figures.participants)),
-                stats_views.period_lines(tr, figures)[1], stats_views.now_line(tr, figures)]
+                period_lines(tr, figures)[1], now_line(tr, figures)]
     if not parsed.outcomes:
         return [tr.ngettext("<b>%(n)s participant ended</b> in the period.",
                             "<b>%(n)s participants ended</b> in the period.", figures.ended)]
@@ -828,58 +801,51 @@ def _gender_line(tr: Translator, parsed: Parsed, gender: Gender,
                 count=tr.number(count), ended=tr.number(figures.ended))
 
 
-def _refine_keyboard(tr: Translator, request: stats_views.StatsRequest
+def _refine_keyboard(tr: Translator, request: StatsRequest
                      ) -> InlineKeyboardMarkup | None:
     """Open the full /stats message, or split it, with the same filter (its own buttons)."""
     fields = request.fields()
-    view = stats_views.View
     return keyboard([
-        [(tr._("📊 All figures"), stats_views.StatsView(view.FIGURES, *fields).encode())],
-        [(tr._("By municipality"), stats_views.StatsView(view.MUNICIPALITY, *fields).encode()),
-         (tr._("By coordinator"), stats_views.StatsView(view.COORDINATOR, *fields).encode())],
+        [(tr._("📊 All figures"), StatsView(View.FIGURES, *fields).encode())],
+        [(tr._("By municipality"), StatsView(View.MUNICIPALITY, *fields).encode()),
+         (tr._("By coordinator"), StatsView(View.COORDINATOR, *fields).encode())],
     ])
 
 
 async def answer_status_count(turn: Turn, parsed: Parsed) -> None:
-    """How many have a status now: counted in the asker's own caseload (as /mine lists it)."""
+    """How many have a status now: in the asker's own caseload (as /mine lists it), or
+    among all she may see (a lead's question without "my")."""
     tr = turn.tr
-    viewer = turn.require_viewer()
-    own_caseload = viewer.role == Role.COORDINATOR or parsed.mine
-    if not own_caseload and not (parsed.coordinator or parsed.gender or parsed.period):
-        # A lead's "how many are in an internship?": everything she may see.
-        found, municipality = await _list_municipality(turn, parsed)
-        if not found:
-            return
-        async with turn.transaction() as session:
-            _, count = await participant_queries.caseload(
-                session, viewer, now=turn.now, limit=0, own=False,
-                status=Status(parsed.status), municipality=municipality)
-        label = tr._(STATUS_LABELS[Status(parsed.status)])
-        filters = _municipality_filter(tr, municipality)
-        await turn.reply("\n".join([
-            tr.ngettext("<b>%(n)s participant you can see</b> has status %(status)s now.",
-                        "<b>%(n)s participants you can see</b> have status %(status)s now.",
-                        count, status=label),
-            "", tr._("🔎 I understood: %(question)s", question=tr._(
-                "participants you can see whose status is now %(status)s", status=label)),
-            *([filters] if filters else []), tr._("No single command gives this answer.")]))
-        return
-    if not own_caseload or parsed.coordinator or parsed.municipality or parsed.gender or (
-            parsed.period):
+    own = _own_caseload(turn, parsed)
+    if parsed.coordinator or parsed.gender or parsed.period or (own and parsed.municipality):
         await turn.reply("\n".join([
             tr._("The statistics have no figures by current status yet; I can count it only "
                  "in your own caseload (ask “how many of mine are in an internship?”)."),
             *footer(tr, parsed)]))
         return
+    found, municipality = await _list_municipality(turn, parsed)
+    if not found:
+        return
+    status = Status(parsed.status)
     async with turn.transaction() as session:
-        rows, _ = await participant_queries.caseload(session, viewer, now=turn.now,
-                                                     limit=ALL_OF_CASELOAD)
-    count = sum(1 for row in rows if row.participant.status == parsed.status)
-    head = tr.ngettext("<b>%(n)s of your participants</b> has status %(status)s now.",
-                       "<b>%(n)s of your participants</b> have status %(status)s now.", count,
-                       status=tr._(STATUS_LABELS[Status(parsed.status)]))
-    shown = replace(parsed, intent=Intent.LIST_BY_STATUS)
-    await turn.reply("\n".join([head, *footer(tr, shown)]))
+        _, count = await participant_queries.caseload(
+            session, turn.require_viewer(), now=turn.now, limit=0, own=own, status=status,
+            municipality=municipality)
+    label = tr._(STATUS_LABELS[status])
+    if own:
+        head = tr.ngettext("<b>%(n)s of your participants</b> has status %(status)s now.",
+                           "<b>%(n)s of your participants</b> have status %(status)s now.",
+                           count, status=label)
+        await turn.reply("\n".join([head, *footer(tr, replace(parsed,
+                                                               intent=Intent.LIST_BY_STATUS))]))
+        return
+    filters = _municipality_filter(tr, municipality)
+    await turn.reply("\n".join([
+        tr.ngettext("<b>%(n)s participant you can see</b> has status %(status)s now.",
+                    "<b>%(n)s participants you can see</b> have status %(status)s now.",
+                    count, status=label),
+        "", tr._("🔎 I understood: %(question)s", question=_in_scope_question(tr, parsed, None)),
+        *([filters] if filters else []), tr._("No single command gives this answer.")]))
 
 
 # ---- the team ----------------------------------------------------------------------
@@ -893,25 +859,18 @@ async def answer_team(turn: Turn, parsed: Parsed) -> None:
             *footer(tr, parsed)]))
         return
     lines: list[str] = []
-    if parsed.order in {"most", "least"}:
+    # Ranked among active coordinators: the deactivated staff's row (last) is no one.
+    ranked = [row for row in team if row.active]
+    if parsed.order in {"most", "least"} and ranked:
         pick = max if parsed.order == "most" else min
-        best = pick(row.caseload for row in team)
-        leaders = [row.name for row in team if row.caseload == best]
+        best = pick(row.caseload for row in ranked)
+        leaders = [row.name for row in ranked if row.caseload == best]
         lines.append(tr.ngettext("<b>%(names)s</b>: %(n)s active participant.",
                                  "<b>%(names)s</b>: %(n)s active participants.", best,
                                  names=", ".join(leaders)))
-        team = sorted(team, key=lambda row: -row.caseload if parsed.order == "most"
-                      else row.caseload)
-    rows = [[tr._("Coordinator"), tr._("Case"), tr._("Chk"), tr._("Due"), tr._("Unc")]]
-    rows += [[coordinator_label(tr, row), tr.number(row.caseload),
-              tr.number(row.checkins_30_days),
-              tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
-             for row in team]
-    lines += [tr._("<b>👥 Team overview</b>"), pre_table(rows, stats_views.TEAM_WIDTHS),
-              tr._("Case = active participants, Chk = check-ins in the last %(days)s days, "
-                   "Due = follow-ups in the next %(next)s days, Unc = of those, not confirmed "
-                   "by the participant.", days=stats.TEAM_CHECKIN_DAYS,
-                   next=stats.TEAM_FOLLOWUP_DAYS)]
+        ranked.sort(key=lambda row: -row.caseload if parsed.order == "most" else row.caseload)
+        team = ranked + [row for row in team if not row.active]
+    lines += team_lines(tr, team)
     await turn.reply("\n".join([*lines, *footer(tr, parsed)]))
 
 
@@ -926,8 +885,8 @@ async def answer_help(turn: Turn, parsed: Parsed) -> None:
 
 Answer = Callable[[Turn, Parsed], Awaitable[None]]
 ANSWERS: dict[Intent, Answer] = {
-    Intent.LIST_NEGLECTED: answer_own_list,
-    Intent.LIST_BY_STATUS: answer_own_list,
+    Intent.LIST_NEGLECTED: answer_list,
+    Intent.LIST_BY_STATUS: answer_list,
     Intent.CASELOAD: answer_caseload,
     Intent.LIST_AGENDA: answer_agenda,
     Intent.UNCONFIRMED_FOLLOWUPS: answer_agenda,

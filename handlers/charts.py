@@ -26,7 +26,7 @@ from bot.text.periods import month_ends
 from bot.text.render import Button, keyboard
 from bot.text.stats_text import period_label
 from handlers.kit.base import Turn, bind_button, bind_command
-from handlers.stats import (
+from handlers.kit.stats_request import (
     ChartChoice,
     ChartView,
     StatsRequest,

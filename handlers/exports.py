@@ -18,7 +18,7 @@ from bot.text.labels import fold
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
 from handlers.kit.base import Turn, bind_button, bind_command
-from handlers.stats import (
+from handlers.kit.stats_request import (
     ExportChoice,
     ExportView,
     StatsRequest,

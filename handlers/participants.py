@@ -12,7 +12,7 @@ from telegram.ext import Application
 from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.outbox.templates import FOLLOWUP_KIND_LABELS
 from bot.text.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
-from bot.text.i18n import SafeHtml, Translator
+from bot.text.i18n import Translator
 from bot.text.labels import (
     CHANNEL_LABELS,
     GENDER_LABELS,
@@ -38,6 +38,14 @@ from handlers.kit.base import (
     split_fields,
 )
 from handlers.kit.flows import FlowFor
+from handlers.kit.participant_views import (
+    CardFromCaseload,
+    CaseloadPage,
+    ParticipantCard,
+    bind_card_view,
+    participant_line,
+    show_caseload,
+)
 from storage import checkins as checkin_queries
 from storage import followups as followup_queries
 from storage import participants as queries
@@ -53,8 +61,6 @@ from storage.models import (
     Status,
     SubsidyType,
 )
-
-PAGE_SIZE = 8
 
 
 # ---- buttons ----------------------------------------------------------------------------
@@ -93,24 +99,6 @@ class AddToday(ButtonPayload):
     """Enrolled today."""
 
     day: Today
-
-
-@family("mine", command="mine")
-class CaseloadPage(ButtonPayload):
-    page: int
-
-
-@family("mine:c", command="mine")
-class CardFromCaseload(ButtonPayload):
-    """Open a card from page `page` of /mine: the card has « Back to that page."""
-
-    participant_id: int
-    page: int
-
-
-@family("card", command="participant")
-class ParticipantCard(ButtonPayload):
-    participant_id: int
 
 
 @family("card:more", command="participant")
@@ -186,16 +174,6 @@ class EndConfirmOn(ButtonPayload):
     qualification: Qualification | None
 
 
-# ---- shared pieces ------------------------------------------------------------------
-def participant_line(tr: Translator, participant: Participant) -> str:
-    return tr._(
-        "%(code)s · %(name)s · %(status)s",
-        code=tr.isolate(participant.code),
-        name=participant.display_name,
-        status=tr._(STATUS_LABELS[Status(participant.status)]),
-    )
-
-
 # ---- /add ----------------------------------------------------------------------------
 async def add_command(turn: Turn) -> None:
     text = turn.text_after_command
@@ -219,18 +197,6 @@ async def add_command(turn: Turn) -> None:
         return
     await save_participant(turn, name=name, municipality=municipality, gender=gender,
                            language=language, enrolled_on=enrolled_on)
-
-
-def reach_flag(tr: Translator, row: queries.CaseloadRow) -> str:
-    """A short marker when the bot cannot (or may not) reach the participant."""
-    participant = row.participant
-    if participant.stopped_at is not None:
-        return " " + tr._("🛑 stopped the bot")
-    if participant.unreachable_at is not None:
-        return " " + tr._("⚠️ unreachable in Telegram")
-    if row.invited_not_joined:
-        return " " + tr._("✉️ invited, has not pressed Start")
-    return ""
 
 
 def add_usage(tr: Translator) -> str:
@@ -392,42 +358,6 @@ async def caseload_page(turn: Turn, payload: CaseloadPage) -> None:
 async def card_from_caseload(turn: Turn, payload: CardFromCaseload) -> None:
     participant = await picked_participant(turn, payload.participant_id)
     await show_card(turn, participant, back=CaseloadPage(payload.page))
-
-
-async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
-    tr = turn.tr
-    async with turn.transaction() as session:
-        rows, total = await queries.caseload(
-            session, turn.require_viewer(), now=turn.now, offset=page * PAGE_SIZE,
-            limit=PAGE_SIZE)
-    if total == 0:
-        await turn.reply(tr._("You have no active participants. Add one with /add."))
-        return
-    lines = [tr.ngettext("<b>Your caseload: %(n)s participant</b> (least recently seen first)",
-                         "<b>Your caseload: %(n)s participants</b> (least recently seen first)",
-                         total)]
-    for row in rows:
-        seen = (tr._("last check-in %(date)s", date=tr.date(tr.local(row.last_checkin_at).date()))
-                if row.last_checkin_at else tr._("no check-in yet"))
-        lines.append(tr._("%(line)s — %(seen)s",
-                          line=SafeHtml(participant_line(tr, row.participant)), seen=seen)
-                     + reach_flag(tr, row))
-    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-    nav: list[Button] = []
-    if page > 0:
-        nav.append((tr._("◀ Previous"), CaseloadPage(page - 1).encode()))
-    if page + 1 < pages:
-        nav.append((tr._("Next ▶"), CaseloadPage(page + 1).encode()))
-    if pages > 1:
-        lines.append(tr._("Page %(page)s of %(pages)s", page=page + 1, pages=pages))
-    open_buttons = [(row.participant.code,
-                     CardFromCaseload(row.participant.id or 0, page).encode())
-                    for row in rows]
-    markup = keyboard([*grid(open_buttons, 4), nav])
-    if edit:
-        await turn.edit("\n".join(lines), markup)
-    else:
-        await turn.reply("\n".join(lines), markup)
 
 
 # ---- /find -----------------------------------------------------------------------------
@@ -810,6 +740,7 @@ def register(app: Application) -> None:
     bind_text_step(app, "add", add_text_step)
     bind_command(app, "mine", mine_command)
     bind_button(app, CaseloadPage, caseload_page)
+    bind_card_view(app, show_card)
     # The card's own guard: seeing a participant's card, whichever list it was opened from.
     bind_button(app, CardFromCaseload, card_from_caseload, action=Action.VIEW_PARTICIPANT)
     bind_command(app, "find", find_command)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
+from sqlalchemy import true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -240,9 +241,12 @@ async def followup_with_participant(session: AsyncSession, followup_id: int) -> 
 
 
 async def agenda(
-    session: AsyncSession, viewer: Viewer, *, start: datetime, end: datetime
+    session: AsyncSession, viewer: Viewer, *, start: datetime, end: datetime,
+    municipality: str | None = None, unconfirmed: bool = False,
 ) -> list[AgendaItem]:
-    """The viewer's scheduled follow-ups in [start, end), in time order.
+    """The viewer's scheduled follow-ups in [start, end), in time order; `municipality`
+    narrows them to its participants, `unconfirmed` to those the participant has not
+    settled (confirmed or declined).
 
     Booked by or moved to the viewer *and* of a participant the access policy lets them
     see: after a hand-over the old coordinator's agenda no longer shows the participant,
@@ -253,7 +257,10 @@ async def agenda(
         .join(Participant, col(Participant.id) == FollowUp.participant_id)
         .where(FollowUp.coordinator_id == viewer.staff_id, participant_scope(viewer),
                FollowUp.state == FollowUpState.SCHEDULED,
-               FollowUp.due_at >= start, FollowUp.due_at < end)
+               FollowUp.due_at >= start, FollowUp.due_at < end,
+               Participant.municipality == municipality if municipality is not None
+               else true(),
+               col(FollowUp.response).not_in(SETTLED_ANSWERS) if unconfirmed else true())
         .order_by(col(FollowUp.due_at), col(FollowUp.id))
     )
     return [AgendaItem(f, p) for f, p in (await session.exec(query)).all()]

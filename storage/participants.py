@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, true
+from sqlalchemy import and_, func, or_, true
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -53,6 +54,33 @@ class CaseloadRow:
     last_checkin_at: datetime | None
     invited_not_joined: bool = False
     """An invitation is open but the participant has not pressed Start yet."""
+    coordinator: str = ""
+    """The coordinator's name (lists over more than one caseload show it)."""
+    coordinator_active: bool = True
+    """False: the coordinator was deactivated and nobody has taken the participant over."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoCheckIn:
+    """Narrows a caseload to whoever has had no check-in from `since` on, or none ever
+    (`since=None`).
+
+    Callers pass `since` as the start of the project's local day (or a moment), never a
+    UTC date. Someone never checked in counts however recently enrolled, unless
+    `enrolled_by` is given: then only if enrolled on or before that day ("without a
+    check-in for three weeks or more" is not true of someone enrolled last week).
+    """
+
+    since: datetime | None = None
+    enrolled_by: date | None = None
+
+    def condition(self, last_at: ColumnElement[datetime | None]) -> ColumnElement[bool]:
+        never: ColumnElement[bool] = last_at.is_(None)
+        if self.enrolled_by is not None:
+            never = and_(never, col(Participant.enrolled_on) <= self.enrolled_by)
+        if self.since is None:
+            return never
+        return or_(last_at < self.since, never)
 
 
 def _visible(viewer: Viewer):
@@ -130,14 +158,24 @@ async def register_participant(
     return participant
 
 
+def _active_caseload(viewer: Viewer, *, own: bool) -> tuple[ColumnElement[bool], ...]:
+    """Not ended, within the viewer's scope, and (`own`) coordinated by the viewer."""
+    return (participant_scope(viewer),
+            Participant.coordinator_id == viewer.staff_id if own else true(),
+            Participant.status != Status.ENDED)
+
+
 async def caseload(
     session: AsyncSession, viewer: Viewer, *, now: datetime, offset: int = 0, limit: int = 10,
     own: bool = True, status: Status | None = None, municipality: str | None = None,
+    no_checkin: NoCheckIn | None = None, names: Sequence[str] | None = None,
 ) -> tuple[list[CaseloadRow], int]:
     """The viewer's own active caseload, least recently seen first (never-seen first of all).
 
     With `own=False`, every active participant the viewer may see (a lead's question
-    without "my"); `status` and `municipality` narrow it, and the total counts what is left.
+    without "my", the digest). `status`, `municipality`, `no_checkin` (who has had no
+    check-in since a day) and `names` (display names, exactly) narrow it; the total counts
+    what is left.
     """
     last_seen = (
         select(CheckIn.participant_id, func.max(CheckIn.happened_at).label("last_at"))
@@ -145,13 +183,15 @@ async def caseload(
         .subquery()
     )
     mine = (
-        participant_scope(viewer),
-        Participant.coordinator_id == viewer.staff_id if own else true(),
-        Participant.status != Status.ENDED,
+        *_active_caseload(viewer, own=own),
         Participant.status == status if status is not None else true(),
         Participant.municipality == municipality if municipality is not None else true(),
+        no_checkin.condition(last_seen.c.last_at) if no_checkin is not None else true(),
+        col(Participant.display_name).in_(names) if names is not None else true(),
     )
-    total = (await session.exec(select(func.count()).select_from(Participant).where(*mine))).one()
+    counted = (select(func.count()).select_from(Participant)
+               .outerjoin(last_seen, last_seen.c.participant_id == Participant.id))
+    total = (await session.exec(counted.where(*mine))).one()
     open_invite = (
         select(Invite.id)
         .where(Invite.participant_id == Participant.id, col(Invite.used_at).is_(None),
@@ -159,16 +199,26 @@ async def caseload(
         .exists()
     )
     query = (
-        select(Participant, last_seen.c.last_at, open_invite)
+        select(Participant, last_seen.c.last_at, open_invite, Staff.name, Staff.active)
         .outerjoin(last_seen, last_seen.c.participant_id == Participant.id)
+        .join(Staff, col(Staff.id) == Participant.coordinator_id)
         .where(*mine)
         .order_by(last_seen.c.last_at.is_not(None), last_seen.c.last_at, Participant.id)
         .offset(offset)
         .limit(limit)
     )
-    rows = [CaseloadRow(p, last_at, bool(invited) and p.chat_id is None)
-            for p, last_at, invited in (await session.exec(query)).all()]
+    rows = [CaseloadRow(p, last_at, bool(invited) and p.chat_id is None, name, active)
+            for p, last_at, invited, name, active in (await session.exec(query)).all()]
     return rows, total
+
+
+async def caseload_names(session: AsyncSession, viewer: Viewer) -> list[str]:
+    """The display names in the viewer's own active caseload, to match a typed name
+    against (then `caseload(names=…)` reads the participants)."""
+    query = (select(Participant.display_name)
+             .where(*_active_caseload(viewer, own=True))
+             .group_by(col(Participant.display_name)))
+    return list((await session.exec(query)).all())
 
 
 async def participants_for_picker(

@@ -671,51 +671,6 @@ def _staff_in_scope(viewer: Viewer) -> ColumnElement[bool]:
     return true()
 
 
-@dataclass(frozen=True, slots=True)
-class NeglectedRow:
-    participant_id: int
-    code: str
-    coordinator: str
-    last_checkin_at: datetime | None
-    coordinator_active: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Neglected:
-    rows: list[NeglectedRow]
-    total: int
-
-
-async def neglected_participants(
-    session: AsyncSession, viewer: Viewer, since: datetime, *, limit: int = 10,
-    municipality: str | None = None,
-) -> Neglected:
-    """Not-ended participants with no check-in since `since`, never-seen first, among all
-    the viewer sees (the digest's list, and a question's without "my").
-
-    A participant never checked in counts once they were enrolled on or before the UTC
-    date of `since` (a day either way does not matter at a threshold of weeks).
-    """
-    last_seen = (select(_c.participant_id, func.max(_c.happened_at).label("last_at"))
-                 .group_by(_c.participant_id).subquery())
-    condition = and_(
-        participant_scope(viewer), _p.status != Status.ENDED.value,
-        _p.municipality == municipality if municipality is not None else true(),
-        or_(last_seen.c.last_at < since,
-            and_(last_seen.c.last_at.is_(None), _p.enrolled_on <= since.date())))
-    source = (Participant.__table__
-              .outerjoin(last_seen, last_seen.c.participant_id == _p.id)
-              .join(Staff.__table__, _s.id == _p.coordinator_id))
-    total = (await execute(
-        session, select(func.count()).select_from(source).where(condition))).scalar_one()
-    query = (select(_p.id, _p.code, _s.name, last_seen.c.last_at, _s.active)
-             .select_from(source).where(condition)
-             .order_by(last_seen.c.last_at.is_not(None), last_seen.c.last_at, _p.id)
-             .limit(limit))
-    rows = [NeglectedRow(*row) for row in (await execute(session, query)).all()]
-    return Neglected(rows, total)
-
-
 async def municipalities_in_scope(session: AsyncSession, viewer: Viewer) -> list[str]:
     """Every municipality the viewer has participants in (to resolve `kommun:vaxjo`)."""
     query = select(_p.municipality).where(participant_scope(viewer)).group_by(_p.municipality)

@@ -17,10 +17,18 @@ from sqlmodel import select
 from bot.sandbox.emulator import ChatMessage
 from storage.db import transaction
 from storage.followups import record_response
-from storage.models import FollowUp, FollowUpResponse, Status
+from storage.models import CheckIn, FollowUp, FollowUpResponse, Outcome, Status
+from storage.staff import set_staff_active
 from tests.conftest import Database, People, Person
 from tests.harness import BotHarness
-from tests.projects import insert_participants, participant, small_project
+from tests.projects import (
+    checkin,
+    insert_participants,
+    insert_rows,
+    local,
+    participant,
+    small_project,
+)
 
 
 @pytest.fixture
@@ -96,6 +104,46 @@ async def test_a_leads_question_without_my_is_asked_over_all_she_may_see(
     [alvesta] = await asking.send(people.lead_alvesta.user,
                                   "which participants have had no check-in for three weeks?")
     assert never_seen in alvesta.text and seen_long_ago not in alvesta.text
+
+
+async def test_own_and_in_scope_not_seen_lists_name_the_same_people(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    """Bo's "no check-in for two weeks" (his own caseload) and the lead's (everyone she sees:
+    here Bo's participants only) are one query, so they name the same people at every edge:
+    a check-in late in the local evening before the cutoff day and one just after its local
+    midnight (still the UTC day before), someone never seen enrolled on the cutoff day or
+    after it, someone ended. The same for "never had a check-in"."""
+    assert people.bo.staff and people.bo.staff.id
+    bo = people.bo.staff.id
+    cutoff = date(2026, 11, 11)  # two weeks before today, 24 Nov
+    rows = [participant(bo, enrolled_on=date(2026, 10, 1), name="Late Evening"),
+            participant(bo, enrolled_on=date(2026, 10, 1), name="After Midnight"),
+            participant(bo, enrolled_on=cutoff, name="Enrolled On Cutoff"),
+            participant(bo, enrolled_on=date(2026, 11, 20), name="Enrolled Later"),
+            participant(bo, enrolled_on=date(2026, 9, 1), ended_on=date(2026, 10, 1),
+                        outcome=Outcome.EMPLOYED, name="Ended Long Ago")]
+    ids = await insert_participants(db, rows)
+    late, after, on_cutoff, later, ended = (row["code"] for row in rows)
+    await insert_rows(db, CheckIn, [checkin(ids[late], bo, local(2026, 11, 10, 23, 30)),
+                                    checkin(ids[after], bo, local(2026, 11, 11, 0, 30)),
+                                    checkin(ids[ended], bo, local(2026, 9, 15, 10, 0))])
+
+    def codes(text: str) -> set[str]:
+        return set(re.findall(r"P-\d{4,}", text.split("I understood")[0]))
+
+    question = "which participants have had no check-in for two weeks?"
+    [own] = await asking.send(people.bo.user, question)
+    [in_scope] = await asking.send(people.lead.user, question)
+    assert "among all you can see" in in_scope.text and "among all" not in own.text
+    assert codes(own.text) == codes(in_scope.text) == {late, on_cutoff, later}
+    assert "<b>3 participants</b>" in own.text and "<b>3 participants</b>" in in_scope.text
+
+    question = "which participants have never had a check-in?"
+    [own] = await asking.send(people.bo.user, question)
+    [in_scope] = await asking.send(people.lead.user, question)
+    assert codes(own.text) == codes(in_scope.text) == {on_cutoff, later}
+    assert after not in in_scope.text and ended not in in_scope.text
 
 
 async def test_a_leads_status_question_without_my_counts_all_she_may_see(
@@ -272,6 +320,27 @@ async def test_which_coordinator_has_most_active_is_the_team_for_leads_only(
     [answer] = await asking.send(people.bo.user, "which coordinator has the most active?")
     [command] = await asking.send(people.bo.user, "/team")
     assert answer.text == command.text == "Your role does not allow that."
+
+
+async def test_the_coordinator_with_most_active_is_an_active_one_in_the_team_table(
+    asking: BotHarness, people: People, db: Database
+) -> None:
+    """A deactivated coordinator's caseload (the team's last row, "without an active
+    coordinator") is nobody to name as having the most; the table is /team's."""
+    assert people.anna.staff and people.bo.staff
+    anna, bo = people.anna.staff.id, people.bo.staff.id
+    assert anna is not None and bo is not None
+    await insert_participants(db, [participant(anna, enrolled_on=date(2026, 1, 5)),
+                                   participant(anna, enrolled_on=date(2026, 1, 5)),
+                                   participant(bo, enrolled_on=date(2026, 1, 5))])
+    async with transaction(db.sessions) as session:
+        await set_staff_active(session, people.anna.staff.telegram_user_id, False,
+                               now=asking.clock.now())
+    [answer] = await asking.send(people.lead.user, "which coordinator has the most active?")
+    assert "<b>Bo Berg</b>: 1 active participant." in answer.text
+    [team] = await asking.send(people.lead.user, "/team")
+    assert re.findall(r"<pre>.*?</pre>", answer.text, re.S) == \
+        re.findall(r"<pre>.*?</pre>", team.text, re.S)
 
 
 async def test_a_municipality_named_twice_over_is_asked_back(

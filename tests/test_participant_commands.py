@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
-from handlers.participants import EndConfirm, EndSubsidy, ParticipantCard, Qualification, StatusSet
+from handlers.kit.participant_views import ParticipantCard
+from handlers.participants import EndConfirm, EndSubsidy, Qualification, StatusSet
 from handlers.staff import HandoverConfirm
 from storage.access import Viewer
 from storage.db import transaction

@@ -20,7 +20,7 @@ from bot.outbox.digest import plan_digests
 from bot.text.i18n import Translator
 from bot.text.periods import parse_period
 from bot.text.stats_text import period_label, short_names
-from handlers.stats import StatsView, View
+from handlers.kit.stats_request import StatsView, View
 from storage import stats
 from storage.access import Viewer
 from storage.checkins import log_checkin

@@ -18,7 +18,7 @@ from bot.outbox.timing import local_moment, one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.stats_text import coordinator_label, outcome_lines, percent, reached_line
-from storage import outbox, relay, stats
+from storage import outbox, participants, relay, stats
 from storage.access import Action, Viewer, can
 from storage.models import Staff
 from storage.staff import active_staff
@@ -127,23 +127,27 @@ async def unanswered_lines(session: AsyncSession, tr: Translator, viewer: Viewer
 async def _neglected_lines(session: AsyncSession, tr: Translator, viewer: Viewer,
                            now: datetime) -> list[str]:
     since = now - timedelta(weeks=NEGLECTED_WEEKS)
-    neglected = await stats.neglected_participants(session, viewer, since, limit=NEGLECTED_SHOWN)
-    if not neglected.total:
+    # Never checked in: only who was enrolled by then (the local day, not UTC's).
+    rows, total = await participants.caseload(
+        session, viewer, now=now, limit=NEGLECTED_SHOWN, own=False,
+        no_checkin=participants.NoCheckIn(since, enrolled_by=tr.local(since).date()))
+    if not total:
         return [tr.ngettext("Everyone has had a check-in in the last %(n)s week.",
                             "Everyone has had a check-in in the last %(n)s weeks.",
                             NEGLECTED_WEEKS)]
     lines = [tr.ngettext("<b>%(n)s participant without a check-in for %(weeks)s weeks or more</b>",
                          "<b>%(n)s participants without a check-in for %(weeks)s weeks or more</b>",
-                         neglected.total, weeks=NEGLECTED_WEEKS)]
-    for row in neglected.rows:
+                         total, weeks=NEGLECTED_WEEKS)]
+    for row in rows:
+        code = tr.isolate(row.participant.code)
         if row.last_checkin_at is None:
             lines.append(tr._("%(code)s (%(coordinator)s): no check-in yet",
-                              code=tr.isolate(row.code), coordinator=coordinator_label(tr, row)))
+                              code=code, coordinator=coordinator_label(tr, row)))
         else:
             lines.append(tr._("%(code)s (%(coordinator)s): last check-in %(date)s",
-                              code=tr.isolate(row.code), coordinator=coordinator_label(tr, row),
+                              code=code, coordinator=coordinator_label(tr, row),
                               date=tr.date(tr.local(row.last_checkin_at).date())))
-    hidden = neglected.total - len(neglected.rows)
+    hidden = total - len(rows)
     if hidden > 0:
         lines.append(tr.ngettext("…and %(n)s more", "…and %(n)s more", hidden))
     return lines

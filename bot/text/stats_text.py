@@ -14,11 +14,14 @@ from bot.text.i18n import N_, SafeHtml, Translator, isolate_typed, without_bidi_
 from bot.text.labels import OUTCOME_LABELS
 from bot.text.periods import Period, quarter_of
 from storage.models import OUTCOME_CATEGORY, Gender, OutcomeCategory
+from storage.participants import CaseloadRow
 from storage.stats import (
     SPLIT_GENDERS,
+    TEAM_CHECKIN_DAYS,
+    TEAM_FOLLOWUP_DAYS,
+    Breakdown,
     Figures,
     GenderSplit,
-    NeglectedRow,
     TeamRow,
     round_half_up,
     share,
@@ -160,11 +163,12 @@ def pre_table(rows: list[list[str]], widths: list[int]) -> SafeHtml:
     return SafeHtml("<pre>" + html.escape("\n".join(lines), quote=False) + "</pre>")
 
 
-def coordinator_label(tr: Translator, row: NeglectedRow | TeamRow) -> str:
+def coordinator_label(tr: Translator, row: CaseloadRow | TeamRow) -> str:
     """A coordinator's name, or that the participants have none active (deactivated)."""
-    name = row.coordinator if isinstance(row, NeglectedRow) else row.name
-    active = row.coordinator_active if isinstance(row, NeglectedRow) else row.active
-    return name if active else tr._("without an active coordinator")
+    if isinstance(row, CaseloadRow):
+        return row.coordinator if row.coordinator_active else tr._(
+            "without an active coordinator")
+    return row.name if row.active else tr._("without an active coordinator")
 
 
 def share_cell(value: float | None, places: int = 1) -> float | None:
@@ -209,3 +213,112 @@ def figure_rows(tr: Translator, figures: Figures) -> list[FigureRow]:
         (tr._("Active now (today, whatever the period)"), figures.active, None),
     ]
     return rows
+
+
+# ---- the /stats message, its breakdown and the team table -------------------------------
+def figures_text(tr: Translator, period: Period, filters: str | None,
+                 figures: Figures) -> str:
+    lines = [tr._("<b>📊 Statistics: %(period)s</b>", period=period_label(tr, period))]
+    if filters:
+        lines.append(filters)
+    if figures.is_empty:
+        lines.append(tr._("No participants or check-ins match this period and filter."))
+        return "\n".join(lines)
+    lines += period_lines(tr, figures)
+    if figures.ended:
+        lines += ["", tr.ngettext("<b>Of the %(n)s who ended in the period:</b>",
+                                  "<b>Of the %(n)s who ended in the period:</b>", figures.ended)]
+        lines += outcome_lines(tr, figures)
+        lines += [category_legend(tr), reached_line(tr, figures), shares_line(tr, figures)]
+        lines += gender_lines(tr, figures)
+    else:
+        lines.append(tr._("Nobody ended in this period, so there are no outcomes yet."))
+    lines += ["", tr._("Check-ins logged in the period: %(n)s", n=tr.number(figures.checkins)),
+              now_line(tr, figures)]
+    return "\n".join(lines)
+
+
+def period_lines(tr: Translator, figures: Figures) -> list[str]:
+    """What happened in the period, each figure for the period itself."""
+    return [
+        tr._("In the project at some time in the period: %(n)s",
+             n=tr.number(figures.participants)),
+        tr._("Enrolled in the period: %(enrolled)s · ended in the period: %(ended)s",
+             enrolled=tr.number(figures.enrolled), ended=tr.number(figures.ended)),
+    ]
+
+
+def now_line(tr: Translator, figures: Figures) -> str:
+    """The one figure about today, apart from the period's and labelled so."""
+    return tr._("Now (today, whatever the period): %(n)s active participants",
+                n=tr.number(figures.active))
+
+
+BREAKDOWN_WIDTHS = [12, 4, 4, 4, 4]
+"""32 characters: what a phone shows in monospace without wrapping."""
+
+
+def breakdown_text(tr: Translator, period: Period, filters: str | None,
+                   table: Breakdown) -> str:
+    title = (tr._("<b>📊 By municipality: %(period)s</b>", period=period_label(tr, period))
+             if table.by == "municipality" else
+             tr._("<b>📊 By coordinator: %(period)s</b>", period=period_label(tr, period)))
+    lines = [title]
+    if filters:
+        lines.append(filters)
+    if not table.rows:
+        lines.append(tr._("No participants or check-ins match this period and filter."))
+        return "\n".join(lines)
+    heading = tr._("Municipality") if table.by == "municipality" else tr._("Coordinator")
+    rows = [[heading,
+             # TRANSLATORS: column heading, at most 4 characters: participants
+             tr._("Part"),
+             # TRANSLATORS: column heading, at most 4 characters: ended
+             tr.pgettext("table column", "End"),
+             # TRANSLATORS: column heading, at most 4 characters: to work or studies
+             tr._("W/S"),
+             "%"]]
+    # Names as colleagues say them ("Karin K."), so a phone shows them whole.
+    names = short_names([row.label for row in table.rows]) if table.by == "coordinator" else {}
+    rows += [_breakdown_cells(tr, names.get(row.label, row.label), row.figures)
+             for row in table.rows]
+    rows.append(_breakdown_cells(tr, tr._("Total"), table.total))
+    lines += [pre_table(rows, BREAKDOWN_WIDTHS), tr._(
+        "Part = in the project at some time in the period, End = ended in the period, "
+        "W/S = of those, to work or studies (work, subsidised work, CSN studies), "
+        "% = W/S as a share of End, rounded half up.")]
+    return "\n".join(lines)
+
+
+def _breakdown_cells(tr: Translator, label: str, figures: Figures) -> list[str]:
+    return [label, tr.number(figures.participants), tr.number(figures.ended),
+            tr.number(figures.to_work_or_studies), compact_percent(tr, figures.share_of_ended)]
+
+
+TEAM_WIDTHS = [12, 4, 4, 4, 4]
+
+
+def team_lines(tr: Translator, team: list[TeamRow]) -> list[str]:
+    """/team's table (and a question's about the team): a row a coordinator, the caseloads
+    of deactivated staff last, and the legend."""
+    rows = [[tr._("Coordinator"),
+             # TRANSLATORS: column heading, at most 4 characters: active caseload
+             tr._("Case"),
+             # TRANSLATORS: column heading, at most 4 characters: check-ins
+             tr._("Chk"),
+             # TRANSLATORS: column heading, at most 4 characters: follow-ups due
+             tr._("Due"),
+             # TRANSLATORS: column heading, at most 4 characters: unconfirmed
+             tr._("Unc")]]
+    # Names as colleagues say them ("Karin K."), whole on a phone.
+    names = short_names([row.name for row in team if row.active])
+    rows += [[names[row.name] if row.active else coordinator_label(tr, row),
+              tr.number(row.caseload), tr.number(row.checkins_30_days),
+              tr.number(row.followups_next_7_days), tr.number(row.unconfirmed_next_7_days)]
+             for row in team]
+    return [
+        tr._("<b>👥 Team overview</b>"), pre_table(rows, TEAM_WIDTHS),
+        tr._("Case = active participants, Chk = check-ins in the last %(days)s days, "
+             "Due = follow-ups in the next %(next)s days, Unc = of those, not confirmed "
+             "by the participant.", days=TEAM_CHECKIN_DAYS, next=TEAM_FOLLOWUP_DAYS),
+    ]
