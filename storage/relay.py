@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.access import Viewer, participant_scope
 from storage.models import Participant, RelayDirection, RelayLink, Staff
-from storage.staff import leads_holding, notice_recipient
+from storage.staff import leads_holding, notice_recipients
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,15 @@ class Conversation:
 
 async def relay_recipient(session: AsyncSession, participant: Participant, *,
                           today: date) -> Staff | None:
-    """Who reads her messages: her coordinator, their delegate while they are away, or —
-    when the coordinator is no longer active — a lead whose scope holds her."""
+    """Who reads her messages: whoever gets her coordinator's notices today
+    (`storage.staff.notice_recipients`: the coordinator, their delegate while away or once
+    deactivated, else a lead whose scope holds her) — one rule for notices and messages."""
     coordinator = await session.get(Staff, participant.coordinator_id)
-    if coordinator is not None and coordinator.active:
-        return await notice_recipient(session, coordinator, today=today)
-    found = await leads_holding(session, participant.municipality)
+    if coordinator is None:
+        found = await leads_holding(session, participant.municipality)
+    else:
+        found = await notice_recipients(session, coordinator, today=today,
+                                        participant=participant)
     return found[0] if found else None
 
 

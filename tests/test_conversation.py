@@ -143,8 +143,16 @@ async def test_the_delegate_or_a_lead_reads_her_messages(
         bo.active = False
         session.add(bo)
     bot.clock.advance(timedelta(minutes=5))
+    # Deactivated with a delegate: her messages go where his notices go, to the delegate.
     await send_as(bot, OLENA, "hello?")
-    assert chat(bot, people.lead.id)[-1].text == "hello?"
+    assert chat(bot, people.anna.id)[-1].text == "hello?"
+    async with transaction(db.sessions) as session:
+        bo = await session.get(Staff, people.bo.staff.id)
+        bo.delegate_id = None
+        session.add(bo)
+    bot.clock.advance(timedelta(minutes=5))
+    await send_as(bot, OLENA, "anyone?")
+    assert chat(bot, people.lead.id)[-1].text == "anyone?"
 
 
 async def test_after_stop_nothing_goes_either_way(
