@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bench.processes import ROOT, child_environment, stop_on_stdin_eof, stop_process
+from bench.processes import start_child, stop_on_stdin_eof, stop_process
 from bench.telegram_limits import Delivery, TelegramLimits
 from bot.sandbox.emulator import BotApiEmulator, FakeUser
 from bot.sandbox.server import serving
@@ -147,12 +146,8 @@ class RemoteTelegram:
 
 @contextlib.asynccontextmanager
 async def emulator_process(*, token: str, enforce: bool) -> AsyncIterator[RemoteTelegram]:
-    command = [sys.executable, "-m", "bench.emulator_process", "--token", token]
-    if enforce:
-        command.append("--enforce")
-    process = await asyncio.create_subprocess_exec(
-        *command, cwd=ROOT, env=child_environment(), stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE)
+    process = await start_child("bench.emulator_process", "--token", token,
+                                *(["--enforce"] if enforce else []))
     try:
         assert process.stdout is not None
         line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from pathlib import Path
+from typing import IO
 
 TOKEN = "123456:BENCH-TOKEN"
 """The bot token every benchmark's emulator and bot use."""
@@ -16,6 +18,16 @@ def child_environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
+
+
+async def start_child(module: str, *args: str, env: dict[str, str] | None = None,
+                      stdout: int | IO[bytes] | None = asyncio.subprocess.PIPE,
+                      stderr: int | IO[bytes] | None = None) -> asyncio.subprocess.Process:
+    """`python -m <module> <args>` from the project directory, its stdin a pipe (closing
+    it asks the child to stop: `stop_process`); `env` defaults to `child_environment()`."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, cwd=ROOT, env=env or child_environment(),
+        stdin=asyncio.subprocess.PIPE, stdout=stdout, stderr=stderr)
 
 
 async def stop_process(process: asyncio.subprocess.Process, *, grace: float = 15) -> None:

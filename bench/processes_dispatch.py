@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +33,7 @@ from bench.common import (
 )
 from bench.dispatch import CHAT_BASE, DispatchRun
 from bench.emulator_process import emulator_process
-from bench.processes import ROOT, child_environment, stop_process
+from bench.processes import child_environment, start_child, stop_process
 from bench.telegram_limits import busiest_second, closest_gap_per_chat
 
 NAME = "processes"
@@ -64,10 +63,10 @@ async def run(options: Options) -> Result:
         if sizes.poll_interval is not None:
             env["DISPATCH_INTERVAL_SECONDS"] = str(sizes.poll_interval)
         started = time.time()
-        processes = [await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.dispatch_bot", env=env, cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL) for _ in range(PROCESSES)]
+        processes = [await start_child("bench.dispatch_bot", env=env,
+                                       stdout=asyncio.subprocess.DEVNULL,
+                                       stderr=asyncio.subprocess.DEVNULL)
+                     for _ in range(PROCESSES)]
         try:
             async def all_arrived() -> bool:
                 return (await remote.state())["rows"] >= rows

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -33,7 +32,7 @@ from bench.common import (
     poll_until,
 )
 from bench.emulator_process import RemoteTelegram, emulator_process
-from bench.processes import ROOT, child_environment, rss_kib, stop_process
+from bench.processes import rss_kib, start_child, stop_process
 from bot.sandbox.emulator import FakeUser
 from storage.access import Viewer
 from storage.db import transaction
@@ -95,13 +94,10 @@ async def run(options: Options) -> Result:
     smoke = sizes.poll_interval is not None
     async with (migrated_database(options, "sqlite", "soak") as db,
                 emulator_process(token=TOKEN, enforce=False) as remote):
-        command = [sys.executable, "-m", "bench.soak_bot", "--database-url", db.url,
-                   "--api", remote.base_url]
+        arguments = ["--database-url", db.url, "--api", remote.base_url]
         if smoke:
-            command += ["--poll-interval", str(sizes.poll_interval)]
-        process = await asyncio.create_subprocess_exec(
-            *command, cwd=ROOT, env=child_environment(), stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
+            arguments += ["--poll-interval", str(sizes.poll_interval)]
+        process = await start_child("bench.soak_bot", *arguments)
         try:
             # The bot imports while the project is seeded; then it may start.
             staff, lead, caseloads = await seed(db, 3 if smoke else 10, 5 if smoke else 20)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from bench.common import (
     outbox_row,
 )
 from bench.emulator_process import emulator_process
-from bench.processes import ROOT, child_environment, stop_process
+from bench.processes import start_child, stop_process
 
 NAME = "startup"
 TITLE = "4. Start-up with many pending reminders"
@@ -53,12 +52,11 @@ async def fill_outbox(options: Options, db: BenchDatabase, rows: int) -> None:
 
 
 async def probe(db: BenchDatabase, api: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.startup_probe", "--database-url", db.url,
-               "--api", api] + (["--schema", db.schema] if db.schema else [])
+    arguments = ["--database-url", db.url, "--api", api] + (
+        ["--schema", db.schema] if db.schema else [])
     began = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *command, cwd=ROOT, env=child_environment(), stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process = await start_child("bench.startup_probe", *arguments,
+                                stderr=asyncio.subprocess.PIPE)
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 120)

@@ -19,6 +19,7 @@ a stream of commands answered as fast as possible would measure the limiter.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -69,10 +70,16 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(message.chat_id, message.text)
 
 
-def echo_application(base_url: str) -> Application:
+def text_bot(base_url: str, on_text: Callable[[Update, ContextTypes.DEFAULT_TYPE],
+                                              Awaitable[None]]) -> Application:
+    """A bare PTB Application (none of Koordinator) that hands every text to `on_text`."""
     app = Application.builder().token(TOKEN).base_url(base_url).updater(None).build()
-    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(MessageHandler(filters.TEXT, on_text))
     return app
+
+
+def echo_application(base_url: str) -> Application:
+    return text_bot(base_url, echo)
 
 
 def floor_application(base_url: str, sessions: SessionMaker) -> Application:
@@ -92,9 +99,7 @@ def floor_application(base_url: str, sessions: SessionMaker) -> Application:
                 note=message.text, created_at=now))
         await context.bot.send_message(message.chat_id, message.text)
 
-    app = Application.builder().token(TOKEN).base_url(base_url).updater(None).build()
-    app.add_handler(MessageHandler(filters.TEXT, save_and_echo))
-    return app
+    return text_bot(base_url, save_and_echo)
 
 
 def log_floor_application(base_url: str, sessions: SessionMaker, staff_id: int) -> Application:
@@ -123,9 +128,7 @@ def log_floor_application(base_url: str, sessions: SessionMaker, staff_id: int) 
                 details=f'{{"channel": "{words[2]}", "checkin_id": {checkin_id}}}'))
         await context.bot.send_message(message.chat_id, message.text)
 
-    app = Application.builder().token(TOKEN).base_url(base_url).updater(None).build()
-    app.add_handler(MessageHandler(filters.TEXT, log_and_echo))
-    return app
+    return text_bot(base_url, log_and_echo)
 
 
 async def seed(db: BenchDatabase) -> int:

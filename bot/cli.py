@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.runtime import logs
 from bot.runtime.config import ConfigError, Settings, load_settings
@@ -15,6 +15,8 @@ from storage import migrate
 from storage.db import create_engine, session_maker, transaction
 from storage.errors import DomainError
 from storage.models import Role, set_dropout_reasons
+
+T = TypeVar("T")
 
 log = logging.getLogger("koordinator")
 
@@ -202,6 +204,18 @@ async def _with_sessions(settings: Settings, work: Callable[[Any], Awaitable[Any
         await engine.dispose()
 
 
+async def _in_transaction(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """`work(session)` in one transaction (committed before this returns), on a database
+    whose schema is current; what it returns comes back."""
+
+    async def run(sessions: Any) -> T:
+        async with transaction(sessions) as session:
+            return await work(session)
+
+    result: T = await _with_sessions(settings, run)
+    return result
+
+
 async def ensure_schema_current(engine: Any) -> None:
     """Refuse to run on a database whose schema is behind (say which command fixes it)."""
     try:
@@ -311,43 +325,35 @@ async def cmd_db_tallies(settings: Settings, args: argparse.Namespace) -> int:
 
     shown = 20
 
-    async def work(sessions: Any) -> int:
-        async with transaction(sessions) as session:
-            if args.rebuild:
-                written = await rebuild_tallies(session)
-                print("rebuilt: " + ", ".join(f"{table} {n} rows"
-                                              for table, n in written.items()))
-            differences = await tally_differences(session)
-        if not differences:
-            print("the tallies match the check-ins")
-            return 0
-        for line in describe(differences[:shown]):
-            print(line)
-        more = f" ({len(differences) - shown} more)" if len(differences) > shown else ""
-        raise CliError(f"{len(differences)} tally cells differ from the check-ins{more}: "
-                       "run `koordinator db tallies --rebuild`")
+    async def work(session: Any) -> tuple[dict[str, int] | None, list[Any]]:
+        written = await rebuild_tallies(session) if args.rebuild else None
+        return written, await tally_differences(session)
 
-    result: int = await _with_sessions(settings, work)
-    return result
+    written, differences = await _in_transaction(settings, work)
+    if written is not None:
+        print("rebuilt: " + ", ".join(f"{table} {n} rows" for table, n in written.items()))
+    if not differences:
+        print("the tallies match the check-ins")
+        return 0
+    for line in describe(differences[:shown]):
+        print(line)
+    more = f" ({len(differences) - shown} more)" if len(differences) > shown else ""
+    raise CliError(f"{len(differences)} tally cells differ from the check-ins{more}: "
+                   "run `koordinator db tallies --rebuild`")
 
 
 async def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.clock import SystemClock
     from storage.staff import add_staff
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            member = await add_staff(
-                session, telegram_user_id=args.telegram_id, name=args.name, role=Role(args.role),
-                municipality=args.municipality, language=args.language, now=SystemClock().now(),
-                municipalities=settings.municipalities,
-            )
-        print(f"added {member.name} ({member.role}) with Telegram id {member.telegram_user_id}")
-
     try:
-        await _with_sessions(settings, work)
+        member = await _in_transaction(settings, lambda session: add_staff(
+            session, telegram_user_id=args.telegram_id, name=args.name, role=Role(args.role),
+            municipality=args.municipality, language=args.language, now=SystemClock().now(),
+            municipalities=settings.municipalities))
     except DomainError as exc:
         raise CliError(f"not added: {exc.code} {exc.params}") from None
+    print(f"added {member.name} ({member.role}) with Telegram id {member.telegram_user_id}")
     return 0
 
 
@@ -355,16 +361,12 @@ async def cmd_staff_active(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.clock import SystemClock
     from storage.staff import set_staff_active
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            member = await set_staff_active(session, args.telegram_id, args.active,
-                                            now=SystemClock().now())
-        print(f"{member.name}: {'active' if member.active else 'inactive'}")
-
     try:
-        await _with_sessions(settings, work)
+        member = await _in_transaction(settings, lambda session: set_staff_active(
+            session, args.telegram_id, args.active, now=SystemClock().now()))
     except DomainError as exc:
         raise CliError(f"not changed: {exc.code}") from None
+    print(f"{member.name}: {'active' if member.active else 'inactive'}")
     return 0
 
 
@@ -373,13 +375,12 @@ async def cmd_staff_list(settings: Settings, _args: argparse.Namespace) -> int:
 
     from storage.models import Staff
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            for member in (await session.exec(select(Staff).order_by(Staff.id))).all():
-                state = "active" if member.active else "inactive"
-                print(f"{member.telegram_user_id}\t{member.role}\t{state}\t{member.name}")
+    async def everyone(session: Any) -> Any:
+        return (await session.exec(select(Staff).order_by(Staff.id))).all()
 
-    await _with_sessions(settings, work)
+    for member in await _in_transaction(settings, everyone):
+        state = "active" if member.active else "inactive"
+        print(f"{member.telegram_user_id}\t{member.role}\t{state}\t{member.name}")
     return 0
 
 
@@ -387,13 +388,11 @@ async def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     """The admin's view of the audit log: newest first, one line an entry, no names."""
     from storage import audit
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            for entry in await audit.recent_entries(session, limit=max(1, args.limit)):
-                print(f"{entry.at.isoformat()}\t{entry.actor_staff_id or '-'}\t"
-                      f"{entry.action}\t{entry.target or '-'}")
-
-    await _with_sessions(settings, work)
+    entries = await _in_transaction(
+        settings, lambda session: audit.recent_entries(session, limit=max(1, args.limit)))
+    for entry in entries:
+        print(f"{entry.at.isoformat()}\t{entry.actor_staff_id or '-'}\t"
+              f"{entry.action}\t{entry.target or '-'}")
     return 0
 
 
@@ -404,21 +403,17 @@ async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> in
     from bot.runtime.clock import SystemClock
     from storage import outbox
 
-    lost_recently = 0
-
-    async def work(sessions: Any) -> None:
-        nonlocal lost_recently
+    async def work(session: Any) -> tuple[dict[str, int], dict[str, Any]]:
         now = SystemClock().now()
-        async with transaction(sessions) as session:
-            by_status = await outbox.count_by_status(session)
-            health = await outbox.health_counts(session, now=now)
-        for name in sorted(by_status):
-            print(f"{name}\t{by_status[name]}")
-        for name in ("due", "oldest_due_seconds", "failed_last_day", "expired_last_day"):
-            print(f"{name}\t{health[name]}")
-        lost_recently = int(health["failed_last_day"]) + int(health["expired_last_day"])
+        return (await outbox.count_by_status(session),
+                await outbox.health_counts(session, now=now))
 
-    await _with_sessions(settings, work)
+    by_status, health = await _in_transaction(settings, work)
+    for name in sorted(by_status):
+        print(f"{name}\t{by_status[name]}")
+    for name in ("due", "oldest_due_seconds", "failed_last_day", "expired_last_day"):
+        print(f"{name}\t{health[name]}")
+    lost_recently = int(health["failed_last_day"]) + int(health["expired_last_day"])
     return 1 if lost_recently else 0
 
 MAX_ERRORS_SHOWN = 100
@@ -543,18 +538,14 @@ async def cmd_db_check(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.runtime.clock import SystemClock
     from storage.checks import check_database
 
-    async def work(sessions: Any) -> int:
-        async with transaction(sessions) as session:
-            findings = await check_database(
-                session, municipalities=settings.municipalities,
-                today=SystemClock().now().astimezone(settings.tz).date())
-        for finding in findings:
-            print(f"{finding.problem}: {finding.subject}")
-            print(f"    → {finding.remedy}")
-        print(f"{len(findings)} problem(s) found" if findings else "no problems found")
-        return 1 if findings else 0
-
-    return await _with_sessions(settings, work)
+    findings = await _in_transaction(settings, lambda session: check_database(
+        session, municipalities=settings.municipalities,
+        today=SystemClock().now().astimezone(settings.tz).date()))
+    for finding in findings:
+        print(f"{finding.problem}: {finding.subject}")
+        print(f"    → {finding.remedy}")
+    print(f"{len(findings)} problem(s) found" if findings else "no problems found")
+    return 1 if findings else 0
 
 
 async def cmd_db_rename_municipality(settings: Settings, args: argparse.Namespace) -> int:
@@ -568,14 +559,10 @@ async def cmd_db_rename_municipality(settings: Settings, args: argparse.Namespac
                        + (f" (did you mean {hint}?)" if hint else ""))
     official = found.municipality.name
 
-    async def work(sessions: Any) -> int:
-        async with transaction(sessions) as session:
-            people, staff = await rename_municipality(session, args.stored, official,
-                                                      now=SystemClock().now())
-        print(f"{people} participant(s) and {staff} staff member(s) now in {official}")
-        return 0
-
-    return await _with_sessions(settings, work)
+    people, staff = await _in_transaction(settings, lambda session: rename_municipality(
+        session, args.stored, official, now=SystemClock().now()))
+    print(f"{people} participant(s) and {staff} staff member(s) now in {official}")
+    return 0
 
 
 def cmd_gdpr_erase(settings: Settings, args: argparse.Namespace) -> Any:
@@ -592,38 +579,32 @@ async def _gdpr_erase(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.clock import SystemClock
     from storage import gdpr
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            participant = await gdpr.erase_participant(session, args.code, actor_staff_id=None,
-                                                       now=SystemClock().now())
-        print(f"erased the personal data of {participant.code}")
-
     try:
-        await _with_sessions(settings, work)
+        participant = await _in_transaction(settings, lambda session: gdpr.erase_participant(
+            session, args.code, actor_staff_id=None, now=SystemClock().now()))
     except gdpr.NotErasable:
         raise CliError(f"no participant {args.code}") from None
+    print(f"erased the personal data of {participant.code}")
     return 0
 
 
 async def cmd_gdpr_export(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
-    from storage import gdpr
+    from bot.runtime.clock import SystemClock
+    from storage import audit, gdpr
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            data = await gdpr.export_participant(session, args.code)
-            from bot.runtime.clock import SystemClock
-            from storage import audit
-
-            audit.record(session, actor_staff_id=None, action="participant.export",
-                         target=data["participant"]["code"], at=SystemClock().now())
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+    async def work(session: Any) -> dict[str, Any]:
+        data = await gdpr.export_participant(session, args.code)
+        audit.record(session, actor_staff_id=None, action="participant.export",
+                     target=data["participant"]["code"], at=SystemClock().now())
+        return data
 
     try:
-        await _with_sessions(settings, work)
+        data = await _in_transaction(settings, work)
     except gdpr.NotErasable:
         raise CliError(f"no participant {args.code}") from None
+    print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -637,18 +618,16 @@ async def cmd_gdpr_retention(settings: Settings, args: argparse.Namespace) -> in
     today = now.astimezone(settings.tz).date()
     keep = timedelta(days=settings.retention_days)
 
-    async def work(sessions: Any) -> None:
-        async with transaction(sessions) as session:
-            if args.dry_run:
-                due = await gdpr.due_for_retention(session, today=today, keep=keep)
-                for participant in due:
-                    print(f"{participant.code}\tended {participant.ended_on}")
-                print(f"{len(due)} participant(s) would be anonymised")
-                return
-            codes = await gdpr.apply_retention(session, today=today, keep=keep, now=now)
-        print(f"anonymised {len(codes)} participant(s)")
-
-    await _with_sessions(settings, work)
+    if args.dry_run:
+        due = await _in_transaction(settings, lambda session: gdpr.due_for_retention(
+            session, today=today, keep=keep))
+        for participant in due:
+            print(f"{participant.code}\tended {participant.ended_on}")
+        print(f"{len(due)} participant(s) would be anonymised")
+        return 0
+    codes = await _in_transaction(settings, lambda session: gdpr.apply_retention(
+        session, today=today, keep=keep, now=now))
+    print(f"anonymised {len(codes)} participant(s)")
     return 0
 
 
@@ -744,20 +723,18 @@ async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
                            "PERSONNUMMER_KEY is missing or wrong")
         return str(number)
 
-    async def work(sessions: Any) -> bytes:
-        async with transaction(sessions) as session:
-            data = await reporting.report(
-                session, everyone, args.kind, reporting.ReportPeriod(args.start, args.end),
-                actor_staff_id=None, file_format=file_format, now=now,
-                personnummer=args.kind == "scb-monthly",
-                sensitive=settings.sensitive_categories)
-            # Inside the transaction: a key problem rolls the audit row back with it.
-            period = (f"{args.start or '…'} – {args.end or '…'}")
-            report = reports.report_file(tr, data, period_text=period,
-                                         exported=tr.datetime(now), number=clear)
-        return reports.build_file(report, tr, file_format)
+    async def work(session: Any) -> Any:
+        data = await reporting.report(
+            session, everyone, args.kind, reporting.ReportPeriod(args.start, args.end),
+            actor_staff_id=None, file_format=file_format, now=now,
+            personnummer=args.kind == "scb-monthly", sensitive=settings.sensitive_categories)
+        # Inside the transaction: a key problem rolls the audit row back with it.
+        period = (f"{args.start or '…'} – {args.end or '…'}")
+        return reports.report_file(tr, data, period_text=period, exported=tr.datetime(now),
+                                   number=clear)
 
-    return await _with_sessions(settings, work)
+    report = await _in_transaction(settings, work)
+    return reports.build_file(report, tr, file_format)
 
 
 def cmd_i18n(_settings: Settings, args: argparse.Namespace) -> int:

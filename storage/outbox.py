@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from storage.db import is_postgresql
-from storage.models import OutboundMessage, OutboxStatus
+from storage.models import OutboundMessage, OutboxStatus, Staff
 
 _table = OutboundMessage.__table__  # type: ignore[attr-defined]
 
@@ -80,6 +80,15 @@ async def enqueue(
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     await session.exec(statement)
+
+
+async def enqueue_for_staff(
+    session: AsyncSession, staff: Staff, *, default_language: str, **message: Any
+) -> None:
+    """`enqueue` to a staff member's chat, in their language (else `default_language`);
+    `message` is the rest of `enqueue`'s keywords (template, send_at, params, …, now)."""
+    await enqueue(session, chat_id=staff.telegram_user_id, staff_id=staff.id,
+                  language=staff.language or default_language, **message)
 
 
 async def claim_due(

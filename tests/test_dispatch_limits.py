@@ -12,36 +12,14 @@ import asyncio
 import time
 from datetime import timedelta
 
-from sqlmodel import select
 from telegram.error import RetryAfter
 
 from bench.telegram_limits import TelegramLimits, busiest_second, closest_gap_per_chat
 from bot.outbox.ratelimit import TelegramRateLimiter
-from storage import outbox
-from storage.access import Viewer
-from storage.db import transaction
-from storage.models import OutboundMessage, OutboxStatus
-from storage.participants import register_participant
+from storage.models import OutboxStatus
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import running_bot
-
-
-async def queue(db: Database, people: People, chats: list[int]) -> None:
-    """One `participant_joined` notice per entry of `chats` (repeats: several to a chat)."""
-    async with transaction(db.sessions) as session:
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Limits", municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
-        for chat in chats:
-            await outbox.enqueue(session, chat_id=chat, template="participant_joined",
-                                 language="sv", send_at=TEST_NOW,
-                                 params={"participant_id": participant.id}, now=TEST_NOW)
-
-
-async def outbox_rows(db: Database) -> list[OutboundMessage]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(OutboundMessage)
-                                        .order_by(OutboundMessage.id))).all())
+from tests.steps import outbox_rows, queue_notices
 
 
 async def test_rate_limiter_lets_no_more_than_30_messages_into_any_second_at_the_server(
@@ -86,7 +64,7 @@ async def test_dispatcher_keeps_a_second_between_messages_to_a_chat_under_a_full
     # messages must still arrive a second after the first ones have, not a second after
     # the first ones were started.
     chats = [800_000 + index for index in range(30)] + [801_000 + index for index in range(5)] * 2
-    await queue(db, people, chats)
+    await queue_notices(db, people, chats)
     limits = TelegramLimits()
     async with running_bot(db.url, db.sessions, now=TEST_NOW,
                            per_chat_interval_seconds=1.0) as bot:
@@ -110,7 +88,7 @@ async def test_outbox_message_waits_a_second_after_a_reply_in_the_same_chat(
                            per_chat_interval_seconds=1.0) as bot:
         bot.api.fault = limits
         assert await bot.send(people.anna.user, "/help"), "the handler replied"
-        await queue(db, people, [people.anna.id])
+        await queue_notices(db, people, [people.anna.id])
         report = await bot.dispatcher.run_once()
     assert report.sent == 1 and limits.violations == 0
     to_anna = [d for d in limits.deliveries if d.chat_id == people.anna.id]
@@ -123,7 +101,7 @@ async def test_a_row_waiting_for_its_chat_holds_up_no_other_chat(
     # One place to send from: chat A's second and third rows must wait their second
     # outside it, so chat B's row (queued after them) goes out before them.
     chat_a, chat_b = 810_001, 810_002
-    await queue(db, people, [chat_a, chat_a, chat_a, chat_b])
+    await queue_notices(db, people, [chat_a, chat_a, chat_a, chat_b])
     limits = TelegramLimits()
     async with running_bot(db.url, db.sessions, now=TEST_NOW, per_chat_interval_seconds=1.0,
                            dispatch_concurrency=1) as bot:
@@ -140,7 +118,7 @@ async def test_a_chat_with_a_long_queue_gets_its_later_rows_given_back_in_order(
     # a second apart, the first three are sent and the other three go back to the outbox
     # due when the chat is free (3, 4 and 5 s on), not counted as attempts.
     chat = 820_001
-    await queue(db, people, [chat] * 6)
+    await queue_notices(db, people, [chat] * 6)
     async with running_bot(db.url, db.sessions, now=TEST_NOW, per_chat_interval_seconds=1.0,
                            dispatch_lease_seconds=10) as bot:
         report = await bot.dispatcher.run_once()
@@ -162,7 +140,7 @@ async def test_a_chat_with_a_long_queue_gets_its_later_rows_given_back_in_order(
 async def test_one_run_claims_again_while_its_batch_drains(db: Database, people: People) -> None:
     # A batch of 4 and 12 due rows: one run delivers all 12 (it claims more as places
     # free up) instead of stopping at a batch boundary.
-    await queue(db, people, [830_000 + index for index in range(12)])
+    await queue_notices(db, people, [830_000 + index for index in range(12)])
     async with running_bot(db.url, db.sessions, now=TEST_NOW, dispatch_batch_size=4) as bot:
         report = await bot.dispatcher.run_once()
     assert report.claimed == 12 and report.sent == 12

@@ -3,13 +3,14 @@ per-string fallback, localized menus, /language and /preview."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from datetime import datetime
 
 import pytest
 from telegram.ext import CommandHandler
 
 from bot.app import start_services
+from bot.interaction.commands import COMMANDS, Audience, Command
 from bot.interaction.menus import menu_languages
 from bot.outbox.templates import reminder_message
 from bot.sandbox.emulator import FakeUser
@@ -20,6 +21,7 @@ from handlers.onboarding import consent_text
 from storage.models import FollowUp, FollowUpKind, Role
 from tests.conftest import STOCKHOLM, People
 from tests.harness import BotHarness
+from tests.steps import add_participant, invite_token
 
 RTL = {"ar", "fa", "fa_AF", "ps", "ckb"}
 DUE = datetime(2026, 12, 3, 10, 0, tzinfo=STOCKHOLM)
@@ -122,10 +124,8 @@ async def test_start_up_publishes_menus_per_language_and_staff_scope(
 
 
 async def test_participant_language_picker_shows_endonyms(bot: BotHarness, people: People) -> None:
-    [reply] = await bot.send(people.anna.user, "/ny Amina | Växjö | kvinna | ar")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    code = await add_participant(bot, people.anna.user, "/ny Amina | Växjö | kvinna | ar")
+    token = await invite_token(bot, people.anna.user, code)
     amina = FakeUser(5001, "Amina", "ar")
     [consent] = await bot.send(amina, f"/start {token}")
     assert consent.text == consent_text(Translator("ar", STOCKHOLM))
@@ -141,8 +141,7 @@ async def test_participant_language_picker_shows_endonyms(bot: BotHarness, peopl
 async def test_preview_shows_what_the_participant_receives_with_a_gloss(
     bot: BotHarness, people: People
 ) -> None:
-    [reply] = await bot.send(people.anna.user, "/ny Amina | Växjö | kvinna | ar")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
+    code = await add_participant(bot, people.anna.user, "/ny Amina | Växjö | kvinna | ar")
     [preview] = await bot.send(people.anna.user, f"/preview {code}")
     arabic = Translator("ar", STOCKHOLM)
     assert arabic._("✅ I'm coming") in [label for label, _ in preview.buttons]
@@ -175,19 +174,10 @@ async def test_every_menu_command_works_without_arguments_as_a_guided_start(
 ) -> None:
     """DESIGN: every command is a one-liner *and* a guided flow; sent bare, by its English
     or its Swedish name, none may answer with just its usage line."""
-    from bot.interaction.commands import COMMANDS, Audience
-
     await bot.send(people.lead.user, "/add Menu Person | Växjö | woman | sv")
-    for row in COMMANDS:
-        if row.audience == Audience.PARTICIPANT or not row.allowed_for(Role.LEAD):
-            continue
-        for name in row.names:
-            replies = await bot.send(people.lead.user, f"/{name}")
-            assert replies, name
-            for reply in replies:
-                assert not reply.body.startswith(("Write", "Skriv")), (name, reply.body)
-                assert "alone to" not in reply.body, (name, reply.body)
-            await bot.send(people.lead.user, "/cancel")
+    await assert_bare_commands_start_guided(bot, people.lead.user, [
+        row for row in COMMANDS
+        if row.audience != Audience.PARTICIPANT and row.allowed_for(Role.LEAD)])
 
 
 async def test_every_admin_only_command_works_without_arguments_as_a_guided_start(
@@ -195,18 +185,24 @@ async def test_every_admin_only_command_works_without_arguments_as_a_guided_star
 ) -> None:
     """The same as above for the commands only an admin may use (a lead is refused them,
     so the loop above never sends them)."""
-    from bot.interaction.commands import COMMANDS, Audience
-
     await bot.send(people.anna.user, "/add Menu Person | Växjö | woman | sv")
     admin_only = [row for row in COMMANDS if row.audience != Audience.PARTICIPANT
                   and row.allowed_for(Role.ADMIN) and not row.allowed_for(Role.LEAD)]
     assert admin_only, "the loop must test something"
-    for row in admin_only:
+    await assert_bare_commands_start_guided(bot, people.admin.user, admin_only)
+
+
+async def assert_bare_commands_start_guided(
+    bot: BotHarness, user: FakeUser, rows: Sequence[Command]
+) -> None:
+    """Each command of `rows`, by each of its names, sent bare by `user` (who may use it):
+    answered, never with just its usage line nor a refusal; then cancelled."""
+    for row in rows:
         for name in row.names:
-            replies = await bot.send(people.admin.user, f"/{name}")
+            replies = await bot.send(user, f"/{name}")
             assert replies, name
             for reply in replies:
                 assert not reply.body.startswith(("Write", "Skriv")), (name, reply.body)
                 assert "alone to" not in reply.body, (name, reply.body)
                 assert "does not allow" not in reply.body, (name, reply.body)
-            await bot.send(people.admin.user, "/cancel")
+            await bot.send(user, "/cancel")

@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import json
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -25,7 +26,7 @@ from bot.outbox.reminders import notify_staff_now
 from bot.outbox.templates import MESSAGE_LIMIT, utf16_length
 from bot.runner import healthz
 from bot.runtime.clock import ManualClock
-from bot.sandbox.emulator import FakeUser, Fault
+from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction
@@ -33,22 +34,15 @@ from storage.followups import book_followup
 from storage.models import FollowUpKind, OutboundMessage, OutboxStatus, Participant, Staff
 from storage.participants import register_participant
 from storage.staff import set_away, set_staff_active
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness, running_bot
 from tests.projects import insert_participants, participant
+from tests.steps import outbox_rows, queue_notices
 from tests.test_outcome_followups import joined, plan
 from tests.test_reminders_e2e import AMINA, invite_link, join, joined_with_followup
 
 APPOINTMENT = datetime(2026, 12, 3, 10, 0, tzinfo=STOCKHOLM)
 """The follow-up `joined_with_followup` books for Amina (reminders 2 Dec 10:00, 3 Dec 08:00)."""
-
-
-async def rows(db: Database, template: str | None = None) -> list[OutboundMessage]:
-    async with transaction(db.sessions) as session:
-        query = select(OutboundMessage).order_by(OutboundMessage.id)
-        if template is not None:
-            query = query.where(OutboundMessage.template == template)
-        return list((await session.exec(query)).all())
 
 
 async def deactivate(db: Database, staff: Staff | None) -> None:
@@ -62,7 +56,7 @@ async def run_until_settled(bot: BotHarness, db: Database, until: datetime) -> N
     left to retry: what minutes of an outage look like to the dispatcher, in no time."""
     for _ in range(200):
         await bot.dispatcher.drain()
-        retrying = [r.send_at for r in await rows(db)
+        retrying = [r.send_at for r in await outbox_rows(db)
                     if r.status == OutboxStatus.PENDING and r.last_error]
         if not retrying or bot.clock.now() >= until:
             return
@@ -80,7 +74,7 @@ async def test_a_three_minute_outage_delays_the_reminder_and_loses_nothing(
         Fault(502, "Bad Gateway") if method == "sendMessage" and bot.clock.now() < outage_ends
         else None)
     await run_until_settled(bot, db, until=outage_ends + MAX_BACKOFF)
-    [first, second] = await rows(db, "reminder")
+    [first, second] = await outbox_rows(db, "reminder")
     assert first.status == OutboxStatus.SENT and first.attempts > 5, "retried past five"
     assert first.sent_at is not None and first.sent_at <= outage_ends + MAX_BACKOFF
     assert second.status == OutboxStatus.PENDING and second.attempts == 0
@@ -100,7 +94,7 @@ async def test_a_reminder_that_cannot_arrive_before_the_appointment_expires_and_
         Fault(503, "Service Unavailable")
         if method == "sendMessage" and params["chat_id"] == AMINA.id else None)
     await run_until_settled(bot, db, until=APPOINTMENT + timedelta(minutes=1))
-    assert [r.status for r in await rows(db, "reminder")] == [OutboxStatus.EXPIRED] * 2
+    assert [r.status for r in await outbox_rows(db, "reminder")] == [OutboxStatus.EXPIRED] * 2
     told = [m.body for m in bot.api.bot_messages(people.anna.id) if "⚠️" in m.body]
     assert len(told) == 1, "one notice for the appointment, not one per reminder"
     assert "P-0001" in told[0]
@@ -110,17 +104,6 @@ async def test_a_reminder_that_cannot_arrive_before_the_appointment_expires_and_
 
 
 # ---- 3: a row is sent once, whatever the dispatchers' clocks and Telegram's speed --------
-async def queue_notices(db: Database, people: People, chats: list[int]) -> None:
-    async with transaction(db.sessions) as session:
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Fence", municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
-        for chat in chats:
-            await outbox.enqueue(session, chat_id=chat, template="participant_joined",
-                                 language="sv", send_at=TEST_NOW,
-                                 params={"participant_id": participant.id}, now=TEST_NOW)
-
-
 def slow_telegram(seconds: float):
     return lambda method, _params: Fault(200, delay=seconds) if method == "sendMessage" else None
 
@@ -145,7 +128,7 @@ async def test_a_dispatcher_whose_clock_is_130_s_ahead_takes_over_no_lease(
         await asyncio.gather(bot.dispatcher.drain(), later())
     assert Counter({chat: len(bot.api.bot_messages(chat)) for chat in chats}) == Counter(
         dict.fromkeys(chats, 1))
-    assert {r.status for r in await rows(db)} == {OutboxStatus.SENT}
+    assert {r.status for r in await outbox_rows(db)} == {OutboxStatus.SENT}
 
 
 async def test_rows_waiting_longer_than_their_lease_are_renewed_not_sent_twice(
@@ -223,18 +206,28 @@ async def test_a_deactivated_coordinators_notices_go_to_the_lead_or_their_delega
     assert len(bot.api.bot_messages(people.anna.id)) == anna_before
 
 
-async def test_a_deactivated_coordinators_outcome_task_goes_to_the_lead(
-    bot: BotHarness, people: People, db: Database
-) -> None:
+async def bos_outcome_task(bot: BotHarness, people: People, db: Database, chat_id: int, *,
+                           meanwhile: Callable[[], Awaitable[object]], goes_to: Person,
+                           ) -> ChatMessage:
+    """Bo's participant (ended four weeks ago) is asked for their outcome; `meanwhile`
+    changes Bo's standing; eight days on, the no-answer task reaches `goes_to`, not Bo."""
     assert people.bo.staff is not None and people.bo.staff.id is not None
-    [code] = await insert_participants(db, [joined(people.bo.staff.id, 7601, language="so")])
+    [code] = await insert_participants(db, [joined(people.bo.staff.id, chat_id, language="so")])
     await plan(bot)
-    await deactivate(db, people.bo.staff)
+    await meanwhile()
     bot.clock.advance(timedelta(days=8))
     await bot.dispatcher.drain()
     assert not any("📋" in m.body for m in bot.api.bot_messages(people.bo.id))
-    [task] = [m for m in bot.api.bot_messages(people.lead.id) if "📋" in m.body]
+    [task] = [m for m in bot.api.bot_messages(goes_to.id) if "📋" in m.body]
     assert code in task.text
+    return task
+
+
+async def test_a_deactivated_coordinators_outcome_task_goes_to_the_lead(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    task = await bos_outcome_task(bot, people, db, 7601, goes_to=people.lead,
+                                  meanwhile=lambda: deactivate(db, people.bo.staff))
     [done] = await bot.press(people.lead.user, task, "looking for work")
     assert done.text.startswith("✅"), "the lead can log the answer"
 
@@ -242,15 +235,9 @@ async def test_a_deactivated_coordinators_outcome_task_goes_to_the_lead(
 async def test_handover_moves_an_ended_participants_pending_outcome_task(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    assert people.bo.staff is not None and people.bo.staff.id is not None
-    [code] = await insert_participants(db, [joined(people.bo.staff.id, 7602, language="so")])
-    await plan(bot)
-    await bot.send(people.admin.user, "/handover Bo Anna")
-    bot.clock.advance(timedelta(days=8))
-    await bot.dispatcher.drain()
-    assert not any("📋" in m.body for m in bot.api.bot_messages(people.bo.id))
-    [task] = [m for m in bot.api.bot_messages(people.anna.id) if "📋" in m.body]
-    assert code in task.text
+    task = await bos_outcome_task(
+        bot, people, db, 7602, goes_to=people.anna,
+        meanwhile=lambda: bot.send(people.admin.user, "/handover Bo Anna"))
     [done] = await bot.press_data(people.anna.user, task, task.buttons[0][1])
     assert done.text.startswith("✅"), "Anna may log it: the participant moved with the task"
 
@@ -333,8 +320,9 @@ async def test_an_agenda_longer_than_telegram_allows_is_cut_at_a_line(
     [agenda] = [m for m in bot.api.bot_messages(people.anna.id) if "<b>" in m.body]
     assert utf16_length(agenda.body) <= MESSAGE_LIMIT
     assert agenda.body.endswith("\n…") and agenda.body.count("<b>") == agenda.body.count("</b>")
-    assert {r.status for r in await rows(db, "agenda") if r.staff_id == people.anna.staff.id} \
-        == {OutboxStatus.SENT}  # type: ignore[union-attr]
+    annas = people.anna.staff.id  # type: ignore[union-attr]
+    assert {r.status for r in await outbox_rows(db, "agenda") if r.staff_id == annas} \
+        == {OutboxStatus.SENT}
 
 
 async def test_healthz_and_the_operator_command_count_failed_and_expired_rows(

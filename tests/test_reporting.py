@@ -10,9 +10,10 @@ import asyncio
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -30,6 +31,7 @@ from tests.harness import BotHarness, running_bot
 from tests.projects import insert_participants, insert_rows, participant
 
 H1 = reporting.ReportPeriod(date(2026, 1, 1), date(2026, 6, 30))
+T = TypeVar("T")
 W, M, OTH, U = Gender.WOMAN, Gender.MAN, Gender.OTHER, Gender.UNSPECIFIED
 KEY = Fernet.generate_key().decode()
 NUMBER = "199001011239"
@@ -53,6 +55,13 @@ def person(coordinator: int, gender: Gender, enrolled: date, *, ended: date | No
 def viewer(person_: Person) -> Viewer:
     assert person_.staff is not None
     return Viewer.of(person_.staff)
+
+
+async def report_as(db: Database, person_: Person, query: Callable[..., Awaitable[T]],
+                    period: reporting.ReportPeriod = H1, **options: Any) -> T:
+    """`query` (a `storage.reporting` report) as `person_` sees it, for `period`."""
+    async with transaction(db.sessions) as session:
+        return await query(session, viewer(person_), period, **options)
 
 
 def bo(people: People) -> int:
@@ -126,22 +135,23 @@ ENTRY_EXPECTED = {  # women, men, other
 }
 
 
+def counts_by_gender(report: reporting.GenderReport) -> dict[str, tuple[int, int, int]]:
+    """Each indicator row's key → its (women, men, other) counts."""
+    return {row.key: (row.counts["woman"], row.counts["man"], row.counts["other"])
+            for section in report.sections for row in section.rows}
+
+
 async def test_esf_entry_indicators_match_the_hand_count(
     db: Database, people: People
 ) -> None:
     await entry_project(db, people)
-    async with transaction(db.sessions) as session:
-        report = await reporting.entry_indicators(session, viewer(people.lead), H1)
-    counts = {row.key: (row.counts["woman"], row.counts["man"], row.counts["other"])
-              for section in report.sections for row in section.rows}
-    assert counts == ENTRY_EXPECTED
+    report = await report_as(db, people.lead, reporting.entry_indicators)
+    assert counts_by_gender(report) == ENTRY_EXPECTED
     assert report.row("participants").total == 6
     assert report.left_out == 1
     # One day wider on each side takes in the two edge participants.
-    async with transaction(db.sessions) as session:
-        wider = await reporting.entry_indicators(session, viewer(people.lead),
-                                                 reporting.ReportPeriod(date(2025, 12, 31),
-                                                                        date(2026, 7, 1)))
+    wider = await report_as(db, people.lead, reporting.entry_indicators,
+                            reporting.ReportPeriod(date(2025, 12, 31), date(2026, 7, 1)))
     assert wider.row("participants").counts == {"woman": 3, "man": 3, "other": 2}
 
 
@@ -149,12 +159,8 @@ async def test_sensitive_categories_are_counted_only_when_the_project_records_th
     db: Database, people: People
 ) -> None:
     await entry_project(db, people)
-    async with transaction(db.sessions) as session:
-        report = await reporting.entry_indicators(session, viewer(people.lead), H1,
-                                                  sensitive=True)
-    counts = {row.key: (row.counts["woman"], row.counts["man"], row.counts["other"])
-              for section in report.sections for row in section.rows}
-    assert counts == {**ENTRY_EXPECTED,
+    report = await report_as(db, people.lead, reporting.entry_indicators, sensitive=True)
+    assert counts_by_gender(report) == {**ENTRY_EXPECTED,
                       "disability_yes": (1, 0, 0), "disability_no": (0, 0, 0),
                       "disability_declined": (1, 0, 0), "disability_not_stated": (0, 2, 2),
                       "foreign_background_yes": (1, 0, 0), "foreign_background_no": (0, 1, 0),
@@ -258,11 +264,8 @@ async def test_esf_result_indicators_on_leaving_and_at_six_months_match_the_hand
     db: Database, people: People
 ) -> None:
     await result_project(db, people)
-    async with transaction(db.sessions) as session:
-        report = await reporting.result_indicators(session, viewer(people.lead), H1)
-    counts = {row.key: (row.counts["woman"], row.counts["man"], row.counts["other"])
-              for section in report.sections for row in section.rows}
-    assert counts == RESULT_EXPECTED
+    report = await report_as(db, people.lead, reporting.result_indicators)
+    assert counts_by_gender(report) == RESULT_EXPECTED
     assert report.left_out == 1
 
 
@@ -274,8 +277,7 @@ async def test_outcome_rates_days_to_outcome_and_thirteen_months_match_the_hand_
     db: Database, people: People
 ) -> None:
     await result_project(db, people)
-    async with transaction(db.sessions) as session:
-        outcomes = await reporting.outcome_rates(session, viewer(people.admin), H1)
+    outcomes = await report_as(db, people.admin, reporting.outcome_rates)
     # (ended, dropouts, to work or studies); R1, R2 and R3 reached work or studies.
     assert rates(outcomes.by["gender"]) == {
         "woman": (5, 1, 2), "man": (3, 1, 1), "other": (1, 0, 0), "total": (9, 2, 3)}
@@ -316,14 +318,11 @@ async def test_median_of_an_even_number_is_the_mean_of_the_middle_two(
         person(c, M, date(2026, 1, 1), ended=date(2026, 1, 22), outcome=Outcome.STUDIES),
         person(c, M, date(2026, 1, 1), ended=date(2026, 3, 1), outcome=Outcome.MOVED),
     ])
-    async with transaction(db.sessions) as session:
-        outcomes = await reporting.outcome_rates(session, viewer(people.admin), H1)
+    outcomes = await report_as(db, people.admin, reporting.outcome_rates)
     assert (outcomes.reached, outcomes.median_days, outcomes.average_days) == (2, 15.5, 15.5)
     assert outcomes.by["gender"][-1].share_excluding_dropouts == 1.0
-    async with transaction(db.sessions) as session:
-        empty = await reporting.outcome_rates(session, viewer(people.admin),
-                                              reporting.ReportPeriod(date(2020, 1, 1),
-                                                                     date(2020, 12, 31)))
+    empty = await report_as(db, people.admin, reporting.outcome_rates,
+                            reporting.ReportPeriod(date(2020, 1, 1), date(2020, 12, 31)))
     assert (empty.average_days, empty.median_days, empty.thirteen_month_rate) == (
         None, None, None)
     assert empty.by["gender"] == [reporting.RateRow("total", 0, 0, 0)]
@@ -412,8 +411,7 @@ async def test_scb_list_has_one_row_per_event_and_leaves_protected_identities_ou
 ) -> None:
     await scb_project(db, people)
     october = reporting.ReportPeriod(date(2026, 10, 1), date(2026, 10, 31))
-    async with transaction(db.sessions) as session:
-        scb = await reporting.scb_rows(session, viewer(people.lead), october)
+    scb = await report_as(db, people.lead, reporting.scb_rows, october)
     assert [(r.code, r.event, r.day.isoformat(), r.month) for r in scb.rows] == [
         ("P-80001", "start", "2026-10-01", "2026-10"),
         ("P-80003", "start", "2026-10-05", "2026-10"),

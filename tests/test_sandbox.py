@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import re
 import shutil
 import socket
@@ -82,6 +83,14 @@ def copy_demo_database(template: Path, data_dir: Path) -> None:
         source = template.with_name(template.name + suffix)
         if source.exists():
             shutil.copy(source, data_dir / (demo.DATABASE_FILE + suffix))
+
+
+@contextlib.asynccontextmanager
+async def sandbox_from(template: Path, data_dir: Path) -> AsyncIterator[RunningSandbox]:
+    """A sandbox running in `data_dir` on a copy of the seeded `template`."""
+    copy_demo_database(template, data_dir)
+    async with sandbox(load_settings(data_dir=data_dir), port=0) as started:
+        yield started
 
 
 async def _project_digest(sessions: SessionMaker) -> list[Any]:
@@ -176,8 +185,7 @@ async def test_demo_project_has_the_stated_shape_and_is_deterministic(
 # ---- the running sandbox -------------------------------------------------------------------
 @pytest.fixture
 async def running(tmp_path: Path, seeded_template: Path) -> AsyncIterator[RunningSandbox]:
-    copy_demo_database(seeded_template, tmp_path)
-    async with sandbox(load_settings(data_dir=tmp_path), port=0) as started:
+    async with sandbox_from(seeded_template, tmp_path) as started:
         yield started
 
 

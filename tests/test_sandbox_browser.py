@@ -17,12 +17,11 @@ import pytest
 import segno
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.runtime.config import load_settings
 from bot.sandbox import demo
-from bot.sandbox.demo import RunningSandbox, sandbox
+from bot.sandbox.demo import RunningSandbox
 from storage.demo_data import DEMO_PERSONAS
 from storage.models import Role
-from tests.test_sandbox import copy_demo_database, seed_demo_file
+from tests.test_sandbox import sandbox_from, seed_demo_file
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +49,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 async def running(tmp_path: Path, demo_database: Path) -> AsyncIterator[RunningSandbox]:
-    copy_demo_database(demo_database, tmp_path)
-    async with sandbox(load_settings(data_dir=tmp_path), port=0) as started:
+    async with sandbox_from(demo_database, tmp_path) as started:
         yield started
 
 

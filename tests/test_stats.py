@@ -81,6 +81,11 @@ def pre_lines(text: str) -> list[str]:
     return match.group(1).split("\n")
 
 
+def pre_cells(text: str) -> dict[str, list[str]]:
+    """The <pre> table's rows under its header: first word (the row's name) → the others."""
+    return {line.split()[0]: line.split()[1:] for line in pre_lines(text)[1:]}
+
+
 # ---- the reference proportions -----------------------------------------------------------
 async def test_reference_project_gives_529_of_707_to_work_or_studies(
     bot: BotHarness, people: People, db: Database
@@ -337,8 +342,8 @@ async def test_empty_set_gives_a_readable_answer_and_no_division_by_zero(
     [reply] = await bot.send(people.lead.user, "/stats by coordinator")
     assert "No participants or check-ins match" in reply.text
     [reply] = await bot.send(people.lead.user, "/team")
-    rows = {line.split()[0]: line.split()[1:] for line in pre_lines(reply.text)[1:]}
-    assert rows == {"Anna": ["0"] * 4, "Bo": ["0"] * 4}, "active coordinators, with zeros"
+    assert pre_cells(reply.text) == {"Anna": ["0"] * 4, "Bo": ["0"] * 4}, \
+        "active coordinators, with zeros"
 
 
 async def test_shares_are_dashes_when_nobody_ended(
@@ -369,9 +374,9 @@ async def test_breakdown_totals_equal_the_overall_figures(
     [reply] = await bot.send(people.lead.user, "/stats all by municipality")
     table = pre_lines(reply.text)
     assert all(len(line) <= 32 for line in table), table
-    cells = {line.split()[0]: line.split()[1:] for line in table[1:]}
-    assert cells == {"Växjö": ["5", "4", "2", "50%"], "Alvesta": ["4", "2", "1", "50%"],
-                     "Total": ["9", "6", "3", "50%"]}
+    assert pre_cells(reply.text) == {"Växjö": ["5", "4", "2", "50%"],
+                                     "Alvesta": ["4", "2", "1", "50%"],
+                                     "Total": ["9", "6", "3", "50%"]}
 
 
 async def test_buttons_switch_period_and_view(
@@ -466,8 +471,7 @@ async def test_team_overview_counts_caseload_checkins_and_followups(
     table = pre_lines(reply.text)
     assert all(len(line) <= 32 for line in table), table
     # Names as colleagues say them, never cut ("Anna Anders…" before).
-    cells = {line.split()[0]: line.split()[1:] for line in table[1:]}
-    assert cells == {"Anna": ["1", "1", "0", "0"], "Bo": ["2", "1", "2", "1"]}
+    assert pre_cells(reply.text) == {"Anna": ["1", "1", "0", "0"], "Bo": ["2", "1", "2", "1"]}
     [reply] = await bot.send(people.lead_alvesta.user, "/team")
     assert "Anna" in reply.text and "Bo" not in pre_lines(reply.text)[1]
     [reply] = await bot.send(people.bo.user, "/team")

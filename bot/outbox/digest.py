@@ -13,14 +13,13 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.templates import Outgoing, Rendered, active_addressee, template
 from bot.outbox.timing import local_moment, one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.stats_text import coordinator_label, outcome_lines, percent, reached_line
 from storage import outbox, participants, relay, stats
 from storage.access import Action, Viewer, can
-from storage.models import Staff
 from storage.staff import active_staff
 
 DIGEST_DAYS = 7
@@ -58,24 +57,21 @@ async def plan_digests(session: AsyncSession, settings: Settings, now: datetime)
     send_day = send_at.astimezone(settings.tz).date()
     start, end = digest_period(send_day)
     year, week, _ = send_day.isocalendar()
-    planned = 0
-    for member in await active_staff(session):
-        if not can(Viewer.of(member), Action.RECEIVE_DIGEST):
-            continue
-        await outbox.enqueue(
-            session, chat_id=member.telegram_user_id, template=TEMPLATE,
-            language=member.language or settings.default_language, send_at=send_at,
-            params={"start": start.isoformat(), "end": end.isoformat()}, staff_id=member.id,
+    readers = [member for member in await active_staff(session)
+               if can(Viewer.of(member), Action.RECEIVE_DIGEST)]
+    for member in readers:
+        await outbox.enqueue_for_staff(
+            session, member, default_language=settings.default_language, template=TEMPLATE,
+            send_at=send_at, params={"start": start.isoformat(), "end": end.isoformat()},
             dedupe_key=f"digest:{member.id}:{year}-W{week:02d}", now=now)
-        planned += 1
-    return planned
+    return len(readers)
 
 
 @template(TEMPLATE)
 async def digest_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
     """Render at send time; nothing for someone who left or is no longer a lead."""
-    staff = await session.get(Staff, out.row.staff_id) if out.row.staff_id else None
-    if staff is None or not staff.active:
+    staff = await active_addressee(session, out)
+    if staff is None:
         return None
     viewer = Viewer.of(staff)
     if not can(viewer, Action.RECEIVE_DIGEST):

@@ -483,11 +483,10 @@ class Dispatcher:
         """Queue `row` once more for `staff` (a further lead over a deactivated member's
         participant); the copy is routed like any row meant for them."""
         assert row.id is not None
-        await outbox.enqueue(
-            session, chat_id=staff.telegram_user_id, template=row.template,
-            language=staff.language or self.settings.default_language, send_at=now,
-            params=json.loads(row.params or "{}"), participant_id=row.participant_id,
-            staff_id=staff.id, followup_id=row.followup_id,
+        await outbox.enqueue_for_staff(
+            session, staff, default_language=self.settings.default_language,
+            template=row.template, send_at=now, params=json.loads(row.params or "{}"),
+            participant_id=row.participant_id, followup_id=row.followup_id,
             dedupe_key=f"copy:{row.id}:{staff.id}", now=now)
 
     async def _retry(self, row: OutboundMessage, report: DispatchReport, *, wait: float,
@@ -550,11 +549,11 @@ class Dispatcher:
         coordinator = await session.get(Staff, participant.coordinator_id) if participant else None
         if coordinator is None:
             return  # (a deactivated coordinator's notice is routed when it is sent)
-        await outbox.enqueue(
-            session, chat_id=coordinator.telegram_user_id, template="participant_notice",
-            language=coordinator.language or self.settings.default_language, send_at=now,
-            params={"participant_id": participant_id, "event": event}, staff_id=coordinator.id,
-            dedupe_key=dedupe, now=now)
+        await outbox.enqueue_for_staff(
+            session, coordinator, default_language=self.settings.default_language,
+            template="participant_notice", send_at=now,
+            params={"participant_id": participant_id, "event": event}, dedupe_key=dedupe,
+            now=now)
 
 
 async def useful_until(session: AsyncSession, row: OutboundMessage) -> datetime:

@@ -17,13 +17,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from bot.interaction.buttons import ButtonPayload, Token, family
-from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.templates import Outgoing, Rendered, active_addressee, template
 from bot.outbox.timing import local_moment
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.render import participant_keyboard
 from storage import attendance, outbox
-from storage.models import Participant, Staff
+from storage.models import Participant
 
 REMINDER_TIME = time(9, 0)
 """Local time of the reminder."""
@@ -62,21 +62,19 @@ async def plan_hours_reminders(session: AsyncSession, settings: Settings, now: d
     send_at = local_moment(today, REMINDER_TIME, settings.tz)
     if send_at < now:
         send_at = local_moment(today + timedelta(days=1), REMINDER_TIME, settings.tz)
-    planned = 0
-    for member in await attendance.coordinators_with_caseload(session, month):
-        await outbox.enqueue(
-            session, chat_id=member.telegram_user_id, template=TEMPLATE,
-            language=member.language or settings.default_language, send_at=send_at,
-            params={"month": f"{month:%Y-%m}"}, staff_id=member.id,
+    coordinators = await attendance.coordinators_with_caseload(session, month)
+    for member in coordinators:
+        await outbox.enqueue_for_staff(
+            session, member, default_language=settings.default_language, template=TEMPLATE,
+            send_at=send_at, params={"month": f"{month:%Y-%m}"},
             dedupe_key=f"hours:{member.id}:{month:%Y-%m}", now=now)
-        planned += 1
-    return planned
+    return len(coordinators)
 
 
 @template(TEMPLATE)
 async def hours_reminder(session: AsyncSession, out: Outgoing) -> Rendered | None:
-    staff = await session.get(Staff, out.row.staff_id) if out.row.staff_id else None
-    if staff is None or not staff.active or staff.id is None:
+    staff = await active_addressee(session, out)
+    if staff is None or staff.id is None:
         return None
     month = date.fromisoformat(out.params["month"] + "-01")
     missing = await attendance.without_hours(session, staff.id, month)

@@ -132,13 +132,13 @@ async def plan_outcome_followups(session: AsyncSession, settings: Settings,
         coordinator = await session.get(Staff, participant.coordinator_id)
         if coordinator is not None:
             # Not tied to the participant's id: /stop cancels the question, not the task.
-            await outbox.enqueue(
-                session, chat_id=coordinator.telegram_user_id, template=TASK,
-                language=coordinator.language or settings.default_language,
+            await outbox.enqueue_for_staff(
+                session, coordinator, default_language=settings.default_language,
+                template=TASK,
                 send_at=ask_at + timedelta(days=settings.outcome_followup_no_answer_days),
                 params={"followup": row.id, "reason": "no_answer" if reachable
                         else "unreachable"},
-                staff_id=coordinator.id, dedupe_key=f"{key}:task", now=now)
+                dedupe_key=f"{key}:task", now=now)
         planned += 1
     return planned
 

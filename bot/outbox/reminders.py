@@ -49,10 +49,9 @@ async def plan_reminders(
                                         timedelta(hours=settings.no_answer_after_hours))
         coordinator = await session.get(Staff, followup.coordinator_id)
         if alert_at is not None and coordinator is not None:
-            await outbox.enqueue(
-                session, chat_id=coordinator.telegram_user_id, template="no_answer",
-                language=coordinator.language or settings.default_language, send_at=alert_at,
-                staff_id=coordinator.id, followup_id=followup.id,
+            await outbox.enqueue_for_staff(
+                session, coordinator, default_language=settings.default_language,
+                template="no_answer", send_at=alert_at, followup_id=followup.id,
                 dedupe_key=f"fu:{followup.id}:{stamp}:no_answer", now=now)
     return times
 
@@ -100,7 +99,6 @@ async def notify_staff_now(
     staff = await session.get(Staff, staff_id)
     if staff is None:
         return
-    await outbox.enqueue(
-        session, chat_id=staff.telegram_user_id, template=template,
-        language=staff.language or settings.default_language, send_at=now, params=params,
-        staff_id=staff.id, followup_id=followup_id, dedupe_key=dedupe_key, now=now)
+    await outbox.enqueue_for_staff(
+        session, staff, default_language=settings.default_language, template=template,
+        send_at=now, params=params, followup_id=followup_id, dedupe_key=dedupe_key, now=now)

@@ -50,10 +50,9 @@ class DailyPlanner:
         async with transaction(self.services.sessions) as session:
             members = await active_staff(session)
             for member in members:
-                await outbox.enqueue(
-                    session, chat_id=member.telegram_user_id, template="agenda",
-                    language=member.language or settings.default_language, send_at=send_at,
-                    params={"date": day.isoformat()}, staff_id=member.id,
+                await outbox.enqueue_for_staff(
+                    session, member, default_language=settings.default_language,
+                    template="agenda", send_at=send_at, params={"date": day.isoformat()},
                     dedupe_key=f"agenda:{member.id}:{day.isoformat()}", now=now)
             await plan_digests(session, settings, now)
             await plan_outcome_followups(session, settings, now)

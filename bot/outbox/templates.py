@@ -239,6 +239,12 @@ class Outgoing:
         return json.loads(self.row.params or "{}")
 
 
+async def active_addressee(session: AsyncSession, out: Outgoing) -> Staff | None:
+    """The staff member the row is for, if they are still active (else: nothing to send)."""
+    staff = await session.get(Staff, out.row.staff_id) if out.row.staff_id else None
+    return staff if staff is not None and staff.active and staff.id is not None else None
+
+
 Template = Callable[[AsyncSession, Outgoing], Awaitable[Rendered | None]]
 TEMPLATES: dict[str, Template] = {}
 
@@ -465,9 +471,9 @@ async def participant_joined(session: AsyncSession, out: Outgoing) -> Rendered |
 
 @template("agenda")
 async def agenda(session: AsyncSession, out: Outgoing) -> Rendered | None:
-    tr, row, params = out.tr, out.row, out.params
-    staff = await session.get(Staff, row.staff_id) if row.staff_id else None
-    if staff is None or not staff.active or staff.id is None:
+    tr, params = out.tr, out.params
+    staff = await active_addressee(session, out)
+    if staff is None:
         return None
     day = date.fromisoformat(params["date"])
     start, end = local_day_bounds(day, tr.tz)

@@ -1,0 +1,56 @@
+"""Small steps several end-to-end tests take: add a participant and invite them as a
+coordinator would in the chat, queue notices straight into the outbox, read its rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlmodel import select
+
+from bot.sandbox.emulator import FakeUser
+from storage import outbox
+from storage.access import Viewer
+from storage.db import transaction
+from storage.models import OutboundMessage
+from storage.participants import register_participant
+from tests.conftest import TEST_NOW, Database, People
+from tests.harness import BotHarness
+
+
+async def add_participant(bot: BotHarness, user: FakeUser, command: str) -> str:
+    """Send `/ny …` (or `/add …`) as `user`; the new participant's code."""
+    [reply] = await bot.send(user, command)
+    match = re.search(r"P-\d{4}", reply.text)
+    assert match, reply.text
+    return match.group(0)
+
+
+async def invite_token(bot: BotHarness, user: FakeUser, code: str) -> str:
+    """`/bjud <code>` as `user`; the token of the invitation link in the QR code's caption."""
+    [photo] = await bot.send(user, f"/bjud {code}")
+    match = re.search(r"start=([\w-]+)", photo.caption)
+    assert match, photo.caption
+    return match.group(1)
+
+
+async def queue_notices(db: Database, people: People, chats: Iterable[int]) -> None:
+    """One `participant_joined` notice, due now, per entry of `chats` (a repeated chat
+    gets several), about a participant of Anna's added for the purpose."""
+    async with transaction(db.sessions) as session:
+        participant = await register_participant(
+            session, Viewer.of(people.anna.staff), display_name="Notice", municipality="Växjö",
+            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+        for chat in chats:
+            await outbox.enqueue(session, chat_id=chat, template="participant_joined",
+                                 language="sv", send_at=TEST_NOW,
+                                 params={"participant_id": participant.id}, now=TEST_NOW)
+
+
+async def outbox_rows(db: Database, template: str | None = None) -> list[OutboundMessage]:
+    """The outbox's rows (of one template, if named) in the order they were queued."""
+    async with transaction(db.sessions) as session:
+        query = select(OutboundMessage).order_by(OutboundMessage.id)
+        if template is not None:
+            query = query.where(OutboundMessage.template == template)
+        return list((await session.exec(query)).all())
