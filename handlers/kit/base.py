@@ -516,6 +516,13 @@ def parse_day(text: str, today: date) -> date | None:
     return parse_iso_day(text)
 
 
+def parse_coming_day(text: str, today: date) -> date | None:
+    """`parse_day`, and `tomorrow`/`imorgon`: a day something is booked for."""
+    if fold(text) in {"tomorrow", "imorgon", "i morgon"}:
+        return today + timedelta(days=1)
+    return parse_day(text, today)
+
+
 def split_fields(text: str) -> list[str]:
     """Split a one-liner's fields on `|`, `;` or `,` (whichever the text uses)."""
     for separator in ("|", ";", ","):

@@ -47,7 +47,7 @@ from handlers.kit.base import (
     expired,
     expired_tap,
     guarded,
-    parse_day,
+    parse_coming_day,
     picked_participant,
 )
 from storage import drafts
@@ -288,10 +288,10 @@ class PickDay(Step[D]):
         return self.choose(draft, day)
 
     async def tapped(self, turn: Turn, draft: D, value: str) -> D:
-        return self._checked(turn, draft, parse_day(value, turn.today), value)
+        return self._checked(turn, draft, parse_coming_day(value, turn.today), value)
 
     async def typed(self, turn: Turn, draft: D, text: str) -> D:
-        return self._checked(turn, draft, parse_day(text, turn.today), text)
+        return self._checked(turn, draft, parse_coming_day(text, turn.today), text)
 
 
 # ---- the flow and its engine --------------------------------------------------------------
