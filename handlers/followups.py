@@ -20,6 +20,7 @@ from bot.outbox.templates import (
 )
 from bot.outbox.timing import local_day_bounds, local_moment
 from bot.text.i18n import SafeHtml, Translator
+from bot.text.labels import FOLLOWUP_KIND_WORDS as KIND_WORDS
 from bot.text.labels import closest_word, fold
 from bot.text.render import Button, error_text, grid, keyboard
 from handlers.kit.base import (
@@ -39,13 +40,6 @@ from storage.models import FollowUpKind, FollowUpResponse
 from storage.participants import code_for
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
-KIND_WORDS: dict[str, FollowUpKind] = {
-    "meeting": FollowUpKind.MEETING, "mote": FollowUpKind.MEETING, "traff": FollowUpKind.MEETING,
-    "phone": FollowUpKind.PHONE_CALL, "call": FollowUpKind.PHONE_CALL,
-    "telefon": FollowUpKind.PHONE_CALL, "samtal": FollowUpKind.PHONE_CALL,
-    "question": FollowUpKind.CHECKIN_QUESTION, "checkin": FollowUpKind.CHECKIN_QUESTION,
-    "fraga": FollowUpKind.CHECKIN_QUESTION, "avstamning": FollowUpKind.CHECKIN_QUESTION,
-}
 DAY_BUTTONS = 10
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
 HHMM = Token(4, pattern=r"[0-9]{4}")

@@ -17,18 +17,18 @@ from bot.interaction.buttons import ButtonPayload, family
 from bot.outbox.templates import CANCELLED, MOVED, change_message, reminder_message
 from bot.outbox.timing import local_moment
 from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import fold
+from bot.text.labels import FOLLOWUP_KIND_WORDS, fold
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.text.participant_texts import consent_text, participant_help
 from bot.text.render import keyboard
-from handlers.followups import KIND_WORDS
 from handlers.kit.base import Turn, ask_to_pick, bind_button, bind_command, picked_participant
-from handlers.onboarding import consent_text, participant_help
 from storage import followups as followup_queries
 from storage.models import FollowUp, FollowUpKind, Participant
 from storage.participants import visible_participant
 
 SAMPLE_KINDS: dict[str, FollowUpKind] = {
-    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING, **KIND_WORDS}
+    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING,
+    **FOLLOWUP_KIND_WORDS}
 """Sample word → the kind of follow-up whose reminder is shown."""
 SAMPLE_NOTICES = {"moved": MOVED, "flyttad": MOVED, "cancelled": CANCELLED,
                   "installd": CANCELLED}
