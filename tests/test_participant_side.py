@@ -145,7 +145,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     [card] = await bot.press_data(anna, booked[FollowUpKind.MEETING],
                                   f"fu:o:{ids[FollowUpKind.MEETING]}")
     await bot.press_data(anna, card, f"fu:m:{ids[FollowUpKind.MEETING]}")
-    [moved_reply] = await bot.send(anna, "2026-12-08 14:00")
+    *_, moved_reply = await bot.send(anna, "2026-12-08 14:00")
     assert told_text(Translator("sv", STOCKHOLM)) in moved_reply.text
     seen = len(bot.api.bot_messages(AMINA.id))
     await bot.dispatcher.drain()
