@@ -1,6 +1,8 @@
 """/hours and /attendance: monthly participation hours and the sheets to sign.
 
-`/hours P-0042 2026-11 32` (also `32,5`; `/timmar`) logs or corrects a month's hours.
+`/hours P-0042 2026-11 32` (also `32,5`; `/timmar`) logs or corrects a month's hours;
+`/hours` alone, or a participant tapped in the monthly reminder, runs the hours flow (whose,
+then the hours typed) and offers the next one still missing.
 `/attendance 2026-11` (`/narvaro`) sends a workbook with an overview and one printable
 sheet per participant (`/attendance 2026-11 P-0042` for one) with lines for signatures;
 `… pdf` sends the same sheets as a PDF, one page per participant.
@@ -12,8 +14,8 @@ them, protected identities left out — and the audit row are decided in
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 from telegram.ext import Application
 
@@ -21,17 +23,11 @@ from bot.documents.attendance_sheets import build_pdf, build_workbook
 from bot.documents.building import build_off_loop
 from bot.outbox.hours_reminder import HoursPick, missing_keyboard
 from bot.text.i18n import Translator
-from bot.text.render import keyboard
-from handlers.kit.base import (
-    CancelFlow,
-    Turn,
-    ask_to_pick,
-    bind_button,
-    bind_command,
-    bind_text_step,
-    picked_participant,
-)
+from bot.text.render import Button, participant_keyboard
+from handlers.kit.base import PICKER_PAGE, Turn, bind_button, bind_command, picked_participant
+from handlers.kit.flows import AskText, Flow, Invalid, PickParticipant, bind_flow, start
 from storage import attendance
+from storage.models import Participant
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 _HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
@@ -60,17 +56,7 @@ async def hours_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
     if not args:  # guided: last month, the one coordinators fill in
-        month = attendance.previous_month(turn.today)
-        prompt = tr._("Hours for %(month)s: whose? Tap a participant.",
-                      month=tr.date(month, "LLLL y"))
-        missing = []
-        if turn.staff is not None and turn.staff.id is not None:
-            async with turn.transaction() as session:
-                missing = list(await attendance.without_hours(session, turn.staff.id, month))
-        if missing:  # those still without hours first
-            await turn.reply(prompt, missing_keyboard(missing, month))
-        else:
-            await ask_to_pick(turn, prompt, lambda p: HoursPick.of(p.id, month))
+        await start(turn, HOURS_FLOW, HoursDraft(month=attendance.previous_month(turn.today)))
         return
     month = parse_month(args[1]) if len(args) == 3 else None
     hours = parse_hours(args[2]) if len(args) == 3 else None
@@ -97,34 +83,79 @@ async def save_hours(turn: Turn, code: str, month: date, hours: float) -> None:
         text += "\n" + tr.ngettext("Still missing for %(month)s: %(n)s. Tap the next one.",
                                     "Still missing for %(month)s: %(n)s. Tap the next one.",
                                     len(missing), month=tr.date(month, "LLLL y"))
-    await turn.reply(text, missing_keyboard(missing, month) if missing else None)
+    await turn.edit(text, missing_keyboard(missing, month) if missing else None)
+
+
+# ---- the guided entry: whose hours, then the hours typed --------------------------------
+@dataclass(frozen=True)
+class HoursDraft:
+    """Whose hours for which month (the first day of it)."""
+
+    month: date
+    participant_id: int | None = None
+    code: str = ""
+    hours: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickWithoutHours(PickParticipant[HoursDraft]):
+    """Those still without hours for the draft's month first: all of them, a page at a
+    time, while there are any; else the usual picker. A code or name typed finds anyone."""
+
+    async def buttons(self, turn: Turn, draft: HoursDraft,
+                      page: int) -> tuple[list[list[Button]], bool]:
+        missing: list[Participant] = []
+        if turn.staff is not None and turn.staff.id is not None:
+            async with turn.transaction() as session:
+                missing = list(await attendance.without_hours(session, turn.staff.id,
+                                                              draft.month))
+        if not missing:
+            return await super().buttons(turn, draft, page)
+        shown = missing[page * PICKER_PAGE:(page + 1) * PICKER_PAGE]
+        markup = participant_keyboard(shown, lambda p: str(p.id))
+        return ([[(button.text, str(button.callback_data)) for button in line]
+                 for line in markup.inline_keyboard], len(missing) > (page + 1) * PICKER_PAGE)
+
+
+def hours_prompt(tr: Translator, draft: HoursDraft) -> str:
+    return tr._("How many hours did %(code)s take part in %(month)s? Write a number, e.g. 32 "
+                "or 32,5.", code=tr.isolate(draft.code), month=tr.date(draft.month, "LLLL y"))
+
+
+def parse_typed_hours(turn: Turn, draft: HoursDraft, text: str) -> HoursDraft:
+    hours = parse_hours(text)
+    if hours is None:
+        raise Invalid(turn.tr._("That is not a number of hours; nothing was saved.") + "\n"
+                      + hours_prompt(turn.tr, draft))
+    return replace(draft, hours=hours)
+
+
+async def save_from_draft(turn: Turn, draft: HoursDraft) -> None:
+    assert draft.hours is not None
+    await save_hours(turn, draft.code, draft.month, draft.hours)
+
+
+HOURS_FLOW = Flow(
+    "hours", command="hours", draft=HoursDraft,
+    steps=(
+        PickWithoutHours(
+            name="who",
+            prompt=lambda tr, d: tr._("Hours for %(month)s: whose? Tap a participant.",
+                                      month=tr.date(d.month, "LLLL y")),
+            choose=lambda d, p: replace(d, participant_id=p.id, code=p.code),
+            done=lambda d: d.participant_id is not None),
+        AskText(name="hours", prompt=hours_prompt, parse=parse_typed_hours),
+    ),
+    finish=save_from_draft,
+)
 
 
 async def hours_button(turn: Turn, payload: HoursPick) -> None:
-    """Ask for that participant's hours in that month (typed next)."""
+    """A participant tapped in the monthly reminder or after a saved entry: ask for their
+    hours in that month."""
     participant = await picked_participant(turn, payload.participant_id)
-    turn.start_flow("hours", "hours", pid=participant.id, month=payload.month)
-    await turn.edit(hours_prompt(turn.tr, participant.code, payload.first_day),
-                    keyboard([[(turn.tr._("Cancel"), CancelFlow().encode())]]))
-
-
-def hours_prompt(tr: Translator, code: str, month: date) -> str:
-    return tr._("How many hours did %(code)s take part in %(month)s? Write a number, e.g. 32 "
-                "or 32,5.", code=tr.isolate(code), month=tr.date(month, "LLLL y"))
-
-
-async def hours_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
-    hours = parse_hours(text)
-    month = parse_month(state["month"])
-    assert month is not None
-    participant = await picked_participant(turn, int(state["pid"]))
-    if hours is None:
-        await turn.reply(tr._("That is not a number of hours; nothing was saved.") + "\n"
-                         + hours_prompt(tr, participant.code, month))
-        return
-    turn.end_flow()
-    await save_hours(turn, participant.code, month, hours)
+    await start(turn, HOURS_FLOW, HoursDraft(payload.first_day, participant.id,
+                                             participant.code))
 
 
 def hours_usage(tr: Translator, today: date) -> str:
@@ -192,5 +223,5 @@ def attendance_usage(tr: Translator, today: date) -> str:
 def register(app: Application) -> None:
     bind_command(app, "hours", hours_command)
     bind_button(app, HoursPick, hours_button)
-    bind_text_step(app, "hours", hours_text_step)
+    bind_flow(app, HOURS_FLOW)
     bind_command(app, "attendance", attendance_command)

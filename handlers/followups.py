@@ -1,14 +1,20 @@
-"""Follow-ups: /followup (/uppfoljning) to book, a card to cancel or move, /today (/idag)."""
+"""Follow-ups: /followup (/uppfoljning) to book, a card to cancel or move, /today (/idag).
+
+`/followup P-0042 2026-12-03 10:00 meeting Place` books in one line; `/followup` alone runs
+the booking flow (participant, day, time, kind, place). Either way a booking the checks
+have concerns about (a clash, outside working hours, far ahead) asks "Book anyway?" first,
+as a flow of its own. "Move" on a card runs the move flow: the new day and time typed.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload, family, retire
 from bot.outbox.digest import unanswered_lines
 from bot.outbox.reminders import plan_reminders, tell_participant_of_change, told_text
 from bot.outbox.templates import (
@@ -19,97 +25,34 @@ from bot.outbox.templates import (
     participant_appointment_text,
 )
 from bot.outbox.timing import local_day_bounds, local_moment
-from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import closest_word, fold
+from bot.text.i18n import N_, SafeHtml, Translator
+from bot.text.labels import FOLLOWUP_KIND_WORDS, closest_word, fold
 from bot.text.render import Button, error_text, grid, keyboard
-from handlers.kit.base import (
-    Turn,
-    ask_to_pick,
-    bind_button,
-    bind_command,
-    bind_text_step,
-    expired,
-    parse_day,
-    picked_participant,
+from handlers.kit.base import Turn, bind_button, bind_command, parse_coming_day
+from handlers.kit.flows import (
+    AskText,
+    Flow,
+    Invalid,
+    Option,
+    PickDay,
+    PickOption,
+    PickParticipant,
+    bind_flow,
+    start,
 )
 from storage import followups as queries
 from storage import outbox
 from storage.access import Action
-from storage.models import FollowUpKind, FollowUpResponse
-from storage.participants import code_for
+from storage.errors import InvalidValue
+from storage.models import FollowUpKind, FollowUpResponse, Participant
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
-KIND_WORDS: dict[str, FollowUpKind] = {
-    "meeting": FollowUpKind.MEETING, "mote": FollowUpKind.MEETING, "traff": FollowUpKind.MEETING,
-    "phone": FollowUpKind.PHONE_CALL, "call": FollowUpKind.PHONE_CALL,
-    "telefon": FollowUpKind.PHONE_CALL, "samtal": FollowUpKind.PHONE_CALL,
-    "question": FollowUpKind.CHECKIN_QUESTION, "checkin": FollowUpKind.CHECKIN_QUESTION,
-    "fraga": FollowUpKind.CHECKIN_QUESTION, "avstamning": FollowUpKind.CHECKIN_QUESTION,
-}
 DAY_BUTTONS = 10
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
-HHMM = Token(4, pattern=r"[0-9]{4}")
-"""A time of day on a button: `1030` (checked again by `parse_time`)."""
-
-
-# ---- buttons: booking ------------------------------------------------------------------
-@family("fu:p", command="followup")
-class FollowUpPick(ButtonPayload):
-    """A participant picked: offer days."""
-
-    participant_id: int
-
-
-@family("fu:more", command="followup")
-class FollowUpMore(ButtonPayload):
-    page: int
-
-
-@family("fu:d", command="followup")
-class FollowUpDay(ButtonPayload):
-    """A day picked: offer times (or a typed one)."""
-
-    participant_id: int
-    day: date
-
-
-@family("fu:t", command="followup")
-class FollowUpTime(ButtonPayload):
-    """A time picked: offer kinds."""
-
-    participant_id: int
-    day: date
-    at: Annotated[str, HHMM]
-
-
-@family("fu:k", command="followup")
-class FollowUpKindPick(ButtonPayload):
-    """A kind picked: ask for the place (typed) or "No place"."""
-
-    participant_id: int
-    day: date
-    at: Annotated[str, HHMM]
-    kind: FollowUpKind
-
-
-@family("fu:n", command="followup")
-class FollowUpNoPlace(ButtonPayload):
-    """No place: book it."""
 
 
 # ---- buttons: the follow-up card and the agenda ------------------------------------------
 # `fu:o` (FollowUpOpen) is declared with the staff notices that carry it.
-@family("fu:y", command="followup")
-class FollowUpBookAnyway(ButtonPayload):
-    """"Book anyway" after a concern (a clash, late, far ahead): the booking waits in the
-    flow."""
-
-
-@family("fu:q", command="followup")
-class FollowUpDontBook(ButtonPayload):
-    """"Cancel" after a concern: nothing is booked."""
-
-
 @family("fu:oa", command="today")
 class FollowUpFromAgenda(ButtonPayload):
     """Open a follow-up from the agenda of `day`: its card has a way back."""
@@ -137,9 +80,13 @@ class FollowUpCancel(ButtonPayload):
 
 @family("fu:m", command="today")
 class FollowUpMove(ButtonPayload):
-    """Move: the new day and time are typed."""
+    """Move: starts the move flow (the new day and time are typed)."""
 
     followup_id: int
+
+
+# The booking's steps before the flow engine: their old buttons say "start again".
+retire("fu:p", "fu:more", "fu:d", "fu:t", "fu:k", "fu:n", "fu:y", "fu:q", command="followup")
 
 
 def parse_time(text: str) -> time | None:
@@ -150,25 +97,43 @@ def parse_time(text: str) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def parse_followup_day(text: str, today: date) -> date | None:
-    if fold(text) in {"tomorrow", "imorgon", "i morgon"}:
-        return today + timedelta(days=1)
-    return parse_day(text, today)
+# ---- what a booking knows ----------------------------------------------------------------
+@dataclass(frozen=True)
+class BookingDraft:
+    """A booking as far as it is known: what a guided /followup has asked so far, or a
+    complete one (typed in one line, or guided) waiting for "Book anyway"."""
+
+    participant_id: int | None = None
+    code: str = ""
+    day: date | None = None
+    at: time | None = None
+    kind: FollowUpKind | None = None
+    place: str = ""
+    concerns: tuple[queries.BookingConcern, ...] = ()
+    clashes: tuple[str, ...] = ()
+
+    def due_at(self, tz: tzinfo) -> datetime:
+        assert self.day is not None and self.at is not None
+        return local_moment(self.day, self.at, tz)
 
 
-# ---- booking ---------------------------------------------------------------------------
+def for_participant(participant: Participant) -> BookingDraft:
+    return BookingDraft(participant.id, participant.code)
+
+
+# ---- /followup: one line, or guided ------------------------------------------------------
 async def followup_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await pick(turn, 0, edit=False)
+        await start(turn, BOOKING_FLOW, BookingDraft())
         return
     words = turn.text_after_command.split(maxsplit=4)
     if len(words) < 3:
         await turn.reply(usage(tr))
         return
-    day = parse_followup_day(words[1], turn.today)
+    day = parse_coming_day(words[1], turn.today)
     at = parse_time(words[2])
-    kind = KIND_WORDS.get(fold(words[3])) if len(words) > 3 else FollowUpKind.MEETING
+    kind = FOLLOWUP_KIND_WORDS.get(fold(words[3])) if len(words) > 3 else FollowUpKind.MEETING
     place = words[4] if len(words) > 4 else ""
     if len(words) > 3 and kind is None:
         # Not a kind: refused with the kinds, never taken as a meeting's place ("telfon").
@@ -177,33 +142,20 @@ async def followup_command(turn: Turn) -> None:
     if day is None or at is None or kind is None:
         await turn.reply(usage(tr))
         return
-    await book(turn, words[0], local_moment(day, at, turn.services.settings.tz), kind, place)
+    await book_or_ask(turn, BookingDraft(code=words[0], day=day, at=at, kind=kind,
+                                         place=place))
 
 
 def unknown_kind_text(tr: Translator, word: str) -> str:
-    guess = closest_word(word, KIND_WORDS)
+    guess = closest_word(word, FOLLOWUP_KIND_WORDS)
     # The words one types, as the usage names them.
     kinds = tr._("meeting, phone, question")
     if guess is not None:
         return tr._("“%(word)s” is not a kind of follow-up; nothing was booked. Did you mean "
                     "%(guess)s? Kinds: %(kinds)s. The place comes after the kind.", word=word,
-                    guess=tr._(FOLLOWUP_KIND_LABELS[KIND_WORDS[guess]]), kinds=kinds)
+                    guess=tr._(FOLLOWUP_KIND_LABELS[FOLLOWUP_KIND_WORDS[guess]]), kinds=kinds)
     return tr._("“%(word)s” is not a kind of follow-up; nothing was booked. Kinds: "
                 "%(kinds)s. The place comes after the kind.", word=word, kinds=kinds)
-
-
-def concerns_text(tr: Translator, concerns: list[queries.BookingConcern], clashes: list[str],
-                  due_at: datetime) -> str:
-    lines = []
-    if queries.BookingConcern.CLASH in concerns:
-        lines.append(tr._("You already have a follow-up at about that time (%(codes)s).",
-                          codes=", ".join(clashes)))
-    if queries.BookingConcern.OUTSIDE_HOURS in concerns:
-        lines.append(tr._("That is outside working hours (07:00–19:00)."))
-    if queries.BookingConcern.FAR_AHEAD in concerns:
-        lines.append(tr._("That is more than a year ahead (%(date)s).", date=tr.date(due_at)))
-    lines.append(tr._("Book it anyway?"))
-    return "\n".join(lines)
 
 
 def usage(tr: Translator) -> str:
@@ -215,30 +167,32 @@ def usage(tr: Translator) -> str:
     )
 
 
-async def book(turn: Turn, code: str, due_at: datetime, kind: FollowUpKind, place: str,
-               *, edit: bool = False, confirmed: bool = False) -> None:
+async def book_or_ask(turn: Turn, draft: BookingDraft) -> None:
+    """Book a complete draft, unless the booking checks raise concerns: then ask first."""
+    due_at = draft.due_at(turn.services.settings.tz)
+    if due_at <= turn.now:
+        raise queries.FollowUpInPast()
+    async with turn.transaction() as session:
+        concerns, clashes = await queries.booking_concerns(
+            session, turn.require_viewer(), draft.code, due_at=due_at,
+            tz=turn.services.settings.tz, now=turn.now)
+    if concerns:
+        await start(turn, CONCERNS_FLOW, replace(draft, concerns=tuple(concerns),
+                                                 clashes=tuple(clashes)))
+        return
+    await book(turn, draft)
+
+
+async def book(turn: Turn, draft: BookingDraft) -> None:
     tr = turn.tr
-    if not confirmed:
-        async with turn.transaction() as session:
-            concerns, clashes = await queries.booking_concerns(
-                session, turn.require_viewer(), code, due_at=due_at,
-                tz=turn.services.settings.tz, now=turn.now)
-        if concerns:
-            # The booking waits in the flow until "Book anyway" (fu:y) or "Cancel" (fu:q).
-            turn.start_flow("followup", "confirm", code=code, due=due_at.isoformat(),
-                            kind=kind.value, place=place)
-            await (turn.edit if edit else turn.reply)(
-                concerns_text(tr, concerns, clashes, due_at),
-                keyboard([[(tr._("Book anyway"), FollowUpBookAnyway().encode()),
-                           (tr._("Cancel"), FollowUpDontBook().encode())]]))
-            return
+    assert draft.kind is not None
     async with turn.transaction() as session:
         participant, followup = await queries.book_followup(
-            session, turn.require_viewer(), code, due_at=due_at, kind=kind, place=place,
-            now=turn.now)
+            session, turn.require_viewer(), draft.code,
+            due_at=draft.due_at(turn.services.settings.tz), kind=draft.kind,
+            place=draft.place, now=turn.now)
         planned = await plan_reminders(session, turn.services.settings, followup, participant,
                                        now=turn.now)
-    turn.end_flow()
     turn.services.wake()
     lines = [tr._("✅ Follow-up booked for <b>%(code)s</b> (%(name)s): %(appointment)s.",
                   code=tr.isolate(participant.code), name=participant.display_name,
@@ -251,130 +205,127 @@ async def book(turn: Turn, code: str, due_at: datetime, kind: FollowUpKind, plac
         lines.append(tr._("The participant has not joined the bot yet, so no reminder can be "
                           "sent. Invite them with /invite."))
     markup = keyboard([[(tr._("Open follow-up"), FollowUpOpen(followup.id or 0).encode())]])
-    await (turn.edit if edit else turn.reply)("\n".join(lines), markup)
+    await turn.edit("\n".join(lines), markup)
 
 
-async def pick(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Follow-up with whom? Tap a participant."),
-                      lambda p: FollowUpPick(p.id), page=page, more=FollowUpMore, edit=edit)
+# ---- the guided steps --------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class PickBookingDay(PickDay[BookingDraft]):
+    """The coming weekdays as buttons with their weekday ("tis 1 dec"); any day from today
+    on typed (2026-12-07, idag, imorgon)."""
+
+    async def buttons(self, turn: Turn, draft: BookingDraft,
+                      page: int) -> tuple[list[list[Button]], bool]:
+        days = self.days(turn, draft)
+        return grid([(turn.tr.date(day, "EEE d MMM"), day.isoformat()) for day in days], 2), False
 
 
-async def more_picked(turn: Turn, payload: FollowUpMore) -> None:
-    await pick(turn, payload.page, edit=True)
-
-
-async def participant_picked(turn: Turn, payload: FollowUpPick) -> None:
-    tr = turn.tr
-    participant = await picked_participant(turn, payload.participant_id)
-    assert participant.id is not None
+def coming_weekdays(turn: Turn, _draft: BookingDraft) -> list[date]:
     days = [turn.today + timedelta(days=offset) for offset in range(0, 21)]
-    weekdays = [day for day in days if day.weekday() < 5][:DAY_BUTTONS]
-    buttons: list[Button] = [(tr.date(day, "EEE d MMM"),
-                              FollowUpDay(participant.id, day).encode()) for day in weekdays]
-    await turn.edit(tr._("Which day for %(code)s?", code=tr.isolate(participant.code)),
-                    keyboard(grid(buttons, 2)))
+    return [day for day in days if day.weekday() < 5][:DAY_BUTTONS]
 
 
-async def day_picked(turn: Turn, payload: FollowUpDay) -> None:
-    tr = turn.tr
-    pid, day = payload.participant_id, payload.day
-    turn.start_flow("followup", "time", pid=pid, day=day.isoformat())
-    settings = turn.services.settings
-    buttons = [(label, FollowUpTime(pid, day, label.replace(":", "")).encode())
-               for label in TIME_BUTTONS
-               if local_moment(day, parse_time(label) or time(0), settings.tz) > turn.now]
-    await turn.edit(tr._("%(date)s — what time? Tap one or type it (HH:MM).",
-                         date=tr.date(day, "full")), keyboard(grid(buttons, 4)))
+def not_before_today(turn: Turn, day: date) -> str | None:
+    return error_text(turn.tr, queries.FollowUpInPast()) if day < turn.today else None
 
 
-async def time_picked(turn: Turn, payload: FollowUpTime) -> None:
-    await ask_kind(turn, payload.participant_id, payload.day, payload.at)
+@dataclass(frozen=True, kw_only=True)
+class PickTime(PickOption[BookingDraft]):
+    """The usual times still ahead as buttons; any other time typed as HH:MM."""
 
-
-async def kind_picked(turn: Turn, payload: FollowUpKindPick) -> None:
-    tr = turn.tr
-    if _hhmm_time(payload.at) is None:
-        await expired(turn, "followup")
-        return
-    turn.start_flow("followup", "place", pid=payload.participant_id,
-                    day=payload.day.isoformat(), at=payload.at, kind=payload.kind.value)
-    await turn.edit(tr._("Where? Type the place (or a note), or tap “No place”."),
-                    keyboard([[(tr._("No place"), FollowUpNoPlace().encode())]]))
-
-
-async def no_place(turn: Turn, _payload: FollowUpNoPlace) -> None:
-    state = turn.flow("followup")
-    if state is None or state["step"] != "place":
-        await expired(turn, "followup")
-        return
-    await book_from_state(turn, state, "", edit=True)
-
-
-async def book_anyway(turn: Turn, _payload: FollowUpBookAnyway) -> None:
-    state = turn.flow("followup")
-    if state is None or state["step"] != "confirm":
-        await expired(turn, "followup")
-        return
-    await book(turn, state["code"], datetime.fromisoformat(state["due"]),
-               FollowUpKind(state["kind"]), state["place"], edit=True, confirmed=True)
-
-
-async def dont_book(turn: Turn, _payload: FollowUpDontBook) -> None:
-    if turn.flow("followup") is None:
-        await expired(turn, "followup")
-        return
-    turn.end_flow()
-    await turn.edit(turn.tr._("Nothing was booked."))
-
-
-def _hhmm_time(hhmm: str) -> time | None:
-    """`1030` → 10:30; None when it is not a time of day."""
-    return parse_time(f"{hhmm[:2]}:{hhmm[2:]}") if len(hhmm) == 4 else None
-
-
-async def ask_kind(turn: Turn, participant_id: int, day: date, hhmm: str,
-                   *, edit: bool = True) -> None:
-    tr = turn.tr
-    at = _hhmm_time(hhmm)
-    if at is None:
-        await expired(turn, "followup")
-        return
-    if local_moment(day, at, turn.services.settings.tz) <= turn.now:
-        await turn.reply(error_text(tr, queries.FollowUpInPast()))
-        return
-    buttons = [(tr._(label), FollowUpKindPick(participant_id, day, hhmm, kind).encode())
-               for kind, label in FOLLOWUP_KIND_LABELS.items()]
-    text = tr._("%(date)s %(time)s — what kind of follow-up?", date=tr.date(day),
-                time=tr.isolate(at.strftime("%H:%M")))
-    await (turn.edit if edit else turn.reply)(text, keyboard(grid(buttons, 3)))
-
-
-async def book_from_state(turn: Turn, state: dict[str, Any], place: str, *,
-                          edit: bool = False) -> None:
-    day = date.fromisoformat(state["day"])
-    at = time(int(state["at"][:2]), int(state["at"][2:]))
-    await book(turn, code_for(state["pid"]), local_moment(day, at, turn.services.settings.tz),
-               FollowUpKind(state["kind"]), place, edit=edit)
-
-
-async def followup_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
-    if state["step"] == "time":
+    async def typed(self, turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
         at = parse_time(text)
         if at is None:
-            await turn.reply(tr._("Write the time as HH:MM, for example 10:30."))
-            return
-        await ask_kind(turn, state["pid"], date.fromisoformat(state["day"]), at.strftime("%H%M"),
-                       edit=False)
-    elif state["step"] == "place":
-        await book_from_state(turn, state, text)
-    elif state["step"] == "move":
-        await move_from_text(turn, state, text)
-    else:
-        await turn.reply(tr._("Tap one of the buttons above, or start again with /followup."))
+            raise Invalid(turn.tr._("Write the time as HH:MM, for example 10:30."))
+        answered = replace(draft, at=at)
+        if answered.due_at(turn.services.settings.tz) <= turn.now:
+            raise Invalid(error_text(turn.tr, queries.FollowUpInPast()))
+        return answered
 
 
-# ---- the follow-up card: cancel, move -------------------------------------------------
+def time_options(turn: Turn, draft: BookingDraft) -> list[Option]:
+    assert draft.day is not None
+    tz = turn.services.settings.tz
+    return [Option(label, label.replace(":", "")) for label in TIME_BUTTONS
+            if replace(draft, at=parse_time(label)).due_at(tz) > turn.now]
+
+
+def kind_options(turn: Turn, _draft: BookingDraft) -> list[Option]:
+    return [Option(turn.tr._(label), kind.value,
+                   (label, *(word for word, meant in FOLLOWUP_KIND_WORDS.items()
+                             if meant == kind)))
+            for kind, label in FOLLOWUP_KIND_LABELS.items()]
+
+
+def kind_prompt(tr: Translator, draft: BookingDraft) -> str:
+    assert draft.day is not None and draft.at is not None
+    return tr._("%(date)s %(time)s — what kind of follow-up?", date=tr.date(draft.day),
+                time=tr.isolate(draft.at.strftime("%H:%M")))
+
+
+def parse_place(turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
+    if len(" ".join(text.split())) > queries.PLACE_MAX:
+        raise Invalid(error_text(turn.tr, InvalidValue(field="place", max=queries.PLACE_MAX)))
+    return replace(draft, place=text)
+
+
+BOOKING_FLOW = Flow(
+    "followup", command="followup", draft=BookingDraft, for_participant=for_participant,
+    steps=(
+        PickParticipant(
+            name="who", prompt=lambda tr, _d: tr._("Follow-up with whom? Tap a participant."),
+            choose=lambda _d, p: for_participant(p),
+            done=lambda d: d.participant_id is not None),
+        PickBookingDay(
+            name="day", days=coming_weekdays, accept=not_before_today,
+            prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),
+            choose=lambda d, day: replace(d, day=day)),
+        PickTime(
+            name="time", options=time_options, columns=4,
+            prompt=lambda tr, d: tr._("%(date)s — what time? Tap one or type it (HH:MM).",
+                                      date=tr.date(d.day, "full")),
+            choose=lambda d, value: replace(d, at=parse_time(f"{value[:2]}:{value[2:]}"))),
+        PickOption(name="kind", prompt=kind_prompt, options=kind_options, columns=3,
+                   choose=lambda d, value: replace(d, kind=FollowUpKind(value))),
+        AskText(name="place",
+                prompt=lambda tr, _d: tr._("Where? Type the place (or a note), or tap “No "
+                                           "place”."),
+                parse=parse_place, skip=(N_("No place"), lambda d: replace(d, place=""))),
+    ),
+    finish=book_or_ask,
+)
+
+
+BOOK_ANYWAY = "yes"
+
+
+def concerns_prompt(tr: Translator, draft: BookingDraft) -> str:
+    assert draft.day is not None
+    lines = []
+    if queries.BookingConcern.CLASH in draft.concerns:
+        lines.append(tr._("You already have a follow-up at about that time (%(codes)s).",
+                          codes=", ".join(draft.clashes)))
+    if queries.BookingConcern.OUTSIDE_HOURS in draft.concerns:
+        lines.append(tr._("That is outside working hours (07:00–19:00)."))
+    if queries.BookingConcern.FAR_AHEAD in draft.concerns:
+        lines.append(tr._("That is more than a year ahead (%(date)s).", date=tr.date(draft.day)))
+    lines.append(tr._("Book it anyway?"))
+    return "\n".join(lines)
+
+
+CONCERNS_FLOW = Flow(
+    "fuanyway", command="followup", draft=BookingDraft,
+    steps=(PickOption(name="anyway", prompt=concerns_prompt,
+                      options=lambda turn, _d: [Option(turn.tr._("Book anyway"), BOOK_ANYWAY,
+                                                       ("Book anyway", "ja"))],
+                      choose=lambda d, _value: d),),
+    finish=book,
+)
+"""The booking checks' question, asked when a complete booking raises concerns (from the
+guided flow and from a one-liner alike): "Book anyway", or the step's Cancel."""
+
+
+# ---- the follow-up card: cancel, move ----------------------------------------------------
 async def card_opened(turn: Turn, payload: FollowUpOpen) -> None:
     await show_card(turn, payload.followup_id)
 
@@ -409,9 +360,8 @@ async def cancel(turn: Turn, payload: FollowUpCancel) -> None:
 async def ask_new_time(turn: Turn, payload: FollowUpMove) -> None:
     async with turn.transaction() as session:
         await queries.visible_followup(session, turn.require_viewer(), payload.followup_id)
-    turn.start_flow("followup", "move", followup_id=payload.followup_id)
-    await turn.edit(turn.tr._("New day and time? Write YYYY-MM-DD HH:MM, for example "
-                              "%(example)s.", example=f"{turn.today + timedelta(days=1)} 10:00"))
+    await start(turn, MOVE_FLOW, MoveDraft(payload.followup_id,
+                                           example=f"{turn.today + timedelta(days=1)} 10:00"))
 
 
 async def show_card(turn: Turn, followup_id: int, *, agenda: date | None = None) -> None:
@@ -435,24 +385,39 @@ async def show_card(turn: Turn, followup_id: int, *, agenda: date | None = None)
     await turn.edit("\n".join(lines), markup)
 
 
-async def move_from_text(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
+# ---- moving: the new day and time typed --------------------------------------------------
+@dataclass(frozen=True)
+class MoveDraft:
+    """A move started from the follow-up card; `example` is the day after it was started."""
+
+    followup_id: int
+    example: str = ""
+    due_at: datetime | None = None
+
+
+def parse_new_time(turn: Turn, draft: MoveDraft, text: str) -> MoveDraft:
     words = text.split()
-    day = parse_followup_day(words[0], turn.today) if words else None
+    day = parse_coming_day(words[0], turn.today) if words else None
     at = parse_time(words[1]) if len(words) > 1 else None
     if day is None or at is None:
-        await turn.reply(tr._("Write the new day and time as YYYY-MM-DD HH:MM."))
-        return
+        raise Invalid(turn.tr._("Write the new day and time as YYYY-MM-DD HH:MM."))
     due_at = local_moment(day, at, turn.services.settings.tz)
+    if due_at <= turn.now:
+        raise Invalid(error_text(turn.tr, queries.FollowUpInPast()))
+    return replace(draft, due_at=due_at)
+
+
+async def move(turn: Turn, draft: MoveDraft) -> None:
+    tr = turn.tr
+    assert draft.due_at is not None
     async with turn.transaction() as session:
-        item = await queries.move_followup(session, turn.require_viewer(),
-                                           state["followup_id"], due_at=due_at, now=turn.now)
-        await outbox.cancel_pending(session, followup_id=state["followup_id"])
+        item = await queries.move_followup(session, turn.require_viewer(), draft.followup_id,
+                                           due_at=draft.due_at, now=turn.now)
+        await outbox.cancel_pending(session, followup_id=draft.followup_id)
         planned = await plan_reminders(session, turn.services.settings, item.followup,
                                        item.participant, now=turn.now)
         told = await tell_participant_of_change(session, turn.services.settings, item,
                                                 now=turn.now)
-    turn.end_flow()
     turn.services.wake()
     text = tr._("✅ Moved: %(appointment)s.",
                 appointment=SafeHtml(participant_appointment_text(tr, item.followup)))
@@ -460,7 +425,16 @@ async def move_from_text(turn: Turn, state: dict[str, Any], text: str) -> None:
         text += "\n" + told_text(tr)
     if planned:
         text += "\n" + tr._("The reminders follow the new time.")
-    await turn.reply(text)
+    await turn.edit(text)
+
+
+MOVE_FLOW = Flow(
+    "fumove", command="followup", draft=MoveDraft,
+    steps=(AskText(name="when", parse=parse_new_time,
+                   prompt=lambda tr, d: tr._("New day and time? Write YYYY-MM-DD HH:MM, for "
+                                             "example %(example)s.", example=d.example)),),
+    finish=move,
+)
 
 
 # ---- /today ------------------------------------------------------------------------------
@@ -492,15 +466,9 @@ async def show_agenda(turn: Turn, day: date, *, edit: bool = False) -> None:
 
 def register(app: Application) -> None:
     bind_command(app, "followup", followup_command)
-    bind_button(app, FollowUpPick, participant_picked)
-    bind_button(app, FollowUpMore, more_picked)
-    bind_button(app, FollowUpDay, day_picked)
-    bind_button(app, FollowUpTime, time_picked)
-    bind_button(app, FollowUpKindPick, kind_picked)
-    bind_button(app, FollowUpNoPlace, no_place)
-    bind_button(app, FollowUpBookAnyway, book_anyway)
-    bind_button(app, FollowUpDontBook, dont_book)
-    bind_text_step(app, "followup", followup_text_step)
+    bind_flow(app, BOOKING_FLOW)
+    bind_flow(app, CONCERNS_FLOW)
+    bind_flow(app, MOVE_FLOW)
     bind_command(app, "today", today_command)
     bind_button(app, AgendaBack, agenda_back)
     # The card changes bookings: the booking action, whichever list it was opened from.

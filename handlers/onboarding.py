@@ -25,6 +25,7 @@ from bot.outbox.templates import (
 )
 from bot.text.i18n import SafeHtml, Translator
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES
+from bot.text.participant_texts import consent_text, participant_help
 from bot.text.render import grid, keyboard
 from handlers.kit.base import (
     Audience,
@@ -175,18 +176,6 @@ async def open_invite(turn: Turn, token: str) -> None:
     ]))
 
 
-def consent_text(tr: Translator) -> str:
-    # TRANSLATORS: participant
-    return tr._(
-        "Welcome! Your coordinator uses this bot to send you reminders about meetings and "
-        "short questions about how things are going.\n\n"
-        "What is stored: your name or alias, your municipality, your language, your "
-        "appointments and your answers. Only the project's staff can see it. You can stop "
-        "at any time with %(stop_command)s.\n\nDo you agree?",
-        stop_command=tr.command("/stop"),
-    )
-
-
 async def consent_button(turn: Turn, payload: Consent) -> None:
     user = turn.update.effective_user
     chat = turn.update.effective_chat
@@ -257,15 +246,6 @@ def participant_hint(tr: Translator) -> str:
     """What a participant sees when they type text or an unknown command."""
     # TRANSLATORS: participant
     return tr._("I can only answer with buttons and these commands:") + "\n" + participant_help(tr)
-
-
-def participant_help(tr: Translator) -> str:
-    # TRANSLATORS: participant
-    return tr._("%(next_command)s — your next appointment\n"
-                "%(language_command)s — change language\n"
-                "%(stop_command)s — stop all messages",
-                next_command=tr.command("/next"), language_command=tr.command("/language"),
-                stop_command=tr.command("/stop"))
 
 
 # ---- participant commands ------------------------------------------------------------

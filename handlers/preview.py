@@ -9,26 +9,28 @@ participant reads.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time, timedelta
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import ButtonPayload, family, retire
 from bot.outbox.templates import CANCELLED, MOVED, change_message, reminder_message
 from bot.outbox.timing import local_moment
 from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import fold
+from bot.text.labels import FOLLOWUP_KIND_WORDS, fold
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.text.participant_texts import consent_text, participant_help
 from bot.text.render import keyboard
-from handlers.followups import KIND_WORDS
-from handlers.kit.base import Turn, ask_to_pick, bind_button, bind_command, picked_participant
-from handlers.onboarding import consent_text, participant_help
+from handlers.kit.base import Turn, bind_button, bind_command, picked_participant
+from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
 from storage import followups as followup_queries
 from storage.models import FollowUp, FollowUpKind, Participant
 from storage.participants import visible_participant
 
 SAMPLE_KINDS: dict[str, FollowUpKind] = {
-    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING, **KIND_WORDS}
+    "reminder": FollowUpKind.MEETING, "paminnelse": FollowUpKind.MEETING,
+    **FOLLOWUP_KIND_WORDS}
 """Sample word → the kind of follow-up whose reminder is shown."""
 SAMPLE_NOTICES = {"moved": MOVED, "flyttad": MOVED, "cancelled": CANCELLED,
                   "installd": CANCELLED}
@@ -36,18 +38,28 @@ SAMPLES = (*SAMPLE_KINDS, *SAMPLE_NOTICES, "consent", "help")
 SAMPLE_TIME = time(10, 0)
 
 
-@family("pv:p", command="preview")
-class PreviewPick(ButtonPayload):
-    """A participant picked: show what they would receive."""
+@dataclass(frozen=True)
+class PreviewDraft:
+    """Whose messages to show (the guided /preview)."""
 
-    participant_id: int
+    participant_id: int | None = None
 
 
-@family("pv:more", command="preview")
-class PreviewMore(ButtonPayload):
-    """The next page of the participant picker."""
+async def preview_picked(turn: Turn, draft: PreviewDraft) -> None:
+    assert draft.participant_id is not None
+    await show_participant(turn, await picked_participant(turn, draft.participant_id))
 
-    page: int
+
+PREVIEW_FLOW = Flow(
+    "preview", command="preview", draft=PreviewDraft,
+    steps=(PickParticipant(
+        name="who",
+        prompt=lambda tr, _d: tr._("Whose messages do you want to see? Tap a participant."),
+        choose=lambda _d, p: PreviewDraft(p.id)),),
+    finish=preview_picked,
+)
+
+retire("pv:p", "pv:more", command="preview")
 
 
 @family("pv:noop", command="preview")
@@ -59,7 +71,7 @@ async def preview_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
     if not args:  # guided: tap one of your participants
-        await pick(turn, 0, edit=False)
+        await start(turn, PREVIEW_FLOW, PreviewDraft())
         return
     # A language first: participant codes ("P-0042") are never language tags, and
     # `ps` (Pashto) must not be taken for one.
@@ -74,19 +86,6 @@ async def preview_command(turn: Turn) -> None:
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), args[0])
     await show_participant(turn, participant)
-
-
-async def pick(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose messages do you want to see? Tap a participant."),
-                      lambda p: PreviewPick(p.id), page=page, more=PreviewMore, edit=edit)
-
-
-async def more_picked(turn: Turn, payload: PreviewMore) -> None:
-    await pick(turn, payload.page, edit=True)
-
-
-async def participant_picked(turn: Turn, payload: PreviewPick) -> None:
-    await show_participant(turn, await picked_participant(turn, payload.participant_id))
 
 
 async def show_participant(turn: Turn, participant: Participant) -> None:
@@ -144,7 +143,7 @@ async def show(turn: Turn, language: str, sample: str, *, followup: FollowUp,
         noop = SampleButton().encode()
         buttons = [[(button.text, noop)] for row in sample_keyboard.inline_keyboard
                    for button in row]
-    await turn.reply(text, keyboard(buttons) if buttons else None)
+    await turn.edit(text, keyboard(buttons) if buttons else None)
 
 
 async def sample_tapped(turn: Turn, _payload: SampleButton) -> None:
@@ -157,6 +156,5 @@ async def sample_tapped(turn: Turn, _payload: SampleButton) -> None:
 
 def register(app: Application) -> None:
     bind_command(app, "preview", preview_command)
-    bind_button(app, PreviewPick, participant_picked)
-    bind_button(app, PreviewMore, more_picked)
+    bind_flow(app, PREVIEW_FLOW)
     bind_button(app, SampleButton, sample_tapped)

@@ -7,6 +7,7 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
+from bot.text.participant_texts import participant_help
 from handlers import ask, conversation, entry, onboarding
 from handlers.kit import flows
 from handlers.kit.base import (
@@ -112,7 +113,7 @@ async def hint_for_non_staff(turn: Turn, *, with_hint: bool = True) -> None:
     elif with_hint:
         await turn.reply(onboarding.participant_hint(turn.tr))
     else:
-        await turn.reply(onboarding.participant_help(turn.tr))
+        await turn.reply(participant_help(turn.tr))
 
 
 @guarded(Audience.ANYONE)

@@ -133,6 +133,12 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         "ask:o:forged:0", "ask:x:sv:0", "card:abc", "fu:r:x:y", "\u202e" * 10,
         "ofa:1:working", "ofc:1:working", "ofa:x:y", "ofc:1:rather_not_say",
         "x" * 64,
+        # The guided flows that replaced /followup's, /preview's and the hours' own step
+        # buttons (`fu:p` … `fu:q`, `pv:p`, `pv:more`, retired above): a start naming the
+        # participant, and taps of runs the outsider is not in.
+        f"fl:for:followup:{pid}", f"fl:for:preview:{pid}", f"fl:for:hours:{pid}",
+        f"fl:followup:1:0:{pid}", "fl:followup:1:4:=skip", "fl:fuanyway:1:0:yes",
+        "fl:fumove:1:0:=cancel", f"fl:hours:1:0:{pid}", f"fl:preview:1:0:{pid}",
     ]
     # Every declared button family, with the participant's (or follow-up's) id.
     forged += [forged_payload(family, pid, fid or 0) for family in FAMILIES.values()]

@@ -425,19 +425,23 @@ async def test_a_clashing_late_or_far_booking_asks_first_and_books_only_when_tol
     assert "You already have a follow-up at about that time (P-0001)." in clash.text
     assert [label for label, _ in clash.buttons] == ["Book anyway", "Cancel"]
     [cancelled] = await bot.press(user, clash, "Cancel")
-    assert "Nothing was booked." in cancelled.text
+    assert "Nothing was changed." in cancelled.text, "the flow engine's Cancel"
     [late] = await bot.send(user, "/followup P-0002 2026-12-03 21:30 phone")
     assert "outside working hours" in late.text
     [far] = await bot.send(user, "/followup P-0002 2028-12-03 10:00 phone")
     assert "more than a year ahead" in far.text
     async with transaction(db.sessions) as session:
         assert len((await session.exec(select(FollowUp))).all()) == 1
-    replies = await bot.press(user, far, "Book anyway")
+    anyway = far.button_data("Book anyway")
+    replies = await bot.press_data(user, far, anyway)
     assert "Follow-up booked" in replies[-1].text
     async with transaction(db.sessions) as session:
         booked = (await session.exec(select(FollowUp).order_by(FollowUp.id))).all()
     assert [f.due_at.year for f in booked] == [2026, 2028]
-    # The same button again (the message was edited, the flow is over): nothing twice.
+    # The same button again (the message was edited, the flow is over): nothing twice;
+    # nor does the button sent before the flow engine ("fu:y").
+    [again] = await bot.press_data(user, far, anyway)
+    assert "expired" in again.text and "/followup" in again.text
     await bot.press_data(user, far, "fu:y")
     async with transaction(db.sessions) as session:
         assert len((await session.exec(select(FollowUp))).all()) == 2

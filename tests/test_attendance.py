@@ -184,6 +184,45 @@ async def test_hours_are_filled_in_with_taps_from_the_reminder_one_after_the_oth
     assert {row.participant_id: row.hours for row in await rows(db, AttendanceHours)} == hours
 
 
+async def test_hours_flow_answered_by_typing_offers_the_missing_first_finds_anyone(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    logged = await add(bot, people, "Amina H")
+    missing = await add(bot, people, "Omar A")
+    await bot.send(people.anna.user, f"/hours {logged} 2026-10 20")
+    [picker] = await bot.send(people.anna.user, "/timmar")
+    assert picker.text == "Hours for October 2026: whose? Tap a participant."
+    assert [label for label, _ in picker.buttons] == [f"{missing} Omar A", "Cancel"]
+    # A code typed finds anyone in scope, hours logged or not: correcting is typing again.
+    *_, prompt = await bot.send(people.anna.user, "amina")
+    assert prompt.text.startswith(f"How many hours did {logged} take part in October 2026?")
+    assert [label for label, _ in prompt.buttons] == ["« Back", "Cancel"]
+    *_, saved = await bot.send(people.anna.user, "12,5")
+    assert saved.text.startswith(f"✅ {logged}: 12.5 hours in October 2026. (Was 20.)")
+    assert [label for label, _ in saved.buttons] == [f"{missing} Omar A"]
+    assert [(r.month, r.hours) for r in await rows(db, AttendanceHours)] == [
+        (date(2026, 10, 1), 12.5)]
+    assert prompt.buttons == [] and picker.buttons == [], "typed steps lose their buttons"
+
+
+async def test_an_hours_step_from_an_earlier_run_is_expired_and_saves_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people)
+    [picker] = await bot.send(people.anna.user, "/hours")
+    [prompt] = await bot.press(people.anna.user, picker, code)
+    back = prompt.button_data("« Back")
+    [again] = await bot.send(people.anna.user, "/hours")  # started again
+    [stale] = await bot.press_data(people.anna.user, prompt, back)
+    assert stale.text == "This step has expired. Start again with /hours."
+    [refused] = await bot.send(people.anna.user, "7")  # the new run asks whose, not how many
+    assert "No participant you can see matches “7”" in refused.text
+    assert await rows(db, AttendanceHours) == []
+    [prompt] = await bot.press(people.anna.user, again, code)
+    *_, saved = await bot.send(people.anna.user, "7")
+    assert saved.text.startswith(f"✅ {code}: 7 hours in October 2026.")
+
+
 async def test_reminder_planned_after_nine_waits_for_the_next_morning_and_skips_when_done(
     bot: BotHarness, people: People, db: Database
 ) -> None:

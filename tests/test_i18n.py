@@ -17,7 +17,7 @@ from bot.sandbox.emulator import FakeUser
 from bot.text import catalogs
 from bot.text.i18n import FSI, LRI, PDI, Translator, resolve_language
 from bot.text.languages import PARTICIPANT_LANGUAGES
-from handlers.onboarding import consent_text
+from bot.text.participant_texts import consent_text
 from storage.models import FollowUp, FollowUpKind, Role
 from tests.conftest import STOCKHOLM, People
 from tests.harness import BotHarness
@@ -156,11 +156,12 @@ async def test_preview_shows_what_the_participant_receives_with_a_gloss(
     assert "can't find" in refused.text
     # Guided: /preview alone offers the caseload; a tap shows the same preview.
     [picker] = await bot.send(people.anna.user, "/forhandsvisa")
-    [tapped] = await bot.press(people.anna.user, picker, code)
+    pick = picker.button_data(code)
+    [tapped] = await bot.press_data(people.anna.user, picker, pick)
     assert tapped.text == preview.text
     [anchor] = await bot.send(people.bo.user, "/help")
     # Someone else's button: answered like any button that no longer means anything here.
-    [refused] = await bot.press_data(people.bo.user, anchor, picker.buttons[0][1])
+    [refused] = await bot.press_data(people.bo.user, anchor, pick)
     assert "expired" in refused.text and "Amina" not in refused.text
 
 

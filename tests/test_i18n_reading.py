@@ -24,8 +24,8 @@ from bot.text import catalogs, review
 from bot.text.i18n import FSI, LRI, PDI, Translator, translations
 from bot.text.labels import SWEDISH_OUTCOME_WORDS, outcome_words, parse_word
 from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.participant_texts import consent_text, participant_help
 from handlers.ask import command_line
-from handlers.onboarding import consent_text, participant_help
 from storage.models import FollowUp, FollowUpKind, Outcome
 from tests.conftest import STOCKHOLM, People
 from tests.harness import BotHarness

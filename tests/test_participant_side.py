@@ -36,6 +36,7 @@ from storage.db import transaction
 from storage.followups import ANSWERS, due_stamp, record_response
 from storage.invites import InviteProblem
 from storage.models import (
+    FlowDraft,
     FollowUp,
     FollowUpKind,
     FollowUpResponse,
@@ -145,7 +146,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     [card] = await bot.press_data(anna, booked[FollowUpKind.MEETING],
                                   f"fu:o:{ids[FollowUpKind.MEETING]}")
     await bot.press_data(anna, card, f"fu:m:{ids[FollowUpKind.MEETING]}")
-    [moved_reply] = await bot.send(anna, "2026-12-08 14:00")
+    *_, moved_reply = await bot.send(anna, "2026-12-08 14:00")
     assert told_text(Translator("sv", STOCKHOLM)) in moved_reply.text
     seen = len(bot.api.bot_messages(AMINA.id))
     await bot.dispatcher.drain()
@@ -387,18 +388,37 @@ async def test_invite_and_preview_pickers_page_to_the_last_participant(
                 enrolled_on=TEST_NOW.date(), now=TEST_NOW)
             codes.append(participant.code)
     first = codes[0]
+
+    def picked(page: ChatMessage) -> list[str]:  # a guided flow adds « Back and Cancel
+        return [label for label, _ in page.buttons if label.startswith("P-")]
+
     [page] = await bot.send(people.bo.user, command)
-    assert len(page.buttons) == 9 and page.buttons[-1][0] == "More…"
+    assert len(picked(page)) == 8 and "More…" in [label for label, _ in page.buttons]
     [page] = await bot.press(people.bo.user, page, "More…")
     # Most recently registered first: the first one is on the second page, with one more.
-    assert [label for label, _ in page.buttons] == [f"{codes[1]} Person 01",
-                                                     f"{first} Person 00"]
+    assert picked(page) == [f"{codes[1]} Person 01", f"{first} Person 00"]
+    assert "More…" not in [label for label, _ in page.buttons]
     replies = await bot.press(people.bo.user, page, f"{first} Person 00")
     if command == "/invite":
         assert "Creating the invitation" in replies[0].text
         assert f"Invitation for <b>{first}</b> (Person 00)" in replies[-1].caption
     else:
         assert f"What {first} receives" in replies[-1].text
+
+
+async def test_preview_picked_by_typing_and_a_stale_picker_shows_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    [reply] = await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ar")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    [picker] = await bot.send(people.anna.user, "/forhandsvisa")
+    await bot.send(people.anna.user, "/forhandsvisa")  # started again
+    [stale] = await bot.press(people.anna.user, picker, code)
+    assert stale.text == "Det här steget har gått ut. Börja om med /forhandsvisa."
+    *_, shown = await bot.send(people.anna.user, "amina h")
+    assert f"Det här får {code} (" in shown.text and "العربية" in shown.text
+    async with transaction(db.sessions) as session:
+        assert await session.get(FlowDraft, people.anna.id) is None
 
 
 async def test_preview_shows_each_kind_and_pashto(bot: BotHarness, people: People) -> None:

@@ -10,14 +10,22 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
 from bot.text.i18n import Translator
 from handlers.followups import FollowUpAskCancel
+from handlers.kit.flows import FlowFor, FlowTap
 from handlers.staff import AwayUntil
 from storage.db import transaction
-from storage.models import FollowUp, Invite, OutboundMessage, OutboxStatus, Participant
+from storage.models import (
+    FlowDraft,
+    FollowUp,
+    Invite,
+    OutboundMessage,
+    OutboxStatus,
+    Participant,
+)
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
 
@@ -163,7 +171,7 @@ async def test_cancel_and_move_follow_up_from_its_card(
     [booked] = await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     [card] = await bot.press(people.anna.user, booked, "Öppna")
     [ask] = await bot.press(people.anna.user, card, "Flytta")
-    [moved] = await bot.send(people.anna.user, "2026-12-04 11:00")
+    *_, moved = await bot.send(people.anna.user, "2026-12-04 11:00")
     assert "11:00" in moved.text
     reminders = [r for r in await rows(db, OutboundMessage) if r.template == "reminder"]
     assert sorted(r.status for r in reminders) == ["cancelled", "cancelled", "pending", "pending"]
@@ -239,6 +247,139 @@ async def test_guided_followup_booking(bot: BotHarness, people: People, db: Data
     [followup] = await rows(db, FollowUp)
     assert followup.kind == "phone_call" and followup.place == "Ring på mobilen"
     assert followup.due_at.astimezone(STOCKHOLM).strftime("%H:%M") == "09:00"
+
+
+async def drafts(db: Database) -> int:
+    async with transaction(db.sessions) as session:
+        return (await session.exec(select(func.count()).select_from(FlowDraft))).one()
+
+
+@pytest.mark.parametrize(("typed_day", "day", "typed_kind", "kind"), [
+    ("imorgon", date(2026, 11, 25), "telefon", "phone_call"),
+    ("2026-12-03", date(2026, 12, 3), "möte", "meeting"),
+    ("i morgon", date(2026, 11, 25), "Avstämningsfråga", "checkin_question"),
+])
+async def test_guided_followup_booked_by_typing_every_answer(
+    bot: BotHarness, people: People, db: Database, typed_day: str, day: date,
+    typed_kind: str, kind: str,
+) -> None:
+    """A Swedish coordinator types where she would rather not tap: the participant's name,
+    the day ("imorgon", a date), a time no button offers, the kind in Swedish, the place."""
+    code = await register(bot, people)
+    user = people.anna.user
+    [picker] = await bot.send(user, "/uppfoljning")
+    *_, days = await bot.send(user, "Amina")
+    assert f"Vilken dag för {code}?" == days.text
+    [refused] = await bot.send(user, "igår")
+    assert "passerat" in refused.text, "a day gone by is refused, the step waits"
+    *_, times = await bot.send(user, typed_day)
+    [refused] = await bot.send(user, "halv tre")
+    assert "TT:MM" in refused.text
+    *_, kinds = await bot.send(user, "14:30")
+    *_, place = await bot.send(user, typed_kind)
+    assert "Ingen plats" in [label for label, _ in place.buttons]
+    *_, done = await bot.send(user, "Biblioteket")
+    assert f"<b>{code}</b>" in done.text and "Follow-up booked" not in done.text
+    [followup] = await rows(db, FollowUp)
+    assert (followup.kind, followup.place) == (kind, "Biblioteket")
+    assert followup.due_at.astimezone(STOCKHOLM) == datetime(day.year, day.month, day.day, 14,
+                                                             30, tzinfo=STOCKHOLM)
+    # Every step answered by typing lost its buttons; nothing is left waiting.
+    assert [m.buttons for m in (picker, days, times, kinds, place)] == [[]] * 5
+    assert await drafts(db) == 0
+
+
+async def test_guided_followup_goes_back_a_step_and_asks_before_a_clash(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    user = people.anna.user
+    await bot.send(user, f"/followup {code} 2026-11-25 10:00 meeting")
+    [picker] = await bot.send(user, "/followup")
+    assert "« " not in str(picker.buttons), "the first step has no way back"
+    [days] = await bot.press(user, picker, code)
+    [times] = await bot.press_data(user, days, days.buttons[1][1])  # Wednesday 25th
+    [kinds] = await bot.press(user, times, "09:00")
+    [times] = await bot.press(user, kinds, "« ")
+    assert "vilken tid?" in times.text and "10:00" in [label for label, _ in times.buttons]
+    [kinds] = await bot.press(user, times, "10:00")
+    [place] = await bot.press(user, kinds, "möte")
+    [asked] = await bot.press(user, place, "Ingen plats")
+    assert "(P-0001)" in asked.text, "the booking checks ask first, in the guided flow too"
+    assert len(await rows(db, FollowUp)) == 1
+    *_, done = await bot.send(user, "Boka ändå")
+    assert code in done.text
+    booked = await rows(db, FollowUp)
+    assert [f.due_at.astimezone(STOCKHOLM).strftime("%d %H:%M") for f in booked] == [
+        "25 10:00", "25 10:00"]
+    assert booked[1].place == ""
+
+
+async def test_a_booking_step_from_an_earlier_run_is_expired_and_books_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    pid = int(code[2:])
+    user = people.anna.user
+    [picker] = await bot.send(user, "/followup")
+    [days] = await bot.press(user, picker, code)
+    await bot.send(user, "/followup")  # started again: the old day buttons are stale
+    [stale] = await bot.press_data(user, days, days.buttons[0][1])
+    assert "gått ut" in stale.text and "/uppfoljning" in stale.text
+    # A day button sent before the flow engine says the same.
+    [anchor] = await bot.send(user, "/help")
+    [old] = await bot.press_data(user, anchor, f"fu:d:{pid}:2026-12-01")
+    assert "gått ut" in old.text and "/uppfoljning" in old.text
+    assert await rows(db, FollowUp) == []
+    # The run started last still works, from a card-like button with the participant picked.
+    [days] = await bot.press_data(user, anchor, FlowFor("followup", pid).encode())
+    assert days.text == f"Vilken dag för {code}?"
+
+
+async def test_a_booking_flow_never_reaches_a_participant_out_of_scope(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)  # Anna's
+    bo = people.bo.user
+    [anchor] = await bot.send(bo, "/help")
+    [refused] = await bot.press_data(bo, anchor, FlowFor("followup", int(code[2:])).encode())
+    assert "expired" in refused.text
+    [picker] = await bot.send(bo, "/followup")  # Bo has no participants of his own
+    assert "no active participants" in picker.text
+    await bot.send(bo, "/add Omar A | Växjö | man | so")
+    [picker] = await bot.send(bo, "/followup")
+    [refused] = await bot.send(bo, code)
+    assert "No participant you can see matches" in refused.text
+    # His own run, his own step, Anna's participant as the value: expired, nothing learnt.
+    async with transaction(db.sessions) as session:
+        draft = await session.get(FlowDraft, people.bo.id)
+    forged = FlowTap("followup", draft.run, draft.step, str(int(code[2:]))).encode()
+    [refused] = await bot.press_data(bo, picker, forged)
+    assert "expired" in refused.text and "Amina" not in refused.text
+    assert await rows(db, FollowUp) == []
+
+
+async def test_a_move_is_typed_refused_in_the_past_and_its_old_prompt_expires(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await register(bot, people)
+    user = people.anna.user
+    [booked] = await bot.send(user, f"/followup {code} 2026-12-03 10:00 meeting")
+    [card] = await bot.press(user, booked, "Öppna")
+    [ask] = await bot.press(user, card, "Flytta")
+    cancel = ask.button_data("Avbryt")
+    [refused] = await bot.send(user, "2026-11-20 10:00")
+    assert "passerat" in refused.text
+    [refused] = await bot.send(user, "snart")
+    assert refused.text == "Skriv den nya dagen och tiden som ÅÅÅÅ-MM-DD TT:MM."
+    *_, moved = await bot.send(user, "imorgon 11:00")
+    assert "11:00" in moved.text
+    [stale] = await bot.press_data(user, ask, cancel)
+    assert "gått ut" in stale.text
+    [followup] = await rows(db, FollowUp)
+    assert followup.due_at.astimezone(STOCKHOLM) == datetime(2026, 11, 25, 11, 0,
+                                                             tzinfo=STOCKHOLM)
+    assert await drafts(db) == 0
 
 
 # ---- delivery faults -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from bot.text.i18n import N_
 from bot.text.words import unaccented
-from storage.models import Channel, Gender, Outcome, Role, Status
+from storage.models import Channel, FollowUpKind, Gender, Outcome, Role, Status
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -119,6 +119,16 @@ _WORDS: dict[type[StrEnum], dict[str, StrEnum]] = {
         "unspecified": Gender.UNSPECIFIED, "-": Gender.UNSPECIFIED, "?": Gender.UNSPECIFIED,
         "ej angivet": Gender.UNSPECIFIED, "not stated": Gender.UNSPECIFIED,
     },
+}
+
+
+# The kinds of follow-up as typed (`/followup P-0042 … telefon`, `/preview ar fraga`), folded.
+FOLLOWUP_KIND_WORDS: dict[str, FollowUpKind] = {
+    "meeting": FollowUpKind.MEETING, "mote": FollowUpKind.MEETING, "traff": FollowUpKind.MEETING,
+    "phone": FollowUpKind.PHONE_CALL, "call": FollowUpKind.PHONE_CALL,
+    "telefon": FollowUpKind.PHONE_CALL, "samtal": FollowUpKind.PHONE_CALL,
+    "question": FollowUpKind.CHECKIN_QUESTION, "checkin": FollowUpKind.CHECKIN_QUESTION,
+    "fraga": FollowUpKind.CHECKIN_QUESTION, "avstamning": FollowUpKind.CHECKIN_QUESTION,
 }
 
 

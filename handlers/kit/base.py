@@ -41,6 +41,7 @@ from bot.text.render import (
     keyboard,
     participant_keyboard,
 )
+from storage import drafts
 from storage.access import Action, Viewer, can
 from storage.db import transaction
 from storage.errors import DomainError, NotAllowed, NotFound
@@ -70,6 +71,8 @@ class Turn:
     prompt_message_id: int | None = None
     """The last message this turn sent or edited with buttons: a guided step's prompt."""
     _answered: bool = field(default=False, repr=False)
+    _ends_draft: bool = field(default=False, repr=False)
+    """An in-memory flow was started: the flow engine's draft, if any, ends with the turn."""
     _session: AsyncSession | None = field(default=None, repr=False)
     """The guard's session, handed to the first `transaction()` (see the module docstring)."""
 
@@ -219,6 +222,7 @@ class Turn:
     def start_flow(self, name: str, step: str, **data: Any) -> None:
         assert self.context.user_data is not None
         self.context.user_data[FLOW_KEY] = {"name": name, "step": step, **data}
+        self._ends_draft = True  # the flow started last is the one typed text answers
 
     def flow(self, name: str) -> dict[str, Any] | None:
         state = (self.context.user_data or {}).get(FLOW_KEY)
@@ -346,6 +350,9 @@ async def _guarded_turn(turn: Turn, fn: HandlerFn, audience: Audience,
     except DomainError as error:
         log.info("refused %s for user %s: %s", fn.__name__, user.id, error.code)
         await turn.reply(error_text(turn.tr, error))
+    if turn._ends_draft:  # see Turn.start_flow
+        async with turn.transaction() as session:
+            await drafts.end_draft(session, user.id)
 
 
 def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
@@ -514,6 +521,13 @@ def parse_day(text: str, today: date) -> date | None:
     if word in {"yesterday", "igar", "i gar"}:
         return today - timedelta(days=1)
     return parse_iso_day(text)
+
+
+def parse_coming_day(text: str, today: date) -> date | None:
+    """`parse_day`, and `tomorrow`/`imorgon`: a day something is booked for."""
+    if fold(text) in {"tomorrow", "imorgon", "i morgon"}:
+        return today + timedelta(days=1)
+    return parse_day(text, today)
 
 
 def split_fields(text: str) -> list[str]:

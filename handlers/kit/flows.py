@@ -47,7 +47,7 @@ from handlers.kit.base import (
     expired,
     expired_tap,
     guarded,
-    parse_day,
+    parse_coming_day,
     picked_participant,
 )
 from storage import drafts
@@ -293,10 +293,10 @@ class PickDay(Step[D]):
         return self.choose(draft, day)
 
     async def tapped(self, turn: Turn, draft: D, value: str) -> D:
-        return self._checked(turn, draft, parse_day(value, turn.today), value)
+        return self._checked(turn, draft, parse_coming_day(value, turn.today), value)
 
     async def typed(self, turn: Turn, draft: D, text: str) -> D:
-        return self._checked(turn, draft, parse_day(text, turn.today), text)
+        return self._checked(turn, draft, parse_coming_day(text, turn.today), text)
 
 
 # ---- the flow and its engine --------------------------------------------------------------
@@ -386,7 +386,9 @@ async def _route_tap(update: Update, context: Context) -> None:
 
 
 async def start(turn: Turn, flow: Flow[D], draft: D) -> None:
-    """Run `flow` from its first step that applies (the draft may already answer some)."""
+    """Run `flow` from its first step that applies (the draft may already answer some).
+    It replaces whatever flow the person was in, in the database or in memory."""
+    turn.end_flow()
     first = flow.next_step(draft, -1)
     if first is None:
         await flow.finish(turn, draft)
