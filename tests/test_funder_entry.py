@@ -438,6 +438,22 @@ async def test_guided_personnummer_by_typing_the_name_never_stores_the_number_in
     assert (await participant(db)).personnummer_encrypted
 
 
+async def test_a_personnummer_typed_at_the_pnr_picker_is_deleted_not_repeated(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    """The picker's "no participant matches “…”" would repeat the number in the chat."""
+    bot = keyed_bot
+    await add(bot, people)
+    [picker] = await bot.send(people.anna.user, "/pnr")
+    [reply] = await bot.send(people.anna.user, NUMBER)
+    assert "looks like a personal identity number" in reply.text
+    every_message = [m for chat in bot.api.chats.values() for m in chat]
+    assert not any(form in m.body for m in every_message for form in CLEAR_FORMS)
+    # The picker still stands: tapping it goes on.
+    [prompt] = await bot.press(people.anna.user, picker, "P-0001")
+    assert "Write the personal identity number" in prompt.text
+
+
 @pytest.mark.parametrize(("command", "asks"), [
     ("/pnr", "Write the personal identity number of"), ("/inskrivning", "Entry data for")])
 async def test_an_old_picker_expires_and_the_current_one_takes_a_typed_code(
