@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message
@@ -22,24 +22,14 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, MessageHandler, filters
 
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import retire
 from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.outbox.timing import QuietHours
 from bot.text.i18n import Translator, escape
 from bot.text.languages import ENDONYMS
-from bot.text.render import keyboard
-from handlers.kit.base import (
-    Audience,
-    CancelFlow,
-    Turn,
-    ask_to_pick,
-    bind_button,
-    bind_command,
-    bind_text_step,
-    guarded,
-    picked_participant,
-    stranger_text,
-)
+from handlers.kit.base import Audience, Turn, bind_command, guarded, stranger_text
+from handlers.kit.flows import AskText, Flow, PickParticipant, bind_flow, start
+from handlers.kit.relay import bind_relay
 from storage import relay
 from storage.errors import NotFound
 from storage.models import Participant, Staff
@@ -140,18 +130,46 @@ async def _not_passed_on(turn: Turn) -> None:
 
 
 # ---- staff → participant ---------------------------------------------------------------
-@family("reply:p", command="reply")
-class ReplyPick(ButtonPayload):
-    """A participant picked for /reply: ask for the message."""
-
-    participant_id: int
+# The picker and the typed step /reply sent before the flow engine: their buttons expire.
+retire("reply:p", "reply:more", command="reply")
 
 
-@family("reply:more", command="reply")
-class ReplyMore(ButtonPayload):
-    """The next page of the /reply picker."""
+@dataclass(frozen=True)
+class ReplyDraft:
+    """A guided /reply: to whom, then the message (typed last, so never stored)."""
 
-    page: int
+    participant_id: int | None = None
+    code: str = ""
+    name: str = ""
+    text: str = field(default="", repr=False)
+
+
+def message_prompt(tr: Translator, draft: ReplyDraft) -> str:
+    return tr._("Write your message to %(code)s (%(name)s).", code=tr.isolate(draft.code),
+                name=draft.name)
+
+
+async def send_from_draft(turn: Turn, draft: ReplyDraft) -> None:
+    assert draft.participant_id is not None
+    async with turn.transaction() as session:
+        participant = await visible_participant_by_id(session, turn.require_viewer(),
+                                                      draft.participant_id)
+    await answer(turn, participant, text=draft.text)
+
+
+REPLY_FLOW = Flow(
+    "reply", command="reply", draft=ReplyDraft,
+    steps=(
+        PickParticipant(
+            name="who",
+            prompt=lambda tr, _d: tr._("Who do you want to write to? Tap a participant."),
+            choose=lambda d, p: replace(d, participant_id=p.id, code=p.code,
+                                        name=p.display_name)),
+        AskText(name="text", prompt=message_prompt,
+                parse=lambda _turn, d, text: replace(d, text=text)),
+    ),
+    finish=send_from_draft,
+)
 
 
 async def reply_command(turn: Turn) -> None:
@@ -159,7 +177,7 @@ async def reply_command(turn: Turn) -> None:
     tr = turn.tr
     code, _, text = turn.text_after_command.partition(" ")
     if not code:
-        await pick_for_reply(turn, 0, edit=False)
+        await start(turn, REPLY_FLOW, ReplyDraft())
         return
     if not text.strip():
         await turn.reply(tr._("Write <code>/reply P-0042 your message</code>, or reply to the "
@@ -168,32 +186,6 @@ async def reply_command(turn: Turn) -> None:
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), code)
     await answer(turn, participant, text=text.strip())
-
-
-async def pick_for_reply(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Who do you want to write to? Tap a participant."),
-                      lambda p: ReplyPick(p.id), page=page, more=ReplyMore, edit=edit)
-
-
-async def reply_more(turn: Turn, payload: ReplyMore) -> None:
-    await pick_for_reply(turn, payload.page, edit=True)
-
-
-async def reply_picked(turn: Turn, payload: ReplyPick) -> None:
-    participant = await picked_participant(turn, payload.participant_id)
-    turn.start_flow("reply", "text", pid=participant.id)
-    await turn.edit(turn.tr._("Write your message to %(code)s (%(name)s).",
-                              code=turn.tr.isolate(participant.code),
-                              name=participant.display_name),
-                    keyboard([[(turn.tr._("Cancel"), CancelFlow().encode())]]))
-
-
-async def reply_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    turn.end_flow()
-    async with turn.transaction() as session:
-        participant = await visible_participant_by_id(session, turn.require_viewer(),
-                                                      state["pid"])
-    await answer(turn, participant, text=text)
 
 
 async def staff_replied(turn: Turn, participant_id: int) -> None:
@@ -291,7 +283,6 @@ async def media_message(turn: Turn) -> None:
 
 def register(app: Application) -> None:
     bind_command(app, "reply", reply_command)
-    bind_button(app, ReplyPick, reply_picked)
-    bind_button(app, ReplyMore, reply_more)
-    bind_text_step(app, "reply", reply_text_step)
+    bind_flow(app, REPLY_FLOW)
+    bind_relay(app, media_message)
     app.add_handler(MessageHandler(MEDIA & ~filters.COMMAND, media_message))

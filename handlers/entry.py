@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload, Token, family, retire
 from bot.runtime.services import Services
 from bot.text.funder_labels import (
     EDUCATION_LABELS,
@@ -35,16 +36,21 @@ from bot.text.funder_labels import (
 from bot.text.i18n import N_, Translator
 from bot.text.render import Button, grid, keyboard
 from handlers.kit.base import (
-    CancelFlow,
     Turn,
-    ask_to_pick,
     bind_button,
     bind_command,
-    bind_text_step,
     expired,
     picked_participant,
 )
-from storage import entry
+from handlers.kit.flows import (
+    AskText,
+    Flow,
+    Invalid,
+    PickParticipant,
+    bind_flow,
+    start,
+)
+from storage import drafts, entry
 from storage.models import (
     EducationLevel,
     EntryEmployment,
@@ -54,10 +60,16 @@ from storage.models import (
     SfiLevel,
     SubsidyType,
 )
-from storage.participants import visible_participant
-from storage.personnummer import InvalidPersonnummer, PersonnummerCipher, parse
+from storage.participants import visible_participant, visible_participant_by_id
+from storage.personnummer import (
+    InvalidPersonnummer,
+    Personnummer,
+    PersonnummerCipher,
+    parse,
+)
 
 log = logging.getLogger(__name__)
+D = TypeVar("D")
 
 _REMOVE_WORDS = {"-", "delete", "remove", "ta bort", "radera"}
 _YEAR = re.compile(r"[0-9]{4}")
@@ -73,11 +85,6 @@ class EntryPick(ButtonPayload):
     """A participant picked (or the card's "Entry data"): the field menu."""
 
     participant_id: int
-
-
-@family("ent:more", command="entry")
-class EntryMore(ButtonPayload):
-    page: int
 
 
 @family("ent:f", command="entry")
@@ -102,16 +109,9 @@ class EntryDone(ButtonPayload):
     participant_id: int
 
 
-@family("pnr:p", command="pnr")
-class PnrPick(ButtonPayload):
-    """A participant picked: their number is typed next."""
-
-    participant_id: int
-
-
-@family("pnr:more", command="pnr")
-class PnrMore(ButtonPayload):
-    page: int
+# The pickers and the typed steps these commands sent before the flow engine expire.
+retire("ent:more", command="entry")
+retire("pnr:p", "pnr:more", command="pnr")
 
 
 def cipher_of(services: Services) -> PersonnummerCipher | None:
@@ -122,7 +122,7 @@ def cipher_of(services: Services) -> PersonnummerCipher | None:
 async def entry_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await pick_for_entry(turn, 0, edit=False)
+        await start(turn, ENTRY_FLOW, EntryDraft())
         return
     if len(turn.args) == 1:
         async with turn.transaction() as session:
@@ -149,13 +149,26 @@ async def entry_command(turn: Turn) -> None:
     await turn.reply("\n".join(lines))
 
 
-async def pick_for_entry(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose entry data? Tap a participant."),
-                      lambda p: EntryPick(p.id), page=page, more=EntryMore, edit=edit)
+@dataclass(frozen=True)
+class EntryDraft:
+    """/entry alone: whose entry data (then the menu, a card of its own)."""
+
+    participant_id: int | None = None
 
 
-async def entry_more(turn: Turn, payload: EntryMore) -> None:
-    await pick_for_entry(turn, payload.page, edit=True)
+async def menu_from_draft(turn: Turn, draft: EntryDraft) -> None:
+    assert draft.participant_id is not None
+    await show_entry_menu(turn, await picked_participant(turn, draft.participant_id),
+                          edit=True)
+
+
+ENTRY_FLOW = Flow(
+    "entry", command="entry", draft=EntryDraft,
+    steps=(PickParticipant(
+        name="who", prompt=lambda tr, _d: tr._("Whose entry data? Tap a participant."),
+        choose=lambda d, p: replace(d, participant_id=p.id)),),
+    finish=menu_from_draft,
+)
 
 
 def shows_sensitive(turn: Turn, participant: Participant) -> bool:
@@ -193,9 +206,67 @@ def sensitive_usage(tr: Translator) -> str:
 
 
 # ---- /pnr --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PnrDraft:
+    """A guided /pnr: whose number, then the number typed. The number is only ever in the
+    draft the last step hands to `finish`; the engine stores a draft between steps, never
+    after the last one, so it never reaches the database in clear."""
+
+    participant_id: int | None = None
+    code: str = ""
+    number: str = field(default="", repr=False)
+    """The canonical digits, or "" to remove the number."""
+
+
+def pnr_for(participant: Participant) -> PnrDraft:
+    return PnrDraft(participant.id, participant.code)
+
+
+def number_prompt(tr: Translator, draft: PnrDraft) -> str:
+    return tr._("Write the personal identity number of %(code)s (YYYYMMDD-NNNN; coordination "
+                "numbers too), or <code>-</code> to remove it. Your message is deleted once "
+                "it is read.", code=tr.isolate(draft.code))
+
+
+def read_number(turn: Turn, text: str) -> Personnummer | None:
+    """The number typed, or None for "remove it"; Invalid (saying what is wrong, never
+    repeating it) when it is not one."""
+    if text.strip().lower() in _REMOVE_WORDS:
+        return None
+    try:
+        return parse(text, today=turn.today)
+    except InvalidPersonnummer as error:
+        raise Invalid(invalid_text(turn.tr, error.reason)) from None
+
+
+async def parse_number(turn: Turn, draft: PnrDraft, text: str) -> PnrDraft:
+    # The number is personal: take it out of the chat history whatever happens next.
+    await delete_typed_message(turn)
+    number = read_number(turn, text)
+    return replace(draft, number=number.digits if number else "")
+
+
+async def pnr_from_draft(turn: Turn, draft: PnrDraft) -> None:
+    number = parse(draft.number, today=turn.today) if draft.number else None
+    await save_pnr(turn, draft.code, number)
+
+
+PNR_FLOW = Flow(
+    "pnr", command="pnr", draft=PnrDraft, for_participant=pnr_for,
+    steps=(
+        PickParticipant(
+            name="who",
+            prompt=lambda tr, _d: tr._("Whose personal identity number? Tap a participant."),
+            choose=lambda _d, p: pnr_for(p), done=lambda d: d.participant_id is not None),
+        AskText(name="number", prompt=number_prompt, parse=parse_number),
+    ),
+    finish=pnr_from_draft,
+)
+
+
 async def pnr_command(turn: Turn) -> None:
     if not turn.args:  # guided: pick, then type the number (deleted like the one-liner)
-        await pick_for_pnr(turn, 0, edit=False)
+        await start(turn, PNR_FLOW, PnrDraft())
         return
     # The number is personal: take it out of the chat history whatever happens next.
     await delete_typed_message(turn)
@@ -203,70 +274,34 @@ async def pnr_command(turn: Turn) -> None:
         async with turn.transaction() as session:
             participant = await visible_participant(session, turn.require_viewer(),
                                                     turn.args[0])
-        await ask_for_number(turn, participant, edit=False)
+        await start(turn, PNR_FLOW, pnr_for(participant))
         return
-    await save_pnr(turn, turn.args[0], " ".join(turn.args[1:]))
-
-
-async def pick_for_pnr(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose personal identity number? Tap a participant."),
-                      lambda p: PnrPick(p.id), page=page, more=PnrMore, edit=edit)
-
-
-async def pnr_more(turn: Turn, payload: PnrMore) -> None:
-    await pick_for_pnr(turn, payload.page, edit=True)
-
-
-async def save_pnr(turn: Turn, code: str, text: str) -> bool:
-    """Store (or with `-` remove) the number typed for `code`; False when it is invalid."""
-    tr = turn.tr
-    cipher = cipher_of(turn.services)
-    if text.strip().lower() in _REMOVE_WORDS:
-        async with turn.transaction() as session:
-            participant = await entry.set_personnummer(session, turn.require_viewer(), code, None,
-                                                       cipher=cipher, now=turn.now)
-        await turn.reply(tr._("✅ The personal identity number of %(code)s was removed.",
-                              code=tr.isolate(participant.code)))
-        return True
     try:
-        number = parse(text, today=turn.today)
-    except InvalidPersonnummer as error:
-        await turn.reply(invalid_text(tr, error.reason))
-        return False
+        number = read_number(turn, " ".join(turn.args[1:]))
+    except Invalid as refused:
+        await turn.reply(refused.message)
+        return
+    await save_pnr(turn, turn.args[0], number)
+
+
+async def save_pnr(turn: Turn, code: str, number: Personnummer | None) -> None:
+    """Store `number` for `code`, or remove theirs (None); the reply shows it masked."""
+    tr = turn.tr
     async with turn.transaction() as session:
-        participant = await entry.set_personnummer(session, turn.require_viewer(), code, number,
-                                                   cipher=cipher, now=turn.now)
-    if number.coordination:
+        participant = await entry.set_personnummer(session, turn.require_viewer(), code,
+                                                   number, cipher=cipher_of(turn.services),
+                                                   now=turn.now)
+    if number is None:
+        text = tr._("✅ The personal identity number of %(code)s was removed.",
+                    code=tr.isolate(participant.code))
+    elif number.coordination:
         text = tr._("✅ Coordination number saved for %(code)s: %(masked)s (stored encrypted).",
                     code=tr.isolate(participant.code), masked=tr.isolate(number.masked))
     else:
         text = tr._("✅ Personal identity number saved for %(code)s: %(masked)s "
                     "(stored encrypted).", code=tr.isolate(participant.code),
                     masked=tr.isolate(number.masked))
-    await turn.reply(text)
-    return True
-
-
-async def ask_for_number(turn: Turn, participant: Participant, *, edit: bool) -> None:
-    tr = turn.tr
-    turn.start_flow("pnr", "number", pid=participant.id)
-    text = tr._("Write the personal identity number of %(code)s (YYYYMMDD-NNNN; coordination "
-                "numbers too), or <code>-</code> to remove it. Your message is deleted once "
-                "it is read.", code=tr.isolate(participant.code))
-    cancel = keyboard([[(tr._("Cancel"), CancelFlow().encode())]])
-    await (turn.edit(text, cancel) if edit else turn.reply(text, cancel))
-
-
-async def pnr_picked(turn: Turn, payload: PnrPick) -> None:
-    await ask_for_number(turn, await picked_participant(turn, payload.participant_id),
-                         edit=True)
-
-
-async def pnr_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    await delete_typed_message(turn)
-    participant = await picked_participant(turn, int(state["pid"]))
-    if await save_pnr(turn, participant.code, text):
-        turn.end_flow()
+    await turn.edit(text)
 
 
 async def delete_typed_message(turn: Turn) -> None:
@@ -446,10 +481,13 @@ async def show_entry_menu(turn: Turn, participant: Participant, *, saved: bool =
 
 
 async def entry_participant(turn: Turn, participant_id: int) -> Participant:
-    """The participant a tap names; any tap leaves the typed birth-year step."""
-    if turn.flow("entry") is not None:
-        turn.end_flow()
-    return await picked_participant(turn, participant_id)
+    """The participant a menu tap names; any tap on the menu leaves its typed step, so the
+    next text is not taken for a birth year."""
+    async with turn.transaction() as session:
+        current = await drafts.current_draft(session, turn.user_id, now=turn.now)
+        if current is not None and current.flow == TYPED_FIELD_FLOW.name:
+            await drafts.end_draft(session, turn.user_id)
+        return await visible_participant_by_id(session, turn.require_viewer(), participant_id)
 
 
 def offered_field(turn: Turn, participant: Participant, key: str) -> GuidedField | None:
@@ -501,15 +539,13 @@ def _option_value(guided: GuidedField, code: str | None) -> object:
 
 
 async def ask_field(turn: Turn, participant: Participant, guided: GuidedField) -> None:
+    if not guided.options:  # typed: the birth year
+        await start(turn, TYPED_FIELD_FLOW,
+                    TypedFieldDraft(participant.id or 0, participant.code, guided.key))
+        return
     tr = turn.tr
     back = (tr._("Back"), EntryPick(participant.id).encode())
     clear = (tr._("Clear"), EntryValue(participant.id, guided.key, None).encode())
-    if not guided.options:  # typed: the birth year
-        turn.start_flow("entry", "year", pid=participant.id)
-        await turn.edit(tr._("Write the birth year of %(code)s, e.g. 1990.",
-                             code=tr.isolate(participant.code)),
-                        keyboard([[clear, back]]))
-        return
     buttons: list[Button] = [(tr._(label), EntryValue(participant.id, guided.key, code).encode())
                              for code, _value, label in guided.options]
     last_row = [clear, back] if guided.clearable else [back]
@@ -533,28 +569,73 @@ async def save_field(turn: Turn, code: str, guided: GuidedField, value: object, 
     await show_entry_menu(turn, participant, saved=True, edit=edit)
 
 
-async def entry_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
+# ---- the menu's typed field (the birth year): a one-step flow --------------------------------
+MENU = "menu"
+
+
+@dataclass(frozen=True)
+class TypedFieldDraft:
+    """A typed field of the entry menu: whose, which field, and what was typed."""
+
+    participant_id: int
+    code: str
+    key: str
+    value: int | None = None
+    to_menu: bool = False
+    """« Back: nothing saved, the menu again."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AskFromMenu(AskText[D]):
+    """AskText opened from a menu, with « Back to it: the engine's « Back goes to an earlier
+    step, and this flow has only one. `back(draft)` is the draft that says so."""
+
+    back: Callable[[D], D]
+
+    async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
+        own, _more = await super().buttons(turn, draft, page)
+        return [[*(own[0] if own else []), (turn.tr._("« Back"), MENU)]], False
+
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        return self.back(draft) if value == MENU else await super().tapped(turn, draft, value)
+
+
+def parse_year(turn: Turn, draft: TypedFieldDraft, text: str) -> TypedFieldDraft:
     word = text.strip()
     # ASCII digits only: `int("¹⁹⁹⁰")` would raise (PITFALLS.md).
     if not (_YEAR.fullmatch(word) and entry.OLDEST_BIRTH_YEAR <= int(word) <= turn.today.year):
-        await turn.reply(tr._("Write a year between %(first)s and %(last)s, e.g. 1990, or "
-                              "/cancel.", first=entry.OLDEST_BIRTH_YEAR, last=turn.today.year))
+        raise Invalid(turn.tr._("Write a year between %(first)s and %(last)s, e.g. 1990, or "
+                                "/cancel.", first=entry.OLDEST_BIRTH_YEAR,
+                                last=turn.today.year))
+    return replace(draft, value=int(word))
+
+
+async def typed_field_from_draft(turn: Turn, draft: TypedFieldDraft) -> None:
+    if draft.to_menu:
+        await show_entry_menu(turn, await picked_participant(turn, draft.participant_id),
+                              edit=True)
         return
-    turn.end_flow()
-    participant = await picked_participant(turn, int(state["pid"]))
-    await save_field(turn, participant.code, _BY_KEY["by"], int(word), edit=False)
+    await save_field(turn, draft.code, _BY_KEY[draft.key], draft.value, edit=True)
+
+
+TYPED_FIELD_FLOW = Flow(
+    "year", command="entry", draft=TypedFieldDraft,
+    steps=(AskFromMenu(
+        name="year", prompt=lambda tr, d: tr._("Write the birth year of %(code)s, e.g. 1990.",
+                                               code=tr.isolate(d.code)),
+        parse=parse_year, skip=(N_("Clear"), lambda d: replace(d, value=None)),
+        back=lambda d: replace(d, to_menu=True)),),
+    finish=typed_field_from_draft,
+)
 
 
 def register(app: Application) -> None:
     bind_command(app, "entry", entry_command)
+    bind_flow(app, ENTRY_FLOW)
     bind_button(app, EntryPick, entry_picked)
-    bind_button(app, EntryMore, entry_more)
     bind_button(app, EntryField, field_picked)
     bind_button(app, EntryValue, value_picked)
     bind_button(app, EntryDone, entry_done)
-    bind_text_step(app, "entry", entry_text_step)
+    bind_flow(app, TYPED_FIELD_FLOW)
     bind_command(app, "pnr", pnr_command)
-    bind_button(app, PnrPick, pnr_picked)
-    bind_button(app, PnrMore, pnr_more)
-    bind_text_step(app, "pnr", pnr_text_step)
+    bind_flow(app, PNR_FLOW)

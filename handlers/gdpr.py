@@ -2,93 +2,81 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family
-from bot.text.render import keyboard
-from handlers.kit.base import (
-    CancelFlow,
-    Turn,
-    ask_to_pick,
-    bind_button,
-    bind_command,
-    picked_participant,
-)
+from bot.interaction.buttons import retire
+from bot.text.i18n import Translator
+from handlers.kit.base import Turn, bind_command
+from handlers.kit.confirm import confirm_step
+from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
 from storage import gdpr
 from storage.models import Participant
 from storage.participants import code_for, visible_participant, visible_participant_by_id
 
-
-@family("forget:p", command="forget")
-class ForgetPick(ButtonPayload):
-    """A participant picked in the guided /forget: ask to confirm."""
-
-    participant_id: int
+# The picker and the confirmation /forget sent before the flow engine: their buttons expire.
+retire("forget:p", "forget:more", "forget:yes", command="forget")
 
 
-@family("forget:more", command="forget")
-class ForgetMore(ButtonPayload):
-    page: int
+@dataclass(frozen=True)
+class ForgetDraft:
+    """Whose data a guided /forget erases (code and name for the confirmation)."""
+
+    participant_id: int | None = None
+    code: str = ""
+    name: str = ""
 
 
-@family("forget:yes", command="forget")
-class ForgetConfirm(ButtonPayload):
-    """"Yes, erase": the confirmation /forget asks for."""
+def forget_for(participant: Participant) -> ForgetDraft:
+    return ForgetDraft(participant.id, participant.code, participant.display_name)
 
-    participant_id: int
+
+def confirm_prompt(tr: Translator, draft: ForgetDraft) -> str:
+    return tr._("Erase the personal data of %(code)s (%(name)s)? Name, Telegram link, notes and "
+                "places are removed for good; anonymous counts stay in the statistics.",
+                code=tr.isolate(draft.code), name=draft.name)
+
+
+async def erase_from_draft(turn: Turn, draft: ForgetDraft) -> None:
+    assert draft.participant_id is not None
+    async with turn.transaction() as session:
+        participant = await visible_participant_by_id(session, turn.require_viewer(),
+                                                      draft.participant_id)
+        await gdpr.erase_participant(session, code_for(draft.participant_id),
+                                     actor_staff_id=turn.require_viewer().staff_id, now=turn.now)
+    await turn.edit(turn.tr._("The personal data of %(code)s has been erased.",
+                              code=turn.tr.isolate(participant.code)))
+
+
+FORGET_FLOW = Flow(
+    "forget", command="forget", draft=ForgetDraft, for_participant=forget_for,
+    steps=(
+        PickParticipant(
+            name="who", prompt=lambda tr, _d: tr._(
+                "Whose personal data should be erased? Tap a participant."),
+            choose=lambda _d, p: forget_for(p), choices=gdpr.erasable_participants,
+            empty=lambda tr: tr._("There is no participant whose data could be erased."),
+            done=lambda d: d.participant_id is not None),
+        confirm_step(prompt=confirm_prompt, label=lambda tr, _d: tr._("Yes, erase")),
+    ),
+    finish=erase_from_draft,
+)
 
 
 async def forget_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:  # guided: pick among everyone the admin may see, then confirm
-        await pick_to_forget(turn, 0, edit=False)
+        await start(turn, FORGET_FLOW, ForgetDraft())
         return
     if len(turn.args) != 1:
         await turn.reply(tr._("Write <code>/forget P-0042</code>. I will ask you to confirm."))
         return
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), turn.args[0])
-    await ask_to_confirm(turn, participant)
-
-
-async def pick_to_forget(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose personal data should be erased? Tap a participant."),
-                      lambda p: ForgetPick(p.id or 0), page=page, more=ForgetMore, edit=edit,
-                      choices=gdpr.erasable_participants,
-                      empty=turn.tr._("There is no participant whose data could be erased."))
-
-
-async def forget_more(turn: Turn, payload: ForgetMore) -> None:
-    await pick_to_forget(turn, payload.page, edit=True)
-
-
-async def forget_picked(turn: Turn, payload: ForgetPick) -> None:
-    await ask_to_confirm(turn, await picked_participant(turn, payload.participant_id),
-                         edit=True)
-
-
-async def ask_to_confirm(turn: Turn, participant: Participant, *, edit: bool = False) -> None:
-    tr = turn.tr
-    await (turn.edit if edit else turn.reply)(
-        tr._("Erase the personal data of %(code)s (%(name)s)? Name, Telegram link, notes and "
-             "places are removed for good; anonymous counts stay in the statistics.",
-             code=tr.isolate(participant.code), name=participant.display_name),
-        keyboard([[(tr._("Yes, erase"), ForgetConfirm(participant.id or 0).encode()),
-                   (tr._("Cancel"), CancelFlow().encode())]]))
-
-
-async def forget_confirmed(turn: Turn, payload: ForgetConfirm) -> None:
-    async with turn.transaction() as session:
-        participant = await visible_participant_by_id(session, turn.require_viewer(),
-                                                      payload.participant_id)
-        await gdpr.erase_participant(session, code_for(payload.participant_id),
-                                     actor_staff_id=turn.require_viewer().staff_id, now=turn.now)
-    await turn.edit(turn.tr._("The personal data of %(code)s has been erased.",
-                              code=turn.tr.isolate(participant.code)))
+    await start(turn, FORGET_FLOW, forget_for(participant))
 
 
 def register(app: Application) -> None:
     bind_command(app, "forget", forget_command)
-    bind_button(app, ForgetPick, forget_picked)
-    bind_button(app, ForgetMore, forget_more)
-    bind_button(app, ForgetConfirm, forget_confirmed)
+    bind_flow(app, FORGET_FLOW)

@@ -2,23 +2,28 @@
 
 /import sends the template workbook. A file (XLSX or CSV) sent as a document is checked
 as `koordinator import participants --dry-run` would (storage.importing): the summary and
-the first errors, and when every row is good an "Import N participants" button, which
-reads the file again and stores it whole (or nothing, if it no longer checks out).
+the first errors, and when every row is good a one-step flow asks to confirm with an
+"Import N participants" button (the file's id waits in the flow's draft); confirmed, the
+file is read again and stored whole (or nothing, if it no longer checks out).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from telegram.ext import Application, MessageHandler
 from telegram.ext import filters as ptb_filters
 
 from bot.documents.import_template import template_workbook
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import retire
 from bot.text.i18n import SafeHtml
 from bot.text.import_text import file_error_text, plan_summary, row_error_text
-from bot.text.render import error_text, keyboard
+from bot.text.render import error_text
 from bot.text.vocabulary import IMPORT_VOCABULARY
-from handlers import conversation
-from handlers.kit.base import Audience, Turn, bind_button, bind_command, expired, guarded
+from handlers.kit.base import Audience, Turn, bind_command, guarded
+from handlers.kit.confirm import confirm_step
+from handlers.kit.flows import Flow, bind_flow, start
+from handlers.kit.relay import pass_to_relay
 from storage import importing
 from storage.access import Action, can
 from storage.errors import NotAllowed
@@ -31,9 +36,19 @@ SPREADSHEETS = (ptb_filters.Document.FileExtension("xlsx")
                 | ptb_filters.Document.FileExtension("xlsm"))
 
 
-@family("imp", command="import")
-class ImportFile(ButtonPayload):
-    """"Import N participants" under a checked file (the file waits in the flow)."""
+# "Import N participants" as /import sent it before the flow engine: old buttons expire.
+retire("imp", command="import")
+
+
+@dataclass(frozen=True)
+class ImportDraft:
+    """A checked file waiting for "Import N participants": Telegram's id for the file (it
+    is read again when confirmed), its name, what the check found, and how many are new."""
+
+    file_id: str
+    file_name: str
+    summary: str
+    new: int
 
 
 async def import_command(turn: Turn) -> None:
@@ -80,7 +95,7 @@ async def _spreadsheet(turn: Turn) -> None:
     assert message is not None and message.document is not None
     if turn.viewer is None or message.reply_to_message is not None:
         # Not an import: a participant's file, or staff answering one, goes to the relay.
-        await conversation.media_message(turn.update, turn.context)
+        await pass_to_relay(turn.update, turn.context)
         return
     if not can(turn.viewer, Action.IMPORT_CASELOAD):
         await turn.reply(error_text(turn.tr, NotAllowed()))
@@ -115,21 +130,13 @@ async def spreadsheet_received(turn: Turn) -> None:
         lines.append(tr._("Everyone in the file is already here; nothing to import."))
         await turn.reply("\n".join(lines))
         return
-    turn.start_flow("import", "confirm", file_id=document.file_id, file_name=name)
-    label = tr.ngettext("Import %(n)s participant", "Import %(n)s participants",
-                        len(plan.new))
-    await turn.reply("\n".join(lines), keyboard([[(label, ImportFile().encode())],
-                                                 [(tr._("Cancel"), "flow:cancel")]]))
+    await start(turn, IMPORT_FLOW, ImportDraft(document.file_id, name, "\n".join(lines),
+                                               len(plan.new)))
 
 
-async def import_button(turn: Turn, _payload: ImportFile) -> None:
+async def import_from_draft(turn: Turn, draft: ImportDraft) -> None:
     tr = turn.tr
-    state = turn.flow("import")
-    if state is None or state["step"] != "confirm":
-        await expired(turn, "/import")
-        return
-    turn.end_flow()
-    plan, problem = await _plan(turn, state["file_id"], state["file_name"])
+    plan, problem = await _plan(turn, draft.file_id, draft.file_name)
     if plan is None or not plan.ok:
         # The staff list or the participants changed since the check: nothing is stored.
         await turn.edit(problem or tr._("The file no longer checks out (someone changed the "
@@ -140,11 +147,21 @@ async def import_button(turn: Turn, _payload: ImportFile) -> None:
         codes = await importing.apply_participants(
             session, plan, actor_staff_id=turn.require_viewer().staff_id, now=turn.now,
             cipher=PersonnummerCipher.from_setting(turn.services.settings.personnummer_key),
-            source=state["file_name"])
+            source=draft.file_name)
     await turn.edit(tr.ngettext("✅ Imported %(n)s participant (%(first)s–%(last)s).",
                                 "✅ Imported %(n)s participants (%(first)s–%(last)s).",
                                 len(codes), first=codes[0] if codes else "",
                                 last=codes[-1] if codes else ""))
+
+
+IMPORT_FLOW = Flow(
+    "import", command="import", draft=ImportDraft,
+    steps=(confirm_step(
+        prompt=lambda _tr, d: d.summary,
+        label=lambda tr, d: tr.ngettext("Import %(n)s participant", "Import %(n)s participants",
+                                        d.new)),),
+    finish=import_from_draft,
+)
 
 
 def register(app: Application) -> None:
@@ -152,4 +169,4 @@ def register(app: Application) -> None:
     # Before the relay's media handler: a lead's spreadsheet is an import; anyone else's
     # document is handed on to the relay as before.
     app.add_handler(MessageHandler(SPREADSHEETS & ~ptb_filters.COMMAND, _spreadsheet))
-    bind_button(app, ImportFile, import_button)
+    bind_flow(app, IMPORT_FLOW)

@@ -1,108 +1,252 @@
-"""/staff (leads and admins list staff and add coordinators; admins any role), /handover,
-and /away (a colleague gets your notices while you are away)."""
-
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import TypeVar
 
 from telegram.ext import Application
 
 from bot.interaction import menus
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import retire
 from bot.text.i18n import Translator
-from bot.text.labels import ROLE_LABELS, parse_word
-from bot.text.render import Button, grid, keyboard
-from handlers.kit.base import (
-    CancelFlow,
-    Turn,
-    bind_button,
-    bind_command,
-    bind_text_step,
-    expired,
-    parse_day,
-    split_fields,
+from bot.text.labels import ROLE_LABELS, fold, parse_word
+from bot.text.render import error_text
+from handlers.kit.base import Turn, bind_command, parse_day, split_fields
+from handlers.kit.confirm import confirm_step
+from handlers.kit.flows import (
+    AskText,
+    Flow,
+    Invalid,
+    Option,
+    PickDay,
+    PickOption,
+    bind_flow,
+    start,
 )
 from storage import staff as queries
-from storage.access import Action, roles_viewer_may_add
-from storage.errors import InvalidValue
+from storage.access import roles_viewer_may_add
+from storage.errors import InvalidValue, NotFound
 from storage.models import Role, Staff
 from storage.participants import active_caseloads, hand_over
 from storage.staff import set_away
 
+D = TypeVar("D")
 STAFF_BUTTONS = 20
 """Colleagues offered as buttons per page (/away, /handover); "More…" opens the next page."""
 AWAY_DAY_BUTTONS = 14
+BACK_FROM_AWAY = "back"
+
+# The steps these commands sent before the flow engine: their old buttons expire.
+retire("staff:role", command="staff")
+retire("ho:f", "ho:t", "ho:fm", "ho:tm", "ho:c", command="handover")
+retire("away:s", "away:d", "away:m", "away:off", command="away")
 
 
-# ---- buttons ----------------------------------------------------------------------------
-@family("staff:role", command="staff")
-class StaffRole(ButtonPayload):
-    """The new staff member's role: saves them."""
-
-    role: Role
+# ---- a step: pick a colleague --------------------------------------------------------------
+def _answered_by_pick(draft: D, _value: str) -> D:
+    return draft
 
 
-@family("ho:f", command="handover")
-class HandoverFrom(ButtonPayload):
-    """Whose caseload moves: offer receivers."""
+@dataclass(frozen=True, kw_only=True)
+class PickColleague(PickOption[D]):
+    """Pick a colleague from a paged list: a PickOption whose options carry the staff id
+    as the value and the full name and Telegram id as words. `pick(draft, option)` gets the
+    whole option, so the draft can keep the name a later prompt shows (`choose` would see
+    the value only); typed, a unique part of a name picks too, as in the one-liners."""
 
-    from_id: int
+    pick: Callable[[D, Option], D]
+    choose: Callable[[D, str], D] = _answered_by_pick
+    page_size: int = STAFF_BUTTONS
 
+    async def tapped(self, turn: Turn, draft: D, value: str) -> D:
+        for option in await self._options(turn, draft):
+            if option.value == value:
+                return self.pick(draft, option)
+        raise NotFound()  # no longer offered (left, or no caseload now): expired
 
-@family("ho:t", command="handover")
-class HandoverTo(ButtonPayload):
-    """To whom: ask to confirm."""
-
-    from_id: int
-    to_id: int
-
-
-@family("ho:fm", command="handover")
-class HandoverFromMore(ButtonPayload):
-    """The next page of "whose caseload"."""
-
-    page: int
-
-
-@family("ho:tm", command="handover")
-class HandoverToMore(ButtonPayload):
-    """The next page of "to whom"."""
-
-    from_id: int
-    page: int
-
-
-@family("ho:c", command="handover")
-class HandoverConfirm(ButtonPayload):
-    from_id: int
-    to_id: int
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        options = await self._options(turn, draft)
+        word = fold(text)
+        named = [option for option in options
+                 if word in {fold(option.label), *(fold(w) for w in option.words)}]
+        named = named or [option for option in options
+                          if word and any(word in fold(w) for w in option.words)]
+        if len(named) != 1:
+            raise Invalid(turn.tr._(
+                "I did not recognise “%(text)s”. Tap one of the buttons, or write one of: "
+                "%(choices)s.", text=text,
+                choices=", ".join(option.label for option in named or options)))
+        return self.pick(draft, named[0])
 
 
-@family("away:s", command="away")
-class AwayColleague(ButtonPayload):
-    """Who gets the notices: offer the last day away."""
-
-    staff_id: int
-
-
-@family("away:d", command="away")
-class AwayUntil(ButtonPayload):
-    staff_id: int
-    until: date
+def colleague_options(members: Sequence[Staff], label: Callable[[Staff], str] | None = None
+                      ) -> list[Option]:
+    """Colleagues as options, by name."""
+    return [Option(label(member) if label else member.name[:40], str(member.id),
+                   (member.name, str(member.telegram_user_id)))
+            for member in sorted(members, key=lambda member: member.name.casefold())]
 
 
-@family("away:m", command="away")
-class AwayMore(ButtonPayload):
-    """The next page of colleagues."""
+# ---- /staff add, guided --------------------------------------------------------------------
+@dataclass(frozen=True)
+class StaffDraft:
+    """What a guided /staff add has asked so far."""
 
-    page: int
+    telegram_id: int | None = None
+    name: str = ""
+    role: Role | None = None
 
 
-@family("away:off", command="away")
-class AwayOff(ButtonPayload):
-    """"I'm back"."""
+def parse_telegram_id(turn: Turn, draft: StaffDraft, text: str) -> StaffDraft:
+    if not queries.TELEGRAM_ID.fullmatch(text):
+        raise Invalid(turn.tr._("The Telegram id must be a positive number; nothing was saved."))
+    return replace(draft, telegram_id=int(text))
+
+
+def parse_name(turn: Turn, draft: StaffDraft, text: str) -> StaffDraft:
+    if not text or len(text) > queries.NAME_MAX:
+        raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
+    return replace(draft, name=text)
+
+
+def role_options(turn: Turn, _draft: StaffDraft) -> list[Option]:
+    roles = sorted(roles_viewer_may_add(turn.require_viewer()), key=list(Role).index)
+    return [Option(turn.tr._(ROLE_LABELS[role]), role.value, (ROLE_LABELS[role],))
+            for role in roles]
+
+
+async def save_from_draft(turn: Turn, draft: StaffDraft) -> None:
+    assert draft.telegram_id is not None and draft.role is not None
+    await save(turn, draft.telegram_id, draft.role, draft.name, None, edit=True)
+
+
+STAFF_FLOW = Flow(
+    "staff", command="staff", draft=StaffDraft,
+    steps=(
+        AskText(name="telegram_id", prompt=lambda tr, _d: tr._(
+            "New staff member. What is their Telegram id? (They can see it by sending "
+            "/start to me: I tell strangers their id.)"), parse=parse_telegram_id),
+        AskText(name="name", prompt=lambda tr, _d: tr._("Their name?"), parse=parse_name),
+        PickOption(name="role", prompt=lambda tr, _d: tr._("Which role?"),
+                   options=role_options, columns=3,
+                   choose=lambda d, value: replace(d, role=Role(value))),
+    ),
+    finish=save_from_draft,
+)
+
+
+# ---- /handover, guided ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class HandoverDraft:
+    """Whose caseload moves to whom (names kept for the confirmation)."""
+
+    from_id: int | None = None
+    from_name: str = ""
+    to_id: int | None = None
+    to_name: str = ""
+
+
+async def giver_options(turn: Turn, _draft: HandoverDraft) -> list[Option]:
+    async with turn.transaction() as session:
+        caseloads = await active_caseloads(session, turn.require_viewer())
+    if not caseloads:
+        raise Invalid(turn.tr._("Nobody has active participants you can move."))
+    counts = {member.id: count for member, count in caseloads}
+    return colleague_options([member for member, _count in caseloads],
+                             lambda member: f"{member.name[:32]} ({counts[member.id]})")
+
+
+async def receiver_options(turn: Turn, draft: HandoverDraft) -> list[Option]:
+    async with turn.transaction() as session:
+        receivers = [member for member in await queries.active_staff(session)
+                     if member.id != draft.from_id]
+    return colleague_options(receivers)
+
+
+async def handover_from_draft(turn: Turn, draft: HandoverDraft) -> None:
+    await move_caseload(turn, draft.from_id, draft.to_id, None, edit=True)
+
+
+HANDOVER_FLOW = Flow(
+    "handover", command="handover", draft=HandoverDraft,
+    steps=(
+        PickColleague(name="from", prompt=lambda tr, _d: tr._(
+            "Whose caseload moves? Tap a colleague.") + "\n" + handover_usage(tr),
+            options=giver_options,
+            pick=lambda d, option: replace(d, from_id=int(option.value),
+                                           from_name=option.words[0])),
+        PickColleague(name="to", prompt=lambda tr, _d: tr._(
+            "To whom? Tap the colleague who takes over."), options=receiver_options,
+            pick=lambda d, option: replace(d, to_id=int(option.value),
+                                           to_name=option.words[0])),
+        confirm_step(
+            prompt=lambda tr, d: tr._(
+                "Move every active participant of %(from_name)s to %(to_name)s? Their "
+                "coming follow-ups and notices move too.", from_name=d.from_name,
+                to_name=d.to_name),
+            label=lambda tr, _d: tr._("Yes, move them")),
+    ),
+    finish=handover_from_draft,
+)
+
+
+# ---- /away, guided -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AwayDraft:
+    """Who gets the notices until when, or "I'm back"."""
+
+    delegate_id: int | None = None
+    back: bool = False
+    until: date | None = None
+
+
+async def away_options(turn: Turn, _draft: AwayDraft) -> list[Option]:
+    me = turn.staff
+    assert me is not None
+    async with turn.transaction() as session:
+        colleagues = [member for member in await queries.active_staff(session)
+                      if member.id != me.id]
+    back = ([Option(turn.tr._("I'm back"), BACK_FROM_AWAY, ("I'm back",))]
+            if me.delegate_id is not None else [])
+    return back + colleague_options(colleagues)
+
+
+def away_days(turn: Turn, _draft: AwayDraft) -> list[date]:
+    return [turn.today + timedelta(days=offset) for offset in range(AWAY_DAY_BUTTONS)]
+
+
+def not_in_the_past(turn: Turn, day: date) -> str | None:
+    return error_text(turn.tr, InvalidValue(field="away")) if day < turn.today else None
+
+
+def picked_for_away(draft: AwayDraft, option: Option) -> AwayDraft:
+    if option.value == BACK_FROM_AWAY:
+        return replace(draft, back=True)
+    return replace(draft, delegate_id=int(option.value))
+
+
+async def away_from_draft(turn: Turn, draft: AwayDraft) -> None:
+    if draft.back:
+        await back_from_away(turn, edit=True)
+        return
+    assert draft.until is not None
+    await save_away(turn, draft.delegate_id, draft.until, edit=True)
+
+
+AWAY_FLOW = Flow(
+    "away", command="away", draft=AwayDraft,
+    steps=(
+        PickColleague(name="who", prompt=lambda tr, _d: tr._(
+            "Who gets your notices while you are away? Tap a colleague.") + "\n"
+            + away_usage(tr), options=away_options, pick=picked_for_away),
+        PickDay(name="until", prompt=lambda tr, _d: tr._(
+            "Your last day away? (Further ahead: write <code>/away NAME YYYY-MM-DD</code>.)"),
+            days=away_days, accept=not_in_the_past, when=lambda d: not d.back,
+            choose=lambda d, day: replace(d, until=day)),
+    ),
+    finish=away_from_draft,
+)
 
 
 async def staff_command(turn: Turn) -> None:
@@ -114,10 +258,7 @@ async def staff_command(turn: Turn) -> None:
         await turn.reply(usage(turn.tr))
         return
     if len(args) == 1:
-        turn.start_flow("staff", "telegram_id")
-        await turn.reply(turn.tr._(
-            "New staff member. What is their Telegram id? (They can see it by sending "
-            "/start to me: I tell strangers their id.)"))
+        await start(turn, STAFF_FLOW, StaffDraft())
         return
     rest = turn.text_after_command.split(maxsplit=3)[1:]
     role = parse_word(Role, rest[1]) if len(rest) > 1 else None
@@ -159,7 +300,6 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
             session, telegram_user_id=telegram_id, name=name, role=role,
             municipality=municipality, now=turn.now, added_by=turn.require_viewer(),
             municipalities=turn.services.settings.municipalities)
-    turn.end_flow()
     settings = turn.services.settings
     await menus.publish_staff_menu(turn.context.bot, member, settings.tz, settings.default_language)
     text = tr._("✅ %(name)s was added as %(role)s.", name=member.name,
@@ -167,40 +307,12 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-async def staff_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
-    if state["step"] == "telegram_id":
-        if not queries.TELEGRAM_ID.fullmatch(text):
-            await turn.reply(tr._("The Telegram id must be a positive number; nothing was saved."))
-            return
-        turn.start_flow("staff", "name", telegram_id=int(text))
-        await turn.reply(tr._("Their name?"))
-    elif state["step"] == "name":
-        if not text or len(text) > queries.NAME_MAX:
-            await turn.reply(tr._("The name must be 1–120 characters; nothing was saved."))
-            return
-        turn.start_flow("staff", "role", telegram_id=state["telegram_id"], staff_name=text)
-        roles = sorted(roles_viewer_may_add(turn.require_viewer()), key=list(Role).index)
-        await turn.reply(tr._("Which role?"), keyboard(
-            [[(tr._(ROLE_LABELS[r]), StaffRole(r).encode()) for r in roles]]))
-    else:
-        await turn.reply(tr._("Tap one of the buttons above, or start again with /staff add."))
-
-
-async def role_picked(turn: Turn, payload: StaffRole) -> None:
-    state = turn.flow("staff")
-    if state is None or state["step"] != "role":
-        await expired(turn, "/staff add")
-        return
-    await save(turn, state["telegram_id"], payload.role, state["staff_name"], None, edit=True)
-
-
 async def handover_command(turn: Turn) -> None:
     """/handover FROM TO [P-0001 P-0002 …] — FROM and TO are Telegram ids or names."""
     tr = turn.tr
     args = turn.args
     if not args:  # guided: whose caseload, to whom, confirm
-        await ask_whose_caseload(turn)
+        await start(turn, HANDOVER_FLOW, HandoverDraft())
         return
     if len(args) < 2:
         await turn.reply(handover_usage(tr))
@@ -238,84 +350,16 @@ async def move_caseload(turn: Turn, from_id: int | None, to_id: int | None,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-def paged_rows(tr: Translator, buttons: list[Button], page: int,
-               more: Callable[[int], ButtonPayload]) -> list[list[Button]]:
-    """One page of colleague buttons, two a row, with "More…" when a next page exists."""
-    start = page * STAFF_BUTTONS
-    rows = grid(buttons[start:start + STAFF_BUTTONS], 2)
-    if len(buttons) > start + STAFF_BUTTONS:
-        rows.append([(tr._("More…"), more(page + 1).encode())])
-    return rows
-
-
-async def ask_whose_caseload(turn: Turn, page: int = 0, *, edit: bool = False) -> None:
-    tr = turn.tr
-    async with turn.transaction() as session:
-        caseloads = await active_caseloads(session, turn.require_viewer())
-    if not caseloads:
-        await turn.reply(tr._("Nobody has active participants you can move."))
-        return
-    buttons: list[Button] = [(f"{member.name[:32]} ({count})",
-                              HandoverFrom(member.id or 0).encode())
-                             for member, count in caseloads]
-    await (turn.edit if edit else turn.reply)(
-        tr._("Whose caseload moves? Tap a colleague.") + "\n" + handover_usage(tr),
-        keyboard(paged_rows(tr, buttons, page, HandoverFromMore)))
-
-
-async def giver_more(turn: Turn, payload: HandoverFromMore) -> None:
-    await ask_whose_caseload(turn, payload.page, edit=True)
-
-
-async def receiver_more(turn: Turn, payload: HandoverToMore) -> None:
-    await giver_picked(turn, HandoverFrom(payload.from_id), page=payload.page)
-
-
-async def giver_picked(turn: Turn, payload: HandoverFrom, page: int = 0) -> None:
-    async with turn.transaction() as session:
-        receivers = [member for member in await queries.active_staff(session)
-                     if member.id != payload.from_id]
-    receivers.sort(key=lambda member: member.name.casefold())
-    buttons: list[Button] = [(member.name[:40],
-                              HandoverTo(payload.from_id, member.id or 0).encode())
-                             for member in receivers]
-    await turn.edit(turn.tr._("To whom? Tap the colleague who takes over."),
-                    keyboard(paged_rows(turn.tr, buttons, page,
-                                        lambda more: HandoverToMore(payload.from_id, more))))
-
-
-async def receiver_picked(turn: Turn, payload: HandoverTo) -> None:
-    tr = turn.tr
-    async with turn.transaction() as session:
-        names = [member.name if member else "?" for member in
-                 (await session.get(Staff, payload.from_id),
-                  await session.get(Staff, payload.to_id))]
-    await turn.edit(
-        tr._("Move every active participant of %(from_name)s to %(to_name)s? Their "
-             "coming follow-ups and notices move too.", from_name=names[0],
-             to_name=names[1]),
-        keyboard([[(tr._("Yes, move them"),
-                    HandoverConfirm(payload.from_id, payload.to_id).encode()),
-                   (tr._("Cancel"), CancelFlow().encode())]]))
-
-
-async def handover_confirmed(turn: Turn, payload: HandoverConfirm) -> None:
-    await move_caseload(turn, payload.from_id, payload.to_id, None, edit=True)
-
-
 async def away_command(turn: Turn) -> None:
     """/away COLLEAGUE LAST-DAY — a colleague gets your notices; /away off ends it."""
     tr = turn.tr
     assert turn.staff is not None and turn.staff.id is not None
     args = turn.args
     if args == ["off"] or args == ["av"]:
-        async with turn.transaction() as session:
-            await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
-                           now=turn.now)
-        await turn.reply(tr._("Welcome back: your notices come to you again."))
+        await back_from_away(turn)
         return
-    if not args:  # guided: a colleague, then the last day away
-        await ask_for_colleague(turn)
+    if not args:  # guided: a colleague (or "I'm back"), then the last day away
+        await start(turn, AWAY_FLOW, AwayDraft())
         return
     until = parse_day(args[-1], turn.today) if len(args) >= 2 else None
     if until is None:
@@ -346,61 +390,19 @@ async def save_away(turn: Turn, delegate_id: int | None, until: date, *,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-async def ask_for_colleague(turn: Turn, page: int = 0, *, edit: bool = False) -> None:
-    tr = turn.tr
-    assert turn.staff is not None
-    async with turn.transaction() as session:
-        colleagues = [member for member in await queries.active_staff(session)
-                      if member.id != turn.staff.id]
-    colleagues.sort(key=lambda member: member.name.casefold())
-    buttons: list[Button] = [(member.name[:40], AwayColleague(member.id or 0).encode())
-                             for member in colleagues]
-    rows = paged_rows(tr, buttons, page, AwayMore)
-    if turn.staff.delegate_id is not None:
-        rows.append([(tr._("I'm back"), AwayOff().encode())])
-    await (turn.edit if edit else turn.reply)(
-        tr._("Who gets your notices while you are away? Tap a colleague.") + "\n"
-        + away_usage(tr), keyboard(rows))
-
-
-async def colleagues_more(turn: Turn, payload: AwayMore) -> None:
-    await ask_for_colleague(turn, payload.page, edit=True)
-
-
-async def back_from_away(turn: Turn, _payload: AwayOff) -> None:
+async def back_from_away(turn: Turn, *, edit: bool = False) -> None:
     assert turn.staff is not None and turn.staff.id is not None
     async with turn.transaction() as session:
         await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
                        now=turn.now)
-    await turn.edit(turn.tr._("Welcome back: your notices come to you again."))
-
-
-async def colleague_picked(turn: Turn, payload: AwayColleague) -> None:
-    tr = turn.tr
-    days = [turn.today + timedelta(days=offset) for offset in range(AWAY_DAY_BUTTONS)]
-    buttons: list[Button] = [(tr.date(day, "EEE d MMM"),
-                              AwayUntil(payload.staff_id, day).encode()) for day in days]
-    await turn.edit(tr._("Your last day away? (Further ahead: write "
-                         "<code>/away NAME YYYY-MM-DD</code>.)"), keyboard(grid(buttons, 2)))
-
-
-async def last_day_picked(turn: Turn, payload: AwayUntil) -> None:
-    await save_away(turn, payload.staff_id, payload.until, edit=True)
+    text = turn.tr._("Welcome back: your notices come to you again.")
+    await (turn.edit(text) if edit else turn.reply(text))
 
 
 def register(app: Application) -> None:
     bind_command(app, "staff", staff_command)
-    # Adding is a narrower right than listing (leads add coordinators, admins any role).
-    bind_button(app, StaffRole, role_picked, action=Action.ADD_COORDINATOR)
-    bind_text_step(app, "staff", staff_text_step)
+    bind_flow(app, STAFF_FLOW)
     bind_command(app, "handover", handover_command)
-    bind_button(app, HandoverFrom, giver_picked)
-    bind_button(app, HandoverTo, receiver_picked)
-    bind_button(app, HandoverFromMore, giver_more)
-    bind_button(app, HandoverToMore, receiver_more)
-    bind_button(app, HandoverConfirm, handover_confirmed)
+    bind_flow(app, HANDOVER_FLOW)
     bind_command(app, "away", away_command)
-    bind_button(app, AwayColleague, colleague_picked)
-    bind_button(app, AwayMore, colleagues_more)
-    bind_button(app, AwayUntil, last_day_picked)
-    bind_button(app, AwayOff, back_from_away)
+    bind_flow(app, AWAY_FLOW)

@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.interaction.buttons import FAMILIES, ButtonPayload
 from bot.sandbox.emulator import FakeUser
+from handlers.kit.flows import FlowTap
 from storage.db import transaction
 from storage.models import AuditLog, CheckIn, FollowUp, Invite, OutboundMessage, Participant
 from storage.stats import municipality_ref
@@ -139,6 +140,14 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         f"fl:for:followup:{pid}", f"fl:for:preview:{pid}", f"fl:for:hours:{pid}",
         f"fl:followup:1:0:{pid}", "fl:followup:1:4:=skip", "fl:fuanyway:1:0:yes",
         "fl:fumove:1:0:=cancel", f"fl:hours:1:0:{pid}", f"fl:preview:1:0:{pid}",
+        # Steps sent before the flow engine (retired prefixes), and the flows that replaced
+        # them, started for the participant or tapped with her id.
+        "ent:more:1", "pnr:more:1", f"reply:p:{pid}", "reply:more:1", f"forget:p:{pid}",
+        "forget:more:1", "ho:fm:1", "ho:tm:1:1", "away:m:1",
+        *(f"fl:for:{flow}:{pid}" for flow in ("pnr", "forget", "reply", "entry", "log")),
+        *(f"fl:{flow}:1:{step}:{value}" for flow in ("pnr", "forget", "reply", "entry", "year",
+                                                     "handover", "away", "staff", "import")
+          for step in (0, 1, 2) for value in (pid, "yes", "=back", "+1")),
     ]
     # Every declared button family, with the participant's (or follow-up's) id.
     forged += [forged_payload(family, pid, fid or 0) for family in FAMILIES.values()]
@@ -166,6 +175,24 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
     for user in (people.anna.user, people.lead.user, people.admin.user):
         [card] = await bot.send(user, f"/participant {code}")
         assert SECRET in card.text
+
+
+async def test_a_live_flow_step_refuses_a_participant_outside_the_scope(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """A coordinator in the middle of /pnr, /entry or /reply forges his own run's picker
+    tap with another caseload's participant: expired, nothing shown, nothing asked."""
+    [reply] = await bot.send(people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
+    pid = int(re.search(r"P-(\d{4})", reply.text).group(1))
+    await bot.send(people.bo.user, "/add Own One | Växjö | woman | ar")
+    for command in ("/pnr", "/entry", "/reply"):
+        [picker] = await bot.send(people.bo.user, command)
+        live = FlowTap.parse(picker.buttons[0][1])
+        assert live is not None, command
+        forged = FlowTap(live.flow, live.run, live.step, str(pid)).encode()
+        [answer] = await bot.press_data(people.bo.user, picker, forged)
+        assert answer.text == f"This step has expired. Start again with {command}.", command
+        assert SECRET not in answer.body
 
 
 async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> None:

@@ -511,6 +511,25 @@ async def test_a_lead_gets_the_template_sends_the_file_and_imports_on_the_button
     assert len((await participants_and_audit(db))[0]) == 3
 
 
+async def test_an_import_is_confirmed_by_typing_ja_and_an_earlier_offer_expires(
+    bot: BotHarness, people: People, db: Database, tmp_path: Path
+) -> None:
+    from storage.models import Staff
+
+    async with transaction(db.sessions) as session:
+        lead = await session.get(Staff, people.lead.staff.id)
+        lead.language = "sv"
+        session.add(lead)
+    good = caseload_workbook(tmp_path / "good.xlsx").read_bytes()
+    [old] = await bot.send_document(people.lead.user, "good.xlsx", good)
+    [offer] = await bot.send_document(people.lead.user, "good.xlsx", good)
+    [expired] = await bot.press(people.lead.user, old, "3")
+    assert "/importera" in expired.text and (await participants_and_audit(db))[0] == []
+    *_, done = await bot.send(people.lead.user, "ja")
+    assert "P-0001–P-0003" in done.text and not offer.buttons
+    assert len((await participants_and_audit(db))[0]) == 3
+
+
 async def test_a_participants_spreadsheet_is_relayed_not_imported(
     bot: BotHarness, people: People, db: Database
 ) -> None:

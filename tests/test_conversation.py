@@ -252,6 +252,23 @@ async def test_reply_alone_guides_to_a_participant_and_the_message(
     assert "See you on Tuesday" in chat(bot, OLENA.id)[-1].text
 
 
+async def test_reply_alone_is_completed_by_typing_and_an_old_picker_expires(
+    bot: BotHarness, people: People
+) -> None:
+    code = await joined(bot, people, language="en")
+    [old] = await send_as(bot, people.bo.user, "/svara")
+    [picker] = await send_as(bot, people.bo.user, "/svara")
+    [expired] = await bot.press(people.bo.user, old, code)
+    assert "expired" in expired.text and "/reply" in expired.text
+    before = len(chat(bot, OLENA.id))
+    *_, ask = await bot.send(people.bo.user, "olena")  # a part of her name
+    assert code in ask.text and not picker.buttons, "the picker's buttons are taken away"
+    *_, sent = await bot.send(people.bo.user, "See you on Tuesday")
+    assert "✅" in sent.text
+    assert len(chat(bot, OLENA.id)) == before + 1
+    assert "See you on Tuesday" in chat(bot, OLENA.id)[-1].text
+
+
 async def test_relayed_messages_keep_the_per_chat_pace(db: Database, people: People) -> None:
     """Relays go to the staff chat no faster than the bot's per-chat interval, like every
     outbox message (the limiter's record of each chat's last send is shared)."""

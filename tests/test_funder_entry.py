@@ -17,7 +17,7 @@ from bot.runtime.config import ConfigError, load_settings
 from handlers.entry import EntryValue
 from storage import entry, gdpr
 from storage.db import transaction
-from storage.models import AuditLog, Participant
+from storage.models import AuditLog, FlowDraft, Participant
 from storage.personnummer import (
     InvalidPersonnummer,
     PersonnummerCipher,
@@ -415,6 +415,77 @@ async def test_guided_personnummer_is_typed_after_a_tap_and_deleted_from_the_cha
     every_message = [m for chat in bot.api.chats.values() for m in chat]
     assert not any(form in m.body for m in every_message for form in CLEAR_FORMS)
     assert not any(m.body in ("19900101-1238", "-") for m in every_message), "typed: deleted"
+
+
+async def flow_drafts(db: Database) -> list[str]:
+    async with transaction(db.sessions) as session:
+        return [row.data for row in (await session.exec(select(FlowDraft))).all()]
+
+
+async def test_guided_personnummer_by_typing_the_name_never_stores_the_number_in_a_draft(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    await bot.send(people.anna.user, "/personnummer")
+    *_, prompt = await bot.send(people.anna.user, "amina")  # a part of the name picks her
+    assert "Write the personal identity number" in prompt.text and code in prompt.text
+    await bot.send(people.anna.user, "19900101-1238")  # refused: the step waits
+    assert not any(form in data for data in await flow_drafts(db) for form in
+                   (*CLEAR_FORMS, "199001011238", "19900101-1238"))
+    *_, saved = await bot.send(people.anna.user, "19900101-1239")
+    assert "19900101-****" in saved.text and await flow_drafts(db) == []
+    assert (await participant(db)).personnummer_encrypted
+
+
+async def test_a_personnummer_typed_at_the_pnr_picker_is_deleted_not_repeated(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    """The picker's "no participant matches “…”" would repeat the number in the chat."""
+    bot = keyed_bot
+    await add(bot, people)
+    [picker] = await bot.send(people.anna.user, "/pnr")
+    [reply] = await bot.send(people.anna.user, NUMBER)
+    assert "looks like a personal identity number" in reply.text
+    every_message = [m for chat in bot.api.chats.values() for m in chat]
+    assert not any(form in m.body for m in every_message for form in CLEAR_FORMS)
+    # The picker still stands: tapping it goes on.
+    [prompt] = await bot.press(people.anna.user, picker, "P-0001")
+    assert "Write the personal identity number" in prompt.text
+
+
+@pytest.mark.parametrize(("command", "asks"), [
+    ("/pnr", "Write the personal identity number of"), ("/inskrivning", "Entry data for")])
+async def test_an_old_picker_expires_and_the_current_one_takes_a_typed_code(
+    keyed_bot: BotHarness, people: People, db: Database, command: str, asks: str
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    [old] = await bot.send(people.anna.user, command)
+    [picker] = await bot.send(people.anna.user, command)
+    [reply] = await bot.press(people.anna.user, old, code)
+    assert "expired" in reply.text
+    *_, asked = await bot.send(people.anna.user, code.lower())
+    assert asks in asked.text and code in asked.text
+    assert not picker.buttons, "the answered picker's buttons are taken away"
+    saved = await participant(db)
+    assert (saved.personnummer_encrypted, saved.birth_year) == (None, None)
+
+
+async def test_an_old_birth_year_prompt_expires_and_the_year_is_cleared_from_the_new_one(
+    keyed_bot: BotHarness, people: People, db: Database
+) -> None:
+    bot = keyed_bot
+    code = await add(bot, people)
+    await bot.send(people.anna.user, f"/entry {code} born:1990")
+    [menu] = await bot.send(people.anna.user, f"/entry {code}")
+    [old] = await bot.press(people.anna.user, menu, "Birth year")
+    [menu] = await bot.send(people.anna.user, f"/entry {code}")
+    [prompt] = await bot.press(people.anna.user, menu, "Birth year")
+    [reply] = await bot.press(people.anna.user, old, "Clear")
+    assert "expired" in reply.text and (await participant(db)).birth_year == 1990
+    [menu] = await bot.press(people.anna.user, prompt, "Clear")
+    assert "Birth year: –" in menu.text and (await participant(db)).birth_year is None
 
 
 async def test_without_a_key_no_personnummer_is_stored(

@@ -59,6 +59,7 @@ from storage.participants import (
     participants_for_picker,
     visible_participant_by_id,
 )
+from storage.personnummer import is_valid as is_personnummer
 
 log = logging.getLogger(__name__)
 
@@ -422,6 +423,11 @@ async def answer_text(turn: Turn, text: str) -> bool:
         return False
     draft = flow.load(row.data)
     step = flow.steps[row.step]
+    if not isinstance(step, AskText) and is_personnummer(text, today=turn.today):
+        # A picker's refusal repeats what was typed: a personal identity number must never
+        # be repeated in the chat. Not an answer, then: the router deletes it (/pnr asks
+        # for it in an AskText step).
+        return False
     try:
         answered = await step.typed(turn, draft, text)
     except Invalid as refused:
