@@ -245,7 +245,6 @@ def test_no_handler_builds_a_familys_callback_data_by_hand(bot_app_families: Non
 STILL_CROSS_IMPORTED = frozenset({
     ("participants", "entry"), ("language", "onboarding"), ("start", "ask"),
     ("start", "conversation"), ("start", "entry"), ("start", "onboarding"),
-    ("importing", "conversation"),
 })
 
 
