@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -14,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application
 
 from bot.interaction import menus
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload, Token, family, retire
 from bot.outbox.reminders import notify_staff_now, plan_reminders
 from bot.outbox.templates import (
     ReminderAnswer,
@@ -30,17 +31,16 @@ from bot.text.render import grid, keyboard
 from handlers.kit.base import (
     Audience,
     Turn,
-    ask_to_pick,
     bind_button,
     bind_command,
     expired,
 )
+from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
 from storage import followups as followup_queries
 from storage import invites as invite_queries
 from storage.followups import FollowUpChanged
 from storage.invites import InviteProblem
 from storage.participants import (
-    code_for,
     set_participant_language,
     stop_messages,
 )
@@ -54,18 +54,7 @@ class Choice(StrEnum):
 
 
 # ---- buttons (the reminder answer, `fu:r`, is bot.outbox.templates.ReminderAnswer) ---------
-@family("inv", command="invite")
-class InvitePick(ButtonPayload):
-    """A participant picked in /invite's picker: make their invitation."""
-
-    participant_id: int
-
-
-@family("inv:more", command="invite")
-class InviteMore(ButtonPayload):
-    """The next page of /invite's picker."""
-
-    page: int
+retire("inv", "inv:more", command="invite")  # /invite's picker before the flow engine
 
 
 @family("ob", command="start")
@@ -112,25 +101,33 @@ def problem_text(tr: Translator, problem: InviteProblem) -> str:
 
 
 # ---- /invite ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InviteDraft:
+    code: str | None = None
+
+
+INVITE_FLOW = Flow(
+    "invite", command="invite", draft=InviteDraft,
+    for_participant=lambda participant: InviteDraft(participant.code),
+    steps=(PickParticipant(
+        name="who", prompt=lambda tr, _draft: tr._("Invite whom? Tap a participant."),
+        choose=lambda _draft, participant: InviteDraft(participant.code),
+        done=lambda draft: draft.code is not None),),
+    finish=lambda turn, draft: invite_from_flow(turn, draft),
+)
+
+
 async def invite_command(turn: Turn) -> None:
     if not turn.args:
-        await pick(turn, 0, edit=False)
+        await start(turn, INVITE_FLOW, InviteDraft())
         return
     await create_and_send(turn, turn.args[0])
 
 
-async def pick(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Invite whom? Tap a participant."),
-                      lambda p: InvitePick(p.id), page=page, more=InviteMore, edit=edit)
-
-
-async def more_picked(turn: Turn, payload: InviteMore) -> None:
-    await pick(turn, payload.page, edit=True)
-
-
-async def invite_picked(turn: Turn, payload: InvitePick) -> None:
+async def invite_from_flow(turn: Turn, draft: InviteDraft) -> None:
+    assert draft.code is not None
     await turn.edit(turn.tr._("Creating the invitation…"))
-    await create_and_send(turn, code_for(payload.participant_id))
+    await create_and_send(turn, draft.code)
 
 
 async def create_and_send(turn: Turn, code: str) -> None:
@@ -332,8 +329,7 @@ async def response_button(turn: Turn, answer: ReminderAnswer) -> None:
 
 def register(app: Application) -> None:
     bind_command(app, "invite", invite_command)
-    bind_button(app, InvitePick, invite_picked)
-    bind_button(app, InviteMore, more_picked)
+    bind_flow(app, INVITE_FLOW)
     # Anyone may tap "I agree": the person who opened the link is not a participant yet.
     bind_button(app, Consent, consent_button)
     bind_button(app, ParticipantLanguage, participant_language_button,

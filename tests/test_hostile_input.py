@@ -61,7 +61,7 @@ async def test_free_text_and_flow_answers_never_crash(
     await bot.send(people.bo.user, "/cancel")
 
 
-LEGACY_PREFIXES = ["pl:", "ob:", "pstop:", "inv:", "pv:", "fu:r:"]
+LEGACY_PREFIXES = ["pl:", "ob:", "pstop:", "inv:", "pv:", "fu:r:", "fl:"]
 """Modules not yet on typed payloads (bot.interaction.buttons) parse their own data."""
 BUTTON_FAMILIES = sorted({f"{prefix}:" for prefix in FAMILIES} | set(LEGACY_PREFIXES))
 # A known family with a mangled tail reaches each family's decoding (or a legacy handler's
