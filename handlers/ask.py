@@ -60,6 +60,7 @@ from bot.text.stats_text import (
 )
 from handlers.kit import participant_views
 from handlers.kit.base import Audience, Turn, bind_button, picked_participant
+from handlers.kit.routing import TextSlot, bind_text_route
 from handlers.kit.stats_request import StatsRequest, StatsView, View, filter_text
 from storage import followups, stats
 from storage import participants as participant_queries
@@ -204,7 +205,16 @@ async def example_picked(turn: Turn, payload: AskExample) -> None:
     await answer(turn, parse(text, today=turn.today, language_hint=payload.language))
 
 
+async def question_text(turn: Turn, text: str) -> bool:
+    """Staff text that nothing else took: a question in plain words."""
+    if turn.staff is None:
+        return False
+    await answer_question(turn, text)
+    return True
+
+
 def register(app: Application) -> None:
+    bind_text_route(app, TextSlot.QUESTION, question_text)
     for family_, picked in ((AskReading, reading_picked), (AskParticipant, participant_picked),
                             (AskExample, example_picked)):
         bind_button(app, family_, picked, audience=Audience.STAFF)

@@ -30,6 +30,7 @@ from bot.text.languages import ENDONYMS
 from handlers.kit.base import Audience, Turn, bind_command, guarded, stranger_text
 from handlers.kit.flows import AskText, Flow, PickParticipant, bind_flow, start
 from handlers.kit.relay import bind_relay
+from handlers.kit.routing import TextSlot, bind_text_route
 from storage import relay
 from storage.errors import NotFound
 from storage.models import Participant, Staff
@@ -281,7 +282,25 @@ async def media_message(turn: Turn) -> None:
     await turn.reply(turn.tr._("To send this to a participant, reply to her message with it."))
 
 
+async def participant_text(turn: Turn, _text: str) -> bool:
+    """Text from a linked participant is a message to her coordinator: relay it."""
+    if turn.participant is None:
+        return False
+    await participant_wrote(turn)
+    return True
+
+
+async def reply_to_relayed(turn: Turn, _text: str) -> bool:
+    """Staff text that replies to a relayed message goes back to that participant."""
+    if turn.staff is None or (participant_id := await replied_participant(turn)) is None:
+        return False
+    await staff_replied(turn, participant_id)
+    return True
+
+
 def register(app: Application) -> None:
+    bind_text_route(app, TextSlot.PARTICIPANT_MESSAGE, participant_text)
+    bind_text_route(app, TextSlot.REPLY_TO_RELAYED, reply_to_relayed)
     bind_command(app, "reply", reply_command)
     bind_flow(app, REPLY_FLOW)
     bind_relay(app, media_message)

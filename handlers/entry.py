@@ -50,6 +50,7 @@ from handlers.kit.flows import (
     bind_flow,
     start,
 )
+from handlers.kit.routing import TextSlot, bind_text_route
 from storage import drafts, entry
 from storage.models import (
     EducationLevel,
@@ -629,7 +630,15 @@ TYPED_FIELD_FLOW = Flow(
 )
 
 
+async def personnummer_text(turn: Turn, text: str) -> bool:
+    if turn.staff is None or not is_personnummer(text, turn.today):
+        return False
+    await stray_personnummer(turn)
+    return True
+
+
 def register(app: Application) -> None:
+    bind_text_route(app, TextSlot.PERSONNUMMER, personnummer_text)
     bind_command(app, "entry", entry_command)
     bind_flow(app, ENTRY_FLOW)
     bind_button(app, EntryPick, entry_picked)

@@ -11,7 +11,6 @@ from bot.interaction.buttons import ButtonPayload, Token, family
 from bot.text.i18n import Translator
 from bot.text.languages import ENDONYMS, STAFF_LANGUAGES
 from bot.text.render import grid, keyboard
-from handlers import onboarding
 from handlers.kit.base import (
     Audience,
     Turn,
@@ -20,6 +19,7 @@ from handlers.kit.base import (
     expired,
     stranger_text,
 )
+from handlers.kit.participant_language import ask_language
 from storage.access import Action
 from storage.staff import set_staff_language
 
@@ -39,7 +39,7 @@ async def language_command(turn: Turn) -> None:
             assert user is not None
             await turn.reply(stranger_text(turn.tr, user.id))
             return
-        await onboarding.ask_language(turn, turn.tr, preselect=turn.participant.language)
+        await ask_language(turn, turn.tr, preselect=turn.participant.language)
         return
     choice = turn.args[0] if turn.args else None
     if choice in STAFF_LANGUAGES:

@@ -8,14 +8,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
 
 import segno
 from telegram.constants import ParseMode
 from telegram.ext import Application
 
 from bot.interaction import menus
-from bot.interaction.buttons import ButtonPayload, Token, family, retire
+from bot.interaction.buttons import ButtonPayload, family, retire
 from bot.outbox.reminders import notify_staff_now, plan_reminders
 from bot.outbox.templates import (
     ReminderAnswer,
@@ -25,9 +24,9 @@ from bot.outbox.templates import (
     thanks_text,
 )
 from bot.text.i18n import SafeHtml, Translator
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES
+from bot.text.languages import PARTICIPANT_LANGUAGES
 from bot.text.participant_texts import consent_text, participant_help
-from bot.text.render import grid, keyboard
+from bot.text.render import keyboard
 from handlers.kit.base import (
     Audience,
     Turn,
@@ -36,6 +35,8 @@ from handlers.kit.base import (
     expired,
 )
 from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
+from handlers.kit.participant_language import ParticipantLanguage, ask_language
+from handlers.kit.routing import bind_start_token
 from storage import followups as followup_queries
 from storage import invites as invite_queries
 from storage.followups import FollowUpChanged
@@ -63,13 +64,6 @@ class Consent(ButtonPayload):
 
     answer: Choice
     invite_id: int
-
-
-@family("pl", command="language")
-class ParticipantLanguage(ButtonPayload):
-    """The language a participant wants messages in."""
-
-    language: Annotated[str, Token(8)]
 
 
 @family("pstop", command="stop")
@@ -209,14 +203,6 @@ async def consent_button(turn: Turn, payload: Consent) -> None:
     await ask_language(turn, tr, preselect=accepted.participant.language)
 
 
-async def ask_language(turn: Turn, tr: Translator, *, preselect: str | None) -> None:
-    ordered = sorted(PARTICIPANT_LANGUAGES, key=lambda code: code != preselect)
-    buttons = [(("✓ " if code == preselect else "") + ENDONYMS[code],
-                ParticipantLanguage(code).encode()) for code in ordered]
-    # TRANSLATORS: participant
-    await turn.reply(tr._("Which language do you want messages in?"), keyboard(grid(buttons, 2)))
-
-
 async def participant_language_button(turn: Turn, payload: ParticipantLanguage) -> None:
     participant = turn.participant
     if participant is None or participant.id is None \
@@ -237,12 +223,6 @@ async def participant_language_button(turn: Turn, payload: ParticipantLanguage) 
     await menus.publish_participant_menu(turn.context.bot, updated, tr)
     # TRANSLATORS: participant
     await turn.edit(tr._("Done: I will write to you in English.") + "\n\n" + participant_help(tr))
-
-
-def participant_hint(tr: Translator) -> str:
-    """What a participant sees when they type text or an unknown command."""
-    # TRANSLATORS: participant
-    return tr._("I can only answer with buttons and these commands:") + "\n" + participant_help(tr)
 
 
 # ---- participant commands ------------------------------------------------------------
@@ -328,6 +308,7 @@ async def response_button(turn: Turn, answer: ReminderAnswer) -> None:
 
 
 def register(app: Application) -> None:
+    bind_start_token(app, open_invite)
     bind_command(app, "invite", invite_command)
     bind_flow(app, INVITE_FLOW)
     # Anyone may tap "I agree": the person who opened the link is not a participant yet.

@@ -7,8 +7,7 @@ from telegram.ext import Application, MessageHandler, filters
 from bot.interaction.commands import Section, help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
-from bot.text.participant_texts import participant_help
-from handlers import ask, conversation, entry, onboarding
+from bot.text.participant_texts import participant_help, participant_hint
 from handlers.kit import flows
 from handlers.kit.base import (
     Audience,
@@ -21,14 +20,13 @@ from handlers.kit.base import (
     stranger_text,
     text_step_for,
 )
+from handlers.kit.routing import TextSlot, bind_text_route, open_start_token, route_text
 from storage.models import Role
 
 
 async def start_command(turn: Turn) -> None:
     """A deep-link token starts onboarding; otherwise /start is /help."""
-    if turn.args:
-        await onboarding.open_invite(turn, turn.args[0])
-    else:
+    if not (turn.args and await open_start_token(turn, turn.args[0])):
         await reply_help(turn)
 
 
@@ -67,30 +65,24 @@ def help_text(tr: Translator, role: Role, name: str) -> str:
 
 @guarded(Audience.ANYONE)
 async def text_router(turn: Turn) -> None:
-    """Text that is not a command: the next step of a guided flow, else a hint."""
-    if turn.participant is not None:
-        await conversation.participant_wrote(turn)
-        return
-    if turn.staff is None:
+    """Text that is not a command: offered to the bound routes in their order (the relay,
+    a reply to a relayed message, a guided step, a stray personnummer, a question)."""
+    if turn.staff is None and turn.participant is None:
         await hint_for_non_staff(turn)
         return
     message = turn.update.effective_message
     text = (message.text or "").strip() if message else ""
-    if (participant_id := await conversation.replied_participant(turn)) is not None:
-        await conversation.staff_replied(turn, participant_id)
-        return
-    if await flows.answer_text(turn, text):
-        return
+    if not await route_text(turn, text) and turn.participant is not None:
+        await hint_for_non_staff(turn)
+
+
+async def old_step_text(turn: Turn, text: str) -> bool:
     waiting = text_step_for(turn)
     if waiting is None:
-        if entry.is_personnummer(text, turn.today):
-            await entry.stray_personnummer(turn)
-            return
-        # Not a step of a guided flow: a question in plain words.
-        await ask.answer_question(turn, text)
-        return
+        return False
     step, state = waiting
     await turn.answer_step(step, state, text)
+    return True
 
 
 async def cancel_button(turn: Turn, _payload: CancelFlow) -> None:
@@ -111,7 +103,7 @@ async def hint_for_non_staff(turn: Turn, *, with_hint: bool = True) -> None:
     if turn.participant is None:
         await turn.reply(stranger_text(turn.tr, user.id))
     elif with_hint:
-        await turn.reply(onboarding.participant_hint(turn.tr))
+        await turn.reply(participant_hint(turn.tr))
     else:
         await turn.reply(participant_help(turn.tr))
 
@@ -128,6 +120,7 @@ def register(app: Application) -> None:
     bind_command(app, "start", start_command)
     bind_command(app, "help", help_command)
     bind_command(app, "cancel", cancel_command)
+    bind_text_route(app, TextSlot.OLD_STEP, old_step_text)
     bind_button(app, CancelFlow, cancel_button)
 
 

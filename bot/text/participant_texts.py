@@ -28,3 +28,9 @@ def participant_help(tr: Translator) -> str:
                 "%(stop_command)s — stop all messages",
                 next_command=tr.command("/next"), language_command=tr.command("/language"),
                 stop_command=tr.command("/stop"))
+
+
+def participant_hint(tr: Translator) -> str:
+    """What a participant sees when they type text or an unknown command."""
+    # TRANSLATORS: participant
+    return tr._("I can only answer with buttons and these commands:") + "\n" + participant_help(tr)

@@ -50,6 +50,7 @@ from handlers.kit.base import (
     parse_coming_day,
     picked_participant,
 )
+from handlers.kit.routing import TextSlot, bind_text_route
 from storage import drafts
 from storage.access import can
 from storage.errors import NotFound
@@ -372,6 +373,7 @@ def bind_flow(app: Application, flow: Flow[Any]) -> None:
         BUTTON_ROUTES_KEY, {})
     routes.setdefault(FlowTap, _route_tap)
     routes.setdefault(FlowFor, _route_tap)
+    bind_text_route(app, TextSlot.FLOW_STEP, answer_text)
 
 
 async def _route_tap(update: Update, context: Context) -> None:
