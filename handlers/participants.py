@@ -23,7 +23,6 @@ from bot.text.labels import (
 )
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
 from bot.text.render import Button, grid, keyboard, municipality_error
-from handlers import entry
 from handlers.kit.base import (
     CancelFlow,
     Turn,
@@ -37,6 +36,7 @@ from handlers.kit.base import (
     picker_keyboard,
     split_fields,
 )
+from handlers.kit.entry_data import EntryPick, card_lines, cipher_of, shows_sensitive
 from handlers.kit.flows import FlowFor
 from handlers.kit.participant_views import (
     CardFromCaseload,
@@ -439,8 +439,8 @@ async def show_card(turn: Turn, participant: Participant,
     if participant.ended_on and participant.outcome:
         lines.append(tr._("Ended %(date)s: %(outcome)s", date=tr.date(participant.ended_on),
                           outcome=tr._(OUTCOME_LABELS[Outcome(participant.outcome)])))
-    lines += entry.card_lines(tr, participant, entry.cipher_of(turn.services),
-                              show_sensitive=entry.shows_sensitive(turn, participant))
+    lines += card_lines(tr, participant, cipher_of(turn.services),
+                        show_sensitive=shows_sensitive(turn, participant))
     lines.append(telegram_line(tr, participant, invited=invited))
     if talk.last_written_at is not None:
         lines.append(tr._("Last wrote: %(when)s · unanswered: %(n)s",
@@ -465,7 +465,7 @@ async def show_card(turn: Turn, participant: Participant,
         rows.append([(tr._("Log check-in"), FlowFor("log", participant.id).encode()),
                      (tr._("Change status"), StatusPick(participant.id).encode()),
                      (tr._("End"), EndPick(participant.id).encode())])
-    rows.append([(tr._("Entry data"), entry.EntryPick(participant.id).encode())])
+    rows.append([(tr._("Entry data"), EntryPick(participant.id).encode())])
     if back is not None:
         rows.append([(tr._("« Back"), back.encode())])
     await (turn.edit if back is not None else turn.reply)("\n".join(lines), keyboard(rows))
