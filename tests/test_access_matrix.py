@@ -133,6 +133,11 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         "ask:o:forged:0", "ask:x:sv:0", "card:abc", "fu:r:x:y", "\u202e" * 10,
         "ofa:1:working", "ofc:1:working", "ofa:x:y", "ofc:1:rather_not_say",
         "x" * 64,
+        # Guided flows (handlers/kit/flows.py): started for the participant from a card, or
+        # a step's tap naming the participant in a run that is not the outsider's.
+        f"fl:for:log:{pid}", f"fl:for:status:{pid}", f"fl:for:end:{pid}",
+        f"fl:log:1:0:{pid}", f"fl:status:1:0:{pid}", f"fl:end:1:0:{pid}", f"fl:card:1:0:{pid}",
+        "fl:end:1:1:moved", "fl:end:1:3:yes", "fl:add:1:5:=skip", "card:more:1",
     ]
     # Every declared button family, with the participant's (or follow-up's) id.
     forged += [forged_payload(family, pid, fid or 0) for family in FAMILIES.values()]
@@ -160,6 +165,30 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
     for user in (people.anna.user, people.lead.user, people.admin.user):
         [card] = await bot.send(user, f"/participant {code}")
         assert SECRET in card.text
+
+
+async def test_a_tap_forged_in_ones_own_flow_cannot_name_another_participant(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """An outsider's own run of a guided flow, with the picker's value swapped for the
+    participant's id (or their code typed): refused like an unknown participant."""
+    [reply] = await bot.send(people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    pid = int(code[2:])
+    await bot.send(people.bo.user, "/add Bos Own | Växjö | man | en")
+    before = await snapshot(db)
+    for command in ("/log", "/status", "/end", "/participant"):
+        [picker] = await bot.send(people.bo.user, command)
+        flow, run, step, _value = picker.buttons[0][1].removeprefix("fl:").split(":")
+        replies = await bot.press_data(people.bo.user, picker, f"fl:{flow}:{run}:{step}:{pid}")
+        assert replies and all(SECRET not in m.body for m in replies), command
+        assert "expired" in replies[-1].body, (command, replies[-1].body)
+        [picker] = await bot.send(people.bo.user, command)
+        replies = await bot.send(people.bo.user, code)
+        assert replies and all(SECRET not in m.body for m in replies), command
+        assert "No participant you can see matches" in replies[-1].body, command
+        await bot.send(people.bo.user, "/cancel")
+    assert await snapshot(db) == before
 
 
 async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> None:
