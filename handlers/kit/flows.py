@@ -49,6 +49,7 @@ from handlers.kit.base import (
     guarded,
     parse_day,
     picked_participant,
+    text_step_for,
 )
 from storage import drafts
 from storage.access import can
@@ -406,7 +407,13 @@ async def cancel(turn: Turn) -> bool:
 
 
 async def answer_text(turn: Turn, text: str) -> bool:
-    """Typed text as the answer to the person's current step; False when not in a flow."""
+    """Typed text as the answer to the person's current step; False when not in a flow.
+
+    A flow not yet on the engine (`turn.start_flow`) that waits for text was started after
+    this flow last asked (asking ends those, see `_show`): the text is that flow's, not an
+    answer here — a personal identity number typed for /pnr must never become a name."""
+    if text_step_for(turn) is not None:
+        return False
     flows: dict[str, FlowEntry] = turn.context.bot_data.get(FLOWS_KEY, {})
     async with turn.transaction() as session:
         row = await drafts.current_draft(session, turn.user_id, now=turn.now)
@@ -506,6 +513,7 @@ async def _show(turn: Turn, flow: Flow[D], row: drafts.Draft, draft: D, index: i
         extra.append((tr._("« Back"), tap(BACK)))
     extra.append((tr._("Cancel"), tap(CANCEL)))
     markup: InlineKeyboardMarkup = keyboard([*rows, extra])
+    turn.end_flow()  # a flow not on the engine that was waiting for text is over
     await turn.edit(step.prompt(tr, draft), markup)
     saved = drafts.Draft(flow.name, index, row.run, flow.dump(draft), turn.prompt_message_id)
     async with turn.transaction() as session:
