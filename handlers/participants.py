@@ -3,16 +3,18 @@ status (/status) and ending (/end). One-liners for fast typists, buttons for thu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload, family, retire
 from bot.outbox.templates import FOLLOWUP_KIND_LABELS
 from bot.text.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
-from bot.text.i18n import Translator
+from bot.text.i18n import N_, Translator
 from bot.text.labels import (
     CHANNEL_LABELS,
     GENDER_LABELS,
@@ -22,22 +24,28 @@ from bot.text.labels import (
     parse_word,
 )
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
-from bot.text.render import Button, grid, keyboard, municipality_error
-from handlers import entry
+from bot.text.render import Button, keyboard, municipality_error
 from handlers.kit.base import (
-    CancelFlow,
     Turn,
-    ask_to_pick,
     bind_button,
     bind_command,
-    bind_text_step,
-    expired,
     parse_day,
     picked_participant,
     picker_keyboard,
     split_fields,
 )
-from handlers.kit.flows import FlowFor
+from handlers.kit.entry_data import EntryPick, card_lines, cipher_of, shows_sensitive
+from handlers.kit.flows import (
+    AskText,
+    Flow,
+    FlowFor,
+    Invalid,
+    Option,
+    PickOption,
+    PickParticipant,
+    bind_flow,
+    start,
+)
 from handlers.kit.participant_views import (
     CardFromCaseload,
     CaseloadPage,
@@ -61,46 +69,10 @@ from storage.models import (
     Status,
     SubsidyType,
 )
+from storage.municipalities import SWEDEN, MatchKind, Resolution
 
 
 # ---- buttons ----------------------------------------------------------------------------
-class Today(StrEnum):
-    """The one value of the /add date step's button (`add:d:today`)."""
-
-    TODAY = "today"
-
-
-class Qualification(StrEnum):
-    """ESF+'s "gained a qualification" answer on the /end confirmation (None: not known)."""
-
-    YES = "y"
-    NO = "n"
-
-
-@family("add:m", command="add")
-class AddMunicipality(ButtonPayload):
-    """A known municipality, by its index in the list the flow offered."""
-
-    index: int
-
-
-@family("add:g", command="add")
-class AddGender(ButtonPayload):
-    gender: Gender
-
-
-@family("add:l", command="add")
-class AddLanguage(ButtonPayload):
-    language: Annotated[str, Token(8)]
-
-
-@family("add:d", command="add")
-class AddToday(ButtonPayload):
-    """Enrolled today."""
-
-    day: Today
-
-
 @family("card:more", command="participant")
 class CardMore(ButtonPayload):
     page: int
@@ -111,78 +83,70 @@ class StatusPick(ButtonPayload):
     participant_id: int
 
 
-@family("st:more", command="status")
-class StatusMore(ButtonPayload):
-    page: int
-
-
-@family("st:s", command="status")
-class StatusSet(ButtonPayload):
-    participant_id: int
-    status: Status
-
-
 @family("end:p", command="end")
 class EndPick(ButtonPayload):
     participant_id: int
 
 
-@family("end:more", command="end")
-class EndMore(ButtonPayload):
-    page: int
+# Before the flow engine: "More…" under a /participant picker (CardMore), "Change status"
+# and "End" on cards (StatusPick, EndPick) still start their flow. The steps of /add,
+# /status and /end are retired: an old tap says "start again with /add" (…), nothing else.
+retire("add:m", "add:g", "add:l", "add:d", command="add")
+retire("st:more", "st:s", command="status")
+retire("end:more", "end:o", "end:t", "end:c", "end:d", "end:cd", command="end")
 
 
-@family("end:o", command="end")
-class EndOutcome(ButtonPayload):
-    participant_id: int
-    outcome: Outcome
+# ---- steps the flows below share ------------------------------------------------------
+D = TypeVar("D")
+E = TypeVar("E", bound=StrEnum)
 
 
-@family("end:t", command="end")
-class EndSubsidy(ButtonPayload):
-    """The kind of subsidised job (the `subsidised` outcome)."""
-
-    participant_id: int
-    subsidy: SubsidyType
+def labelled(tr: Translator, labels: Mapping[E, str], members: Iterable[E]) -> list[Option]:
+    """Options for enum members: the translated label, the value on the button, and the
+    English label as another word that picks it when typed."""
+    return [Option(tr._(labels[member]), member.value, (labels[member],)) for member in members]
 
 
-@family("end:c", command="end")
-class EndConfirm(ButtonPayload):
-    """Ends the participation; the button also answers the qualification question."""
-
-    participant_id: int
-    outcome: Outcome
-    subsidy: SubsidyType | None
-    qualification: Qualification | None
+def word_of(kind: type[E]) -> Callable[[str], str | None]:
+    """Read a typed word as the one-liners do (`praktik`, `kvinna`, `anställd`)."""
+    def read(text: str) -> str | None:
+        member = parse_word(kind, text)
+        return member.value if member is not None else None
+    return read
 
 
-@family("end:d", command="end")
-class EndOtherDate(ButtonPayload):
-    """"Another end date": the date is typed next (the "end" text step)."""
+@dataclass(frozen=True, kw_only=True)
+class PickWord(PickOption[D]):
+    """Pick an option; a typed answer is read first as the one-liner reads that word
+    (`read(text)`: an option's value, or None), then by the options' labels."""
 
-    participant_id: int
-    outcome: Outcome
-    subsidy: SubsidyType | None
+    read: Callable[[str], str | None]
+
+    async def typed(self, turn: Turn, draft: D, text: str) -> D:
+        value = self.read(text)
+        if value is not None and any(option.value == value
+                                     for option in await self._options(turn, draft)):
+            return self.choose(draft, value)
+        return await super().typed(turn, draft, text)
 
 
-@family("end:cd", command="end")
-class EndConfirmOn(ButtonPayload):
-    """As EndConfirm, on the day typed after "Another end date": the outcome, the kind of
-    subsidised job and the day wait in the flow (all of it would not fit in 64 bytes)."""
-
-    participant_id: int
-    qualification: Qualification | None
+def typed_day(turn: Turn, text: str, future: str) -> date:
+    """A date typed at a step (`2026-11-02`, today, igår); `future` (localized) refuses
+    one after today."""
+    day = parse_day(text, turn.today)
+    if day is None:
+        raise Invalid(turn.tr._("Write the date as YYYY-MM-DD, for example %(example)s.",
+                                example=turn.today.isoformat()))
+    if day > turn.today:
+        raise Invalid(future)
+    return day
 
 
 # ---- /add ----------------------------------------------------------------------------
 async def add_command(turn: Turn) -> None:
     text = turn.text_after_command
     if not text:
-        turn.start_flow("add", "name")
-        await turn.reply(turn.tr._(
-            "New participant. What name or alias should I use? "
-            "(Only what you need to recognise the person.)"
-        ))
+        await start(turn, ADD_FLOW, AddDraft())
         return
     fields = split_fields(text)
     if len(fields) < 4:
@@ -211,7 +175,7 @@ def add_usage(tr: Translator) -> str:
 
 
 async def save_participant(turn: Turn, *, name: str, municipality: str, gender: Gender,
-                           language: str, enrolled_on: date) -> None:
+                           language: str, enrolled_on: date, edit: bool = False) -> None:
     if enrolled_on > turn.today:
         await turn.reply(turn.tr._("The enrolment date can't be in the future; nothing was saved."))
         return
@@ -221,9 +185,8 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
             gender=gender, language=language, enrolled_on=enrolled_on, now=turn.now,
             municipalities=turn.services.settings.municipalities,
         )
-    turn.end_flow()
     tr = turn.tr
-    await turn.reply(
+    await (turn.edit if edit else turn.reply)(
         tr._(
             "✅ Added <b>%(code)s</b>: %(name)s, %(municipality)s, %(gender)s, "
             "language %(language)s, enrolled %(date)s.",
@@ -237,113 +200,114 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
     )
 
 
-async def add_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
-    step = state["step"]
-    if step == "name":
-        if not text or len(text) > queries.NAME_MAX:
-            await turn.reply(tr._("The name must be 1–120 characters; nothing was saved."))
-            return
-        turn.start_flow("add", "municipality", display_name=text)
-        async with turn.transaction() as session:
-            known = await queries.known_municipalities(session, turn.require_viewer())
-        buttons = [(m, AddMunicipality(i).encode()) for i, m in enumerate(known)]
-        state_known = {"known": known}
-        turn.flow("add").update(state_known)  # type: ignore[union-attr]
-        await turn.reply(tr._("Which municipality? Tap one or type the name."),
-                         keyboard(grid(buttons, 2)) if buttons else None)
-    elif step == "municipality":
+@dataclass(frozen=True)
+class AddDraft:
+    """What a guided /add has asked so far."""
+
+    name: str = ""
+    municipality: str = ""
+    """The municipality's SCB code ("0780"); `register_participant` resolves it."""
+    typed_place: str = ""
+    close: tuple[str, ...] = ()
+    """Codes of the municipalities close to `typed_place`, offered as buttons next."""
+    gender: Gender | None = None
+    language: str = ""
+    enrolled_on: date | None = None
+    """None: today ("Today" tapped)."""
+
+
+def parse_name(turn: Turn, draft: AddDraft, text: str) -> AddDraft:
+    if not text or len(text) > queries.NAME_MAX:
+        raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
+    return replace(draft, name=text)
+
+
+async def known_municipalities(turn: Turn, _draft: AddDraft) -> list[Option]:
+    """The municipalities already used in the person's scope, as quick picks."""
+    async with turn.transaction() as session:
+        known = await queries.known_municipalities(session, turn.require_viewer())
+    found = (turn.services.settings.municipalities.by_name(name) for name in known)
+    return [Option(m.name, m.code) for m in found if m is not None]
+
+
+def close_municipalities(_turn: Turn, draft: AddDraft) -> list[Option]:
+    return [Option(m.name, m.code) for m in map(SWEDEN.by_code, draft.close) if m is not None]
+
+
+def not_one_of_ours(tr: Translator, draft: AddDraft) -> str:
+    """"“Alvestaa” is not one of the project's municipalities … Did you mean Alvesta?"""
+    return municipality_error(tr, Resolution(
+        draft.typed_place, MatchKind.SUGGESTIONS,
+        suggestions=tuple(m for m in map(SWEDEN.by_code, draft.close) if m is not None)))
+
+
+def municipality_chosen(draft: AddDraft, code: str) -> AddDraft:
+    return replace(draft, municipality=code, typed_place="", close=())
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickMunicipality(PickOption[AddDraft]):
+    """A municipality, tapped or typed; typed names are resolved as the one-liner's are.
+    With `offer_close`, a near miss keeps the close names in the draft for the next step
+    to offer as buttons ("Did you mean Alvesta?"); otherwise the step says so and waits."""
+
+    offer_close: bool = False
+
+    async def typed(self, turn: Turn, draft: AddDraft, text: str) -> AddDraft:
         found = turn.services.settings.municipalities.resolve(text)
         if found.municipality is not None:
-            await ask_gender(turn, {**state, "municipality": found.municipality.name})
-            return
-        # Close spellings become the step's buttons ("Did you mean Växjö?"); none: retype.
-        known = [m.name for m in found.suggestions]
-        turn.flow("add").update({"known": known})  # type: ignore[union-attr]
-        await turn.reply(municipality_error(tr, found),
-                         keyboard(grid([(m, AddMunicipality(i).encode())
-                                        for i, m in enumerate(known)], 2))
-                         if known else None)
-    elif step == "date":
-        enrolled_on = parse_day(text, turn.today)
-        if enrolled_on is None:
-            await turn.reply(tr._("Write the date as YYYY-MM-DD, for example %(example)s.",
-                                  example=turn.today.isoformat()))
-            return
-        await finish_add(turn, state, enrolled_on)
-    else:
-        await turn.reply(tr._("Tap one of the buttons above, or start again with /add."))
+            return self.choose(draft, found.municipality.code)
+        if self.offer_close and found.suggestions:
+            return replace(draft, municipality="", typed_place=text,
+                           close=tuple(m.code for m in found.suggestions))
+        raise Invalid(municipality_error(turn.tr, found))
 
 
-async def ask_gender(turn: Turn, state: dict[str, Any]) -> None:
-    tr = turn.tr
-    turn.start_flow("add", "gender", **_data(state))
-    buttons = [(tr._(GENDER_LABELS[g]), AddGender(g).encode()) for g in Gender]
-    await turn.reply(tr._("Gender (for the project's statistics)?"), keyboard(grid(buttons, 2)))
+def language_options(_turn: Turn, _draft: AddDraft) -> list[Option]:
+    return [Option(ENDONYMS[code], code) for code in PARTICIPANT_LANGUAGES]
 
 
-async def finish_add(turn: Turn, state: dict[str, Any], enrolled_on: date) -> None:
-    await save_participant(
-        turn, name=state["display_name"], municipality=state["municipality"],
-        gender=Gender(state["gender"]), language=state["language"], enrolled_on=enrolled_on,
-    )
+def parse_enrolment_day(turn: Turn, draft: AddDraft, text: str) -> AddDraft:
+    return replace(draft, enrolled_on=typed_day(turn, text, turn.tr._(
+        "The enrolment date can't be in the future; nothing was saved.")))
 
 
-def add_step(turn: Turn, step: str) -> dict[str, Any] | None:
-    """The /add flow's state when it waits for this step's button, else None."""
-    state = turn.flow("add")
-    return state if state is not None and state["step"] == step else None
+async def add_from_draft(turn: Turn, draft: AddDraft) -> None:
+    assert draft.gender is not None
+    await save_participant(turn, name=draft.name, municipality=draft.municipality,
+                           gender=draft.gender, language=draft.language,
+                           enrolled_on=draft.enrolled_on or turn.today, edit=True)
 
 
-async def municipality_picked(turn: Turn, payload: AddMunicipality) -> None:
-    state = add_step(turn, "municipality")
-    known = state.get("known", []) if state else []
-    if state is None or not payload.index < len(known):
-        await expired(turn, "add")
-        return
-    municipality = known[payload.index]
-    await turn.edit(turn.tr._("Municipality: %(municipality)s", municipality=municipality))
-    await ask_gender(turn, {**state, "municipality": municipality})
-
-
-async def gender_picked(turn: Turn, payload: AddGender) -> None:
-    tr = turn.tr
-    state = add_step(turn, "gender")
-    if state is None:
-        await expired(turn, "add")
-        return
-    await turn.edit(tr._("Gender: %(gender)s", gender=tr._(GENDER_LABELS[payload.gender])))
-    turn.start_flow("add", "language", **{**_data(state), "gender": payload.gender.value})
-    buttons = [(ENDONYMS[code], AddLanguage(code).encode()) for code in PARTICIPANT_LANGUAGES]
-    await turn.reply(tr._("Which language should the participant get messages in?"),
-                     keyboard(grid(buttons, 3)))
-
-
-async def language_picked(turn: Turn, payload: AddLanguage) -> None:
-    tr = turn.tr
-    state = add_step(turn, "language")
-    if state is None or payload.language not in PARTICIPANT_LANGUAGES:
-        await expired(turn, "add")
-        return
-    await turn.edit(tr._("Language: %(language)s", language=ENDONYMS[payload.language]))
-    turn.start_flow("add", "date", **{**_data(state), "language": payload.language})
-    await turn.reply(
-        tr._("Enrolment date? Tap Today or type a date (YYYY-MM-DD)."),
-        keyboard([[(tr._("Today"), AddToday(Today.TODAY).encode())]]),
-    )
-
-
-async def today_picked(turn: Turn, _payload: AddToday) -> None:
-    state = add_step(turn, "date")
-    if state is None:
-        await expired(turn, "add")
-        return
-    await turn.edit(turn.tr._("Enrolment date: %(date)s", date=turn.tr.date(turn.today)))
-    await finish_add(turn, state, turn.today)
-
-
-def _data(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k not in {"name", "step"}}
+ADD_FLOW = Flow(
+    "add", command="add", draft=AddDraft,
+    steps=(
+        AskText(name="name", prompt=lambda tr, _d: tr._(
+            "New participant. What name or alias should I use? "
+            "(Only what you need to recognise the person.)"), parse=parse_name),
+        PickMunicipality(
+            name="municipality",
+            prompt=lambda tr, _d: tr._("Which municipality? Tap one or type the name."),
+            options=known_municipalities, choose=municipality_chosen, offer_close=True),
+        PickMunicipality(name="close", prompt=not_one_of_ours, options=close_municipalities,
+                         choose=municipality_chosen, when=lambda d: bool(d.close)),
+        PickWord(name="gender",
+                 prompt=lambda tr, _d: tr._("Gender (for the project's statistics)?"),
+                 options=lambda turn, _d: labelled(turn.tr, GENDER_LABELS, Gender),
+                 read=word_of(Gender), choose=lambda d, value: replace(d, gender=Gender(value))),
+        PickWord(name="language",
+                 prompt=lambda tr, _d: tr._(
+                     "Which language should the participant get messages in?"),
+                 options=language_options, read=parse_language, columns=3,
+                 choose=lambda d, value: replace(d, language=value)),
+        AskText(name="enrolled",
+                prompt=lambda tr, _d: tr._(
+                    "Enrolment date? Tap Today or type a date (YYYY-MM-DD)."),
+                parse=parse_enrolment_day,
+                skip=(N_("Today"), lambda d: replace(d, enrolled_on=None))),
+    ),
+    finish=add_from_draft,
+)
 
 
 # ---- /mine -----------------------------------------------------------------------------
@@ -364,21 +328,22 @@ async def card_from_caseload(turn: Turn, payload: CardFromCaseload) -> None:
 async def find_command(turn: Turn) -> None:
     text = turn.text_after_command
     if not text:
-        turn.start_flow("find", "text")
-        await turn.reply(turn.tr._("Who are you looking for? Type a code or part of a name."))
+        await start(turn, FIND_FLOW, FindDraft())
         return
     await find_and_show(turn, text)
 
 
-async def find_text_step(turn: Turn, _state: dict[str, Any], text: str) -> None:
-    turn.end_flow()
-    await find_and_show(turn, text)
+SEARCH_MAX = 120
+
+
+def search_too_long(tr: Translator) -> str:
+    return tr._("That search is too long. Type a code or part of a name.")
 
 
 async def find_and_show(turn: Turn, text: str) -> None:
     tr = turn.tr
-    if len(text) > 120:
-        await turn.reply(tr._("That search is too long. Type a code or part of a name."))
+    if len(text) > SEARCH_MAX:
+        await turn.reply(search_too_long(tr))
         return
     async with turn.transaction() as session:
         found = await queries.find_participants(session, turn.require_viewer(), text)
@@ -391,10 +356,29 @@ async def find_and_show(turn: Turn, text: str) -> None:
                      picker_keyboard(found, lambda p: ParticipantCard(p.id)))
 
 
+@dataclass(frozen=True)
+class FindDraft:
+    text: str = ""
+
+
+def parse_search(turn: Turn, draft: FindDraft, text: str) -> FindDraft:
+    if len(text) > SEARCH_MAX:
+        raise Invalid(search_too_long(turn.tr))
+    return replace(draft, text=text)
+
+
+FIND_FLOW = Flow(
+    "find", command="find", draft=FindDraft,
+    steps=(AskText(name="text", prompt=lambda tr, _d: tr._(
+        "Who are you looking for? Type a code or part of a name."), parse=parse_search),),
+    finish=lambda turn, draft: find_and_show(turn, draft.text),
+)
+
+
 # ---- /participant (card) ---------------------------------------------------------------
 async def card_command(turn: Turn) -> None:
     if not turn.args:
-        await pick_for_card(turn, 0, edit=False)
+        await start(turn, CARD_FLOW, CardDraft())
         return
     async with turn.transaction() as session:
         participant = await queries.visible_participant(session, turn.require_viewer(),
@@ -402,13 +386,27 @@ async def card_command(turn: Turn) -> None:
     await show_card(turn, participant)
 
 
-async def pick_for_card(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose card? Tap a participant."),
-                      lambda p: ParticipantCard(p.id), page=page, more=CardMore, edit=edit)
+@dataclass(frozen=True)
+class CardDraft:
+    participant_id: int | None = None
 
 
-async def card_more(turn: Turn, payload: CardMore) -> None:
-    await pick_for_card(turn, payload.page, edit=True)
+async def card_from_draft(turn: Turn, draft: CardDraft) -> None:
+    assert draft.participant_id is not None
+    await show_card(turn, await picked_participant(turn, draft.participant_id), edit=True)
+
+
+CARD_FLOW = Flow(
+    "card", command="participant", draft=CardDraft,
+    steps=(PickParticipant(name="who",
+                           prompt=lambda tr, _d: tr._("Whose card? Tap a participant."),
+                           choose=lambda d, p: replace(d, participant_id=p.id)),),
+    finish=card_from_draft,
+)
+
+
+async def card_more(turn: Turn, _payload: CardMore) -> None:
+    await start(turn, CARD_FLOW, CardDraft())
 
 
 async def card_picked(turn: Turn, payload: ParticipantCard) -> None:
@@ -416,8 +414,9 @@ async def card_picked(turn: Turn, payload: ParticipantCard) -> None:
 
 
 async def show_card(turn: Turn, participant: Participant,
-                    back: ButtonPayload | None = None) -> None:
-    """The card; with `back`, it replaces the list it was opened from and « Back returns."""
+                    back: ButtonPayload | None = None, *, edit: bool = False) -> None:
+    """The card; with `back`, it replaces the list it was opened from and « Back returns;
+    with `edit`, it replaces the picker it was chosen in."""
     tr = turn.tr
     assert participant.id is not None
     async with turn.transaction() as session:
@@ -439,8 +438,8 @@ async def show_card(turn: Turn, participant: Participant,
     if participant.ended_on and participant.outcome:
         lines.append(tr._("Ended %(date)s: %(outcome)s", date=tr.date(participant.ended_on),
                           outcome=tr._(OUTCOME_LABELS[Outcome(participant.outcome)])))
-    lines += entry.card_lines(tr, participant, entry.cipher_of(turn.services),
-                              show_sensitive=entry.shows_sensitive(turn, participant))
+    lines += card_lines(tr, participant, cipher_of(turn.services),
+                        show_sensitive=shows_sensitive(turn, participant))
     lines.append(telegram_line(tr, participant, invited=invited))
     if talk.last_written_at is not None:
         lines.append(tr._("Last wrote: %(when)s · unanswered: %(n)s",
@@ -463,12 +462,13 @@ async def show_card(turn: Turn, participant: Participant,
     rows: list[list[Button]] = []
     if not participant.is_ended:
         rows.append([(tr._("Log check-in"), FlowFor("log", participant.id).encode()),
-                     (tr._("Change status"), StatusPick(participant.id).encode()),
-                     (tr._("End"), EndPick(participant.id).encode())])
-    rows.append([(tr._("Entry data"), entry.EntryPick(participant.id).encode())])
+                     (tr._("Change status"), FlowFor("status", participant.id).encode()),
+                     (tr._("End"), FlowFor("end", participant.id).encode())])
+    rows.append([(tr._("Entry data"), EntryPick(participant.id).encode())])
     if back is not None:
         rows.append([(tr._("« Back"), back.encode())])
-    await (turn.edit if back is not None else turn.reply)("\n".join(lines), keyboard(rows))
+    await (turn.edit if back is not None or edit else turn.reply)("\n".join(lines),
+                                                                  keyboard(rows))
 
 
 def telegram_line(tr: Translator, participant: Participant, *, invited: bool) -> str:
@@ -489,7 +489,7 @@ def telegram_line(tr: Translator, participant: Participant, *, invited: bool) ->
 async def status_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await pick_for_status(turn, 0, edit=False)
+        await start(turn, STATUS_FLOW, StatusDraft())
         return
     if len(turn.args) < 2:
         await turn.reply(status_usage(tr))
@@ -519,42 +519,49 @@ async def save_status(turn: Turn, code: str, status: Status, *, edit: bool = Fal
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-async def pick_for_status(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose status? Tap a participant."),
-                      lambda p: StatusPick(p.id), page=page, more=StatusMore, edit=edit)
+@dataclass(frozen=True)
+class StatusDraft:
+    """What a guided /status has asked so far."""
+
+    participant_id: int | None = None
+    code: str = ""
+    status: Status | None = None
 
 
-async def status_more(turn: Turn, payload: StatusMore) -> None:
-    await pick_for_status(turn, payload.page, edit=True)
+def status_for(participant: Participant) -> StatusDraft:
+    return StatusDraft(participant.id, participant.code)
 
 
-async def status_picked(turn: Turn, payload: StatusPick) -> None:
-    tr = turn.tr
-    participant = await picked_participant(turn, payload.participant_id)
-    buttons = [(tr._(STATUS_LABELS[s]), StatusSet(participant.id, s).encode())
-               for s in CHANGEABLE_STATUSES]
-    await turn.edit(tr._("New status for %(code)s?", code=tr.isolate(participant.code)),
-                    keyboard(grid(buttons, 2)))
+async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
+    assert draft.status is not None
+    await save_status(turn, draft.code, draft.status, edit=True)
 
 
-async def status_set(turn: Turn, payload: StatusSet) -> None:
-    if payload.status not in CHANGEABLE_STATUSES:  # ending is /end's, with an outcome
-        await expired(turn, "status")
-        return
-    await save_status(turn, queries.code_for(payload.participant_id), payload.status,
-                      edit=True)
+STATUS_FLOW = Flow(
+    "status", command="status", draft=StatusDraft, for_participant=status_for,
+    steps=(
+        PickParticipant(name="who",
+                        prompt=lambda tr, _d: tr._("Whose status? Tap a participant."),
+                        choose=lambda _d, p: status_for(p),
+                        done=lambda d: d.participant_id is not None),
+        PickWord(name="status",
+                 prompt=lambda tr, d: tr._("New status for %(code)s?", code=tr.isolate(d.code)),
+                 options=lambda turn, _d: labelled(turn.tr, STATUS_LABELS, CHANGEABLE_STATUSES),
+                 read=word_of(Status),
+                 choose=lambda d, value: replace(d, status=Status(value))),
+    ),
+    finish=status_from_draft,
+)
 
 
 # ---- /end ----------------------------------------------------------------------------
 _END_DETAILS = ("subsidy_type", "gained_qualification")
-_QUALIFICATION_VALUES: dict[Qualification | None, bool | None] = {
-    Qualification.YES: True, Qualification.NO: False, None: None}
 
 
 async def end_command(turn: Turn) -> None:
     tr = turn.tr
     if not turn.args:
-        await pick_for_end(turn, 0, edit=False)
+        await start(turn, END_FLOW, EndDraft())
         return
     if len(turn.args) < 2:
         await turn.reply(end_usage(tr))
@@ -621,143 +628,148 @@ async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
     await (turn.edit(text) if edit else turn.reply(text))
 
 
-async def pick_for_end(turn: Turn, page: int, *, edit: bool) -> None:
-    await ask_to_pick(turn, turn.tr._("Whose participation ends? Tap a participant."),
-                      lambda p: EndPick(p.id), page=page, more=EndMore, edit=edit)
+@dataclass(frozen=True)
+class EndDraft:
+    """What a guided /end has asked so far."""
+
+    participant_id: int | None = None
+    code: str = ""
+    outcome: Outcome | None = None
+    subsidy: SubsidyType | None = None
+    today: date | None = None
+    """The day the outcome was picked: the confirmation's "today (4 Dec 2026)"."""
+    another_day: bool = False
+    """"Another end date" tapped: the day is typed, then confirmed."""
+    ended_on: date | None = None
+    qualification: bool | None = None
 
 
-async def end_more(turn: Turn, payload: EndMore) -> None:
-    await pick_for_end(turn, payload.page, edit=True)
+def end_for(participant: Participant) -> EndDraft:
+    return EndDraft(participant.id, participant.code)
 
 
-async def end_picked(turn: Turn, payload: EndPick) -> None:
-    """A participant picked: outcomes → (a subsidised job's kind) → confirm with the
-    qualification answer on the button."""
-    tr = turn.tr
-    participant = await picked_participant(turn, payload.participant_id)
-    buttons = [(tr._(OUTCOME_LABELS[o]), EndOutcome(participant.id, o).encode())
-               for o in Outcome]
-    await turn.edit(tr._("Why does %(code)s end? Pick the outcome.",
-                         code=tr.isolate(participant.code)), keyboard(grid(buttons, 2)))
+def outcome_chosen(draft: EndDraft, value: str) -> EndDraft:
+    return replace(draft, outcome=Outcome(value), subsidy=None)
 
 
-async def outcome_picked(turn: Turn, payload: EndOutcome) -> None:
-    tr = turn.tr
-    pid = payload.participant_id
-    if payload.outcome != Outcome.SUBSIDISED:
-        await confirm_end(turn, pid, payload.outcome, None)
-        return
-    buttons = [(tr._(SUBSIDY_LABELS[kind]), EndSubsidy(pid, kind).encode())
-               for kind in SubsidyType]
-    await turn.edit(tr._("Which kind of subsidised job does %(code)s have?",
-                         code=tr.isolate(queries.code_for(pid))),
-                    keyboard(grid(buttons, 2)))
+@dataclass(frozen=True, kw_only=True)
+class PickOutcome(PickWord[EndDraft]):
+    """The outcome; it also notes today's date for the confirmation to name."""
+
+    async def tapped(self, turn: Turn, draft: EndDraft, value: str) -> EndDraft:
+        return replace(await super().tapped(turn, draft, value), today=turn.today)
+
+    async def typed(self, turn: Turn, draft: EndDraft, text: str) -> EndDraft:
+        return replace(await super().typed(turn, draft, text), today=turn.today)
 
 
-async def subsidy_picked(turn: Turn, payload: EndSubsidy) -> None:
-    await confirm_end(turn, payload.participant_id, Outcome.SUBSIDISED, payload.subsidy)
+ANOTHER_DAY = "day"
+_QUALIFICATION = {"yes": True, "no": False, "unknown": None}
 
 
-async def end_confirmed(turn: Turn, payload: EndConfirm) -> None:
-    await save_end(turn, queries.code_for(payload.participant_id), payload.outcome, turn.today,
-                   subsidy=payload.subsidy,
-                   qualification=_QUALIFICATION_VALUES[payload.qualification], edit=True)
-
-
-async def confirm_end(turn: Turn, pid: int, outcome: Outcome,
-                      subsidy: SubsidyType | None, ended_on: date | None = None) -> None:
+def confirm_step(name: str, *, on_another_day: bool) -> PickOption[EndDraft]:
     """The last step: ending needs a tap that also answers ESF+'s qualification question.
-    Today unless `ended_on` (picked with "Another end date"; it rides on the buttons)."""
-    tr = turn.tr
+    Today's confirmation also offers "Another end date" (typed next, then confirmed by
+    the same step `on_another_day`)."""
 
-    def answer(qualification: Qualification | None) -> str:
-        if ended_on is None:
-            return EndConfirm(pid, outcome, subsidy, qualification).encode()
-        return EndConfirmOn(pid, qualification).encode()
+    def options(turn: Turn, _draft: EndDraft) -> list[Option]:
+        tr = turn.tr
+        options = [Option(tr._("End: gained a qualification"), "yes", ("yes", tr._("yes"))),
+                   Option(tr._("End: no qualification"), "no", ("no", tr._("no"))),
+                   Option(tr._("End: not known"), "unknown", ("not known",))]
+        if not on_another_day:
+            options.append(Option(tr._("Another end date"), ANOTHER_DAY))
+        return options
 
-    code, label = tr.isolate(queries.code_for(pid)), outcome_text(tr, outcome, subsidy)
-    question = (tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
-                     "qualification (a certificate, diploma or licence)? Your answer ends the "
-                     "participation.", code=code, date=tr.date(turn.today), outcome=label)
-                if ended_on is None else
-                tr._("End %(code)s on %(date)s with outcome “%(outcome)s”? Did they gain a "
-                     "qualification (a certificate, diploma or licence)? Your answer ends the "
-                     "participation.", code=code, date=tr.date(ended_on), outcome=label))
-    rows = [[(tr._("End: gained a qualification"), answer(Qualification.YES))],
-            [(tr._("End: no qualification"), answer(Qualification.NO))],
-            [(tr._("End: not known"), answer(None))]]
-    if ended_on is None:
-        rows.append([(tr._("Another end date"),
-                      EndOtherDate(pid, outcome, subsidy).encode())])
-    rows.append([(tr._("Cancel"), CancelFlow().encode())])
-    await (turn.edit if ended_on is None else turn.reply)(question, keyboard(rows))
+    def prompt(tr: Translator, draft: EndDraft) -> str:
+        assert draft.outcome is not None
+        code, label = tr.isolate(draft.code), outcome_text(tr, draft.outcome, draft.subsidy)
+        if on_another_day:
+            assert draft.ended_on is not None
+            return tr._("End %(code)s on %(date)s with outcome “%(outcome)s”? Did they gain a "
+                        "qualification (a certificate, diploma or licence)? Your answer ends "
+                        "the participation.", code=code, date=tr.date(draft.ended_on),
+                        outcome=label)
+        assert draft.today is not None
+        return tr._("End %(code)s today (%(date)s) with outcome “%(outcome)s”? Did they gain a "
+                    "qualification (a certificate, diploma or licence)? Your answer ends the "
+                    "participation.", code=code, date=tr.date(draft.today), outcome=label)
 
+    def choose(draft: EndDraft, value: str) -> EndDraft:
+        if value == ANOTHER_DAY:
+            return replace(draft, another_day=True, ended_on=None)
+        answered = replace(draft, qualification=_QUALIFICATION[value])
+        return answered if on_another_day else replace(answered, another_day=False,
+                                                       ended_on=None)
 
-async def end_confirmed_on(turn: Turn, payload: EndConfirmOn) -> None:
-    state = turn.flow("end")
-    if state is None or state["step"] != "confirm" or state["pid"] != payload.participant_id:
-        await expired(turn, "end")
-        return
-    turn.end_flow()
-    subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
-    await save_end(turn, queries.code_for(payload.participant_id), Outcome(state["outcome"]),
-                   date.fromisoformat(state["day"]), subsidy=subsidy,
-                   qualification=_QUALIFICATION_VALUES[payload.qualification], edit=True)
-
-
-async def other_end_date(turn: Turn, payload: EndOtherDate) -> None:
-    """Another end date than today: typed next (the "end" text step), then confirmed."""
-    participant = await picked_participant(turn, payload.participant_id)
-    turn.start_flow("end", "date", pid=payload.participant_id, outcome=payload.outcome.value,
-                    subsidy=payload.subsidy.value if payload.subsidy else "-")
-    await turn.edit(turn.tr._("Which date did %(code)s end? Write it as YYYY-MM-DD.",
-                              code=turn.tr.isolate(participant.code)))
+    return PickOption(name=name, prompt=prompt, options=options, choose=choose, columns=1,
+                      when=(lambda d: d.another_day) if on_another_day else (lambda _d: True))
 
 
-async def end_text_step(turn: Turn, state: dict[str, Any], text: str) -> None:
-    tr = turn.tr
-    ended_on = parse_day(text, turn.today)
-    if ended_on is None:
-        await turn.reply(tr._("Write the date as YYYY-MM-DD, for example %(example)s.",
-                              example=turn.today.isoformat()))
-        return
-    if ended_on > turn.today:
-        await turn.reply(tr._("The end date can't be in the future; nothing was saved."))
-        return
-    # The confirm buttons carry only the answer; the rest waits in the flow.
-    turn.start_flow("end", "confirm", pid=state["pid"], outcome=state["outcome"],
-                    subsidy=state["subsidy"], day=ended_on.isoformat())
-    subsidy = None if state["subsidy"] == "-" else SubsidyType(state["subsidy"])
-    await confirm_end(turn, state["pid"], Outcome(state["outcome"]), subsidy, ended_on)
+def parse_end_day(turn: Turn, draft: EndDraft, text: str) -> EndDraft:
+    return replace(draft, ended_on=typed_day(turn, text, turn.tr._(
+        "The end date can't be in the future; nothing was saved.")))
+
+
+async def end_from_draft(turn: Turn, draft: EndDraft) -> None:
+    assert draft.outcome is not None
+    await save_end(turn, draft.code, draft.outcome, draft.ended_on or turn.today,
+                   subsidy=draft.subsidy, qualification=draft.qualification, edit=True)
+
+
+END_FLOW = Flow(
+    "end", command="end", draft=EndDraft, for_participant=end_for,
+    steps=(
+        PickParticipant(name="who", prompt=lambda tr, _d: tr._(
+            "Whose participation ends? Tap a participant."),
+            choose=lambda _d, p: end_for(p), done=lambda d: d.participant_id is not None),
+        PickOutcome(name="outcome", prompt=lambda tr, d: tr._(
+            "Why does %(code)s end? Pick the outcome.", code=tr.isolate(d.code)),
+            options=lambda turn, _d: labelled(turn.tr, OUTCOME_LABELS, Outcome),
+            read=word_of(Outcome), choose=outcome_chosen, page_size=len(Outcome)),
+        PickOption(name="subsidy", prompt=lambda tr, d: tr._(
+            "Which kind of subsidised job does %(code)s have?", code=tr.isolate(d.code)),
+            options=lambda turn, _d: labelled(turn.tr, SUBSIDY_LABELS, SubsidyType),
+            choose=lambda d, value: replace(d, subsidy=SubsidyType(value)),
+            when=lambda d: d.outcome == Outcome.SUBSIDISED),
+        confirm_step("confirm", on_another_day=False),
+        AskText(name="day", prompt=lambda tr, d: tr._(
+            "Which date did %(code)s end? Write it as YYYY-MM-DD.", code=tr.isolate(d.code)),
+            parse=parse_end_day, when=lambda d: d.another_day),
+        confirm_step("confirmon", on_another_day=True),
+    ),
+    finish=end_from_draft,
+)
+
+
+def starts(flow: Flow[Any]) -> Callable[[Turn, Any], Any]:
+    """A card button sent before the flow engine (`StatusPick`, `EndPick`): its flow,
+    with the participant already picked."""
+    async def start_for(turn: Turn, payload: StatusPick | EndPick) -> None:
+        participant = await picked_participant(turn, payload.participant_id)
+        assert flow.for_participant is not None
+        await start(turn, flow, flow.for_participant(participant))
+    start_for.__name__ = f"{flow.name}_from_old_card"
+    return start_for
 
 
 def register(app: Application) -> None:
     bind_command(app, "add", add_command)
-    bind_button(app, AddMunicipality, municipality_picked)
-    bind_button(app, AddGender, gender_picked)
-    bind_button(app, AddLanguage, language_picked)
-    bind_button(app, AddToday, today_picked)
-    bind_text_step(app, "add", add_text_step)
+    bind_flow(app, ADD_FLOW)
     bind_command(app, "mine", mine_command)
     bind_button(app, CaseloadPage, caseload_page)
     bind_card_view(app, show_card)
     # The card's own guard: seeing a participant's card, whichever list it was opened from.
     bind_button(app, CardFromCaseload, card_from_caseload, action=Action.VIEW_PARTICIPANT)
     bind_command(app, "find", find_command)
-    bind_text_step(app, "find", find_text_step)
+    bind_flow(app, FIND_FLOW)
     bind_command(app, "participant", card_command)
+    bind_flow(app, CARD_FLOW)
     bind_button(app, ParticipantCard, card_picked)
     bind_button(app, CardMore, card_more)
     bind_command(app, "status", status_command)
-    bind_button(app, StatusPick, status_picked)
-    bind_button(app, StatusMore, status_more)
-    bind_button(app, StatusSet, status_set)
+    bind_flow(app, STATUS_FLOW)
+    bind_button(app, StatusPick, starts(STATUS_FLOW))
     bind_command(app, "end", end_command)
-    bind_button(app, EndPick, end_picked)
-    bind_button(app, EndMore, end_more)
-    bind_button(app, EndOutcome, outcome_picked)
-    bind_button(app, EndSubsidy, subsidy_picked)
-    bind_button(app, EndConfirm, end_confirmed)
-    bind_button(app, EndConfirmOn, end_confirmed_on)
-    bind_button(app, EndOtherDate, other_end_date)
-    bind_text_step(app, "end", end_text_step)
+    bind_flow(app, END_FLOW)
+    bind_button(app, EndPick, starts(END_FLOW))

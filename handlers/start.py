@@ -18,9 +18,8 @@ from handlers.kit.base import (
     guarded,
     register_button_router,
     stranger_text,
-    text_step_for,
 )
-from handlers.kit.routing import TextSlot, bind_text_route, open_start_token, route_text
+from handlers.kit.routing import open_start_token, route_text
 from storage.models import Role
 
 
@@ -76,23 +75,12 @@ async def text_router(turn: Turn) -> None:
         await hint_for_non_staff(turn)
 
 
-async def old_step_text(turn: Turn, text: str) -> bool:
-    waiting = text_step_for(turn)
-    if waiting is None:
-        return False
-    step, state = waiting
-    await turn.answer_step(step, state, text)
-    return True
-
-
 async def cancel_button(turn: Turn, _payload: CancelFlow) -> None:
-    turn.end_flow()
     await flows.cancel(turn)
     await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
 
 
 async def cancel_command(turn: Turn) -> None:
-    turn.end_flow()
     await flows.cancel(turn)
     await turn.reply(turn.tr._("Cancelled. Nothing was changed."))
 
@@ -120,7 +108,6 @@ def register(app: Application) -> None:
     bind_command(app, "start", start_command)
     bind_command(app, "help", help_command)
     bind_command(app, "cancel", cancel_command)
-    bind_text_route(app, TextSlot.OLD_STEP, old_step_text)
     bind_button(app, CancelFlow, cancel_button)
 
 

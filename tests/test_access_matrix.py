@@ -148,6 +148,11 @@ async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
         *(f"fl:{flow}:1:{step}:{value}" for flow in ("pnr", "forget", "reply", "entry", "year",
                                                      "handover", "away", "staff", "import")
           for step in (0, 1, 2) for value in (pid, "yes", "=back", "+1")),
+        # Guided flows (handlers/kit/flows.py): started for the participant from a card, or
+        # a step's tap naming the participant in a run that is not the outsider's.
+        f"fl:for:log:{pid}", f"fl:for:status:{pid}", f"fl:for:end:{pid}",
+        f"fl:log:1:0:{pid}", f"fl:status:1:0:{pid}", f"fl:end:1:0:{pid}", f"fl:card:1:0:{pid}",
+        "fl:end:1:1:moved", "fl:end:1:3:yes", "fl:add:1:5:=skip", "card:more:1",
     ]
     # Every declared button family, with the participant's (or follow-up's) id.
     forged += [forged_payload(family, pid, fid or 0) for family in FAMILIES.values()]
@@ -193,6 +198,30 @@ async def test_a_live_flow_step_refuses_a_participant_outside_the_scope(
         [answer] = await bot.press_data(people.bo.user, picker, forged)
         assert answer.text == f"This step has expired. Start again with {command}.", command
         assert SECRET not in answer.body
+
+
+async def test_a_tap_forged_in_ones_own_flow_cannot_name_another_participant(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """An outsider's own run of a guided flow, with the picker's value swapped for the
+    participant's id (or their code typed): refused like an unknown participant."""
+    [reply] = await bot.send(people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
+    code = re.search(r"P-\d{4}", reply.text).group(0)
+    pid = int(code[2:])
+    await bot.send(people.bo.user, "/add Bos Own | Växjö | man | en")
+    before = await snapshot(db)
+    for command in ("/log", "/status", "/end", "/participant"):
+        [picker] = await bot.send(people.bo.user, command)
+        flow, run, step, _value = picker.buttons[0][1].removeprefix("fl:").split(":")
+        replies = await bot.press_data(people.bo.user, picker, f"fl:{flow}:{run}:{step}:{pid}")
+        assert replies and all(SECRET not in m.body for m in replies), command
+        assert "expired" in replies[-1].body, (command, replies[-1].body)
+        [picker] = await bot.send(people.bo.user, command)
+        replies = await bot.send(people.bo.user, code)
+        assert replies and all(SECRET not in m.body for m in replies), command
+        assert "No participant you can see matches" in replies[-1].body, command
+        await bot.send(people.bo.user, "/cancel")
+    assert await snapshot(db) == before
 
 
 async def test_every_button_pattern_is_covered_by_the_walk(bot: BotHarness) -> None:

@@ -243,7 +243,6 @@ def test_no_handler_builds_a_familys_callback_data_by_hand(bot_app_families: Non
 
 # Capability modules that still import another one; being removed in the flows work.
 STILL_CROSS_IMPORTED = frozenset({
-    ("participants", "entry"),
 })
 
 
@@ -276,17 +275,15 @@ def test_no_handler_module_imports_another_capability() -> None:
     assert STILL_CROSS_IMPORTED - found == set(), "no longer imported: drop it from the list"
 
 
-async def test_a_flow_started_replaces_the_one_the_person_was_in_either_way(
+async def test_a_flow_started_replaces_the_one_the_person_was_in(
     bot: BotHarness, people: People
 ) -> None:
-    """While some flows keep their state in the database (the flow engine) and others in
-    memory (`Turn.start_flow`), starting either kind ends the other: the next text typed
-    answers the flow started last."""
+    """One flow at a time per person: the next text typed answers the flow started last."""
     user = people.bo.user
     await bot.send(user, "/add Amina H | Växjö | woman | ar")
     [picker] = await bot.send(user, "/followup")
     await bot.press(user, picker, "P-0001")  # the engine's flow waits for a day
-    await bot.send(user, "/add")  # a flow of the other kind asks for a name
+    await bot.send(user, "/add")  # another flow asks for a name
     *_, asked = await bot.send(user, "Omar A")
     assert "municipality" in asked.text.lower(), asked.text
     await bot.send(user, "/cancel")

@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
-from handlers.kit.flows import FlowTap
+from handlers.kit.flows import FlowFor, FlowTap
 from handlers.kit.participant_views import ParticipantCard
-from handlers.participants import EndConfirm, EndSubsidy, Qualification, StatusSet
+from handlers.participants import EndPick, StatusPick
 from storage.access import Viewer
 from storage.db import transaction
 from storage.models import (
@@ -18,11 +18,9 @@ from storage.models import (
     CheckIn,
     FlowDraft,
     Gender,
-    Outcome,
     Participant,
     Role,
     Status,
-    SubsidyType,
 )
 from storage.participants import register_participant
 from storage.staff import add_staff
@@ -148,7 +146,7 @@ async def test_guided_end_of_a_subsidised_job_asks_its_kind(
     [kinds] = await bot.press(people.bo.user, outcomes, "subsidised employment")
     assert [label for label, _ in kinds.buttons] == [
         "nystartsjobb", "extratjänst", "introduktionsjobb", "lönebidrag", "yrkesintroduktion",
-        "other subsidy"]
+        "other subsidy", "« Back", "Cancel"]
     [confirm] = await bot.press(people.bo.user, kinds, "lönebidrag")
     assert "subsidised employment: lönebidrag" in confirm.text
     [stored] = await rows(db, Participant)
@@ -207,13 +205,16 @@ async def test_forged_callback_with_other_participants_id_is_refused(
 ) -> None:
     await add(bot, people.anna, "Annas Person | Växjö | woman | sv")
     [stored] = await rows(db, Participant)
-    [help_message] = await bot.send(people.bo.user, "/help")
-    for forged in (ParticipantCard(stored.id), LogPick(stored.id),
-                   StatusSet(stored.id, Status.PAUSED),
-                   EndConfirm(stored.id, Outcome.MOVED, None, Qualification.YES),
-                   EndSubsidy(stored.id, SubsidyType.LONEBIDRAG)):
-        replies = await bot.press_data(people.bo.user, help_message, forged.encode())
+    for forged in (ParticipantCard(stored.id).encode(), LogPick(stored.id).encode(),
+                   FlowFor("status", stored.id).encode(), FlowFor("end", stored.id).encode(),
+                   StatusPick(stored.id).encode(), EndPick(stored.id).encode(),
+                   # What /status and /end sent before the flow engine.
+                   f"st:s:{stored.id}:paused", f"end:c:{stored.id}:moved:-:y",
+                   f"end:t:{stored.id}:lonebidrag"):
+        [help_message] = await bot.send(people.bo.user, "/help")
+        replies = await bot.press_data(people.bo.user, help_message, forged)
         assert replies and "Annas Person" not in replies[-1].text, forged
+        assert "expired" in replies[-1].text or "can't find" in replies[-1].text, forged
     [stored] = await rows(db, Participant)
     assert stored.status == Status.ACTIVE
 
@@ -526,3 +527,177 @@ async def test_colleague_pickers_of_away_and_handover_page_past_twenty(
     assert "More…" not in [label for label, _ in colleagues_two.buttons], "the last page"
     [days] = await bot.press(people.bo.user, colleagues_two, "Zed 24")
     assert "last day away" in days.text
+
+
+# ---- the guided flows (the flow engine) -----------------------------------------------------
+EXPIRED_SV = "Det här steget har gått ut"
+
+
+async def test_guided_add_typed_through_in_swedish(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Every step of /ny answered by typing what a Swedish coordinator would write: the
+    municipality in lower case without accents, kvinna, arabiska, idag."""
+    anna = people.anna.user
+    [ask_name] = await bot.send(anna, "/ny")
+    for answer in ("Amina H", "vaxjo", "kvinna", "arabiska"):
+        replies = await bot.send(anna, answer)
+        assert replies[0].message_id == ask_name.message_id, "the answered step loses its buttons"
+        assert replies[0].buttons == []
+        [ask_name] = replies[1:]
+    *_, added = await bot.send(anna, "idag")
+    assert "Amina H" in added.text and "Växjö" in added.text
+    [stored] = await rows(db, Participant)
+    assert (stored.display_name, stored.municipality, stored.gender, stored.language,
+            stored.enrolled_on) == ("Amina H", "Växjö", "woman", "ar", TEST_NOW.date())
+    assert await rows(db, FlowDraft) == []
+
+
+async def test_guided_add_refuses_a_future_day_and_unknown_words_and_waits(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    bo = people.bo.user
+    await bot.send(bo, "/add")
+    await bot.send(bo, "Yusuf K")
+    [refused] = await bot.send(bo, "Atlantis")
+    assert "not one of the project's municipalities" in refused.text
+    *_, ask_gender = await bot.send(bo, "Växjö")
+    assert "Gender" in ask_gender.text
+    [refused] = await bot.send(bo, "robot")
+    assert "I did not recognise" in refused.text and "woman" in refused.text
+    *_, ask_language = await bot.send(bo, "m")
+    [ask_day] = await bot.press(bo, ask_language, "Soomaali")
+    assert [label for label, _ in ask_day.buttons] == ["Today", "« Back", "Cancel"]
+    [refused] = await bot.send(bo, "2030-01-01")
+    assert "can't be in the future" in refused.text
+    assert await rows(db, Participant) == []
+    *_, added = await bot.send(bo, "2026-11-02")
+    assert "Added" in added.text and "2 Nov 2026" in added.text
+    [stored] = await rows(db, Participant)
+    assert (stored.gender, stored.language, stored.enrolled_on.isoformat()) == (
+        "man", "so", "2026-11-02")
+
+
+async def test_guided_add_goes_back_a_step_and_a_stale_button_changes_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    bo = people.bo.user
+    await bot.send(bo, "/add")
+    *_, places = await bot.send(bo, "Omar")
+    [genders] = await bot.press(bo, places, "Växjö")
+    [places_again] = await bot.press(bo, genders, "« Back")
+    assert "Which municipality" in places_again.text
+    [genders] = await bot.press(bo, places_again, "Växjö")
+    await bot.send(bo, "/add")  # started again: the earlier prompt is stale
+    [expired] = await bot.press(bo, genders, "man")
+    assert "expired" in expired.text and "/add" in expired.text
+    assert len(await rows(db, Participant)) == 1
+
+
+async def test_guided_status_typed_in_swedish_and_a_stale_button_changes_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.anna, "Amina Hassan | Växjö | woman | ar")
+    anna = people.anna.user
+    await bot.send(anna, "/status")
+    *_, statuses = await bot.send(anna, "amina")  # part of the name picks her
+    assert "pausad" in [label for label, _ in statuses.buttons]
+    await bot.send(anna, "/status")  # started again: the earlier statuses are stale
+    [expired] = await bot.press(anna, statuses, "pausad")
+    assert EXPIRED_SV in expired.text and "/status" in expired.text
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE
+    *_, done = await bot.send(anna, code.lower())
+    *_, done = await bot.send(anna, "praktik")  # the one-liner's word
+    assert "praktik" in done.text
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.INTERNSHIP
+
+
+async def test_guided_end_typed_in_swedish_on_another_day(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.anna, "Amina Hassan | Växjö | woman | ar | 2026-09-01")
+    anna = people.anna.user
+    await bot.send(anna, "/avsluta")
+    for answer in (code, "subventionerad", "lönebidrag", "Ett annat slutdatum", "2026-11-20"):
+        *_, asked = await bot.send(anna, answer)
+        assert "expired" not in asked.text and "känner inte igen" not in asked.text, answer
+    assert "den 20 nov. 2026" in asked.text
+    assert "Ett annat slutdatum" not in [label for label, _ in asked.buttons]
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE, "nothing changes before the last answer"
+    *_, done = await bot.send(anna, "ja")
+    [stored] = await rows(db, Participant)
+    assert (stored.status, stored.outcome, stored.subsidy_type, stored.ended_on.isoformat(),
+            stored.gained_qualification) == (Status.ENDED, "subsidised", "lonebidrag",
+                                             "2026-11-20", True)
+    assert "avslutad 20 nov. 2026" in done.text
+
+
+async def test_guided_end_stale_confirmation_changes_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [picker] = await bot.send(people.bo.user, "/end")
+    [outcomes] = await bot.press(people.bo.user, picker, code)
+    [confirm] = await bot.press(people.bo.user, outcomes, "moved")
+    [outcomes_again] = await bot.press(people.bo.user, confirm, "« Back")
+    assert "Pick the outcome" in outcomes_again.text
+    [confirm] = await bot.press(people.bo.user, outcomes_again, "illness")
+    assert "illness" in confirm.text
+    await bot.send(people.bo.user, "/end")  # started again: the confirmation is stale
+    [expired] = await bot.press(people.bo.user, confirm, "End: gained a qualification")
+    assert "expired" in expired.text and "/end" in expired.text
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE and stored.outcome is None
+
+
+async def test_guided_find_and_card_by_typing_and_stale_buttons_change_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.anna, "Amina Hassan | Växjö | woman | ar")
+    anna = people.anna.user
+    [ask] = await bot.send(anna, "/sok")
+    await bot.send(anna, "/sok")  # started again: the first prompt's Cancel is stale
+    [expired] = await bot.press(anna, ask, "Avbryt")
+    assert EXPIRED_SV in expired.text
+    *_, found = await bot.send(anna, "amina")
+    assert "Amina Hassan" in found.text and code in str(found.buttons)
+    assert await rows(db, FlowDraft) == []
+    [picker] = await bot.send(anna, "/visa")
+    [picker_again] = await bot.send(anna, "/visa")
+    [expired] = await bot.press(anna, picker, code)
+    assert EXPIRED_SV in expired.text and "Amina Hassan" not in expired.text
+    tap = picker_again.button_data(code)
+    *_, card = await bot.send(anna, "hassan")
+    assert "Amina Hassan" in card.text and "Växjö" in card.text
+    assert picker_again.buttons == [], "the picker answered by typing loses its buttons"
+    [after] = await bot.press_data(anna, picker_again, tap)
+    assert EXPIRED_SV in after.text, "the run is over once the card is shown"
+
+
+async def test_buttons_sent_before_the_flow_engine_still_answer(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Cards' "Change status" and "End" (st:p, end:p) and a picker's "More…" (card:more)
+    still start their flow; the retired steps' buttons say to start again."""
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [stored] = await rows(db, Participant)
+    pid = stored.id
+    for data, expected in ((f"st:p:{pid}", f"New status for {code}"),
+                           (f"end:p:{pid}", f"Why does {code} end?"),
+                           ("card:more:1", "Whose card?")):
+        [anchor] = await bot.send(people.bo.user, "/help")
+        [reply] = await bot.press_data(people.bo.user, anchor, data)
+        assert expected in reply.text.replace("\u2066", "").replace("\u2069", ""), data
+    for data, command in (("add:g:woman", "/add"), ("add:d:today", "/add"),
+                          (f"st:s:{pid}:paused", "/status"),
+                          (f"end:o:{pid}:moved", "/end"),
+                          (f"end:c:{pid}:moved:-:y", "/end"), (f"end:cd:{pid}:y", "/end")):
+        [anchor] = await bot.send(people.bo.user, "/help")
+        [reply] = await bot.press_data(people.bo.user, anchor, data)
+        assert "expired" in reply.text and command in reply.text, data
+    [stored] = await rows(db, Participant)
+    assert stored.status == Status.ACTIVE

@@ -41,19 +41,17 @@ from bot.text.render import (
     keyboard,
     participant_keyboard,
 )
-from storage import drafts
 from storage.access import Action, Viewer, can
 from storage.db import transaction
 from storage.errors import DomainError, NotAllowed, NotFound
 from storage.invites import participant_by_telegram_id
 from storage.models import Participant, Staff
-from storage.participants import participants_for_picker, visible_participant_by_id
+from storage.participants import visible_participant_by_id
 from storage.staff import active_staff_by_telegram_id
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-FLOW_KEY = "flow"
 CAPTION_LIMIT = 1024
 
 
@@ -71,8 +69,6 @@ class Turn:
     prompt_message_id: int | None = None
     """The last message this turn sent or edited with buttons: a guided step's prompt."""
     _answered: bool = field(default=False, repr=False)
-    _ends_draft: bool = field(default=False, repr=False)
-    """An in-memory flow was started: the flow engine's draft, if any, ends with the turn."""
     _session: AsyncSession | None = field(default=None, repr=False)
     """The guard's session, handed to the first `transaction()` (see the module docstring)."""
 
@@ -181,21 +177,8 @@ class Turn:
         """The message whose buttons belong to the current step of a guided flow: when the
         step is answered by typing, its buttons are taken away (an old "No note" under a
         saved check-in would otherwise invite a second one)."""
-        if markup is None:
-            return
-        self.prompt_message_id = message_id
-        state = (self.context.user_data or {}).get(FLOW_KEY)
-        if state is not None:
-            state["prompt"] = message_id
-
-    async def answer_step(self, step: TextStep, state: dict[str, Any], text: str) -> None:
-        """Run a flow's text step; when it moved the flow on (or ended it), take the
-        buttons away from the message that asked, so an old tap cannot answer twice."""
-        prompt, before = state.get("prompt"), state.get("step")
-        await step(self, state, text)
-        now = (self.context.user_data or {}).get(FLOW_KEY)
-        if prompt is not None and (now is not state or now.get("step") != before):
-            await self.retire_prompt(prompt)
+        if markup is not None:
+            self.prompt_message_id = message_id
 
     async def retire_prompt(self, message_id: int) -> None:
         """Remove the buttons of a step the person answered by typing."""
@@ -217,41 +200,6 @@ class Turn:
         if query is not None and not self._answered:
             self._answered = True
             await query.answer()
-
-    # ---- guided flows: what the next typed text means -------------------------------
-    def start_flow(self, name: str, step: str, **data: Any) -> None:
-        assert self.context.user_data is not None
-        self.context.user_data[FLOW_KEY] = {"name": name, "step": step, **data}
-        self._ends_draft = True  # the flow started last is the one typed text answers
-
-    def flow(self, name: str) -> dict[str, Any] | None:
-        state = (self.context.user_data or {}).get(FLOW_KEY)
-        return state if state and state.get("name") == name else None
-
-    def end_flow(self) -> None:
-        if self.context.user_data is not None:
-            self.context.user_data.pop(FLOW_KEY, None)
-
-
-TextStep = Callable[["Turn", dict[str, Any], str], Awaitable[None]]
-TEXT_STEPS_KEY = "koordinator.text_steps"
-"""bot_data key: flow name → what to do with the next typed text (see `bind_text_step`)."""
-
-
-def bind_text_step(app: Application, flow_name: str, step: TextStep) -> None:
-    """What a guided flow does with the next typed text; one per flow."""
-    steps: dict[str, TextStep] = app.bot_data.setdefault(TEXT_STEPS_KEY, {})
-    if flow_name in steps and steps[flow_name] is not step:
-        raise ValueError(f"text step for flow {flow_name!r} bound twice")
-    steps[flow_name] = step
-
-
-def text_step_for(turn: Turn) -> tuple[TextStep, dict[str, Any]] | None:
-    """The waiting flow's text step and its state, if the person is in a guided flow."""
-    state = (turn.context.user_data or {}).get(FLOW_KEY)
-    steps: dict[str, TextStep] = turn.context.bot_data.get(TEXT_STEPS_KEY, {})
-    step = steps.get(state["name"]) if state else None
-    return (step, state) if step is not None and state is not None else None
 
 
 def _fit(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
@@ -350,9 +298,6 @@ async def _guarded_turn(turn: Turn, fn: HandlerFn, audience: Audience,
     except DomainError as error:
         log.info("refused %s for user %s: %s", fn.__name__, user.id, error.code)
         await turn.reply(error_text(turn.tr, error))
-    if turn._ends_draft:  # see Turn.start_flow
-        async with turn.transaction() as session:
-            await drafts.end_draft(session, user.id)
 
 
 def staff_only(action: Action | None = None) -> Callable[[HandlerFn], PTBCallback]:
@@ -482,27 +427,6 @@ class PickerSource(Protocol):
 
     def __call__(self, session: AsyncSession, viewer: Viewer, *, limit: int,
                  offset: int) -> Awaitable[Sequence[Participant]]: ...
-
-
-async def ask_to_pick(turn: Turn, prompt: str,
-                      payload: Callable[[Participant], ButtonPayload],
-                      *, page: int = 0, more: Callable[[int], ButtonPayload] | None = None,
-                      edit: bool = False, choices: PickerSource | None = None,
-                      empty: str | None = None) -> None:
-    """Offer the caller's own participants (or `choices`) as buttons, a page at a time (the
-    guided start of a flow); with `more`, a "More…" button opens the next page."""
-    source = choices or participants_for_picker
-    async with turn.transaction() as session:
-        recent = await source(session, turn.require_viewer(),
-                              limit=PICKER_PAGE + 1, offset=page * PICKER_PAGE)
-    if not recent and page == 0:
-        await turn.reply(empty or turn.tr._(
-            "You have no active participants yet. Add one with /add."))
-        return
-    has_more = len(recent) > PICKER_PAGE
-    markup = picker_keyboard(recent[:PICKER_PAGE], payload,
-                             more(page + 1) if has_more and more else None, tr=turn.tr)
-    await (turn.edit if edit else turn.reply)(prompt, markup)
 
 
 async def picked_participant(turn: Turn, participant_id: int) -> Participant:

@@ -390,8 +390,7 @@ async def _route_tap(update: Update, context: Context) -> None:
 
 async def start(turn: Turn, flow: Flow[D], draft: D) -> None:
     """Run `flow` from its first step that applies (the draft may already answer some).
-    It replaces whatever flow the person was in, in the database or in memory."""
-    turn.end_flow()
+    It replaces whatever flow the person was in."""
     first = flow.next_step(draft, -1)
     if first is None:
         await flow.finish(turn, draft)

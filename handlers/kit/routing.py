@@ -32,8 +32,6 @@ class TextSlot(IntEnum):
     """Staff replied to a relayed message: it goes back to the participant."""
     FLOW_STEP = 30
     """The answer to the step of a guided flow the person is in."""
-    OLD_STEP = 35
-    """A step of a flow not yet on the engine (state in memory)."""
     PERSONNUMMER = 40
     """A personal identity number typed outside /pnr: deleted from the chat, not answered."""
     QUESTION = 90
