@@ -15,9 +15,8 @@ answered with example questions, never with a guess.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -26,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload, Token, family, retire
 from bot.interaction.commands import command_for
 from bot.outbox.templates import FollowUpOpen, agenda_text, participant_appointment_text
 from bot.outbox.timing import local_day_bounds
@@ -60,6 +59,7 @@ from bot.text.stats_text import (
 )
 from handlers.kit import participant_views
 from handlers.kit.base import Audience, Turn, bind_button, picked_participant
+from handlers.kit.flows import Flow, Option, PickOption, bind_flow, start
 from handlers.kit.routing import TextSlot, bind_text_route
 from handlers.kit.stats_request import StatsRequest, StatsView, View, filter_text
 from storage import followups, stats
@@ -79,7 +79,6 @@ from storage.municipalities import SWEDEN
 
 log = logging.getLogger(__name__)
 
-OPTIONS_KEY = "ask_options"
 PICK_LIMIT = 8
 _ANY_DAY = date(2000, 1, 1)
 LIST_SHOWN = PICK_LIMIT * 3
@@ -154,12 +153,7 @@ class PickKind(StrEnum):
     NEXT = "n"
 
 
-@family("ask:o", command="help")
-class AskReading(ButtonPayload):
-    """One reading of a question asked back; the nonce ties it to the last question."""
-
-    nonce: Annotated[str, Token(6, r"[0-9a-f]{6}")]
-    index: int
+retire("ask:o", command="help")  # readings asked back before the flow engine
 
 
 @family("ask:p", command="help")
@@ -176,16 +170,6 @@ class AskExample(ButtonPayload):
 
     language: Annotated[str, Token(8)]
     index: int
-
-
-async def reading_picked(turn: Turn, payload: AskReading) -> None:
-    saved = (turn.context.user_data or {}).get(OPTIONS_KEY) or {}
-    options: list[Parsed] = saved.get("options", []) if saved.get("nonce") == payload.nonce else []
-    if payload.index >= len(options):
-        await turn.edit(turn.tr._("This question has expired. Ask it again."))
-        return
-    turn.context.user_data.pop(OPTIONS_KEY, None)  # type: ignore[union-attr]
-    await answer(turn, options[payload.index])
 
 
 async def participant_picked(turn: Turn, payload: AskParticipant) -> None:
@@ -215,8 +199,8 @@ async def question_text(turn: Turn, text: str) -> bool:
 
 def register(app: Application) -> None:
     bind_text_route(app, TextSlot.QUESTION, question_text)
-    for family_, picked in ((AskReading, reading_picked), (AskParticipant, participant_picked),
-                            (AskExample, example_picked)):
+    bind_flow(app, ASK_BACK_FLOW)
+    for family_, picked in ((AskParticipant, participant_picked), (AskExample, example_picked)):
         bind_button(app, family_, picked, audience=Audience.STAFF)
 
 
@@ -329,14 +313,16 @@ async def not_understood(turn: Turn, result: NotUnderstood) -> None:
     await turn.reply("\n".join(lines), keyboard(grid(buttons, 1)) if buttons else None)
 
 
-async def ask_back(turn: Turn, slot: str, options: list[Parsed]) -> None:
-    """Which reading? One button per option; the pick answers it."""
-    tr = turn.tr
-    nonce = secrets.token_hex(3)
-    if turn.context.user_data is not None:
-        turn.context.user_data[OPTIONS_KEY] = {"nonce": nonce, "options": options}
-    buttons = [(_option_label(tr, slot, option)[:60], AskReading(nonce, index).encode())
-               for index, option in enumerate(options)]
+@dataclass(frozen=True)
+class AskBackDraft:
+    """A question asked back: which of its readings the person means."""
+
+    slot: str
+    options: tuple[Parsed, ...]
+    chosen: int | None = None
+
+
+def _ask_back_prompt(tr: Translator, draft: AskBackDraft) -> str:
     prompts = {
         "period": tr._("Which time do you mean?"),
         "duration": tr._("For how long?"),
@@ -346,8 +332,32 @@ async def ask_back(turn: Turn, slot: str, options: list[Parsed]) -> None:
         "outcomes": tr._("Which outcome do you mean?"),
         "status": tr._("Which status do you mean?"),
     }
-    await turn.reply(prompts.get(slot, tr._("Which one do you mean?")),
-                     keyboard(grid(buttons, 1)))
+    return prompts.get(draft.slot, tr._("Which one do you mean?"))
+
+
+def _readings(turn: Turn, draft: AskBackDraft) -> list[Option]:
+    return [Option(_option_label(turn.tr, draft.slot, option)[:60], str(index))
+            for index, option in enumerate(draft.options)]
+
+
+async def _answer_reading(turn: Turn, draft: AskBackDraft) -> None:
+    assert draft.chosen is not None
+    await answer(turn, draft.options[draft.chosen])
+
+
+ASK_BACK_FLOW = Flow(
+    "askback", command="help", draft=AskBackDraft, passes_on=True,
+    steps=(PickOption(name="reading", prompt=_ask_back_prompt, options=_readings,
+                      choose=lambda draft, value: replace(draft, chosen=int(value)),
+                      columns=1),),
+    finish=_answer_reading,
+)
+
+
+async def ask_back(turn: Turn, slot: str, options: list[Parsed]) -> None:
+    """Which reading? One button per option (or its words typed); the pick answers it.
+    The readings are kept in the flow's draft, so the question survives a restart."""
+    await start(turn, ASK_BACK_FLOW, AskBackDraft(slot, tuple(options)))
 
 
 def _option_label(tr: Translator, slot: str, option: Parsed) -> str:

@@ -350,7 +350,7 @@ async def test_a_municipality_named_twice_over_is_asked_back(
     await add(asking, people.bo, "B Two | Sollentuna | man | ar")
     [question] = await asking.send(people.bo.user, "how many went to work in Soll?")
     assert "Which municipality do you mean?" in question.text
-    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna"]
+    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna", "Cancel"]
     [answer] = await asking.press(people.bo.user, question, "Sollentuna")
     assert command_of(answer) == "/stats all kommun:Sollentuna"
 
@@ -384,7 +384,7 @@ async def test_a_question_without_a_time_is_asked_back_and_the_pick_answered(
     await add(asking, people.bo, "Never Seen | Växjö | man | so")
     [question] = await asking.send(people.bo.user, "who haven't I seen?")
     assert question.text == "For how long?"
-    assert [label for label, _ in question.buttons] == ["1 week", "2 weeks", "1 month"]
+    assert [label for label, _ in question.buttons] == ["1 week", "2 weeks", "1 month", "Cancel"]
     [answer] = await asking.press(people.bo.user, question, "2 weeks")
     assert "Never Seen" in answer.text and "I understood:" in answer.text
 
@@ -395,9 +395,27 @@ async def test_a_stale_pick_says_so(asking: BotHarness, people: People) -> None:
     [again] = await asking.press(people.bo.user, question, "1 week")
     assert "expired" in again.text
     [older] = await asking.send(people.bo.user, "who haven't I seen?")
-    await asking.send(people.bo.user, "stats 3/4")  # asked back too: the older buttons lapse
-    [again] = await asking.press(people.bo.user, older, "1 week")
+    one_week = older.button_data("1 week")
+    await asking.send(people.bo.user, "stats 3/4")  # a new question: the older buttons lapse
+    assert not older.buttons, "and are taken away"
+    [again] = await asking.press_data(people.bo.user, older, one_week)
     assert "expired" in again.text
+
+
+async def test_a_pick_survives_a_restart_and_a_new_question_typed_instead_is_answered(
+    asking: BotHarness, people: People
+) -> None:
+    [question] = await asking.send(people.bo.user, "who haven't I seen?")
+    asking.app.drop_user_data(people.bo.id)  # the readings were kept in memory before
+    *_, answered = await asking.press(people.bo.user, question, "2 weeks")
+    assert "no check-in" in answered.text
+    [question] = await asking.send(people.bo.user, "who haven't I seen?")
+    *_, typed = await asking.send(people.bo.user, "1 month")  # a reading typed
+    assert "no check-in" in typed.text
+    await asking.send(people.bo.user, "who haven't I seen?")
+    *_, other = await asking.send(people.bo.user, "how many went to work this year?")
+    assert "went to work" in other.text or "work" in other.text.lower()
+    assert "did not recognise" not in other.text
 
 
 async def test_a_list_in_a_municipality_named_twice_over_is_asked_back(
@@ -406,7 +424,7 @@ async def test_a_list_in_a_municipality_named_twice_over_is_asked_back(
     await add(asking, people.bo, "A One | Sollefteå | woman | ar")
     await add(asking, people.bo, "B Two | Sollentuna | man | ar")
     [question] = await asking.send(people.bo.user, "vilka i Soll har jag inte träffat på 2 veckor")
-    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna"]
+    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna", "Cancel"]
     [answer] = await asking.press(people.bo.user, question, "Sollentuna")
     assert "B Two" in answer.text and "A One" not in answer.text
     assert "Filter: municipality Sollentuna" in answer.text

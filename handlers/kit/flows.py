@@ -315,6 +315,9 @@ class Flow(Generic[D]):
     finish: Callable[[Turn, D], Awaitable[None]]
     for_participant: Callable[[Participant], D] | None = None
     """The draft when started from a card (`FlowFor`): the participant already picked."""
+    passes_on: bool = False
+    """Typed text that answers no step ends the flow and goes on to the next route (a
+    question asked back: a new question typed instead of a pick is a new question)."""
     _codec: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -432,6 +435,10 @@ async def answer_text(turn: Turn, text: str) -> bool:
     try:
         answered = await step.typed(turn, draft, text)
     except Invalid as refused:
+        if flow.passes_on:
+            await cancel(turn)
+            await _retire(turn, row)
+            return False
         await turn.reply(refused.message)
         return True
     except Matches as several:
