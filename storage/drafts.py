@@ -72,3 +72,9 @@ async def save_draft(session: AsyncSession, telegram_user_id: int, draft: Draft,
 async def end_draft(session: AsyncSession, telegram_user_id: int) -> None:
     await session.exec(delete(FlowDraft).where(  # type: ignore[call-overload]
         col(FlowDraft.telegram_user_id) == telegram_user_id))
+
+
+async def end_run(session: AsyncSession, telegram_user_id: int, run: int) -> None:
+    """End the person's flow if it is still this run (a finish may have started another)."""
+    await session.exec(delete(FlowDraft).where(  # type: ignore[call-overload]
+        col(FlowDraft.telegram_user_id) == telegram_user_id, col(FlowDraft.run) == run))

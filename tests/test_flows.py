@@ -171,3 +171,22 @@ async def test_forged_or_foreign_flow_taps_expire_and_change_nothing(
     assert await checkins(db) == []
     [(draft)] = await drafts(db)
     assert draft.telegram_user_id == people.bo.id, "Bo's flow is untouched"
+
+
+async def test_a_refused_last_step_stands_to_go_back_or_cancel(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """The participant ended while the check-in was being guided: the save is refused,
+    nothing is stored, and the step still stands (« Back, Cancel) instead of vanishing."""
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    *_, picker = await bot.send(people.bo.user, "/log")
+    *_, channels = await bot.press(people.bo.user, picker, code)
+    *_, note = await bot.press(people.bo.user, channels, "phone")
+    *_, status = await bot.press(people.bo.user, note, "No note")
+    await bot.send(people.bo.user, f"/end {code} work")
+    refused = await bot.press(people.bo.user, status, "No change")
+    assert any("ended" in m.text for m in refused), [m.text for m in refused]
+    assert await checkins(db) == []
+    [draft] = await drafts(db)
+    *_, cancelled = await bot.press(people.bo.user, status, "Cancel")
+    assert "Cancelled" in cancelled.text and await drafts(db) == []

@@ -53,7 +53,7 @@ from handlers.kit.base import (
 from handlers.kit.routing import TextSlot, bind_text_route
 from storage import drafts
 from storage.access import can
-from storage.errors import NotFound
+from storage.errors import DomainError, NotFound
 from storage.models import Participant
 from storage.participants import (
     find_participants,
@@ -487,11 +487,23 @@ async def _tap(turn: Turn, flow: Flow[D], payload: FlowTap) -> None:
 async def _advance(turn: Turn, flow: Flow[D], row: drafts.Draft, draft: D, answered: int) -> None:
     following = flow.next_step(draft, answered)
     if following is None:
-        async with turn.transaction() as session:
-            await drafts.end_draft(session, turn.user_id)
-        await flow.finish(turn, draft)
+        try:
+            await flow.finish(turn, draft)
+        except DomainError:
+            # Refused (rolled back, nothing changed): the last step still stands, to be
+            # answered again or cancelled, instead of starting the whole flow over.
+            raise
+        except BaseException:
+            await _end_run(turn, row.run)
+            raise
+        await _end_run(turn, row.run)
         return
     await _show(turn, flow, row, draft, following)
+
+
+async def _end_run(turn: Turn, run: int) -> None:
+    async with turn.transaction() as session:
+        await drafts.end_run(session, turn.user_id, run)
 
 
 async def _show(turn: Turn, flow: Flow[D], row: drafts.Draft, draft: D, index: int, *,
