@@ -78,3 +78,16 @@ async def end_run(session: AsyncSession, telegram_user_id: int, run: int) -> Non
     """End the person's flow if it is still this run (a finish may have started another)."""
     await session.exec(delete(FlowDraft).where(  # type: ignore[call-overload]
         col(FlowDraft.telegram_user_id) == telegram_user_id, col(FlowDraft.run) == run))
+
+
+async def purge(session: AsyncSession, *, now: datetime) -> None:
+    """Delete drafts older than DRAFT_TTL (the daily planner): what someone typed into a
+    flow they left is not kept beyond a day."""
+    await session.exec(delete(FlowDraft).where(  # type: ignore[call-overload]
+        col(FlowDraft.updated_at) < now - DRAFT_TTL))
+
+
+async def end_all(session: AsyncSession) -> None:
+    """End every flow in progress (an erasure: a draft may name the erased participant,
+    and a draft is JSON no query can search by participant)."""
+    await session.exec(delete(FlowDraft))  # type: ignore[call-overload]

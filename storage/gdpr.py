@@ -19,7 +19,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit, relay
+from storage import audit, drafts, relay
 from storage.access import Viewer, participant_scope
 from storage.models import (
     AttendanceHours,
@@ -99,6 +99,7 @@ async def erase_participant(
                        .values(place=""))
     await session.exec(delete(Invite).where(col(Invite.participant_id) == participant.id))
     await relay.forget(session, participant.id)
+    await drafts.end_all(session)
     await session.exec(delete(OutboundMessage)
                        .where(col(OutboundMessage.participant_id) == participant.id))
     audit.record(session, actor_staff_id=actor_staff_id, action="participant.erase",

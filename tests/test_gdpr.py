@@ -15,14 +15,23 @@ from sqlmodel import select
 from bot.runtime.clock import ScaledClock
 from storage import gdpr
 from storage.db import transaction
-from storage.models import AuditLog, CheckIn, FollowUp, Invite, OutboundMessage, Participant
+from storage.models import (
+    AuditLog,
+    CheckIn,
+    FlowDraft,
+    FollowUp,
+    Invite,
+    OutboundMessage,
+    Participant,
+)
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness
 
 
 async def rows(db: Database, model: type) -> list:
     async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
+        key = model.telegram_user_id if model is FlowDraft else model.id
+        return list((await session.exec(select(model).order_by(key))).all())
 
 
 async def seeded(bot: BotHarness, people: People) -> str:
@@ -211,3 +220,27 @@ async def test_a_forget_confirmation_from_an_earlier_run_expires_and_erases_noth
     assert participant.display_name == "Amina Hassan"
     [done] = await bot.press(people.admin.user, confirm, "Yes, erase")
     assert "has been erased" in done.text
+
+
+async def test_an_erasure_ends_every_flow_in_progress_and_a_day_old_draft_is_purged(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """A draft may hold what someone typed about her (a note, her name): erasing her ends
+    the flows in progress; the daily planner deletes drafts left for more than a day."""
+    from bot.outbox.scheduler import DISPATCHER_KEY
+
+    code = await seeded(bot, people)
+    *_, picker = await bot.send(people.anna.user, "/logg")
+    *_, channels = await bot.press(people.anna.user, picker, code)
+    await bot.press(people.anna.user, channels, "telefon")
+    await bot.send(people.anna.user, "Amina berättade om sin hälsa")
+    assert any("hälsa" in draft.data for draft in await rows(db, FlowDraft))
+    [confirm] = await bot.send(people.admin.user, f"/forget {code}")
+    await bot.press(people.admin.user, confirm, "Yes, erase")
+    assert await rows(db, FlowDraft) == []
+    await bot.send(people.bo.user, "/add Omar A | Växjö | man | en")
+    await bot.send(people.bo.user, "/log")  # Bo starts a flow and leaves it
+    assert len(await rows(db, FlowDraft)) == 1
+    bot.clock.advance(timedelta(days=1, hours=1))
+    await bot.app.bot_data[DISPATCHER_KEY + ".agenda"].plan()
+    assert await rows(db, FlowDraft) == []

@@ -19,7 +19,7 @@ from bot.outbox.hours_reminder import plan_hours_reminders
 from bot.outbox.outcome_questions import plan_outcome_followups
 from bot.outbox.timing import next_weekday_at
 from bot.runtime.services import Services, services_of
-from storage import gdpr, outbox, relay
+from storage import drafts, gdpr, outbox, relay
 from storage.db import transaction
 from storage.staff import active_staff
 
@@ -61,6 +61,7 @@ class DailyPlanner:
                 session, today=today, keep=timedelta(days=settings.retention_days), now=now)
             await relay.purge(session,
                               before=now - timedelta(days=settings.relay_retention_days))
+            await drafts.purge(session, now=now)
         if anonymised:
             log.info("retention: anonymised %d participants", len(anonymised))
         self._planned_on = today
