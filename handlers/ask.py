@@ -101,20 +101,13 @@ ACTIONS: dict[Intent, Action | None] = {
 }
 
 # Outcome groups of the question → the statistics' categories (None: finer than /stats counts).
-GROUP_CATEGORIES: dict[str, tuple[OutcomeCategory, ...]] = {
-    "work": (OutcomeCategory.WORK,),
-    "subsidised_work": (OutcomeCategory.SUBSIDISED_WORK,),
-    "studies": (OutcomeCategory.STUDIES,),
-    "work_or_studies": stats.TO_WORK_OR_STUDIES,
-    "other": (OutcomeCategory.OTHER,),
-    "dropout": (OutcomeCategory.DROPOUT,),
-    "unknown": (OutcomeCategory.UNKNOWN,),
-}
-GROUP_CODES: dict[str, str] = {
-    "self_employed": "self_employed", "other_education": "other_education",
-    "labour_market_programme": "labour_market_programme", "job_seeking": "job_seeking",
-    "parental_leave": "parental_leave", "moved": "moved", "illness": "illness",
-}
+def categories_of(group: str) -> tuple[OutcomeCategory, ...]:
+    """The outcome categories a question's outcome word counts: one category by its own
+    name, "work or studies" as the statistics define it (`stats.TO_WORK_OR_STUDIES`), and
+    none for a single end reason (`moved`), which the statistics do not count apart."""
+    if group == "work_or_studies":
+        return stats.TO_WORK_OR_STUDIES
+    return (OutcomeCategory(group),) if group in set(OutcomeCategory) else ()
 
 
 # ---- entry points ----------------------------------------------------------------------
@@ -284,10 +277,10 @@ def _outcome_words(tr: Translator, parsed: Parsed) -> str:
     for group in parsed.outcomes:
         if group == "work_or_studies":
             words.append(tr._("work or studies"))
-        elif group in GROUP_CATEGORIES:
-            words.append(tr._(CATEGORY_LABELS[GROUP_CATEGORIES[group][0]]))
+        elif categories_of(group):
+            words.append(tr._(CATEGORY_LABELS[OutcomeCategory(group)]))
         else:
-            words.append(tr._(OUTCOME_LABELS[Outcome(GROUP_CODES[group])]))
+            words.append(tr._(OUTCOME_LABELS[Outcome(group)]))
     return ", ".join(words)
 
 
@@ -705,7 +698,7 @@ async def resolve_figures(turn: Turn, parsed: Parsed) -> tuple[
 async def answer_figures(turn: Turn, parsed: Parsed) -> None:
     tr = turn.tr
     if parsed.intent in {Intent.COUNT_OUTCOMES, Intent.SHARE_OUTCOMES} and any(
-            group not in GROUP_CATEGORIES for group in parsed.outcomes):
+            not categories_of(group) for group in parsed.outcomes):
         await turn.reply("\n".join([
             tr._("The statistics count outcomes by category only: work, subsidised work, "
                  "studies, other, dropout and unknown."), *footer(tr, parsed)]))
@@ -780,7 +773,7 @@ def _counted_lines(tr: Translator, parsed: Parsed, figures: stats.Figures) -> li
     """Which end reasons the answer counted and, where it counted only part of "to work or
     studies" ("got a job": not subsidised jobs), the broader figure next to it."""
     categories = {category for group in parsed.outcomes
-                  for category in GROUP_CATEGORIES.get(group, ())}
+                  for category in categories_of(group)}
     reasons = [tr._(OUTCOME_LABELS[reason]) for reason, category in OUTCOME_CATEGORY.items()
                if category in categories]
     lines = [tr._("Counted end reasons: %(reasons)s.", reasons=", ".join(reasons))] \
@@ -801,7 +794,7 @@ def _counted_lines(tr: Translator, parsed: Parsed, figures: stats.Figures) -> li
 
 def _count(parsed: Parsed, figures: stats.Figures) -> int:
     return sum(figures.outcome(category) for group in parsed.outcomes
-               for category in GROUP_CATEGORIES[group])
+               for category in categories_of(group))
 
 
 def _gender_line(tr: Translator, parsed: Parsed, gender: Gender,
