@@ -31,6 +31,7 @@ class Draft:
     run: int
     data: str
     prompt_message_id: int | None
+    first_step: int = 0
 
 
 async def current_draft(session: AsyncSession, telegram_user_id: int, *,
@@ -39,7 +40,7 @@ async def current_draft(session: AsyncSession, telegram_user_id: int, *,
     row = await session.get(FlowDraft, telegram_user_id)
     if row is None or row.updated_at < now - DRAFT_TTL:
         return None
-    return Draft(row.flow, row.step, row.run, row.data, row.prompt_message_id)
+    return Draft(row.flow, row.step, row.run, row.data, row.prompt_message_id, row.first_step)
 
 
 async def start_draft(session: AsyncSession, telegram_user_id: int, *, flow: str, step: int,
@@ -50,13 +51,13 @@ async def start_draft(session: AsyncSession, telegram_user_id: int, *, flow: str
     run = secrets.randbelow(RUN_MAX) + 1
     row = await session.get(FlowDraft, telegram_user_id)
     if row is None:
-        row = FlowDraft(telegram_user_id=telegram_user_id, flow=flow, step=step, run=run,
-                        data=data, updated_at=now)
+        row = FlowDraft(telegram_user_id=telegram_user_id, flow=flow, step=step,
+                        first_step=step, run=run, data=data, updated_at=now)
         session.add(row)
     else:
-        row.flow, row.step, row.run, row.data = flow, step, run, data
+        row.flow, row.step, row.first_step, row.run, row.data = flow, step, step, run, data
         row.prompt_message_id, row.updated_at = None, now
-    return Draft(flow, step, run, data, None)
+    return Draft(flow, step, run, data, None, step)
 
 
 async def save_draft(session: AsyncSession, telegram_user_id: int, draft: Draft, *,

@@ -418,6 +418,9 @@ class FlowDraft(SQLModel, table=True):
     telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     flow: str = Field(max_length=24)
     step: int
+    first_step: int
+    """Where this run began: « Back goes no further (a flow opened from a card does not
+    go back to a participant picker it never showed)."""
     run: int
     data: str = Field(sa_column=Column(Text, nullable=False))
     prompt_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))

@@ -190,3 +190,16 @@ async def test_a_refused_last_step_stands_to_go_back_or_cancel(
     assert len(await drafts(db)) == 1, "the step still stands"
     *_, cancelled = await bot.press(people.bo.user, status, "Cancel")
     assert "Cancelled" in cancelled.text and await drafts(db) == []
+
+
+async def test_a_flow_opened_from_a_card_does_not_go_back_to_a_picker_it_never_showed(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    *_, channels = await bot.press(people.bo.user, card, "Log check-in")
+    assert "How did you meet?" in channels.text
+    assert "« Back" not in labels(channels) and "Cancel" in labels(channels)
+    *_, note = await bot.press(people.bo.user, channels, "phone")
+    *_, again = await bot.press(people.bo.user, note, "« Back")
+    assert "How did you meet?" in again.text and "« Back" not in labels(again)

@@ -335,8 +335,10 @@ class Flow(Generic[D]):
         return next((index for index in range(after + 1, len(self.steps))
                      if self.steps[index].applies(draft)), None)
 
-    def previous_step(self, draft: D, before: int) -> int | None:
-        return next((index for index in range(before - 1, -1, -1)
+    def previous_step(self, draft: D, before: int, first: int = 0) -> int | None:
+        """The step « Back goes to: the nearest earlier one that applies, not before the
+        step the run began at."""
+        return next((index for index in range(before - 1, first - 1, -1)
                      if self.steps[index].when(draft)), None)
 
 
@@ -464,7 +466,7 @@ async def _tap(turn: Turn, flow: Flow[D], payload: FlowTap) -> None:
         await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
         return
     if value == BACK:
-        previous = flow.previous_step(draft, row.step)
+        previous = flow.previous_step(draft, row.step, row.first_step)
         if previous is None:
             await expired(turn, flow.command)
             return
@@ -530,12 +532,13 @@ async def _show(turn: Turn, flow: Flow[D], row: drafts.Draft, draft: D, index: i
     extra: list[Button] = []
     if has_more:
         extra.append((tr._("More…"), tap(f"{MORE}{page + 1}")))
-    if flow.previous_step(draft, index) is not None:
+    if flow.previous_step(draft, index, row.first_step) is not None:
         extra.append((tr._("« Back"), tap(BACK)))
     extra.append((tr._("Cancel"), tap(CANCEL)))
     markup: InlineKeyboardMarkup = keyboard([*rows, extra])
     await turn.edit(step.prompt(tr, draft), markup)
-    saved = drafts.Draft(flow.name, index, row.run, flow.dump(draft), turn.prompt_message_id)
+    saved = drafts.Draft(flow.name, index, row.run, flow.dump(draft), turn.prompt_message_id,
+                         row.first_step)
     async with turn.transaction() as session:
         await drafts.save_draft(session, turn.user_id, saved, now=turn.now)
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column('telegram_user_id', sa.BigInteger(), nullable=False),
         sa.Column('flow', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
         sa.Column('step', sa.Integer(), nullable=False),
+        sa.Column('first_step', sa.Integer(), nullable=False),
         sa.Column('run', sa.Integer(), nullable=False),
         sa.Column('data', sa.Text(), nullable=False),
         sa.Column('prompt_message_id', sa.BigInteger(), nullable=True),
