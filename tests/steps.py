@@ -1,5 +1,6 @@
-"""Small steps several end-to-end tests take: add a participant and invite them as a
-coordinator would in the chat, queue notices straight into the outbox, read its rows."""
+"""Small steps several end-to-end tests take: add a participant, invite them and let them
+join as people would in the chat, queue notices straight into the outbox, read the rows of
+a table."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ async def invite_token(bot: BotHarness, user: FakeUser, code: str) -> str:
     return match.group(1)
 
 
+async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:
+    """`user` opens the invitation link with `token`, agrees, and picks `language_label`."""
+    [consent] = await bot.send(user, f"/start {token}")
+    replies = await bot.press(user, consent, "I agree")
+    await bot.press(user, replies[-1], language_label)
+
+
 async def queue_notices(db: Database, people: People, chats: Iterable[int]) -> None:
     """One `participant_joined` notice, due now, per entry of `chats` (a repeated chat
     gets several), about a participant of Anna's added for the purpose."""
@@ -47,10 +55,21 @@ async def queue_notices(db: Database, people: People, chats: Iterable[int]) -> N
                                  params={"participant_id": participant.id}, now=TEST_NOW)
 
 
-async def outbox_rows(db: Database, template: str | None = None) -> list[OutboundMessage]:
-    """The outbox's rows (of one template, if named) in the order they were queued."""
+async def outbox_rows(db: Database, template: str | None = None, *,
+                      followup_id: int | None = None) -> list[OutboundMessage]:
+    """The outbox's rows (of one template, or about one follow-up, if named) in the order
+    they were queued."""
     async with transaction(db.sessions) as session:
         query = select(OutboundMessage).order_by(OutboundMessage.id)
         if template is not None:
             query = query.where(OutboundMessage.template == template)
+        if followup_id is not None:
+            query = query.where(OutboundMessage.followup_id == followup_id)
         return list((await session.exec(query)).all())
+
+
+async def rows(db: Database, model: type) -> list:
+    """Every row of `model`'s table, in the order of its primary key."""
+    async with transaction(db.sessions) as session:
+        key = model.__table__.primary_key.columns
+        return list((await session.exec(select(model).order_by(*key))).all())

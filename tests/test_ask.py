@@ -29,6 +29,7 @@ from tests.projects import (
     participant,
     small_project,
 )
+from tests.steps import add_participant
 
 
 @pytest.fixture
@@ -38,8 +39,7 @@ async def asking(bot: BotHarness) -> BotHarness:
 
 
 async def add(bot: BotHarness, person: Person, spec: str) -> str:
-    [reply] = await bot.send(person.user, f"/add {spec}")
-    return reply.text.split("<b>")[1].split("</b>")[0].strip("\u2066\u2069")
+    return await add_participant(bot, person.user, f"/add {spec}")
 
 
 def command_of(reply: ChatMessage) -> str:

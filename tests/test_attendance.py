@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlmodel import select
 
 from bot.outbox.hours_reminder import HoursPick
 from bot.outbox.scheduler import DISPATCHER_KEY
@@ -20,6 +18,7 @@ from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, O
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.projects import insert_participants, insert_rows, participant
+from tests.steps import add_participant, rows
 
 
 @pytest.fixture(autouse=True)
@@ -36,15 +35,10 @@ async def english_speaking_anna(people: People, db: Database) -> None:
 NOVEMBER = date(2026, 11, 1)
 
 
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
-
-
 async def add(bot: BotHarness, people: People, name: str = "Amina H",
               enrolled: str = "2026-10-15") -> str:
-    [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar | {enrolled}")
-    return re.search(r"P-\d{4}", reply.text).group(0)
+    return await add_participant(bot, people.anna.user,
+                                 f"/ny {name} | Växjö | kvinna | ar | {enrolled}")
 
 
 async def test_hours_one_liner_logs_corrects_audits_and_refuses_bad_input(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from storage.db import transaction
 from storage.models import AuditLog, Participant, RelayLink, Staff
 from tests.conftest import Database, People
 from tests.harness import BotHarness
+from tests.steps import add_participant, invite_token, join
 
 OLENA = FakeUser(7001, "Olena", "en")
 SECRET = "Привіт, я не можу прийти у понеділок — depression"
@@ -24,13 +24,8 @@ SECRET = "Привіт, я не можу прийти у понеділок — 
 
 async def joined(bot: BotHarness, people: People, *, language: str = "uk") -> str:
     """Bo registers and invites Olena; she joins (in English), then reads `language`."""
-    [reply] = await bot.send(people.bo.user, "/add Olena K | Växjö | woman | en")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.bo.user, f"/invite {code}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
-    [consent] = await bot.send(OLENA, f"/start {token}")
-    replies = await bot.press(OLENA, consent, "I agree")
-    await bot.press(OLENA, replies[-1], "English")
+    code = await add_participant(bot, people.bo.user, "/add Olena K | Växjö | woman | en")
+    await join(bot, OLENA, await invite_token(bot, people.bo.user, code), "English")
     async with transaction(bot.sessions) as session:
         participant = (await session.exec(select(Participant))).one()
         participant.language = language

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
-
 from bot.interaction import buttons
 from bot.sandbox.emulator import ChatMessage
 from handlers.kit.flows import FlowTap
@@ -14,25 +12,23 @@ from storage.access import Viewer
 from storage.db import transaction
 from storage.models import Channel, CheckIn, FlowDraft, Gender
 from storage.participants import register_participant
-from tests.conftest import TEST_NOW, Database, People
+from tests.conftest import TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
+from tests.steps import add_participant, rows
 
 EXPIRED = "has expired"
 
 
-async def add(bot: BotHarness, person, spec: str) -> str:
-    [reply] = await bot.send(person.user, f"/add {spec}")
-    return reply.text.split("<b>")[1].split("</b>")[0].strip("\u2066\u2069")
+async def add(bot: BotHarness, person: Person, spec: str) -> str:
+    return await add_participant(bot, person.user, f"/add {spec}")
 
 
 async def checkins(db: Database) -> list[CheckIn]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(CheckIn))).all())
+    return await rows(db, CheckIn)
 
 
 async def drafts(db: Database) -> list[FlowDraft]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(FlowDraft))).all())
+    return await rows(db, FlowDraft)
 
 
 def labels(message) -> list[str]:

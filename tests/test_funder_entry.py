@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -26,6 +25,7 @@ from storage.personnummer import (
 )
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
+from tests.steps import add_participant, rows
 
 
 @pytest.fixture(autouse=True)
@@ -139,8 +139,7 @@ async def keyed_bot(db: Database) -> AsyncIterator[BotHarness]:
 
 
 async def add(bot: BotHarness, people: People, name: str = "Amina H") -> str:
-    [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
-    return re.search(r"P-\d{4}", reply.text).group(0)
+    return await add_participant(bot, people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
 
 
 async def participant(db: Database) -> Participant:
@@ -544,7 +543,3 @@ async def test_erasure_removes_the_personnummer_and_birth_year_and_export_hides_
     assert erased.personnummer_encrypted is None and erased.birth_year is None
     assert erased.education_level == "isced_5_8", "coarse categories stay for the statistics"
 
-
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())

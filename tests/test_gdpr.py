@@ -10,8 +10,6 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlmodel import select
-
 from bot.runtime.clock import ScaledClock
 from storage import gdpr
 from storage.db import transaction
@@ -26,12 +24,7 @@ from storage.models import (
 )
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness
-
-
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        key = model.telegram_user_id if model is FlowDraft else model.id
-        return list((await session.exec(select(model).order_by(key))).all())
+from tests.steps import rows
 
 
 async def seeded(bot: BotHarness, people: People) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
-
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
 from handlers.kit.flows import FlowFor, FlowTap
@@ -24,21 +22,13 @@ from storage.models import (
 )
 from storage.participants import register_participant
 from storage.staff import add_staff
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
+from tests.steps import add_participant, rows
 
 
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        key = model.id if "id" in model.__table__.columns else model.__table__.primary_key
-        return list((await session.exec(select(model).order_by(*getattr(key, "columns", [key]))
-                     )).all())
-
-
-async def add(bot: BotHarness, person, spec: str) -> str:
-    [reply] = await bot.send(person.user, f"/add {spec}")
-    code = reply.text.split("<b>")[1].split("</b>")[0]
-    return code.strip("\u2066\u2069")
+async def add(bot: BotHarness, person: Person, spec: str) -> str:
+    return await add_participant(bot, person.user, f"/add {spec}")
 
 
 async def test_mine_lists_own_caseload_least_recently_seen_first(

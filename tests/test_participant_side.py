@@ -13,7 +13,6 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlmodel import select
 
 from bot.outbox.reminders import told_text
 from bot.outbox.templates import (
@@ -42,7 +41,6 @@ from storage.models import (
     FollowUpResponse,
     FollowUpState,
     Gender,
-    OutboundMessage,
     Role,
 )
 from storage.participants import register_participant
@@ -50,6 +48,7 @@ from storage.staff import add_staff
 from storage.stats import team_overview
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
+from tests.steps import add_participant, invite_token, outbox_rows, rows
 
 AMINA = FakeUser(5001, "Amina", "en")  # an English phone, whatever she reads best
 KIND_WORDS = {FollowUpKind.MEETING: "möte Arbetsförmedlingen Växjö",
@@ -61,9 +60,7 @@ def at(day: int, hour: int = 10) -> datetime:
 
 
 async def followups(db: Database) -> dict[FollowUpKind, FollowUp]:
-    async with transaction(db.sessions) as session:
-        rows = (await session.exec(select(FollowUp).order_by(FollowUp.id))).all()
-    return {FollowUpKind(f.kind): f for f in rows}
+    return {FollowUpKind(f.kind): f for f in await rows(db, FollowUp)}
 
 
 async def followup(db: Database, followup_id: int) -> FollowUp:
@@ -73,19 +70,12 @@ async def followup(db: Database, followup_id: int) -> FollowUp:
     return found
 
 
-async def outbox_rows(db: Database, followup_id: int) -> list[OutboundMessage]:
-    async with transaction(db.sessions) as session:
-        query = select(OutboundMessage).where(OutboundMessage.followup_id == followup_id)
-        return list((await session.exec(query.order_by(OutboundMessage.id))).all())
-
-
 async def join_in(bot: BotHarness, people: People, language: str) -> tuple[str, Translator]:
     """Anna registers Amina with `language`; Amina joins from her English phone."""
     tr = Translator(language, STOCKHOLM)
-    [reply] = await bot.send(people.anna.user, f"/ny Amina H | Växjö | kvinna | {language}")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    code = await add_participant(bot, people.anna.user,
+                                 f"/ny Amina H | Växjö | kvinna | {language}")
+    token = await invite_token(bot, people.anna.user, code)
     [consent] = await bot.send(AMINA, f"/start {token}")
     replies = await bot.press(AMINA, consent, tr._("✅ I agree"))
     picker = replies[-1]
@@ -158,7 +148,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     retired = bot.api.messages(AMINA.id)[
         [m.message_id for m in bot.api.messages(AMINA.id)].index(meeting_reminder.message_id)]
     assert retired.buttons == [] and retired.edited
-    [sent_reminder] = [r for r in await outbox_rows(db, meeting.id)
+    [sent_reminder] = [r for r in await outbox_rows(db, followup_id=meeting.id)
                        if r.template == "reminder" and r.message_id is not None]
     assert sent_reminder.message_id == meeting_reminder.message_id
     assert sent_reminder.buttons_retired_at is not None

@@ -27,18 +27,14 @@ from storage.models import (
 )
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
+from tests.steps import add_participant, join, rows
 
 AMINA = FakeUser(5001, "Amina", "en")
 
 
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
-
-
 async def register(bot: BotHarness, people: People, language: str = "en") -> str:
-    [reply] = await bot.send(people.anna.user, f"/ny Amina H | Växjö | kvinna | {language}")
-    return re.search(r"P-\d{4}", reply.text).group(0)
+    return await add_participant(bot, people.anna.user,
+                                 f"/ny Amina H | Växjö | kvinna | {language}")
 
 
 async def invite_link(bot: BotHarness, people: People, code: str) -> str:
@@ -48,12 +44,6 @@ async def invite_link(bot: BotHarness, people: People, code: str) -> str:
     link = re.search(r"https://t\.me/koordinator_bot\?start=([\w-]+)", photo.caption)
     assert link, photo.caption
     return link.group(1)
-
-
-async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:
-    [consent] = await bot.send(user, f"/start {token}")
-    replies = await bot.press(user, consent, "I agree")
-    await bot.press(user, replies[-1], language_label)
 
 
 async def test_participant_joins_gets_reminders_and_answers(
