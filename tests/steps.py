@@ -5,18 +5,25 @@ a table."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.sandbox.emulator import FakeUser
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import OutboundMessage
+from storage.models import Gender, OutboundMessage, Participant, Staff
 from storage.participants import register_participant
-from tests.conftest import TEST_NOW, Database, People
+from tests.conftest import TEST_NOW, Database, People, Person
 from tests.harness import BotHarness
+
+
+async def add(bot: BotHarness, person: Person, spec: str) -> str:
+    """`/add <spec>` as `person`; the new participant's code."""
+    return await add_participant(bot, person.user, f"/add {spec}")
 
 
 async def add_participant(bot: BotHarness, user: FakeUser, command: str) -> str:
@@ -42,13 +49,38 @@ async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str)
     await bot.press(user, replies[-1], language_label)
 
 
+async def set_staff(db: Database, person: Person, **changes: object) -> None:
+    """Change fields of `person`'s staff row straight in the database."""
+    async with transaction(db.sessions) as session:
+        staff = await session.get(Staff, person.staff.id)
+        for field, value in changes.items():
+            setattr(staff, field, value)
+        session.add(staff)
+
+
+async def register_in_db(session: AsyncSession, staff: Staff | None, name: str, *,
+                         now: datetime = TEST_NOW) -> Participant:
+    """`staff`'s participant `name` (a Swedish-speaking woman in Växjö, enrolled `now`),
+    registered straight in the database."""
+    assert staff is not None
+    return await register_participant(
+        session, Viewer.of(staff), display_name=name, municipality="Växjö",
+        gender=Gender.WOMAN, language="sv", enrolled_on=now.date(), now=now)
+
+
+async def numbered_participants(db: Database, owners: Sequence[Staff | None]) -> list[str]:
+    """One participant per entry of `owners` (`Person 00`, `Person 01`, …), registered
+    straight in the database in that order; their codes."""
+    async with transaction(db.sessions) as session:
+        return [(await register_in_db(session, owner, f"Person {index:02d}")).code
+                for index, owner in enumerate(owners)]
+
+
 async def queue_notices(db: Database, people: People, chats: Iterable[int]) -> None:
     """One `participant_joined` notice, due now, per entry of `chats` (a repeated chat
     gets several), about a participant of Anna's added for the purpose."""
     async with transaction(db.sessions) as session:
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Notice", municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+        participant = await register_in_db(session, people.anna.staff, "Notice")
         for chat in chats:
             await outbox.enqueue(session, chat_id=chat, template="participant_joined",
                                  language="sv", send_at=TEST_NOW,

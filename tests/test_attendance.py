@@ -13,23 +13,17 @@ from pypdf import PdfReader
 
 from bot.outbox.hours_reminder import HoursPick
 from bot.outbox.scheduler import DISPATCHER_KEY
-from storage.db import transaction
 from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, Outcome
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.projects import insert_participants, insert_rows, participant
-from tests.steps import add_participant, rows
+from tests.steps import add_participant, rows, set_staff
 
 
 @pytest.fixture(autouse=True)
 async def english_speaking_anna(people: People, db: Database) -> None:
     """These tests read Anna's replies in English (the default staff language is Swedish)."""
-    from storage.models import Staff
-
-    async with transaction(db.sessions) as session:
-        staff = await session.get(Staff, people.anna.staff.id)
-        staff.language = "en"
-        session.add(staff)
+    await set_staff(db, people.anna, language="en")
 
 
 NOVEMBER = date(2026, 11, 1)
@@ -233,14 +227,22 @@ async def test_reminder_planned_after_nine_waits_for_the_next_morning_and_skips_
     assert row.status == "skipped"
 
 
+async def november_with_a_protected_identity(bot: BotHarness, people: People, second_name: str,
+                                             hours: str) -> tuple[str, str]:
+    """Anna's Amina H with `hours` in November 2026, `second_name` without hours, and a
+    third participant with a protected identity; the codes of the first two."""
+    first = await add(bot, people, "Amina H")
+    second = await add(bot, people, second_name)
+    hidden = await add(bot, people, "Hidden Person")
+    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
+    await bot.send(people.anna.user, f"/hours {first} 2026-11 {hours}")
+    return first, second
+
+
 async def test_attendance_workbook_has_a_sheet_to_sign_per_participant(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    first = await add(bot, people, "Amina H")
-    second = await add(bot, people, "Olena K")
-    hidden = await add(bot, people, "Hidden Person")
-    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
-    await bot.send(people.anna.user, f"/hours {first} 2026-11 32")
+    first, second = await november_with_a_protected_identity(bot, people, "Olena K", "32")
     [document] = await bot.send(people.anna.user, "/attendance 2026-11")
     assert document.document_name == "attendance-2026-11.xlsx"
     assert "2 participants" in document.caption and "1 has no hours" in document.caption
@@ -283,11 +285,7 @@ def pdf_pages(bot: BotHarness, document_id: str) -> list[str]:
 async def test_attendance_pdf_has_a_page_to_sign_per_participant_in_any_script(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    first = await add(bot, people, "Amina H")
-    arabic = await add(bot, people, "أمينة حسن")
-    hidden = await add(bot, people, "Hidden Person")
-    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
-    await bot.send(people.anna.user, f"/hours {first} 2026-11 32,5")
+    first, arabic = await november_with_a_protected_identity(bot, people, "أمينة حسن", "32,5")
     [workbook] = await bot.send(people.anna.user, "/attendance 2026-11")
     assert "/attendance 2026-11 pdf" in workbook.caption
     [document] = await bot.send(people.anna.user, "/attendance 2026-11 pdf")

@@ -16,7 +16,7 @@ from storage.db import transaction
 from storage.models import AuditLog, Participant, RelayLink, Staff
 from tests.conftest import Database, People
 from tests.harness import BotHarness
-from tests.steps import add_participant, invite_token, join
+from tests.steps import add_participant, invite_token, join, set_staff
 
 OLENA = FakeUser(7001, "Olena", "en")
 SECRET = "Привіт, я не можу прийти у понеділок — depression"
@@ -122,10 +122,8 @@ async def test_the_delegate_or_a_lead_reads_her_messages(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     await joined(bot, people, language="en")
-    async with transaction(db.sessions) as session:
-        bo = await session.get(Staff, people.bo.staff.id)
-        bo.delegate_id, bo.away_until = people.anna.staff.id, date(2026, 12, 31)
-        session.add(bo)
+    await set_staff(db, people.bo, delegate_id=people.anna.staff.id,
+                    away_until=date(2026, 12, 31))
     before_bo = len(chat(bot, people.bo.id))
     await send_as(bot, OLENA, "I am sick today")
     assert chat(bot, people.anna.id)[-1].text == "I am sick today"
@@ -133,18 +131,12 @@ async def test_the_delegate_or_a_lead_reads_her_messages(
     # The delegate may answer, though the participant is not in her caseload.
     await send_as(bot, people.anna.user, "Krya på dig", reply_to=chat(bot, people.anna.id)[-1])
     assert "Krya på dig" in chat(bot, OLENA.id)[-1].text
-    async with transaction(db.sessions) as session:
-        bo = await session.get(Staff, people.bo.staff.id)
-        bo.active = False
-        session.add(bo)
+    await set_staff(db, people.bo, active=False)
     bot.clock.advance(timedelta(minutes=5))
     # Deactivated with a delegate: her messages go where his notices go, to the delegate.
     await send_as(bot, OLENA, "hello?")
     assert chat(bot, people.anna.id)[-1].text == "hello?"
-    async with transaction(db.sessions) as session:
-        bo = await session.get(Staff, people.bo.staff.id)
-        bo.delegate_id = None
-        session.add(bo)
+    await set_staff(db, people.bo, delegate_id=None)
     bot.clock.advance(timedelta(minutes=5))
     await send_as(bot, OLENA, "anyone?")
     assert chat(bot, people.lead.id)[-1].text == "anyone?"

@@ -8,19 +8,12 @@ from datetime import timedelta
 from bot.interaction import buttons
 from bot.sandbox.emulator import ChatMessage
 from handlers.kit.flows import FlowTap
-from storage.access import Viewer
-from storage.db import transaction
-from storage.models import Channel, CheckIn, FlowDraft, Gender
-from storage.participants import register_participant
-from tests.conftest import TEST_NOW, Database, People, Person
+from storage.models import Channel, CheckIn, FlowDraft
+from tests.conftest import Database, People
 from tests.harness import BotHarness
-from tests.steps import add_participant, rows
+from tests.steps import add, numbered_participants, rows
 
 EXPIRED = "has expired"
-
-
-async def add(bot: BotHarness, person: Person, spec: str) -> str:
-    return await add_participant(bot, person.user, f"/add {spec}")
 
 
 async def checkins(db: Database) -> list[CheckIn]:
@@ -38,12 +31,7 @@ def labels(message) -> list[str]:
 async def test_every_one_of_thirty_participants_can_be_reached_by_paging(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    async with transaction(db.sessions) as session:
-        for number in range(30):
-            await register_participant(
-                session, Viewer.of(people.bo.staff), display_name=f"Person {number:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    await numbered_participants(db, [people.bo.staff] * 30)
     *_, page = await bot.send(people.bo.user, "/log")
     seen: list[str] = []
     while True:

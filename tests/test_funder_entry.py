@@ -25,18 +25,13 @@ from storage.personnummer import (
 )
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
-from tests.steps import add_participant, rows
+from tests.steps import add_participant, rows, set_staff
 
 
 @pytest.fixture(autouse=True)
 async def english_speaking_anna(people: People, db: Database) -> None:
     """These tests read Anna's replies in English (the default staff language is Swedish)."""
-    from storage.models import Staff
-
-    async with transaction(db.sessions) as session:
-        staff = await session.get(Staff, people.anna.staff.id)
-        staff.language = "en"
-        session.add(staff)
+    await set_staff(db, people.anna, language="en")
 
 
 TODAY = date(2026, 11, 24)

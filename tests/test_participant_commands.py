@@ -9,26 +9,19 @@ from handlers.checkins import LogPick
 from handlers.kit.flows import FlowFor, FlowTap
 from handlers.kit.participant_views import ParticipantCard
 from handlers.participants import EndPick, StatusPick
-from storage.access import Viewer
 from storage.db import transaction
 from storage.models import (
     AuditLog,
     CheckIn,
     FlowDraft,
-    Gender,
     Participant,
     Role,
     Status,
 )
-from storage.participants import register_participant
 from storage.staff import add_staff
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
+from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
-from tests.steps import add_participant, rows
-
-
-async def add(bot: BotHarness, person: Person, spec: str) -> str:
-    return await add_participant(bot, person.user, f"/add {spec}")
+from tests.steps import add, numbered_participants, register_in_db, rows
 
 
 async def test_mine_lists_own_caseload_least_recently_seen_first(
@@ -428,12 +421,7 @@ async def test_a_picker_pages_through_thirty_participants_to_the_last_one(
 ) -> None:
     """Pickers show eight at a time with "More…"; every participant can be reached."""
     assert people.bo.staff is not None
-    async with transaction(db.sessions) as session:
-        for index in range(30):
-            await register_participant(
-                session, Viewer.of(people.bo.staff), display_name=f"Person {index:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    await numbered_participants(db, [people.bo.staff] * 30)
     [page] = await bot.send(people.bo.user, "/participant")
     seen: list[str] = []
     while True:
@@ -493,10 +481,7 @@ async def test_colleague_pickers_of_away_and_handover_page_past_twenty(
             member = await add_staff(session, telegram_user_id=7000 + index,
                                      name=f"Zed {index:02d}", role=Role.COORDINATOR,
                                      municipality=None, now=TEST_NOW)
-            await register_participant(
-                session, Viewer.of(member), display_name=f"Person {index:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+            await register_in_db(session, member, f"Person {index:02d}")
     # /handover: whose caseload (25 givers), then to whom (29 receivers), each paged.
     [givers] = await bot.send(people.lead.user, "/handover")
     assert "Zed 24 (1)" not in [label for label, _ in givers.buttons]

@@ -46,6 +46,13 @@ async def invite_link(bot: BotHarness, people: People, code: str) -> str:
     return link.group(1)
 
 
+async def amina_joined(bot: BotHarness, people: People) -> str:
+    """Anna registers Amina and invites her; Amina joins in English. Her code."""
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    return code
+
+
 async def test_participant_joins_gets_reminders_and_answers(
     bot: BotHarness, people: People, db: Database
 ) -> None:
@@ -94,8 +101,7 @@ async def test_participant_joins_gets_reminders_and_answers(
 async def test_no_answer_alert_reaches_the_coordinator(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 phone")
     bot.clock.set(datetime(2026, 12, 2, 14, 5, tzinfo=STOCKHOLM))
     await bot.dispatcher.drain()
@@ -133,8 +139,7 @@ async def test_invite_tokens_are_single_use_expiring_and_unforgeable(
 
 
 async def test_participant_next_and_stop(bot: BotHarness, people: People, db: Database) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     [reply] = await bot.send(AMINA, "/next")
     assert "no appointment" in reply.text
     await bot.send(people.anna.user, f"/followup {code} tomorrow 13:00 meeting Library")
@@ -155,8 +160,7 @@ async def test_participant_next_and_stop(bot: BotHarness, people: People, db: Da
 async def test_cancel_and_move_follow_up_from_its_card(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     [booked] = await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     [card] = await bot.press(people.anna.user, booked, "Öppna")
     [ask] = await bot.press(people.anna.user, card, "Flytta")
@@ -373,8 +377,7 @@ async def test_a_move_is_typed_refused_in_the_past_and_its_old_prompt_expires(
 
 # ---- delivery faults -------------------------------------------------------------------
 async def joined_with_followup(bot: BotHarness, people: People) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     await bot.dispatcher.drain()
     bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
@@ -583,8 +586,7 @@ async def test_arabic_participant_gets_both_reminders_across_a_restart_and_answe
 async def test_notices_go_to_the_delegate_while_the_coordinator_is_away(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.dispatcher.drain()
     [reply] = await bot.send(people.anna.user, "/borta Bo 2026-12-05")
     assert "Bo Berg" in reply.text
