@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sandbox.emulator import FakeUser
+from bot.sandbox.emulator import ChatMessage, FakeUser
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction
@@ -24,6 +24,19 @@ from tests.harness import BotHarness
 async def add(bot: BotHarness, person: Person, spec: str) -> str:
     """`/add <spec>` as `person`; the new participant's code."""
     return await add_participant(bot, person.user, f"/add {spec}")
+
+
+async def caseload_seen_apart(bot: BotHarness, people: People) -> tuple[str, str, str]:
+    """Bo's participants Never Seen, Seen Long Ago (a meeting 20 days back) and Seen Lately
+    (a call just now), and Anna's Annas Person; Bo's three codes in that order."""
+    long_ago = await add(bot, people.bo, "Seen Long Ago | Växjö | woman | ar")
+    never = await add(bot, people.bo, "Never Seen | Växjö | man | so")
+    lately = await add(bot, people.bo, "Seen Lately | Växjö | woman | ti")
+    await add(bot, people.anna, "Annas Person | Växjö | woman | sv")
+    await bot.send(people.bo.user, f"/log {long_ago} meeting first talk")
+    bot.clock.advance(timedelta(days=20))
+    await bot.send(people.bo.user, f"/log {lately} phone fine")
+    return never, long_ago, lately
 
 
 async def add_participant(bot: BotHarness, user: FakeUser, command: str) -> str:
@@ -40,6 +53,14 @@ async def invite_token(bot: BotHarness, user: FakeUser, code: str) -> str:
     match = re.search(r"start=([\w-]+)", photo.caption)
     assert match, photo.caption
     return match.group(1)
+
+
+async def picked(bot: BotHarness, user: FakeUser, command: str, code: str) -> ChatMessage:
+    """`user` sends `command` alone and taps participant `code` in its picker: the step
+    that follows."""
+    [picker] = await bot.send(user, command)
+    [step] = await bot.press(user, picker, code)
+    return step
 
 
 async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:

@@ -29,7 +29,7 @@ from tests.projects import (
     participant,
     small_project,
 )
-from tests.steps import add
+from tests.steps import add, caseload_seen_apart
 
 
 @pytest.fixture
@@ -54,13 +54,7 @@ def number_after(label: str, text: str) -> int:
 async def test_not_seen_for_two_weeks_lists_own_participants_as_mine_orders_them(
     asking: BotHarness, people: People
 ) -> None:
-    seen_long_ago = await add(asking, people.bo, "Seen Long Ago | Växjö | woman | ar")
-    never_seen = await add(asking, people.bo, "Never Seen | Växjö | man | so")
-    seen_lately = await add(asking, people.bo, "Seen Lately | Växjö | woman | ti")
-    await add(asking, people.anna, "Annas Person | Växjö | woman | sv")
-    await asking.send(people.bo.user, f"/log {seen_long_ago} meeting first talk")
-    asking.clock.advance(timedelta(days=20))
-    await asking.send(people.bo.user, f"/log {seen_lately} phone fine")
+    never_seen, seen_long_ago, seen_lately = await caseload_seen_apart(asking, people)
 
     [answer] = await asking.send(people.bo.user, "who haven't I seen in two weeks?")
     text = answer.text

@@ -17,7 +17,7 @@ from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, O
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.projects import insert_participants, insert_rows, participant
-from tests.steps import add_participant, rows, set_staff
+from tests.steps import add_participant, picked, rows, set_staff
 
 
 @pytest.fixture(autouse=True)
@@ -197,8 +197,7 @@ async def test_an_hours_step_from_an_earlier_run_is_expired_and_saves_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people)
-    [picker] = await bot.send(people.anna.user, "/hours")
-    [prompt] = await bot.press(people.anna.user, picker, code)
+    prompt = await picked(bot, people.anna.user, "/hours", code)
     back = prompt.button_data("« Back")
     [again] = await bot.send(people.anna.user, "/hours")  # started again
     [stale] = await bot.press_data(people.anna.user, prompt, back)

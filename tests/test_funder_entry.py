@@ -25,7 +25,7 @@ from storage.personnummer import (
 )
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
-from tests.steps import add_participant, rows, set_staff
+from tests.steps import add_participant, picked, rows, set_staff
 
 
 @pytest.fixture(autouse=True)
@@ -387,8 +387,7 @@ async def test_guided_personnummer_is_typed_after_a_tap_and_deleted_from_the_cha
 ) -> None:
     bot = keyed_bot
     code = await add(bot, people)
-    [picker] = await bot.send(people.anna.user, "/pnr")
-    [prompt] = await bot.press(people.anna.user, picker, code)
+    prompt = await picked(bot, people.anna.user, "/pnr", code)
     assert "Write the personal identity number" in prompt.text
     [refused] = await bot.send(people.anna.user, "19900101-1238")
     assert "check digit" in refused.text

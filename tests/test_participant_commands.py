@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
 from handlers.kit.flows import FlowFor, FlowTap
@@ -21,24 +20,25 @@ from storage.models import (
 from storage.staff import add_staff
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
-from tests.steps import add, numbered_participants, register_in_db, rows
+from tests.steps import (
+    add,
+    caseload_seen_apart,
+    numbered_participants,
+    picked,
+    register_in_db,
+    rows,
+)
 
 
 async def test_mine_lists_own_caseload_least_recently_seen_first(
     bot: BotHarness, people: People
 ) -> None:
-    first = await add(bot, people.bo, "Seen Recently | Växjö | man | en")
-    second = await add(bot, people.bo, "Never Seen | Växjö | woman | ar")
-    third = await add(bot, people.bo, "Seen Long Ago | Växjö | woman | so")
-    await bot.send(people.bo.user, f"/log {third} meeting old")
-    bot.clock.advance(timedelta(days=3))
-    await bot.send(people.bo.user, f"/log {first} phone new")
-    await add(bot, people.anna, "Not Bos | Växjö | woman | sv")
+    never, long_ago, lately = await caseload_seen_apart(bot, people)
     [reply] = await bot.send(people.bo.user, "/mine")
     text = reply.text
     assert "3 participants" in text
-    assert text.index(second) < text.index(third) < text.index(first)
-    assert "Not Bos" not in text
+    assert text.index(never) < text.index(long_ago) < text.index(lately)
+    assert "Annas Person" not in text
 
 
 async def test_mine_paginates_with_buttons(bot: BotHarness, people: People) -> None:
@@ -79,8 +79,7 @@ async def test_status_one_liner_and_guided(bot: BotHarness, people: People, db: 
     assert "internship" in reply.text
     [reply] = await bot.send(people.bo.user, f"/status {code} subsidised employment")
     assert "now has status: subsidised employment" in reply.text
-    [picker] = await bot.send(people.bo.user, "/status")
-    [choices] = await bot.press(people.bo.user, picker, code)
+    choices = await picked(bot, people.bo.user, "/status", code)
     [done] = await bot.press(people.bo.user, choices, "studies")
     assert "studies" in done.text
     [stored] = await rows(db, Participant)
@@ -108,8 +107,7 @@ async def test_guided_end_asks_for_confirmation(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/end")
-    [outcomes] = await bot.press(people.bo.user, picker, code)
+    outcomes = await picked(bot, people.bo.user, "/end", code)
     [confirm] = await bot.press(people.bo.user, outcomes, "studies (CSN)")
     [stored] = await rows(db, Participant)
     assert stored.status == Status.ACTIVE, "nothing changes before the confirmation"
@@ -273,8 +271,7 @@ async def test_too_long_note_is_refused_and_nothing_is_saved(
                           "Shorten it.")
     assert await rows(db, CheckIn) == []
     # The guided flow refuses the same way and keeps waiting for a shorter note.
-    [picker] = await bot.send(people.bo.user, "/log")
-    [channels] = await bot.press(people.bo.user, picker, code)
+    channels = await picked(bot, people.bo.user, "/log", code)
     await bot.press(people.bo.user, channels, "phone")
     [refusal] = await bot.send(people.bo.user, "y" * 2001)
     assert refusal.text == reply.text
@@ -296,13 +293,18 @@ async def test_html_in_names_and_notes_is_escaped(
     assert stored.display_name == "<b>Bold</b> & <script>x</script>"
 
 
+async def guided_log_at_the_note(bot: BotHarness, people: People) -> ChatMessage:
+    """Bo adds Amina and starts a guided /log of a meeting with her: the note's prompt."""
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    channels = await picked(bot, people.bo.user, "/log", code)
+    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    return ask_note
+
+
 async def test_a_guided_step_survives_a_restart_of_the_process(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/log")
-    [channels] = await bot.press(people.bo.user, picker, code)
-    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    ask_note = await guided_log_at_the_note(bot, people)
     bot.app.drop_user_data(people.bo.id)  # what a restart does to in-memory state
     [status] = await bot.press(people.bo.user, ask_note, "No note")
     assert "status changed" in status.text
@@ -315,10 +317,7 @@ async def test_a_guided_step_survives_a_restart_of_the_process(
 async def test_a_button_from_an_earlier_run_says_expired_and_changes_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/log")
-    [channels] = await bot.press(people.bo.user, picker, code)
-    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    ask_note = await guided_log_at_the_note(bot, people)
     await bot.send(people.bo.user, "/log")  # started again: the old prompt is stale
     [reply] = await bot.press(people.bo.user, ask_note, "No note")
     assert "expired" in reply.text and "/log" in reply.text
@@ -615,8 +614,7 @@ async def test_guided_end_stale_confirmation_changes_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/end")
-    [outcomes] = await bot.press(people.bo.user, picker, code)
+    outcomes = await picked(bot, people.bo.user, "/end", code)
     [confirm] = await bot.press(people.bo.user, outcomes, "moved")
     [outcomes_again] = await bot.press(people.bo.user, confirm, "« Back")
     assert "Pick the outcome" in outcomes_again.text

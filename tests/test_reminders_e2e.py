@@ -27,7 +27,7 @@ from storage.models import (
 )
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
-from tests.steps import add_participant, join, rows
+from tests.steps import add_participant, join, picked, rows
 
 AMINA = FakeUser(5001, "Amina", "en")
 
@@ -230,8 +230,7 @@ async def test_past_time_and_bad_followup_input_change_nothing(
 async def test_guided_followup_booking(bot: BotHarness, people: People, db: Database) -> None:
     code = await register(bot, people)
     user = people.anna.user
-    [picker] = await bot.send(user, "/followup")
-    [days] = await bot.press(user, picker, code)
+    days = await picked(bot, user, "/followup", code)
     [times] = await bot.press_data(user, days, days.buttons[1][1])
     [kinds] = await bot.press(user, times, "09:00")
     await bot.press(user, kinds, "telefonsamtal")
@@ -314,8 +313,7 @@ async def test_a_booking_step_from_an_earlier_run_is_expired_and_books_nothing(
     code = await register(bot, people)
     pid = int(code[2:])
     user = people.anna.user
-    [picker] = await bot.send(user, "/followup")
-    [days] = await bot.press(user, picker, code)
+    days = await picked(bot, user, "/followup", code)
     await bot.send(user, "/followup")  # started again: the old day buttons are stale
     [stale] = await bot.press_data(user, days, days.buttons[0][1])
     assert "gått ut" in stale.text and "/uppfoljning" in stale.text
