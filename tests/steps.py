@@ -1,6 +1,7 @@
-"""Small steps several end-to-end tests take: add a participant, invite them and let them
-join as people would in the chat, queue notices straight into the outbox, read the rows of
-a table."""
+"""Small steps several end-to-end tests take. In the chat, as people would: add a
+participant, pick one in a guided flow, invite them and let them join. Straight in the
+database: register participants, change a staff row, queue notices into the outbox, read
+the rows of a table."""
 
 from __future__ import annotations
 
