@@ -21,7 +21,6 @@ from bot.documents.charts import (
     outcome_chart,
 )
 from bot.text.i18n import Translator
-from bot.text.labels import fold
 from bot.text.periods import month_ends
 from bot.text.render import Button, keyboard
 from bot.text.stats_text import period_label
@@ -30,9 +29,9 @@ from handlers.kit.stats_request import (
     ChartChoice,
     ChartView,
     StatsRequest,
+    answer_one_kind,
     filter_text,
     request_of,
-    typed_request,
 )
 from storage import stats
 
@@ -47,20 +46,7 @@ _CHART_WORDS = {
 
 # ---- the handlers ------------------------------------------------------------------------
 async def chart_command(turn: Turn) -> None:
-    typed = await typed_request(turn)
-    if typed is None:
-        return
-    request, words = typed
-    kinds = [_CHART_WORDS.get(fold(word)) for word in words.rest]
-    if len(kinds) > 1 or None in kinds:
-        await turn.reply(chart_usage(turn.tr))
-        return
-    if not kinds:
-        await offer_charts(turn, request)
-        return
-    kind = kinds[0]
-    assert kind is not None
-    await send_chart(turn, request, kind)
+    await answer_one_kind(turn, _CHART_WORDS, chart_usage, offer_charts, send_chart)
 
 
 def chart_usage(tr: Translator) -> str:

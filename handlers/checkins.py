@@ -16,8 +16,8 @@ from handlers.kit.flows import (
     Invalid,
     Option,
     PickOption,
-    PickParticipant,
     bind_flow,
+    pick_participant_step,
     start,
 )
 from storage import checkins as queries
@@ -85,10 +85,8 @@ async def save_from_draft(turn: Turn, draft: LogDraft) -> None:
 LOG_FLOW = Flow(
     "log", command="log", draft=LogDraft, for_participant=for_participant,
     steps=(
-        PickParticipant(
-            name="who", prompt=lambda tr, _d: tr._("Check-in with whom? Tap a participant."),
-            choose=lambda _d, p: for_participant(p),
-            done=lambda d: d.participant_id is not None),
+        pick_participant_step(lambda tr: tr._("Check-in with whom? Tap a participant."),
+                              for_participant),
         PickOption(name="channel", prompt=channel_prompt, options=channel_options,
                    choose=lambda d, value: replace(d, channel=Channel(value))),
         AskText(name="note", prompt=note_prompt, parse=parse_note,

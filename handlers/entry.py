@@ -48,6 +48,7 @@ from handlers.kit.flows import (
     Invalid,
     PickParticipant,
     bind_flow,
+    pick_participant_step,
     start,
 )
 from handlers.kit.routing import TextSlot, bind_text_route
@@ -233,10 +234,8 @@ async def pnr_from_draft(turn: Turn, draft: PnrDraft) -> None:
 PNR_FLOW = Flow(
     "pnr", command="pnr", draft=PnrDraft, for_participant=pnr_for,
     steps=(
-        PickParticipant(
-            name="who",
-            prompt=lambda tr, _d: tr._("Whose personal identity number? Tap a participant."),
-            choose=lambda _d, p: pnr_for(p), done=lambda d: d.participant_id is not None),
+        pick_participant_step(
+            lambda tr: tr._("Whose personal identity number? Tap a participant."), pnr_for),
         AskText(name="number", prompt=number_prompt, parse=parse_number),
     ),
     finish=pnr_from_draft,

@@ -14,7 +14,6 @@ from telegram.ext import Application
 from bot.documents.building import build_off_loop
 from bot.documents.exports import build_csv, build_xlsx
 from bot.text.i18n import Translator
-from bot.text.labels import fold
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
 from handlers.kit.base import Turn, bind_button, bind_command
@@ -22,9 +21,9 @@ from handlers.kit.stats_request import (
     ExportChoice,
     ExportView,
     StatsRequest,
+    answer_one_kind,
     filter_text,
     request_of,
-    typed_request,
 )
 from storage import exports
 
@@ -35,20 +34,7 @@ _KIND_WORDS: dict[str, exports.ExportKind] = {"xlsx": "xlsx", "excel": "xlsx", "
 
 # ---- the handlers ------------------------------------------------------------------------
 async def export_command(turn: Turn) -> None:
-    typed = await typed_request(turn)
-    if typed is None:
-        return
-    request, words = typed
-    kinds = [_KIND_WORDS.get(fold(word)) for word in words.rest]
-    if len(kinds) > 1 or None in kinds:
-        await turn.reply(export_usage(turn.tr))
-        return
-    if not kinds:
-        await offer_exports(turn, request)
-        return
-    kind = kinds[0]
-    assert kind is not None
-    await send_export(turn, request, kind)
+    await answer_one_kind(turn, _KIND_WORDS, export_usage, offer_exports, send_export)
 
 
 def export_usage(tr: Translator) -> str:

@@ -36,8 +36,8 @@ from handlers.kit.flows import (
     Option,
     PickDay,
     PickOption,
-    PickParticipant,
     bind_flow,
+    pick_participant_step,
     start,
 )
 from storage import followups as queries
@@ -272,10 +272,8 @@ def parse_place(turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
 BOOKING_FLOW = Flow(
     "followup", command="followup", draft=BookingDraft, for_participant=for_participant,
     steps=(
-        PickParticipant(
-            name="who", prompt=lambda tr, _d: tr._("Follow-up with whom? Tap a participant."),
-            choose=lambda _d, p: for_participant(p),
-            done=lambda d: d.participant_id is not None),
+        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant."),
+                              for_participant),
         PickBookingDay(
             name="day", days=coming_weekdays, accept=not_before_today,
             prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),

@@ -10,7 +10,7 @@ from bot.interaction.buttons import retire
 from bot.text.i18n import Translator
 from handlers.kit.base import Turn, bind_command
 from handlers.kit.confirm import confirm_step
-from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
+from handlers.kit.flows import Flow, bind_flow, pick_participant_step, start
 from storage import gdpr
 from storage.models import Participant
 from storage.participants import code_for, visible_participant, visible_participant_by_id
@@ -52,12 +52,10 @@ async def erase_from_draft(turn: Turn, draft: ForgetDraft) -> None:
 FORGET_FLOW = Flow(
     "forget", command="forget", draft=ForgetDraft, for_participant=forget_for,
     steps=(
-        PickParticipant(
-            name="who", prompt=lambda tr, _d: tr._(
-                "Whose personal data should be erased? Tap a participant."),
-            choose=lambda _d, p: forget_for(p), choices=gdpr.erasable_participants,
-            empty=lambda tr: tr._("There is no participant whose data could be erased."),
-            done=lambda d: d.participant_id is not None),
+        pick_participant_step(
+            lambda tr: tr._("Whose personal data should be erased? Tap a participant."),
+            forget_for, choices=gdpr.erasable_participants,
+            empty=lambda tr: tr._("There is no participant whose data could be erased.")),
         confirm_step(prompt=confirm_prompt, label=lambda tr, _d: tr._("Yes, erase")),
     ),
     finish=erase_from_draft,

@@ -44,6 +44,7 @@ from handlers.kit.flows import (
     PickOption,
     PickParticipant,
     bind_flow,
+    pick_participant_step,
     start,
 )
 from handlers.kit.participant_views import (
@@ -540,10 +541,8 @@ async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
 STATUS_FLOW = Flow(
     "status", command="status", draft=StatusDraft, for_participant=status_for,
     steps=(
-        PickParticipant(name="who",
-                        prompt=lambda tr, _d: tr._("Whose status? Tap a participant."),
-                        choose=lambda _d, p: status_for(p),
-                        done=lambda d: d.participant_id is not None),
+        pick_participant_step(lambda tr: tr._("Whose status? Tap a participant."),
+                              status_for),
         PickWord(name="status",
                  prompt=lambda tr, d: tr._("New status for %(code)s?", code=tr.isolate(d.code)),
                  options=lambda turn, _d: labelled(turn.tr, STATUS_LABELS, CHANGEABLE_STATUSES),
@@ -720,9 +719,8 @@ async def end_from_draft(turn: Turn, draft: EndDraft) -> None:
 END_FLOW = Flow(
     "end", command="end", draft=EndDraft, for_participant=end_for,
     steps=(
-        PickParticipant(name="who", prompt=lambda tr, _d: tr._(
-            "Whose participation ends? Tap a participant."),
-            choose=lambda _d, p: end_for(p), done=lambda d: d.participant_id is not None),
+        pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant."),
+                              end_for),
         PickOutcome(name="outcome", prompt=lambda tr, d: tr._(
             "Why does %(code)s end? Pick the outcome.", code=tr.isolate(d.code)),
             options=lambda turn, _d: labelled(turn.tr, OUTCOME_LABELS, Outcome),

@@ -21,6 +21,7 @@ from storage.models import AuditLog, CheckIn, FollowUp, Invite, OutboundMessage,
 from storage.stats import municipality_ref
 from tests.conftest import Database, People
 from tests.harness import BotHarness
+from tests.steps import add_participant, invite_token, join
 
 SECRET = "Secret Person"
 
@@ -100,19 +101,13 @@ def callback_patterns(bot: BotHarness) -> list[str]:
 async def test_nobody_outside_the_scope_sees_or_changes_a_participant(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    [reply] = await bot.send(people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
+    code = await add_participant(bot, people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
     pid = int(code[2:])
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 möte")
     # A participant of Anna's who joined the bot, to act as "a participant".
-    [reply] = await bot.send(people.anna.user, "/ny Other | Växjö | kvinna | en")
-    other = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.anna.user, f"/bjud {other}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    other = await add_participant(bot, people.anna.user, "/ny Other | Växjö | kvinna | en")
     joined = FakeUser(6001, "Joined", "en")
-    [consent] = await bot.send(joined, f"/start {token}")
-    replies = await bot.press(joined, consent, "I agree")
-    await bot.press(joined, replies[-1], "English")
+    await join(bot, joined, await invite_token(bot, people.anna.user, other), "English")
     async with transaction(db.sessions) as session:
         fid = (await session.exec(select(FollowUp.id))).first()
     before = await snapshot(db)
@@ -205,8 +200,7 @@ async def test_a_tap_forged_in_ones_own_flow_cannot_name_another_participant(
 ) -> None:
     """An outsider's own run of a guided flow, with the picker's value swapped for the
     participant's id (or their code typed): refused like an unknown participant."""
-    [reply] = await bot.send(people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
+    code = await add_participant(bot, people.anna.user, f"/ny {SECRET} | Växjö | kvinna | ar")
     pid = int(code[2:])
     await bot.send(people.bo.user, "/add Bos Own | Växjö | man | en")
     before = await snapshot(db)

@@ -23,6 +23,7 @@ from storage.models import AuditLog, Participant, Staff
 from storage.municipalities import SWEDEN, MatchKind, Municipalities, sweden
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness
+from tests.steps import set_staff
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -514,12 +515,8 @@ async def test_a_lead_gets_the_template_sends_the_file_and_imports_on_the_button
 async def test_an_import_is_confirmed_by_typing_ja_and_an_earlier_offer_expires(
     bot: BotHarness, people: People, db: Database, tmp_path: Path
 ) -> None:
-    from storage.models import Staff
 
-    async with transaction(db.sessions) as session:
-        lead = await session.get(Staff, people.lead.staff.id)
-        lead.language = "sv"
-        session.add(lead)
+    await set_staff(db, people.lead, language="sv")
     good = caseload_workbook(tmp_path / "good.xlsx").read_bytes()
     [old] = await bot.send_document(people.lead.user, "good.xlsx", good)
     [offer] = await bot.send_document(people.lead.user, "good.xlsx", good)

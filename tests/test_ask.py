@@ -19,7 +19,7 @@ from storage.db import transaction
 from storage.followups import record_response
 from storage.models import CheckIn, FollowUp, FollowUpResponse, Outcome, Status
 from storage.staff import set_staff_active
-from tests.conftest import Database, People, Person
+from tests.conftest import Database, People
 from tests.harness import BotHarness
 from tests.projects import (
     checkin,
@@ -29,17 +29,13 @@ from tests.projects import (
     participant,
     small_project,
 )
+from tests.steps import add, caseload_seen_apart
 
 
 @pytest.fixture
 async def asking(bot: BotHarness) -> BotHarness:
     """The bot as it runs: free text from staff is answered as a question."""
     return bot
-
-
-async def add(bot: BotHarness, person: Person, spec: str) -> str:
-    [reply] = await bot.send(person.user, f"/add {spec}")
-    return reply.text.split("<b>")[1].split("</b>")[0].strip("\u2066\u2069")
 
 
 def command_of(reply: ChatMessage) -> str:
@@ -58,13 +54,7 @@ def number_after(label: str, text: str) -> int:
 async def test_not_seen_for_two_weeks_lists_own_participants_as_mine_orders_them(
     asking: BotHarness, people: People
 ) -> None:
-    seen_long_ago = await add(asking, people.bo, "Seen Long Ago | Växjö | woman | ar")
-    never_seen = await add(asking, people.bo, "Never Seen | Växjö | man | so")
-    seen_lately = await add(asking, people.bo, "Seen Lately | Växjö | woman | ti")
-    await add(asking, people.anna, "Annas Person | Växjö | woman | sv")
-    await asking.send(people.bo.user, f"/log {seen_long_ago} meeting first talk")
-    asking.clock.advance(timedelta(days=20))
-    await asking.send(people.bo.user, f"/log {seen_lately} phone fine")
+    never_seen, seen_long_ago, seen_lately = await caseload_seen_apart(asking, people)
 
     [answer] = await asking.send(people.bo.user, "who haven't I seen in two weeks?")
     text = answer.text
@@ -343,15 +333,23 @@ async def test_the_coordinator_with_most_active_is_an_active_one_in_the_team_tab
         re.findall(r"<pre>.*?</pre>", team.text, re.S)
 
 
+async def soll_asked_back(asking: BotHarness, people: People,
+                          text: str) -> tuple[ChatMessage, ChatMessage]:
+    """Bo has A One in Sollefteå and B Two in Sollentuna and asks `text`, which says "Soll":
+    he is asked which of the two and taps Sollentuna. The question asked back, the answer."""
+    await add(asking, people.bo, "A One | Sollefteå | woman | ar")
+    await add(asking, people.bo, "B Two | Sollentuna | man | ar")
+    [question] = await asking.send(people.bo.user, text)
+    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna", "Cancel"]
+    [answer] = await asking.press(people.bo.user, question, "Sollentuna")
+    return question, answer
+
+
 async def test_a_municipality_named_twice_over_is_asked_back(
     asking: BotHarness, people: People
 ) -> None:
-    await add(asking, people.bo, "A One | Sollefteå | woman | ar")
-    await add(asking, people.bo, "B Two | Sollentuna | man | ar")
-    [question] = await asking.send(people.bo.user, "how many went to work in Soll?")
+    question, answer = await soll_asked_back(asking, people, "how many went to work in Soll?")
     assert "Which municipality do you mean?" in question.text
-    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna", "Cancel"]
-    [answer] = await asking.press(people.bo.user, question, "Sollentuna")
     assert command_of(answer) == "/stats all kommun:Sollentuna"
 
 
@@ -421,11 +419,8 @@ async def test_a_pick_survives_a_restart_and_a_new_question_typed_instead_is_ans
 async def test_a_list_in_a_municipality_named_twice_over_is_asked_back(
     asking: BotHarness, people: People
 ) -> None:
-    await add(asking, people.bo, "A One | Sollefteå | woman | ar")
-    await add(asking, people.bo, "B Two | Sollentuna | man | ar")
-    [question] = await asking.send(people.bo.user, "vilka i Soll har jag inte träffat på 2 veckor")
-    assert [label for label, _ in question.buttons] == ["Sollefteå", "Sollentuna", "Cancel"]
-    [answer] = await asking.press(people.bo.user, question, "Sollentuna")
+    _, answer = await soll_asked_back(asking, people,
+                                      "vilka i Soll har jag inte träffat på 2 veckor")
     assert "B Two" in answer.text and "A One" not in answer.text
     assert "Filter: municipality Sollentuna" in answer.text
 

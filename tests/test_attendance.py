@@ -5,46 +5,34 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlmodel import select
 
 from bot.outbox.hours_reminder import HoursPick
 from bot.outbox.scheduler import DISPATCHER_KEY
-from storage.db import transaction
 from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, Outcome
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.projects import insert_participants, insert_rows, participant
+from tests.steps import add_participant, picked, rows, set_staff
 
 
 @pytest.fixture(autouse=True)
 async def english_speaking_anna(people: People, db: Database) -> None:
     """These tests read Anna's replies in English (the default staff language is Swedish)."""
-    from storage.models import Staff
-
-    async with transaction(db.sessions) as session:
-        staff = await session.get(Staff, people.anna.staff.id)
-        staff.language = "en"
-        session.add(staff)
+    await set_staff(db, people.anna, language="en")
 
 
 NOVEMBER = date(2026, 11, 1)
 
 
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
-
-
 async def add(bot: BotHarness, people: People, name: str = "Amina H",
               enrolled: str = "2026-10-15") -> str:
-    [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar | {enrolled}")
-    return re.search(r"P-\d{4}", reply.text).group(0)
+    return await add_participant(bot, people.anna.user,
+                                 f"/ny {name} | Växjö | kvinna | ar | {enrolled}")
 
 
 async def test_hours_one_liner_logs_corrects_audits_and_refuses_bad_input(
@@ -209,8 +197,7 @@ async def test_an_hours_step_from_an_earlier_run_is_expired_and_saves_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people)
-    [picker] = await bot.send(people.anna.user, "/hours")
-    [prompt] = await bot.press(people.anna.user, picker, code)
+    prompt = await picked(bot, people.anna.user, "/hours", code)
     back = prompt.button_data("« Back")
     [again] = await bot.send(people.anna.user, "/hours")  # started again
     [stale] = await bot.press_data(people.anna.user, prompt, back)
@@ -239,14 +226,22 @@ async def test_reminder_planned_after_nine_waits_for_the_next_morning_and_skips_
     assert row.status == "skipped"
 
 
+async def november_with_a_protected_identity(bot: BotHarness, people: People, second_name: str,
+                                             hours: str) -> tuple[str, str]:
+    """Anna's Amina H with `hours` in November 2026, `second_name` without hours, and a
+    third participant with a protected identity; the codes of the first two."""
+    first = await add(bot, people, "Amina H")
+    second = await add(bot, people, second_name)
+    hidden = await add(bot, people, "Hidden Person")
+    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
+    await bot.send(people.anna.user, f"/hours {first} 2026-11 {hours}")
+    return first, second
+
+
 async def test_attendance_workbook_has_a_sheet_to_sign_per_participant(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    first = await add(bot, people, "Amina H")
-    second = await add(bot, people, "Olena K")
-    hidden = await add(bot, people, "Hidden Person")
-    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
-    await bot.send(people.anna.user, f"/hours {first} 2026-11 32")
+    first, second = await november_with_a_protected_identity(bot, people, "Olena K", "32")
     [document] = await bot.send(people.anna.user, "/attendance 2026-11")
     assert document.document_name == "attendance-2026-11.xlsx"
     assert "2 participants" in document.caption and "1 has no hours" in document.caption
@@ -289,11 +284,7 @@ def pdf_pages(bot: BotHarness, document_id: str) -> list[str]:
 async def test_attendance_pdf_has_a_page_to_sign_per_participant_in_any_script(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    first = await add(bot, people, "Amina H")
-    arabic = await add(bot, people, "أمينة حسن")
-    hidden = await add(bot, people, "Hidden Person")
-    await bot.send(people.anna.user, f"/entry {hidden} protected:yes")
-    await bot.send(people.anna.user, f"/hours {first} 2026-11 32,5")
+    first, arabic = await november_with_a_protected_identity(bot, people, "أمينة حسن", "32,5")
     [workbook] = await bot.send(people.anna.user, "/attendance 2026-11")
     assert "/attendance 2026-11 pdf" in workbook.caption
     [document] = await bot.send(people.anna.user, "/attendance 2026-11 pdf")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from storage.db import transaction
 from storage.models import AuditLog, Participant, RelayLink, Staff
 from tests.conftest import Database, People
 from tests.harness import BotHarness
+from tests.steps import add_participant, invite_token, join, set_staff
 
 OLENA = FakeUser(7001, "Olena", "en")
 SECRET = "Привіт, я не можу прийти у понеділок — depression"
@@ -24,13 +24,8 @@ SECRET = "Привіт, я не можу прийти у понеділок — 
 
 async def joined(bot: BotHarness, people: People, *, language: str = "uk") -> str:
     """Bo registers and invites Olena; she joins (in English), then reads `language`."""
-    [reply] = await bot.send(people.bo.user, "/add Olena K | Växjö | woman | en")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.bo.user, f"/invite {code}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
-    [consent] = await bot.send(OLENA, f"/start {token}")
-    replies = await bot.press(OLENA, consent, "I agree")
-    await bot.press(OLENA, replies[-1], "English")
+    code = await add_participant(bot, people.bo.user, "/add Olena K | Växjö | woman | en")
+    await join(bot, OLENA, await invite_token(bot, people.bo.user, code), "English")
     async with transaction(bot.sessions) as session:
         participant = (await session.exec(select(Participant))).one()
         participant.language = language
@@ -127,10 +122,8 @@ async def test_the_delegate_or_a_lead_reads_her_messages(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     await joined(bot, people, language="en")
-    async with transaction(db.sessions) as session:
-        bo = await session.get(Staff, people.bo.staff.id)
-        bo.delegate_id, bo.away_until = people.anna.staff.id, date(2026, 12, 31)
-        session.add(bo)
+    await set_staff(db, people.bo, delegate_id=people.anna.staff.id,
+                    away_until=date(2026, 12, 31))
     before_bo = len(chat(bot, people.bo.id))
     await send_as(bot, OLENA, "I am sick today")
     assert chat(bot, people.anna.id)[-1].text == "I am sick today"
@@ -138,18 +131,12 @@ async def test_the_delegate_or_a_lead_reads_her_messages(
     # The delegate may answer, though the participant is not in her caseload.
     await send_as(bot, people.anna.user, "Krya på dig", reply_to=chat(bot, people.anna.id)[-1])
     assert "Krya på dig" in chat(bot, OLENA.id)[-1].text
-    async with transaction(db.sessions) as session:
-        bo = await session.get(Staff, people.bo.staff.id)
-        bo.active = False
-        session.add(bo)
+    await set_staff(db, people.bo, active=False)
     bot.clock.advance(timedelta(minutes=5))
     # Deactivated with a delegate: her messages go where his notices go, to the delegate.
     await send_as(bot, OLENA, "hello?")
     assert chat(bot, people.anna.id)[-1].text == "hello?"
-    async with transaction(db.sessions) as session:
-        bo = await session.get(Staff, people.bo.staff.id)
-        bo.delegate_id = None
-        session.add(bo)
+    await set_staff(db, people.bo, delegate_id=None)
     bot.clock.advance(timedelta(minutes=5))
     await send_as(bot, OLENA, "anyone?")
     assert chat(bot, people.lead.id)[-1].text == "anyone?"

@@ -17,12 +17,11 @@ from sqlmodel import func, select
 from bot.sandbox.emulator import BotApiEmulator, Fault
 from bot.sandbox.server import serving
 from storage import outbox
-from storage.access import Viewer
 from storage.db import transaction
 from storage.models import OutboundMessage, OutboxStatus
-from storage.participants import register_participant
 from tests.conftest import Database, People
 from tests.harness import TOKEN
+from tests.steps import register_in_db
 
 ROWS = 80
 BATCH = 8
@@ -53,9 +52,7 @@ async def test_kill_minus_nine_mid_dispatch_loses_nothing(
 ) -> None:
     now = datetime.now(UTC)
     async with transaction(db.sessions) as session:
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Crash Test", municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=now.date(), now=now)
+        participant = await register_in_db(session, people.anna.staff, "Crash Test", now=now)
         for index in range(ROWS):
             await outbox.enqueue(session, chat_id=800_000 + index, template="participant_joined",
                                  language="sv", send_at=now,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tests.conftest import (
     _prepare_postgres,
 )
 from tests.harness import BotHarness
+from tests.steps import add_participant
 
 
 async def counts(sessions) -> dict[str, object]:
@@ -47,8 +47,7 @@ async def test_copy_moves_every_row_and_new_ids_continue(
     bot: BotHarness, people: People, db: Database, tmp_path: Path
 ) -> None:
     for name in ("Amina", "Yusuf"):
-        [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
-        code = re.search(r"P-\d{4}", reply.text).group(0)
+        code = await add_participant(bot, people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
         await bot.send(people.anna.user, f"/logg {code} telefon hej")
     source_counts = await counts(db.sessions)
 

@@ -21,11 +21,10 @@ from bench.telegram_limits import TelegramLimits
 from bot.sandbox.emulator import BotApiEmulator, Fault
 from bot.sandbox.server import serving
 from storage import outbox
-from storage.access import Viewer
 from storage.db import transaction
-from storage.participants import register_participant
 from tests.conftest import Database, People
 from tests.harness import TOKEN
+from tests.steps import register_in_db
 from tests.test_crash_safety import sent_count, wait_for
 from tests.test_runner import free_port
 
@@ -85,10 +84,7 @@ async def test_three_processes_one_dispatching_no_duplicates_no_loss_no_limit_br
     now = datetime.now(UTC)
     chats = [810_000 + index for index in range(CHATS)] + [810_000 + i for i in range(TWICE)]
     async with transaction(db.sessions) as session:
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Processes",
-            municipality="Växjö", gender="woman", language="sv", enrolled_on=now.date(),
-            now=now)
+        participant = await register_in_db(session, people.anna.staff, "Processes", now=now)
         for chat in chats:
             await outbox.enqueue(session, chat_id=chat, template="participant_joined",
                                  language="sv", send_at=now,

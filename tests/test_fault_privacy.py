@@ -17,7 +17,7 @@ from storage.db import transaction
 from storage.models import CheckIn, FollowUp, Participant, Staff
 from tests.conftest import Database, People
 from tests.harness import BotHarness
-from tests.test_participant_commands import add, rows
+from tests.steps import add, rows
 
 SECRET = "She told me about her depression Xq7Zk"
 APOLOGY = "something went wrong"

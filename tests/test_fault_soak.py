@@ -10,12 +10,11 @@ from sqlmodel import func, select
 
 from bot.sandbox.emulator import Fault
 from storage import outbox
-from storage.access import Viewer
 from storage.db import create_engine, transaction
 from storage.models import OutboundMessage, OutboxStatus
-from storage.participants import register_participant
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import running_bot
+from tests.steps import register_in_db
 
 MESSAGES = 1000
 CHATS = 250
@@ -24,9 +23,7 @@ BLOCKED = {900_007, 900_123, 900_250}
 
 async def queue(db: Database, people: People, count: int, first_chat: int) -> None:
     async with transaction(db.sessions) as session:
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Soak", municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+        participant = await register_in_db(session, people.anna.staff, "Soak")
         for index in range(count):
             await outbox.enqueue(session, chat_id=first_chat + index % CHATS,
                                  template="participant_joined", language="sv", send_at=TEST_NOW,

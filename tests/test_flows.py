@@ -5,34 +5,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
-
 from bot.interaction import buttons
 from bot.sandbox.emulator import ChatMessage
 from handlers.kit.flows import FlowTap
-from storage.access import Viewer
-from storage.db import transaction
-from storage.models import Channel, CheckIn, FlowDraft, Gender
-from storage.participants import register_participant
-from tests.conftest import TEST_NOW, Database, People
+from storage.models import Channel, CheckIn, FlowDraft
+from tests.conftest import Database, People
 from tests.harness import BotHarness
+from tests.steps import add, numbered_participants, rows
 
 EXPIRED = "has expired"
 
 
-async def add(bot: BotHarness, person, spec: str) -> str:
-    [reply] = await bot.send(person.user, f"/add {spec}")
-    return reply.text.split("<b>")[1].split("</b>")[0].strip("\u2066\u2069")
-
-
 async def checkins(db: Database) -> list[CheckIn]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(CheckIn))).all())
+    return await rows(db, CheckIn)
 
 
 async def drafts(db: Database) -> list[FlowDraft]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(FlowDraft))).all())
+    return await rows(db, FlowDraft)
 
 
 def labels(message) -> list[str]:
@@ -42,12 +31,7 @@ def labels(message) -> list[str]:
 async def test_every_one_of_thirty_participants_can_be_reached_by_paging(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    async with transaction(db.sessions) as session:
-        for number in range(30):
-            await register_participant(
-                session, Viewer.of(people.bo.staff), display_name=f"Person {number:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    await numbered_participants(db, [people.bo.staff] * 30)
     *_, page = await bot.send(people.bo.user, "/log")
     seen: list[str] = []
     while True:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -26,17 +25,13 @@ from storage.personnummer import (
 )
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
+from tests.steps import add_participant, picked, rows, set_staff
 
 
 @pytest.fixture(autouse=True)
 async def english_speaking_anna(people: People, db: Database) -> None:
     """These tests read Anna's replies in English (the default staff language is Swedish)."""
-    from storage.models import Staff
-
-    async with transaction(db.sessions) as session:
-        staff = await session.get(Staff, people.anna.staff.id)
-        staff.language = "en"
-        session.add(staff)
+    await set_staff(db, people.anna, language="en")
 
 
 TODAY = date(2026, 11, 24)
@@ -139,8 +134,7 @@ async def keyed_bot(db: Database) -> AsyncIterator[BotHarness]:
 
 
 async def add(bot: BotHarness, people: People, name: str = "Amina H") -> str:
-    [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
-    return re.search(r"P-\d{4}", reply.text).group(0)
+    return await add_participant(bot, people.anna.user, f"/ny {name} | Växjö | kvinna | ar")
 
 
 async def participant(db: Database) -> Participant:
@@ -393,8 +387,7 @@ async def test_guided_personnummer_is_typed_after_a_tap_and_deleted_from_the_cha
 ) -> None:
     bot = keyed_bot
     code = await add(bot, people)
-    [picker] = await bot.send(people.anna.user, "/pnr")
-    [prompt] = await bot.press(people.anna.user, picker, code)
+    prompt = await picked(bot, people.anna.user, "/pnr", code)
     assert "Write the personal identity number" in prompt.text
     [refused] = await bot.send(people.anna.user, "19900101-1238")
     assert "check digit" in refused.text
@@ -544,7 +537,3 @@ async def test_erasure_removes_the_personnummer_and_birth_year_and_export_hides_
     assert erased.personnummer_encrypted is None and erased.birth_year is None
     assert erased.education_level == "isced_5_8", "coarse categories stay for the statistics"
 
-
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())

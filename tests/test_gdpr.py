@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-
-from sqlmodel import select
 
 from bot.runtime.clock import ScaledClock
 from storage import gdpr
@@ -26,18 +23,12 @@ from storage.models import (
 )
 from tests.conftest import TEST_NOW, Database, People
 from tests.harness import BotHarness
-
-
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        key = model.telegram_user_id if model is FlowDraft else model.id
-        return list((await session.exec(select(model).order_by(key))).all())
+from tests.steps import add_participant, numbered_participants, rows, set_staff
 
 
 async def seeded(bot: BotHarness, people: People) -> str:
-    [reply] = await bot.send(people.anna.user,
-                             "/ny Amina Hassan | Växjö | kvinna | ar | 2025-01-10")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
+    code = await add_participant(bot, people.anna.user,
+                                 "/ny Amina Hassan | Växjö | kvinna | ar | 2025-01-10")
     await bot.send(people.anna.user, f"/logg {code} telefon Pratade om hennes hälsa")
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 möte Hemma hos Amina")
     await bot.send(people.anna.user, f"/bjud {code}")
@@ -67,8 +58,8 @@ async def test_admin_erases_with_confirmation_and_counts_stay(
     assert all(r.participant_id is None for r in await rows(db, OutboundMessage))
     erasures = [a for a in await rows(db, AuditLog) if a.action == "participant.erase"]
     assert len(erasures) == 1 and erasures[0].target == code
-    [active_reply] = await bot.send(people.anna.user, "/ny Still Active | Växjö | kvinna | so")
-    active = re.search(r"P-\d{4}", active_reply.text).group(0)
+    active = await add_participant(bot, people.anna.user,
+                                   "/ny Still Active | Växjö | kvinna | so")
     async with transaction(db.sessions) as session:
         erased = await gdpr.erase_participant(session, active, actor_staff_id=None, now=TEST_NOW)
     assert (erased.status, erased.outcome, erased.ended_on) == (
@@ -95,8 +86,8 @@ async def test_retention_dry_run_lists_and_real_run_anonymises(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     old = await seeded(bot, people)
-    [reply] = await bot.send(people.anna.user, "/ny Recent | Växjö | kvinna | so | 2025-01-01")
-    recent = re.search(r"P-\d{4}", reply.text).group(0)
+    recent = await add_participant(bot, people.anna.user,
+                                   "/ny Recent | Växjö | kvinna | so | 2025-01-01")
     await bot.send(people.anna.user, f"/avsluta {old} moved 2025-06-01")
     await bot.send(people.anna.user, f"/avsluta {recent} studies 2026-06-01")
     today, keep = date(2027, 6, 15), timedelta(days=730)
@@ -153,17 +144,8 @@ async def test_daily_planner_anonymises_past_retention(
 async def test_a_bare_forget_guides_an_admin_through_everyone_paged_then_confirms(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from storage.access import Viewer
-    from storage.models import Gender
-    from storage.participants import register_participant
-
-    async with transaction(db.sessions) as session:
-        for index in range(10):
-            owner = people.anna if index % 2 else people.bo
-            await register_participant(
-                session, Viewer.of(owner.staff), display_name=f"Person {index:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    await numbered_participants(db, [(people.anna if index % 2 else people.bo).staff
+                                     for index in range(10)])
     [picker] = await bot.send(people.admin.user, "/forget")
     assert not picker.text.startswith("Write"), picker.text
     first_page = offered(picker)
@@ -192,13 +174,9 @@ def offered(message) -> list[tuple[str, str]]:
 async def test_forget_is_completed_by_typing_the_code_and_swedish_yes(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from storage.models import Staff
 
     code = await seeded(bot, people)
-    async with transaction(db.sessions) as session:
-        admin = await session.get(Staff, people.admin.staff.id)
-        admin.language = "sv"
-        session.add(admin)
+    await set_staff(db, people.admin, language="sv")
     await bot.send(people.admin.user, "/glom")
     *_, confirm = await bot.send(people.admin.user, code)
     assert "Amina Hassan" in confirm.text and "Ja, radera" in [b for b, _ in confirm.buttons]

@@ -17,8 +17,8 @@ from storage.models import FollowUp, OutboundMessage, Participant, Role, Staff
 from storage.staff import add_staff
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
-from tests.test_participant_commands import add, rows
-from tests.test_reminders_e2e import AMINA, invite_link, join, register
+from tests.steps import add, rows
+from tests.test_reminders_e2e import AMINA, amina_joined, invite_link, register
 
 APOLOGY = "something went wrong"
 
@@ -138,8 +138,7 @@ async def test_consent_after_the_participant_ended_is_refused(
 async def test_after_stop_taps_on_an_old_reminder_reach_nobody(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     await bot.dispatcher.drain()
     bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))

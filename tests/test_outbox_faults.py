@@ -32,14 +32,13 @@ from storage.access import Viewer
 from storage.db import transaction
 from storage.followups import book_followup
 from storage.models import FollowUpKind, OutboundMessage, OutboxStatus, Participant, Staff
-from storage.participants import register_participant
 from storage.staff import set_away, set_staff_active
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
 from tests.harness import BotHarness, running_bot
 from tests.projects import insert_participants, participant
-from tests.steps import outbox_rows, queue_notices
+from tests.steps import join, outbox_rows, queue_notices, register_in_db
 from tests.test_outcome_followups import joined, plan
-from tests.test_reminders_e2e import AMINA, invite_link, join, joined_with_followup
+from tests.test_reminders_e2e import AMINA, invite_link, joined_with_followup
 
 APPOINTMENT = datetime(2026, 12, 3, 10, 0, tzinfo=STOCKHOLM)
 """The follow-up `joined_with_followup` books for Amina (reminders 2 Dec 10:00, 3 Dec 08:00)."""
@@ -283,9 +282,7 @@ async def test_a_notice_redirected_to_a_delegate_is_paced_by_the_delegates_chat(
         bo = await session.get(Staff, people.bo.staff.id)
         await set_away(session, people.anna.staff.id, delegate=bo,  # type: ignore[arg-type]
                        until=date(2026, 12, 31), today=TEST_NOW.date(), now=TEST_NOW)
-        participant = await register_participant(
-            session, Viewer.of(people.anna.staff), display_name="Paced", municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+        participant = await register_in_db(session, people.anna.staff, "Paced")
     limits = TelegramLimits()
     async with running_bot(db.url, db.sessions, now=TEST_NOW,
                            per_chat_interval_seconds=1.0) as bot:
@@ -306,9 +303,7 @@ async def test_an_agenda_longer_than_telegram_allows_is_cut_at_a_line(
     day = datetime(2026, 11, 25, 8, 0, tzinfo=STOCKHOLM)
     async with transaction(db.sessions) as session:
         viewer = Viewer.of(people.anna.staff)
-        participant = await register_participant(
-            session, viewer, display_name="Amina 😀" * 6, municipality="Växjö",
-            gender="woman", language="sv", enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+        participant = await register_in_db(session, people.anna.staff, "Amina 😀" * 6)
         for minute in range(0, 600, 10):
             await book_followup(session, viewer, participant.code,
                                 due_at=day + timedelta(minutes=minute),

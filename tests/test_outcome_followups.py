@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
 from bot.outbox.outcome_questions import (
     ANSWER_BUTTONS,
@@ -24,7 +23,6 @@ from storage.db import transaction
 from storage.models import (
     FollowUpAnswer,
     FollowUpPoint,
-    OutboundMessage,
     OutboxStatus,
     Outcome,
     OutcomeFollowUp,
@@ -33,6 +31,7 @@ from storage.outcome_followups import POINT_OFFSETS, add_months, due_on, parse_o
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.projects import insert_participants, participant
+from tests.steps import outbox_rows, rows
 
 ENDED_28_DAYS_AGO = date(2026, 10, 27)
 """TEST_NOW is 24 November 2026: 28 days after 27 October."""
@@ -53,15 +52,7 @@ async def plan(bot: BotHarness) -> None:
 
 
 async def followups(db: Database) -> list[OutcomeFollowUp]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(OutcomeFollowUp).order_by(
-            OutcomeFollowUp.id))).all())
-
-
-async def outbox_rows(db: Database, template: str) -> list[OutboundMessage]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(OutboundMessage).where(
-            OutboundMessage.template == template).order_by(OutboundMessage.id))).all())
+    return await rows(db, OutcomeFollowUp)
 
 
 def bo_id(people: People) -> int:

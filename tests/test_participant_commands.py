@@ -2,60 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlmodel import select
-
+from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
 from handlers.kit.flows import FlowFor, FlowTap
 from handlers.kit.participant_views import ParticipantCard
 from handlers.participants import EndPick, StatusPick
-from storage.access import Viewer
 from storage.db import transaction
 from storage.models import (
     AuditLog,
     CheckIn,
     FlowDraft,
-    Gender,
     Participant,
     Role,
     Status,
 )
-from storage.participants import register_participant
 from storage.staff import add_staff
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
-
-
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        key = model.id if "id" in model.__table__.columns else model.__table__.primary_key
-        return list((await session.exec(select(model).order_by(*getattr(key, "columns", [key]))
-                     )).all())
-
-
-async def add(bot: BotHarness, person, spec: str) -> str:
-    [reply] = await bot.send(person.user, f"/add {spec}")
-    code = reply.text.split("<b>")[1].split("</b>")[0]
-    return code.strip("\u2066\u2069")
+from tests.steps import (
+    add,
+    caseload_seen_apart,
+    numbered_participants,
+    picked,
+    register_in_db,
+    rows,
+)
 
 
 async def test_mine_lists_own_caseload_least_recently_seen_first(
     bot: BotHarness, people: People
 ) -> None:
-    first = await add(bot, people.bo, "Seen Recently | Växjö | man | en")
-    second = await add(bot, people.bo, "Never Seen | Växjö | woman | ar")
-    third = await add(bot, people.bo, "Seen Long Ago | Växjö | woman | so")
-    await bot.send(people.bo.user, f"/log {third} meeting old")
-    bot.clock.advance(timedelta(days=3))
-    await bot.send(people.bo.user, f"/log {first} phone new")
-    await add(bot, people.anna, "Not Bos | Växjö | woman | sv")
+    never, long_ago, lately = await caseload_seen_apart(bot, people)
     [reply] = await bot.send(people.bo.user, "/mine")
     text = reply.text
     assert "3 participants" in text
-    assert text.index(second) < text.index(third) < text.index(first)
-    assert "Not Bos" not in text
+    assert text.index(never) < text.index(long_ago) < text.index(lately)
+    assert "Annas Person" not in text
 
 
 async def test_mine_paginates_with_buttons(bot: BotHarness, people: People) -> None:
@@ -96,8 +79,7 @@ async def test_status_one_liner_and_guided(bot: BotHarness, people: People, db: 
     assert "internship" in reply.text
     [reply] = await bot.send(people.bo.user, f"/status {code} subsidised employment")
     assert "now has status: subsidised employment" in reply.text
-    [picker] = await bot.send(people.bo.user, "/status")
-    [choices] = await bot.press(people.bo.user, picker, code)
+    choices = await picked(bot, people.bo.user, "/status", code)
     [done] = await bot.press(people.bo.user, choices, "studies")
     assert "studies" in done.text
     [stored] = await rows(db, Participant)
@@ -125,8 +107,7 @@ async def test_guided_end_asks_for_confirmation(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/end")
-    [outcomes] = await bot.press(people.bo.user, picker, code)
+    outcomes = await picked(bot, people.bo.user, "/end", code)
     [confirm] = await bot.press(people.bo.user, outcomes, "studies (CSN)")
     [stored] = await rows(db, Participant)
     assert stored.status == Status.ACTIVE, "nothing changes before the confirmation"
@@ -290,8 +271,7 @@ async def test_too_long_note_is_refused_and_nothing_is_saved(
                           "Shorten it.")
     assert await rows(db, CheckIn) == []
     # The guided flow refuses the same way and keeps waiting for a shorter note.
-    [picker] = await bot.send(people.bo.user, "/log")
-    [channels] = await bot.press(people.bo.user, picker, code)
+    channels = await picked(bot, people.bo.user, "/log", code)
     await bot.press(people.bo.user, channels, "phone")
     [refusal] = await bot.send(people.bo.user, "y" * 2001)
     assert refusal.text == reply.text
@@ -313,13 +293,18 @@ async def test_html_in_names_and_notes_is_escaped(
     assert stored.display_name == "<b>Bold</b> & <script>x</script>"
 
 
+async def guided_log_at_the_note(bot: BotHarness, people: People) -> ChatMessage:
+    """Bo adds Amina and starts a guided /log of a meeting with her: the note's prompt."""
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    channels = await picked(bot, people.bo.user, "/log", code)
+    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    return ask_note
+
+
 async def test_a_guided_step_survives_a_restart_of_the_process(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/log")
-    [channels] = await bot.press(people.bo.user, picker, code)
-    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    ask_note = await guided_log_at_the_note(bot, people)
     bot.app.drop_user_data(people.bo.id)  # what a restart does to in-memory state
     [status] = await bot.press(people.bo.user, ask_note, "No note")
     assert "status changed" in status.text
@@ -332,10 +317,7 @@ async def test_a_guided_step_survives_a_restart_of_the_process(
 async def test_a_button_from_an_earlier_run_says_expired_and_changes_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/log")
-    [channels] = await bot.press(people.bo.user, picker, code)
-    [ask_note] = await bot.press(people.bo.user, channels, "meeting")
+    ask_note = await guided_log_at_the_note(bot, people)
     await bot.send(people.bo.user, "/log")  # started again: the old prompt is stale
     [reply] = await bot.press(people.bo.user, ask_note, "No note")
     assert "expired" in reply.text and "/log" in reply.text
@@ -438,12 +420,7 @@ async def test_a_picker_pages_through_thirty_participants_to_the_last_one(
 ) -> None:
     """Pickers show eight at a time with "More…"; every participant can be reached."""
     assert people.bo.staff is not None
-    async with transaction(db.sessions) as session:
-        for index in range(30):
-            await register_participant(
-                session, Viewer.of(people.bo.staff), display_name=f"Person {index:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+    await numbered_participants(db, [people.bo.staff] * 30)
     [page] = await bot.send(people.bo.user, "/participant")
     seen: list[str] = []
     while True:
@@ -503,10 +480,7 @@ async def test_colleague_pickers_of_away_and_handover_page_past_twenty(
             member = await add_staff(session, telegram_user_id=7000 + index,
                                      name=f"Zed {index:02d}", role=Role.COORDINATOR,
                                      municipality=None, now=TEST_NOW)
-            await register_participant(
-                session, Viewer.of(member), display_name=f"Person {index:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
+            await register_in_db(session, member, f"Person {index:02d}")
     # /handover: whose caseload (25 givers), then to whom (29 receivers), each paged.
     [givers] = await bot.send(people.lead.user, "/handover")
     assert "Zed 24 (1)" not in [label for label, _ in givers.buttons]
@@ -640,8 +614,7 @@ async def test_guided_end_stale_confirmation_changes_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
-    [picker] = await bot.send(people.bo.user, "/end")
-    [outcomes] = await bot.press(people.bo.user, picker, code)
+    outcomes = await picked(bot, people.bo.user, "/end", code)
     [confirm] = await bot.press(people.bo.user, outcomes, "moved")
     [outcomes_again] = await bot.press(people.bo.user, confirm, "« Back")
     assert "Pick the outcome" in outcomes_again.text

@@ -9,11 +9,9 @@ explicitly and the clock moved by hand, so every step is deterministic.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import pytest
-from sqlmodel import select
 
 from bot.outbox.reminders import told_text
 from bot.outbox.templates import (
@@ -41,15 +39,19 @@ from storage.models import (
     FollowUpKind,
     FollowUpResponse,
     FollowUpState,
-    Gender,
-    OutboundMessage,
     Role,
 )
-from storage.participants import register_participant
 from storage.staff import add_staff
 from storage.stats import team_overview
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
+from tests.steps import (
+    add_participant,
+    invite_token,
+    numbered_participants,
+    outbox_rows,
+    rows,
+)
 
 AMINA = FakeUser(5001, "Amina", "en")  # an English phone, whatever she reads best
 KIND_WORDS = {FollowUpKind.MEETING: "möte Arbetsförmedlingen Växjö",
@@ -61,9 +63,7 @@ def at(day: int, hour: int = 10) -> datetime:
 
 
 async def followups(db: Database) -> dict[FollowUpKind, FollowUp]:
-    async with transaction(db.sessions) as session:
-        rows = (await session.exec(select(FollowUp).order_by(FollowUp.id))).all()
-    return {FollowUpKind(f.kind): f for f in rows}
+    return {FollowUpKind(f.kind): f for f in await rows(db, FollowUp)}
 
 
 async def followup(db: Database, followup_id: int) -> FollowUp:
@@ -73,19 +73,12 @@ async def followup(db: Database, followup_id: int) -> FollowUp:
     return found
 
 
-async def outbox_rows(db: Database, followup_id: int) -> list[OutboundMessage]:
-    async with transaction(db.sessions) as session:
-        query = select(OutboundMessage).where(OutboundMessage.followup_id == followup_id)
-        return list((await session.exec(query.order_by(OutboundMessage.id))).all())
-
-
 async def join_in(bot: BotHarness, people: People, language: str) -> tuple[str, Translator]:
     """Anna registers Amina with `language`; Amina joins from her English phone."""
     tr = Translator(language, STOCKHOLM)
-    [reply] = await bot.send(people.anna.user, f"/ny Amina H | Växjö | kvinna | {language}")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    code = await add_participant(bot, people.anna.user,
+                                 f"/ny Amina H | Växjö | kvinna | {language}")
+    token = await invite_token(bot, people.anna.user, code)
     [consent] = await bot.send(AMINA, f"/start {token}")
     replies = await bot.press(AMINA, consent, tr._("✅ I agree"))
     picker = replies[-1]
@@ -104,6 +97,14 @@ async def next_message(bot: BotHarness, user_id: int, before: int) -> ChatMessag
     messages = bot.api.bot_messages(user_id)
     assert len(messages) == before + 1, [m.body for m in messages[before:]]
     return messages[-1]
+
+
+async def reminder_on(bot: BotHarness, day: int) -> ChatMessage:
+    """The clock moves to `at(day)` and the outbox is sent: the one message Amina gets."""
+    bot.clock.set(at(day))
+    seen = len(bot.api.bot_messages(AMINA.id))
+    await bot.dispatcher.drain()
+    return await next_message(bot, AMINA.id, seen)
 
 
 @pytest.mark.parametrize("language", PARTICIPANT_LANGUAGES)
@@ -158,7 +159,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     retired = bot.api.messages(AMINA.id)[
         [m.message_id for m in bot.api.messages(AMINA.id)].index(meeting_reminder.message_id)]
     assert retired.buttons == [] and retired.edited
-    [sent_reminder] = [r for r in await outbox_rows(db, meeting.id)
+    [sent_reminder] = [r for r in await outbox_rows(db, followup_id=meeting.id)
                        if r.template == "reminder" and r.message_id is not None]
     assert sent_reminder.message_id == meeting_reminder.message_id
     assert sent_reminder.buttons_retired_at is not None
@@ -172,10 +173,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
 
     # 3. A phone call: "I'll answer" / "call me another time"; the coordinator's notice
     #    says which kind it was.
-    bot.clock.set(at(1))
-    seen = len(bot.api.bot_messages(AMINA.id))
-    await bot.dispatcher.drain()
-    call_reminder = await next_message(bot, AMINA.id, seen)
+    call_reminder = await reminder_on(bot, 1)
     call = await followup(db, ids[FollowUpKind.PHONE_CALL])
     assert call_reminder.text == reminder_message(tr, call).text
     assert tr._("Can you answer the phone then?") in call_reminder.text
@@ -192,10 +190,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
     assert any(code in t and "svarar när du ringer" in t for t in notices), notices
 
     # 4. A check-in question: its own question and answers.
-    bot.clock.set(at(2))
-    seen = len(bot.api.bot_messages(AMINA.id))
-    await bot.dispatcher.drain()
-    question_reminder = await next_message(bot, AMINA.id, seen)
+    question_reminder = await reminder_on(bot, 2)
     question = await followup(db, ids[FollowUpKind.CHECKIN_QUESTION])
     assert question_reminder.text == reminder_message(tr, question).text
     assert tr._("How are things going?") in question_reminder.text
@@ -314,10 +309,8 @@ async def test_staff_keep_swedish_or_english_whatever_their_phone(
 async def test_declining_consent_is_answered_in_the_consents_language(
     bot: BotHarness, people: People
 ) -> None:
-    [reply] = await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ti")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
-    [photo] = await bot.send(people.anna.user, f"/bjud {code}")
-    token = re.search(r"start=([\w-]+)", photo.caption).group(1)
+    code = await add_participant(bot, people.anna.user, "/ny Amina H | Växjö | kvinna | ti")
+    token = await invite_token(bot, people.anna.user, code)
     [consent] = await bot.send(AMINA, f"/start {token}")
     tigrinya = Translator("ti", STOCKHOLM)
     no_data = consent.button_data(tigrinya._("No, thank you"))
@@ -379,14 +372,7 @@ async def test_invite_and_preview_pickers_page_to_the_last_participant(
     """Eight a page with "More…" (they stopped at eight): the first one registered, on the
     last page, can be invited and previewed."""
     assert people.bo.staff is not None
-    codes = []
-    async with transaction(db.sessions) as session:
-        for index in range(10):
-            participant = await register_participant(
-                session, Viewer.of(people.bo.staff), display_name=f"Person {index:02d}",
-                municipality="Växjö", gender=Gender.WOMAN, language="sv",
-                enrolled_on=TEST_NOW.date(), now=TEST_NOW)
-            codes.append(participant.code)
+    codes = await numbered_participants(db, [people.bo.staff] * 10)
     first = codes[0]
 
     def picked(page: ChatMessage) -> list[str]:  # a guided flow adds « Back and Cancel
@@ -409,8 +395,7 @@ async def test_invite_and_preview_pickers_page_to_the_last_participant(
 async def test_preview_picked_by_typing_and_a_stale_picker_shows_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    [reply] = await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ar")
-    code = re.search(r"P-\d{4}", reply.text).group(0)
+    code = await add_participant(bot, people.anna.user, "/ny Amina H | Växjö | kvinna | ar")
     [picker] = await bot.send(people.anna.user, "/forhandsvisa")
     await bot.send(people.anna.user, "/forhandsvisa")  # started again
     [stale] = await bot.press(people.anna.user, picker, code)
@@ -449,9 +434,8 @@ async def test_an_answered_check_in_question_is_not_left_unconfirmed(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     bo = people.bo.user
-    answered, waiting = [
-        re.search(r"P-\d{4}", (await bot.send(bo, f"/add {name} | Växjö | woman | ar"))[0].text)
-        .group(0) for name in ("Amina Hassan", "Yusuf Ali")]
+    answered, waiting = [await add_participant(bot, bo, f"/add {name} | Växjö | woman | ar")
+                         for name in ("Amina Hassan", "Yusuf Ali")]
     await bot.send(bo, f"/followup {answered} 2026-11-27 09:00 question")
     await bot.send(bo, f"/followup {waiting} 2026-11-27 11:00 meeting Office")
     question = (await followups(db))[FollowUpKind.CHECKIN_QUESTION]

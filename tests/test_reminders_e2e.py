@@ -27,18 +27,14 @@ from storage.models import (
 )
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness, running_bot
+from tests.steps import add_participant, join, picked, rows
 
 AMINA = FakeUser(5001, "Amina", "en")
 
 
-async def rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
-
-
 async def register(bot: BotHarness, people: People, language: str = "en") -> str:
-    [reply] = await bot.send(people.anna.user, f"/ny Amina H | Växjö | kvinna | {language}")
-    return re.search(r"P-\d{4}", reply.text).group(0)
+    return await add_participant(bot, people.anna.user,
+                                 f"/ny Amina H | Växjö | kvinna | {language}")
 
 
 async def invite_link(bot: BotHarness, people: People, code: str) -> str:
@@ -50,10 +46,11 @@ async def invite_link(bot: BotHarness, people: People, code: str) -> str:
     return link.group(1)
 
 
-async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:
-    [consent] = await bot.send(user, f"/start {token}")
-    replies = await bot.press(user, consent, "I agree")
-    await bot.press(user, replies[-1], language_label)
+async def amina_joined(bot: BotHarness, people: People) -> str:
+    """Anna registers Amina and invites her; Amina joins in English. Her code."""
+    code = await register(bot, people)
+    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    return code
 
 
 async def test_participant_joins_gets_reminders_and_answers(
@@ -104,8 +101,7 @@ async def test_participant_joins_gets_reminders_and_answers(
 async def test_no_answer_alert_reaches_the_coordinator(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 phone")
     bot.clock.set(datetime(2026, 12, 2, 14, 5, tzinfo=STOCKHOLM))
     await bot.dispatcher.drain()
@@ -143,8 +139,7 @@ async def test_invite_tokens_are_single_use_expiring_and_unforgeable(
 
 
 async def test_participant_next_and_stop(bot: BotHarness, people: People, db: Database) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     [reply] = await bot.send(AMINA, "/next")
     assert "no appointment" in reply.text
     await bot.send(people.anna.user, f"/followup {code} tomorrow 13:00 meeting Library")
@@ -165,8 +160,7 @@ async def test_participant_next_and_stop(bot: BotHarness, people: People, db: Da
 async def test_cancel_and_move_follow_up_from_its_card(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     [booked] = await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     [card] = await bot.press(people.anna.user, booked, "Öppna")
     [ask] = await bot.press(people.anna.user, card, "Flytta")
@@ -236,8 +230,7 @@ async def test_past_time_and_bad_followup_input_change_nothing(
 async def test_guided_followup_booking(bot: BotHarness, people: People, db: Database) -> None:
     code = await register(bot, people)
     user = people.anna.user
-    [picker] = await bot.send(user, "/followup")
-    [days] = await bot.press(user, picker, code)
+    days = await picked(bot, user, "/followup", code)
     [times] = await bot.press_data(user, days, days.buttons[1][1])
     [kinds] = await bot.press(user, times, "09:00")
     await bot.press(user, kinds, "telefonsamtal")
@@ -320,8 +313,7 @@ async def test_a_booking_step_from_an_earlier_run_is_expired_and_books_nothing(
     code = await register(bot, people)
     pid = int(code[2:])
     user = people.anna.user
-    [picker] = await bot.send(user, "/followup")
-    [days] = await bot.press(user, picker, code)
+    days = await picked(bot, user, "/followup", code)
     await bot.send(user, "/followup")  # started again: the old day buttons are stale
     [stale] = await bot.press_data(user, days, days.buttons[0][1])
     assert "gått ut" in stale.text and "/uppfoljning" in stale.text
@@ -383,8 +375,7 @@ async def test_a_move_is_typed_refused_in_the_past_and_its_old_prompt_expires(
 
 # ---- delivery faults -------------------------------------------------------------------
 async def joined_with_followup(bot: BotHarness, people: People) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     await bot.dispatcher.drain()
     bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
@@ -593,8 +584,7 @@ async def test_arabic_participant_gets_both_reminders_across_a_restart_and_answe
 async def test_notices_go_to_the_delegate_while_the_coordinator_is_away(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await register(bot, people)
-    await join(bot, AMINA, await invite_link(bot, people, code), "English")
+    code = await amina_joined(bot, people)
     await bot.dispatcher.drain()
     [reply] = await bot.send(people.anna.user, "/borta Bo 2026-12-05")
     assert "Bo Berg" in reply.text

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import pytest
 from cryptography.fernet import Fernet
 from openpyxl import load_workbook
-from sqlmodel import select
 
 from bot import cli
 from storage import reporting
@@ -29,6 +28,7 @@ from storage.personnummer import PersonnummerCipher, parse
 from tests.conftest import TEST_NOW, Database, People, Person
 from tests.harness import BotHarness, running_bot
 from tests.projects import insert_participants, insert_rows, participant
+from tests.steps import rows as all_rows
 
 H1 = reporting.ReportPeriod(date(2026, 1, 1), date(2026, 6, 30))
 T = TypeVar("T")
@@ -378,11 +378,6 @@ async def test_reports_are_for_leads_and_scoped_to_their_municipality(
     assert municipalities == ["Alvesta"]
     [bad] = await bot.send(people.lead.user, "/report outcomes someday")
     assert "<code>/report" in bad.text
-
-
-async def all_rows(db: Database, model: type) -> list:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(model).order_by(model.id))).all())
 
 
 # ---- SCB starts and ends --------------------------------------------------------------------

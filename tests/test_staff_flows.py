@@ -4,7 +4,6 @@ run expires and changes nothing."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlmodel import select
@@ -14,6 +13,7 @@ from storage.db import transaction
 from storage.models import FlowDraft, Participant, Staff
 from tests.conftest import STOCKHOLM, Database, People, Person
 from tests.harness import BotHarness
+from tests.steps import add_participant
 
 SV = Translator("sv", STOCKHOLM)
 
@@ -41,11 +41,8 @@ async def drafts(db: Database) -> list[FlowDraft]:
 
 
 async def caseload_of_anna(bot: BotHarness, people: People) -> list[str]:
-    codes = []
-    for name in ("Moved One", "Moved Two"):
-        [reply] = await bot.send(people.anna.user, f"/ny {name} | Växjö | kvinna | sv")
-        codes.append(re.search(r"P-\d{4}", reply.text).group(0))
-    return codes
+    return [await add_participant(bot, people.anna.user, f"/ny {name} | Växjö | kvinna | sv")
+            for name in ("Moved One", "Moved Two")]
 
 
 # ---- /staff add ---------------------------------------------------------------------------

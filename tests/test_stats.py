@@ -56,6 +56,7 @@ from tests.projects import (
     reference_project,
     small_project,
 )
+from tests.steps import add, rows
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 
@@ -192,11 +193,9 @@ async def test_participant_ended_at_2330_local_on_31_march_counts_in_q1(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     bot.clock.set(datetime(2026, 3, 31, 23, 30, tzinfo=STOCKHOLM))
-    [added] = await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar | 2026-01-10")
-    code = added.text.split("<b>")[1].split("</b>")[0]
+    code = await add(bot, people.bo, "Amina H | Växjö | woman | ar | 2026-01-10")
     await bot.send(people.bo.user, f"/end {code} employed")
-    async with transaction(db.sessions) as session:
-        [stored] = (await session.exec(select(Participant))).all()
+    [stored] = await rows(db, Participant)
     assert stored.ended_on == date(2026, 3, 31)
     [reply] = await bot.send(people.lead.user, "/stats quarter")
     assert "Q1 2026" in reply.text and "ended in the period: 1" in reply.text

@@ -20,7 +20,7 @@ from bot.sandbox.emulator import FakeUser
 from storage.models import CheckIn
 from tests.conftest import Database, People
 from tests.harness import BotHarness
-from tests.test_participant_commands import add, rows
+from tests.steps import add, rows
 
 
 @contextlib.asynccontextmanager

@@ -255,6 +255,18 @@ class PickParticipant(Step[D]):
         raise Matches(found[:PICKER_PAGE])
 
 
+def pick_participant_step(prompt: Callable[[Translator], str],
+                          choose: Callable[[Participant], D], **options: Any
+                          ) -> PickParticipant[D]:
+    """The first step of a flow about one participant (the draft's `participant_id`):
+    `choose` makes the draft from the participant picked, and the step is passed over when
+    the flow starts for a participant already (from the card). `options`: `choices`,
+    `empty` of `PickParticipant`."""
+    return PickParticipant(name="who", prompt=lambda tr, _d: prompt(tr),
+                           choose=lambda _d, participant: choose(participant),
+                           done=lambda draft: draft.participant_id is not None, **options)
+
+
 class Matches(Exception):
     """A typed search found several participants: offer them as this step's buttons."""
 

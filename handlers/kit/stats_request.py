@@ -11,9 +11,10 @@ Questions in plain words build the same request, so their answers offer the same
 from __future__ import annotations
 
 import shlex
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -259,6 +260,33 @@ async def typed_request(turn: Turn) -> tuple[StatsRequest, TypedWords] | None:
         await turn.reply(error.text)
         return None
     return request, typed
+
+
+K = TypeVar("K")
+
+
+async def answer_one_kind(
+    turn: Turn, words: Mapping[str, K], usage: Callable[[Translator], str],
+    offer: Callable[[Turn, StatsRequest], Awaitable[None]],
+    send: Callable[[Turn, StatsRequest, K], Awaitable[None]],
+) -> None:
+    """A figures command that names at most one kind besides the request (`/chart outcomes
+    2026`, `/export csv`): no kind word offers the kinds as buttons, one of `words` sends
+    that kind, anything else left over gets `usage`."""
+    typed = await typed_request(turn)
+    if typed is None:
+        return
+    request, typed_words = typed
+    kinds = [words.get(fold(word)) for word in typed_words.rest]
+    if len(kinds) > 1 or None in kinds:
+        await turn.reply(usage(turn.tr))
+        return
+    if not kinds:
+        await offer(turn, request)
+        return
+    kind = kinds[0]
+    assert kind is not None
+    await send(turn, request, kind)
 
 
 async def filter_text(session: AsyncSession, turn: Turn, request: StatsRequest) -> str | None:
