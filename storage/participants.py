@@ -341,7 +341,13 @@ async def hand_over(
     """
     from sqlalchemy import update
 
-    from storage.models import FollowUp, OutboundMessage, OutboxStatus, OutcomeFollowUp
+    from storage.models import (
+        FollowUp,
+        OutboundMessage,
+        OutboxStatus,
+        OutboxTemplate,
+        OutcomeFollowUp,
+    )
 
     if not to_staff.active or to_staff.id == from_staff.id:
         raise InvalidValue(field="staff")
@@ -383,7 +389,7 @@ async def hand_over(
                     language=to_staff.language or "sv"))
         # The outcome tasks are not tied to a follow-up row: found by their follow-up.
         tasks = (select(OutboundMessage.id, OutboundMessage.params)
-                 .where(OutboundMessage.template == "outcome_task",
+                 .where(OutboundMessage.template == OutboxTemplate.OUTCOME_TASK,
                         OutboundMessage.staff_id == from_staff.id,
                         OutboundMessage.status == OutboxStatus.PENDING))
         outcome_ids = set((await session.exec(

@@ -13,14 +13,14 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.templates import Outgoing, Rendered
 from bot.outbox.timing import local_moment, one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.stats_text import coordinator_label, outcome_lines, percent, reached_line
 from storage import outbox, relay, stats
 from storage.access import Action, Viewer, can
-from storage.models import Staff
+from storage.models import OutboxTemplate, Staff
 from storage.staff import active_staff
 
 DIGEST_DAYS = 7
@@ -28,7 +28,7 @@ DIGEST_DAYS = 7
 NEGLECTED_WEEKS = 3
 """A participant with no check-in for this many weeks is listed as needing attention."""
 NEGLECTED_SHOWN = 8
-TEMPLATE = "digest"
+TEMPLATE = OutboxTemplate.DIGEST
 
 
 def next_digest_at(now: datetime, settings: Settings) -> datetime:
@@ -71,7 +71,6 @@ async def plan_digests(session: AsyncSession, settings: Settings, now: datetime)
     return planned
 
 
-@template(TEMPLATE)
 async def digest_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
     """Render at send time; nothing for someone who left or is no longer a lead."""
     staff = await session.get(Staff, out.row.staff_id) if out.row.staff_id else None
