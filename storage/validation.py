@@ -1,10 +1,11 @@
 """What the database accepts from people: text without control characters, sane dates.
 
-One check for every write: `check_row` runs before each flush (registered in
-`storage/db.py`) over every text, date and time column of every new or changed row, so
-no query function can forget it. A NUL byte or a lone surrogate would otherwise make
-PostgreSQL fail the statement, and a control character would reach exports and chats;
-a date in year 0001 or 9999 makes charts and periods overflow or run for minutes.
+One check for every write: `check_row` runs before each flush (on every session
+`storage.db.session_maker` makes) over every text, date and time column of every new or
+changed row, so no query function can forget it. A NUL byte or a lone surrogate would
+otherwise make PostgreSQL fail the statement, and a control character would reach
+exports and chats; a date in year 0001 or 9999 makes charts and periods overflow or run
+for minutes.
 Refused input raises `UnprintableText` / `InvalidValue(field="date")`, which the bot
 turns into a localized "nothing was saved".
 """
