@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, or_, true
+from sqlalchemy import bindparam, case, func, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,12 +60,22 @@ def _visible(viewer: Viewer):
     return select(Participant).where(participant_scope(viewer))
 
 
+@functools.lru_cache(maxsize=1024)
+def _visible_one(viewer: Viewer, key: str):
+    """One participant within the viewer's scope, by `key` (`code` or `id`, given as the
+    `:key` parameter). Built once per viewer and key: SQLAlchemy memoizes a statement's
+    cache key on the statement object, so reusing it spares rebuilding the query and its
+    key on every lookup (the path of nearly every command). A Viewer is immutable and is
+    the whole scope: a changed role or municipality is another Viewer, another entry."""
+    return _visible(viewer).where(getattr(Participant, key) == bindparam("key"))
+
+
 async def visible_participant(session: AsyncSession, viewer: Viewer, code: str) -> Participant:
     """The participant with this code if the viewer may see it; otherwise ParticipantNotFound."""
     normalized = normalize_code(code)
     if normalized is None:
         raise ParticipantNotFound(code=code)
-    result = await session.exec(_visible(viewer).where(Participant.code == normalized))
+    result = await session.exec(_visible_one(viewer, "code"), params={"key": normalized})
     participant = result.first()
     if participant is None:
         raise ParticipantNotFound(code=normalized)
@@ -74,7 +85,7 @@ async def visible_participant(session: AsyncSession, viewer: Viewer, code: str) 
 async def visible_participant_by_id(
     session: AsyncSession, viewer: Viewer, participant_id: int
 ) -> Participant:
-    result = await session.exec(_visible(viewer).where(Participant.id == participant_id))
+    result = await session.exec(_visible_one(viewer, "id"), params={"key": participant_id})
     participant = result.first()
     if participant is None:
         raise ParticipantNotFound(code=code_for(participant_id))
