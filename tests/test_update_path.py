@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ async def test_a_logged_checkin_takes_one_connection_and_one_transaction(
     await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar")
     await bot.send(people.bo.user, "/log P-0001 phone First call")  # warned: a staff change
     await bot.send(people.bo.user, "/log P-0001 phone")  # the guard knows Bo again
+    bot.clock.advance(timedelta(minutes=5))  # (a row stamped with "now" would change)
     with database_traffic(db) as seen:
         [reply] = await bot.send(people.bo.user, "/log P-0001 phone Talked about the internship")
     assert "P-0001" in reply.text
