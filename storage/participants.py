@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import bindparam, case, func, or_, true
 from sqlmodel import col, select
@@ -60,7 +60,7 @@ def _visible(viewer: Viewer):
     return select(Participant).where(participant_scope(viewer))
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def _visible_one(viewer: Viewer, key: str):
     """One participant within the viewer's scope, by `key` (`code` or `id`, given as the
     `:key` parameter). Built once per viewer and key: SQLAlchemy memoizes a statement's
