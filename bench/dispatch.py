@@ -42,6 +42,7 @@ from bench.common import (
     poll_until,
 )
 from bench.emulator_process import RemoteTelegram, emulator_process
+from bench.outbox_template import bench_templates
 from bench.telegram_limits import (
     Delivery,
     TelegramLimits,
@@ -149,7 +150,8 @@ async def dispatch_run(
         due = await outbox_due_times(db.engine)
         settings = bot_settings(remote.base_url, db.url, **overrides)
         app = build_application(settings, db.sessions, with_updater=False,
-                                rate_limiter=None if lifted else rate_limiter)
+                                rate_limiter=None if lifted else rate_limiter,
+                                templates=bench_templates())
         async with app:
             await app.start()
             await start_services(app)  # command menus first, then the outbox poller

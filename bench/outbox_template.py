@@ -1,16 +1,22 @@
-"""The bench-only outbox template, registered on import (benchmarks and their child bots)."""
+"""The bench-only outbox template, given to the bots the benchmarks build (never registered
+by importing this module: `bench_templates()` is passed to `build_application`/`run_bot`)."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.catalog import outbox_templates
+from bot.outbox.templates import Outgoing, Rendered, Template
 
 BENCH_TEMPLATE = "bench_ping"
 
 
-@template(BENCH_TEMPLATE)
 async def bench_ping(_session: AsyncSession, out: Outgoing) -> Rendered:
     """A reminder-sized text that renders without database work; `#id` names the row
     (`bench.telegram_limits.row_id_in` reads it back)."""
     return Rendered(f"🔔 Reminder #{out.row.id}: your appointment is tomorrow at 10:00.")
+
+
+def bench_templates() -> dict[str, Template]:
+    """The bot's own templates plus `bench_ping`."""
+    return {**outbox_templates(), BENCH_TEMPLATE: bench_ping}

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 
-import bench.outbox_template  # noqa: F401  (registers the bench_ping template)
+from bench.outbox_template import bench_templates
 from bench.processes import TOKEN, stop_on_stdin_eof
 from bot.runner import run_bot
 from bot.runtime.config import Settings
@@ -31,7 +31,8 @@ async def serve(database_url: str, api: str, poll_interval: float | None) -> Non
     stop_on_stdin_eof(stop)
     try:
         await run_bot(settings, session_maker(engine), stop=stop.wait,
-                      on_ready=lambda _port: print("READY", flush=True))
+                      on_ready=lambda _port: print("READY", flush=True),
+                      templates=bench_templates())
     finally:
         await engine.dispose()
 

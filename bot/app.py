@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -20,7 +21,9 @@ from telegram.ext import (
 
 from bot.interaction import menus
 from bot.outbox import scheduler
+from bot.outbox.catalog import outbox_templates
 from bot.outbox.ratelimit import TelegramRateLimiter
+from bot.outbox.templates import Template
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.services import SERVICES_KEY, Services, services_of
@@ -75,11 +78,14 @@ def build_application(
     clock: Clock | None = None,
     with_updater: bool = True,
     rate_limiter: BaseRateLimiter[Any] | Literal["default"] | None = "default",
+    templates: Mapping[str, Template] | None = None,
 ) -> Application:
     """The bot, ready for `async with app` / `app.start()`.
 
     `rate_limiter`: Telegram's flood limits (`bot.outbox.ratelimit.TelegramRateLimiter` by
-    default); benchmarks pass another one, or None to send unthrottled.
+    default); benchmarks pass another one, or None to send unthrottled. `templates`: what
+    the outbox dispatcher can render (`bot.outbox.catalog.outbox_templates()` by default;
+    benchmarks add their own).
     """
     # PTB 22 opt-in, read when RetryAfter.retry_after is used: a timedelta (the int form
     # is deprecated). Set here, by the composition root, not as an import side effect.
@@ -110,7 +116,7 @@ def build_application(
     app.add_handler(TypeHandler(Update, ignore_edits_and_channels), group=-1)
     app.bot_data[SERVICES_KEY] = Services(settings, sessions, clock or SystemClock(),
                                           wake=lambda: scheduler.wake(app))
-    scheduler.attach(app)
+    scheduler.attach(app, outbox_templates() if templates is None else templates)
     for module in HANDLER_MODULES:
         module.register(app)
     start.register_fallbacks(app)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -22,6 +22,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, start_services
 from bot.outbox.scheduler import DISPATCHER_KEY
+from bot.outbox.templates import Template
 from bot.runtime.clock import Clock
 from bot.runtime.config import Settings
 from bot.runtime.services import services_of
@@ -88,10 +89,13 @@ async def webhook(app: Application, settings: Settings, request: Request) -> Res
 
 async def run_bot(settings: Settings, sessions: SessionMaker, *,
                   stop: Callable[[], Awaitable[None]], clock: Clock | None = None,
-                  on_ready: Callable[[int], None] | None = None) -> None:
-    """Serve until `stop()` returns; then finish in-flight sends and leave the rest pending."""
+                  on_ready: Callable[[int], None] | None = None,
+                  templates: Mapping[str, Template] | None = None) -> None:
+    """Serve until `stop()` returns; then finish in-flight sends and leave the rest pending.
+
+    `templates`: the outbox's (see `build_application`; benchmarks add their own)."""
     app = build_application(settings, sessions, clock=clock,
-                            with_updater=not settings.webhook_url)
+                            with_updater=not settings.webhook_url, templates=templates)
     async with app, serving(Starlette(routes=http_routes(app, settings)),
                             settings.listen_host, settings.listen_port) as port:
         await app.start()

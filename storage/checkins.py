@@ -47,8 +47,6 @@ async def log_checkin(
         created_at=now,
     )
     session.add(checkin)
-    participant.updated_at = now
-    session.add(participant)
     if status_change is not None and status_change != participant.status:
         apply_status(session, viewer, participant, status_change, now=now)
     await session.flush()

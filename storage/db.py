@@ -10,14 +10,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.validation import check_flush, refuse_unstorable_parameters
-
-# Every write of every session passes the one input check (control characters, dates).
-event.listen(Session, "before_flush", check_flush)
 
 SessionMaker = async_sessionmaker[AsyncSession]
 
@@ -81,7 +77,16 @@ def _refusing_unstorable(engine: AsyncEngine) -> AsyncEngine:
 
 
 def session_maker(engine: AsyncEngine) -> SessionMaker:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    """Sessions on `engine` whose every write passes the one input check (control
+    characters, dates: `storage.validation.check_flush`) before it is flushed.
+
+    The check listens on a Session class of this maker's own, not on SQLAlchemy's global
+    `Session`: importing storage changes no other code's sessions.
+    """
+    checked = type("CheckedSession", (AsyncSession.sync_session_class,), {})
+    event.listen(checked, "before_flush", check_flush)
+    return async_sessionmaker(engine, class_=AsyncSession, sync_session_class=checked,
+                              expire_on_commit=False)
 
 
 @asynccontextmanager

@@ -481,6 +481,27 @@ class OutboxStatus(StrEnum):
     """Retried until it was no longer useful (see bot.outbox.dispatch.useful_until)."""
 
 
+class OutboxTemplate(StrEnum):
+    """What an outbox row says (its `template` column): every kind the bot queues.
+
+    The dispatcher renders each with the function `bot.outbox.catalog.outbox_templates()`
+    maps it to; a test proves that mapping covers this list and that nothing queues a
+    kind outside it.
+    """
+
+    REMINDER = "reminder"
+    FOLLOWUP_CHANGED = "followup_changed"
+    NO_ANSWER = "no_answer"
+    RESPONSE_NOTICE = "response_notice"
+    PARTICIPANT_NOTICE = "participant_notice"
+    PARTICIPANT_JOINED = "participant_joined"
+    AGENDA = "agenda"
+    DIGEST = "digest"
+    HOURS_REMINDER = "hours_reminder"
+    OUTCOME_QUESTION = "outcome_question"
+    OUTCOME_TASK = "outcome_task"
+
+
 class OutboundMessage(SQLModel, table=True):
     """One message to send at `send_at`: the database, not the scheduler, holds it."""
 

@@ -5,6 +5,8 @@ overrides in names, dates outside 1900–2100, and the agenda after a hand-over.
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from bot.text.render import fit_html, utf16_length
 from storage.db import transaction
 from storage.models import FollowUp, OutboundMessage, Participant, Role, Staff
 from storage.staff import add_staff
+from storage.validation import ALLOWED_CONTROLS, REFUSED_CATEGORIES, has_control_characters
 from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
 from tests.harness import BotHarness
 from tests.steps import add, rows
@@ -208,6 +211,17 @@ async def test_after_stop_taps_on_an_old_outcome_question_store_nothing(
     await bot.press_data(user, question, question.button_data(
         ANSWER_BUTTONS[FollowUpAnswer.WORKING]))
     assert all(f.answered_at is None for f in await rows(db, OutcomeFollowUp))
+
+
+def test_the_control_character_check_refuses_exactly_categories_cc_and_cs() -> None:
+    """The write check's one character class is the Unicode categories it stands for, over
+    every code point (line breaks and tabs allowed)."""
+    refused = [code for code in range(sys.maxunicode + 1) if has_control_characters(chr(code))]
+    meant = [code for code in range(sys.maxunicode + 1)
+             if unicodedata.category(chr(code)) in REFUSED_CATEGORIES
+             and chr(code) not in ALLOWED_CONTROLS]
+    assert refused == meant
+    assert has_control_characters("a note\x1b[31m") and not has_control_characters("a\nb\tc")
 
 
 def test_the_parsers_calendar_is_the_one_storage_accepts() -> None:

@@ -118,7 +118,7 @@ async def test_a_dispatcher_whose_clock_is_130_s_ahead_takes_over_no_lease(
         bot.api.fault = slow_telegram(0.3)
         ahead = Dispatcher(bot.app.bot, dataclasses.replace(
             bot.dispatcher.services, clock=ManualClock(TEST_NOW + timedelta(seconds=130))),
-            worker="ahead")
+            bot.dispatcher.templates, worker="ahead")
 
         async def later() -> None:
             await asyncio.sleep(0.4)
@@ -141,7 +141,8 @@ async def test_rows_waiting_longer_than_their_lease_are_renewed_not_sent_twice(
     async with running_bot(db.url, db.sessions, now=TEST_NOW, dispatch_concurrency=1,
                            dispatch_lease_seconds=2.0) as bot:
         bot.api.fault = slow_telegram(1.5)
-        other = Dispatcher(bot.app.bot, bot.dispatcher.services, worker="other")
+        other = Dispatcher(bot.app.bot, bot.dispatcher.services, bot.dispatcher.templates,
+                           worker="other")
 
         async def keep_trying() -> int:
             claimed = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
@@ -39,6 +41,23 @@ async def test_mine_lists_own_caseload_least_recently_seen_first(
     assert "3 participants" in text
     assert text.index(never) < text.index(long_ago) < text.index(lately)
     assert "Annas Person" not in text
+
+
+async def test_the_picker_offers_the_participant_last_logged_first(
+    bot: BotHarness, people: People
+) -> None:
+    """A guided flow starts with the likely next pick: whom a check-in was last logged for
+    (read from the check-ins; a /log leaves the participant's row alone)."""
+    logged = await add(bot, people.bo, "Logged Lately | Växjö | man | en")
+    await add(bot, people.bo, "Added Next | Växjö | woman | ar")
+    await add(bot, people.bo, "Added Last | Växjö | woman | so")
+    [picker] = await bot.send(people.bo.user, "/log")
+    assert "Added Last" in picker.buttons[0][0]
+    bot.clock.advance(timedelta(hours=1))
+    await bot.send(people.bo.user, f"/log {logged} phone talked about the internship")
+    [picker] = await bot.send(people.bo.user, "/log")
+    assert ["Logged Lately" in label for label, _ in picker.buttons[:3]] == [True, False, False]
+    assert "Added Last" in picker.buttons[1][0], "then the most recently changed"
 
 
 async def test_mine_paginates_with_buttons(bot: BotHarness, people: People) -> None:

@@ -486,7 +486,8 @@ async def test_concurrent_dispatchers_never_send_a_row_twice(
             await outbox.enqueue(session, chat_id=700_000 + index, template="participant_joined",
                                  language="sv", send_at=now,
                                  params={"participant_id": participant_id}, now=now)
-    workers = [Dispatcher(bot.app.bot, bot.dispatcher.services, worker=f"w{i}")
+    workers = [Dispatcher(bot.app.bot, bot.dispatcher.services, bot.dispatcher.templates,
+                          worker=f"w{i}")
                for i in range(dispatchers)]
     reports = await asyncio.gather(*(w.drain() for w in workers))
     assert sum(r.sent for r in reports) == 120

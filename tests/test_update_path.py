@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ async def test_a_logged_checkin_takes_one_connection_and_one_transaction(
     await bot.send(people.bo.user, "/add Amina H | Växjö | woman | ar")
     await bot.send(people.bo.user, "/log P-0001 phone First call")  # warned: a staff change
     await bot.send(people.bo.user, "/log P-0001 phone")  # the guard knows Bo again
+    bot.clock.advance(timedelta(minutes=5))  # (a row stamped with "now" would change)
     with database_traffic(db) as seen:
         [reply] = await bot.send(people.bo.user, "/log P-0001 phone Talked about the internship")
     assert "P-0001" in reply.text
@@ -90,6 +92,12 @@ async def test_a_logged_checkin_takes_one_connection_and_one_transaction(
     # Bo was known a moment ago and has been warned about notes: the staff table is not
     # touched at all (no lookup, no second warning UPDATE).
     assert not [s for s in seen["statements"] if re.search(r"\bstaff\b", s)], seen["statements"]
+    # What no /log can do without, and nothing more: the participant within the caller's
+    # scope, the check-in, its audit row (the participant's row is not rewritten).
+    kinds = [re.sub(r"^SELECT .*? FROM (\w+).*|^(INSERT INTO|UPDATE) (\w+).*",
+                    lambda m: f"SELECT {m[1]}" if m[1] else f"{m[2]} {m[3]}", s)
+             for s in seen["statements"]]
+    assert kinds == ["SELECT participant", "INSERT INTO checkin", "INSERT INTO audit_log"], kinds
 
 
 async def test_an_unknown_writer_is_looked_up_in_the_handlers_transaction(

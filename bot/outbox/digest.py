@@ -13,13 +13,14 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.templates import Outgoing, Rendered, active_addressee, template
+from bot.outbox.templates import Outgoing, Rendered, active_addressee
 from bot.outbox.timing import local_moment, one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.stats_text import coordinator_label, outcome_lines, percent, reached_line
 from storage import outbox, participants, relay, stats
 from storage.access import Action, Viewer, can
+from storage.models import OutboxTemplate
 from storage.staff import active_staff
 
 DIGEST_DAYS = 7
@@ -27,7 +28,7 @@ DIGEST_DAYS = 7
 NEGLECTED_WEEKS = 3
 """A participant with no check-in for this many weeks is listed as needing attention."""
 NEGLECTED_SHOWN = 8
-TEMPLATE = "digest"
+TEMPLATE = OutboxTemplate.DIGEST
 
 
 def next_digest_at(now: datetime, settings: Settings) -> datetime:
@@ -67,7 +68,6 @@ async def plan_digests(session: AsyncSession, settings: Settings, now: datetime)
     return len(readers)
 
 
-@template(TEMPLATE)
 async def digest_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
     """Render at send time; nothing for someone who left or is no longer a lead."""
     staff = await active_addressee(session, out)

@@ -33,7 +33,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,12 +45,25 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.outbox.leader import Leadership
 from bot.outbox.ratelimit import TelegramRateLimiter
-from bot.outbox.templates import PARTICIPANT_TEMPLATES, Outgoing, Rendered, fit_message, render
+from bot.outbox.templates import (
+    PARTICIPANT_TEMPLATES,
+    Outgoing,
+    Rendered,
+    Template,
+    fit_message,
+)
 from bot.runtime.services import Services
 from bot.text.i18n import SafeHtml, Translator
 from storage import outbox
 from storage.db import transaction
-from storage.models import FollowUp, OutboundMessage, OutcomeFollowUp, Participant, Staff
+from storage.models import (
+    FollowUp,
+    OutboundMessage,
+    OutboxTemplate,
+    OutcomeFollowUp,
+    Participant,
+    Staff,
+)
 from storage.participants import stop_messages
 from storage.staff import notice_recipients
 
@@ -104,9 +117,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Dispatcher:
-    def __init__(self, bot: Bot, services: Services, *, worker: str | None = None) -> None:
+    def __init__(self, bot: Bot, services: Services, templates: Mapping[str, Template], *,
+                 worker: str | None = None) -> None:
         self.bot = bot
         self.services = services
+        self.templates = templates
+        """Kind → renderer (`bot.outbox.catalog.outbox_templates()`, given by the
+        composition root)."""
         self.worker = worker or worker_name()
         self._lock = asyncio.Lock()
         # Per chat: when (monotonic) the last send to it was answered.
@@ -378,7 +395,7 @@ class Dispatcher:
         tr = Translator(route.language if route else row.language, self.settings.tz)
         if route is not None:
             async with transaction(self.services.sessions) as session:
-                rendered = await render(session, Outgoing(row, tr, now))
+                rendered = await self._render(session, Outgoing(row, tr, now))
         if route is None or rendered is None:
             async with self._writing() as session:
                 await outbox.mark_skipped(
@@ -431,6 +448,12 @@ class Dispatcher:
             # Stamped when Telegram has answered, not when the send began: a message that
             # waited in the rate limiter must not shorten the gap to the next one.
             self._last_sent[chat] = time.monotonic()
+
+    async def _render(self, session: AsyncSession, outgoing: Outgoing) -> Rendered | None:
+        template = self.templates.get(outgoing.row.template)
+        if template is None:
+            raise LookupError(f"unknown outbox template {outgoing.row.template!r}")
+        return await template(session, outgoing)
 
     async def _retire(self, rendered: Rendered) -> None:
         """Remove the answer buttons of earlier messages (their follow-up changed).
@@ -551,7 +574,7 @@ class Dispatcher:
             return  # (a deactivated coordinator's notice is routed when it is sent)
         await outbox.enqueue_for_staff(
             session, coordinator, default_language=self.settings.default_language,
-            template="participant_notice", send_at=now,
+            template=OutboxTemplate.PARTICIPANT_NOTICE, send_at=now,
             params={"participant_id": participant_id, "event": event}, dedupe_key=dedupe,
             now=now)
 

@@ -17,13 +17,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
 from bot.interaction.buttons import ButtonPayload, Token, family
-from bot.outbox.templates import Outgoing, Rendered, active_addressee, template
+from bot.outbox.templates import Outgoing, Rendered, active_addressee
 from bot.outbox.timing import local_moment
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.render import participant_keyboard
 from storage import attendance, outbox
-from storage.models import Participant
+from storage.models import OutboxTemplate, Participant
 
 REMINDER_TIME = time(9, 0)
 """Local time of the reminder."""
@@ -32,7 +32,7 @@ PLAN_ON_DAYS = 3
 LISTED = 25
 BUTTONS = 10
 """Participants offered as buttons at once (here, and after each guided entry)."""
-TEMPLATE = "hours_reminder"
+TEMPLATE = OutboxTemplate.HOURS_REMINDER
 
 
 @family("hr:p", command="hours")
@@ -71,7 +71,6 @@ async def plan_hours_reminders(session: AsyncSession, settings: Settings, now: d
     return len(coordinators)
 
 
-@template(TEMPLATE)
 async def hours_reminder(session: AsyncSession, out: Outgoing) -> Rendered | None:
     staff = await active_addressee(session, out)
     if staff is None or staff.id is None:

@@ -22,7 +22,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.interaction.buttons import ButtonPayload, family
 from bot.outbox.reminders import quiet_hours
-from bot.outbox.templates import Outgoing, Rendered, template
+from bot.outbox.templates import Outgoing, Rendered
 from bot.outbox.timing import local_moment, outside_quiet_hours
 from bot.runtime.config import Settings
 from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
@@ -31,14 +31,14 @@ from bot.text.render import grid, keyboard
 from storage import outbox
 from storage import outcome_followups as queries
 from storage.gdpr import is_erased
-from storage.models import FollowUpAnswer, FollowUpPoint, Staff
+from storage.models import FollowUpAnswer, FollowUpPoint, OutboxTemplate, Staff
 
 ASK_AT = time(10, 0)
 """Local time of day the question goes out on its due date."""
 CATCH_UP_DAYS = 14
 """A question whose day passed unplanned (downtime) is still asked within this many days."""
-QUESTION = "outcome_question"
-TASK = "outcome_task"
+QUESTION = OutboxTemplate.OUTCOME_QUESTION
+TASK = OutboxTemplate.OUTCOME_TASK
 
 QUESTION_TEXTS: dict[FollowUpPoint, str] = {
     # TRANSLATORS: participant
@@ -144,7 +144,6 @@ async def plan_outcome_followups(session: AsyncSession, settings: Settings,
 
 
 # ---- the outbox templates ----------------------------------------------------------------
-@template(QUESTION)
 async def question_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
     item = await queries.followup_item(session, out.params["followup"])
     if item is None or item.followup.answered_at is not None or not item.participant.reachable:
@@ -163,7 +162,6 @@ TASK_TEXTS = {
 }
 
 
-@template(TASK)
 async def task_template(session: AsyncSession, out: Outgoing) -> Rendered | None:
     tr = out.tr
     item = await queries.followup_item(session, out.params["followup"])

@@ -21,7 +21,7 @@ from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from storage import outbox
 from storage.followups import AgendaItem, due_stamp
-from storage.models import FollowUp, FollowUpState, Participant, Staff
+from storage.models import FollowUp, FollowUpState, OutboxTemplate, Participant, Staff
 
 
 def quiet_hours(settings: Settings) -> QuietHours:
@@ -41,7 +41,7 @@ async def plan_reminders(
     stamp = int(followup.due_at.timestamp())
     for key, send_at in times.items():
         await outbox.enqueue(
-            session, chat_id=participant.chat_id, template="reminder",
+            session, chat_id=participant.chat_id, template=OutboxTemplate.REMINDER,
             language=participant.language, send_at=send_at, participant_id=participant.id,
             followup_id=followup.id, dedupe_key=f"fu:{followup.id}:{stamp}:{key}", now=now)
     if times:
@@ -51,7 +51,7 @@ async def plan_reminders(
         if alert_at is not None and coordinator is not None:
             await outbox.enqueue_for_staff(
                 session, coordinator, default_language=settings.default_language,
-                template="no_answer", send_at=alert_at, followup_id=followup.id,
+                template=OutboxTemplate.NO_ANSWER, send_at=alert_at, followup_id=followup.id,
                 dedupe_key=f"fu:{followup.id}:{stamp}:no_answer", now=now)
     return times
 
@@ -73,7 +73,7 @@ async def tell_participant_of_change(
     stamp = due_stamp(followup)
     send_at = outside_quiet_hours(now, followup.due_at, settings.tz, quiet_hours(settings))
     await outbox.enqueue(
-        session, chat_id=participant.chat_id, template="followup_changed",
+        session, chat_id=participant.chat_id, template=OutboxTemplate.FOLLOWUP_CHANGED,
         language=participant.language, send_at=max(send_at, now),
         params={"event": event, "stamp": stamp}, participant_id=participant.id,
         followup_id=followup.id,

@@ -9,6 +9,7 @@ so a restart neither loses nor doubles it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from telegram.ext import Application, ContextTypes
@@ -17,10 +18,12 @@ from bot.outbox.digest import plan_digests
 from bot.outbox.dispatch import Dispatcher
 from bot.outbox.hours_reminder import plan_hours_reminders
 from bot.outbox.outcome_questions import plan_outcome_followups
+from bot.outbox.templates import Template
 from bot.outbox.timing import next_weekday_at
 from bot.runtime.services import Services, services_of
 from storage import drafts, gdpr, outbox, relay
 from storage.db import transaction
+from storage.models import OutboxTemplate
 from storage.staff import active_staff
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,8 @@ class DailyPlanner:
             for member in members:
                 await outbox.enqueue_for_staff(
                     session, member, default_language=settings.default_language,
-                    template="agenda", send_at=send_at, params={"date": day.isoformat()},
+                    template=OutboxTemplate.AGENDA, send_at=send_at,
+                    params={"date": day.isoformat()},
                     dedupe_key=f"agenda:{member.id}:{day.isoformat()}", now=now)
             await plan_digests(session, settings, now)
             await plan_outcome_followups(session, settings, now)
@@ -83,10 +87,11 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("dispatcher tick failed; retrying at the next tick")
 
 
-def attach(app: Application) -> Dispatcher:
-    """Create the dispatcher for `app` (no jobs yet: `start()` runs them)."""
+def attach(app: Application, templates: Mapping[str, Template]) -> Dispatcher:
+    """Create the dispatcher for `app`, rendering with `templates` (no jobs yet: `start()`
+    runs them)."""
     services = services_of(app.bot_data)
-    dispatcher = Dispatcher(app.bot, services)
+    dispatcher = Dispatcher(app.bot, services, templates)
     app.bot_data[DISPATCHER_KEY] = dispatcher
     app.bot_data[DISPATCHER_KEY + ".agenda"] = DailyPlanner(services)
     return dispatcher

@@ -31,6 +31,7 @@ from storage.models import (
     FollowUpResponse,
     FollowUpState,
     OutboundMessage,
+    OutboxTemplate,
     Participant,
     Staff,
 )
@@ -246,10 +247,12 @@ async def active_addressee(session: AsyncSession, out: Outgoing) -> Staff | None
 
 
 Template = Callable[[AsyncSession, Outgoing], Awaitable[Rendered | None]]
-TEMPLATES: dict[str, Template] = {}
+"""Renders one row; which function renders which kind is listed in one place,
+`bot.outbox.catalog.outbox_templates()`, and handed to the dispatcher by the composition
+root."""
 
 # Messages to participants (quiet hours apply; a 403 marks the participant unreachable).
-PARTICIPANT_TEMPLATES = frozenset({"reminder", "followup_changed"})
+PARTICIPANT_TEMPLATES = frozenset({OutboxTemplate.REMINDER, OutboxTemplate.FOLLOWUP_CHANGED})
 
 
 MESSAGE_LIMIT = 4096
@@ -282,21 +285,6 @@ def fit_message(text: str, limit: int = MESSAGE_LIMIT) -> str:
         cut = cut[: len(cut) - max(1, (utf16_length(cut + CUT_MARK) - limit) // 2)]
         cut = cut[: cut.rfind("&")] if cut.rfind("&") > cut.rfind(";") else cut
     return cut + CUT_MARK
-
-
-def template(name: str) -> Callable[[Template], Template]:
-    def register(fn: Template) -> Template:
-        TEMPLATES[name] = fn
-        return fn
-
-    return register
-
-
-async def render(session: AsyncSession, outgoing: Outgoing) -> Rendered | None:
-    fn = TEMPLATES.get(outgoing.row.template)
-    if fn is None:
-        raise LookupError(f"unknown outbox template {outgoing.row.template!r}")
-    return await fn(session, outgoing)
 
 
 def when_text(tr: Translator, followup: FollowUp) -> str:
@@ -338,7 +326,6 @@ async def _current(session: AsyncSession, row: OutboundMessage):
     return item
 
 
-@template("reminder")
 async def reminder(session: AsyncSession, out: Outgoing) -> Rendered | None:
     tr = out.tr
     item = await _current(session, out.row)
@@ -372,11 +359,10 @@ def change_message(tr: Translator, followup: FollowUp, event: str) -> str:
 
 
 MOVED, CANCELLED = "moved", "cancelled"
-ANSWERED_TEMPLATES = ("reminder",)
+ANSWERED_TEMPLATES = (OutboxTemplate.REMINDER,)
 """Templates whose messages carry answer buttons (retired when the follow-up changes)."""
 
 
-@template("followup_changed")
 async def followup_changed(session: AsyncSession, out: Outgoing) -> Rendered | None:
     """Tell the participant the follow-up moved or was cancelled; retire older buttons.
 
@@ -410,7 +396,6 @@ def _code(tr: Translator, participant: Participant) -> str:
     return tr.isolate(participant.code)
 
 
-@template("no_answer")
 async def no_answer(session: AsyncSession, out: Outgoing) -> Rendered | None:
     tr = out.tr
     item = await _current(session, out.row)
@@ -422,7 +407,6 @@ async def no_answer(session: AsyncSession, out: Outgoing) -> Rendered | None:
                     open_followup_keyboard(tr, item.followup))
 
 
-@template("response_notice")
 async def response_notice(session: AsyncSession, out: Outgoing) -> Rendered | None:
     tr, row, params = out.tr, out.row, out.params
     item = await _current(session, row)
@@ -436,7 +420,6 @@ async def response_notice(session: AsyncSession, out: Outgoing) -> Rendered | No
                     open_followup_keyboard(tr, item.followup))
 
 
-@template("participant_notice")
 async def participant_notice(session: AsyncSession, out: Outgoing) -> Rendered | None:
     """A participant stopped the bot, or Telegram says they cannot be reached."""
     tr, params = out.tr, out.params
@@ -459,7 +442,6 @@ async def participant_notice(session: AsyncSession, out: Outgoing) -> Rendered |
     return Rendered(tr._(event_text, code=_code(tr, participant), name=participant.display_name))
 
 
-@template("participant_joined")
 async def participant_joined(session: AsyncSession, out: Outgoing) -> Rendered | None:
     participant = await session.get(Participant, out.params["participant_id"])
     if participant is None:
@@ -469,7 +451,6 @@ async def participant_joined(session: AsyncSession, out: Outgoing) -> Rendered |
                              code=_code(out.tr, participant), name=participant.display_name))
 
 
-@template("agenda")
 async def agenda(session: AsyncSession, out: Outgoing) -> Rendered | None:
     tr, params = out.tr, out.params
     staff = await active_addressee(session, out)
