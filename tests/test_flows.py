@@ -187,3 +187,24 @@ async def test_a_flow_opened_from_a_card_does_not_go_back_to_a_picker_it_never_s
     *_, note = await bot.press(people.bo.user, channels, "phone")
     *_, again = await bot.press(people.bo.user, note, "« Back")
     assert "How did you meet?" in again.text and "« Back" not in labels(again)
+
+
+async def test_a_forged_page_in_ones_own_run_expires_without_an_error(
+    bot: BotHarness, people: People, db: Database, caplog
+) -> None:
+    """A page number no button sends (huge, or none) in the person's own run:
+    expired, and no database error (PostgreSQL refuses an OFFSET past bigint)."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    *_, picker = await bot.send(people.bo.user, "/log")
+    tap = buttons.decode(picker.buttons[0][1])
+    assert isinstance(tap, FlowTap)
+    for page in ("+" + "9" * 23, "+"):
+        [reply] = await bot.press_data(people.bo.user, picker,
+                                       FlowTap(tap.flow, tap.run, tap.step, page).encode())
+        assert EXPIRED in reply.text, page
+        *_, picker = await bot.send(people.bo.user, "/log")
+        tap = buttons.decode(picker.buttons[0][1])
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -71,6 +71,8 @@ FLOWS_KEY = "koordinator.flows"
 MORE = "+"
 """A value starting with this is a picker page (`+2`), not an option."""
 BACK, CANCEL, SKIP = "=back", "=cancel", "=skip"
+MAX_PAGE = 10_000
+"""Beyond any caseload: a larger page number is forged (and would overflow OFFSET)."""
 
 
 @family("fl", command="cancel")
@@ -484,8 +486,12 @@ async def _tap(turn: Turn, flow: Flow[D], payload: FlowTap) -> None:
             return
         await _show(turn, flow, row, draft, previous)
         return
-    if value.startswith(MORE) and value[1:].isdigit() and value[1:].isascii():
-        await _show(turn, flow, row, draft, row.step, page=int(value[1:]))
+    if value.startswith(MORE):
+        page = value[1:]
+        if not (page.isascii() and page.isdigit()) or int(page) > MAX_PAGE:
+            await expired(turn, flow.command)  # no button sends it: forged
+            return
+        await _show(turn, flow, row, draft, row.step, page=int(page))
         return
     try:
         answered = await step.tapped(turn, draft, value)
