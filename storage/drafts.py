@@ -46,8 +46,6 @@ async def current_draft(session: AsyncSession, telegram_user_id: int, *,
 async def start_draft(session: AsyncSession, telegram_user_id: int, *, flow: str, step: int,
                       data: str, now: datetime) -> Draft:
     """A new run of `flow` for the person, replacing whatever flow they were in."""
-    await session.exec(delete(FlowDraft).where(  # type: ignore[call-overload]
-        col(FlowDraft.updated_at) < now - DRAFT_TTL))
     run = secrets.randbelow(RUN_MAX) + 1
     row = await session.get(FlowDraft, telegram_user_id)
     if row is None:

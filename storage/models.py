@@ -410,7 +410,7 @@ class FlowDraft(SQLModel, table=True):
     restart and whichever process gets the next update continues the flow. `run` changes
     every time a flow starts, so a button from an earlier run answers "expired". The
     draft (`data`, JSON) holds only what the flow asked so far; a row older than a day is
-    no longer a flow (`storage.drafts.DRAFT_TTL`) and is deleted when the next one starts.
+    no longer a flow (`storage.drafts.DRAFT_TTL`) and is deleted by the daily planner.
     """
 
     __tablename__ = "flow_draft"
