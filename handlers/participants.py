@@ -24,14 +24,13 @@ from bot.text.labels import (
     parse_word,
 )
 from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
-from bot.text.render import Button, keyboard, municipality_error
+from bot.text.render import Button, keyboard, municipality_error, participant_keyboard
 from handlers.kit.base import (
     Turn,
     bind_button,
     bind_command,
     parse_day,
     picked_participant,
-    picker_keyboard,
     split_fields,
 )
 from handlers.kit.entry_data import EntryPick, card_lines, cipher_of, shows_sensitive
@@ -354,7 +353,7 @@ async def find_and_show(turn: Turn, text: str) -> None:
     lines = [tr.ngettext("%(n)s match:", "%(n)s matches:", len(found))]
     lines += [participant_line(tr, p) for p in found]
     await turn.reply("\n".join(lines),
-                     picker_keyboard(found, lambda p: ParticipantCard(p.id)))
+                     participant_keyboard(found, lambda p: ParticipantCard(p.id).encode()))
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,6 @@ from bot.text.render import (
     TELEGRAM_TEXT_LIMIT,
     error_text,
     fit_html,
-    keyboard,
-    participant_keyboard,
 )
 from storage.access import Action, Viewer, can
 from storage.db import transaction
@@ -403,23 +401,6 @@ async def expired(turn: Turn, command: str) -> None:
 
 # ---- participant pickers -----------------------------------------------------------------
 PICKER_PAGE = 8
-
-
-def picker_keyboard(participants: Sequence[Participant],
-                    payload: Callable[[Participant], ButtonPayload],
-                    more: ButtonPayload | None = None,
-                    back: ButtonPayload | None = None, *, tr: Translator | None = None
-                    ) -> InlineKeyboardMarkup:
-    """One button per participant, then "more" (next page) and "back" when given."""
-    markup = participant_keyboard(participants, lambda p: payload(p).encode())
-    extra = []
-    if more is not None and tr is not None:
-        extra.append((tr._("More…"), more.encode()))
-    if back is not None and tr is not None:
-        extra.append((tr._("« Back"), back.encode()))
-    if not extra:
-        return markup
-    return InlineKeyboardMarkup([*markup.inline_keyboard, *keyboard([extra]).inline_keyboard])
 
 
 class PickerSource(Protocol):
