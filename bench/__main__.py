@@ -10,27 +10,30 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
 from sqlalchemy import text
 
-from bench import (
-    dispatch,
-    head_of_line,
-    importing,
-    lateness,
-    processes_dispatch,
-    questions,
-    report,
-    soak,
-    startup,
-    stats,
-    updates,
-)
-from bench.common import SIZES, Options, Result, configure_logging
+from bench import dispatch
+from bench import head_of_line
+from bench import importing
+from bench import lateness
+from bench import processes_dispatch
+from bench import questions
+from bench import report
+from bench import soak
+from bench import startup
+from bench import stats
+from bench import updates
+from bench.common import SIZES
+from bench.common import Options
+from bench.common import Result
+from bench.common import configure_logging
 from storage.db import create_engine
 
 SUITE: tuple[ModuleType, ...] = (dispatch, updates, stats, startup, lateness, soak, questions,

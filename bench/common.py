@@ -13,14 +13,22 @@ import math
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.app
@@ -28,8 +36,11 @@ from bench.outbox_template import BENCH_TEMPLATE
 from bench.processes import TOKEN
 from bot.runtime.config import Settings
 from storage import migrate
-from storage.db import SessionMaker, create_engine, session_maker
-from storage.models import OutboundMessage, OutboxStatus
+from storage.db import SessionMaker
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.models import OutboundMessage
+from storage.models import OutboxStatus
 
 
 # ---- sizes ------------------------------------------------------------------------------

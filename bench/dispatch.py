@@ -19,37 +19,39 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.ext import AIORateLimiter
+from telegram.ext import BaseRateLimiter
 
-from bench.common import (
-    OUTBOX,
-    TOKEN,
-    Options,
-    Result,
-    Table,
-    Target,
-    bot_settings,
-    bulk_insert,
-    migrated_database,
-    outbox_due_times,
-    outbox_row,
-    outbox_statuses,
-    percentile,
-    poll_until,
-)
-from bench.emulator_process import RemoteTelegram, emulator_process
+from bench.common import OUTBOX
+from bench.common import TOKEN
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bot_settings
+from bench.common import bulk_insert
+from bench.common import migrated_database
+from bench.common import outbox_due_times
+from bench.common import outbox_row
+from bench.common import outbox_statuses
+from bench.common import percentile
+from bench.common import poll_until
+from bench.emulator_process import RemoteTelegram
+from bench.emulator_process import emulator_process
 from bench.outbox_template import bench_templates
-from bench.telegram_limits import (
-    Delivery,
-    TelegramLimits,
-    busiest_second,
-    closest_gap_per_chat,
-)
-from bot.app import build_application, start_services
+from bench.telegram_limits import Delivery
+from bench.telegram_limits import TelegramLimits
+from bench.telegram_limits import busiest_second
+from bench.telegram_limits import closest_gap_per_chat
+from bot.app import build_application
+from bot.app import start_services
 from bot.outbox.scheduler import DISPATCHER_KEY
 
 NAME = "dispatch"

@@ -14,7 +14,8 @@ from bench.outbox_template import bench_templates
 from bot import cli
 from bot.runner import run_bot
 from bot.runtime import logs
-from bot.runtime.config import Settings, load_settings
+from bot.runtime.config import Settings
+from bot.runtime.config import load_settings
 from storage.db import session_maker
 
 

@@ -24,9 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bench.processes import start_child, stop_on_stdin_eof, stop_process
-from bench.telegram_limits import Delivery, TelegramLimits
-from bot.sandbox.emulator import BotApiEmulator, FakeUser
+from bench.processes import start_child
+from bench.processes import stop_on_stdin_eof
+from bench.processes import stop_process
+from bench.telegram_limits import Delivery
+from bench.telegram_limits import TelegramLimits
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import FakeUser
 from bot.sandbox.server import serving
 
 

@@ -16,27 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from telegram import Update
-from telegram.ext import Application, TypeHandler
+from telegram.ext import Application
+from telegram.ext import TypeHandler
 
 from bench import stats
-from bench.common import (
-    BenchDatabase,
-    Options,
-    Result,
-    Table,
-    Target,
-    bot_settings,
-    median,
-    migrated_database,
-    percentile,
-)
-from bench.emulator_process import RemoteTelegram, emulator_process
+from bench.common import BenchDatabase
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bot_settings
+from bench.common import median
+from bench.common import migrated_database
+from bench.common import percentile
+from bench.emulator_process import RemoteTelegram
+from bench.emulator_process import emulator_process
 from bench.processes import TOKEN
 from bot.app import build_application
-from bot.sandbox.emulator import BotApiEmulator, FakeUser
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import FakeUser
 
 NAME = "head_of_line"
 TITLE = "8. Head-of-line blocking: /help for 20 people during a full-size export"

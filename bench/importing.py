@@ -13,17 +13,25 @@ from __future__ import annotations
 import io
 import random
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import func
 from sqlmodel import select
 
-from bench.common import Options, Result, Table, Target, migrated_database
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import migrated_database
 from bot.text.vocabulary import IMPORT_VOCABULARY
 from storage import importing
 from storage.db import transaction
-from storage.models import Participant, Role
+from storage.models import Participant
+from storage.models import Role
 from storage.staff import add_staff
 
 NAME = "import"

@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.common import TOKEN, Options, Result, Table, Target, percentile
-from bench.dispatch import aiolimiter, count_correctness, dispatch_run
-from bench.emulator_process import RemoteTelegram, emulator_process
+from bench.common import TOKEN
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import percentile
+from bench.dispatch import aiolimiter
+from bench.dispatch import count_correctness
+from bench.dispatch import dispatch_run
+from bench.emulator_process import RemoteTelegram
+from bench.emulator_process import emulator_process
 
 NAME = "lateness"
 TITLE = "5. Lateness of reminders due within the rate cap"

@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.outbox.catalog import outbox_templates
-from bot.outbox.templates import Outgoing, Rendered, Template
+from bot.outbox.templates import Outgoing
+from bot.outbox.templates import Rendered
+from bot.outbox.templates import Template
 
 BENCH_TEMPLATE = "bench_ping"
 

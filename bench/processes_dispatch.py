@@ -14,27 +14,31 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
-from bench.common import (
-    OUTBOX,
-    TOKEN,
-    Options,
-    Result,
-    Table,
-    Target,
-    bulk_insert,
-    migrated_database,
-    outbox_due_times,
-    outbox_row,
-    outbox_statuses,
-    percentile,
-    poll_until,
-)
-from bench.dispatch import CHAT_BASE, DispatchRun
+from bench.common import OUTBOX
+from bench.common import TOKEN
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bulk_insert
+from bench.common import migrated_database
+from bench.common import outbox_due_times
+from bench.common import outbox_row
+from bench.common import outbox_statuses
+from bench.common import percentile
+from bench.common import poll_until
+from bench.dispatch import CHAT_BASE
+from bench.dispatch import DispatchRun
 from bench.emulator_process import emulator_process
-from bench.processes import child_environment, start_child, stop_process
-from bench.telegram_limits import busiest_second, closest_gap_per_chat
+from bench.processes import child_environment
+from bench.processes import start_child
+from bench.processes import stop_process
+from bench.telegram_limits import busiest_second
+from bench.telegram_limits import closest_gap_per_chat
 
 NAME = "processes"
 TITLE = "9. Dispatch from three bot processes (one bot, one database)"

@@ -11,7 +11,11 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from bench.common import Options, Result, Table, Target, percentile
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import percentile
 from bot.questions import parse
 from bot.questions.examples import EXAMPLES
 

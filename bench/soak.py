@@ -15,28 +15,32 @@ import itertools
 import math
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 
-from bench.common import (
-    OUTBOX,
-    TOKEN,
-    BenchDatabase,
-    Options,
-    Result,
-    Table,
-    Target,
-    bulk_insert,
-    mib,
-    migrated_database,
-    outbox_row,
-    poll_until,
-)
-from bench.emulator_process import RemoteTelegram, emulator_process
-from bench.processes import rss_kib, start_child, stop_process
+from bench.common import OUTBOX
+from bench.common import TOKEN
+from bench.common import BenchDatabase
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bulk_insert
+from bench.common import mib
+from bench.common import migrated_database
+from bench.common import outbox_row
+from bench.common import poll_until
+from bench.emulator_process import RemoteTelegram
+from bench.emulator_process import emulator_process
+from bench.processes import rss_kib
+from bench.processes import start_child
+from bench.processes import stop_process
 from bot.sandbox.emulator import FakeUser
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import Gender, Role
+from storage.models import Gender
+from storage.models import Role
 from storage.participants import register_participant
 from storage.staff import add_staff
 

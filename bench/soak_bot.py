@@ -15,10 +15,12 @@ import logging
 import sys
 
 from bench.outbox_template import bench_templates
-from bench.processes import TOKEN, stop_on_stdin_eof
+from bench.processes import TOKEN
+from bench.processes import stop_on_stdin_eof
 from bot.runner import run_bot
 from bot.runtime.config import Settings
-from storage.db import create_engine, session_maker
+from storage.db import create_engine
+from storage.db import session_maker
 
 
 async def serve(database_url: str, api: str, poll_interval: float | None) -> None:

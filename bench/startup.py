@@ -16,25 +16,26 @@ import asyncio
 import json
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from bench.common import (
-    OUTBOX,
-    TOKEN,
-    BenchDatabase,
-    Options,
-    Result,
-    Table,
-    Target,
-    bulk_insert,
-    median,
-    mib,
-    migrated_database,
-    outbox_row,
-)
+from bench.common import OUTBOX
+from bench.common import TOKEN
+from bench.common import BenchDatabase
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bulk_insert
+from bench.common import median
+from bench.common import mib
+from bench.common import migrated_database
+from bench.common import outbox_row
 from bench.emulator_process import emulator_process
-from bench.processes import start_child, stop_process
+from bench.processes import start_child
+from bench.processes import stop_process
 
 NAME = "startup"
 TITLE = "4. Start-up with many pending reminders"

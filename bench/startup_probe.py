@@ -14,11 +14,13 @@ import argparse  # noqa: E402  (the clock starts before the imports it measures)
 import asyncio  # noqa: E402
 import json  # noqa: E402
 
-from bench.processes import TOKEN, peak_rss_kib  # noqa: E402
+from bench.processes import TOKEN  # noqa: E402
+from bench.processes import peak_rss_kib  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.outbox.scheduler import DISPATCHER_KEY  # noqa: E402
 from bot.runtime.config import Settings  # noqa: E402
-from storage.db import create_engine, session_maker  # noqa: E402
+from storage.db import create_engine  # noqa: E402
+from storage.db import session_maker  # noqa: E402
 
 IMPORTED = time.perf_counter()
 

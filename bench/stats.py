@@ -14,37 +14,41 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from datetime import time as clock_time
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, bindparam, text
+from sqlalchemy import Date
+from sqlalchemy import Integer
+from sqlalchemy import bindparam
+from sqlalchemy import text
 
-from bench.common import (
-    BenchDatabase,
-    Options,
-    Result,
-    Table,
-    Target,
-    bulk_insert,
-    migrated_database,
-    percentile,
-)
+from bench.common import BenchDatabase
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bulk_insert
+from bench.common import migrated_database
+from bench.common import percentile
 from storage.access import Viewer
-from storage.models import (
-    CHANGEABLE_STATUSES,
-    CheckIn,
-    Gender,
-    Outcome,
-    OutcomeCategory,
-    Participant,
-    Role,
-    Staff,
-    Status,
-)
+from storage.models import CHANGEABLE_STATUSES
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
+from storage.models import Status
 
 NAME = "stats"
 TITLE = "3. Statistics latency beside hand-written SQL"
@@ -254,7 +258,9 @@ PAIRS = (("project_figures", "hand-written figures"),
 
 
 async def measure(options: Options, db: BenchDatabase, result: Result) -> dict[str, list[float]]:
-    from storage.stats import StatsFilter, breakdown, project_figures
+    from storage.stats import StatsFilter
+    from storage.stats import breakdown
+    from storage.stats import project_figures
 
     flt = StatsFilter(tz=STOCKHOLM, start=PERIOD[0], end=PERIOD[1])
     low, high = flt.moments()

@@ -19,32 +19,47 @@ a stream of commands answered as fast as possible would measure the limiter.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Awaitable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
 from telegram import Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import Application
+from telegram.ext import ContextTypes
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
-from bench.common import (
-    TOKEN,
-    BenchDatabase,
-    Options,
-    Result,
-    Table,
-    Target,
-    bot_settings,
-    median,
-    migrated_database,
-    telegram_rate_limit_lifted,
-)
-from bench.emulator_process import RemoteTelegram, emulator_process
+from bench.common import TOKEN
+from bench.common import BenchDatabase
+from bench.common import Options
+from bench.common import Result
+from bench.common import Table
+from bench.common import Target
+from bench.common import bot_settings
+from bench.common import median
+from bench.common import migrated_database
+from bench.common import telegram_rate_limit_lifted
+from bench.emulator_process import RemoteTelegram
+from bench.emulator_process import emulator_process
 from bot.app import build_application
-from bot.sandbox.emulator import BotApiEmulator, FakeUser
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import FakeUser
 from storage.access import Viewer
-from storage.db import SessionMaker, transaction
-from storage.models import AuditLog, CheckIn, Gender, Participant, Role, Staff
+from storage.db import SessionMaker
+from storage.db import transaction
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
 from storage.participants import register_participant
 from storage.staff import add_staff
 

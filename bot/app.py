@@ -6,52 +6,55 @@ import contextlib
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    ApplicationHandlerStop,
-    BaseRateLimiter,
-    TypeHandler,
-)
+from telegram.ext import Application
+from telegram.ext import ApplicationBuilder
+from telegram.ext import ApplicationHandlerStop
+from telegram.ext import BaseRateLimiter
+from telegram.ext import TypeHandler
 
 from bot.interaction import menus
 from bot.outbox import scheduler
 from bot.outbox.catalog import outbox_templates
 from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.outbox.templates import Template
-from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.clock import Clock
+from bot.runtime.clock import SystemClock
 from bot.runtime.config import Settings
-from bot.runtime.services import SERVICES_KEY, Services, services_of
+from bot.runtime.services import SERVICES_KEY
+from bot.runtime.services import Services
+from bot.runtime.services import services_of
 from bot.runtime.update_order import PerPersonUpdateProcessor
 from bot.text.render import error_text
-from handlers import (
-    ask,
-    attendance,
-    charts,
-    checkins,
-    conversation,
-    entry,
-    exports,
-    followups,
-    gdpr,
-    importing,
-    language,
-    onboarding,
-    outcome_followups,
-    participants,
-    preview,
-    reports,
-    staff,
-    start,
-    stats,
-)
-from handlers.kit.base import Context, translator_for
-from storage.db import SessionMaker, transaction
+from handlers import ask
+from handlers import attendance
+from handlers import charts
+from handlers import checkins
+from handlers import conversation
+from handlers import entry
+from handlers import exports
+from handlers import followups
+from handlers import gdpr
+from handlers import importing
+from handlers import language
+from handlers import onboarding
+from handlers import outcome_followups
+from handlers import participants
+from handlers import preview
+from handlers import reports
+from handlers import staff
+from handlers import start
+from handlers import stats
+from handlers.kit.base import Context
+from handlers.kit.base import translator_for
+from storage.db import SessionMaker
+from storage.db import transaction
 from storage.errors import DomainError
 from storage.models import set_dropout_reasons
 from storage.staff import active_staff

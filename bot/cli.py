@@ -6,15 +6,23 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+from typing import TypeVar
 
 from bot.runtime import logs
-from bot.runtime.config import ConfigError, Settings, load_settings
+from bot.runtime.config import ConfigError
+from bot.runtime.config import Settings
+from bot.runtime.config import load_settings
 from storage import migrate
-from storage.db import create_engine, session_maker, transaction
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.db import transaction
 from storage.errors import DomainError
-from storage.models import Role, set_dropout_reasons
+from storage.models import Role
+from storage.models import set_dropout_reasons
 
 T = TypeVar("T")
 
@@ -259,7 +267,8 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from telegram import Update
 
     from bot.app import build_application
-    from bot.sandbox.emulator import BotApiEmulator, FakeUser
+    from bot.sandbox.emulator import BotApiEmulator
+    from bot.sandbox.emulator import FakeUser
     from bot.sandbox.server import serving
 
     engine = engine_for(settings)
@@ -286,7 +295,8 @@ async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.clock import SystemClock
-    from storage.demo_data import database_is_empty, seed_demo_project
+    from storage.demo_data import database_is_empty
+    from storage.demo_data import seed_demo_project
 
     async def work(sessions: Any) -> None:
         async with transaction(sessions) as session:
@@ -303,7 +313,8 @@ async def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.copy import CopyRefused, copy_database
+    from storage.copy import CopyRefused
+    from storage.copy import copy_database
 
     target_url = load_settings(database_url=args.to).database_url
     source, target = engine_for(settings, bounded=False), create_engine(target_url,
@@ -321,7 +332,9 @@ async def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_db_tallies(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.tallies import describe, rebuild_tallies, tally_differences
+    from storage.tallies import describe
+    from storage.tallies import rebuild_tallies
+    from storage.tallies import tally_differences
 
     shown = 20
 
@@ -499,13 +512,16 @@ def _english(settings: Settings) -> Any:
 
 
 def _cli_text(settings: Settings, error: Any) -> str:
-    from bot.text.import_text import file_error_text, plain
+    from bot.text.import_text import file_error_text
+    from bot.text.import_text import plain
 
     return plain(file_error_text(_english(settings), error))
 
 
 def _print_plan(settings: Settings, plan: Any, name: str) -> None:
-    from bot.text.import_text import plain, plan_summary, row_error_text
+    from bot.text.import_text import plain
+    from bot.text.import_text import plan_summary
+    from bot.text.import_text import row_error_text
 
     tr = _english(settings)
     print(plain(plan_summary(tr, plan, name)))
@@ -592,7 +608,8 @@ async def cmd_gdpr_export(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from bot.runtime.clock import SystemClock
-    from storage import audit, gdpr
+    from storage import audit
+    from storage import gdpr
 
     async def work(session: Any) -> dict[str, Any]:
         data = await gdpr.export_participant(session, args.code)
@@ -662,7 +679,8 @@ def stop_on_signals() -> Callable[[], Awaitable[None]]:
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime.clock import ScaledClock
-    from bot.sandbox.demo import PortUnavailable, run_demo
+    from bot.sandbox.demo import PortUnavailable
+    from bot.sandbox.demo import run_demo
 
     if args.speed <= 0:
         raise CliError("--speed must be a positive number")
@@ -704,7 +722,8 @@ async def _report(settings: Settings, args: argparse.Namespace) -> bytes:
     from bot.documents import reports
     from bot.runtime.clock import SystemClock
     from bot.text.i18n import Translator
-    from storage import entry, reporting
+    from storage import entry
+    from storage import reporting
     from storage.access import Viewer
     from storage.personnummer import PersonnummerCipher
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, start_services
+from bot.app import build_application
+from bot.app import start_services
 from bot.outbox.scheduler import DISPATCHER_KEY
 from bot.outbox.templates import Template
 from bot.runtime.clock import Clock

@@ -26,17 +26,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime
+from datetime import timedelta
+from datetime import tzinfo
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.async_api import Locator, Page, async_playwright  # noqa: E402
+from playwright.async_api import Locator  # noqa: E402
+from playwright.async_api import Page  # noqa: E402
+from playwright.async_api import async_playwright  # noqa: E402
 
-from bot.runtime.config import Settings, load_settings  # noqa: E402
-from bot.sandbox.demo import RunningSandbox, sandbox  # noqa: E402
-from bot.sandbox.emulator import ChatMessage, FakeUser  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
+from bot.runtime.config import load_settings  # noqa: E402
+from bot.sandbox.demo import RunningSandbox  # noqa: E402
+from bot.sandbox.demo import sandbox  # noqa: E402
+from bot.sandbox.emulator import ChatMessage  # noqa: E402
+from bot.sandbox.emulator import FakeUser  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 CHROMIUM = Path("/usr/bin/chromium")

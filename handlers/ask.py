@@ -15,8 +15,11 @@ answered with example questions, never with a guess.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -25,56 +28,75 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, family, retire
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
 from bot.interaction.commands import command_for
-from bot.outbox.templates import FollowUpOpen, agenda_text, participant_appointment_text
+from bot.outbox.templates import FollowUpOpen
+from bot.outbox.templates import agenda_text
+from bot.outbox.templates import participant_appointment_text
 from bot.outbox.timing import local_day_bounds
-from bot.questions import (
-    EXAMPLES,
-    Ambiguous,
-    Intent,
-    NotUnderstood,
-    Parsed,
-    equivalent_command,
-    match_names,
-    name_variants,
-    parse,
-)
+from bot.questions import EXAMPLES
+from bot.questions import Ambiguous
+from bot.questions import Intent
+from bot.questions import NotUnderstood
+from bot.questions import Parsed
+from bot.questions import equivalent_command
+from bot.questions import match_names
+from bot.questions import name_variants
+from bot.questions import parse
 from bot.text import periods
-from bot.text.i18n import SafeHtml, Translator, escape
-from bot.text.labels import OUTCOME_LABELS, STATUS_LABELS
-from bot.text.render import Button, error_text, grid, keyboard
-from bot.text.stats_text import (
-    CATEGORY_LABELS,
-    GENDER_GROUP_LABELS,
-    breakdown_text,
-    coordinator_label,
-    figures_text,
-    now_line,
-    percent,
-    period_label,
-    period_lines,
-    shares_line,
-    team_lines,
-)
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.i18n import escape
+from bot.text.labels import OUTCOME_LABELS
+from bot.text.labels import STATUS_LABELS
+from bot.text.render import Button
+from bot.text.render import error_text
+from bot.text.render import grid
+from bot.text.render import keyboard
+from bot.text.stats_text import CATEGORY_LABELS
+from bot.text.stats_text import GENDER_GROUP_LABELS
+from bot.text.stats_text import breakdown_text
+from bot.text.stats_text import coordinator_label
+from bot.text.stats_text import figures_text
+from bot.text.stats_text import now_line
+from bot.text.stats_text import percent
+from bot.text.stats_text import period_label
+from bot.text.stats_text import period_lines
+from bot.text.stats_text import shares_line
+from bot.text.stats_text import team_lines
 from handlers.kit import participant_views
-from handlers.kit.base import Audience, Turn, bind_button, picked_participant
-from handlers.kit.flows import Flow, Option, PickOption, bind_flow, start
-from handlers.kit.routing import TextSlot, bind_text_route
-from handlers.kit.stats_request import StatsRequest, StatsView, View, filter_text
-from storage import followups, stats
+from handlers.kit.base import Audience
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import picked_participant
+from handlers.kit.flows import Flow
+from handlers.kit.flows import Option
+from handlers.kit.flows import PickOption
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
+from handlers.kit.routing import TextSlot
+from handlers.kit.routing import bind_text_route
+from handlers.kit.stats_request import StatsRequest
+from handlers.kit.stats_request import StatsView
+from handlers.kit.stats_request import View
+from handlers.kit.stats_request import filter_text
+from storage import followups
 from storage import participants as participant_queries
-from storage.access import Action, Viewer, can
+from storage import stats
+from storage.access import Action
+from storage.access import Viewer
+from storage.access import can
 from storage.errors import NotAllowed
-from storage.models import (
-    OUTCOME_CATEGORY,
-    Gender,
-    Outcome,
-    OutcomeCategory,
-    Participant,
-    Role,
-    Status,
-)
+from storage.models import OUTCOME_CATEGORY
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Status
 from storage.municipalities import SWEDEN
 
 log = logging.getLogger(__name__)

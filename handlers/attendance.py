@@ -14,18 +14,31 @@ them, protected identities left out — and the audit row are decided in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 
 from telegram.ext import Application
 
-from bot.documents.attendance_sheets import build_pdf, build_workbook
+from bot.documents.attendance_sheets import build_pdf
+from bot.documents.attendance_sheets import build_workbook
 from bot.documents.building import build_off_loop
-from bot.outbox.hours_reminder import HoursPick, missing_keyboard
+from bot.outbox.hours_reminder import HoursPick
+from bot.outbox.hours_reminder import missing_keyboard
 from bot.text.i18n import Translator
-from bot.text.render import Button, participant_keyboard
-from handlers.kit.base import PICKER_PAGE, Turn, bind_button, bind_command, picked_participant
-from handlers.kit.flows import AskText, Flow, Invalid, PickParticipant, bind_flow, start
+from bot.text.render import Button
+from bot.text.render import participant_keyboard
+from handlers.kit.base import PICKER_PAGE
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import picked_participant
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import Invalid
+from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
 from storage import attendance
 from storage.models import Participant
 

@@ -13,26 +13,25 @@ from functools import partial
 from telegram.ext import Application
 
 from bot.documents.building import build_off_loop
-from bot.documents.charts import (
-    CHART_TITLES,
-    MAX_MONTHS,
-    ChartKind,
-    caseload_chart,
-    outcome_chart,
-)
+from bot.documents.charts import CHART_TITLES
+from bot.documents.charts import MAX_MONTHS
+from bot.documents.charts import ChartKind
+from bot.documents.charts import caseload_chart
+from bot.documents.charts import outcome_chart
 from bot.text.i18n import Translator
 from bot.text.periods import month_ends
-from bot.text.render import Button, keyboard
+from bot.text.render import Button
+from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.kit.base import Turn, bind_button, bind_command
-from handlers.kit.stats_request import (
-    ChartChoice,
-    ChartView,
-    StatsRequest,
-    answer_one_kind,
-    filter_text,
-    request_of,
-)
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.stats_request import ChartChoice
+from handlers.kit.stats_request import ChartView
+from handlers.kit.stats_request import StatsRequest
+from handlers.kit.stats_request import answer_one_kind
+from handlers.kit.stats_request import filter_text
+from handlers.kit.stats_request import request_of
 from storage import stats
 
 _CHART_WORDS = {

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family, retire
-from bot.text.i18n import N_, Translator
-from bot.text.labels import CHANNEL_LABELS, STATUS_LABELS, parse_word
-from handlers.kit.base import Turn, bind_button, bind_command, picked_participant
-from handlers.kit.flows import (
-    AskText,
-    Flow,
-    Invalid,
-    Option,
-    PickOption,
-    bind_flow,
-    pick_participant_step,
-    start,
-)
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
+from bot.text.labels import CHANNEL_LABELS
+from bot.text.labels import STATUS_LABELS
+from bot.text.labels import parse_word
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import picked_participant
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import Invalid
+from handlers.kit.flows import Option
+from handlers.kit.flows import PickOption
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import pick_participant_step
+from handlers.kit.flows import start
 from storage import checkins as queries
-from storage.models import CHANGEABLE_STATUSES, Channel, Participant, Status
+from storage.models import CHANGEABLE_STATUSES
+from storage.models import Channel
+from storage.models import Participant
+from storage.models import Status
 from storage.staff import first_note_warning
 
 

@@ -13,28 +13,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import Application
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
 from bot.interaction.buttons import retire
 from bot.outbox.ratelimit import TelegramRateLimiter
 from bot.outbox.timing import QuietHours
-from bot.text.i18n import Translator, escape
+from bot.text.i18n import Translator
+from bot.text.i18n import escape
 from bot.text.languages import ENDONYMS
-from handlers.kit.base import Audience, Turn, bind_command, guarded, stranger_text
-from handlers.kit.flows import AskText, Flow, PickParticipant, bind_flow, start
+from handlers.kit.base import Audience
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_command
+from handlers.kit.base import guarded
+from handlers.kit.base import stranger_text
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
 from handlers.kit.relay import bind_relay
-from handlers.kit.routing import TextSlot, bind_text_route
+from handlers.kit.routing import TextSlot
+from handlers.kit.routing import bind_text_route
 from storage import relay
 from storage.errors import NotFound
-from storage.models import Participant, Staff
-from storage.participants import visible_participant, visible_participant_by_id
+from storage.models import Participant
+from storage.models import Staff
+from storage.participants import visible_participant
+from storage.participants import visible_participant_by_id
 
 log = logging.getLogger(__name__)
 

@@ -15,54 +15,60 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
+from typing import Any
+from typing import TypeVar
 
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, family, retire
-from bot.text.funder_labels import (
-    EDUCATION_LABELS,
-    EMPLOYMENT_LABELS,
-    SENSITIVE_LABELS,
-    SFI_LABELS,
-    SUBSIDY_LABELS,
-    NotUnderstood,
-    parse_field,
-)
-from bot.text.i18n import N_, Translator
-from bot.text.render import Button, grid, keyboard
-from handlers.kit.base import (
-    Turn,
-    bind_button,
-    bind_command,
-    expired,
-    picked_participant,
-)
-from handlers.kit.entry_data import EntryPick, card_lines, cipher_of, shows_sensitive
-from handlers.kit.flows import (
-    AskText,
-    Flow,
-    Invalid,
-    PickParticipant,
-    bind_flow,
-    pick_participant_step,
-    start,
-)
-from handlers.kit.routing import TextSlot, bind_text_route
-from storage import drafts, entry
-from storage.models import (
-    Outcome,
-    Participant,
-)
-from storage.participants import visible_participant, visible_participant_by_id
-from storage.personnummer import (
-    InvalidPersonnummer,
-    Personnummer,
-    parse,
-)
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
+from bot.text.funder_labels import EDUCATION_LABELS
+from bot.text.funder_labels import EMPLOYMENT_LABELS
+from bot.text.funder_labels import SENSITIVE_LABELS
+from bot.text.funder_labels import SFI_LABELS
+from bot.text.funder_labels import SUBSIDY_LABELS
+from bot.text.funder_labels import NotUnderstood
+from bot.text.funder_labels import parse_field
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
+from bot.text.render import Button
+from bot.text.render import grid
+from bot.text.render import keyboard
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import expired
+from handlers.kit.base import picked_participant
+from handlers.kit.entry_data import EntryPick
+from handlers.kit.entry_data import card_lines
+from handlers.kit.entry_data import cipher_of
+from handlers.kit.entry_data import shows_sensitive
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import Invalid
+from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import pick_participant_step
+from handlers.kit.flows import start
+from handlers.kit.routing import TextSlot
+from handlers.kit.routing import bind_text_route
+from storage import drafts
+from storage import entry
+from storage.models import Outcome
+from storage.models import Participant
+from storage.participants import visible_participant
+from storage.participants import visible_participant_by_id
+from storage.personnummer import InvalidPersonnummer
+from storage.personnummer import Personnummer
+from storage.personnummer import parse
 
 log = logging.getLogger(__name__)
 D = TypeVar("D")

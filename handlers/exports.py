@@ -12,19 +12,20 @@ import html
 from telegram.ext import Application
 
 from bot.documents.building import build_off_loop
-from bot.documents.exports import build_csv, build_xlsx
+from bot.documents.exports import build_csv
+from bot.documents.exports import build_xlsx
 from bot.text.i18n import Translator
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.kit.base import Turn, bind_button, bind_command
-from handlers.kit.stats_request import (
-    ExportChoice,
-    ExportView,
-    StatsRequest,
-    answer_one_kind,
-    filter_text,
-    request_of,
-)
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.stats_request import ExportChoice
+from handlers.kit.stats_request import ExportView
+from handlers.kit.stats_request import StatsRequest
+from handlers.kit.stats_request import answer_one_kind
+from handlers.kit.stats_request import filter_text
+from handlers.kit.stats_request import request_of
 from storage import exports
 
 KINDS: dict[ExportChoice, exports.ExportKind] = {ExportChoice.XLSX: "xlsx",

@@ -9,42 +9,60 @@ as a flow of its own. "Move" on a card runs the move flow: the new day and time 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from datetime import tzinfo
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family, retire
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
 from bot.outbox.digest import unanswered_lines
-from bot.outbox.reminders import plan_reminders, tell_participant_of_change, told_text
-from bot.outbox.templates import (
-    FOLLOWUP_KIND_LABELS,
-    RESPONSE_LABELS,
-    FollowUpOpen,
-    agenda_text,
-    participant_appointment_text,
-)
-from bot.outbox.timing import local_day_bounds, local_moment
-from bot.text.i18n import N_, SafeHtml, Translator
-from bot.text.labels import FOLLOWUP_KIND_WORDS, closest_word, fold
-from bot.text.render import Button, error_text, grid, keyboard
-from handlers.kit.base import Turn, bind_button, bind_command, parse_coming_day
-from handlers.kit.flows import (
-    AskText,
-    Flow,
-    Invalid,
-    Option,
-    PickDay,
-    PickOption,
-    bind_flow,
-    pick_participant_step,
-    start,
-)
+from bot.outbox.reminders import plan_reminders
+from bot.outbox.reminders import tell_participant_of_change
+from bot.outbox.reminders import told_text
+from bot.outbox.templates import FOLLOWUP_KIND_LABELS
+from bot.outbox.templates import RESPONSE_LABELS
+from bot.outbox.templates import FollowUpOpen
+from bot.outbox.templates import agenda_text
+from bot.outbox.templates import participant_appointment_text
+from bot.outbox.timing import local_day_bounds
+from bot.outbox.timing import local_moment
+from bot.text.i18n import N_
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.labels import FOLLOWUP_KIND_WORDS
+from bot.text.labels import closest_word
+from bot.text.labels import fold
+from bot.text.render import Button
+from bot.text.render import error_text
+from bot.text.render import grid
+from bot.text.render import keyboard
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import parse_coming_day
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import Invalid
+from handlers.kit.flows import Option
+from handlers.kit.flows import PickDay
+from handlers.kit.flows import PickOption
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import pick_participant_step
+from handlers.kit.flows import start
 from storage import followups as queries
 from storage import outbox
 from storage.access import Action
 from storage.errors import InvalidValue
-from storage.models import FollowUpKind, FollowUpResponse, Participant
+from storage.models import FollowUpKind
+from storage.models import FollowUpResponse
+from storage.models import Participant
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 DAY_BUTTONS = 10

@@ -8,12 +8,18 @@ from telegram.ext import Application
 
 from bot.interaction.buttons import retire
 from bot.text.i18n import Translator
-from handlers.kit.base import Turn, bind_command
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_command
 from handlers.kit.confirm import confirm_step
-from handlers.kit.flows import Flow, bind_flow, pick_participant_step, start
+from handlers.kit.flows import Flow
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import pick_participant_step
+from handlers.kit.flows import start
 from storage import gdpr
 from storage.models import Participant
-from storage.participants import code_for, visible_participant, visible_participant_by_id
+from storage.participants import code_for
+from storage.participants import visible_participant
+from storage.participants import visible_participant_by_id
 
 # The picker and the confirmation /forget sent before the flow engine: their buttons expire.
 retire("forget:p", "forget:more", "forget:yes", command="forget")

@@ -11,21 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram.ext import Application, MessageHandler
+from telegram.ext import Application
+from telegram.ext import MessageHandler
 from telegram.ext import filters as ptb_filters
 
 from bot.documents.import_template import template_workbook
 from bot.interaction.buttons import retire
 from bot.text.i18n import SafeHtml
-from bot.text.import_text import file_error_text, plan_summary, row_error_text
+from bot.text.import_text import file_error_text
+from bot.text.import_text import plan_summary
+from bot.text.import_text import row_error_text
 from bot.text.render import error_text
 from bot.text.vocabulary import IMPORT_VOCABULARY
-from handlers.kit.base import Audience, Turn, bind_command, guarded
+from handlers.kit.base import Audience
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_command
+from handlers.kit.base import guarded
 from handlers.kit.confirm import confirm_step
-from handlers.kit.flows import Flow, bind_flow, start
+from handlers.kit.flows import Flow
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
 from handlers.kit.relay import pass_to_relay
 from storage import importing
-from storage.access import Action, can
+from storage.access import Action
+from storage.access import can
 from storage.errors import NotAllowed
 from storage.municipalities import Municipalities
 from storage.personnummer import PersonnummerCipher

@@ -7,18 +7,20 @@ from typing import Annotated
 from telegram.ext import Application
 
 from bot.interaction import menus
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
 from bot.text.i18n import Translator
-from bot.text.languages import ENDONYMS, STAFF_LANGUAGES
-from bot.text.render import grid, keyboard
-from handlers.kit.base import (
-    Audience,
-    Turn,
-    bind_button,
-    bind_command,
-    expired,
-    stranger_text,
-)
+from bot.text.languages import ENDONYMS
+from bot.text.languages import STAFF_LANGUAGES
+from bot.text.render import grid
+from bot.text.render import keyboard
+from handlers.kit.base import Audience
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import expired
+from handlers.kit.base import stranger_text
 from handlers.kit.participant_language import ask_language
 from storage.access import Action
 from storage.staff import set_staff_language

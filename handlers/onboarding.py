@@ -14,37 +14,40 @@ from telegram.constants import ParseMode
 from telegram.ext import Application
 
 from bot.interaction import menus
-from bot.interaction.buttons import ButtonPayload, family, retire
-from bot.outbox.reminders import notify_staff_now, plan_reminders
-from bot.outbox.templates import (
-    ReminderAnswer,
-    changed_text,
-    participant_appointment_text,
-    response_keyboard,
-    thanks_text,
-)
-from bot.text.i18n import SafeHtml, Translator
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
+from bot.outbox.reminders import notify_staff_now
+from bot.outbox.reminders import plan_reminders
+from bot.outbox.templates import ReminderAnswer
+from bot.outbox.templates import changed_text
+from bot.outbox.templates import participant_appointment_text
+from bot.outbox.templates import response_keyboard
+from bot.outbox.templates import thanks_text
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
 from bot.text.languages import PARTICIPANT_LANGUAGES
-from bot.text.participant_texts import consent_text, participant_help
+from bot.text.participant_texts import consent_text
+from bot.text.participant_texts import participant_help
 from bot.text.render import keyboard
-from handlers.kit.base import (
-    Audience,
-    Turn,
-    bind_button,
-    bind_command,
-    expired,
-)
-from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
-from handlers.kit.participant_language import ParticipantLanguage, ask_language
+from handlers.kit.base import Audience
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import expired
+from handlers.kit.flows import Flow
+from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
+from handlers.kit.participant_language import ParticipantLanguage
+from handlers.kit.participant_language import ask_language
 from handlers.kit.routing import bind_start_token
 from storage import followups as followup_queries
 from storage import invites as invite_queries
 from storage.followups import FollowUpChanged
 from storage.invites import InviteProblem
-from storage.participants import (
-    set_participant_language,
-    stop_messages,
-)
+from storage.participants import set_participant_language
+from storage.participants import stop_messages
 
 TOKEN_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters, within /start's 64 limit
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.outbox.outcome_questions import OutcomeAnswer, OutcomeLog
-from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
-from handlers.kit.base import Turn, bind_button, expired
+from bot.outbox.outcome_questions import OutcomeAnswer
+from bot.outbox.outcome_questions import OutcomeLog
+from bot.text.funder_labels import ANSWER_LABELS
+from bot.text.funder_labels import POINT_LABELS
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import expired
 from storage import outcome_followups as queries
 from storage.access import Action
-from storage.models import FollowUpAnswer, FollowUpPoint
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpPoint
 
 
 async def answer_button(turn: Turn, payload: OutcomeAnswer) -> None:

@@ -3,73 +3,82 @@ status (/status) and ending (/end). One-liners for fast typists, buttons for thu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family, retire
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
 from bot.outbox.templates import FOLLOWUP_KIND_LABELS
-from bot.text.funder_labels import SUBSIDY_LABELS, NotUnderstood, parse_field
-from bot.text.i18n import N_, Translator
-from bot.text.labels import (
-    CHANNEL_LABELS,
-    GENDER_LABELS,
-    OUTCOME_LABELS,
-    STATUS_LABELS,
-    outcome_words,
-    parse_word,
-)
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, parse_language
-from bot.text.render import Button, keyboard, municipality_error, participant_keyboard
-from handlers.kit.base import (
-    Turn,
-    bind_button,
-    bind_command,
-    parse_day,
-    picked_participant,
-    split_fields,
-)
-from handlers.kit.entry_data import EntryPick, card_lines, cipher_of, shows_sensitive
-from handlers.kit.flows import (
-    AskText,
-    Flow,
-    FlowFor,
-    Invalid,
-    Option,
-    PickOption,
-    PickParticipant,
-    bind_flow,
-    pick_participant_step,
-    start,
-)
-from handlers.kit.participant_views import (
-    CardFromCaseload,
-    CaseloadPage,
-    ParticipantCard,
-    bind_card_view,
-    participant_line,
-    show_caseload,
-)
+from bot.text.funder_labels import SUBSIDY_LABELS
+from bot.text.funder_labels import NotUnderstood
+from bot.text.funder_labels import parse_field
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
+from bot.text.labels import CHANNEL_LABELS
+from bot.text.labels import GENDER_LABELS
+from bot.text.labels import OUTCOME_LABELS
+from bot.text.labels import STATUS_LABELS
+from bot.text.labels import outcome_words
+from bot.text.labels import parse_word
+from bot.text.languages import ENDONYMS
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.languages import parse_language
+from bot.text.render import Button
+from bot.text.render import keyboard
+from bot.text.render import municipality_error
+from bot.text.render import participant_keyboard
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import parse_day
+from handlers.kit.base import picked_participant
+from handlers.kit.base import split_fields
+from handlers.kit.entry_data import EntryPick
+from handlers.kit.entry_data import card_lines
+from handlers.kit.entry_data import cipher_of
+from handlers.kit.entry_data import shows_sensitive
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import FlowFor
+from handlers.kit.flows import Invalid
+from handlers.kit.flows import Option
+from handlers.kit.flows import PickOption
+from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import pick_participant_step
+from handlers.kit.flows import start
+from handlers.kit.participant_views import CardFromCaseload
+from handlers.kit.participant_views import CaseloadPage
+from handlers.kit.participant_views import ParticipantCard
+from handlers.kit.participant_views import bind_card_view
+from handlers.kit.participant_views import participant_line
+from handlers.kit.participant_views import show_caseload
 from storage import checkins as checkin_queries
 from storage import followups as followup_queries
 from storage import participants as queries
 from storage import relay
 from storage.access import Action
 from storage.invites import has_open_invite
-from storage.models import (
-    CHANGEABLE_STATUSES,
-    FollowUpKind,
-    Gender,
-    Outcome,
-    Participant,
-    Status,
-    SubsidyType,
-)
-from storage.municipalities import SWEDEN, MatchKind, Resolution
+from storage.models import CHANGEABLE_STATUSES
+from storage.models import FollowUpKind
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import Participant
+from storage.models import Status
+from storage.models import SubsidyType
+from storage.municipalities import SWEDEN
+from storage.municipalities import MatchKind
+from storage.municipalities import Resolution
 
 
 # ---- buttons ----------------------------------------------------------------------------

@@ -10,22 +10,41 @@ participant reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import time
+from datetime import timedelta
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family, retire
-from bot.outbox.templates import CANCELLED, MOVED, change_message, reminder_message
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.interaction.buttons import retire
+from bot.outbox.templates import CANCELLED
+from bot.outbox.templates import MOVED
+from bot.outbox.templates import change_message
+from bot.outbox.templates import reminder_message
 from bot.outbox.timing import local_moment
-from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import FOLLOWUP_KIND_WORDS, fold
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
-from bot.text.participant_texts import consent_text, participant_help
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.labels import FOLLOWUP_KIND_WORDS
+from bot.text.labels import fold
+from bot.text.languages import ENDONYMS
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.languages import normalize_language
+from bot.text.participant_texts import consent_text
+from bot.text.participant_texts import participant_help
 from bot.text.render import keyboard
-from handlers.kit.base import Turn, bind_button, bind_command, picked_participant
-from handlers.kit.flows import Flow, PickParticipant, bind_flow, start
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import picked_participant
+from handlers.kit.flows import Flow
+from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
 from storage import followups as followup_queries
-from storage.models import FollowUp, FollowUpKind, Participant
+from storage.models import FollowUp
+from storage.models import FollowUpKind
+from storage.models import Participant
 from storage.participants import visible_participant
 
 SAMPLE_KINDS: dict[str, FollowUpKind] = {

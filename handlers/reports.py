@@ -15,22 +15,28 @@ from telegram.ext import Application
 
 from bot.documents.building import build_off_loop
 from bot.documents.cells import MIME
-from bot.documents.reports import KIND_TITLES, ReportFile, build_file, masked_numbers, report_file
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.documents.reports import KIND_TITLES
+from bot.documents.reports import ReportFile
+from bot.documents.reports import build_file
+from bot.documents.reports import masked_numbers
+from bot.documents.reports import report_file
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
 from bot.text.i18n import Translator
 from bot.text.labels import fold
-from bot.text.periods import (
-    ALL,
-    LABEL_LIMIT,
-    Period,
-    current,
-    leading_period,
-    parse_period,
-    previous,
-)
+from bot.text.periods import ALL
+from bot.text.periods import LABEL_LIMIT
+from bot.text.periods import Period
+from bot.text.periods import current
+from bot.text.periods import leading_period
+from bot.text.periods import parse_period
+from bot.text.periods import previous
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
-from handlers.kit.base import Turn, bind_button, bind_command
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
 from storage import reporting
 from storage.errors import NotFound
 from storage.personnummer import PersonnummerCipher

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import timedelta
 from typing import TypeVar
 
 from telegram.ext import Application
@@ -10,25 +13,31 @@ from telegram.ext import Application
 from bot.interaction import menus
 from bot.interaction.buttons import retire
 from bot.text.i18n import Translator
-from bot.text.labels import ROLE_LABELS, fold, parse_word
+from bot.text.labels import ROLE_LABELS
+from bot.text.labels import fold
+from bot.text.labels import parse_word
 from bot.text.render import error_text
-from handlers.kit.base import Turn, bind_command, parse_day, split_fields
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_command
+from handlers.kit.base import parse_day
+from handlers.kit.base import split_fields
 from handlers.kit.confirm import confirm_step
-from handlers.kit.flows import (
-    AskText,
-    Flow,
-    Invalid,
-    Option,
-    PickDay,
-    PickOption,
-    bind_flow,
-    start,
-)
+from handlers.kit.flows import AskText
+from handlers.kit.flows import Flow
+from handlers.kit.flows import Invalid
+from handlers.kit.flows import Option
+from handlers.kit.flows import PickDay
+from handlers.kit.flows import PickOption
+from handlers.kit.flows import bind_flow
+from handlers.kit.flows import start
 from storage import staff as queries
 from storage.access import roles_viewer_may_add
-from storage.errors import InvalidValue, NotFound
-from storage.models import Role, Staff
-from storage.participants import active_caseloads, hand_over
+from storage.errors import InvalidValue
+from storage.errors import NotFound
+from storage.models import Role
+from storage.models import Staff
+from storage.participants import active_caseloads
+from storage.participants import hand_over
 from storage.staff import set_away
 
 D = TypeVar("D")

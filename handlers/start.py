@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import Application
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
-from bot.interaction.commands import Section, help_lines
+from bot.interaction.commands import Section
+from bot.interaction.commands import help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
-from bot.text.participant_texts import participant_help, participant_hint
+from bot.text.participant_texts import participant_help
+from bot.text.participant_texts import participant_hint
 from handlers.kit import flows
-from handlers.kit.base import (
-    Audience,
-    CancelFlow,
-    Turn,
-    bind_button,
-    bind_command,
-    guarded,
-    register_button_router,
-    stranger_text,
-)
-from handlers.kit.routing import open_start_token, route_text
+from handlers.kit.base import Audience
+from handlers.kit.base import CancelFlow
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.base import guarded
+from handlers.kit.base import register_button_router
+from handlers.kit.base import stranger_text
+from handlers.kit.routing import open_start_token
+from handlers.kit.routing import route_text
 from storage.models import Role
 
 

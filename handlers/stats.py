@@ -18,22 +18,26 @@ from telegram.ext import Application
 
 from bot.outbox import digest
 from bot.text.i18n import Translator
-from bot.text.periods import ALL, current, previous
+from bot.text.periods import ALL
+from bot.text.periods import current
+from bot.text.periods import previous
 from bot.text.render import keyboard
-from bot.text.stats_text import breakdown_text, figures_text, team_lines
-from handlers.kit.base import Turn, bind_button, bind_command
-from handlers.kit.stats_request import (
-    ChartChoice,
-    ChartView,
-    ExportChoice,
-    ExportView,
-    StatsRequest,
-    StatsView,
-    View,
-    filter_text,
-    request_of,
-    typed_request,
-)
+from bot.text.stats_text import breakdown_text
+from bot.text.stats_text import figures_text
+from bot.text.stats_text import team_lines
+from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
+from handlers.kit.stats_request import ChartChoice
+from handlers.kit.stats_request import ChartView
+from handlers.kit.stats_request import ExportChoice
+from handlers.kit.stats_request import ExportView
+from handlers.kit.stats_request import StatsRequest
+from handlers.kit.stats_request import StatsView
+from handlers.kit.stats_request import View
+from handlers.kit.stats_request import filter_text
+from handlers.kit.stats_request import request_of
+from handlers.kit.stats_request import typed_request
 from storage import stats
 
 VIEWS: dict[View, stats.BreakdownBy | None] = {

@@ -9,9 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import true
 
-from storage.models import Participant, Role, Staff
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
 
 
 class Action(StrEnum):

@@ -6,16 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Action, Viewer, can, participant_scope
+from storage.access import Action
+from storage.access import Viewer
+from storage.access import can
+from storage.access import participant_scope
 from storage.errors import InvalidValue
 from storage.gdpr import ERASED_NAME
-from storage.models import AttendanceHours, Participant, Staff
+from storage.models import AttendanceHours
+from storage.models import Participant
+from storage.models import Staff
 from storage.participants import visible_participant
 
 MAX_HOURS = 744.0

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Viewer
-from storage.errors import InvalidValue, ParticipantEnded
-from storage.models import Channel, CheckIn, Participant, Status
-from storage.participants import apply_status, visible_participant
+from storage.errors import InvalidValue
+from storage.errors import ParticipantEnded
+from storage.models import Channel
+from storage.models import CheckIn
+from storage.models import Participant
+from storage.models import Status
+from storage.participants import apply_status
+from storage.participants import visible_participant
 
 
 async def log_checkin(

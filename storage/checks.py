@@ -4,15 +4,25 @@ the repair the first of them needs (a municipality stored as free text)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.models import FollowUp, FollowUpState, Participant, Staff, Status
-from storage.municipalities import SWEDEN, Municipalities
+from storage.models import FollowUp
+from storage.models import FollowUpState
+from storage.models import Participant
+from storage.models import Staff
+from storage.models import Status
+from storage.municipalities import SWEDEN
+from storage.municipalities import Municipalities
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.validation import check_flush, refuse_unstorable_parameters
+from storage.validation import check_flush
+from storage.validation import refuse_unstorable_parameters
 
 SessionMaker = async_sessionmaker[AsyncSession]
 

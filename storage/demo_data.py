@@ -11,8 +11,13 @@ same seed give the same project.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from datetime import tzinfo
 from typing import TypeVar
 
 from sqlalchemy import func
@@ -21,29 +26,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.access import Viewer
 from storage.checkins import log_checkin
-from storage.db import SessionMaker, transaction
+from storage.db import SessionMaker
+from storage.db import transaction
 from storage.entry import set_details
 from storage.followups import book_followup
-from storage.models import (
-    OUTCOME_CATEGORY,
-    Channel,
-    EducationLevel,
-    EntryEmployment,
-    FollowUpAnswer,
-    FollowUpKind,
-    FollowUpPoint,
-    Gender,
-    Outcome,
-    OutcomeCategory,
-    Participant,
-    Role,
-    SfiLevel,
-    Staff,
-    Status,
-    SubsidyType,
-)
-from storage.outcome_followups import DueQuestion, answer_by_participant, due_on, start
-from storage.participants import change_status, end_participant, register_participant
+from storage.models import OUTCOME_CATEGORY
+from storage.models import Channel
+from storage.models import EducationLevel
+from storage.models import EntryEmployment
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpKind
+from storage.models import FollowUpPoint
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import Participant
+from storage.models import Role
+from storage.models import SfiLevel
+from storage.models import Staff
+from storage.models import Status
+from storage.models import SubsidyType
+from storage.outcome_followups import DueQuestion
+from storage.outcome_followups import answer_by_participant
+from storage.outcome_followups import due_on
+from storage.outcome_followups import start
+from storage.participants import change_status
+from storage.participants import end_participant
+from storage.participants import register_participant
 from storage.staff import add_staff
 
 PARTICIPANT_COUNT = 120

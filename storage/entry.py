@@ -6,7 +6,8 @@ fields that changed, never their values (entry data and identity numbers are per
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -14,17 +15,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage.access import Viewer
-from storage.errors import DomainError, InvalidValue
-from storage.models import (
-    EducationLevel,
-    EntryEmployment,
-    Participant,
-    SensitiveAnswer,
-    SfiLevel,
-    SubsidyType,
-)
+from storage.errors import DomainError
+from storage.errors import InvalidValue
+from storage.models import EducationLevel
+from storage.models import EntryEmployment
+from storage.models import Participant
+from storage.models import SensitiveAnswer
+from storage.models import SfiLevel
+from storage.models import SubsidyType
 from storage.participants import visible_participant
-from storage.personnummer import InvalidToken, Personnummer, PersonnummerCipher
+from storage.personnummer import InvalidToken
+from storage.personnummer import Personnummer
+from storage.personnummer import PersonnummerCipher
 
 ENTRY_FIELDS: dict[str, type] = {
     "entry_employment": EntryEmployment,

@@ -23,26 +23,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import Literal
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Action, Viewer, can
-from storage.models import CheckIn, Participant, Staff
-from storage.stats import (
-    Breakdown,
-    Figures,
-    StatsFilter,
-    breakdown,
-    checkins_during,
-    during,
-    execute,
-    narrowing,
-)
+from storage.access import Action
+from storage.access import Viewer
+from storage.access import can
+from storage.models import CheckIn
+from storage.models import Participant
+from storage.models import Staff
+from storage.stats import Breakdown
+from storage.stats import Figures
+from storage.stats import StatsFilter
+from storage.stats import breakdown
+from storage.stats import checkins_during
+from storage.stats import during
+from storage.stats import execute
+from storage.stats import narrowing
 
 ExportKind = Literal["xlsx", "csv"]
 STREAM_PARTITION = 2_000

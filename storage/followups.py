@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from datetime import tzinfo
 from enum import StrEnum
 
 from sqlalchemy import true
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Viewer, participant_scope
-from storage.errors import DomainError, InvalidValue, NotFound, ParticipantEnded
-from storage.models import (
-    FollowUp,
-    FollowUpKind,
-    FollowUpResponse,
-    FollowUpState,
-    Participant,
-)
+from storage.access import Viewer
+from storage.access import participant_scope
+from storage.errors import DomainError
+from storage.errors import InvalidValue
+from storage.errors import NotFound
+from storage.errors import ParticipantEnded
+from storage.models import FollowUp
+from storage.models import FollowUpKind
+from storage.models import FollowUpResponse
+from storage.models import FollowUpState
+from storage.models import Participant
 from storage.participants import visible_participant
 
 PLACE_MAX = 200

@@ -12,29 +12,34 @@ never the erased data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlmodel import col, select
+from sqlalchemy import delete
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import audit, drafts, relay
-from storage.access import Viewer, participant_scope
-from storage.models import (
-    AttendanceHours,
-    AuditLog,
-    CheckIn,
-    FollowUp,
-    FollowUpState,
-    Invite,
-    OutboundMessage,
-    Outcome,
-    OutcomeFollowUp,
-    Participant,
-    Staff,
-    Status,
-)
+from storage import audit
+from storage import drafts
+from storage import relay
+from storage.access import Viewer
+from storage.access import participant_scope
+from storage.models import AttendanceHours
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import FollowUp
+from storage.models import FollowUpState
+from storage.models import Invite
+from storage.models import OutboundMessage
+from storage.models import Outcome
+from storage.models import OutcomeFollowUp
+from storage.models import Participant
+from storage.models import Staff
+from storage.models import Status
 from storage.participants import normalize_code
 
 ERASED_NAME = "—"

@@ -19,23 +19,42 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from charset_normalizer import from_bytes
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
 from storage import personnummer as pnr
-from storage.entry import ENTRY_FIELDS, OLDEST_BIRTH_YEAR, SENSITIVE_FIELDS
-from storage.models import AuditLog, Gender, Participant, Role, Staff, Status
-from storage.municipalities import SWEDEN, Municipalities, Resolution, fold
-from storage.participants import MUNICIPALITY_MAX, NAME_MAX, code_for
+from storage.entry import ENTRY_FIELDS
+from storage.entry import OLDEST_BIRTH_YEAR
+from storage.entry import SENSITIVE_FIELDS
+from storage.models import AuditLog
+from storage.models import Gender
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
+from storage.models import Status
+from storage.municipalities import SWEDEN
+from storage.municipalities import Municipalities
+from storage.municipalities import Resolution
+from storage.municipalities import fold
+from storage.participants import MUNICIPALITY_MAX
+from storage.participants import NAME_MAX
+from storage.participants import code_for
 from storage.personnummer import PersonnummerCipher
 
 MAX_ROWS = 50_000

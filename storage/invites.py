@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import update
@@ -17,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import audit
 from storage.access import Viewer
 from storage.errors import ParticipantEnded
-from storage.models import Invite, Participant
+from storage.models import Invite
+from storage.models import Participant
 from storage.participants import visible_participant
 
 

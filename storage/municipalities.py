@@ -17,7 +17,8 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz import process
 
 from storage.errors import DomainError
 from storage.validation import check_text

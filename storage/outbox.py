@@ -17,10 +17,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, type_coerce, update
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import type_coerce
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,7 +38,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from storage.db import is_postgresql
-from storage.models import OutboundMessage, OutboxStatus, Staff
+from storage.models import OutboundMessage
+from storage.models import OutboxStatus
+from storage.models import Staff
 
 _table = OutboundMessage.__table__  # type: ignore[attr-defined]
 

@@ -11,25 +11,27 @@ import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Viewer, participant_scope
+from storage.access import Viewer
+from storage.access import participant_scope
 from storage.db import is_postgresql
 from storage.gdpr import ERASED_NAME
-from storage.models import (
-    AnswerSource,
-    FollowUpAnswer,
-    FollowUpPoint,
-    OutcomeFollowUp,
-    Participant,
-    Status,
-)
+from storage.models import AnswerSource
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpPoint
+from storage.models import OutcomeFollowUp
+from storage.models import Participant
+from storage.models import Status
 
 POINT_OFFSETS: dict[FollowUpPoint, tuple[int, int]] = {
     FollowUpPoint.DAYS_28: (0, 28),

@@ -7,28 +7,37 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, case, func, or_, true
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Viewer, participant_scope
-from storage.errors import InvalidValue, ParticipantEnded, ParticipantNotFound
-from storage.models import (
-    CheckIn,
-    Gender,
-    Invite,
-    Outcome,
-    Participant,
-    Staff,
-    Status,
-    SubsidyType,
-)
-from storage.municipalities import SWEDEN, Municipalities
+from storage.access import Viewer
+from storage.access import participant_scope
+from storage.errors import InvalidValue
+from storage.errors import ParticipantEnded
+from storage.errors import ParticipantNotFound
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Invite
+from storage.models import Outcome
+from storage.models import Participant
+from storage.models import Staff
+from storage.models import Status
+from storage.models import SubsidyType
+from storage.municipalities import SWEDEN
+from storage.municipalities import Municipalities
 
 NAME_MAX = 120
 MUNICIPALITY_MAX = 80
@@ -412,13 +421,11 @@ async def hand_over(
     """
     from sqlalchemy import update
 
-    from storage.models import (
-        FollowUp,
-        OutboundMessage,
-        OutboxStatus,
-        OutboxTemplate,
-        OutcomeFollowUp,
-    )
+    from storage.models import FollowUp
+    from storage.models import OutboundMessage
+    from storage.models import OutboxStatus
+    from storage.models import OutboxTemplate
+    from storage.models import OutcomeFollowUp
 
     if not to_staff.active or to_staff.id == from_staff.id:
         raise InvalidValue(field="staff")

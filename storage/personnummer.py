@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
 
 COORDINATION_OFFSET = 60
 _FORMAT = re.compile(r"^(\d{2})?(\d{6})([-+]?)(\d{4})$")

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from sqlalchemy import delete, func, update
-from sqlmodel import col, select
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import update
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Viewer, participant_scope
-from storage.models import Participant, RelayDirection, RelayLink, Staff
-from storage.staff import leads_holding, notice_recipients
+from storage.access import Viewer
+from storage.access import participant_scope
+from storage.models import Participant
+from storage.models import RelayDirection
+from storage.models import RelayLink
+from storage.models import Staff
+from storage.staff import leads_holding
+from storage.staff import notice_recipients
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,30 +35,44 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Literal
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from typing import Any
+from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, case, desc, extract, func, literal, or_, select, true
+from sqlalchemy import ColumnElement
+from sqlalchemy import and_
+from sqlalchemy import case
+from sqlalchemy import desc
+from sqlalchemy import extract
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Viewer, participant_scope
+from storage.access import Viewer
+from storage.access import participant_scope
 from storage.db import is_postgresql
-from storage.models import (
-    AuditLog,
-    EducationLevel,
-    EntryEmployment,
-    FollowUpAnswer,
-    FollowUpPoint,
-    Gender,
-    OutcomeCategory,
-    OutcomeFollowUp,
-    Participant,
-    SensitiveAnswer,
-)
+from storage.models import AuditLog
+from storage.models import EducationLevel
+from storage.models import EntryEmployment
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpPoint
+from storage.models import Gender
+from storage.models import OutcomeCategory
+from storage.models import OutcomeFollowUp
+from storage.models import Participant
+from storage.models import SensitiveAnswer
 from storage.outcome_followups import ended_between
-from storage.stats import TO_WORK_OR_STUDIES, execute, outcome_codes, share
+from storage.stats import TO_WORK_OR_STUDIES
+from storage.stats import execute
+from storage.stats import outcome_codes
+from storage.stats import share
 
 ReportKind = Literal["esf-entry", "esf-result", "scb-monthly", "outcomes"]
 REPORT_KINDS: tuple[ReportKind, ...] = ("esf-entry", "esf-result", "scb-monthly", "outcomes")

@@ -5,34 +5,41 @@ from __future__ import annotations
 import re
 import time
 import weakref
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event
+from sqlalchemy import inspect
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.orm import (
-    Session,
-    SessionTransaction,
-    configure_mappers,
-    make_transient_to_detached,
-)
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import configure_mappers
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
-from sqlmodel import col, select
+from sqlmodel import col
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import audit
-from storage.access import Action, Viewer, can, roles_viewer_may_add
-from storage.errors import (
-    InvalidValue,
-    NotAllowed,
-    StaffAlreadyExists,
-    StaffAmbiguous,
-    StaffNotFound,
-)
-from storage.models import Participant, Role, Staff
-from storage.municipalities import SWEDEN, Municipalities
+from storage.access import Action
+from storage.access import Viewer
+from storage.access import can
+from storage.access import roles_viewer_may_add
+from storage.errors import InvalidValue
+from storage.errors import NotAllowed
+from storage.errors import StaffAlreadyExists
+from storage.errors import StaffAmbiguous
+from storage.errors import StaffNotFound
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
+from storage.municipalities import SWEDEN
+from storage.municipalities import Municipalities
 
 NAME_MAX = 120
 # Telegram user ids have at most 52 significant bits; a larger number is a typo and

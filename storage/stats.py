@@ -27,50 +27,60 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from datetime import tzinfo
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
+from typing import Literal
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Result,
-    and_,
-    cast,
-    exists,
-    extract,
-    func,
-    or_,
-    select,
-    true,
-    union_all,
-)
-from sqlalchemy.sql import CompoundSelect, Executable, Select
-from sqlalchemy.sql.elements import AsBoolean, Label, True_
+from sqlalchemy import BigInteger
+from sqlalchemy import ColumnElement
+from sqlalchemy import Result
+from sqlalchemy import and_
+from sqlalchemy import cast
+from sqlalchemy import exists
+from sqlalchemy import extract
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import true
+from sqlalchemy import union_all
+from sqlalchemy.sql import CompoundSelect
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import AsBoolean
+from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import True_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.access import Viewer, participant_scope
+from storage.access import Viewer
+from storage.access import participant_scope
 from storage.errors import NotFound
 from storage.followups import SETTLED_ANSWERS
-from storage.models import (
-    OUTCOME_CATEGORY,
-    CheckIn,
-    CheckInTallyCoordinator,
-    CheckInTallyMunicipality,
-    FollowUp,
-    FollowUpState,
-    Gender,
-    Outcome,
-    OutcomeCategory,
-    Participant,
-    Role,
-    Staff,
-    Status,
-    dropout_reasons,
-)
+from storage.models import OUTCOME_CATEGORY
+from storage.models import CheckIn
+from storage.models import CheckInTallyCoordinator
+from storage.models import CheckInTallyMunicipality
+from storage.models import FollowUp
+from storage.models import FollowUpState
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
+from storage.models import Status
+from storage.models import dropout_reasons
 
 _p = Participant.__table__.c  # type: ignore[attr-defined]
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]

@@ -15,13 +15,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Table, cast, delete, func, insert, literal, select, text, union_all
+from sqlalchemy import Date
+from sqlalchemy import Table
+from sqlalchemy import cast
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import literal
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import is_postgresql
-from storage.models import CheckIn, CheckInTallyCoordinator, CheckInTallyMunicipality, Participant
-from storage.stats import CHECKINS_OF_PARTICIPANTS, execute
+from storage.models import CheckIn
+from storage.models import CheckInTallyCoordinator
+from storage.models import CheckInTallyMunicipality
+from storage.models import Participant
+from storage.stats import CHECKINS_OF_PARTICIPANTS
+from storage.stats import execute
 
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]
 _p = Participant.__table__.c  # type: ignore[attr-defined]

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
-from storage.errors import DomainError, InvalidValue
+from storage.errors import DomainError
+from storage.errors import InvalidValue
 
 # The calendar this project can mean: anything outside is a typo or an attack.
 EARLIEST_DAY = date(1900, 1, 1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.sandbox.emulator import FakeUser
 from storage import migrate
-from storage.db import SessionMaker, create_engine, session_maker, transaction
-from storage.models import Role, SQLModel, Staff
+from storage.db import SessionMaker
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.db import transaction
+from storage.models import Role
+from storage.models import SQLModel
+from storage.models import Staff
 from storage.staff import add_staff
-from tests.harness import BotHarness, running_bot
+from tests.harness import BotHarness
+from tests.harness import running_bot
 
 POSTGRES_URL_VARIABLE = "KOORDINATOR_TEST_POSTGRES_URL"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -16,7 +16,9 @@ from bot.outbox.dispatch import Dispatcher
 from bot.outbox.scheduler import DISPATCHER_KEY
 from bot.runtime.clock import ManualClock
 from bot.runtime.config import Settings
-from bot.sandbox.emulator import BotApiEmulator, ChatMessage, FakeUser
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
 from bot.sandbox.server import serving
 from storage.db import SessionMaker
 

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 
 from storage.db import transaction
-from storage.models import CheckIn, Gender, Outcome, Participant, Status
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import Participant
+from storage.models import Status
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 
 _numbers = itertools.count(1)
 

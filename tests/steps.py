@@ -6,19 +6,28 @@ the rows of a table."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
+from datetime import timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sandbox.emulator import ChatMessage, FakeUser
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import Gender, OutboundMessage, Participant, Staff
+from storage.models import Gender
+from storage.models import OutboundMessage
+from storage.models import Participant
+from storage.models import Staff
 from storage.participants import register_participant
-from tests.conftest import TEST_NOW, Database, People, Person
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
 from tests.harness import BotHarness
 
 

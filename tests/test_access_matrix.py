@@ -10,18 +10,29 @@ import typing
 from datetime import date
 from enum import StrEnum
 
-from sqlmodel import func, select
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from sqlmodel import func
+from sqlmodel import select
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
 
-from bot.interaction.buttons import FAMILIES, ButtonPayload
+from bot.interaction.buttons import FAMILIES
+from bot.interaction.buttons import ButtonPayload
 from bot.sandbox.emulator import FakeUser
 from handlers.kit.flows import FlowTap
 from storage.db import transaction
-from storage.models import AuditLog, CheckIn, FollowUp, Invite, OutboundMessage, Participant
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import FollowUp
+from storage.models import Invite
+from storage.models import OutboundMessage
+from storage.models import Participant
 from storage.stats import municipality_ref
-from tests.conftest import Database, People
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add_participant, invite_token, join
+from tests.steps import add_participant
+from tests.steps import invite_token
+from tests.steps import join
 
 SECRET = "Secret Person"
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage.access import POLICY, Action, policy_matrix
+from storage.access import POLICY
+from storage.access import Action
+from storage.access import policy_matrix
 
 SECURITY_DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
 

@@ -8,7 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,21 @@ from openpyxl import Workbook
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.runtime.config import ConfigError, load_settings
+from bot.runtime.config import ConfigError
+from bot.runtime.config import load_settings
 from storage import migrate
-from storage.db import create_engine, transaction
-from storage.models import AuditLog, Participant, Staff
-from storage.municipalities import SWEDEN, MatchKind, Municipalities, sweden
-from tests.conftest import TEST_NOW, Database, People
+from storage.db import create_engine
+from storage.db import transaction
+from storage.models import AuditLog
+from storage.models import Participant
+from storage.models import Staff
+from storage.municipalities import SWEDEN
+from storage.municipalities import MatchKind
+from storage.municipalities import Municipalities
+from storage.municipalities import sweden
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
 from tests.steps import set_staff
 
@@ -314,7 +324,8 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
     if db.backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
     else:
-        from tests.conftest import _drop_postgres, _prepare_postgres
+        from tests.conftest import _drop_postgres
+        from tests.conftest import _prepare_postgres
 
         url, schema = db.url, f"kt_muni_{os.getpid()}"
         await _prepare_postgres(url, schema)
@@ -531,7 +542,9 @@ async def test_a_participants_spreadsheet_is_relayed_not_imported(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     """Only a lead's or admin's file is an import; a participant's goes to her coordinator."""
-    from tests.test_conversation import OLENA, chat, joined
+    from tests.test_conversation import OLENA
+    from tests.test_conversation import chat
+    from tests.test_conversation import joined
 
     await joined(bot, people)
     before = len(chat(bot, people.bo.id))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -17,19 +18,23 @@ from sqlmodel import select
 from bot.sandbox.emulator import ChatMessage
 from storage.db import transaction
 from storage.followups import record_response
-from storage.models import CheckIn, FollowUp, FollowUpResponse, Outcome, Status
+from storage.models import CheckIn
+from storage.models import FollowUp
+from storage.models import FollowUpResponse
+from storage.models import Outcome
+from storage.models import Status
 from storage.staff import set_staff_active
-from tests.conftest import Database, People
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.projects import (
-    checkin,
-    insert_participants,
-    insert_rows,
-    local,
-    participant,
-    small_project,
-)
-from tests.steps import add, caseload_seen_apart
+from tests.projects import checkin
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import local
+from tests.projects import participant
+from tests.projects import small_project
+from tests.steps import add
+from tests.steps import caseload_seen_apart
 
 
 @pytest.fixture

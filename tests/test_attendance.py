@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -13,11 +15,23 @@ from pypdf import PdfReader
 
 from bot.outbox.hours_reminder import HoursPick
 from bot.outbox.scheduler import DISPATCHER_KEY
-from storage.models import AttendanceHours, AuditLog, Gender, OutboundMessage, Outcome
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from storage.models import AttendanceHours
+from storage.models import AuditLog
+from storage.models import Gender
+from storage.models import OutboundMessage
+from storage.models import Outcome
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.projects import insert_participants, insert_rows, participant
-from tests.steps import add_participant, picked, rows, set_staff
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import participant
+from tests.steps import add_participant
+from tests.steps import picked
+from tests.steps import rows
+from tests.steps import set_staff
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import SUITE, postgres_url, run_suite
-from bench.common import SIZES, Options, Result
+from bench.__main__ import SUITE
+from bench.__main__ import postgres_url
+from bench.__main__ import run_suite
+from bench.common import SIZES
+from bench.common import Options
+from bench.common import Result
 from tests.conftest import _postgres_url
 
 FIGURES = {

@@ -12,14 +12,19 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.documents.charts import ChartText, stacked_bars_figure
+from bot.documents.charts import ChartText
+from bot.documents.charts import stacked_bars_figure
 from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from storage.db import transaction
 from storage.models import AuditLog
-from tests.conftest import STOCKHOLM, Database, People, Person
+from tests.conftest import STOCKHOLM
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
 from tests.harness import BotHarness
-from tests.projects import SmallProject, small_project
+from tests.projects import SmallProject
+from tests.projects import small_project
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PARTICIPANT_HEADERS = ["Code", "Name", "Municipality", "Municipality code", "Gender", "Language",

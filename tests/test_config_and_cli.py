@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime.config import ConfigError, load_settings
+from bot.runtime.config import ConfigError
+from bot.runtime.config import load_settings
 
 
 @pytest.mark.parametrize(
@@ -109,7 +110,8 @@ def test_cli_ask_answers_like_the_bot_within_the_askers_scope(tmp_path: Path) ->
 
 def test_logging_keeps_libraries_that_log_personal_data_quiet() -> None:
     """PTB and the database drivers log request bodies and SQL parameters at DEBUG."""
-    from bot.runtime.logs import CHATTY_LIBRARIES, configure
+    from bot.runtime.logs import CHATTY_LIBRARIES
+    from bot.runtime.logs import configure
 
     root = logging.getLogger()
     names = ("httpx", *CHATTY_LIBRARIES)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import itertools
 import logging
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
 from bot.outbox.scheduler import DISPATCHER_KEY
-from bot.sandbox.emulator import ChatMessage, FakeUser
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
 from storage.db import transaction
-from storage.models import AuditLog, Participant, RelayLink, Staff
-from tests.conftest import Database, People
+from storage.models import AuditLog
+from storage.models import Participant
+from storage.models import RelayLink
+from storage.models import Staff
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add_participant, invite_token, join, set_staff
+from tests.steps import add_participant
+from tests.steps import invite_token
+from tests.steps import join
+from tests.steps import set_staff
 
 OLENA = FakeUser(7001, "Olena", "en")
 SECRET = "Привіт, я не можу прийти у понеділок — depression"

@@ -5,8 +5,13 @@ from __future__ import annotations
 from sqlmodel import select
 
 from storage.db import transaction
-from storage.models import AuditLog, CheckIn, Gender, Participant, Status
-from tests.conftest import Database, People
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Participant
+from storage.models import Status
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
 
 

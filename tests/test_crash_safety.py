@@ -8,18 +8,23 @@ import os
 import signal
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import func, select
+from sqlmodel import func
+from sqlmodel import select
 
-from bot.sandbox.emulator import BotApiEmulator, Fault
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import Fault
 from bot.sandbox.server import serving
 from storage import outbox
 from storage.db import transaction
-from storage.models import OutboundMessage, OutboxStatus
-from tests.conftest import Database, People
+from storage.models import OutboundMessage
+from storage.models import OutboxStatus
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import TOKEN
 from tests.steps import register_in_db
 

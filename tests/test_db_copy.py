@@ -6,27 +6,27 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import func
+from sqlmodel import select
 
 from storage import migrate
-from storage.copy import CopyRefused, copy_database
-from storage.db import create_engine, session_maker, transaction
-from storage.models import (
-    AuditLog,
-    CheckIn,
-    CheckInTallyCoordinator,
-    CheckInTallyMunicipality,
-    Participant,
-    SQLModel,
-    Staff,
-)
-from tests.conftest import (
-    Database,
-    People,
-    _drop_postgres,
-    _postgres_url,
-    _prepare_postgres,
-)
+from storage.copy import CopyRefused
+from storage.copy import copy_database
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.db import transaction
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import CheckInTallyCoordinator
+from storage.models import CheckInTallyMunicipality
+from storage.models import Participant
+from storage.models import SQLModel
+from storage.models import Staff
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import _drop_postgres
+from tests.conftest import _postgres_url
+from tests.conftest import _prepare_postgres
 from tests.harness import BotHarness
 from tests.steps import add_participant
 

@@ -14,12 +14,17 @@ from datetime import timedelta
 
 from telegram.error import RetryAfter
 
-from bench.telegram_limits import TelegramLimits, busiest_second, closest_gap_per_chat
+from bench.telegram_limits import TelegramLimits
+from bench.telegram_limits import busiest_second
+from bench.telegram_limits import closest_gap_per_chat
 from bot.outbox.ratelimit import TelegramRateLimiter
 from storage.models import OutboxStatus
-from tests.conftest import TEST_NOW, Database, People
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import running_bot
-from tests.steps import outbox_rows, queue_notices
+from tests.steps import outbox_rows
+from tests.steps import queue_notices
 
 
 async def test_rate_limiter_lets_no_more_than_30_messages_into_any_second_at_the_server(

@@ -11,21 +11,25 @@ import os
 import signal
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.telegram_limits import TelegramLimits
-from bot.sandbox.emulator import BotApiEmulator, Fault
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import Fault
 from bot.sandbox.server import serving
 from storage import outbox
 from storage.db import transaction
-from tests.conftest import Database, People
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import TOKEN
 from tests.steps import register_in_db
-from tests.test_crash_safety import sent_count, wait_for
+from tests.test_crash_safety import sent_count
+from tests.test_crash_safety import wait_for
 from tests.test_runner import free_port
 
 CHATS = 90

@@ -16,11 +16,18 @@ import pytest
 from openpyxl import load_workbook
 
 from bot import cli
-from bot.documents.cells import FORMULA_STARTS, safe_cell
-from storage.models import CheckIn, Outcome
-from tests.conftest import Database, People
+from bot.documents.cells import FORMULA_STARTS
+from bot.documents.cells import safe_cell
+from storage.models import CheckIn
+from storage.models import Outcome
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.projects import checkin, insert_participants, insert_rows, local, participant
+from tests.projects import checkin
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import local
+from tests.projects import participant
 
 
 def koordinator(tmp_path: Path, *args: str, python: tuple[str, ...] = ()

@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.runtime.logs import CHATTY_LIBRARIES, JsonFormatter, configure
+from bot.runtime.logs import CHATTY_LIBRARIES
+from bot.runtime.logs import JsonFormatter
+from bot.runtime.logs import configure
 from storage.db import transaction
-from storage.models import CheckIn, FollowUp, Participant, Staff
-from tests.conftest import Database, People
+from storage.models import CheckIn
+from storage.models import FollowUp
+from storage.models import Participant
+from storage.models import Staff
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add, rows
+from tests.steps import add
+from tests.steps import rows
 
 SECRET = "She told me about her depression Xq7Zk"
 APOLOGY = "something went wrong"

@@ -6,13 +6,18 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlmodel import func, select
+from sqlmodel import func
+from sqlmodel import select
 
 from bot.sandbox.emulator import Fault
 from storage import outbox
-from storage.db import create_engine, transaction
-from storage.models import OutboundMessage, OutboxStatus
-from tests.conftest import TEST_NOW, Database, People
+from storage.db import create_engine
+from storage.db import transaction
+from storage.models import OutboundMessage
+from storage.models import OutboxStatus
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import running_bot
 from tests.steps import register_in_db
 

@@ -8,10 +8,15 @@ from datetime import timedelta
 from bot.interaction import buttons
 from bot.sandbox.emulator import ChatMessage
 from handlers.kit.flows import FlowTap
-from storage.models import Channel, CheckIn, FlowDraft
-from tests.conftest import Database, People
+from storage.models import Channel
+from storage.models import CheckIn
+from storage.models import FlowDraft
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add, numbered_participants, rows
+from tests.steps import add
+from tests.steps import numbered_participants
+from tests.steps import rows
 
 EXPIRED = "has expired"
 

@@ -12,20 +12,28 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from bot.runtime.config import ConfigError, load_settings
+from bot.runtime.config import ConfigError
+from bot.runtime.config import load_settings
 from handlers.entry import EntryValue
-from storage import entry, gdpr
+from storage import entry
+from storage import gdpr
 from storage.db import transaction
-from storage.models import AuditLog, FlowDraft, Participant
-from storage.personnummer import (
-    InvalidPersonnummer,
-    PersonnummerCipher,
-    luhn_check_digit,
-    parse,
-)
-from tests.conftest import TEST_NOW, Database, People
-from tests.harness import BotHarness, running_bot
-from tests.steps import add_participant, picked, rows, set_staff
+from storage.models import AuditLog
+from storage.models import FlowDraft
+from storage.models import Participant
+from storage.personnummer import InvalidPersonnummer
+from storage.personnummer import PersonnummerCipher
+from storage.personnummer import luhn_check_digit
+from storage.personnummer import parse
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.harness import BotHarness
+from tests.harness import running_bot
+from tests.steps import add_participant
+from tests.steps import picked
+from tests.steps import rows
+from tests.steps import set_staff
 
 
 @pytest.fixture(autouse=True)

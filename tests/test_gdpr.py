@@ -6,24 +6,28 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 from bot.runtime.clock import ScaledClock
 from storage import gdpr
 from storage.db import transaction
-from storage.models import (
-    AuditLog,
-    CheckIn,
-    FlowDraft,
-    FollowUp,
-    Invite,
-    OutboundMessage,
-    Participant,
-)
-from tests.conftest import TEST_NOW, Database, People
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import FlowDraft
+from storage.models import FollowUp
+from storage.models import Invite
+from storage.models import OutboundMessage
+from storage.models import Participant
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add_participant, numbered_participants, rows, set_staff
+from tests.steps import add_participant
+from tests.steps import numbered_participants
+from tests.steps import rows
+from tests.steps import set_staff
 
 
 async def seeded(bot: BotHarness, people: People) -> str:

@@ -7,21 +7,38 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import func
+from sqlmodel import select
 
-from bot.text.i18n import FSI, PDI
-from bot.text.render import fit_html, utf16_length
+from bot.text.i18n import FSI
+from bot.text.i18n import PDI
+from bot.text.render import fit_html
+from bot.text.render import utf16_length
 from storage.db import transaction
-from storage.models import FollowUp, OutboundMessage, Participant, Role, Staff
+from storage.models import FollowUp
+from storage.models import OutboundMessage
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
 from storage.staff import add_staff
-from storage.validation import ALLOWED_CONTROLS, REFUSED_CATEGORIES, has_control_characters
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from storage.validation import ALLOWED_CONTROLS
+from storage.validation import REFUSED_CATEGORIES
+from storage.validation import has_control_characters
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add, rows
-from tests.test_reminders_e2e import AMINA, amina_joined, invite_link, register
+from tests.steps import add
+from tests.steps import rows
+from tests.test_reminders_e2e import AMINA
+from tests.test_reminders_e2e import amina_joined
+from tests.test_reminders_e2e import invite_link
+from tests.test_reminders_e2e import register
 
 APOLOGY = "something went wrong"
 
@@ -197,9 +214,11 @@ async def test_after_stop_taps_on_an_old_outcome_question_store_nothing(
 ) -> None:
     from bot.outbox.outcome_questions import ANSWER_BUTTONS
     from bot.sandbox.emulator import FakeUser
-    from storage.models import FollowUpAnswer, OutcomeFollowUp
+    from storage.models import FollowUpAnswer
+    from storage.models import OutcomeFollowUp
     from tests.projects import insert_participants
-    from tests.test_outcome_followups import joined, plan
+    from tests.test_outcome_followups import joined
+    from tests.test_outcome_followups import plan
 
     await insert_participants(db, [joined(people.bo.staff.id, 7100, language="en")])
     await plan(bot)

@@ -3,15 +3,20 @@ nothing changed by rejected input; edits, channel posts and updates without a us
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
-from sqlmodel import func, select
+from sqlmodel import func
+from sqlmodel import select
 
 import bot.app  # noqa: F401  (imports every handler module: FAMILIES is complete)
 from bot.interaction.buttons import FAMILIES
 from storage.db import transaction
-from storage.models import CheckIn, Participant
-from tests.conftest import Database, People
+from storage.models import CheckIn
+from storage.models import Participant
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
 
 APOLOGY = "something went wrong"

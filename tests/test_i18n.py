@@ -10,18 +10,28 @@ import pytest
 from telegram.ext import CommandHandler
 
 from bot.app import start_services
-from bot.interaction.commands import COMMANDS, Audience, Command
+from bot.interaction.commands import COMMANDS
+from bot.interaction.commands import Audience
+from bot.interaction.commands import Command
 from bot.interaction.menus import menu_languages
 from bot.outbox.templates import reminder_message
 from bot.sandbox.emulator import FakeUser
 from bot.text import catalogs
-from bot.text.i18n import FSI, LRI, PDI, Translator, resolve_language
+from bot.text.i18n import FSI
+from bot.text.i18n import LRI
+from bot.text.i18n import PDI
+from bot.text.i18n import Translator
+from bot.text.i18n import resolve_language
 from bot.text.languages import PARTICIPANT_LANGUAGES
 from bot.text.participant_texts import consent_text
-from storage.models import FollowUp, FollowUpKind, Role
-from tests.conftest import STOCKHOLM, People
+from storage.models import FollowUp
+from storage.models import FollowUpKind
+from storage.models import Role
+from tests.conftest import STOCKHOLM
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add_participant, invite_token
+from tests.steps import add_participant
+from tests.steps import invite_token
 
 RTL = {"ar", "fa", "fa_AF", "ps", "ckb"}
 DUE = datetime(2026, 12, 3, 10, 0, tzinfo=STOCKHOLM)

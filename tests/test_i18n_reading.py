@@ -9,7 +9,8 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,16 +19,29 @@ from bidi import get_display
 from openpyxl import load_workbook
 
 from bot.interaction.commands import command_for
-from bot.outbox.templates import participant_appointment_text, reminder_message
-from bot.questions.model import Intent, Parsed
-from bot.text import catalogs, review
-from bot.text.i18n import FSI, LRI, PDI, Translator, translations
-from bot.text.labels import SWEDISH_OUTCOME_WORDS, outcome_words, parse_word
+from bot.outbox.templates import participant_appointment_text
+from bot.outbox.templates import reminder_message
+from bot.questions.model import Intent
+from bot.questions.model import Parsed
+from bot.text import catalogs
+from bot.text import review
+from bot.text.i18n import FSI
+from bot.text.i18n import LRI
+from bot.text.i18n import PDI
+from bot.text.i18n import Translator
+from bot.text.i18n import translations
+from bot.text.labels import SWEDISH_OUTCOME_WORDS
+from bot.text.labels import outcome_words
+from bot.text.labels import parse_word
 from bot.text.languages import PARTICIPANT_LANGUAGES
-from bot.text.participant_texts import consent_text, participant_help
+from bot.text.participant_texts import consent_text
+from bot.text.participant_texts import participant_help
 from handlers.ask import command_line
-from storage.models import FollowUp, FollowUpKind, Outcome
-from tests.conftest import STOCKHOLM, People
+from storage.models import FollowUp
+from storage.models import FollowUpKind
+from storage.models import Outcome
+from tests.conftest import STOCKHOLM
+from tests.conftest import People
 from tests.harness import BotHarness
 
 RTL = ("ar", "fa", "fa_AF", "ps", "ckb")

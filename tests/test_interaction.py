@@ -9,23 +9,26 @@ from typing import Annotated
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
 
 from bot.interaction import buttons
-from bot.interaction.buttons import (
-    CALLBACK_DATA_LIMIT,
-    FAMILIES,
-    ButtonPayload,
-    Token,
-    family,
-    trailing,
-)
-from bot.interaction.commands import BY_NAME, COMMANDS, command_for
+from bot.interaction.buttons import CALLBACK_DATA_LIMIT
+from bot.interaction.buttons import FAMILIES
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
+from bot.interaction.buttons import trailing
+from bot.interaction.commands import BY_NAME
+from bot.interaction.commands import COMMANDS
+from bot.interaction.commands import command_for
 from bot.outbox.templates import ReminderAnswer
 from handlers.checkins import LogPick
 from handlers.kit.base import bind_command
-from handlers.kit.flows import FlowFor, FlowTap
-from storage.models import Channel, FollowUpResponse
+from handlers.kit.flows import FlowFor
+from handlers.kit.flows import FlowTap
+from storage.models import Channel
+from storage.models import FollowUpResponse
 from tests.conftest import People
 from tests.harness import BotHarness
 

@@ -11,7 +11,9 @@ from sqlalchemy import inspect
 
 from storage import migrate
 from storage.db import create_engine
-from tests.conftest import _drop_postgres, _postgres_url, _prepare_postgres
+from tests.conftest import _drop_postgres
+from tests.conftest import _postgres_url
+from tests.conftest import _prepare_postgres
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

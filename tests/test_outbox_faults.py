@@ -13,32 +13,59 @@ import asyncio
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Awaitable
+from collections.abc import Callable
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlmodel import select, update
+from sqlmodel import select
+from sqlmodel import update
 
-from bench.telegram_limits import TelegramLimits, closest_gap_per_chat
+from bench.telegram_limits import TelegramLimits
+from bench.telegram_limits import closest_gap_per_chat
 from bot import cli
-from bot.outbox.dispatch import MAX_BACKOFF, Dispatcher
+from bot.outbox.dispatch import MAX_BACKOFF
+from bot.outbox.dispatch import Dispatcher
 from bot.outbox.reminders import notify_staff_now
-from bot.outbox.templates import MESSAGE_LIMIT, utf16_length
+from bot.outbox.templates import MESSAGE_LIMIT
+from bot.outbox.templates import utf16_length
 from bot.runner import healthz
 from bot.runtime.clock import ManualClock
-from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
+from bot.sandbox.emulator import Fault
 from storage import outbox
 from storage.access import Viewer
 from storage.db import transaction
 from storage.followups import book_followup
-from storage.models import FollowUpKind, OutboundMessage, OutboxStatus, Participant, Staff
-from storage.staff import set_away, set_staff_active
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
-from tests.harness import BotHarness, running_bot
-from tests.projects import insert_participants, participant
-from tests.steps import join, outbox_rows, queue_notices, register_in_db
-from tests.test_outcome_followups import joined, plan
-from tests.test_reminders_e2e import AMINA, invite_link, joined_with_followup
+from storage.models import FollowUpKind
+from storage.models import OutboundMessage
+from storage.models import OutboxStatus
+from storage.models import Participant
+from storage.models import Staff
+from storage.staff import set_away
+from storage.staff import set_staff_active
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
+from tests.harness import BotHarness
+from tests.harness import running_bot
+from tests.projects import insert_participants
+from tests.projects import participant
+from tests.steps import join
+from tests.steps import outbox_rows
+from tests.steps import queue_notices
+from tests.steps import register_in_db
+from tests.test_outcome_followups import joined
+from tests.test_outcome_followups import plan
+from tests.test_reminders_e2e import AMINA
+from tests.test_reminders_e2e import invite_link
+from tests.test_reminders_e2e import joined_with_followup
 
 APPOINTMENT = datetime(2026, 12, 3, 10, 0, tzinfo=STOCKHOLM)
 """The follow-up `joined_with_followup` books for Amina (reminders 2 Dec 10:00, 3 Dec 08:00)."""

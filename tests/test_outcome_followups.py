@@ -4,34 +4,40 @@ by the local date, and handed to the coordinator when nobody answers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from bot.outbox.outcome_questions import (
-    ANSWER_BUTTONS,
-    QUESTION_TEXTS,
-    plan_outcome_followups,
-)
+from bot.outbox.outcome_questions import ANSWER_BUTTONS
+from bot.outbox.outcome_questions import QUESTION_TEXTS
+from bot.outbox.outcome_questions import plan_outcome_followups
 from bot.outbox.scheduler import DISPATCHER_KEY
 from bot.sandbox.emulator import FakeUser
 from bot.text.funder_labels import ANSWER_LABELS
 from bot.text.i18n import Translator
 from bot.text.languages import PARTICIPANT_LANGUAGES
 from storage.db import transaction
-from storage.models import (
-    FollowUpAnswer,
-    FollowUpPoint,
-    OutboxStatus,
-    Outcome,
-    OutcomeFollowUp,
-)
-from storage.outcome_followups import POINT_OFFSETS, add_months, due_on, parse_offsets
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpPoint
+from storage.models import OutboxStatus
+from storage.models import Outcome
+from storage.models import OutcomeFollowUp
+from storage.outcome_followups import POINT_OFFSETS
+from storage.outcome_followups import add_months
+from storage.outcome_followups import due_on
+from storage.outcome_followups import parse_offsets
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.projects import insert_participants, participant
-from tests.steps import outbox_rows, rows
+from tests.projects import insert_participants
+from tests.projects import participant
+from tests.steps import outbox_rows
+from tests.steps import rows
 
 ENDED_28_DAYS_AGO = date(2026, 10, 27)
 """TEST_NOW is 24 November 2026: 28 days after 27 October."""

@@ -7,29 +7,30 @@ from datetime import timedelta
 from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
-from handlers.kit.flows import FlowFor, FlowTap
+from handlers.kit.flows import FlowFor
+from handlers.kit.flows import FlowTap
 from handlers.kit.participant_views import ParticipantCard
-from handlers.participants import EndPick, StatusPick
+from handlers.participants import EndPick
+from handlers.participants import StatusPick
 from storage.db import transaction
-from storage.models import (
-    AuditLog,
-    CheckIn,
-    FlowDraft,
-    Participant,
-    Role,
-    Status,
-)
+from storage.models import AuditLog
+from storage.models import CheckIn
+from storage.models import FlowDraft
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Status
 from storage.staff import add_staff
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import (
-    add,
-    caseload_seen_apart,
-    numbered_participants,
-    picked,
-    register_in_db,
-    rows,
-)
+from tests.steps import add
+from tests.steps import caseload_seen_apart
+from tests.steps import numbered_participants
+from tests.steps import picked
+from tests.steps import register_in_db
+from tests.steps import rows
 
 
 async def test_mine_lists_own_caseload_least_recently_seen_first(

@@ -14,44 +14,47 @@ from datetime import datetime
 import pytest
 
 from bot.outbox.reminders import told_text
-from bot.outbox.templates import (
-    ANSWER_LABELS,
-    CANCELLED,
-    MOVED,
-    ReminderAnswer,
-    change_message,
-    changed_text,
-    reminder_message,
-    thanks_text,
-)
-from bot.sandbox.emulator import ChatMessage, FakeUser
-from bot.text.i18n import Translator, resolve_language
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES, normalize_language
+from bot.outbox.templates import ANSWER_LABELS
+from bot.outbox.templates import CANCELLED
+from bot.outbox.templates import MOVED
+from bot.outbox.templates import ReminderAnswer
+from bot.outbox.templates import change_message
+from bot.outbox.templates import changed_text
+from bot.outbox.templates import reminder_message
+from bot.outbox.templates import thanks_text
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
+from bot.text.i18n import Translator
+from bot.text.i18n import resolve_language
+from bot.text.languages import ENDONYMS
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.languages import normalize_language
 from handlers.kit.base import stranger_text
 from handlers.onboarding import problem_text
 from storage.access import Viewer
 from storage.db import transaction
-from storage.followups import ANSWERS, due_stamp, record_response
+from storage.followups import ANSWERS
+from storage.followups import due_stamp
+from storage.followups import record_response
 from storage.invites import InviteProblem
-from storage.models import (
-    FlowDraft,
-    FollowUp,
-    FollowUpKind,
-    FollowUpResponse,
-    FollowUpState,
-    Role,
-)
+from storage.models import FlowDraft
+from storage.models import FollowUp
+from storage.models import FollowUpKind
+from storage.models import FollowUpResponse
+from storage.models import FollowUpState
+from storage.models import Role
 from storage.staff import add_staff
 from storage.stats import team_overview
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import (
-    add_participant,
-    invite_token,
-    numbered_participants,
-    outbox_rows,
-    rows,
-)
+from tests.steps import add_participant
+from tests.steps import invite_token
+from tests.steps import numbered_participants
+from tests.steps import outbox_rows
+from tests.steps import rows
 
 AMINA = FakeUser(5001, "Amina", "en")  # an English phone, whatever she reads best
 KIND_WORDS = {FollowUpKind.MEETING: "möte Arbetsförmedlingen Växjö",

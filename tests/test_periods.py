@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 
 import pytest
 
 from bot.text.i18n import Translator
-from bot.text.periods import ALL, Period, local_today, month_ends, parse_period
-from bot.text.stats_text import percent, share_cell
-from storage.stats import percent_of, round_half_up, share
+from bot.text.periods import ALL
+from bot.text.periods import Period
+from bot.text.periods import local_today
+from bot.text.periods import month_ends
+from bot.text.periods import parse_period
+from bot.text.stats_text import percent
+from bot.text.stats_text import share_cell
+from storage.stats import percent_of
+from storage.stats import round_half_up
+from storage.stats import share
 from tests.conftest import STOCKHOLM
 
 TODAY = date(2026, 11, 24)

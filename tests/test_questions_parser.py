@@ -11,24 +11,27 @@ from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from bot.questions import (
-    EXAMPLES,
-    OUTCOME_GROUPS,
-    Ambiguous,
-    Intent,
-    NotUnderstood,
-    Parsed,
-    equivalent_command,
-    match_names,
-    name_variants,
-    parse,
-)
-from bot.questions.model import GENDERS, STATUSES
+from bot.questions import EXAMPLES
+from bot.questions import OUTCOME_GROUPS
+from bot.questions import Ambiguous
+from bot.questions import Intent
+from bot.questions import NotUnderstood
+from bot.questions import Parsed
+from bot.questions import equivalent_command
+from bot.questions import match_names
+from bot.questions import name_variants
+from bot.questions import parse
+from bot.questions.model import GENDERS
+from bot.questions.model import STATUSES
 from bot.text.periods import parse_period
-from storage.models import Gender, Outcome, Status
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import Status
 from tests.period_words import PERIOD_WORDS
 from tests.period_words import TODAY as PERIOD_TODAY
 

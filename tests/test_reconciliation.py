@@ -46,18 +46,25 @@ from bot.sandbox.emulator import ChatMessage
 from storage import stats
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import (
-    DEFAULT_DROPOUT_REASONS,
-    CheckIn,
-    Gender,
-    Outcome,
-    OutcomeCategory,
-    OutcomeFollowUp,
-    set_dropout_reasons,
-)
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
-from tests.harness import BotHarness, running_bot
-from tests.projects import checkin, insert_participants, insert_rows, local, participant
+from storage.models import DEFAULT_DROPOUT_REASONS
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import OutcomeFollowUp
+from storage.models import set_dropout_reasons
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
+from tests.harness import BotHarness
+from tests.harness import running_bot
+from tests.projects import checkin
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import local
+from tests.projects import participant
 
 W, M, OTH, U = Gender.WOMAN, Gender.MAN, Gender.OTHER, Gender.UNSPECIFIED
 E = Outcome

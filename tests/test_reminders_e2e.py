@@ -7,27 +7,38 @@ driven explicitly so each step is deterministic.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import func
+from sqlmodel import select
 
-from bot.sandbox.emulator import ChatMessage, FakeUser, Fault
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
+from bot.sandbox.emulator import Fault
 from bot.text.i18n import Translator
 from handlers.followups import FollowUpAskCancel
-from handlers.kit.flows import FlowFor, FlowTap
+from handlers.kit.flows import FlowFor
+from handlers.kit.flows import FlowTap
 from storage.db import transaction
-from storage.models import (
-    FlowDraft,
-    FollowUp,
-    Invite,
-    OutboundMessage,
-    OutboxStatus,
-    Participant,
-)
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
-from tests.harness import BotHarness, running_bot
-from tests.steps import add_participant, join, picked, rows
+from storage.models import FlowDraft
+from storage.models import FollowUp
+from storage.models import Invite
+from storage.models import OutboundMessage
+from storage.models import OutboxStatus
+from storage.models import Participant
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.harness import BotHarness
+from tests.harness import running_bot
+from tests.steps import add_participant
+from tests.steps import join
+from tests.steps import picked
+from tests.steps import rows
 
 AMINA = FakeUser(5001, "Amina", "en")
 

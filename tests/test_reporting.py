@@ -10,10 +10,12 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -23,11 +25,21 @@ from bot import cli
 from storage import reporting
 from storage.access import Viewer
 from storage.db import transaction
-from storage.models import AuditLog, Gender, Outcome, OutcomeFollowUp
-from storage.personnummer import PersonnummerCipher, parse
-from tests.conftest import TEST_NOW, Database, People, Person
-from tests.harness import BotHarness, running_bot
-from tests.projects import insert_participants, insert_rows, participant
+from storage.models import AuditLog
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeFollowUp
+from storage.personnummer import PersonnummerCipher
+from storage.personnummer import parse
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
+from tests.harness import BotHarness
+from tests.harness import running_bot
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import participant
 from tests.steps import rows as all_rows
 
 H1 = reporting.ReportPeriod(date(2026, 1, 1), date(2026, 6, 30))

@@ -11,11 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.runner import SECRET_HEADER, WEBHOOK_PATH, run_bot
+from bot.runner import SECRET_HEADER
+from bot.runner import WEBHOOK_PATH
+from bot.runner import run_bot
 from bot.runtime.config import Settings
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.server import serving
-from tests.conftest import Database, People
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import TOKEN
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -110,7 +113,8 @@ async def test_stop_finishes_the_message_in_flight_and_gives_back_the_rest(
 
     from storage import outbox
     from storage.db import transaction
-    from storage.models import OutboundMessage, OutboxStatus
+    from storage.models import OutboundMessage
+    from storage.models import OutboxStatus
     from tests.conftest import STOCKHOLM
     from tests.harness import running_bot
 

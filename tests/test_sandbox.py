@@ -14,8 +14,11 @@ import shutil
 import socket
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +28,34 @@ from sqlmodel import select
 
 from bot.runtime.config import load_settings
 from bot.sandbox import demo
-from bot.sandbox.demo import PortUnavailable, RunningSandbox, prepare_database, run_demo, sandbox
-from storage import migrate, reporting
-from storage.access import Viewer, participant_scope
-from storage.db import SessionMaker, create_engine, session_maker, transaction
-from storage.demo_data import (
-    DEMO_PERSONAS,
-    DEMO_STRANGER,
-    DatabaseNotEmpty,
-    DemoPersona,
-    seed_demo_project,
-)
-from storage.models import (
-    CheckIn,
-    Gender,
-    Outcome,
-    OutcomeCategory,
-    Participant,
-    Role,
-    Staff,
-    Status,
-)
-from tests.conftest import TEST_NOW, Database
+from bot.sandbox.demo import PortUnavailable
+from bot.sandbox.demo import RunningSandbox
+from bot.sandbox.demo import prepare_database
+from bot.sandbox.demo import run_demo
+from bot.sandbox.demo import sandbox
+from storage import migrate
+from storage import reporting
+from storage.access import Viewer
+from storage.access import participant_scope
+from storage.db import SessionMaker
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.db import transaction
+from storage.demo_data import DEMO_PERSONAS
+from storage.demo_data import DEMO_STRANGER
+from storage.demo_data import DatabaseNotEmpty
+from storage.demo_data import DemoPersona
+from storage.demo_data import seed_demo_project
+from storage.models import CheckIn
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
+from storage.models import Status
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
 
 Messages = list[dict[str, Any]]
 

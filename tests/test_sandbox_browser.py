@@ -15,13 +15,17 @@ from pathlib import Path
 import httpx
 import pytest
 import segno
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser
+from playwright.async_api import Page
+from playwright.async_api import async_playwright
+from playwright.async_api import expect
 
 from bot.sandbox import demo
 from bot.sandbox.demo import RunningSandbox
 from storage.demo_data import DEMO_PERSONAS
 from storage.models import Role
-from tests.test_sandbox import sandbox_from, seed_demo_file
+from tests.test_sandbox import sandbox_from
+from tests.test_sandbox import seed_demo_file
 
 pytestmark = pytest.mark.browser
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.outbox.timing import (
-    QuietHours,
-    local_day_bounds,
-    local_moment,
-    next_weekday_at,
-    no_answer_alert_time,
-    outside_quiet_hours,
-    reminder_times,
-)
+from bot.outbox.timing import QuietHours
+from bot.outbox.timing import local_day_bounds
+from bot.outbox.timing import local_moment
+from bot.outbox.timing import next_weekday_at
+from bot.outbox.timing import no_answer_alert_time
+from bot.outbox.timing import outside_quiet_hours
+from bot.outbox.timing import reminder_times
 
 TZ = ZoneInfo("Europe/Stockholm")
 QUIET = QuietHours(time(20, 0), time(8, 0))

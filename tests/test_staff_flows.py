@@ -10,8 +10,13 @@ from sqlmodel import select
 
 from bot.text.i18n import Translator
 from storage.db import transaction
-from storage.models import FlowDraft, Participant, Staff
-from tests.conftest import STOCKHOLM, Database, People, Person
+from storage.models import FlowDraft
+from storage.models import Participant
+from storage.models import Staff
+from tests.conftest import STOCKHOLM
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
 from tests.harness import BotHarness
 from tests.steps import add_participant
 

@@ -9,7 +9,10 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,44 +22,48 @@ from sqlmodel import select
 from bot.outbox.digest import plan_digests
 from bot.text.i18n import Translator
 from bot.text.periods import parse_period
-from bot.text.stats_text import period_label, short_names
-from handlers.kit.stats_request import StatsView, View
+from bot.text.stats_text import period_label
+from bot.text.stats_text import short_names
+from handlers.kit.stats_request import StatsView
+from handlers.kit.stats_request import View
 from storage import stats
 from storage.access import Viewer
 from storage.checkins import log_checkin
 from storage.db import transaction
 from storage.gdpr import erase_participant
-from storage.models import (
-    OUTCOME_CATEGORY,
-    Channel,
-    CheckIn,
-    FollowUp,
-    FollowUpResponse,
-    FollowUpState,
-    Gender,
-    OutboundMessage,
-    Outcome,
-    OutcomeCategory,
-    Participant,
-    Role,
-    Status,
-)
-from storage.participants import end_participant, hand_over
+from storage.models import OUTCOME_CATEGORY
+from storage.models import Channel
+from storage.models import CheckIn
+from storage.models import FollowUp
+from storage.models import FollowUpResponse
+from storage.models import FollowUpState
+from storage.models import Gender
+from storage.models import OutboundMessage
+from storage.models import Outcome
+from storage.models import OutcomeCategory
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Status
+from storage.participants import end_participant
+from storage.participants import hand_over
 from storage.stats import municipality_ref
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People, Person
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import Person
 from tests.harness import BotHarness
 from tests.period_words import PERIOD_WORDS
 from tests.period_words import TODAY as PERIOD_TODAY
-from tests.projects import (
-    checkin,
-    insert_participants,
-    insert_rows,
-    local,
-    participant,
-    reference_project,
-    small_project,
-)
-from tests.steps import add, rows
+from tests.projects import checkin
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import local
+from tests.projects import participant
+from tests.projects import reference_project
+from tests.projects import small_project
+from tests.steps import add
+from tests.steps import rows
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 

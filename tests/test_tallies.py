@@ -7,28 +7,44 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import MetaData, delete, func, insert, select, text, update
+from sqlalchemy import MetaData
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import stats
 from storage.access import Viewer
 from storage.checkins import log_checkin
 from storage.db import transaction
-from storage.models import (
-    Channel,
-    CheckIn,
-    CheckInTallyCoordinator,
-    CheckInTallyMunicipality,
-    Participant,
-)
+from storage.models import Channel
+from storage.models import CheckIn
+from storage.models import CheckInTallyCoordinator
+from storage.models import CheckInTallyMunicipality
+from storage.models import Participant
 from storage.participants import hand_over
 from storage.stats import execute
-from storage.tallies import TALLIES, rebuild_tallies, tally_differences
-from tests.conftest import STOCKHOLM, TEST_NOW, Database, People
-from tests.projects import checkin, insert_participants, insert_rows, local, participant
+from storage.tallies import TALLIES
+from storage.tallies import rebuild_tallies
+from storage.tallies import tally_differences
+from tests.conftest import STOCKHOLM
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.projects import checkin
+from tests.projects import insert_participants
+from tests.projects import insert_rows
+from tests.projects import local
+from tests.projects import participant
 
 _c = CheckIn.__table__.c  # type: ignore[attr-defined]
 _p = Participant.__table__.c  # type: ignore[attr-defined]

@@ -10,17 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 from sqlalchemy import text
 from telegram import Update
 
-from bot.runtime.update_order import PerPersonUpdateProcessor, order_key
+from bot.runtime.update_order import PerPersonUpdateProcessor
+from bot.runtime.update_order import order_key
 from bot.sandbox.emulator import FakeUser
 from storage.models import CheckIn
-from tests.conftest import Database, People
+from tests.conftest import Database
+from tests.conftest import People
 from tests.harness import BotHarness
-from tests.steps import add, rows
+from tests.steps import add
+from tests.steps import rows
 
 
 @contextlib.asynccontextmanager
@@ -131,7 +135,8 @@ async def test_many_people_writing_at_once_all_succeed(
 ) -> None:
     """SQLite has one writer at a time: concurrent updates must still all be saved."""
     from storage.db import transaction
-    from storage.models import Participant, Role
+    from storage.models import Participant
+    from storage.models import Role
     from storage.staff import add_staff
     from tests.conftest import TEST_NOW
 

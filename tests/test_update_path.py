@@ -13,27 +13,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
+from sqlalchemy import text
 from sqlmodel import select
 
 from bot.runtime.services import services_of
 from storage import migrate
-from storage.db import create_engine, session_maker, transaction
-from storage.models import AuditLog, Staff
-from storage.staff import (
-    NOTES_WARNING,
-    StaffCache,
-    active_staff_by_telegram_id,
-    first_note_warning,
-)
-from tests.conftest import (
-    TEST_NOW,
-    Database,
-    People,
-    _drop_postgres,
-    _postgres_url,
-    _prepare_postgres,
-)
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.db import transaction
+from storage.models import AuditLog
+from storage.models import Staff
+from storage.staff import NOTES_WARNING
+from storage.staff import StaffCache
+from storage.staff import active_staff_by_telegram_id
+from storage.staff import first_note_warning
+from tests.conftest import TEST_NOW
+from tests.conftest import Database
+from tests.conftest import People
+from tests.conftest import _drop_postgres
+from tests.conftest import _postgres_url
+from tests.conftest import _prepare_postgres
 from tests.harness import BotHarness
 
 WARNING_WORDS = "Shown once"

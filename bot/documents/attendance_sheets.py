@@ -13,9 +13,12 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.documents.cells import append, plain_sheet_title, sheet_title
+from bot.documents.cells import append
+from bot.documents.cells import plain_sheet_title
+from bot.documents.cells import sheet_title
 from bot.text.i18n import Translator
-from storage.attendance import SheetRow, Sheets
+from storage.attendance import SheetRow
+from storage.attendance import Sheets
 
 if TYPE_CHECKING:  # imported when a file is written (openpyxl ~0.2 s and ~28 MiB)
     from fpdf import FPDF
@@ -62,7 +65,9 @@ def build_workbook(sheets: Sheets, tr: Translator) -> bytes:
 def _signing_sheet(sheet: Worksheet, tr: Translator, row: SheetRow,
                    month: str) -> None:
     """One printable page: who, which month, how many hours, two signatures."""
-    from openpyxl.styles import Border, Font, Side
+    from openpyxl.styles import Border
+    from openpyxl.styles import Font
+    from openpyxl.styles import Side
 
     line = Border(bottom=Side(style="thin"))
     append(sheet, [tr._("Attendance, %(month)s", month=month)])
@@ -122,7 +127,8 @@ def build_pdf(sheets: Sheets, tr: Translator, *, month_text: str) -> bytes:
 
 
 def _page(pdf: FPDF, tr: Translator, row: SheetRow, month_text: str) -> None:
-    from fpdf.enums import XPos, YPos
+    from fpdf.enums import XPos
+    from fpdf.enums import YPos
 
     pdf.add_page()
     pdf.set_font(FONT, "B", 18)

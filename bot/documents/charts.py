@@ -19,9 +19,11 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.text.i18n import N_, Translator
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
 from bot.text.periods import Period
-from bot.text.stats_text import category_label, period_label
+from bot.text.stats_text import category_label
+from bot.text.stats_text import period_label
 from storage import stats
 from storage.models import OutcomeCategory
 

@@ -10,17 +10,32 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from datetime import datetime
+from typing import TYPE_CHECKING
+from typing import Any
 
-from bot.documents.cells import append, csv_file, csv_text, sheet_title
-from bot.text.i18n import N_, Translator
-from bot.text.labels import CHANNEL_LABELS, GENDER_LABELS, OUTCOME_LABELS, STATUS_LABELS
-from bot.text.stats_text import category_label, figure_rows, share_cell
+from bot.documents.cells import append
+from bot.documents.cells import csv_file
+from bot.documents.cells import csv_text
+from bot.documents.cells import sheet_title
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
+from bot.text.labels import CHANNEL_LABELS
+from bot.text.labels import GENDER_LABELS
+from bot.text.labels import OUTCOME_LABELS
+from bot.text.labels import STATUS_LABELS
+from bot.text.stats_text import category_label
+from bot.text.stats_text import figure_rows
+from bot.text.stats_text import share_cell
 from storage import exports
-from storage.models import Channel, Gender, Outcome, Status
+from storage.models import Channel
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import Status
 from storage.municipalities import code_of as municipality_code
-from storage.stats import Breakdown, category_of
+from storage.stats import Breakdown
+from storage.stats import category_of
 
 if TYPE_CHECKING:  # openpyxl is imported where a file is written: ~0.2 s and ~28 MiB at start-up
     from openpyxl.worksheet.worksheet import Worksheet

@@ -11,22 +11,30 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from typing import Any
 
 from babel.numbers import format_decimal
 
-from bot.documents.cells import append, csv_file, csv_text, sheet_title
+from bot.documents.cells import append
+from bot.documents.cells import csv_file
+from bot.documents.cells import csv_text
+from bot.documents.cells import sheet_title
 from bot.text.funder_labels import EDUCATION_LABELS
-from bot.text.i18n import N_, Translator
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
 from bot.text.labels import GENDER_LABELS
 from bot.text.stats_text import share_cell
-from storage import entry, reporting
-from storage.models import EducationLevel, Gender
+from storage import entry
+from storage import reporting
+from storage.models import EducationLevel
+from storage.models import Gender
 from storage.municipalities import code_of as municipality_code
 from storage.personnummer import PersonnummerCipher
-from storage.stats import percent_of, round_half_up
+from storage.stats import percent_of
+from storage.stats import round_half_up
 
 KIND_TITLES: dict[reporting.ReportKind, str] = {
     "esf-entry": N_("ESF+ entry indicators"),

@@ -30,7 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated
+from typing import Any
+from typing import ClassVar
+from typing import Self
+from typing import TypeVar
 
 CALLBACK_DATA_LIMIT = 64
 SEPARATOR = ":"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.text.i18n import N_
-from storage.access import POLICY, Action
+from storage.access import POLICY
+from storage.access import Action
 from storage.models import Role
 
 

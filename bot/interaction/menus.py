@@ -12,13 +12,21 @@ import logging
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import Bot
+from telegram import BotCommand
+from telegram import BotCommandScopeAllPrivateChats
+from telegram import BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.interaction.commands import Command, participant_menu, staff_menu
-from bot.text.i18n import N_, Translator
+from bot.interaction.commands import Command
+from bot.interaction.commands import participant_menu
+from bot.interaction.commands import staff_menu
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
 from bot.text.languages import PARTICIPANT_LANGUAGES
-from storage.models import Participant, Role, Staff
+from storage.models import Participant
+from storage.models import Role
+from storage.models import Staff
 
 log = logging.getLogger(__name__)
 

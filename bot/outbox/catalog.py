@@ -7,7 +7,10 @@ nothing registers a template by being imported. A kind added to
 
 from __future__ import annotations
 
-from bot.outbox import digest, hours_reminder, outcome_questions, templates
+from bot.outbox import digest
+from bot.outbox import hours_reminder
+from bot.outbox import outcome_questions
+from bot.outbox import templates
 from bot.outbox.templates import Template
 from storage.models import OutboxTemplate
 

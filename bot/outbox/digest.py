@@ -9,17 +9,30 @@ and language as they are then. `/digest` renders the same text on demand.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.templates import Outgoing, Rendered, active_addressee
-from bot.outbox.timing import local_moment, one_working_day_before
+from bot.outbox.templates import Outgoing
+from bot.outbox.templates import Rendered
+from bot.outbox.templates import active_addressee
+from bot.outbox.timing import local_moment
+from bot.outbox.timing import one_working_day_before
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
-from bot.text.stats_text import coordinator_label, outcome_lines, percent, reached_line
-from storage import outbox, participants, relay, stats
-from storage.access import Action, Viewer, can
+from bot.text.stats_text import coordinator_label
+from bot.text.stats_text import outcome_lines
+from bot.text.stats_text import percent
+from bot.text.stats_text import reached_line
+from storage import outbox
+from storage import participants
+from storage import relay
+from storage import stats
+from storage.access import Action
+from storage.access import Viewer
+from storage.access import can
 from storage.models import OutboxTemplate
 from storage.staff import active_staff
 

@@ -33,37 +33,41 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest
+from telegram.error import Forbidden
+from telegram.error import NetworkError
+from telegram.error import RetryAfter
+from telegram.error import TelegramError
 
 from bot.outbox.leader import Leadership
 from bot.outbox.ratelimit import TelegramRateLimiter
-from bot.outbox.templates import (
-    PARTICIPANT_TEMPLATES,
-    Outgoing,
-    Rendered,
-    Template,
-    fit_message,
-)
+from bot.outbox.templates import PARTICIPANT_TEMPLATES
+from bot.outbox.templates import Outgoing
+from bot.outbox.templates import Rendered
+from bot.outbox.templates import Template
+from bot.outbox.templates import fit_message
 from bot.runtime.services import Services
-from bot.text.i18n import SafeHtml, Translator
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
 from storage import outbox
 from storage.db import transaction
-from storage.models import (
-    FollowUp,
-    OutboundMessage,
-    OutboxTemplate,
-    OutcomeFollowUp,
-    Participant,
-    Staff,
-)
+from storage.models import FollowUp
+from storage.models import OutboundMessage
+from storage.models import OutboxTemplate
+from storage.models import OutcomeFollowUp
+from storage.models import Participant
+from storage.models import Staff
 from storage.participants import stop_messages
 from storage.staff import notice_recipients
 

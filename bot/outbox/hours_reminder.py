@@ -10,20 +10,29 @@ is empty.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from typing import Annotated
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.interaction.buttons import ButtonPayload, Token, family
-from bot.outbox.templates import Outgoing, Rendered, active_addressee
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
+from bot.outbox.templates import Outgoing
+from bot.outbox.templates import Rendered
+from bot.outbox.templates import active_addressee
 from bot.outbox.timing import local_moment
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from bot.text.render import participant_keyboard
-from storage import attendance, outbox
-from storage.models import OutboxTemplate, Participant
+from storage import attendance
+from storage import outbox
+from storage.models import OutboxTemplate
+from storage.models import Participant
 
 REMINDER_TIME = time(9, 0)
 """Local time of the reminder."""

@@ -15,23 +15,34 @@ sent and skipped once the question has been answered.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
 from bot.outbox.reminders import quiet_hours
-from bot.outbox.templates import Outgoing, Rendered
-from bot.outbox.timing import local_moment, outside_quiet_hours
+from bot.outbox.templates import Outgoing
+from bot.outbox.templates import Rendered
+from bot.outbox.timing import local_moment
+from bot.outbox.timing import outside_quiet_hours
 from bot.runtime.config import Settings
-from bot.text.funder_labels import ANSWER_LABELS, POINT_LABELS
-from bot.text.i18n import N_, Translator
-from bot.text.render import grid, keyboard
+from bot.text.funder_labels import ANSWER_LABELS
+from bot.text.funder_labels import POINT_LABELS
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
+from bot.text.render import grid
+from bot.text.render import keyboard
 from storage import outbox
 from storage import outcome_followups as queries
 from storage.gdpr import is_erased
-from storage.models import FollowUpAnswer, FollowUpPoint, OutboxTemplate, Staff
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpPoint
+from storage.models import OutboxTemplate
+from storage.models import Staff
 
 ASK_AT = time(10, 0)
 """Local time of day the question goes out on its due date."""

@@ -6,22 +6,27 @@ gets fresh rows (the old ones are cancelled by the caller).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.outbox.templates import CANCELLED, MOVED
-from bot.outbox.timing import (
-    QuietHours,
-    no_answer_alert_time,
-    outside_quiet_hours,
-    reminder_times,
-)
+from bot.outbox.templates import CANCELLED
+from bot.outbox.templates import MOVED
+from bot.outbox.timing import QuietHours
+from bot.outbox.timing import no_answer_alert_time
+from bot.outbox.timing import outside_quiet_hours
+from bot.outbox.timing import reminder_times
 from bot.runtime.config import Settings
 from bot.text.i18n import Translator
 from storage import outbox
-from storage.followups import AgendaItem, due_stamp
-from storage.models import FollowUp, FollowUpState, OutboxTemplate, Participant, Staff
+from storage.followups import AgendaItem
+from storage.followups import due_stamp
+from storage.models import FollowUp
+from storage.models import FollowUpState
+from storage.models import OutboxTemplate
+from storage.models import Participant
+from storage.models import Staff
 
 
 def quiet_hours(settings: Settings) -> QuietHours:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
+from telegram.ext import ContextTypes
 
 from bot.outbox.digest import plan_digests
 from bot.outbox.dispatch import Dispatcher
@@ -20,8 +22,12 @@ from bot.outbox.hours_reminder import plan_hours_reminders
 from bot.outbox.outcome_questions import plan_outcome_followups
 from bot.outbox.templates import Template
 from bot.outbox.timing import next_weekday_at
-from bot.runtime.services import Services, services_of
-from storage import drafts, gdpr, outbox, relay
+from bot.runtime.services import Services
+from bot.runtime.services import services_of
+from storage import drafts
+from storage import gdpr
+from storage import outbox
+from storage import relay
 from storage.db import transaction
 from storage.models import OutboxTemplate
 from storage.staff import active_staff

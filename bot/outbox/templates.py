@@ -10,31 +10,36 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardMarkup
 
-from bot.interaction.buttons import ButtonPayload, family, trailing
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.interaction.buttons import trailing
 from bot.outbox.timing import local_day_bounds
-from bot.text.i18n import N_, SafeHtml, Translator, escape
+from bot.text.i18n import N_
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.i18n import escape
 from bot.text.render import keyboard
 from storage import followups as followup_queries
 from storage import outbox as outbox_queries
 from storage.access import Viewer
-from storage.models import (
-    FollowUp,
-    FollowUpKind,
-    FollowUpResponse,
-    FollowUpState,
-    OutboundMessage,
-    OutboxTemplate,
-    Participant,
-    Staff,
-)
+from storage.models import FollowUp
+from storage.models import FollowUpKind
+from storage.models import FollowUpResponse
+from storage.models import FollowUpState
+from storage.models import OutboundMessage
+from storage.models import OutboxTemplate
+from storage.models import Participant
+from storage.models import Staff
 
 
 @family("fu:o", command="today")

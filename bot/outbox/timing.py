@@ -8,7 +8,11 @@ both sides of a daylight-saving change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 LAST_MINUTE_REMINDER = timedelta(minutes=30)

@@ -7,18 +7,18 @@ typed names (municipalities, coordinators, participants) against the ones the as
 """
 
 from bot.questions.command import equivalent_command
-from bot.questions.examples import EXAMPLES, suggestions
-from bot.questions.model import (
-    OUTCOME_GROUPS,
-    Ambiguous,
-    Duration,
-    Intent,
-    NotUnderstood,
-    Parsed,
-    Period,
-    Result,
-)
-from bot.questions.names import match_names, name_variants
+from bot.questions.examples import EXAMPLES
+from bot.questions.examples import suggestions
+from bot.questions.model import OUTCOME_GROUPS
+from bot.questions.model import Ambiguous
+from bot.questions.model import Duration
+from bot.questions.model import Intent
+from bot.questions.model import NotUnderstood
+from bot.questions.model import Parsed
+from bot.questions.model import Period
+from bot.questions.model import Result
+from bot.questions.names import match_names
+from bot.questions.names import name_variants
 from bot.questions.parser import parse
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.questions.model import Intent, Parsed
+from bot.questions.model import Intent
+from bot.questions.model import Parsed
 
 _GENDER_WORDS = {"woman": "women", "man": "men", "other": "other"}
 _SPLIT_WORDS = {"municipality": "by municipality", "coordinator": "by coordinator"}

@@ -12,12 +12,17 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from babel.dates import get_day_names, get_month_names
-from rapidfuzz import fuzz, process
+from babel.dates import get_day_names
+from babel.dates import get_month_names
+from rapidfuzz import fuzz
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.questions.text import fold
-from bot.text.periods import CALENDAR_PHRASES, LAST_WORDS, THIS_WORDS, UNIT_WORDS
+from bot.text.periods import CALENDAR_PHRASES
+from bot.text.periods import LAST_WORDS
+from bot.text.periods import THIS_WORDS
+from bot.text.periods import UNIT_WORDS
 
 SV, EN, ANY = "sv", "en", "*"
 

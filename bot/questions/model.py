@@ -7,11 +7,14 @@ tests check that every value here is a member of the matching enum in `storage.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import timedelta
 from enum import StrEnum
 
-from bot.text.periods import Period, add_months
+from bot.text.periods import Period
+from bot.text.periods import add_months
 
 
 class Intent(StrEnum):

@@ -11,23 +11,34 @@ from the cue words; fill the slots. Anything that could be read two ways comes b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from datetime import date
 
 from bot.questions import lexicon
 from bot.questions.examples import suggestions
-from bot.questions.lexicon import EN, SV, Sense
-from bot.questions.model import (
-    Ambiguous,
-    Duration,
-    Intent,
-    NotUnderstood,
-    Parsed,
-    Period,
-    Result,
-)
-from bot.questions.text import MAX_CHARS, Token, clean, tokenize
-from bot.questions.when import ALL, Context, Grammar, Rolling, Spec, Vague, range_period
+from bot.questions.lexicon import EN
+from bot.questions.lexicon import SV
+from bot.questions.lexicon import Sense
+from bot.questions.model import Ambiguous
+from bot.questions.model import Duration
+from bot.questions.model import Intent
+from bot.questions.model import NotUnderstood
+from bot.questions.model import Parsed
+from bot.questions.model import Period
+from bot.questions.model import Result
+from bot.questions.text import MAX_CHARS
+from bot.questions.text import Token
+from bot.questions.text import clean
+from bot.questions.text import tokenize
+from bot.questions.when import ALL
+from bot.questions.when import Context
+from bot.questions.when import Grammar
+from bot.questions.when import Rolling
+from bot.questions.when import Spec
+from bot.questions.when import Vague
+from bot.questions.when import range_period
 from bot.text.periods import in_calendar
 
 MAX_TOKENS = 40

@@ -9,23 +9,23 @@ against `today` once the parser knows whether the question looks forward (agenda
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import timedelta
 
 from bot.questions.model import Duration
 from bot.questions.text import Token
-from bot.text.periods import (
-    ALL,
-    Period,
-    add_months,
-    current,
-    half_period,
-    month_period,
-    quarter_period,
-    range_period,
-    week_period,
-    year_period,
-)
+from bot.text.periods import ALL
+from bot.text.periods import Period
+from bot.text.periods import add_months
+from bot.text.periods import current
+from bot.text.periods import half_period
+from bot.text.periods import month_period
+from bot.text.periods import quarter_period
+from bot.text.periods import range_period
+from bot.text.periods import week_period
+from bot.text.periods import year_period
 
 
 class Vague:

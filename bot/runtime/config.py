@@ -5,15 +5,23 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+from pydantic import field_validator
+from pydantic import model_validator
+from pydantic_settings import BaseSettings
+from pydantic_settings import SettingsConfigDict
 
 from bot.text.languages import STAFF_LANGUAGES
-from storage.models import DEFAULT_DROPOUT_REASONS, DROPOUT_CANDIDATES, Outcome
+from storage.models import DEFAULT_DROPOUT_REASONS
+from storage.models import DROPOUT_CANDIDATES
+from storage.models import Outcome
 from storage.municipalities import Municipalities
-from storage.outcome_followups import FollowUpPoint, parse_offsets
+from storage.outcome_followups import FollowUpPoint
+from storage.outcome_followups import parse_offsets
 from storage.personnummer import validate_keys
 
 PUBLIC_BOT_API = "https://api.telegram.org/bot"

@@ -12,18 +12,27 @@ import asyncio
 import contextlib
 import errno
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
+from starlette.types import Message
+from starlette.types import Receive
+from starlette.types import Scope
+from starlette.types import Send
 
-from bot.app import build_application, start_services
+from bot.app import build_application
+from bot.app import start_services
 from bot.outbox.reminders import plan_reminders
 from bot.runtime.clock import Clock
 from bot.runtime.config import Settings
@@ -31,8 +40,14 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.server import serving
 from bot.sandbox.web import sandbox_routes
 from storage import migrate
-from storage.db import SessionMaker, create_engine, session_maker, transaction
-from storage.demo_data import DEMO_PERSONAS, DemoPersona, database_is_empty, seed_demo_project
+from storage.db import SessionMaker
+from storage.db import create_engine
+from storage.db import session_maker
+from storage.db import transaction
+from storage.demo_data import DEMO_PERSONAS
+from storage.demo_data import DemoPersona
+from storage.demo_data import database_is_empty
+from storage.demo_data import seed_demo_project
 from storage.followups import upcoming_followups_with_participants
 
 log = logging.getLogger(__name__)

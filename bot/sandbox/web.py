@@ -14,16 +14,22 @@ import binascii
 import functools
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse
+from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.sandbox.emulator import BotApiEmulator, ChatMessage, FakeUser
+from bot.sandbox.emulator import BotApiEmulator
+from bot.sandbox.emulator import ChatMessage
+from bot.sandbox.emulator import FakeUser
 from bot.text.languages import ENDONYMS
 from storage.demo_data import DemoPersona
 

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import copy
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
+from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import read_mo, write_mo
+from babel.messages.mofile import read_mo
+from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import read_po
+from babel.messages.pofile import write_po
 
-from bot.text.i18n import DOMAIN, LOCALES_DIR
-from bot.text.languages import PARTICIPANT_LANGUAGES, STAFF_LANGUAGES
+from bot.text.i18n import DOMAIN
+from bot.text.i18n import LOCALES_DIR
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.languages import STAFF_LANGUAGES
 
 PROJECT_ROOT = LOCALES_DIR.parent
 SOURCE_DIRS = ("bot", "handlers")

@@ -11,7 +11,8 @@ carries the part of day and "Swedish time".
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import babel.dates
 import jdatetime

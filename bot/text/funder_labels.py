@@ -7,15 +7,13 @@ import re
 
 from bot.text.i18n import N_
 from bot.text.labels import fold
-from storage.models import (
-    EducationLevel,
-    EntryEmployment,
-    FollowUpAnswer,
-    FollowUpPoint,
-    SensitiveAnswer,
-    SfiLevel,
-    SubsidyType,
-)
+from storage.models import EducationLevel
+from storage.models import EntryEmployment
+from storage.models import FollowUpAnswer
+from storage.models import FollowUpPoint
+from storage.models import SensitiveAnswer
+from storage.models import SfiLevel
+from storage.models import SubsidyType
 
 EMPLOYMENT_LABELS: dict[EntryEmployment, str] = {
     EntryEmployment.UNEMPLOYED: N_("unemployed"),

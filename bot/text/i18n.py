@@ -12,7 +12,8 @@ import html
 import logging
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +25,8 @@ from babel.support import Translations
 
 import locales
 from bot.text import dates
-from bot.text.languages import STAFF_LANGUAGES, normalize_language
+from bot.text.languages import STAFF_LANGUAGES
+from bot.text.languages import normalize_language
 
 log = logging.getLogger(__name__)
 

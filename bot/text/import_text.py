@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import html
 
-from bot.text.i18n import N_, SafeHtml, Translator
-from storage.importing import ImportFileError, Plan, RowError
+from bot.text.i18n import N_
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from storage.importing import ImportFileError
+from storage.importing import Plan
+from storage.importing import RowError
 
 FILE_ERRORS: dict[str, str] = {
     "too_large": N_("The file is larger than %(mb)s MB."),

@@ -11,11 +11,17 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz import process
 
 from bot.text.i18n import N_
 from bot.text.words import unaccented
-from storage.models import Channel, FollowUpKind, Gender, Outcome, Role, Status
+from storage.models import Channel
+from storage.models import FollowUpKind
+from storage.models import Gender
+from storage.models import Outcome
+from storage.models import Role
+from storage.models import Status
 
 E = TypeVar("E", bound=StrEnum)
 

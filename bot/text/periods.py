@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import tzinfo
 from typing import NamedTuple
 
 from bot.text.words import unaccented

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
 
-from bot.text.i18n import N_, Translator, isolate_typed, without_bidi_controls
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
+from bot.text.i18n import isolate_typed
+from bot.text.i18n import without_bidi_controls
 from storage.errors import DomainError
 from storage.models import Participant
-from storage.municipalities import MunicipalityUnknown, Resolution
+from storage.municipalities import MunicipalityUnknown
+from storage.municipalities import Resolution
 
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64

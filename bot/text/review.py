@@ -15,16 +15,20 @@ from __future__ import annotations
 import html
 import io
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.messages.catalog import Message
 
 from bot.text import catalogs
-from bot.text.i18n import SafeHtml, Translator
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.languages import ENDONYMS
+from bot.text.languages import PARTICIPANT_LANGUAGES
 
 SHEET_TITLE = "Granskning"
 INFO_TITLE = "Om"
@@ -88,12 +92,11 @@ def where(message: Message) -> str:
 
 
 def _sample_params(tr: Translator) -> dict[str, object]:
-    from bot.outbox.templates import (
-        FOLLOWUP_KIND_LABELS,
-        participant_appointment_text,
-        when_text,
-    )
-    from storage.models import FollowUp, FollowUpKind
+    from bot.outbox.templates import FOLLOWUP_KIND_LABELS
+    from bot.outbox.templates import participant_appointment_text
+    from bot.outbox.templates import when_text
+    from storage.models import FollowUp
+    from storage.models import FollowUpKind
 
     followup = FollowUp(id=1, participant_id=1, coordinator_id=1, due_at=SAMPLE_MOMENT,
                         kind=FollowUpKind.MEETING, place=SAMPLE_PLACE)
@@ -158,7 +161,8 @@ def rows(language: str) -> list[Row]:
 def build_sheet(language: str, today: date) -> bytes:
     """The review workbook for `language` (not sv/en: those are the source languages)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment
+    from openpyxl.styles import Font
 
     if language not in REVIEWABLE:
         raise ReviewError(f"no review sheet for {language!r}; choose one of "

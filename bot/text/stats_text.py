@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import html
 
-from bot.text.i18n import N_, SafeHtml, Translator, isolate_typed, without_bidi_controls
+from bot.text.i18n import N_
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.i18n import isolate_typed
+from bot.text.i18n import without_bidi_controls
 from bot.text.labels import OUTCOME_LABELS
-from bot.text.periods import Period, quarter_of
-from storage.models import OUTCOME_CATEGORY, Gender, OutcomeCategory
+from bot.text.periods import Period
+from bot.text.periods import quarter_of
+from storage.models import OUTCOME_CATEGORY
+from storage.models import Gender
+from storage.models import OutcomeCategory
 from storage.participants import CaseloadRow
-from storage.stats import (
-    SPLIT_GENDERS,
-    TEAM_CHECKIN_DAYS,
-    TEAM_FOLLOWUP_DAYS,
-    Breakdown,
-    Figures,
-    GenderSplit,
-    TeamRow,
-    round_half_up,
-    share,
-)
+from storage.stats import SPLIT_GENDERS
+from storage.stats import TEAM_CHECKIN_DAYS
+from storage.stats import TEAM_FOLLOWUP_DAYS
+from storage.stats import Breakdown
+from storage.stats import Figures
+from storage.stats import GenderSplit
+from storage.stats import TeamRow
+from storage.stats import round_half_up
+from storage.stats import share
 
 NO_SHARE = "–"
 

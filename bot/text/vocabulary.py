@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.text.funder_labels import FIELD_WORDS, NotUnderstood, parse_field
-from bot.text.labels import fold, parse_word
-from bot.text.languages import PARTICIPANT_LANGUAGES, STAFF_LANGUAGES, parse_language
+from bot.text.funder_labels import FIELD_WORDS
+from bot.text.funder_labels import NotUnderstood
+from bot.text.funder_labels import parse_field
+from bot.text.labels import fold
+from bot.text.labels import parse_word
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.languages import STAFF_LANGUAGES
+from bot.text.languages import parse_language
 from storage.importing import Vocabulary
-from storage.models import Gender, Role
+from storage.models import Gender
+from storage.models import Role
 
 
 def _entry_field(header: str) -> str | None:

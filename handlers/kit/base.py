@@ -14,36 +14,58 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+from typing import Protocol
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import InlineKeyboardMarkup
+from telegram import Message
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
 
 from bot.interaction import buttons
 from bot.interaction.buttons import ButtonPayload
-from bot.interaction.commands import BY_NAME, Audience, command_for
-from bot.runtime.services import Services, services_of
-from bot.text.i18n import Translator, resolve_language
+from bot.interaction.commands import BY_NAME
+from bot.interaction.commands import Audience
+from bot.interaction.commands import command_for
+from bot.runtime.services import Services
+from bot.runtime.services import services_of
+from bot.text.i18n import Translator
+from bot.text.i18n import resolve_language
 from bot.text.labels import fold
-from bot.text.languages import PARTICIPANT_LANGUAGES, STAFF_LANGUAGES
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.languages import STAFF_LANGUAGES
 from bot.text.periods import parse_iso_day
-from bot.text.render import (
-    TELEGRAM_TEXT_LIMIT,
-    error_text,
-    fit_html,
-)
-from storage.access import Action, Viewer, can
+from bot.text.render import TELEGRAM_TEXT_LIMIT
+from bot.text.render import error_text
+from bot.text.render import fit_html
+from storage.access import Action
+from storage.access import Viewer
+from storage.access import can
 from storage.db import transaction
-from storage.errors import DomainError, NotAllowed, NotFound
+from storage.errors import DomainError
+from storage.errors import NotAllowed
+from storage.errors import NotFound
 from storage.invites import participant_by_telegram_id
-from storage.models import Participant, Staff
+from storage.models import Participant
+from storage.models import Staff
 from storage.participants import visible_participant_by_id
 from storage.staff import active_staff_by_telegram_id
 

@@ -11,7 +11,8 @@ from typing import TypeVar
 
 from bot.text.i18n import Translator
 from handlers.kit.base import Turn
-from handlers.kit.flows import Option, PickOption
+from handlers.kit.flows import Option
+from handlers.kit.flows import PickOption
 
 D = TypeVar("D")
 YES = "yes"

@@ -9,27 +9,25 @@ key (`cipher_of`), and the `EntryPick` family (prefix and fields unchanged) that
 
 from __future__ import annotations
 
-from bot.interaction.buttons import ButtonPayload, family
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
 from bot.runtime.services import Services
-from bot.text.funder_labels import (
-    EDUCATION_LABELS,
-    EMPLOYMENT_LABELS,
-    SENSITIVE_LABELS,
-    SFI_LABELS,
-    SUBSIDY_LABELS,
-)
-from bot.text.i18n import N_, Translator
+from bot.text.funder_labels import EDUCATION_LABELS
+from bot.text.funder_labels import EMPLOYMENT_LABELS
+from bot.text.funder_labels import SENSITIVE_LABELS
+from bot.text.funder_labels import SFI_LABELS
+from bot.text.funder_labels import SUBSIDY_LABELS
+from bot.text.i18n import N_
+from bot.text.i18n import Translator
 from handlers.kit.base import Turn
 from storage import entry
-from storage.models import (
-    EducationLevel,
-    EntryEmployment,
-    Outcome,
-    Participant,
-    SensitiveAnswer,
-    SfiLevel,
-    SubsidyType,
-)
+from storage.models import EducationLevel
+from storage.models import EntryEmployment
+from storage.models import Outcome
+from storage.models import Participant
+from storage.models import SensitiveAnswer
+from storage.models import SfiLevel
+from storage.models import SubsidyType
 from storage.personnummer import PersonnummerCipher
 
 

@@ -23,43 +23,55 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated
+from typing import Any
+from typing import Generic
+from typing import TypeVar
 
 from pydantic import TypeAdapter
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
+from telegram import Update
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, Token, decode, family
-from bot.interaction.commands import BY_NAME, command_for
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import decode
+from bot.interaction.buttons import family
+from bot.interaction.commands import BY_NAME
+from bot.interaction.commands import command_for
 from bot.text.i18n import Translator
 from bot.text.labels import fold
-from bot.text.render import Button, grid, keyboard, participant_keyboard
-from handlers.kit.base import (
-    BUTTON_ROUTES_KEY,
-    PICKER_PAGE,
-    Context,
-    PickerSource,
-    PTBCallback,
-    Turn,
-    expired,
-    expired_tap,
-    guarded,
-    parse_coming_day,
-    picked_participant,
-)
-from handlers.kit.routing import TextSlot, bind_text_route
+from bot.text.render import Button
+from bot.text.render import grid
+from bot.text.render import keyboard
+from bot.text.render import participant_keyboard
+from handlers.kit.base import BUTTON_ROUTES_KEY
+from handlers.kit.base import PICKER_PAGE
+from handlers.kit.base import Context
+from handlers.kit.base import PickerSource
+from handlers.kit.base import PTBCallback
+from handlers.kit.base import Turn
+from handlers.kit.base import expired
+from handlers.kit.base import expired_tap
+from handlers.kit.base import guarded
+from handlers.kit.base import parse_coming_day
+from handlers.kit.base import picked_participant
+from handlers.kit.routing import TextSlot
+from handlers.kit.routing import bind_text_route
 from storage import drafts
 from storage.access import can
-from storage.errors import DomainError, NotFound
+from storage.errors import DomainError
+from storage.errors import NotFound
 from storage.models import Participant
-from storage.participants import (
-    find_participants,
-    participants_for_picker,
-    visible_participant_by_id,
-)
+from storage.participants import find_participants
+from storage.participants import participants_for_picker
+from storage.participants import visible_participant_by_id
 from storage.personnummer import is_valid as is_personnummer
 
 log = logging.getLogger(__name__)

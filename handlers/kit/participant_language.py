@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from bot.interaction.buttons import ButtonPayload, Token, family
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
 from bot.text.i18n import Translator
-from bot.text.languages import ENDONYMS, PARTICIPANT_LANGUAGES
-from bot.text.render import grid, keyboard
+from bot.text.languages import ENDONYMS
+from bot.text.languages import PARTICIPANT_LANGUAGES
+from bot.text.render import grid
+from bot.text.render import keyboard
 from handlers.kit.base import Turn
 
 

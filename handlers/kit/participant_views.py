@@ -10,17 +10,23 @@ card (`open_card`) without importing another capability.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 
 from telegram.ext import Application
 
-from bot.interaction.buttons import ButtonPayload, family
-from bot.text.i18n import SafeHtml, Translator
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import family
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
 from bot.text.labels import STATUS_LABELS
-from bot.text.render import Button, grid, keyboard
+from bot.text.render import Button
+from bot.text.render import grid
+from bot.text.render import keyboard
 from handlers.kit.base import Turn
 from storage import participants as queries
-from storage.models import Participant, Status
+from storage.models import Participant
+from storage.models import Status
 
 PAGE_SIZE = 8
 

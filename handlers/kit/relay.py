@@ -7,7 +7,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application
 
-from handlers.kit.base import Context, PTBCallback
+from handlers.kit.base import Context
+from handlers.kit.base import PTBCallback
 
 RELAY_KEY = "koordinator.relay"
 """bot_data key: the relay's (guarded) handler for media and documents."""

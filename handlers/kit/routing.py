@@ -8,7 +8,8 @@ without importing the capabilities, and no capability imports another to hand te
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from enum import IntEnum
 
 from telegram.ext import Application

@@ -11,17 +11,30 @@ Questions in plain words build the same request, so their answers offer the same
 from __future__ import annotations
 
 import shlex
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated
+from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.interaction.buttons import ButtonPayload, Token, family
-from bot.text.i18n import SafeHtml, Translator
-from bot.text.labels import GENDER_LABELS, fold, parse_word
-from bot.text.periods import ALL, LABEL_LIMIT, Period, leading_period, parse_period
+from bot.interaction.buttons import ButtonPayload
+from bot.interaction.buttons import Token
+from bot.interaction.buttons import family
+from bot.text.i18n import SafeHtml
+from bot.text.i18n import Translator
+from bot.text.labels import GENDER_LABELS
+from bot.text.labels import fold
+from bot.text.labels import parse_word
+from bot.text.periods import ALL
+from bot.text.periods import LABEL_LIMIT
+from bot.text.periods import Period
+from bot.text.periods import leading_period
+from bot.text.periods import parse_period
 from bot.text.render import municipality_error
 from handlers.kit.base import Turn
 from storage import stats
