@@ -5,17 +5,15 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 ${imports if imports else ""}
 
+## One straight line of history: no branch_labels or depends_on (Alembic reads them as
+## none when a script leaves them out).
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
-branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
-depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 
 def upgrade() -> None:

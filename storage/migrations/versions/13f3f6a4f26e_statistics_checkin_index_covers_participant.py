@@ -10,14 +10,10 @@ check-in (BENCHMARKS.md finding 5). The new index leads with `happened_at`, so e
 query the old one served (period ranges) is served as before; the old one goes.
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = '13f3f6a4f26e'
 down_revision: str | None = 'a7c3e91d2b40'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

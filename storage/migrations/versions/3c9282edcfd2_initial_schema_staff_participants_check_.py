@@ -5,8 +5,6 @@ Revises:
 Create Date: 2026-11-24 12:45:08.406772
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -14,8 +12,6 @@ from alembic import op
 
 revision: str = '3c9282edcfd2'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

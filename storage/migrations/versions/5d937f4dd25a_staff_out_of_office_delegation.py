@@ -5,8 +5,6 @@ Revises: 8dc9bcd89799
 Create Date: 2026-11-24 13:34:06.416533
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -14,8 +12,6 @@ from alembic import op
 
 revision: str = '5d937f4dd25a'
 down_revision: str | None = '8dc9bcd89799'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -35,15 +35,11 @@ triggers name the table (or, with legacy_alter_table, silently drops the copied 
 triggers). `tests/test_tallies.py` lists the triggers expected at head.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = '6b1e0c7d9a21'
 down_revision: str | None = '13f3f6a4f26e'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 FIGURES = ['status', 'enrolled_on', 'ended_on', 'outcome', 'gender']
 TALLIES = {'checkin_tally_municipality': 'municipality',

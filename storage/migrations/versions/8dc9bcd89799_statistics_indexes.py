@@ -5,8 +5,6 @@ Revises: b049f0de6b75
 Create Date: 2026-11-24 13:15:50.601819
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -14,8 +12,6 @@ from alembic import op
 
 revision: str = '8dc9bcd89799'
 down_revision: str | None = 'b049f0de6b75'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

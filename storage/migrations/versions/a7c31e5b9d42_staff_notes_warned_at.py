@@ -10,8 +10,6 @@ with the log. The moment now sits on the staff row the guard already reads. Exis
 warnings are carried over from the audit log, so nobody is warned twice.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -19,8 +17,6 @@ from alembic import op
 
 revision: str = 'a7c31e5b9d42'
 down_revision: str | None = 'fea5fc026825'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

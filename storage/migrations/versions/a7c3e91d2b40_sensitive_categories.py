@@ -5,16 +5,12 @@ Revises: a7c31e5b9d42
 Create Date: 2026-11-24 16:30:00
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 
 revision: str = 'a7c3e91d2b40'
 down_revision: str | None = 'a7c31e5b9d42'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

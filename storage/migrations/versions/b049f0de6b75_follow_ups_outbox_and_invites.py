@@ -5,8 +5,6 @@ Revises: 3c9282edcfd2
 Create Date: 2026-11-24 12:55:39.989133
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -14,8 +12,6 @@ from alembic import op
 
 revision: str = 'b049f0de6b75'
 down_revision: str | None = '3c9282edcfd2'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -10,8 +10,6 @@ it reaches her, and says when she wrote and whether it was answered. Nothing of 
 written is stored; rows are deleted after RELAY_RETENTION_DAYS and by erasure.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -19,8 +17,6 @@ from alembic import op
 
 revision: str = 'c4d2e8f1a7b3'
 down_revision: str | None = '6b1e0c7d9a21'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -10,16 +10,12 @@ it first failed), then marked `expired`. The deadline is fixed at the first fail
 so later postponements do not move it.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
 revision: str = 'c4e1d8a0f3b7'
 down_revision: str | None = 'c4e8a1f0b7d3'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -10,8 +10,6 @@ a message by its id, so the outbox now keeps the id of what it sent, and when it
 buttons were removed (so they are removed once).
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -19,8 +17,6 @@ from alembic import op
 
 revision: str = 'c4e8a1f0b7d3'
 down_revision: str | None = 'c4d2e8f1a7b3'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

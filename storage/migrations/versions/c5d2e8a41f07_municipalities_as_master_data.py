@@ -12,8 +12,6 @@ its official name (storage/data/municipalities.csv); anything else is left as it
 Downgrade leaves the names as they are: the old free text is not kept.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,8 +19,6 @@ from storage.municipalities import SWEDEN
 
 revision: str = 'c5d2e8a41f07'
 down_revision: str | None = 'c4e1d8a0f3b7'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

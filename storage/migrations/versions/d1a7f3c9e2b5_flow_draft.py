@@ -9,8 +9,6 @@ the next tap "expired", and with several processes the next update could reach o
 knew nothing of the flow. One row per person now holds the flow, its step and its draft.
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -18,8 +16,6 @@ from alembic import op
 
 revision: str = 'd1a7f3c9e2b5'
 down_revision: str | None = 'c5d2e8a41f07'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -5,8 +5,6 @@ Revises: 5d937f4dd25a
 Create Date: 2026-11-24 13:52:16.066882
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
@@ -14,8 +12,6 @@ from alembic import op
 
 revision: str = 'fea5fc026825'
 down_revision: str | None = '5d937f4dd25a'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
