@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import Application
 from telegram.ext import MessageHandler
 from telegram.ext import filters
 
 from bot.interaction.commands import Section
+from bot.interaction.commands import closest_command
 from bot.interaction.commands import help_lines
 from bot.text.i18n import Translator
 from bot.text.labels import ROLE_LABELS
@@ -15,11 +17,13 @@ from bot.text.participant_texts import participant_hint
 from handlers.kit import flows
 from handlers.kit.base import Audience
 from handlers.kit.base import CancelFlow
+from handlers.kit.base import Context
 from handlers.kit.base import Turn
 from handlers.kit.base import bind_button
 from handlers.kit.base import bind_command
 from handlers.kit.base import guarded
 from handlers.kit.base import register_button_router
+from handlers.kit.base import run_typed_command
 from handlers.kit.base import stranger_text
 from handlers.kit.routing import open_start_token
 from handlers.kit.routing import route_text
@@ -99,10 +103,26 @@ async def hint_for_non_staff(turn: Turn, *, with_hint: bool = True) -> None:
         await turn.reply(participant_help(turn.tr))
 
 
+async def command_as_typed(update: Update, context: Context) -> None:
+    """A command Telegram did not match — a Swedish name typed with å, ä or ö, capitals, a
+    slip: run the command it names, else say which one it may have meant."""
+    message = update.effective_message
+    typed, *args = (message.text or "").split() if message else [""]
+    if not await run_typed_command(update, context, typed, args):
+        await unknown_command(update, context)
+
+
 @guarded(Audience.ANYONE)
 async def unknown_command(turn: Turn) -> None:
     if turn.staff is None:
         await hint_for_non_staff(turn)
+        return
+    message = turn.update.effective_message
+    typed = ((message.text or "").split() or [""])[0][:40] if message else ""
+    suggestion = closest_command(typed, Role(turn.staff.role))
+    if suggestion is not None:
+        await turn.reply(turn.tr._("I don't know %(typed)s. Did you mean %(command)s?",
+                                   typed=typed, command=suggestion))
         return
     await turn.reply(turn.tr._("I don't know that command. Send /help to see what I can do."))
 
@@ -117,6 +137,9 @@ def register(app: Application) -> None:
 def register_fallbacks(app: Application) -> None:
     """Registered last: every button family's router, free text and unknown commands."""
     register_button_router(app)
+    # Before free text: a client that sends `/hjälp` without a command entity still means
+    # a command.
+    app.add_handler(MessageHandler(filters.COMMAND | filters.Regex(r"^/[^\W\d]"),
+                                   command_as_typed))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, text_router))
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.text.i18n import N_
+from bot.text.labels import closest_word
+from bot.text.labels import fold
 from storage.access import POLICY
 from storage.access import Action
 from storage.models import Role
@@ -158,6 +160,22 @@ PARTICIPANT_MENU_ORDER = ("next", "language", "stop")
 def command(name: str) -> Command:
     """The row for a name (English or Swedish, with or without the slash)."""
     return BY_NAME[name.removeprefix("/")]
+
+
+def resolve(typed: str) -> Command | None:
+    """The row a typed command word names however it was spelt: `/Hjälp`, `/sök`,
+    `/logg@KoordinatorBot`. Telegram only matches `[a-z0-9_]` names, so a Swedish name
+    typed with å, ä or ö reaches the bot as an unknown command."""
+    return BY_NAME.get(fold(typed.removeprefix("/").partition("@")[0]))
+
+
+def closest_command(typed: str, role: Role) -> str | None:
+    """The listed command name a mistyped word is a slip of (`/logga` → `/logg`), among
+    those this role may use; None when none is close."""
+    names = [name for c in COMMANDS if c.audience != Audience.PARTICIPANT
+             and c.section != Section.HIDDEN and c.allowed_for(role) for name in c.names]
+    word = closest_word(typed.removeprefix("/").partition("@")[0], names)
+    return "/" + word if word is not None else None
 
 
 def command_for(language: str, text: str) -> str:

@@ -31,6 +31,9 @@ from starlette.routing import Route
 log = logging.getLogger(__name__)
 
 # Parameters PTB sends JSON-encoded inside form fields; everything else stays a string.
+# Telegram marks a command only as far as its name is `[A-Za-z0-9_]` (and an @bot after it):
+# `/hjälp` arrives with `/hj` marked, `/översikt` with nothing marked.
+_BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_])")
 _JSON_FIELDS = frozenset({
     "reply_markup", "commands", "scope", "entities", "caption_entities", "allowed_updates",
     "link_preview_options", "reply_parameters", "media", "menu_button",
@@ -453,9 +456,10 @@ class BotApiEmulator:
         )
         self._append(message)
         payload = self._message_json(message)
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            payload["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        command = _BOT_COMMAND.match(text)
+        if command is not None:
+            payload["entities"] = [{"type": "bot_command", "offset": 0,
+                                    "length": command.end()}]
         return self._queue({"message": payload})
 
     def user_sends_media(self, user: FakeUser, kind: str, content: bytes, *,

@@ -45,6 +45,7 @@ from bot.interaction.buttons import ButtonPayload
 from bot.interaction.commands import BY_NAME
 from bot.interaction.commands import Audience
 from bot.interaction.commands import command_for
+from bot.interaction.commands import resolve
 from bot.runtime.services import Services
 from bot.runtime.services import services_of
 from bot.text.i18n import Translator
@@ -349,6 +350,7 @@ class CancelFlow(ButtonPayload):
 P = TypeVar("P", bound=ButtonPayload)
 ButtonFn = Callable[[Turn, Any], Awaitable[None]]
 BUTTON_ROUTES_KEY = "koordinator.button_routes"
+COMMAND_ROUTES_KEY = "koordinator.command_routes"
 
 
 def bind_command(app: Application, name: str, fn: HandlerFn) -> None:
@@ -356,7 +358,23 @@ def bind_command(app: Application, name: str, fn: HandlerFn) -> None:
     row = BY_NAME.get(name)
     if row is None or row.name != name:
         raise ValueError(f"/{name} is not in bot.interaction.commands.COMMANDS")
-    app.add_handler(CommandHandler(list(row.names), guarded(row.audience, row.action)(fn)))
+    callback = guarded(row.audience, row.action)(fn)
+    app.add_handler(CommandHandler(list(row.names), callback))
+    app.bot_data.setdefault(COMMAND_ROUTES_KEY, {})[row.name] = callback
+
+
+async def run_typed_command(update: Update, context: Context, typed: str,
+                            args: list[str]) -> bool:
+    """Run the command a word names however it was typed (`/Hjälp`, `/sök anna`), as its
+    own handler would; False when no command has that name."""
+    row = resolve(typed)
+    routes: dict[str, PTBCallback] = context.bot_data.get(COMMAND_ROUTES_KEY, {})
+    callback = routes.get(row.name) if row is not None else None
+    if callback is None:
+        return False
+    context.args = args
+    await callback(update, context)
+    return True
 
 
 def bind_button(app: Application, family: type[P], fn: Callable[[Turn, P], Awaitable[None]],
