@@ -237,18 +237,28 @@ def scope_municipality(typed: str | None, municipalities: Municipalities = SWEDE
     return municipalities.require(typed).name if typed else None
 
 
+def _existing(staff: Staff | None) -> Staff:
+    if staff is None:
+        raise StaffNotFound()
+    return staff
+
+
+def _save_change(session: AsyncSession, staff: Staff, *, action: str, actor_staff_id: int | None,
+                 now: datetime, **details: object) -> Staff:
+    """Write a change to a staff member together with its audit row."""
+    session.add(staff)
+    audit.record(session, actor_staff_id=actor_staff_id, action=action,
+                 target=f"staff:{staff.id}", at=now, **details)
+    return staff
+
+
 async def set_staff_language(
     session: AsyncSession, staff_id: int, language: str, *, now: datetime
 ) -> None:
-    staff = await session.get(Staff, staff_id)
-    if staff is None:
-        raise StaffNotFound()
+    staff = _existing(await session.get(Staff, staff_id))
     staff.language = language
-    session.add(staff)
-    audit.record(
-        session, actor_staff_id=staff_id, action="staff.language", target=f"staff:{staff_id}",
-        at=now, language=language,
-    )
+    _save_change(session, staff, action="staff.language", actor_staff_id=staff_id, now=now,
+                 language=language)
 
 
 async def list_staff(session: AsyncSession, viewer: Viewer) -> Sequence[Staff]:
@@ -265,16 +275,10 @@ async def list_staff(session: AsyncSession, viewer: Viewer) -> Sequence[Staff]:
 async def set_staff_active(
     session: AsyncSession, telegram_user_id: int, active: bool, *, now: datetime
 ) -> Staff:
-    staff = await staff_by_telegram_id(session, telegram_user_id)
-    if staff is None:
-        raise StaffNotFound()
+    staff = _existing(await staff_by_telegram_id(session, telegram_user_id))
     staff.active = active
-    session.add(staff)
-    audit.record(
-        session, actor_staff_id=None, action="staff.active", target=f"staff:{staff.id}",
-        at=now, active=active,
-    )
-    return staff
+    return _save_change(session, staff, action="staff.active", actor_staff_id=None, now=now,
+                        active=active)
 
 
 async def active_staff(session: AsyncSession) -> Sequence[Staff]:
@@ -328,19 +332,15 @@ async def set_away(
     today: date, now: datetime,
 ) -> Staff:
     """Start (delegate and last day away) or end (None, None) out-of-office delegation."""
-    staff = await session.get(Staff, staff_id)
-    if staff is None:
-        raise StaffNotFound()
+    staff = _existing(await session.get(Staff, staff_id))
     if delegate is not None:
         if delegate.id == staff_id or not delegate.active or until is None or until < today:
             raise InvalidValue(field="away")
     staff.delegate_id = delegate.id if delegate else None
     staff.away_until = until if delegate else None
-    session.add(staff)
-    audit.record(session, actor_staff_id=staff_id, action="staff.away", target=f"staff:{staff_id}",
-                 at=now, delegate=staff.delegate_id,
-                 until=until.isoformat() if until and delegate else None)
-    return staff
+    return _save_change(session, staff, action="staff.away", actor_staff_id=staff_id, now=now,
+                        delegate=staff.delegate_id,
+                        until=until.isoformat() if until and delegate else None)
 
 
 async def notice_recipients(session: AsyncSession, staff: Staff, *, today: date,
