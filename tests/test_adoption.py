@@ -33,6 +33,7 @@ from tests.conftest import TEST_NOW
 from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
+from tests.steps import rows as all_rows
 from tests.steps import set_staff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,11 +101,6 @@ def test_project_municipalities_narrow_the_list_and_a_wrong_one_is_refused(
 
 
 # ---- the chat ------------------------------------------------------------------------------
-async def stored(db: Database) -> list[Participant]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(Participant).order_by(Participant.id))).all())
-
-
 async def test_add_stores_the_official_name_and_refuses_what_is_not_one(
     bot: BotHarness, people: People, db: Database
 ) -> None:
@@ -113,7 +109,7 @@ async def test_add_stores_the_official_name_and_refuses_what_is_not_one(
     assert "Atlantis" in unknown.text and "nothing was saved" in unknown.text
     [typo] = await bot.send(people.bo.user, "/add Omar | Växsjö | man | so")
     assert "Did you mean Växjö?" in typo.text
-    assert [p.municipality for p in await stored(db)] == ["Växjö"]
+    assert [p.municipality for p in await all_rows(db, Participant)] == ["Växjö"]
 
 
 async def test_guided_add_offers_the_close_municipality_as_a_button(
@@ -128,7 +124,7 @@ async def test_guided_add_offers_the_close_municipality_as_a_button(
     ask_language = (await bot.press(user, replies[-1], "man"))[-1]
     ask_date = (await bot.press(user, ask_language, "Soomaali"))[-1]
     await bot.press(user, ask_date, "Today")
-    assert [p.municipality for p in await stored(db)] == ["Alvesta"]
+    assert [p.municipality for p in await all_rows(db, Participant)] == ["Alvesta"]
 
 
 async def test_stats_filter_takes_any_spelling_of_a_municipality(
@@ -171,13 +167,11 @@ def caseload_workbook(path: Path, extra_rows: list[list[object]] = ()) -> Path: 
 
 
 async def participants_and_audit(db: Database) -> tuple[list[tuple], list[dict]]:
-    async with transaction(db.sessions) as session:
-        rows = (await session.exec(select(Participant).order_by(Participant.id))).all()
-        audit = (await session.exec(select(AuditLog).where(
-            AuditLog.action == "import.participants").order_by(AuditLog.id))).all()
     return ([(p.code, p.display_name, p.municipality, str(p.gender), p.language,
-              p.enrolled_on, p.coordinator_id, p.birth_year) for p in rows],
-            [json.loads(a.details) for a in audit])
+              p.enrolled_on, p.coordinator_id, p.birth_year)
+             for p in await all_rows(db, Participant)],
+            [json.loads(a.details) for a in await all_rows(db, AuditLog)
+             if a.action == "import.participants"])
 
 
 async def test_import_xlsx_with_date_cells_then_again_changes_nothing(
@@ -310,7 +304,8 @@ async def test_db_check_lists_what_breaks_the_rules_with_what_to_do(
     assert renamed.returncode == 0, renamed.stderr
     refused = koordinator(db, tmp_path, "db", "rename-municipality", "vaxjo", "Atlantis")
     assert refused.returncode == 1
-    assert [p.municipality for p in await stored(db)] == ["Alvesta", "vaxjo", "Växjö"]
+    assert [p.municipality for p in await all_rows(db, Participant)] == [
+        "Alvesta", "vaxjo", "Växjö"]
 
 
 MESSY = ["Växjö", "vaxjo", "VÄXJÖ", "Växsjö", "Lunds kommun", "Atlantis", "Mors"]
@@ -378,12 +373,10 @@ async def test_a_follow_up_kind_that_is_not_one_is_refused_not_taken_as_a_place(
     assert "telfon" in refused.text and "telefonsamtal" in refused.text.lower()
     [refused] = await bot.send(people.bo.user, "/followup P-0001 2026-12-09 14:00 Library")
     assert "“Library” is not a kind of follow-up; nothing was booked." in refused.text
-    async with transaction(db.sessions) as session:
-        assert (await session.exec(select(FollowUp))).all() == []
+    assert await all_rows(db, FollowUp) == []
     [_booked] = await bot.send(people.anna.user,
                               "/uppfoljning P-0001 2026-12-09 14:00 telefon Ring först")
-    async with transaction(db.sessions) as session:
-        [followup] = (await session.exec(select(FollowUp))).all()
+    [followup] = await all_rows(db, FollowUp)
     assert (followup.kind, followup.place) == ("phone_call", "Ring först")
 
 
@@ -442,21 +435,18 @@ async def test_a_clashing_late_or_far_booking_asks_first_and_books_only_when_tol
     assert "outside working hours" in late.text
     [far] = await bot.send(user, "/followup P-0002 2028-12-03 10:00 phone")
     assert "more than a year ahead" in far.text
-    async with transaction(db.sessions) as session:
-        assert len((await session.exec(select(FollowUp))).all()) == 1
+    assert len(await all_rows(db, FollowUp)) == 1
     anyway = far.button_data("Book anyway")
     replies = await bot.press_data(user, far, anyway)
     assert "Follow-up booked" in replies[-1].text
-    async with transaction(db.sessions) as session:
-        booked = (await session.exec(select(FollowUp).order_by(FollowUp.id))).all()
+    booked = await all_rows(db, FollowUp)
     assert [f.due_at.year for f in booked] == [2026, 2028]
     # The same button again (the message was edited, the flow is over): nothing twice;
     # nor does the button sent before the flow engine ("fu:y").
     [again] = await bot.press_data(user, far, anyway)
     assert "expired" in again.text and "/followup" in again.text
     await bot.press_data(user, far, "fu:y")
-    async with transaction(db.sessions) as session:
-        assert len((await session.exec(select(FollowUp))).all()) == 2
+    assert len(await all_rows(db, FollowUp)) == 2
 
 
 async def test_guided_end_can_pick_another_end_date(
@@ -476,7 +466,7 @@ async def test_guided_end_can_pick_another_end_date(
     assert "on " in dated.text and "Another end date" not in [b for b, _ in dated.buttons]
     [done] = await bot.press(user, dated, "no qualification")
     assert "ended" in done.text
-    ended = (await stored(db))[0]
+    ended = (await all_rows(db, Participant))[0]
     assert (ended.status, ended.ended_on, ended.outcome) == ("ended", date(2026, 10, 30),
                                                               "employed")
 
@@ -551,7 +541,7 @@ async def test_a_participants_spreadsheet_is_relayed_not_imported(
     await bot.deliver(bot.api.user_sends_media(OLENA, "document", b"Namn;Kommun\n",
                                                name="cv.csv", mime="text/csv"))
     assert chat(bot, people.bo.id)[-1].document_id and len(chat(bot, people.bo.id)) > before
-    assert len(await stored(db)) == 1
+    assert len(await all_rows(db, Participant)) == 1
 
 
 async def test_import_matches_on_personnummer_and_needs_the_key_for_it(
@@ -579,5 +569,5 @@ async def test_import_matches_on_personnummer_and_needs_the_key_for_it(
     again = koordinator(db, tmp_path, "import", "participants", str(path),
                         PERSONNUMMER_KEY=key)
     assert "0 new participants, 1 already there" in again.stdout, again.stderr
-    [stored_row] = await stored(db)
+    [stored_row] = await all_rows(db, Participant)
     assert stored_row.personnummer_encrypted and number not in stored_row.personnummer_encrypted
