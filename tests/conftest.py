@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from collections.abc import Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +137,27 @@ async def _empty_all_tables(engine: AsyncEngine, backend: str) -> None:
             if "deadlock" not in str(exc) or attempt == 4:
                 raise
             await asyncio.sleep(0.5)
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, sqlite_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database no migration has touched yet, for tests that migrate it
+    themselves: a SQLite file at `sqlite_path`, or a PostgreSQL schema of its own
+    (skipped when PostgreSQL is not configured) that is dropped afterwards."""
+    schema: str | None = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{sqlite_path}"
+    else:
+        url = _postgres_url() or pytest.skip("PostgreSQL not configured")
+        schema = f"kt_fresh_{uuid.uuid4().hex[:8]}"
+        await _prepare_postgres(url, schema)
+    engine = create_engine(url, schema=schema, pooled=False)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            await _drop_postgres(url, schema)
 
 
 @dataclass

@@ -20,7 +20,6 @@ from sqlmodel import select
 from bot.runtime.config import ConfigError
 from bot.runtime.config import load_settings
 from storage import migrate
-from storage.db import create_engine
 from storage.db import transaction
 from storage.models import AuditLog
 from storage.models import Participant
@@ -32,6 +31,7 @@ from storage.municipalities import sweden
 from tests.conftest import TEST_NOW
 from tests.conftest import Database
 from tests.conftest import People
+from tests.conftest import fresh_database
 from tests.harness import BotHarness
 from tests.steps import rows as all_rows
 from tests.steps import set_staff
@@ -315,17 +315,7 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
     db: Database, tmp_path: Path
 ) -> None:
     """A fresh database at the revision before, filled with free text, then upgraded."""
-    schema = None
-    if db.backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        from tests.conftest import _drop_postgres
-        from tests.conftest import _prepare_postgres
-
-        url, schema = db.url, f"kt_muni_{os.getpid()}"
-        await _prepare_postgres(url, schema)
-    engine = create_engine(url, schema=schema, pooled=False)
-    try:
+    async with fresh_database(db.backend, tmp_path / "old.sqlite3") as engine:
         await migrate.upgrade(engine, "c4e1d8a0f3b7")  # the revision before ours
         async with engine.begin() as connection:
             await connection.execute(text(
@@ -356,10 +346,6 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
         assert lead == "Växjö"
         # The day tallies followed the names (kept by the triggers).
         assert tallies == {"Växjö": 4, "Lund": 1, "Atlantis": 1, "Mors": 1}
-    finally:
-        await engine.dispose()
-        if schema is not None:
-            await _drop_postgres(url, schema)
 
 
 # ---- other master data ---------------------------------------------------------------------
