@@ -286,17 +286,16 @@ async def test_unknown_names_and_words_get_a_readable_answer(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     await small_project(db, people)
-    [reply] = await bot.send(people.lead.user, "/stats kommun:Atlantis")
-    assert "“Atlantis” is not one of the project's municipalities" in reply.text
-    [reply] = await bot.send(people.lead.user, "/stats kommun:Alvestaa")
-    assert "Did you mean Alvesta?" in reply.text
-    # A municipality without participants is still one: its figures are simply none.
-    [reply] = await bot.send(people.lead.user, "/stats kommun:Lund")
-    assert "No participants or check-ins match" in reply.text
-    [reply] = await bot.send(people.lead.user, "/stats coordinator:Zed")
-    assert "don't know one coordinator called “Zed”" in reply.text
-    [reply] = await bot.send(people.lead.user, "/stats yesteryear")
-    assert "Write for example" in reply.text
+    for command, expected in (
+        ("/stats kommun:Atlantis", "“Atlantis” is not one of the project's municipalities"),
+        ("/stats kommun:Alvestaa", "Did you mean Alvesta?"),
+        # A municipality without participants is still one: its figures are simply none.
+        ("/stats kommun:Lund", "No participants or check-ins match"),
+        ("/stats coordinator:Zed", "don't know one coordinator called “Zed”"),
+        ("/stats yesteryear", "Write for example"),
+    ):
+        [reply] = await bot.send(people.lead.user, command)
+        assert expected in reply.text, (command, reply.text)
 
 
 # ---- access ------------------------------------------------------------------------------
