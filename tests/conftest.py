@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,6 +35,9 @@ from storage.models import Staff
 from storage.staff import add_staff
 from tests.harness import BotHarness
 from tests.harness import running_bot
+
+if TYPE_CHECKING:
+    from tests.projects import SmallProject
 
 POSTGRES_URL_VARIABLE = "KOORDINATOR_TEST_POSTGRES_URL"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -224,3 +228,12 @@ async def people(db: Database) -> People:
 async def bot(db: Database) -> AsyncIterator[BotHarness]:
     async with running_bot(db.url, db.sessions, now=TEST_NOW) as harness:
         yield harness
+
+
+@pytest.fixture
+async def project(db: Database, people: People) -> SmallProject:
+    """The hand-counted project of `tests.projects.small_project`, written straight into
+    the tables (after the bot, when a test asks for the bot first)."""
+    from tests.projects import small_project  # tests.projects builds on this module
+
+    return await small_project(db, people)

@@ -27,12 +27,12 @@ from storage.staff import set_staff_active
 from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
+from tests.projects import SmallProject
 from tests.projects import checkin
 from tests.projects import insert_participants
 from tests.projects import insert_rows
 from tests.projects import local
 from tests.projects import participant
-from tests.projects import small_project
 from tests.steps import add
 from tests.steps import caseload_seen_apart
 
@@ -257,9 +257,8 @@ async def test_a_coordinator_gets_nothing_about_another_coordinators_participant
     "hur många avslutade i år",
 ])
 async def test_counts_and_shares_equal_the_stats_command_they_show(
-    asking: BotHarness, people: People, db: Database, question: str
+    asking: BotHarness, people: People, question: str, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     [answer] = await asking.send(people.lead.user, question)
     command = command_of(answer)
     assert command.startswith("/stats ")
@@ -289,9 +288,8 @@ async def test_counts_and_shares_equal_the_stats_command_they_show(
 
 
 async def test_small_project_answers_match_the_hand_count(
-    asking: BotHarness, people: People, db: Database
+    asking: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     [answer] = await asking.send(people.lead.user, "how many went to work or studies in Q1 2026?")
     assert "work or studies: <b>2</b> of 4 who ended" in answer.text  # #1, #5 of #1 #3 #5 #6
     [answer] = await asking.send(people.lead.user, "how many participants does Bo have?")
@@ -306,9 +304,8 @@ async def test_small_project_answers_match_the_hand_count(
 
 
 async def test_which_coordinator_has_most_active_is_the_team_for_leads_only(
-    asking: BotHarness, people: People, db: Database
+    asking: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     [answer] = await asking.send(people.lead.user, "vilken koordinator har flest aktiva?")
     assert "<b>Anna Andersson</b>: 2 active participants." in answer.text
     assert command_of(answer) == "/team"
