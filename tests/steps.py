@@ -57,6 +57,16 @@ async def add_participant(bot: BotHarness, user: FakeUser, command: str) -> str:
     return match.group(0)
 
 
+async def each_reply_contains(bot: BotHarness, user: FakeUser,
+                              expected: Iterable[tuple[str, str]]) -> None:
+    """`user` sends each command of `expected` in turn; each gets one reply, and it contains
+    the text paired with the command."""
+    for command, text in expected:
+        replies = await bot.send(user, command)
+        assert len(replies) == 1, (command, [reply.text for reply in replies])
+        assert text in replies[0].text, (command, replies[0].text)
+
+
 async def invite_token(bot: BotHarness, user: FakeUser, code: str) -> str:
     """`/bjud <code>` as `user`; the token of the invitation link in the QR code's caption."""
     [photo] = await bot.send(user, f"/bjud {code}")

@@ -63,6 +63,7 @@ from tests.projects import local
 from tests.projects import participant
 from tests.projects import reference_project
 from tests.steps import add
+from tests.steps import each_reply_contains
 from tests.steps import rows
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
@@ -279,16 +280,14 @@ async def test_stats_offers_the_previous_month_quarter_and_year(
 async def test_unknown_names_and_words_get_a_readable_answer(
     bot: BotHarness, people: People, project: SmallProject
 ) -> None:
-    for command, expected in (
+    await each_reply_contains(bot, people.lead.user, [
         ("/stats kommun:Atlantis", "“Atlantis” is not one of the project's municipalities"),
         ("/stats kommun:Alvestaa", "Did you mean Alvesta?"),
         # A municipality without participants is still one: its figures are simply none.
         ("/stats kommun:Lund", "No participants or check-ins match"),
         ("/stats coordinator:Zed", "don't know one coordinator called “Zed”"),
         ("/stats yesteryear", "Write for example"),
-    ):
-        [reply] = await bot.send(people.lead.user, command)
-        assert expected in reply.text, (command, reply.text)
+    ])
 
 
 # ---- access ------------------------------------------------------------------------------
