@@ -28,6 +28,7 @@ from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
 from tests.projects import SmallProject
+from tests.projects import bo_and_anna
 from tests.projects import checkin
 from tests.projects import insert_participants
 from tests.projects import insert_rows
@@ -146,9 +147,7 @@ async def test_a_leads_status_question_without_my_counts_all_she_may_see(
 ) -> None:
     """"hur många är i praktik?" from a lead: every coordinator's participants she sees (it
     was refused: "I can count it only in your own caseload"); "mina" stays her own."""
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
-    assert bo is not None and anna is not None
+    bo, anna = bo_and_anna(people)
     rows = [participant(bo, enrolled_on=date(2026, 1, 1), name="Intern Bo"),
             participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1),
                         name="Intern Anna"),
@@ -319,9 +318,7 @@ async def test_the_coordinator_with_most_active_is_an_active_one_in_the_team_tab
 ) -> None:
     """A deactivated coordinator's caseload (the team's last row, "without an active
     coordinator") is nobody to name as having the most; the table is /team's."""
-    assert people.anna.staff and people.bo.staff
-    anna, bo = people.anna.staff.id, people.bo.staff.id
-    assert anna is not None and bo is not None
+    bo, anna = bo_and_anna(people)
     await insert_participants(db, [participant(anna, enrolled_on=date(2026, 1, 5)),
                                    participant(anna, enrolled_on=date(2026, 1, 5)),
                                    participant(bo, enrolled_on=date(2026, 1, 5))])

@@ -56,6 +56,7 @@ from tests.harness import BotHarness
 from tests.period_words import PERIOD_WORDS
 from tests.period_words import TODAY as PERIOD_TODAY
 from tests.projects import SmallProject
+from tests.projects import bo_and_anna
 from tests.projects import checkin
 from tests.projects import insert_participants
 from tests.projects import insert_rows
@@ -432,8 +433,7 @@ async def test_every_button_is_there_whatever_the_filter_and_carries_it_to_chart
 async def test_team_overview_counts_caseload_checkins_and_followups(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
+    bo, anna = bo_and_anna(people)
     rows = [
         participant(bo, enrolled_on=date(2026, 1, 1)),
         participant(bo, enrolled_on=date(2026, 1, 1)),
@@ -492,8 +492,7 @@ async def test_plan_digests_queues_one_row_per_lead_for_monday_0800_once(
 async def test_digest_is_sent_through_the_outbox_with_the_weeks_news(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
+    bo, anna = bo_and_anna(people)
     rows = [
         participant(bo, enrolled_on=date(2026, 11, 24)),  # new this week
         participant(bo, enrolled_on=date(2026, 9, 1), ended_on=date(2026, 11, 26),
@@ -657,9 +656,7 @@ async def test_every_figure_equals_a_recount_for_each_viewer_filter_and_period_a
     """Whoever asks (whole project, a municipality, a caseload), whatever the filter and
     period, the figures and both breakdowns (rows and totals) equal a row-by-row recount:
     before and after a check-in, an ending, a hand-over and an erasure."""
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
-    assert bo is not None and anna is not None
+    bo, anna = bo_and_anna(people)
     rng = random.Random(8)
     rows = []
     for _ in range(60):
