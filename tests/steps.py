@@ -83,6 +83,13 @@ async def picked(bot: BotHarness, user: FakeUser, command: str, code: str) -> Ch
     return step
 
 
+async def guided_log_started(bot: BotHarness, people: People) -> tuple[str, ChatMessage]:
+    """Bo adds Amina and starts a guided /log with her: her code and the step that asks how
+    they met."""
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    return code, await picked(bot, people.bo.user, "/log", code)
+
+
 async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:
     """`user` opens the invitation link with `token`, agrees, and picks `language_label`."""
     [consent] = await bot.send(user, f"/start {token}")

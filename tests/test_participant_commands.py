@@ -28,6 +28,7 @@ from tests.harness import BotHarness
 from tests.steps import add
 from tests.steps import caseload_seen_apart
 from tests.steps import each_reply_contains
+from tests.steps import guided_log_started
 from tests.steps import numbered_participants
 from tests.steps import picked
 from tests.steps import register_in_db
@@ -313,8 +314,7 @@ async def test_html_in_names_and_notes_is_escaped(
 
 async def guided_log_at_the_note(bot: BotHarness, people: People) -> ChatMessage:
     """Bo adds Amina and starts a guided /log of a meeting with her: the note's prompt."""
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    channels = await picked(bot, people.bo.user, "/log", code)
+    _, channels = await guided_log_started(bot, people)
     [ask_note] = await bot.press(people.bo.user, channels, "meeting")
     return ask_note
 
