@@ -83,6 +83,13 @@ async def picked(bot: BotHarness, user: FakeUser, command: str, code: str) -> Ch
     return step
 
 
+async def guided_add_named(bot: BotHarness, user: FakeUser, name: str) -> list[ChatMessage]:
+    """`user` starts the guided /add and types `name`: the replies (the name's prompt loses
+    its buttons, the municipality is asked)."""
+    await bot.send(user, "/add")
+    return await bot.send(user, name)
+
+
 async def guided_log_started(bot: BotHarness, people: People) -> tuple[str, ChatMessage]:
     """Bo adds Amina and starts a guided /log with her: her code and the step that asks how
     they met."""

@@ -22,6 +22,7 @@ from bot.runtime.config import load_settings
 from storage import migrate
 from storage.db import transaction
 from storage.models import AuditLog
+from storage.models import FollowUp
 from storage.models import Participant
 from storage.models import Staff
 from storage.municipalities import SWEDEN
@@ -33,6 +34,9 @@ from tests.conftest import Database
 from tests.conftest import People
 from tests.conftest import fresh_database
 from tests.harness import BotHarness
+from tests.steps import add
+from tests.steps import guided_add_named
+from tests.steps import picked
 from tests.steps import rows as all_rows
 from tests.steps import set_staff
 
@@ -116,8 +120,7 @@ async def test_guided_add_offers_the_close_municipality_as_a_button(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     user = people.bo.user
-    await bot.send(user, "/add")
-    await bot.send(user, "Yusuf K")
+    await guided_add_named(bot, user, "Yusuf K")
     *_, offer = await bot.send(user, "Alvestaa")  # (the asking message loses its buttons)
     assert "Did you mean Alvesta?" in offer.text
     replies = await bot.press(user, offer, "Alvesta")
@@ -352,8 +355,6 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
 async def test_a_follow_up_kind_that_is_not_one_is_refused_not_taken_as_a_place(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from storage.models import FollowUp
-
     await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ar")
     [refused] = await bot.send(people.anna.user, "/uppfoljning P-0001 2026-12-09 14:00 telfon")
     assert "telfon" in refused.text and "telefonsamtal" in refused.text.lower()
@@ -406,20 +407,18 @@ async def test_a_question_never_asks_between_two_spellings_of_one_municipality(
 async def test_a_clashing_late_or_far_booking_asks_first_and_books_only_when_told(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from storage.models import FollowUp
-
     user = people.bo.user
-    await bot.send(user, "/add Amina H | Växjö | woman | ar")
-    await bot.send(user, "/add Omar A | Växjö | man | so")
-    await bot.send(user, "/followup P-0001 2026-12-03 10:00 meeting")
-    [clash] = await bot.send(user, "/followup P-0002 2026-12-03 10:15 phone")
-    assert "You already have a follow-up at about that time (P-0001)." in clash.text
+    amina = await add(bot, people.bo, "Amina H | Växjö | woman | ar")
+    omar = await add(bot, people.bo, "Omar A | Växjö | man | so")
+    await bot.send(user, f"/followup {amina} 2026-12-03 10:00 meeting")
+    [clash] = await bot.send(user, f"/followup {omar} 2026-12-03 10:15 phone")
+    assert f"You already have a follow-up at about that time ({amina})." in clash.text
     assert [label for label, _ in clash.buttons] == ["Book anyway", "Cancel"]
     [cancelled] = await bot.press(user, clash, "Cancel")
     assert "Nothing was changed." in cancelled.text, "the flow engine's Cancel"
-    [late] = await bot.send(user, "/followup P-0002 2026-12-03 21:30 phone")
+    [late] = await bot.send(user, f"/followup {omar} 2026-12-03 21:30 phone")
     assert "outside working hours" in late.text
-    [far] = await bot.send(user, "/followup P-0002 2028-12-03 10:00 phone")
+    [far] = await bot.send(user, f"/followup {omar} 2028-12-03 10:00 phone")
     assert "more than a year ahead" in far.text
     assert len(await all_rows(db, FollowUp)) == 1
     anyway = far.button_data("Book anyway")
@@ -439,10 +438,9 @@ async def test_guided_end_can_pick_another_end_date(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     user = people.bo.user
-    await bot.send(user, "/add Amina H | Växjö | woman | ar | 2026-09-01")
-    await bot.send(user, "/add Omar A | Växjö | man | so | 2026-09-01")
-    [picker] = await bot.send(user, "/end")
-    [outcomes] = await bot.press(user, picker, "P-0001")
+    amina = await add(bot, people.bo, "Amina H | Växjö | woman | ar | 2026-09-01")
+    await add(bot, people.bo, "Omar A | Växjö | man | so | 2026-09-01")
+    outcomes = await picked(bot, user, "/end", amina)
     [confirm] = await bot.press(user, outcomes, "Employed")
     [ask_date] = await bot.press(user, confirm, "Another end date")
     assert "YYYY-MM-DD" in ask_date.text

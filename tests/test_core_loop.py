@@ -10,6 +10,7 @@ from storage.models import Status
 from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
+from tests.steps import guided_add_named
 from tests.steps import rows
 
 
@@ -40,8 +41,7 @@ async def test_coordinator_logs_checkin_with_one_liner(
 
 async def test_guided_add_then_guided_log(bot: BotHarness, people: People, db: Database) -> None:
     user = people.bo.user
-    await bot.send(user, "/add")
-    *retired, _ask_municipality = await bot.send(user, "Yusuf K")
+    *retired, _ask_municipality = await guided_add_named(bot, user, "Yusuf K")
     assert [m.reply_markup for m in retired] == [None], "the typed step loses its buttons"
     *_, ask_gender = await bot.send(user, "Alvesta")
     replies = await bot.press(user, ask_gender, "man")

@@ -28,6 +28,7 @@ from tests.harness import BotHarness
 from tests.steps import add
 from tests.steps import caseload_seen_apart
 from tests.steps import each_reply_contains
+from tests.steps import guided_add_named
 from tests.steps import guided_log_started
 from tests.steps import numbered_participants
 from tests.steps import picked
@@ -549,8 +550,7 @@ async def test_guided_add_refuses_a_future_day_and_unknown_words_and_waits(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     bo = people.bo.user
-    await bot.send(bo, "/add")
-    await bot.send(bo, "Yusuf K")
+    await guided_add_named(bot, bo, "Yusuf K")
     [refused] = await bot.send(bo, "Atlantis")
     assert "not one of the project's municipalities" in refused.text
     *_, ask_gender = await bot.send(bo, "Växjö")
@@ -575,8 +575,7 @@ async def test_guided_add_goes_back_a_step_and_a_stale_button_changes_nothing(
 ) -> None:
     await add(bot, people.bo, "Amina | Växjö | woman | ar")
     bo = people.bo.user
-    await bot.send(bo, "/add")
-    *_, places = await bot.send(bo, "Omar")
+    *_, places = await guided_add_named(bot, bo, "Omar")
     [genders] = await bot.press(bo, places, "Växjö")
     [places_again] = await bot.press(bo, genders, "« Back")
     assert "Which municipality" in places_again.text
