@@ -11,9 +11,11 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from collections.abc import Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,6 +35,9 @@ from storage.models import Staff
 from storage.staff import add_staff
 from tests.harness import BotHarness
 from tests.harness import running_bot
+
+if TYPE_CHECKING:
+    from tests.projects import SmallProject
 
 POSTGRES_URL_VARIABLE = "KOORDINATOR_TEST_POSTGRES_URL"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -138,6 +143,27 @@ async def _empty_all_tables(engine: AsyncEngine, backend: str) -> None:
             await asyncio.sleep(0.5)
 
 
+@asynccontextmanager
+async def fresh_database(backend: str, sqlite_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database no migration has touched yet, for tests that migrate it
+    themselves: a SQLite file at `sqlite_path`, or a PostgreSQL schema of its own
+    (skipped when PostgreSQL is not configured) that is dropped afterwards."""
+    schema: str | None = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{sqlite_path}"
+    else:
+        url = _postgres_url() or pytest.skip("PostgreSQL not configured")
+        schema = f"kt_fresh_{uuid.uuid4().hex[:8]}"
+        await _prepare_postgres(url, schema)
+    engine = create_engine(url, schema=schema, pooled=False)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema is not None:
+            await _drop_postgres(url, schema)
+
+
 @dataclass
 class Database:
     backend: str
@@ -202,3 +228,12 @@ async def people(db: Database) -> People:
 async def bot(db: Database) -> AsyncIterator[BotHarness]:
     async with running_bot(db.url, db.sessions, now=TEST_NOW) as harness:
         yield harness
+
+
+@pytest.fixture
+async def project(db: Database, people: People) -> SmallProject:
+    """The hand-counted project of `tests.projects.small_project`, written straight into
+    the tables (after the bot, when a test asks for the bot first)."""
+    from tests.projects import small_project  # tests.projects builds on this module
+
+    return await small_project(db, people)

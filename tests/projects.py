@@ -30,6 +30,14 @@ from tests.conftest import People
 _numbers = itertools.count(1)
 
 
+def bo_and_anna(people: People) -> tuple[int, int]:
+    """Bo's and Anna's staff ids, for rows written straight into the tables."""
+    assert people.bo.staff is not None and people.anna.staff is not None
+    bo, anna = people.bo.staff.id, people.anna.staff.id
+    assert bo is not None and anna is not None
+    return bo, anna
+
+
 def participant(coordinator_id: int, *, municipality: str = "Växjö",
                 gender: Gender = Gender.WOMAN, enrolled_on: date, ended_on: date | None = None,
                 outcome: Outcome | None = None, name: str | None = None) -> dict[str, Any]:
@@ -96,9 +104,7 @@ async def small_project(db: Database, people: People) -> SmallProject:
     Check-ins (local time): #1 31 Mar 23:30 (Q1) and 1 Apr 00:30 (Q2, though still 31 March
     in UTC); #5 1 Jan 00:15 (Q1, 31 Dec in UTC) and 31 Dec 2025 23:45 (not Q1); #4 15 Feb.
     """
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
-    assert bo is not None and anna is not None
+    bo, anna = bo_and_anna(people)
     woman, man = Gender.WOMAN, Gender.MAN
     rows = [
         participant(bo, gender=woman, enrolled_on=date(2025, 9, 1), ended_on=date(2026, 3, 31),

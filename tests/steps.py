@@ -57,6 +57,16 @@ async def add_participant(bot: BotHarness, user: FakeUser, command: str) -> str:
     return match.group(0)
 
 
+async def each_reply_contains(bot: BotHarness, user: FakeUser,
+                              expected: Iterable[tuple[str, str]]) -> None:
+    """`user` sends each command of `expected` in turn; each gets one reply, and it contains
+    the text paired with the command."""
+    for command, text in expected:
+        replies = await bot.send(user, command)
+        assert len(replies) == 1, (command, [reply.text for reply in replies])
+        assert text in replies[0].text, (command, replies[0].text)
+
+
 async def invite_token(bot: BotHarness, user: FakeUser, code: str) -> str:
     """`/bjud <code>` as `user`; the token of the invitation link in the QR code's caption."""
     [photo] = await bot.send(user, f"/bjud {code}")
@@ -71,6 +81,20 @@ async def picked(bot: BotHarness, user: FakeUser, command: str, code: str) -> Ch
     [picker] = await bot.send(user, command)
     [step] = await bot.press(user, picker, code)
     return step
+
+
+async def guided_add_named(bot: BotHarness, user: FakeUser, name: str) -> list[ChatMessage]:
+    """`user` starts the guided /add and types `name`: the replies (the name's prompt loses
+    its buttons, the municipality is asked)."""
+    await bot.send(user, "/add")
+    return await bot.send(user, name)
+
+
+async def guided_log_started(bot: BotHarness, people: People) -> tuple[str, ChatMessage]:
+    """Bo adds Amina and starts a guided /log with her: her code and the step that asks how
+    they met."""
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    return code, await picked(bot, people.bo.user, "/log", code)
 
 
 async def join(bot: BotHarness, user: FakeUser, token: str, language_label: str) -> None:

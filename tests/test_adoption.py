@@ -20,9 +20,9 @@ from sqlmodel import select
 from bot.runtime.config import ConfigError
 from bot.runtime.config import load_settings
 from storage import migrate
-from storage.db import create_engine
 from storage.db import transaction
 from storage.models import AuditLog
+from storage.models import FollowUp
 from storage.models import Participant
 from storage.models import Staff
 from storage.municipalities import SWEDEN
@@ -32,7 +32,12 @@ from storage.municipalities import sweden
 from tests.conftest import TEST_NOW
 from tests.conftest import Database
 from tests.conftest import People
+from tests.conftest import fresh_database
 from tests.harness import BotHarness
+from tests.steps import add
+from tests.steps import guided_add_named
+from tests.steps import picked
+from tests.steps import rows as all_rows
 from tests.steps import set_staff
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,11 +105,6 @@ def test_project_municipalities_narrow_the_list_and_a_wrong_one_is_refused(
 
 
 # ---- the chat ------------------------------------------------------------------------------
-async def stored(db: Database) -> list[Participant]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(Participant).order_by(Participant.id))).all())
-
-
 async def test_add_stores_the_official_name_and_refuses_what_is_not_one(
     bot: BotHarness, people: People, db: Database
 ) -> None:
@@ -113,22 +113,21 @@ async def test_add_stores_the_official_name_and_refuses_what_is_not_one(
     assert "Atlantis" in unknown.text and "nothing was saved" in unknown.text
     [typo] = await bot.send(people.bo.user, "/add Omar | Växsjö | man | so")
     assert "Did you mean Växjö?" in typo.text
-    assert [p.municipality for p in await stored(db)] == ["Växjö"]
+    assert [p.municipality for p in await all_rows(db, Participant)] == ["Växjö"]
 
 
 async def test_guided_add_offers_the_close_municipality_as_a_button(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     user = people.bo.user
-    await bot.send(user, "/add")
-    await bot.send(user, "Yusuf K")
+    await guided_add_named(bot, user, "Yusuf K")
     *_, offer = await bot.send(user, "Alvestaa")  # (the asking message loses its buttons)
     assert "Did you mean Alvesta?" in offer.text
     replies = await bot.press(user, offer, "Alvesta")
     ask_language = (await bot.press(user, replies[-1], "man"))[-1]
     ask_date = (await bot.press(user, ask_language, "Soomaali"))[-1]
     await bot.press(user, ask_date, "Today")
-    assert [p.municipality for p in await stored(db)] == ["Alvesta"]
+    assert [p.municipality for p in await all_rows(db, Participant)] == ["Alvesta"]
 
 
 async def test_stats_filter_takes_any_spelling_of_a_municipality(
@@ -171,13 +170,11 @@ def caseload_workbook(path: Path, extra_rows: list[list[object]] = ()) -> Path: 
 
 
 async def participants_and_audit(db: Database) -> tuple[list[tuple], list[dict]]:
-    async with transaction(db.sessions) as session:
-        rows = (await session.exec(select(Participant).order_by(Participant.id))).all()
-        audit = (await session.exec(select(AuditLog).where(
-            AuditLog.action == "import.participants").order_by(AuditLog.id))).all()
     return ([(p.code, p.display_name, p.municipality, str(p.gender), p.language,
-              p.enrolled_on, p.coordinator_id, p.birth_year) for p in rows],
-            [json.loads(a.details) for a in audit])
+              p.enrolled_on, p.coordinator_id, p.birth_year)
+             for p in await all_rows(db, Participant)],
+            [json.loads(a.details) for a in await all_rows(db, AuditLog)
+             if a.action == "import.participants"])
 
 
 async def test_import_xlsx_with_date_cells_then_again_changes_nothing(
@@ -310,7 +307,8 @@ async def test_db_check_lists_what_breaks_the_rules_with_what_to_do(
     assert renamed.returncode == 0, renamed.stderr
     refused = koordinator(db, tmp_path, "db", "rename-municipality", "vaxjo", "Atlantis")
     assert refused.returncode == 1
-    assert [p.municipality for p in await stored(db)] == ["Alvesta", "vaxjo", "Växjö"]
+    assert [p.municipality for p in await all_rows(db, Participant)] == [
+        "Alvesta", "vaxjo", "Växjö"]
 
 
 MESSY = ["Växjö", "vaxjo", "VÄXJÖ", "Växsjö", "Lunds kommun", "Atlantis", "Mors"]
@@ -320,17 +318,7 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
     db: Database, tmp_path: Path
 ) -> None:
     """A fresh database at the revision before, filled with free text, then upgraded."""
-    schema = None
-    if db.backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        from tests.conftest import _drop_postgres
-        from tests.conftest import _prepare_postgres
-
-        url, schema = db.url, f"kt_muni_{os.getpid()}"
-        await _prepare_postgres(url, schema)
-    engine = create_engine(url, schema=schema, pooled=False)
-    try:
+    async with fresh_database(db.backend, tmp_path / "old.sqlite3") as engine:
         await migrate.upgrade(engine, "c4e1d8a0f3b7")  # the revision before ours
         async with engine.begin() as connection:
             await connection.execute(text(
@@ -361,29 +349,21 @@ async def test_migration_maps_messy_names_and_leaves_the_doubtful(
         assert lead == "Växjö"
         # The day tallies followed the names (kept by the triggers).
         assert tallies == {"Växjö": 4, "Lund": 1, "Atlantis": 1, "Mors": 1}
-    finally:
-        await engine.dispose()
-        if schema is not None:
-            await _drop_postgres(url, schema)
 
 
 # ---- other master data ---------------------------------------------------------------------
 async def test_a_follow_up_kind_that_is_not_one_is_refused_not_taken_as_a_place(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from storage.models import FollowUp
-
     await bot.send(people.anna.user, "/ny Amina H | Växjö | kvinna | ar")
     [refused] = await bot.send(people.anna.user, "/uppfoljning P-0001 2026-12-09 14:00 telfon")
     assert "telfon" in refused.text and "telefonsamtal" in refused.text.lower()
     [refused] = await bot.send(people.bo.user, "/followup P-0001 2026-12-09 14:00 Library")
     assert "“Library” is not a kind of follow-up; nothing was booked." in refused.text
-    async with transaction(db.sessions) as session:
-        assert (await session.exec(select(FollowUp))).all() == []
+    assert await all_rows(db, FollowUp) == []
     [_booked] = await bot.send(people.anna.user,
                               "/uppfoljning P-0001 2026-12-09 14:00 telefon Ring först")
-    async with transaction(db.sessions) as session:
-        [followup] = (await session.exec(select(FollowUp))).all()
+    [followup] = await all_rows(db, FollowUp)
     assert (followup.kind, followup.place) == ("phone_call", "Ring först")
 
 
@@ -427,46 +407,40 @@ async def test_a_question_never_asks_between_two_spellings_of_one_municipality(
 async def test_a_clashing_late_or_far_booking_asks_first_and_books_only_when_told(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    from storage.models import FollowUp
-
     user = people.bo.user
-    await bot.send(user, "/add Amina H | Växjö | woman | ar")
-    await bot.send(user, "/add Omar A | Växjö | man | so")
-    await bot.send(user, "/followup P-0001 2026-12-03 10:00 meeting")
-    [clash] = await bot.send(user, "/followup P-0002 2026-12-03 10:15 phone")
-    assert "You already have a follow-up at about that time (P-0001)." in clash.text
+    amina = await add(bot, people.bo, "Amina H | Växjö | woman | ar")
+    omar = await add(bot, people.bo, "Omar A | Växjö | man | so")
+    await bot.send(user, f"/followup {amina} 2026-12-03 10:00 meeting")
+    [clash] = await bot.send(user, f"/followup {omar} 2026-12-03 10:15 phone")
+    assert f"You already have a follow-up at about that time ({amina})." in clash.text
     assert [label for label, _ in clash.buttons] == ["Book anyway", "Cancel"]
     [cancelled] = await bot.press(user, clash, "Cancel")
     assert "Nothing was changed." in cancelled.text, "the flow engine's Cancel"
-    [late] = await bot.send(user, "/followup P-0002 2026-12-03 21:30 phone")
+    [late] = await bot.send(user, f"/followup {omar} 2026-12-03 21:30 phone")
     assert "outside working hours" in late.text
-    [far] = await bot.send(user, "/followup P-0002 2028-12-03 10:00 phone")
+    [far] = await bot.send(user, f"/followup {omar} 2028-12-03 10:00 phone")
     assert "more than a year ahead" in far.text
-    async with transaction(db.sessions) as session:
-        assert len((await session.exec(select(FollowUp))).all()) == 1
+    assert len(await all_rows(db, FollowUp)) == 1
     anyway = far.button_data("Book anyway")
     replies = await bot.press_data(user, far, anyway)
     assert "Follow-up booked" in replies[-1].text
-    async with transaction(db.sessions) as session:
-        booked = (await session.exec(select(FollowUp).order_by(FollowUp.id))).all()
+    booked = await all_rows(db, FollowUp)
     assert [f.due_at.year for f in booked] == [2026, 2028]
     # The same button again (the message was edited, the flow is over): nothing twice;
     # nor does the button sent before the flow engine ("fu:y").
     [again] = await bot.press_data(user, far, anyway)
     assert "expired" in again.text and "/followup" in again.text
     await bot.press_data(user, far, "fu:y")
-    async with transaction(db.sessions) as session:
-        assert len((await session.exec(select(FollowUp))).all()) == 2
+    assert len(await all_rows(db, FollowUp)) == 2
 
 
 async def test_guided_end_can_pick_another_end_date(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     user = people.bo.user
-    await bot.send(user, "/add Amina H | Växjö | woman | ar | 2026-09-01")
-    await bot.send(user, "/add Omar A | Växjö | man | so | 2026-09-01")
-    [picker] = await bot.send(user, "/end")
-    [outcomes] = await bot.press(user, picker, "P-0001")
+    amina = await add(bot, people.bo, "Amina H | Växjö | woman | ar | 2026-09-01")
+    await add(bot, people.bo, "Omar A | Växjö | man | so | 2026-09-01")
+    outcomes = await picked(bot, user, "/end", amina)
     [confirm] = await bot.press(user, outcomes, "Employed")
     [ask_date] = await bot.press(user, confirm, "Another end date")
     assert "YYYY-MM-DD" in ask_date.text
@@ -476,7 +450,7 @@ async def test_guided_end_can_pick_another_end_date(
     assert "on " in dated.text and "Another end date" not in [b for b, _ in dated.buttons]
     [done] = await bot.press(user, dated, "no qualification")
     assert "ended" in done.text
-    ended = (await stored(db))[0]
+    ended = (await all_rows(db, Participant))[0]
     assert (ended.status, ended.ended_on, ended.outcome) == ("ended", date(2026, 10, 30),
                                                               "employed")
 
@@ -551,7 +525,7 @@ async def test_a_participants_spreadsheet_is_relayed_not_imported(
     await bot.deliver(bot.api.user_sends_media(OLENA, "document", b"Namn;Kommun\n",
                                                name="cv.csv", mime="text/csv"))
     assert chat(bot, people.bo.id)[-1].document_id and len(chat(bot, people.bo.id)) > before
-    assert len(await stored(db)) == 1
+    assert len(await all_rows(db, Participant)) == 1
 
 
 async def test_import_matches_on_personnummer_and_needs_the_key_for_it(
@@ -579,5 +553,5 @@ async def test_import_matches_on_personnummer_and_needs_the_key_for_it(
     again = koordinator(db, tmp_path, "import", "participants", str(path),
                         PERSONNUMMER_KEY=key)
     assert "0 new participants, 1 already there" in again.stdout, again.stderr
-    [stored_row] = await stored(db)
+    [stored_row] = await all_rows(db, Participant)
     assert stored_row.personnummer_encrypted and number not in stored_row.personnummer_encrypted

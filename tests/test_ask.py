@@ -27,12 +27,13 @@ from storage.staff import set_staff_active
 from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
+from tests.projects import SmallProject
+from tests.projects import bo_and_anna
 from tests.projects import checkin
 from tests.projects import insert_participants
 from tests.projects import insert_rows
 from tests.projects import local
 from tests.projects import participant
-from tests.projects import small_project
 from tests.steps import add
 from tests.steps import caseload_seen_apart
 
@@ -146,9 +147,7 @@ async def test_a_leads_status_question_without_my_counts_all_she_may_see(
 ) -> None:
     """"hur många är i praktik?" from a lead: every coordinator's participants she sees (it
     was refused: "I can count it only in your own caseload"); "mina" stays her own."""
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
-    assert bo is not None and anna is not None
+    bo, anna = bo_and_anna(people)
     rows = [participant(bo, enrolled_on=date(2026, 1, 1), name="Intern Bo"),
             participant(anna, municipality="Alvesta", enrolled_on=date(2026, 1, 1),
                         name="Intern Anna"),
@@ -257,9 +256,8 @@ async def test_a_coordinator_gets_nothing_about_another_coordinators_participant
     "hur många avslutade i år",
 ])
 async def test_counts_and_shares_equal_the_stats_command_they_show(
-    asking: BotHarness, people: People, db: Database, question: str
+    asking: BotHarness, people: People, question: str, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     [answer] = await asking.send(people.lead.user, question)
     command = command_of(answer)
     assert command.startswith("/stats ")
@@ -289,9 +287,8 @@ async def test_counts_and_shares_equal_the_stats_command_they_show(
 
 
 async def test_small_project_answers_match_the_hand_count(
-    asking: BotHarness, people: People, db: Database
+    asking: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     [answer] = await asking.send(people.lead.user, "how many went to work or studies in Q1 2026?")
     assert "work or studies: <b>2</b> of 4 who ended" in answer.text  # #1, #5 of #1 #3 #5 #6
     [answer] = await asking.send(people.lead.user, "how many participants does Bo have?")
@@ -306,9 +303,8 @@ async def test_small_project_answers_match_the_hand_count(
 
 
 async def test_which_coordinator_has_most_active_is_the_team_for_leads_only(
-    asking: BotHarness, people: People, db: Database
+    asking: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     [answer] = await asking.send(people.lead.user, "vilken koordinator har flest aktiva?")
     assert "<b>Anna Andersson</b>: 2 active participants." in answer.text
     assert command_of(answer) == "/team"
@@ -322,9 +318,7 @@ async def test_the_coordinator_with_most_active_is_an_active_one_in_the_team_tab
 ) -> None:
     """A deactivated coordinator's caseload (the team's last row, "without an active
     coordinator") is nobody to name as having the most; the table is /team's."""
-    assert people.anna.staff and people.bo.staff
-    anna, bo = people.anna.staff.id, people.bo.staff.id
-    assert anna is not None and bo is not None
+    bo, anna = bo_and_anna(people)
     await insert_participants(db, [participant(anna, enrolled_on=date(2026, 1, 5)),
                                    participant(anna, enrolled_on=date(2026, 1, 5)),
                                    participant(bo, enrolled_on=date(2026, 1, 5))])

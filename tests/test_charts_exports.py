@@ -24,7 +24,6 @@ from tests.conftest import People
 from tests.conftest import Person
 from tests.harness import BotHarness
 from tests.projects import SmallProject
-from tests.projects import small_project
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PARTICIPANT_HEADERS = ["Code", "Name", "Municipality", "Municipality code", "Gender", "Language",
@@ -53,11 +52,6 @@ async def audit_rows(db: Database) -> list[AuditLog]:
         rows = (await session.exec(select(AuditLog).where(
             AuditLog.action.startswith("export.")).order_by(AuditLog.id))).all()  # type: ignore[attr-defined]
         return list(rows)
-
-
-@pytest.fixture
-async def project(db: Database, people: People) -> SmallProject:
-    return await small_project(db, people)
 
 
 # ---- charts ---------------------------------------------------------------------------------

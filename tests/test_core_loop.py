@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
-from storage.db import transaction
 from storage.models import AuditLog
 from storage.models import CheckIn
 from storage.models import Gender
@@ -13,16 +10,8 @@ from storage.models import Status
 from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
-
-
-async def participants(db: Database) -> list[Participant]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(Participant).order_by(Participant.id))).all())
-
-
-async def checkins(db: Database) -> list[CheckIn]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(CheckIn).order_by(CheckIn.id))).all())
+from tests.steps import guided_add_named
+from tests.steps import rows
 
 
 async def test_coordinator_adds_participant_with_one_liner_in_english(
@@ -32,7 +21,7 @@ async def test_coordinator_adds_participant_with_one_liner_in_english(
     assert len(replies) == 1
     assert "P-0001" in replies[0].text
     assert "Amina H" in replies[0].text
-    [stored] = await participants(db)
+    [stored] = await rows(db, Participant)
     assert (stored.code, stored.display_name, stored.municipality) == ("P-0001", "Amina H", "Växjö")
     assert stored.gender == Gender.WOMAN and stored.language == "ar"
     assert stored.coordinator_id == people.bo.staff.id
@@ -45,15 +34,14 @@ async def test_coordinator_logs_checkin_with_one_liner(
     await bot.send(people.anna.user, "/ny Amina H; Växjö; kvinna; ar")
     replies = await bot.send(people.anna.user, "/logg P-0001 telefon Pratade om praktiken")
     assert "P-0001" in replies[0].text
-    [checkin] = await checkins(db)
+    [checkin] = await rows(db, CheckIn)
     assert checkin.channel == "phone" and checkin.note == "Pratade om praktiken"
     assert checkin.author_id == people.anna.staff.id
 
 
 async def test_guided_add_then_guided_log(bot: BotHarness, people: People, db: Database) -> None:
     user = people.bo.user
-    await bot.send(user, "/add")
-    *retired, _ask_municipality = await bot.send(user, "Yusuf K")
+    *retired, _ask_municipality = await guided_add_named(bot, user, "Yusuf K")
     assert [m.reply_markup for m in retired] == [None], "the typed step loses its buttons"
     *_, ask_gender = await bot.send(user, "Alvesta")
     replies = await bot.press(user, ask_gender, "man")
@@ -63,7 +51,7 @@ async def test_guided_add_then_guided_log(bot: BotHarness, people: People, db: D
     replies = await bot.press(user, ask_date, "Today")
     done = replies[-1]
     assert "P-0001" in done.text
-    [stored] = await participants(db)
+    [stored] = await rows(db, Participant)
     assert (stored.municipality, stored.gender, stored.language) == ("Alvesta", "man", "so")
 
     replies = await bot.press(user, done, "Log check-in")
@@ -73,12 +61,11 @@ async def test_guided_add_then_guided_log(bot: BotHarness, people: People, db: D
     assert [m.reply_markup for m in retired] == [None]
     replies = await bot.press(user, ask_status, "internship")
     assert "Check-in saved" in replies[-1].text
-    [checkin] = await checkins(db)
+    [checkin] = await rows(db, CheckIn)
     assert checkin.note == "Talked about SFI" and checkin.status_change == Status.INTERNSHIP
-    [stored] = await participants(db)
+    [stored] = await rows(db, Participant)
     assert stored.status == Status.INTERNSHIP
-    async with transaction(db.sessions) as session:
-        actions = [a.action for a in (await session.exec(select(AuditLog))).all()]
+    actions = [a.action for a in await rows(db, AuditLog)]
     assert {"participant.add", "checkin.add", "participant.status"} <= set(actions)
 
 
@@ -88,4 +75,4 @@ async def test_stranger_gets_explanation_and_nothing_else(
     replies = await bot.send(people.stranger.user, "/add Someone | Växjö | man | sv")
     assert len(replies) == 1
     assert str(people.stranger.id) in replies[0].text
-    assert await participants(db) == []
+    assert await rows(db, Participant) == []

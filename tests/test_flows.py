@@ -15,7 +15,9 @@ from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
 from tests.steps import add
+from tests.steps import guided_log_started
 from tests.steps import numbered_participants
+from tests.steps import picked
 from tests.steps import rows
 
 EXPIRED = "has expired"
@@ -89,9 +91,7 @@ async def test_swedish_words_answer_a_step_typed_and_the_answered_prompt_loses_i
 async def test_a_word_no_button_has_is_refused_and_changes_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    *_, picker = await bot.send(people.bo.user, "/log")
-    *_, channels = await bot.press(people.bo.user, picker, code)
+    _, channels = await guided_log_started(bot, people)
     [refused] = await bot.send(people.bo.user, "telepathy")
     assert "did not recognise" in refused.text and "phone" in refused.text
     *_, note = await bot.press(people.bo.user, channels, "phone")
@@ -118,9 +118,7 @@ async def test_back_returns_to_the_previous_step_and_cancel_ends_the_flow(
 async def test_a_flow_left_overnight_is_over_the_next_day(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    *_, picker = await bot.send(people.bo.user, "/log")
-    *_, channels = await bot.press(people.bo.user, picker, code)
+    _, channels = await guided_log_started(bot, people)
     bot.clock.advance(timedelta(days=1, minutes=1))
     [answer] = await bot.send(people.bo.user, "phone")
     assert "write a short note" not in answer.text
@@ -135,8 +133,7 @@ async def test_forged_or_foreign_flow_taps_expire_and_change_nothing(
     code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
 
     async def channel_step() -> tuple[ChatMessage, FlowTap]:
-        *_, picker = await bot.send(people.bo.user, "/log")
-        *_, channels = await bot.press(people.bo.user, picker, code)
+        channels = await picked(bot, people.bo.user, "/log", code)
         tap = buttons.decode(channels.button_data("phone"))
         assert isinstance(tap, FlowTap)
         return channels, tap
@@ -167,9 +164,7 @@ async def test_a_refused_last_step_stands_to_go_back_or_cancel(
 ) -> None:
     """The participant ended while the check-in was being guided: the save is refused,
     nothing is stored, and the step still stands (« Back, Cancel) instead of vanishing."""
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    *_, picker = await bot.send(people.bo.user, "/log")
-    *_, channels = await bot.press(people.bo.user, picker, code)
+    code, channels = await guided_log_started(bot, people)
     *_, note = await bot.press(people.bo.user, channels, "phone")
     *_, status = await bot.press(people.bo.user, note, "No note")
     await bot.send(people.bo.user, f"/end {code} work")

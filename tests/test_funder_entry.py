@@ -501,7 +501,7 @@ async def test_a_number_typed_for_pnr_never_answers_a_guided_flow_left_open_befo
     assert "Write the personal identity number" in prompt.text
     *_, saved = await bot.send(people.anna.user, "19900101-1239")
     assert "19900101-****" in saved.text
-    assert [p.display_name for p in await stored_participants(db)] == ["Amina H"]
+    assert [p.display_name for p in await rows(db, Participant)] == ["Amina H"]
     every_message = [m for chat in bot.api.chats.values() for m in chat]
     assert not any(form in m.body for m in every_message for form in CLEAR_FORMS)
     # And the other way round: a guided flow started after /pnr takes the next text.
@@ -510,11 +510,6 @@ async def test_a_number_typed_for_pnr_never_answers_a_guided_flow_left_open_befo
     assert "What name" in ask_name.text
     *_, ask_place = await bot.send(people.anna.user, "Omar A")
     assert "Which municipality" in ask_place.text
-
-
-async def stored_participants(db: Database) -> list[Participant]:
-    async with transaction(db.sessions) as session:
-        return list((await session.exec(select(Participant).order_by(Participant.id))).all())
 
 
 async def test_without_a_key_no_personnummer_is_stored(

@@ -55,6 +55,7 @@ from tests.conftest import People
 from tests.conftest import Person
 from tests.harness import BotHarness
 from tests.harness import running_bot
+from tests.projects import bo_and_anna
 from tests.projects import insert_participants
 from tests.projects import participant
 from tests.steps import join
@@ -383,9 +384,7 @@ async def test_healthz_and_the_operator_command_count_failed_and_expired_rows(
 async def test_a_deactivated_coordinators_participants_show_as_without_one_in_team_and_digest(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    assert people.anna.staff is not None and people.bo.staff is not None
-    anna_id, bo_id = people.anna.staff.id, people.bo.staff.id
-    assert anna_id is not None and bo_id is not None
+    bo_id, anna_id = bo_and_anna(people)
     [code, _, _] = await insert_participants(db, [
         participant(anna_id, enrolled_on=date(2026, 1, 5)),
         participant(anna_id, enrolled_on=date(2026, 1, 5)),

@@ -27,6 +27,9 @@ from tests.conftest import People
 from tests.harness import BotHarness
 from tests.steps import add
 from tests.steps import caseload_seen_apart
+from tests.steps import each_reply_contains
+from tests.steps import guided_add_named
+from tests.steps import guided_log_started
 from tests.steps import numbered_participants
 from tests.steps import picked
 from tests.steps import register_in_db
@@ -262,7 +265,7 @@ async def test_guided_staff_add_by_admin(bot: BotHarness, people: People) -> Non
 async def test_unknown_code_and_malformed_commands_get_usage_and_change_nothing(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    for command, expected in (
+    await each_reply_contains(bot, people.bo.user, [
         ("/log P-9999 phone hi", "can't find participant P-9999"),
         ("/log banana phone hi", "can't find participant banana"),
         ("/log P-0001", "Write: <code>/log"),
@@ -274,10 +277,7 @@ async def test_unknown_code_and_malformed_commands_get_usage_and_change_nothing(
         ("/status P-0001 ended", "Write: <code>/status"),
         ("/end P-0001 fired", "Write: <code>/end"),
         ("/nonsense", "don't know that command"),
-    ):
-        replies = await bot.send(people.bo.user, command)
-        assert len(replies) == 1, command
-        assert expected in replies[0].text, (command, replies[0].text)
+    ])
     assert await rows(db, Participant) == []
     assert await rows(db, CheckIn) == []
 
@@ -315,8 +315,7 @@ async def test_html_in_names_and_notes_is_escaped(
 
 async def guided_log_at_the_note(bot: BotHarness, people: People) -> ChatMessage:
     """Bo adds Amina and starts a guided /log of a meeting with her: the note's prompt."""
-    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
-    channels = await picked(bot, people.bo.user, "/log", code)
+    _, channels = await guided_log_started(bot, people)
     [ask_note] = await bot.press(people.bo.user, channels, "meeting")
     return ask_note
 
@@ -551,8 +550,7 @@ async def test_guided_add_refuses_a_future_day_and_unknown_words_and_waits(
     bot: BotHarness, people: People, db: Database
 ) -> None:
     bo = people.bo.user
-    await bot.send(bo, "/add")
-    await bot.send(bo, "Yusuf K")
+    await guided_add_named(bot, bo, "Yusuf K")
     [refused] = await bot.send(bo, "Atlantis")
     assert "not one of the project's municipalities" in refused.text
     *_, ask_gender = await bot.send(bo, "Växjö")
@@ -577,8 +575,7 @@ async def test_guided_add_goes_back_a_step_and_a_stale_button_changes_nothing(
 ) -> None:
     await add(bot, people.bo, "Amina | Växjö | woman | ar")
     bo = people.bo.user
-    await bot.send(bo, "/add")
-    *_, places = await bot.send(bo, "Omar")
+    *_, places = await guided_add_named(bot, bo, "Omar")
     [genders] = await bot.press(bo, places, "Växjö")
     [places_again] = await bot.press(bo, genders, "« Back")
     assert "Which municipality" in places_again.text

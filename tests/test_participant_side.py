@@ -92,6 +92,26 @@ async def join_in(bot: BotHarness, people: People, language: str) -> tuple[str, 
     return code, tr
 
 
+async def booked_on_3_december(bot: BotHarness, people: People, db: Database, language: str,
+                               what: str) -> tuple[Translator, ChatMessage, FollowUp]:
+    """Amina joins in `language` and Anna books her `what` ("telefon", "möte", …) for
+    10:00 on 3 December: Amina's translator, Anna's booking reply and the follow-up."""
+    code, tr = await join_in(bot, people, language)
+    [booked] = await bot.send(people.anna.user, f"/uppfoljning {code} 2026-12-03 10:00 {what}")
+    [booked_followup] = (await followups(db)).values()
+    return tr, booked, booked_followup
+
+
+async def moved_by_anna(bot: BotHarness, people: People, booked: ChatMessage, followup_id: int,
+                        when: str) -> tuple[ChatMessage, ChatMessage]:
+    """Anna opens the follow-up's card from her booking reply, taps Move and types `when`:
+    the card and her last reply."""
+    [card] = await bot.press_data(people.anna.user, booked, f"fu:o:{followup_id}")
+    await bot.press_data(people.anna.user, card, f"fu:m:{followup_id}")
+    *_, reply = await bot.send(people.anna.user, when)
+    return card, reply
+
+
 def answer_labels(tr: Translator, kind: FollowUpKind) -> list[str]:
     return [tr._(ANSWER_LABELS[(kind, response)]) for response in ANSWERS[kind]]
 
@@ -147,10 +167,8 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
 
     # 2. The coordinator moves it: the participant is told the new time in her language,
     #    and the reminder already in her chat loses its buttons.
-    [card] = await bot.press_data(anna, booked[FollowUpKind.MEETING],
-                                  f"fu:o:{ids[FollowUpKind.MEETING]}")
-    await bot.press_data(anna, card, f"fu:m:{ids[FollowUpKind.MEETING]}")
-    *_, moved_reply = await bot.send(anna, "2026-12-08 14:00")
+    card, moved_reply = await moved_by_anna(bot, people, booked[FollowUpKind.MEETING],
+                                            ids[FollowUpKind.MEETING], "2026-12-08 14:00")
     assert told_text(Translator("sv", STOCKHOLM)) in moved_reply.text
     seen = len(bot.api.bot_messages(AMINA.id))
     await bot.dispatcher.drain()
@@ -225,9 +243,7 @@ async def test_each_kind_has_its_question_and_every_change_is_told(
 async def test_buttons_sent_before_stamps_still_answer(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code, tr = await join_in(bot, people, "ar")
-    await bot.send(people.anna.user, f"/uppfoljning {code} 2026-12-03 10:00 telefon")
-    [call] = (await followups(db)).values()
+    tr, _booked, call = await booked_on_3_december(bot, people, db, "ar", "telefon")
     bot.clock.set(at(2))
     await bot.dispatcher.drain()
     reminder = bot.api.bot_messages(AMINA.id)[-1]
@@ -245,14 +261,10 @@ async def test_buttons_sent_before_stamps_still_answer(
 async def test_next_shows_the_kinds_buttons_and_a_moved_time_refuses_them(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code, tr = await join_in(bot, people, "so")
-    [booked] = await bot.send(people.anna.user, f"/uppfoljning {code} 2026-12-03 10:00 telefon")
-    [call] = (await followups(db)).values()
+    tr, booked, call = await booked_on_3_december(bot, people, db, "so", "telefon")
     [shown] = await bot.send(AMINA, "/next")
     assert [label for label, _ in shown.buttons] == answer_labels(tr, FollowUpKind.PHONE_CALL)
-    [card] = await bot.press_data(people.anna.user, booked, f"fu:o:{call.id}")
-    await bot.press_data(people.anna.user, card, f"fu:m:{call.id}")
-    await bot.send(people.anna.user, "2026-12-04 15:00")
+    await moved_by_anna(bot, people, booked, call.id, "2026-12-04 15:00")
     [refused] = await bot.press_data(AMINA, shown, shown.buttons[0][1])
     assert refused.text == changed_text(tr) and refused.buttons == []
     assert (await followup(db, call.id)).response == FollowUpResponse.PENDING
@@ -266,13 +278,9 @@ async def test_next_shows_the_kinds_buttons_and_a_moved_time_refuses_them(
 async def test_a_move_during_quiet_hours_is_told_in_the_morning(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    code, tr = await join_in(bot, people, "ti")
-    [booked] = await bot.send(people.anna.user, f"/uppfoljning {code} 2026-12-03 10:00 möte")
-    [meeting] = (await followups(db)).values()
+    tr, booked, meeting = await booked_on_3_december(bot, people, db, "ti", "möte")
     bot.clock.set(datetime(2026, 11, 30, 22, 30, tzinfo=STOCKHOLM))
-    [card] = await bot.press_data(people.anna.user, booked, f"fu:o:{meeting.id}")
-    await bot.press_data(people.anna.user, card, f"fu:m:{meeting.id}")
-    await bot.send(people.anna.user, "2026-12-04 10:00")
+    await moved_by_anna(bot, people, booked, meeting.id, "2026-12-04 10:00")
     seen = len(bot.api.bot_messages(AMINA.id))
     await bot.dispatcher.drain()
     assert len(bot.api.bot_messages(AMINA.id)) == seen, "nothing at night"

@@ -60,6 +60,7 @@ from tests.conftest import People
 from tests.conftest import Person
 from tests.harness import BotHarness
 from tests.harness import running_bot
+from tests.projects import bo_and_anna
 from tests.projects import checkin
 from tests.projects import insert_participants
 from tests.projects import insert_rows
@@ -122,9 +123,7 @@ ALL_TIME = {"participants": 48, "ended": 43, "reached": 31}
 
 async def build_project(db: Database, people: People) -> dict[int, int]:
     """The project above; returns number → participant id."""
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
-    assert bo is not None and anna is not None
+    bo, anna = bo_and_anna(people)
 
     def row(number: int, gender: Gender, enrolled: date, ended: date | None,
             outcome: Outcome | None) -> dict[str, Any]:

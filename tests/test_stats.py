@@ -55,14 +55,16 @@ from tests.conftest import Person
 from tests.harness import BotHarness
 from tests.period_words import PERIOD_WORDS
 from tests.period_words import TODAY as PERIOD_TODAY
+from tests.projects import SmallProject
+from tests.projects import bo_and_anna
 from tests.projects import checkin
 from tests.projects import insert_participants
 from tests.projects import insert_rows
 from tests.projects import local
 from tests.projects import participant
 from tests.projects import reference_project
-from tests.projects import small_project
 from tests.steps import add
+from tests.steps import each_reply_contains
 from tests.steps import rows
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
@@ -134,9 +136,8 @@ async def test_without_dropouts_both_shares_of_ended_are_equal(
 
 # ---- a small project counted by hand -----------------------------------------------------
 async def test_first_quarter_figures_match_the_hand_count(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     result = await figures(db, people.lead, *Q1)
     assert (result.participants, result.enrolled, result.active, result.ended) == (7, 4, 3, 4)
     assert result.outcomes == {
@@ -168,9 +169,8 @@ async def test_first_quarter_figures_match_the_hand_count(
 
 
 async def test_all_time_figures_match_the_hand_count(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     result = await figures(db, people.admin)
     assert (result.participants, result.enrolled, result.active, result.ended) == (9, 9, 3, 6)
     assert all(result.outcome(category) == 1 for category in OutcomeCategory)
@@ -183,9 +183,8 @@ async def test_all_time_figures_match_the_hand_count(
 
 
 async def test_period_edges_31_march_is_q1_and_1_april_is_q2(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     q2 = await figures(db, people.lead, date(2026, 4, 1), date(2026, 6, 30))
     assert (q2.participants, q2.ended, q2.outcome(OutcomeCategory.STUDIES)) == (4, 1, 1)
     assert q2.checkins == 1, "00:30 local on 1 April is Q2 although it is 31 March in UTC"
@@ -216,9 +215,8 @@ async def test_participant_ended_at_2330_local_on_31_march_counts_in_q1(
 
 
 async def test_filters_as_words_narrow_the_figures(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     assert people.anna.staff is not None
     vaxjo = await figures(db, people.lead, municipality="Växjö")
     assert (vaxjo.participants, vaxjo.ended, vaxjo.to_work_or_studies) == (5, 4, 2)
@@ -250,11 +248,10 @@ def test_short_names_are_first_names_with_an_initial_where_two_share_one() -> No
 
 
 async def test_period_words_work_in_the_command_as_in_questions(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, project: SmallProject
 ) -> None:
     """Every row of the one period grammar's table (tests/period_words.py, also run
     through the question parser) names the same period in `/stats`, with a view after it."""
-    await small_project(db, people)
     bot.clock.set(datetime.combine(PERIOD_TODAY, datetime.min.time(), tzinfo=STOCKHOLM)
                   + timedelta(hours=10))
     tr = Translator("en", STOCKHOLM)
@@ -269,9 +266,8 @@ async def test_period_words_work_in_the_command_as_in_questions(
 
 
 async def test_stats_offers_the_previous_month_quarter_and_year(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     bot.clock.set(datetime(2026, 4, 15, 10, 0, tzinfo=STOCKHOLM))
     [reply] = await bot.send(people.lead.user, "/stats")
     [edited] = await bot.press(people.lead.user, reply, "Previous quarter")
@@ -283,27 +279,22 @@ async def test_stats_offers_the_previous_month_quarter_and_year(
 
 
 async def test_unknown_names_and_words_get_a_readable_answer(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
-    [reply] = await bot.send(people.lead.user, "/stats kommun:Atlantis")
-    assert "“Atlantis” is not one of the project's municipalities" in reply.text
-    [reply] = await bot.send(people.lead.user, "/stats kommun:Alvestaa")
-    assert "Did you mean Alvesta?" in reply.text
-    # A municipality without participants is still one: its figures are simply none.
-    [reply] = await bot.send(people.lead.user, "/stats kommun:Lund")
-    assert "No participants or check-ins match" in reply.text
-    [reply] = await bot.send(people.lead.user, "/stats coordinator:Zed")
-    assert "don't know one coordinator called “Zed”" in reply.text
-    [reply] = await bot.send(people.lead.user, "/stats yesteryear")
-    assert "Write for example" in reply.text
+    await each_reply_contains(bot, people.lead.user, [
+        ("/stats kommun:Atlantis", "“Atlantis” is not one of the project's municipalities"),
+        ("/stats kommun:Alvestaa", "Did you mean Alvesta?"),
+        # A municipality without participants is still one: its figures are simply none.
+        ("/stats kommun:Lund", "No participants or check-ins match"),
+        ("/stats coordinator:Zed", "don't know one coordinator called “Zed”"),
+        ("/stats yesteryear", "Write for example"),
+    ])
 
 
 # ---- access ------------------------------------------------------------------------------
 async def test_coordinator_sees_only_their_own_caseload(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     own = await figures(db, people.bo)
     assert (own.participants, own.ended, own.to_work_or_studies, own.checkins) == (4, 3, 2, 3)
     [reply] = await bot.send(people.bo.user, "/stats all")
@@ -320,9 +311,8 @@ async def test_coordinator_sees_only_their_own_caseload(
 
 
 async def test_lead_restricted_to_alvesta_sees_only_alvesta(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     result = await figures(db, people.lead_alvesta)
     assert (result.participants, result.ended, result.to_work_or_studies, result.checkins) == (
         4, 2, 1, 2)
@@ -365,9 +355,8 @@ async def test_shares_are_dashes_when_nobody_ended(
 
 
 async def test_breakdown_totals_equal_the_overall_figures(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, db: Database, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     overall = await figures(db, people.lead)
     for by in stats.BREAKDOWNS:
         table = await breakdown(db, people.lead, by)
@@ -386,9 +375,8 @@ async def test_breakdown_totals_equal_the_overall_figures(
 
 
 async def test_buttons_switch_period_and_view(
-    bot: BotHarness, people: People, db: Database
+    bot: BotHarness, people: People, project: SmallProject
 ) -> None:
-    await small_project(db, people)
     bot.clock.set(datetime(2026, 3, 31, 12, 0, tzinfo=STOCKHOLM))
     [reply] = await bot.send(people.lead.user, "/stats kommun:Alvesta")
     assert "Statistics: all time" in reply.text
@@ -445,8 +433,7 @@ async def test_every_button_is_there_whatever_the_filter_and_carries_it_to_chart
 async def test_team_overview_counts_caseload_checkins_and_followups(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
+    bo, anna = bo_and_anna(people)
     rows = [
         participant(bo, enrolled_on=date(2026, 1, 1)),
         participant(bo, enrolled_on=date(2026, 1, 1)),
@@ -505,8 +492,7 @@ async def test_plan_digests_queues_one_row_per_lead_for_monday_0800_once(
 async def test_digest_is_sent_through_the_outbox_with_the_weeks_news(
     bot: BotHarness, people: People, db: Database
 ) -> None:
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
+    bo, anna = bo_and_anna(people)
     rows = [
         participant(bo, enrolled_on=date(2026, 11, 24)),  # new this week
         participant(bo, enrolled_on=date(2026, 9, 1), ended_on=date(2026, 11, 26),
@@ -670,9 +656,7 @@ async def test_every_figure_equals_a_recount_for_each_viewer_filter_and_period_a
     """Whoever asks (whole project, a municipality, a caseload), whatever the filter and
     period, the figures and both breakdowns (rows and totals) equal a row-by-row recount:
     before and after a check-in, an ending, a hand-over and an erasure."""
-    assert people.bo.staff and people.anna.staff
-    bo, anna = people.bo.staff.id, people.anna.staff.id
-    assert bo is not None and anna is not None
+    bo, anna = bo_and_anna(people)
     rng = random.Random(8)
     rows = []
     for _ in range(60):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -28,12 +27,11 @@ from storage.staff import NOTES_WARNING
 from storage.staff import StaffCache
 from storage.staff import active_staff_by_telegram_id
 from storage.staff import first_note_warning
+from tests.conftest import BACKENDS
 from tests.conftest import TEST_NOW
 from tests.conftest import Database
 from tests.conftest import People
-from tests.conftest import _drop_postgres
-from tests.conftest import _postgres_url
-from tests.conftest import _prepare_postgres
+from tests.conftest import fresh_database
 from tests.harness import BotHarness
 
 WARNING_WORDS = "Shown once"
@@ -209,20 +207,12 @@ async def test_the_cache_keeps_databases_apart(people: People, db: Database) -> 
         await other.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_the_migration_carries_earlier_warnings_over_from_the_audit_log(
     backend: str, tmp_path: Path
 ) -> None:
     """Staff warned before the upgrade (an audit row) are not warned a second time."""
-    schema: str | None = None
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'before.sqlite3'}"
-    else:
-        url = _postgres_url() or pytest.skip("PostgreSQL not configured")
-        schema = f"kt_notes_{uuid.uuid4().hex[:8]}"
-        await _prepare_postgres(url, schema)
-    engine = create_engine(url, schema=schema, pooled=False)
-    try:
+    async with fresh_database(backend, tmp_path / "before.sqlite3") as engine:
         await migrate.upgrade(engine, "fea5fc026825")  # the schema before notes_warned_at
         async with engine.begin() as connection:
             for staff_id, name in ((1, "Warned"), (2, "Not yet")):
@@ -242,7 +232,3 @@ async def test_the_migration_carries_earlier_warnings_over_from_the_audit_log(
             warned, not_yet = (await session.exec(select(Staff).order_by(Staff.id))).all()
         assert warned.notes_warned_at == TEST_NOW
         assert not_yet.notes_warned_at is None
-    finally:
-        await engine.dispose()
-        if schema is not None:
-            await _drop_postgres(url, schema)
