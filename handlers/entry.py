@@ -54,6 +54,7 @@ from handlers.kit.entry_data import shows_sensitive
 from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
+from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import bind_flow
 from handlers.kit.flows import pick_participant_step
@@ -193,19 +194,13 @@ def sensitive_usage(tr: Translator) -> str:
 
 # ---- /pnr --------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class PnrDraft:
+class PnrDraft(ParticipantDraft):
     """A guided /pnr: whose number, then the number typed. The number is only ever in the
     draft the last step hands to `finish`; the engine stores a draft between steps, never
     after the last one, so it never reaches the database in clear."""
 
-    participant_id: int | None = None
-    code: str = ""
     number: str = field(default="", repr=False)
     """The canonical digits, or "" to remove the number."""
-
-
-def pnr_for(participant: Participant) -> PnrDraft:
-    return PnrDraft(participant.id, participant.code)
 
 
 def number_prompt(tr: Translator, draft: PnrDraft) -> str:
@@ -238,10 +233,11 @@ async def pnr_from_draft(turn: Turn, draft: PnrDraft) -> None:
 
 
 PNR_FLOW = Flow(
-    "pnr", command="pnr", draft=PnrDraft, for_participant=pnr_for,
+    "pnr", command="pnr", draft=PnrDraft, for_participant=PnrDraft.for_participant,
     steps=(
         pick_participant_step(
-            lambda tr: tr._("Whose personal identity number? Tap a participant."), pnr_for),
+            lambda tr: tr._("Whose personal identity number? Tap a participant."),
+            PnrDraft.for_participant),
         AskText(name="number", prompt=number_prompt, parse=parse_number),
     ),
     finish=pnr_from_draft,
@@ -258,7 +254,7 @@ async def pnr_command(turn: Turn) -> None:
         async with turn.transaction() as session:
             participant = await visible_participant(session, turn.require_viewer(),
                                                     turn.args[0])
-        await start(turn, PNR_FLOW, pnr_for(participant))
+        await start(turn, PNR_FLOW, PnrDraft.for_participant(participant))
         return
     try:
         number = read_number(turn, " ".join(turn.args[1:]))

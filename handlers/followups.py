@@ -51,6 +51,7 @@ from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
+from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickDay
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import bind_flow
@@ -62,7 +63,6 @@ from storage.access import Action
 from storage.errors import InvalidValue
 from storage.models import FollowUpKind
 from storage.models import FollowUpResponse
-from storage.models import Participant
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 DAY_BUTTONS = 10
@@ -117,12 +117,10 @@ def parse_time(text: str) -> time | None:
 
 # ---- what a booking knows ----------------------------------------------------------------
 @dataclass(frozen=True)
-class BookingDraft:
+class BookingDraft(ParticipantDraft):
     """A booking as far as it is known: what a guided /followup has asked so far, or a
     complete one (typed in one line, or guided) waiting for "Book anyway"."""
 
-    participant_id: int | None = None
-    code: str = ""
     day: date | None = None
     at: time | None = None
     kind: FollowUpKind | None = None
@@ -133,10 +131,6 @@ class BookingDraft:
     def due_at(self, tz: tzinfo) -> datetime:
         assert self.day is not None and self.at is not None
         return local_moment(self.day, self.at, tz)
-
-
-def for_participant(participant: Participant) -> BookingDraft:
-    return BookingDraft(participant.id, participant.code)
 
 
 # ---- /followup: one line, or guided ------------------------------------------------------
@@ -288,10 +282,11 @@ def parse_place(turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
 
 
 BOOKING_FLOW = Flow(
-    "followup", command="followup", draft=BookingDraft, for_participant=for_participant,
+    "followup", command="followup", draft=BookingDraft,
+    for_participant=BookingDraft.for_participant,
     steps=(
         pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant."),
-                              for_participant),
+                              BookingDraft.for_participant),
         PickBookingDay(
             name="day", days=coming_weekdays, accept=not_before_today,
             prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),

@@ -52,6 +52,7 @@ from handlers.kit.flows import Flow
 from handlers.kit.flows import FlowFor
 from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
+from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import bind_flow
@@ -529,16 +530,10 @@ async def save_status(turn: Turn, code: str, status: Status, *, edit: bool = Fal
 
 
 @dataclass(frozen=True)
-class StatusDraft:
+class StatusDraft(ParticipantDraft):
     """What a guided /status has asked so far."""
 
-    participant_id: int | None = None
-    code: str = ""
     status: Status | None = None
-
-
-def status_for(participant: Participant) -> StatusDraft:
-    return StatusDraft(participant.id, participant.code)
 
 
 async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
@@ -547,10 +542,11 @@ async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
 
 
 STATUS_FLOW = Flow(
-    "status", command="status", draft=StatusDraft, for_participant=status_for,
+    "status", command="status", draft=StatusDraft,
+    for_participant=StatusDraft.for_participant,
     steps=(
         pick_participant_step(lambda tr: tr._("Whose status? Tap a participant."),
-                              status_for),
+                              StatusDraft.for_participant),
         PickWord(name="status",
                  prompt=lambda tr, d: tr._("New status for %(code)s?", code=tr.isolate(d.code)),
                  options=lambda turn, _d: labelled(turn.tr, STATUS_LABELS, CHANGEABLE_STATUSES),
@@ -636,11 +632,9 @@ async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
 
 
 @dataclass(frozen=True)
-class EndDraft:
+class EndDraft(ParticipantDraft):
     """What a guided /end has asked so far."""
 
-    participant_id: int | None = None
-    code: str = ""
     outcome: Outcome | None = None
     subsidy: SubsidyType | None = None
     today: date | None = None
@@ -649,10 +643,6 @@ class EndDraft:
     """"Another end date" tapped: the day is typed, then confirmed."""
     ended_on: date | None = None
     qualification: bool | None = None
-
-
-def end_for(participant: Participant) -> EndDraft:
-    return EndDraft(participant.id, participant.code)
 
 
 def outcome_chosen(draft: EndDraft, value: str) -> EndDraft:
@@ -725,10 +715,10 @@ async def end_from_draft(turn: Turn, draft: EndDraft) -> None:
 
 
 END_FLOW = Flow(
-    "end", command="end", draft=EndDraft, for_participant=end_for,
+    "end", command="end", draft=EndDraft, for_participant=EndDraft.for_participant,
     steps=(
         pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant."),
-                              end_for),
+                              EndDraft.for_participant),
         PickOutcome(name="outcome", prompt=lambda tr, d: tr._(
             "Why does %(code)s end? Pick the outcome.", code=tr.isolate(d.code)),
             options=lambda turn, _d: labelled(turn.tr, OUTCOME_LABELS, Outcome),

@@ -32,6 +32,7 @@ from datetime import date
 from typing import Annotated
 from typing import Any
 from typing import Generic
+from typing import Self
 from typing import TypeVar
 
 from pydantic import TypeAdapter
@@ -267,6 +268,21 @@ class PickParticipant(Step[D]):
                 "No participant you can see matches “%(text)s”. Write a code (P-0042) or "
                 "part of a name, or tap one above.", text=text))
         raise Matches(found[:PICKER_PAGE])
+
+
+@dataclass(frozen=True)
+class ParticipantDraft:
+    """The start of a draft about one participant, picked first (`pick_participant_step`)
+    or already known (a card's `FlowFor`): its id, and its code for the later prompts.
+    A flow's draft adds its own answers after these two fields."""
+
+    participant_id: int | None = None
+    code: str = ""
+
+    @classmethod
+    def for_participant(cls, participant: Participant) -> Self:
+        """The draft with `participant` picked: a flow's `for_participant`."""
+        return cls(participant.id, participant.code)
 
 
 def pick_participant_step(prompt: Callable[[Translator], str],
