@@ -44,7 +44,6 @@ from bot.text.render import grid
 from bot.text.render import keyboard
 from handlers.kit.base import Turn
 from handlers.kit.base import bind_button
-from handlers.kit.base import bind_command
 from handlers.kit.base import expired
 from handlers.kit.base import picked_participant
 from handlers.kit.entry_data import EntryPick
@@ -57,6 +56,7 @@ from handlers.kit.flows import Invalid
 from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from handlers.kit.routing import TextSlot
@@ -115,9 +115,6 @@ retire("pnr:p", "pnr:more", command="pnr")
 # ---- /entry ------------------------------------------------------------------------------
 async def entry_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, ENTRY_FLOW, EntryDraft())
-        return
     if len(turn.args) == 1:
         async with turn.transaction() as session:
             participant = await visible_participant(session, turn.require_viewer(),
@@ -245,9 +242,6 @@ PNR_FLOW = Flow(
 
 
 async def pnr_command(turn: Turn) -> None:
-    if not turn.args:  # guided: pick, then type the number (deleted like the one-liner)
-        await start(turn, PNR_FLOW, PnrDraft())
-        return
     # The number is personal: take it out of the chat history whatever happens next.
     await delete_typed_message(turn)
     if len(turn.args) == 1:
@@ -563,12 +557,11 @@ async def personnummer_text(turn: Turn, text: str) -> bool:
 
 def register(app: Application) -> None:
     bind_text_route(app, TextSlot.PERSONNUMMER, personnummer_text)
-    bind_command(app, "entry", entry_command)
-    bind_flow(app, ENTRY_FLOW)
+    bind_guided_command(app, ENTRY_FLOW, entry_command)
     bind_button(app, EntryPick, entry_picked)
     bind_button(app, EntryField, field_picked)
     bind_button(app, EntryValue, value_picked)
     bind_button(app, EntryDone, entry_done)
     bind_flow(app, TYPED_FIELD_FLOW)
-    bind_command(app, "pnr", pnr_command)
-    bind_flow(app, PNR_FLOW)
+    # Alone, guided: pick, then type the number (deleted like the one-liner).
+    bind_guided_command(app, PNR_FLOW, pnr_command)

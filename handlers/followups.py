@@ -55,6 +55,7 @@ from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickDay
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from storage import followups as queries
@@ -136,9 +137,6 @@ class BookingDraft(ParticipantDraft):
 # ---- /followup: one line, or guided ------------------------------------------------------
 async def followup_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, BOOKING_FLOW, BookingDraft())
-        return
     words = turn.text_after_command.split(maxsplit=4)
     if len(words) < 3:
         await turn.reply(usage(tr))
@@ -476,8 +474,7 @@ async def show_agenda(turn: Turn, day: date, *, edit: bool = False) -> None:
 
 
 def register(app: Application) -> None:
-    bind_command(app, "followup", followup_command)
-    bind_flow(app, BOOKING_FLOW)
+    bind_guided_command(app, BOOKING_FLOW, followup_command)
     bind_flow(app, CONCERNS_FLOW)
     bind_flow(app, MOVE_FLOW)
     bind_command(app, "today", today_command)

@@ -55,7 +55,7 @@ from handlers.kit.flows import Option
 from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import PickParticipant
-from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from handlers.kit.participant_views import CardFromCaseload
@@ -154,11 +154,7 @@ def typed_day(turn: Turn, text: str, future: str) -> date:
 
 # ---- /add ----------------------------------------------------------------------------
 async def add_command(turn: Turn) -> None:
-    text = turn.text_after_command
-    if not text:
-        await start(turn, ADD_FLOW, AddDraft())
-        return
-    fields = split_fields(text)
+    fields = split_fields(turn.text_after_command)
     if len(fields) < 4:
         await turn.reply(add_usage(turn.tr))
         return
@@ -336,11 +332,7 @@ async def card_from_caseload(turn: Turn, payload: CardFromCaseload) -> None:
 
 # ---- /find -----------------------------------------------------------------------------
 async def find_command(turn: Turn) -> None:
-    text = turn.text_after_command
-    if not text:
-        await start(turn, FIND_FLOW, FindDraft())
-        return
-    await find_and_show(turn, text)
+    await find_and_show(turn, turn.text_after_command)
 
 
 SEARCH_MAX = 120
@@ -387,9 +379,6 @@ FIND_FLOW = Flow(
 
 # ---- /participant (card) ---------------------------------------------------------------
 async def card_command(turn: Turn) -> None:
-    if not turn.args:
-        await start(turn, CARD_FLOW, CardDraft())
-        return
     async with turn.transaction() as session:
         participant = await queries.visible_participant(session, turn.require_viewer(),
                                                         turn.args[0])
@@ -498,9 +487,6 @@ def telegram_line(tr: Translator, participant: Participant, *, invited: bool) ->
 # ---- /status -------------------------------------------------------------------------
 async def status_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, STATUS_FLOW, StatusDraft())
-        return
     if len(turn.args) < 2:
         await turn.reply(status_usage(tr))
         return
@@ -563,9 +549,6 @@ _END_DETAILS = ("subsidy_type", "gained_qualification")
 
 async def end_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, END_FLOW, EndDraft())
-        return
     if len(turn.args) < 2:
         await turn.reply(end_usage(tr))
         return
@@ -750,22 +733,17 @@ def starts(flow: Flow[Any]) -> Callable[[Turn, Any], Any]:
 
 
 def register(app: Application) -> None:
-    bind_command(app, "add", add_command)
-    bind_flow(app, ADD_FLOW)
+    bind_guided_command(app, ADD_FLOW, add_command)
     bind_command(app, "mine", mine_command)
     bind_button(app, CaseloadPage, caseload_page)
     bind_card_view(app, show_card)
     # The card's own guard: seeing a participant's card, whichever list it was opened from.
     bind_button(app, CardFromCaseload, card_from_caseload, action=Action.VIEW_PARTICIPANT)
-    bind_command(app, "find", find_command)
-    bind_flow(app, FIND_FLOW)
-    bind_command(app, "participant", card_command)
-    bind_flow(app, CARD_FLOW)
+    bind_guided_command(app, FIND_FLOW, find_command)
+    bind_guided_command(app, CARD_FLOW, card_command)
     bind_button(app, ParticipantCard, card_picked)
     bind_button(app, CardMore, card_more)
-    bind_command(app, "status", status_command)
-    bind_flow(app, STATUS_FLOW)
+    bind_guided_command(app, STATUS_FLOW, status_command)
     bind_button(app, StatusPick, starts(STATUS_FLOW))
-    bind_command(app, "end", end_command)
-    bind_flow(app, END_FLOW)
+    bind_guided_command(app, END_FLOW, end_command)
     bind_button(app, EndPick, starts(END_FLOW))

@@ -10,6 +10,9 @@ and binds it with `bind_flow(app, FLOW)`; `start(turn, FLOW, Draft(...))` runs i
         AskText("note", prompt=…, parse=…, skip=(N_("No note"), …)),
         …), finish=save_from_draft)
 
+A command that runs its flow when sent alone (`/log`) and reads a one-liner otherwise
+(`/log P-0042 phone`) binds both with `bind_guided_command(app, LOG, log_one_liner)`.
+
 The engine keeps the typed draft (a dataclass, JSON through pydantic) in the database
 (`storage.drafts`), so a step's buttons work after a restart and on any process. Every
 step's buttons carry one `FlowTap` payload: the flow, its run, the step and the value. A tap
@@ -21,6 +24,7 @@ answered by a tap or by typing — the option's words, a participant's code or n
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable
@@ -55,9 +59,11 @@ from bot.text.render import participant_keyboard
 from handlers.kit.base import BUTTON_ROUTES_KEY
 from handlers.kit.base import PICKER_PAGE
 from handlers.kit.base import Context
+from handlers.kit.base import HandlerFn
 from handlers.kit.base import PickerSource
 from handlers.kit.base import PTBCallback
 from handlers.kit.base import Turn
+from handlers.kit.base import bind_command
 from handlers.kit.base import expired
 from handlers.kit.base import expired_tap
 from handlers.kit.base import guarded
@@ -421,6 +427,21 @@ def bind_flow(app: Application, flow: Flow[Any]) -> None:
     routes.setdefault(FlowTap, _route_tap)
     routes.setdefault(FlowFor, _route_tap)
     bind_text_route(app, TextSlot.FLOW_STEP, answer_text)
+
+
+def bind_guided_command(app: Application, flow: Flow[Any], one_liner: HandlerFn) -> None:
+    """Bind `flow` and its command: the command sent alone runs the flow from an empty
+    draft (`/status`, then taps); words after it go to `one_liner` (`/status P-0042 active`)."""
+
+    @functools.wraps(one_liner)
+    async def command(turn: Turn) -> None:
+        if not turn.args:
+            await start(turn, flow, flow.draft())
+            return
+        await one_liner(turn)
+
+    bind_command(app, flow.command, command)
+    bind_flow(app, flow)
 
 
 async def _route_tap(update: Update, context: Context) -> None:
