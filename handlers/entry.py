@@ -230,11 +230,10 @@ async def pnr_from_draft(turn: Turn, draft: PnrDraft) -> None:
 
 
 PNR_FLOW = Flow(
-    "pnr", command="pnr", draft=PnrDraft, for_participant=PnrDraft.for_participant,
+    "pnr", command="pnr", draft=PnrDraft,
     steps=(
         pick_participant_step(
-            lambda tr: tr._("Whose personal identity number? Tap a participant."),
-            PnrDraft.for_participant),
+            lambda tr: tr._("Whose personal identity number? Tap a participant.")),
         AskText(name="number", prompt=number_prompt, parse=parse_number),
     ),
     finish=pnr_from_draft,

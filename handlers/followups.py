@@ -281,10 +281,8 @@ def parse_place(turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
 
 BOOKING_FLOW = Flow(
     "followup", command="followup", draft=BookingDraft,
-    for_participant=BookingDraft.for_participant,
     steps=(
-        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant."),
-                              BookingDraft.for_participant),
+        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant.")),
         PickBookingDay(
             name="day", days=coming_weekdays, accept=not_before_today,
             prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),

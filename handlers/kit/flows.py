@@ -280,7 +280,8 @@ class PickParticipant(Step[D]):
 class ParticipantDraft:
     """The start of a draft about one participant, picked first (`pick_participant_step`)
     or already known (a card's `FlowFor`): its id, and its code for the later prompts.
-    A flow's draft adds its own answers after these two fields."""
+    A flow's draft adds its own answers after these two fields; such a flow starts from a
+    card, and its first step picks, with `for_participant`, unless told otherwise."""
 
     participant_id: int | None = None
     code: str = ""
@@ -292,14 +293,21 @@ class ParticipantDraft:
 
 
 def pick_participant_step(prompt: Callable[[Translator], str],
-                          choose: Callable[[Participant], D], **options: Any
+                          choose: Callable[[Participant], D] | None = None, **options: Any
                           ) -> PickParticipant[D]:
     """The first step of a flow about one participant (the draft's `participant_id`):
-    `choose` makes the draft from the participant picked, and the step is passed over when
-    the flow starts for a participant already (from the card). `options`: `choices`,
-    `empty` of `PickParticipant`."""
-    return PickParticipant(name="who", prompt=lambda tr, _d: prompt(tr),
-                           choose=lambda _d, participant: choose(participant),
+    `choose` makes the draft from the participant picked (by default a `ParticipantDraft`'s
+    own `for_participant`), and the step is passed over when the flow starts for a
+    participant already (from the card). `options`: `choices`, `empty` of
+    `PickParticipant`."""
+
+    def picked(draft: D, participant: Participant) -> D:
+        if choose is not None:
+            return choose(participant)
+        assert isinstance(draft, ParticipantDraft), "pick_participant_step needs `choose`"
+        return type(draft).for_participant(participant)
+
+    return PickParticipant(name="who", prompt=lambda tr, _d: prompt(tr), choose=picked,
                            done=lambda draft: draft.participant_id is not None, **options)
 
 
@@ -362,7 +370,8 @@ class Flow(Generic[D]):
     steps: tuple[Step[D], ...]
     finish: Callable[[Turn, D], Awaitable[None]]
     for_participant: Callable[[Participant], D] | None = None
-    """The draft when started from a card (`FlowFor`): the participant already picked."""
+    """The draft when started from a card (`FlowFor`): the participant already picked. A
+    `ParticipantDraft` brings its own."""
     passes_on: bool = False
     """Typed text that answers no step ends the flow and goes on to the next route (a
     question asked back: a new question typed instead of a pick is a new question)."""
@@ -372,6 +381,8 @@ class Flow(Generic[D]):
         if not self.name.isascii() or not self.name.isalpha() or len(self.name) > 8:
             raise ValueError(f"flow name {self.name!r}: at most 8 ASCII letters")
         object.__setattr__(self, "_codec", TypeAdapter(self.draft))
+        if self.for_participant is None and issubclass(self.draft, ParticipantDraft):
+            object.__setattr__(self, "for_participant", self.draft.for_participant)
 
     def dump(self, draft: D) -> str:
         return self._codec.dump_json(draft).decode()
