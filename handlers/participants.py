@@ -55,6 +55,7 @@ from handlers.kit.flows import Option
 from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import PickParticipant
+from handlers.kit.flows import ask_name_step
 from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
@@ -222,12 +223,6 @@ class AddDraft:
     """None: today ("Today" tapped)."""
 
 
-def parse_name(turn: Turn, draft: AddDraft, text: str) -> AddDraft:
-    if not text or len(text) > queries.NAME_MAX:
-        raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
-    return replace(draft, name=text)
-
-
 async def known_municipalities(turn: Turn, _draft: AddDraft) -> list[Option]:
     """The municipalities already used in the person's scope, as quick picks."""
     async with turn.transaction() as session:
@@ -288,9 +283,9 @@ async def add_from_draft(turn: Turn, draft: AddDraft) -> None:
 ADD_FLOW = Flow(
     "add", command="add", draft=AddDraft,
     steps=(
-        AskText(name="name", prompt=lambda tr, _d: tr._(
+        ask_name_step(lambda tr: tr._(
             "New participant. What name or alias should I use? "
-            "(Only what you need to recognise the person.)"), parse=parse_name),
+            "(Only what you need to recognise the person.)"), max_length=queries.NAME_MAX),
         PickMunicipality(
             name="municipality",
             prompt=lambda tr, _d: tr._("Which municipality? Tap one or type the name."),

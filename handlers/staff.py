@@ -28,6 +28,7 @@ from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
 from handlers.kit.flows import PickDay
 from handlers.kit.flows import PickOption
+from handlers.kit.flows import ask_name_step
 from handlers.kit.flows import bind_flow
 from handlers.kit.flows import start
 from storage import staff as queries
@@ -113,12 +114,6 @@ def parse_telegram_id(turn: Turn, draft: StaffDraft, text: str) -> StaffDraft:
     return replace(draft, telegram_id=int(text))
 
 
-def parse_name(turn: Turn, draft: StaffDraft, text: str) -> StaffDraft:
-    if not text or len(text) > queries.NAME_MAX:
-        raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
-    return replace(draft, name=text)
-
-
 def role_options(turn: Turn, _draft: StaffDraft) -> list[Option]:
     roles = sorted(roles_viewer_may_add(turn.require_viewer()), key=list(Role).index)
     return [Option(turn.tr._(ROLE_LABELS[role]), role.value, (ROLE_LABELS[role],))
@@ -136,7 +131,7 @@ STAFF_FLOW = Flow(
         AskText(name="telegram_id", prompt=lambda tr, _d: tr._(
             "New staff member. What is their Telegram id? (They can see it by sending "
             "/start to me: I tell strangers their id.)"), parse=parse_telegram_id),
-        AskText(name="name", prompt=lambda tr, _d: tr._("Their name?"), parse=parse_name),
+        ask_name_step(lambda tr: tr._("Their name?"), max_length=queries.NAME_MAX),
         PickOption(name="role", prompt=lambda tr, _d: tr._("Which role?"),
                    options=role_options, columns=3,
                    choose=lambda d, value: replace(d, role=Role(value))),

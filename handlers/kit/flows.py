@@ -32,6 +32,7 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 from typing import Any
@@ -309,6 +310,19 @@ def pick_participant_step(prompt: Callable[[Translator], str],
 
     return PickParticipant(name="who", prompt=lambda tr, _d: prompt(tr), choose=picked,
                            done=lambda draft: draft.participant_id is not None, **options)
+
+
+def ask_name_step(prompt: Callable[[Translator], str], *, max_length: int) -> AskText[Any]:
+    """Ask a name — a participant's alias (/add), a colleague's (/staff add) — of 1 to
+    `max_length` characters, kept in the draft's `name`. The refusal names 120: the limit
+    of both."""
+
+    def parse(turn: Turn, draft: Any, text: str) -> Any:
+        if not text or len(text) > max_length:
+            raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
+        return replace(draft, name=text)
+
+    return AskText(name="name", prompt=lambda tr, _d: prompt(tr), parse=parse)
 
 
 class Matches(Exception):
