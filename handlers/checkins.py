@@ -16,16 +16,14 @@ from bot.text.labels import CHANNEL_LABELS
 from bot.text.labels import STATUS_LABELS
 from bot.text.labels import parse_word
 from handlers.kit.base import Turn
-from handlers.kit.base import bind_button
-from handlers.kit.base import picked_participant
 from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import bind_guided_command
+from handlers.kit.flows import bind_old_card_button
 from handlers.kit.flows import pick_participant_step
-from handlers.kit.flows import start
 from storage import checkins as queries
 from storage.models import CHANGEABLE_STATUSES
 from storage.models import Channel
@@ -168,11 +166,6 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
     await (turn.edit if edit else turn.reply)("\n".join(lines))
 
 
-async def old_card_button(turn: Turn, payload: LogPick) -> None:
-    participant = await picked_participant(turn, payload.participant_id)
-    await start(turn, LOG_FLOW, for_participant(participant))
-
-
 def register(app: Application) -> None:
     bind_guided_command(app, LOG_FLOW, log_command)
-    bind_button(app, LogPick, old_card_button)
+    bind_old_card_button(app, LogPick, LOG_FLOW)

@@ -57,6 +57,7 @@ from handlers.kit.flows import PickOption
 from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import ask_name_step
 from handlers.kit.flows import bind_guided_command
+from handlers.kit.flows import bind_old_card_button
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from handlers.kit.participant_views import CardFromCaseload
@@ -713,17 +714,6 @@ END_FLOW = Flow(
 )
 
 
-def starts(flow: Flow[Any]) -> Callable[[Turn, Any], Any]:
-    """A card button sent before the flow engine (`StatusPick`, `EndPick`): its flow,
-    with the participant already picked."""
-    async def start_for(turn: Turn, payload: StatusPick | EndPick) -> None:
-        participant = await picked_participant(turn, payload.participant_id)
-        assert flow.for_participant is not None
-        await start(turn, flow, flow.for_participant(participant))
-    start_for.__name__ = f"{flow.name}_from_old_card"
-    return start_for
-
-
 def register(app: Application) -> None:
     bind_guided_command(app, ADD_FLOW, add_command)
     bind_command(app, "mine", mine_command)
@@ -736,6 +726,6 @@ def register(app: Application) -> None:
     bind_button(app, ParticipantCard, card_picked)
     bind_button(app, CardMore, card_more)
     bind_guided_command(app, STATUS_FLOW, status_command)
-    bind_button(app, StatusPick, starts(STATUS_FLOW))
+    bind_old_card_button(app, StatusPick, STATUS_FLOW)
     bind_guided_command(app, END_FLOW, end_command)
-    bind_button(app, EndPick, starts(END_FLOW))
+    bind_old_card_button(app, EndPick, END_FLOW)

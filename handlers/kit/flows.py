@@ -64,6 +64,7 @@ from handlers.kit.base import HandlerFn
 from handlers.kit.base import PickerSource
 from handlers.kit.base import PTBCallback
 from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
 from handlers.kit.base import bind_command
 from handlers.kit.base import expired
 from handlers.kit.base import expired_tap
@@ -467,6 +468,23 @@ def bind_guided_command(app: Application, flow: Flow[Any], one_liner: HandlerFn)
 
     bind_command(app, flow.command, command)
     bind_flow(app, flow)
+
+
+def bind_old_card_button(app: Application, family: type[ButtonPayload],
+                         flow: Flow[Any]) -> None:
+    """A card button sent before the flow engine (`LogPick`, `StatusPick`, `EndPick`: a
+    family of its own carrying a `participant_id`) starts `flow` with the participant
+    already picked, as `FlowFor` does now."""
+    for_participant = flow.for_participant
+    if for_participant is None:
+        raise ValueError(f"flow {flow.name!r} cannot start for a participant")
+
+    async def start_for(turn: Turn, payload: Any) -> None:
+        participant = await picked_participant(turn, payload.participant_id)
+        await start(turn, flow, for_participant(participant))
+
+    start_for.__name__ = f"{flow.name}_from_old_card"
+    bind_button(app, family, start_for)
 
 
 async def _route_tap(update: Update, context: Context) -> None:
