@@ -59,7 +59,7 @@ async def offer_charts(turn: Turn, request: StatsRequest, *, edit: bool = False)
     tr = turn.tr
     text = tr._("Which chart (%(period)s)?", period=period_label(tr, request.period))
     markup = keyboard(chart_buttons(turn, request))
-    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
+    await turn.respond(text, markup, edit=edit)
 
 
 def tapped_chart(payload: ChartView) -> ChartKind | None:

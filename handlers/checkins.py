@@ -163,7 +163,7 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
             "ℹ️ Notes are read by your colleagues and can be requested by the participant. "
             "Write only what the follow-up needs: never health, religion, ethnicity, "
             "politics, sexuality or criminal matters. (Shown once.)"))
-    await (turn.edit if edit else turn.reply)("\n".join(lines))
+    await turn.respond("\n".join(lines), edit=edit)
 
 
 def register(app: Application) -> None:

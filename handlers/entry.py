@@ -395,7 +395,7 @@ async def show_entry_menu(turn: Turn, participant: Participant, *, saved: bool =
                              for guided in fields]
     rows = [*grid(buttons, 2), [(tr._("Done"), EntryDone(participant.id).encode())]]
     text = "\n".join(lines)
-    await (turn.edit(text, keyboard(rows)) if edit else turn.reply(text, keyboard(rows)))
+    await turn.respond(text, keyboard(rows), edit=edit)
 
 
 async def entry_participant(turn: Turn, participant_id: int) -> Participant:

@@ -45,7 +45,7 @@ async def offer_exports(turn: Turn, request: StatsRequest, *, edit: bool = False
     markup = keyboard([[(tr._("Excel (XLSX)"), ExportView(ExportChoice.XLSX,
                                                           *request.fields()).encode()),
                         (tr._("CSV"), ExportView(ExportChoice.CSV, *request.fields()).encode())]])
-    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
+    await turn.respond(text, markup, edit=edit)
 
 
 async def send_export(turn: Turn, request: StatsRequest, kind: exports.ExportKind) -> None:

@@ -463,12 +463,12 @@ async def show_agenda(turn: Turn, day: date, *, edit: bool = False) -> None:
     extra = "\n\n" + "\n".join(waiting) if waiting else ""
     if not items:
         text = tr._("No follow-ups booked for today (%(date)s).", date=tr.date(day, "full"))
-        await (turn.edit if edit else turn.reply)(text + extra)
+        await turn.respond(text + extra, edit=edit)
         return
     buttons = [(f"{tr.time(item.followup.due_at)} {item.participant.code}",
                 FollowUpFromAgenda(item.followup.id or 0, day).encode()) for item in items]
-    await (turn.edit if edit else turn.reply)(agenda_text(tr, day, items) + extra,
-                                              keyboard(grid(buttons, 2)))
+    await turn.respond(agenda_text(tr, day, items) + extra, keyboard(grid(buttons, 2)),
+                       edit=edit)
 
 
 def register(app: Application) -> None:

@@ -194,7 +194,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
             municipalities=turn.services.settings.municipalities,
         )
     tr = turn.tr
-    await (turn.edit if edit else turn.reply)(
+    await turn.respond(
         tr._(
             "✅ Added <b>%(code)s</b>: %(name)s, %(municipality)s, %(gender)s, "
             "language %(language)s, enrolled %(date)s.",
@@ -205,6 +205,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
         ),
         keyboard([[(tr._("Log check-in"), FlowFor("log", participant.id).encode()),
                    (tr._("Show card"), ParticipantCard(participant.id).encode())]]),
+        edit=edit,
     )
 
 
@@ -462,8 +463,7 @@ async def show_card(turn: Turn, participant: Participant,
     rows.append([(tr._("Entry data"), EntryPick(participant.id).encode())])
     if back is not None:
         rows.append([(tr._("« Back"), back.encode())])
-    await (turn.edit if back is not None or edit else turn.reply)("\n".join(lines),
-                                                                  keyboard(rows))
+    await turn.respond("\n".join(lines), keyboard(rows), edit=back is not None or edit)
 
 
 def telegram_line(tr: Translator, participant: Participant, *, invited: bool) -> str:
@@ -508,7 +508,7 @@ async def save_status(turn: Turn, code: str, status: Status, *, edit: bool = Fal
                                                   now=turn.now)
     text = tr._("✅ %(code)s now has status: %(status)s.", code=tr.isolate(participant.code),
                 status=tr._(STATUS_LABELS[status]))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 @dataclass(frozen=True)
@@ -605,7 +605,7 @@ async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
     if qualification is not None:
         text += "\n" + tr._("Gained a qualification: %(value)s",
                             value=tr._("yes") if qualification else tr._("no"))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 @dataclass(frozen=True)

@@ -308,7 +308,7 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
     await menus.publish_staff_menu(turn.context.bot, member, settings.tz, settings.default_language)
     text = tr._("✅ %(name)s was added as %(role)s.", name=member.name,
                 role=tr._(ROLE_LABELS[role]))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 async def handover_command(turn: Turn) -> None:
@@ -351,7 +351,7 @@ async def move_caseload(turn: Turn, from_id: int | None, to_id: int | None,
             "✅ %(n)s participants moved from %(from_name)s to %(to_name)s: %(codes)s",
             len(moved), from_name=from_staff.name, to_name=to_staff.name,
             codes=", ".join(moved))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 async def away_command(turn: Turn) -> None:
@@ -391,7 +391,7 @@ async def save_away(turn: Turn, delegate_id: int | None, until: date, *,
                        now=turn.now)
     text = turn.tr._("✅ Until %(date)s, %(name)s gets your notices.",
                      date=turn.tr.date(until), name=delegate.name)
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 async def back_from_away(turn: Turn, *, edit: bool = False) -> None:
@@ -400,7 +400,7 @@ async def back_from_away(turn: Turn, *, edit: bool = False) -> None:
         await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
                        now=turn.now)
     text = turn.tr._("Welcome back: your notices come to you again.")
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 def register(app: Application) -> None:
