@@ -24,14 +24,11 @@ from bot.text.render import Button
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
 from handlers.kit.base import Turn
-from handlers.kit.base import bind_button
-from handlers.kit.base import bind_command
 from handlers.kit.stats_request import ChartChoice
 from handlers.kit.stats_request import ChartView
 from handlers.kit.stats_request import StatsRequest
-from handlers.kit.stats_request import answer_one_kind
+from handlers.kit.stats_request import bind_one_kind
 from handlers.kit.stats_request import filter_text
-from handlers.kit.stats_request import request_of
 from storage import stats
 
 _CHART_WORDS = {
@@ -44,10 +41,6 @@ _CHART_WORDS = {
 
 
 # ---- the handlers ------------------------------------------------------------------------
-async def chart_command(turn: Turn) -> None:
-    await answer_one_kind(turn, _CHART_WORDS, chart_usage, offer_charts, send_chart)
-
-
 def chart_usage(tr: Translator) -> str:
     return tr._(
         "Write <code>/chart outcomes</code>, <code>/chart caseload</code> or "
@@ -66,15 +59,11 @@ async def offer_charts(turn: Turn, request: StatsRequest, *, edit: bool = False)
     tr = turn.tr
     text = tr._("Which chart (%(period)s)?", period=period_label(tr, request.period))
     markup = keyboard(chart_buttons(turn, request))
-    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
+    await turn.respond(text, markup, edit=edit)
 
 
-async def chart_button(turn: Turn, payload: ChartView) -> None:
-    request = await request_of(turn, payload)
-    if payload.chart == ChartChoice.OFFER:
-        await offer_charts(turn, request, edit=True)
-    else:
-        await send_chart(turn, request, ChartKind(payload.chart))
+def tapped_chart(payload: ChartView) -> ChartKind | None:
+    return None if payload.chart == ChartChoice.OFFER else ChartKind(payload.chart)
 
 
 async def send_chart(turn: Turn, request: StatsRequest, kind: ChartKind) -> None:
@@ -114,5 +103,5 @@ async def send_chart(turn: Turn, request: StatsRequest, kind: ChartKind) -> None
 
 
 def register(app: Application) -> None:
-    bind_command(app, "chart", chart_command)
-    bind_button(app, ChartView, chart_button)
+    bind_one_kind(app, "chart", ChartView, words=_CHART_WORDS, usage=chart_usage,
+                  offer=offer_charts, send=send_chart, kind_of=tapped_chart)

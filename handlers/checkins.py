@@ -16,17 +16,14 @@ from bot.text.labels import CHANNEL_LABELS
 from bot.text.labels import STATUS_LABELS
 from bot.text.labels import parse_word
 from handlers.kit.base import Turn
-from handlers.kit.base import bind_button
-from handlers.kit.base import bind_command
-from handlers.kit.base import picked_participant
 from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
 from handlers.kit.flows import PickOption
-from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
+from handlers.kit.flows import bind_old_card_button
 from handlers.kit.flows import pick_participant_step
-from handlers.kit.flows import start
 from storage import checkins as queries
 from storage.models import CHANGEABLE_STATUSES
 from storage.models import Channel
@@ -123,9 +120,6 @@ retire("log:more", "log:c", "log:n", "log:s", command="log")
 
 # ---- the command and its steps ----------------------------------------------------------
 async def log_command(turn: Turn) -> None:
-    if not turn.args:
-        await start(turn, LOG_FLOW, LogDraft())
-        return
     words = turn.text_after_command.split(maxsplit=2)
     channel = parse_word(Channel, words[1]) if len(words) > 1 else None
     if channel is None:
@@ -169,15 +163,9 @@ async def save(turn: Turn, code: str, channel: Channel, note: str, status: Statu
             "ℹ️ Notes are read by your colleagues and can be requested by the participant. "
             "Write only what the follow-up needs: never health, religion, ethnicity, "
             "politics, sexuality or criminal matters. (Shown once.)"))
-    await (turn.edit if edit else turn.reply)("\n".join(lines))
-
-
-async def old_card_button(turn: Turn, payload: LogPick) -> None:
-    participant = await picked_participant(turn, payload.participant_id)
-    await start(turn, LOG_FLOW, for_participant(participant))
+    await turn.respond("\n".join(lines), edit=edit)
 
 
 def register(app: Application) -> None:
-    bind_command(app, "log", log_command)
-    bind_button(app, LogPick, old_card_button)
-    bind_flow(app, LOG_FLOW)
+    bind_guided_command(app, LOG_FLOW, log_command)
+    bind_old_card_button(app, LogPick, LOG_FLOW)

@@ -34,14 +34,12 @@ from bot.text.i18n import escape
 from bot.text.languages import ENDONYMS
 from handlers.kit.base import Audience
 from handlers.kit.base import Turn
-from handlers.kit.base import bind_command
 from handlers.kit.base import guarded
 from handlers.kit.base import stranger_text
 from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import PickParticipant
-from handlers.kit.flows import bind_flow
-from handlers.kit.flows import start
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.relay import bind_relay
 from handlers.kit.routing import TextSlot
 from handlers.kit.routing import bind_text_route
@@ -193,9 +191,6 @@ async def reply_command(turn: Turn) -> None:
     """`/reply P-0042 text` (/svara); alone, pick a participant and then type."""
     tr = turn.tr
     code, _, text = turn.text_after_command.partition(" ")
-    if not code:
-        await start(turn, REPLY_FLOW, ReplyDraft())
-        return
     if not text.strip():
         await turn.reply(tr._("Write <code>/reply P-0042 your message</code>, or reply to the "
                               "participant's message in this chat."))
@@ -317,7 +312,6 @@ async def reply_to_relayed(turn: Turn, _text: str) -> bool:
 def register(app: Application) -> None:
     bind_text_route(app, TextSlot.PARTICIPANT_MESSAGE, participant_text)
     bind_text_route(app, TextSlot.REPLY_TO_RELAYED, reply_to_relayed)
-    bind_command(app, "reply", reply_command)
-    bind_flow(app, REPLY_FLOW)
+    bind_guided_command(app, REPLY_FLOW, reply_command)
     bind_relay(app, media_message)
     app.add_handler(MessageHandler(MEDIA & ~filters.COMMAND, media_message))

@@ -44,7 +44,6 @@ from bot.text.render import grid
 from bot.text.render import keyboard
 from handlers.kit.base import Turn
 from handlers.kit.base import bind_button
-from handlers.kit.base import bind_command
 from handlers.kit.base import expired
 from handlers.kit.base import picked_participant
 from handlers.kit.entry_data import EntryPick
@@ -54,8 +53,10 @@ from handlers.kit.entry_data import shows_sensitive
 from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
+from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from handlers.kit.routing import TextSlot
@@ -114,9 +115,6 @@ retire("pnr:p", "pnr:more", command="pnr")
 # ---- /entry ------------------------------------------------------------------------------
 async def entry_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, ENTRY_FLOW, EntryDraft())
-        return
     if len(turn.args) == 1:
         async with turn.transaction() as session:
             participant = await visible_participant(session, turn.require_viewer(),
@@ -193,19 +191,13 @@ def sensitive_usage(tr: Translator) -> str:
 
 # ---- /pnr --------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class PnrDraft:
+class PnrDraft(ParticipantDraft):
     """A guided /pnr: whose number, then the number typed. The number is only ever in the
     draft the last step hands to `finish`; the engine stores a draft between steps, never
     after the last one, so it never reaches the database in clear."""
 
-    participant_id: int | None = None
-    code: str = ""
     number: str = field(default="", repr=False)
     """The canonical digits, or "" to remove the number."""
-
-
-def pnr_for(participant: Participant) -> PnrDraft:
-    return PnrDraft(participant.id, participant.code)
 
 
 def number_prompt(tr: Translator, draft: PnrDraft) -> str:
@@ -238,10 +230,10 @@ async def pnr_from_draft(turn: Turn, draft: PnrDraft) -> None:
 
 
 PNR_FLOW = Flow(
-    "pnr", command="pnr", draft=PnrDraft, for_participant=pnr_for,
+    "pnr", command="pnr", draft=PnrDraft,
     steps=(
         pick_participant_step(
-            lambda tr: tr._("Whose personal identity number? Tap a participant."), pnr_for),
+            lambda tr: tr._("Whose personal identity number? Tap a participant.")),
         AskText(name="number", prompt=number_prompt, parse=parse_number),
     ),
     finish=pnr_from_draft,
@@ -249,16 +241,13 @@ PNR_FLOW = Flow(
 
 
 async def pnr_command(turn: Turn) -> None:
-    if not turn.args:  # guided: pick, then type the number (deleted like the one-liner)
-        await start(turn, PNR_FLOW, PnrDraft())
-        return
     # The number is personal: take it out of the chat history whatever happens next.
     await delete_typed_message(turn)
     if len(turn.args) == 1:
         async with turn.transaction() as session:
             participant = await visible_participant(session, turn.require_viewer(),
                                                     turn.args[0])
-        await start(turn, PNR_FLOW, pnr_for(participant))
+        await start(turn, PNR_FLOW, PnrDraft.for_participant(participant))
         return
     try:
         number = read_number(turn, " ".join(turn.args[1:]))
@@ -406,7 +395,7 @@ async def show_entry_menu(turn: Turn, participant: Participant, *, saved: bool =
                              for guided in fields]
     rows = [*grid(buttons, 2), [(tr._("Done"), EntryDone(participant.id).encode())]]
     text = "\n".join(lines)
-    await (turn.edit(text, keyboard(rows)) if edit else turn.reply(text, keyboard(rows)))
+    await turn.respond(text, keyboard(rows), edit=edit)
 
 
 async def entry_participant(turn: Turn, participant_id: int) -> Participant:
@@ -567,12 +556,11 @@ async def personnummer_text(turn: Turn, text: str) -> bool:
 
 def register(app: Application) -> None:
     bind_text_route(app, TextSlot.PERSONNUMMER, personnummer_text)
-    bind_command(app, "entry", entry_command)
-    bind_flow(app, ENTRY_FLOW)
+    bind_guided_command(app, ENTRY_FLOW, entry_command)
     bind_button(app, EntryPick, entry_picked)
     bind_button(app, EntryField, field_picked)
     bind_button(app, EntryValue, value_picked)
     bind_button(app, EntryDone, entry_done)
     bind_flow(app, TYPED_FIELD_FLOW)
-    bind_command(app, "pnr", pnr_command)
-    bind_flow(app, PNR_FLOW)
+    # Alone, guided: pick, then type the number (deleted like the one-liner).
+    bind_guided_command(app, PNR_FLOW, pnr_command)

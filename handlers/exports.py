@@ -18,14 +18,11 @@ from bot.text.i18n import Translator
 from bot.text.render import keyboard
 from bot.text.stats_text import period_label
 from handlers.kit.base import Turn
-from handlers.kit.base import bind_button
-from handlers.kit.base import bind_command
 from handlers.kit.stats_request import ExportChoice
 from handlers.kit.stats_request import ExportView
 from handlers.kit.stats_request import StatsRequest
-from handlers.kit.stats_request import answer_one_kind
+from handlers.kit.stats_request import bind_one_kind
 from handlers.kit.stats_request import filter_text
-from handlers.kit.stats_request import request_of
 from storage import exports
 
 KINDS: dict[ExportChoice, exports.ExportKind] = {ExportChoice.XLSX: "xlsx",
@@ -34,10 +31,6 @@ _KIND_WORDS: dict[str, exports.ExportKind] = {"xlsx": "xlsx", "excel": "xlsx", "
 
 
 # ---- the handlers ------------------------------------------------------------------------
-async def export_command(turn: Turn) -> None:
-    await answer_one_kind(turn, _KIND_WORDS, export_usage, offer_exports, send_export)
-
-
 def export_usage(tr: Translator) -> str:
     return tr._(
         "Write <code>/export xlsx</code> or <code>/export csv</code>, optionally with a "
@@ -52,15 +45,7 @@ async def offer_exports(turn: Turn, request: StatsRequest, *, edit: bool = False
     markup = keyboard([[(tr._("Excel (XLSX)"), ExportView(ExportChoice.XLSX,
                                                           *request.fields()).encode()),
                         (tr._("CSV"), ExportView(ExportChoice.CSV, *request.fields()).encode())]])
-    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
-
-
-async def export_button(turn: Turn, payload: ExportView) -> None:
-    request = await request_of(turn, payload)
-    if payload.file == ExportChoice.OFFER:
-        await offer_exports(turn, request, edit=True)
-    else:
-        await send_export(turn, request, KINDS[payload.file])
+    await turn.respond(text, markup, edit=edit)
 
 
 async def send_export(turn: Turn, request: StatsRequest, kind: exports.ExportKind) -> None:
@@ -105,5 +90,5 @@ def export_caption(tr: Translator, data: exports.ExportData, period: str,
 
 
 def register(app: Application) -> None:
-    bind_command(app, "export", export_command)
-    bind_button(app, ExportView, export_button)
+    bind_one_kind(app, "export", ExportView, words=_KIND_WORDS, usage=export_usage,
+                  offer=offer_exports, send=send_export, kind_of=lambda p: KINDS.get(p.file))

@@ -51,9 +51,11 @@ from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
+from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickDay
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from storage import followups as queries
@@ -62,7 +64,6 @@ from storage.access import Action
 from storage.errors import InvalidValue
 from storage.models import FollowUpKind
 from storage.models import FollowUpResponse
-from storage.models import Participant
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 DAY_BUTTONS = 10
@@ -117,12 +118,10 @@ def parse_time(text: str) -> time | None:
 
 # ---- what a booking knows ----------------------------------------------------------------
 @dataclass(frozen=True)
-class BookingDraft:
+class BookingDraft(ParticipantDraft):
     """A booking as far as it is known: what a guided /followup has asked so far, or a
     complete one (typed in one line, or guided) waiting for "Book anyway"."""
 
-    participant_id: int | None = None
-    code: str = ""
     day: date | None = None
     at: time | None = None
     kind: FollowUpKind | None = None
@@ -135,16 +134,9 @@ class BookingDraft:
         return local_moment(self.day, self.at, tz)
 
 
-def for_participant(participant: Participant) -> BookingDraft:
-    return BookingDraft(participant.id, participant.code)
-
-
 # ---- /followup: one line, or guided ------------------------------------------------------
 async def followup_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, BOOKING_FLOW, BookingDraft())
-        return
     words = turn.text_after_command.split(maxsplit=4)
     if len(words) < 3:
         await turn.reply(usage(tr))
@@ -288,10 +280,9 @@ def parse_place(turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
 
 
 BOOKING_FLOW = Flow(
-    "followup", command="followup", draft=BookingDraft, for_participant=for_participant,
+    "followup", command="followup", draft=BookingDraft,
     steps=(
-        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant."),
-                              for_participant),
+        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant.")),
         PickBookingDay(
             name="day", days=coming_weekdays, accept=not_before_today,
             prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),
@@ -472,17 +463,16 @@ async def show_agenda(turn: Turn, day: date, *, edit: bool = False) -> None:
     extra = "\n\n" + "\n".join(waiting) if waiting else ""
     if not items:
         text = tr._("No follow-ups booked for today (%(date)s).", date=tr.date(day, "full"))
-        await (turn.edit if edit else turn.reply)(text + extra)
+        await turn.respond(text + extra, edit=edit)
         return
     buttons = [(f"{tr.time(item.followup.due_at)} {item.participant.code}",
                 FollowUpFromAgenda(item.followup.id or 0, day).encode()) for item in items]
-    await (turn.edit if edit else turn.reply)(agenda_text(tr, day, items) + extra,
-                                              keyboard(grid(buttons, 2)))
+    await turn.respond(agenda_text(tr, day, items) + extra, keyboard(grid(buttons, 2)),
+                       edit=edit)
 
 
 def register(app: Application) -> None:
-    bind_command(app, "followup", followup_command)
-    bind_flow(app, BOOKING_FLOW)
+    bind_guided_command(app, BOOKING_FLOW, followup_command)
     bind_flow(app, CONCERNS_FLOW)
     bind_flow(app, MOVE_FLOW)
     bind_command(app, "today", today_command)

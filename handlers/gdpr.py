@@ -9,10 +9,9 @@ from telegram.ext import Application
 from bot.interaction.buttons import retire
 from bot.text.i18n import Translator
 from handlers.kit.base import Turn
-from handlers.kit.base import bind_command
 from handlers.kit.confirm import confirm_step
 from handlers.kit.flows import Flow
-from handlers.kit.flows import bind_flow
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from storage import gdpr
@@ -70,9 +69,6 @@ FORGET_FLOW = Flow(
 
 async def forget_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:  # guided: pick among everyone the admin may see, then confirm
-        await start(turn, FORGET_FLOW, ForgetDraft())
-        return
     if len(turn.args) != 1:
         await turn.reply(tr._("Write <code>/forget P-0042</code>. I will ask you to confirm."))
         return
@@ -82,5 +78,5 @@ async def forget_command(turn: Turn) -> None:
 
 
 def register(app: Application) -> None:
-    bind_command(app, "forget", forget_command)
-    bind_flow(app, FORGET_FLOW)
+    # Alone, guided: pick among everyone the admin may see, then confirm.
+    bind_guided_command(app, FORGET_FLOW, forget_command)

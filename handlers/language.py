@@ -68,7 +68,7 @@ async def save(turn: Turn, language: str, *, edit: bool) -> None:
                                    settings.default_language)
     tr = Translator(language, settings.tz)
     text = tr._("Done: I will write to you in English.")
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 def register(app: Application) -> None:

@@ -37,8 +37,7 @@ from handlers.kit.base import bind_command
 from handlers.kit.base import expired
 from handlers.kit.flows import Flow
 from handlers.kit.flows import PickParticipant
-from handlers.kit.flows import bind_flow
-from handlers.kit.flows import start
+from handlers.kit.flows import bind_guided_command
 from handlers.kit.participant_language import ParticipantLanguage
 from handlers.kit.participant_language import ask_language
 from handlers.kit.routing import bind_start_token
@@ -115,9 +114,6 @@ INVITE_FLOW = Flow(
 
 
 async def invite_command(turn: Turn) -> None:
-    if not turn.args:
-        await start(turn, INVITE_FLOW, InviteDraft())
-        return
     await create_and_send(turn, turn.args[0])
 
 
@@ -312,8 +308,7 @@ async def response_button(turn: Turn, answer: ReminderAnswer) -> None:
 
 def register(app: Application) -> None:
     bind_start_token(app, open_invite)
-    bind_command(app, "invite", invite_command)
-    bind_flow(app, INVITE_FLOW)
+    bind_guided_command(app, INVITE_FLOW, invite_command)
     # Anyone may tap "I agree": the person who opened the link is not a participant yet.
     bind_button(app, Consent, consent_button)
     bind_button(app, ParticipantLanguage, participant_language_button,

@@ -52,9 +52,12 @@ from handlers.kit.flows import Flow
 from handlers.kit.flows import FlowFor
 from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
+from handlers.kit.flows import ParticipantDraft
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import PickParticipant
-from handlers.kit.flows import bind_flow
+from handlers.kit.flows import ask_name_step
+from handlers.kit.flows import bind_guided_command
+from handlers.kit.flows import bind_old_card_button
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from handlers.kit.participant_views import CardFromCaseload
@@ -153,11 +156,7 @@ def typed_day(turn: Turn, text: str, future: str) -> date:
 
 # ---- /add ----------------------------------------------------------------------------
 async def add_command(turn: Turn) -> None:
-    text = turn.text_after_command
-    if not text:
-        await start(turn, ADD_FLOW, AddDraft())
-        return
-    fields = split_fields(text)
+    fields = split_fields(turn.text_after_command)
     if len(fields) < 4:
         await turn.reply(add_usage(turn.tr))
         return
@@ -195,7 +194,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
             municipalities=turn.services.settings.municipalities,
         )
     tr = turn.tr
-    await (turn.edit if edit else turn.reply)(
+    await turn.respond(
         tr._(
             "✅ Added <b>%(code)s</b>: %(name)s, %(municipality)s, %(gender)s, "
             "language %(language)s, enrolled %(date)s.",
@@ -206,6 +205,7 @@ async def save_participant(turn: Turn, *, name: str, municipality: str, gender: 
         ),
         keyboard([[(tr._("Log check-in"), FlowFor("log", participant.id).encode()),
                    (tr._("Show card"), ParticipantCard(participant.id).encode())]]),
+        edit=edit,
     )
 
 
@@ -223,12 +223,6 @@ class AddDraft:
     language: str = ""
     enrolled_on: date | None = None
     """None: today ("Today" tapped)."""
-
-
-def parse_name(turn: Turn, draft: AddDraft, text: str) -> AddDraft:
-    if not text or len(text) > queries.NAME_MAX:
-        raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
-    return replace(draft, name=text)
 
 
 async def known_municipalities(turn: Turn, _draft: AddDraft) -> list[Option]:
@@ -291,9 +285,9 @@ async def add_from_draft(turn: Turn, draft: AddDraft) -> None:
 ADD_FLOW = Flow(
     "add", command="add", draft=AddDraft,
     steps=(
-        AskText(name="name", prompt=lambda tr, _d: tr._(
+        ask_name_step(lambda tr: tr._(
             "New participant. What name or alias should I use? "
-            "(Only what you need to recognise the person.)"), parse=parse_name),
+            "(Only what you need to recognise the person.)"), max_length=queries.NAME_MAX),
         PickMunicipality(
             name="municipality",
             prompt=lambda tr, _d: tr._("Which municipality? Tap one or type the name."),
@@ -335,11 +329,7 @@ async def card_from_caseload(turn: Turn, payload: CardFromCaseload) -> None:
 
 # ---- /find -----------------------------------------------------------------------------
 async def find_command(turn: Turn) -> None:
-    text = turn.text_after_command
-    if not text:
-        await start(turn, FIND_FLOW, FindDraft())
-        return
-    await find_and_show(turn, text)
+    await find_and_show(turn, turn.text_after_command)
 
 
 SEARCH_MAX = 120
@@ -386,9 +376,6 @@ FIND_FLOW = Flow(
 
 # ---- /participant (card) ---------------------------------------------------------------
 async def card_command(turn: Turn) -> None:
-    if not turn.args:
-        await start(turn, CARD_FLOW, CardDraft())
-        return
     async with turn.transaction() as session:
         participant = await queries.visible_participant(session, turn.require_viewer(),
                                                         turn.args[0])
@@ -476,8 +463,7 @@ async def show_card(turn: Turn, participant: Participant,
     rows.append([(tr._("Entry data"), EntryPick(participant.id).encode())])
     if back is not None:
         rows.append([(tr._("« Back"), back.encode())])
-    await (turn.edit if back is not None or edit else turn.reply)("\n".join(lines),
-                                                                  keyboard(rows))
+    await turn.respond("\n".join(lines), keyboard(rows), edit=back is not None or edit)
 
 
 def telegram_line(tr: Translator, participant: Participant, *, invited: bool) -> str:
@@ -497,9 +483,6 @@ def telegram_line(tr: Translator, participant: Participant, *, invited: bool) ->
 # ---- /status -------------------------------------------------------------------------
 async def status_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, STATUS_FLOW, StatusDraft())
-        return
     if len(turn.args) < 2:
         await turn.reply(status_usage(tr))
         return
@@ -525,20 +508,14 @@ async def save_status(turn: Turn, code: str, status: Status, *, edit: bool = Fal
                                                   now=turn.now)
     text = tr._("✅ %(code)s now has status: %(status)s.", code=tr.isolate(participant.code),
                 status=tr._(STATUS_LABELS[status]))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 @dataclass(frozen=True)
-class StatusDraft:
+class StatusDraft(ParticipantDraft):
     """What a guided /status has asked so far."""
 
-    participant_id: int | None = None
-    code: str = ""
     status: Status | None = None
-
-
-def status_for(participant: Participant) -> StatusDraft:
-    return StatusDraft(participant.id, participant.code)
 
 
 async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
@@ -547,10 +524,9 @@ async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
 
 
 STATUS_FLOW = Flow(
-    "status", command="status", draft=StatusDraft, for_participant=status_for,
+    "status", command="status", draft=StatusDraft,
     steps=(
-        pick_participant_step(lambda tr: tr._("Whose status? Tap a participant."),
-                              status_for),
+        pick_participant_step(lambda tr: tr._("Whose status? Tap a participant.")),
         PickWord(name="status",
                  prompt=lambda tr, d: tr._("New status for %(code)s?", code=tr.isolate(d.code)),
                  options=lambda turn, _d: labelled(turn.tr, STATUS_LABELS, CHANGEABLE_STATUSES),
@@ -567,9 +543,6 @@ _END_DETAILS = ("subsidy_type", "gained_qualification")
 
 async def end_command(turn: Turn) -> None:
     tr = turn.tr
-    if not turn.args:
-        await start(turn, END_FLOW, EndDraft())
-        return
     if len(turn.args) < 2:
         await turn.reply(end_usage(tr))
         return
@@ -632,15 +605,13 @@ async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
     if qualification is not None:
         text += "\n" + tr._("Gained a qualification: %(value)s",
                             value=tr._("yes") if qualification else tr._("no"))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 @dataclass(frozen=True)
-class EndDraft:
+class EndDraft(ParticipantDraft):
     """What a guided /end has asked so far."""
 
-    participant_id: int | None = None
-    code: str = ""
     outcome: Outcome | None = None
     subsidy: SubsidyType | None = None
     today: date | None = None
@@ -649,10 +620,6 @@ class EndDraft:
     """"Another end date" tapped: the day is typed, then confirmed."""
     ended_on: date | None = None
     qualification: bool | None = None
-
-
-def end_for(participant: Participant) -> EndDraft:
-    return EndDraft(participant.id, participant.code)
 
 
 def outcome_chosen(draft: EndDraft, value: str) -> EndDraft:
@@ -725,10 +692,9 @@ async def end_from_draft(turn: Turn, draft: EndDraft) -> None:
 
 
 END_FLOW = Flow(
-    "end", command="end", draft=EndDraft, for_participant=end_for,
+    "end", command="end", draft=EndDraft,
     steps=(
-        pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant."),
-                              end_for),
+        pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant.")),
         PickOutcome(name="outcome", prompt=lambda tr, d: tr._(
             "Why does %(code)s end? Pick the outcome.", code=tr.isolate(d.code)),
             options=lambda turn, _d: labelled(turn.tr, OUTCOME_LABELS, Outcome),
@@ -748,34 +714,18 @@ END_FLOW = Flow(
 )
 
 
-def starts(flow: Flow[Any]) -> Callable[[Turn, Any], Any]:
-    """A card button sent before the flow engine (`StatusPick`, `EndPick`): its flow,
-    with the participant already picked."""
-    async def start_for(turn: Turn, payload: StatusPick | EndPick) -> None:
-        participant = await picked_participant(turn, payload.participant_id)
-        assert flow.for_participant is not None
-        await start(turn, flow, flow.for_participant(participant))
-    start_for.__name__ = f"{flow.name}_from_old_card"
-    return start_for
-
-
 def register(app: Application) -> None:
-    bind_command(app, "add", add_command)
-    bind_flow(app, ADD_FLOW)
+    bind_guided_command(app, ADD_FLOW, add_command)
     bind_command(app, "mine", mine_command)
     bind_button(app, CaseloadPage, caseload_page)
     bind_card_view(app, show_card)
     # The card's own guard: seeing a participant's card, whichever list it was opened from.
     bind_button(app, CardFromCaseload, card_from_caseload, action=Action.VIEW_PARTICIPANT)
-    bind_command(app, "find", find_command)
-    bind_flow(app, FIND_FLOW)
-    bind_command(app, "participant", card_command)
-    bind_flow(app, CARD_FLOW)
+    bind_guided_command(app, FIND_FLOW, find_command)
+    bind_guided_command(app, CARD_FLOW, card_command)
     bind_button(app, ParticipantCard, card_picked)
     bind_button(app, CardMore, card_more)
-    bind_command(app, "status", status_command)
-    bind_flow(app, STATUS_FLOW)
-    bind_button(app, StatusPick, starts(STATUS_FLOW))
-    bind_command(app, "end", end_command)
-    bind_flow(app, END_FLOW)
-    bind_button(app, EndPick, starts(END_FLOW))
+    bind_guided_command(app, STATUS_FLOW, status_command)
+    bind_old_card_button(app, StatusPick, STATUS_FLOW)
+    bind_guided_command(app, END_FLOW, end_command)
+    bind_old_card_button(app, EndPick, END_FLOW)

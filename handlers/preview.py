@@ -35,12 +35,10 @@ from bot.text.participant_texts import participant_help
 from bot.text.render import keyboard
 from handlers.kit.base import Turn
 from handlers.kit.base import bind_button
-from handlers.kit.base import bind_command
 from handlers.kit.base import picked_participant
 from handlers.kit.flows import Flow
 from handlers.kit.flows import PickParticipant
-from handlers.kit.flows import bind_flow
-from handlers.kit.flows import start
+from handlers.kit.flows import bind_guided_command
 from storage import followups as followup_queries
 from storage.models import FollowUp
 from storage.models import FollowUpKind
@@ -89,9 +87,6 @@ class SampleButton(ButtonPayload):
 async def preview_command(turn: Turn) -> None:
     tr = turn.tr
     args = turn.args
-    if not args:  # guided: tap one of your participants
-        await start(turn, PREVIEW_FLOW, PreviewDraft())
-        return
     # A language first: participant codes ("P-0042") are never language tags, and
     # `ps` (Pashto) must not be taken for one.
     language = normalize_language(args[0])
@@ -174,6 +169,6 @@ async def sample_tapped(turn: Turn, _payload: SampleButton) -> None:
 
 
 def register(app: Application) -> None:
-    bind_command(app, "preview", preview_command)
-    bind_flow(app, PREVIEW_FLOW)
+    # Alone, guided: tap one of your participants.
+    bind_guided_command(app, PREVIEW_FLOW, preview_command)
     bind_button(app, SampleButton, sample_tapped)

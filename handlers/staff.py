@@ -28,6 +28,7 @@ from handlers.kit.flows import Invalid
 from handlers.kit.flows import Option
 from handlers.kit.flows import PickDay
 from handlers.kit.flows import PickOption
+from handlers.kit.flows import ask_name_step
 from handlers.kit.flows import bind_flow
 from handlers.kit.flows import start
 from storage import staff as queries
@@ -113,12 +114,6 @@ def parse_telegram_id(turn: Turn, draft: StaffDraft, text: str) -> StaffDraft:
     return replace(draft, telegram_id=int(text))
 
 
-def parse_name(turn: Turn, draft: StaffDraft, text: str) -> StaffDraft:
-    if not text or len(text) > queries.NAME_MAX:
-        raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
-    return replace(draft, name=text)
-
-
 def role_options(turn: Turn, _draft: StaffDraft) -> list[Option]:
     roles = sorted(roles_viewer_may_add(turn.require_viewer()), key=list(Role).index)
     return [Option(turn.tr._(ROLE_LABELS[role]), role.value, (ROLE_LABELS[role],))
@@ -136,7 +131,7 @@ STAFF_FLOW = Flow(
         AskText(name="telegram_id", prompt=lambda tr, _d: tr._(
             "New staff member. What is their Telegram id? (They can see it by sending "
             "/start to me: I tell strangers their id.)"), parse=parse_telegram_id),
-        AskText(name="name", prompt=lambda tr, _d: tr._("Their name?"), parse=parse_name),
+        ask_name_step(lambda tr: tr._("Their name?"), max_length=queries.NAME_MAX),
         PickOption(name="role", prompt=lambda tr, _d: tr._("Which role?"),
                    options=role_options, columns=3,
                    choose=lambda d, value: replace(d, role=Role(value))),
@@ -313,7 +308,7 @@ async def save(turn: Turn, telegram_id: int, role: Role, name: str,
     await menus.publish_staff_menu(turn.context.bot, member, settings.tz, settings.default_language)
     text = tr._("✅ %(name)s was added as %(role)s.", name=member.name,
                 role=tr._(ROLE_LABELS[role]))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 async def handover_command(turn: Turn) -> None:
@@ -356,7 +351,7 @@ async def move_caseload(turn: Turn, from_id: int | None, to_id: int | None,
             "✅ %(n)s participants moved from %(from_name)s to %(to_name)s: %(codes)s",
             len(moved), from_name=from_staff.name, to_name=to_staff.name,
             codes=", ".join(moved))
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 async def away_command(turn: Turn) -> None:
@@ -396,7 +391,7 @@ async def save_away(turn: Turn, delegate_id: int | None, until: date, *,
                        now=turn.now)
     text = turn.tr._("✅ Until %(date)s, %(name)s gets your notices.",
                      date=turn.tr.date(until), name=delegate.name)
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 async def back_from_away(turn: Turn, *, edit: bool = False) -> None:
@@ -405,7 +400,7 @@ async def back_from_away(turn: Turn, *, edit: bool = False) -> None:
         await set_away(session, turn.staff.id, delegate=None, until=None, today=turn.today,
                        now=turn.now)
     text = turn.tr._("Welcome back: your notices come to you again.")
-    await (turn.edit(text) if edit else turn.reply(text))
+    await turn.respond(text, edit=edit)
 
 
 def register(app: Application) -> None:

@@ -86,7 +86,7 @@ async def show_stats(turn: Turn, request: StatsRequest, view: View, *,
             text = breakdown_text(tr, request.period, filters,
                                   await stats.breakdown(session, viewer, flt, by))
     markup = stats_keyboard(turn, request, view)
-    await (turn.edit(text, markup) if edit else turn.reply(text, markup))
+    await turn.respond(text, markup, edit=edit)
 
 
 def stats_keyboard(turn: Turn, request: StatsRequest, view: View) -> InlineKeyboardMarkup:

@@ -179,6 +179,15 @@ class Turn:
             chat.id, content, filename=filename, caption=_fit(caption, CAPTION_LIMIT),
             parse_mode=ParseMode.HTML)
 
+    async def respond(self, text: str, keyboard: InlineKeyboardMarkup | None = None, *,
+                      edit: bool = False) -> None:
+        """A new message, or with `edit` the message whose button was pressed, replaced:
+        what one answer looks like whether typed (a one-liner) or tapped (a flow's end)."""
+        if edit:
+            await self.edit(text, keyboard)
+        else:
+            await self.reply(text, keyboard)
+
     async def edit(self, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
         """Replace the message whose button was pressed (falls back to a new message)."""
         query = self.update.callback_query

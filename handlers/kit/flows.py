@@ -10,6 +10,9 @@ and binds it with `bind_flow(app, FLOW)`; `start(turn, FLOW, Draft(...))` runs i
         AskText("note", prompt=…, parse=…, skip=(N_("No note"), …)),
         …), finish=save_from_draft)
 
+A command that runs its flow when sent alone (`/log`) and reads a one-liner otherwise
+(`/log P-0042 phone`) binds both with `bind_guided_command(app, LOG, log_one_liner)`.
+
 The engine keeps the typed draft (a dataclass, JSON through pydantic) in the database
 (`storage.drafts`), so a step's buttons work after a restart and on any process. Every
 step's buttons carry one `FlowTap` payload: the flow, its run, the step and the value. A tap
@@ -21,6 +24,7 @@ answered by a tap or by typing — the option's words, a participant's code or n
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable
@@ -28,10 +32,12 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 from typing import Any
 from typing import Generic
+from typing import Self
 from typing import TypeVar
 
 from pydantic import TypeAdapter
@@ -54,9 +60,12 @@ from bot.text.render import participant_keyboard
 from handlers.kit.base import BUTTON_ROUTES_KEY
 from handlers.kit.base import PICKER_PAGE
 from handlers.kit.base import Context
+from handlers.kit.base import HandlerFn
 from handlers.kit.base import PickerSource
 from handlers.kit.base import PTBCallback
 from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
 from handlers.kit.base import expired
 from handlers.kit.base import expired_tap
 from handlers.kit.base import guarded
@@ -269,16 +278,52 @@ class PickParticipant(Step[D]):
         raise Matches(found[:PICKER_PAGE])
 
 
+@dataclass(frozen=True)
+class ParticipantDraft:
+    """The start of a draft about one participant, picked first (`pick_participant_step`)
+    or already known (a card's `FlowFor`): its id, and its code for the later prompts.
+    A flow's draft adds its own answers after these two fields; such a flow starts from a
+    card, and its first step picks, with `for_participant`, unless told otherwise."""
+
+    participant_id: int | None = None
+    code: str = ""
+
+    @classmethod
+    def for_participant(cls, participant: Participant) -> Self:
+        """The draft with `participant` picked: a flow's `for_participant`."""
+        return cls(participant.id, participant.code)
+
+
 def pick_participant_step(prompt: Callable[[Translator], str],
-                          choose: Callable[[Participant], D], **options: Any
+                          choose: Callable[[Participant], D] | None = None, **options: Any
                           ) -> PickParticipant[D]:
     """The first step of a flow about one participant (the draft's `participant_id`):
-    `choose` makes the draft from the participant picked, and the step is passed over when
-    the flow starts for a participant already (from the card). `options`: `choices`,
-    `empty` of `PickParticipant`."""
-    return PickParticipant(name="who", prompt=lambda tr, _d: prompt(tr),
-                           choose=lambda _d, participant: choose(participant),
+    `choose` makes the draft from the participant picked (by default a `ParticipantDraft`'s
+    own `for_participant`), and the step is passed over when the flow starts for a
+    participant already (from the card). `options`: `choices`, `empty` of
+    `PickParticipant`."""
+
+    def picked(draft: D, participant: Participant) -> D:
+        if choose is not None:
+            return choose(participant)
+        assert isinstance(draft, ParticipantDraft), "pick_participant_step needs `choose`"
+        return type(draft).for_participant(participant)
+
+    return PickParticipant(name="who", prompt=lambda tr, _d: prompt(tr), choose=picked,
                            done=lambda draft: draft.participant_id is not None, **options)
+
+
+def ask_name_step(prompt: Callable[[Translator], str], *, max_length: int) -> AskText[Any]:
+    """Ask a name — a participant's alias (/add), a colleague's (/staff add) — of 1 to
+    `max_length` characters, kept in the draft's `name`. The refusal names 120: the limit
+    of both."""
+
+    def parse(turn: Turn, draft: Any, text: str) -> Any:
+        if not text or len(text) > max_length:
+            raise Invalid(turn.tr._("The name must be 1–120 characters; nothing was saved."))
+        return replace(draft, name=text)
+
+    return AskText(name="name", prompt=lambda tr, _d: prompt(tr), parse=parse)
 
 
 class Matches(Exception):
@@ -340,7 +385,8 @@ class Flow(Generic[D]):
     steps: tuple[Step[D], ...]
     finish: Callable[[Turn, D], Awaitable[None]]
     for_participant: Callable[[Participant], D] | None = None
-    """The draft when started from a card (`FlowFor`): the participant already picked."""
+    """The draft when started from a card (`FlowFor`): the participant already picked. A
+    `ParticipantDraft` brings its own."""
     passes_on: bool = False
     """Typed text that answers no step ends the flow and goes on to the next route (a
     question asked back: a new question typed instead of a pick is a new question)."""
@@ -350,6 +396,8 @@ class Flow(Generic[D]):
         if not self.name.isascii() or not self.name.isalpha() or len(self.name) > 8:
             raise ValueError(f"flow name {self.name!r}: at most 8 ASCII letters")
         object.__setattr__(self, "_codec", TypeAdapter(self.draft))
+        if self.for_participant is None and issubclass(self.draft, ParticipantDraft):
+            object.__setattr__(self, "for_participant", self.draft.for_participant)
 
     def dump(self, draft: D) -> str:
         return self._codec.dump_json(draft).decode()
@@ -405,6 +453,38 @@ def bind_flow(app: Application, flow: Flow[Any]) -> None:
     routes.setdefault(FlowTap, _route_tap)
     routes.setdefault(FlowFor, _route_tap)
     bind_text_route(app, TextSlot.FLOW_STEP, answer_text)
+
+
+def bind_guided_command(app: Application, flow: Flow[Any], one_liner: HandlerFn) -> None:
+    """Bind `flow` and its command: the command sent alone runs the flow from an empty
+    draft (`/status`, then taps); words after it go to `one_liner` (`/status P-0042 active`)."""
+
+    @functools.wraps(one_liner)
+    async def command(turn: Turn) -> None:
+        if not turn.args:
+            await start(turn, flow, flow.draft())
+            return
+        await one_liner(turn)
+
+    bind_command(app, flow.command, command)
+    bind_flow(app, flow)
+
+
+def bind_old_card_button(app: Application, family: type[ButtonPayload],
+                         flow: Flow[Any]) -> None:
+    """A card button sent before the flow engine (`LogPick`, `StatusPick`, `EndPick`: a
+    family of its own carrying a `participant_id`) starts `flow` with the participant
+    already picked, as `FlowFor` does now."""
+    for_participant = flow.for_participant
+    if for_participant is None:
+        raise ValueError(f"flow {flow.name!r} cannot start for a participant")
+
+    async def start_for(turn: Turn, payload: Any) -> None:
+        participant = await picked_participant(turn, payload.participant_id)
+        await start(turn, flow, for_participant(participant))
+
+    start_for.__name__ = f"{flow.name}_from_old_card"
+    bind_button(app, family, start_for)
 
 
 async def _route_tap(update: Update, context: Context) -> None:

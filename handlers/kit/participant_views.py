@@ -111,10 +111,7 @@ async def show_caseload(turn: Turn, *, page: int, edit: bool = False) -> None:
                      CardFromCaseload(row.participant.id or 0, page).encode())
                     for row in rows]
     markup = keyboard([*grid(open_buttons, 4), nav])
-    if edit:
-        await turn.edit("\n".join(lines), markup)
-    else:
-        await turn.reply("\n".join(lines), markup)
+    await turn.respond("\n".join(lines), markup, edit=edit)
 
 
 # ---- the card, wherever it is opened from -------------------------------------------------

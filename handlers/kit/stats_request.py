@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from enum import StrEnum
 from typing import Annotated
+from typing import Protocol
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram.ext import Application
 
 from bot.interaction.buttons import ButtonPayload
 from bot.interaction.buttons import Token
@@ -37,6 +39,8 @@ from bot.text.periods import leading_period
 from bot.text.periods import parse_period
 from bot.text.render import municipality_error
 from handlers.kit.base import Turn
+from handlers.kit.base import bind_button
+from handlers.kit.base import bind_command
 from storage import stats
 from storage.access import Viewer
 from storage.errors import NotFound
@@ -276,30 +280,57 @@ async def typed_request(turn: Turn) -> tuple[StatsRequest, TypedWords] | None:
 
 
 K = TypeVar("K")
+KindPayload = TypeVar("KindPayload", ChartView, ExportView)
 
 
-async def answer_one_kind(
-    turn: Turn, words: Mapping[str, K], usage: Callable[[Translator], str],
-    offer: Callable[[Turn, StatsRequest], Awaitable[None]],
+class OfferKinds(Protocol):
+    """Offer the kinds as buttons for a request: a new message, or in place (`edit`)."""
+
+    def __call__(self, turn: Turn, request: StatsRequest, *, edit: bool = False
+                 ) -> Awaitable[None]: ...
+
+
+def bind_one_kind(
+    app: Application, command: str, family: type[KindPayload], *, words: Mapping[str, K],
+    usage: Callable[[Translator], str], offer: OfferKinds,
     send: Callable[[Turn, StatsRequest, K], Awaitable[None]],
+    kind_of: Callable[[KindPayload], K | None],
 ) -> None:
-    """A figures command that names at most one kind besides the request (`/chart outcomes
-    2026`, `/export csv`): no kind word offers the kinds as buttons, one of `words` sends
-    that kind, anything else left over gets `usage`."""
-    typed = await typed_request(turn)
-    if typed is None:
-        return
-    request, typed_words = typed
-    kinds = [words.get(fold(word)) for word in typed_words.rest]
-    if len(kinds) > 1 or None in kinds:
-        await turn.reply(usage(turn.tr))
-        return
-    if not kinds:
-        await offer(turn, request)
-        return
-    kind = kinds[0]
-    assert kind is not None
-    await send(turn, request, kind)
+    """Bind a figures command that sends one kind of document for a request (`/chart
+    outcomes 2026`, `/export csv`) and its button family.
+
+    Typed: no kind word offers the kinds as buttons, one of `words` sends that kind, anything
+    else left over gets `usage`. Tapped: the button carries the request and a kind
+    (`kind_of` gives None for the button that offers the kinds again, in place)."""
+
+    async def typed(turn: Turn) -> None:
+        answer = await typed_request(turn)
+        if answer is None:
+            return
+        request, typed_words = answer
+        kinds = [words.get(fold(word)) for word in typed_words.rest]
+        if len(kinds) > 1 or None in kinds:
+            await turn.reply(usage(turn.tr))
+            return
+        if not kinds:
+            await offer(turn, request)
+            return
+        kind = kinds[0]
+        assert kind is not None
+        await send(turn, request, kind)
+
+    async def tapped(turn: Turn, payload: KindPayload) -> None:
+        request = await request_of(turn, payload)
+        kind = kind_of(payload)
+        if kind is None:
+            await offer(turn, request, edit=True)
+        else:
+            await send(turn, request, kind)
+
+    # The names the guard's log lines have always used.
+    typed.__name__, tapped.__name__ = f"{command}_command", f"{command}_button"
+    bind_command(app, command, typed)
+    bind_button(app, family, tapped)
 
 
 async def filter_text(session: AsyncSession, turn: Turn, request: StatsRequest) -> str | None:
