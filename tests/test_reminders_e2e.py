@@ -260,6 +260,10 @@ async def drafts(db: Database) -> int:
     ("imorgon", date(2026, 11, 25), "telefon", "phone_call"),
     ("2026-12-03", date(2026, 12, 3), "möte", "meeting"),
     ("i morgon", date(2026, 11, 25), "Avstämningsfråga", "checkin_question"),
+    # Tuesday 24 November: "fredag" is the coming Friday, a day and month the next one.
+    ("fredag", date(2026, 11, 27), "möte", "meeting"),
+    ("3 dec", date(2026, 12, 3), "möte", "meeting"),
+    ("3/12", date(2026, 12, 3), "möte", "meeting"),
 ])
 async def test_guided_followup_booked_by_typing_every_answer(
     bot: BotHarness, people: People, db: Database, typed_day: str, day: date,

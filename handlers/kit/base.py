@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
-from datetime import timedelta
 from typing import Any
 from typing import Protocol
 from typing import TypeVar
@@ -48,12 +47,11 @@ from bot.interaction.commands import command_for
 from bot.interaction.commands import resolve
 from bot.runtime.services import Services
 from bot.runtime.services import services_of
+from bot.text.days import parse_typed_day
 from bot.text.i18n import Translator
 from bot.text.i18n import resolve_language
-from bot.text.labels import fold
 from bot.text.languages import PARTICIPANT_LANGUAGES
 from bot.text.languages import STAFF_LANGUAGES
-from bot.text.periods import parse_iso_day
 from bot.text.render import TELEGRAM_TEXT_LIMIT
 from bot.text.render import error_text
 from bot.text.render import fit_html
@@ -468,20 +466,15 @@ async def picked_participant(turn: Turn, participant_id: int) -> Participant:
 
 # ---- small parsers shared by handler modules ------------------------------------------
 def parse_day(text: str, today: date) -> date | None:
-    """`2026-11-03`, `today`/`idag`, `yesterday`/`igår`; None when not a date."""
-    word = fold(text)
-    if word in {"today", "idag", "i dag"}:
-        return today
-    if word in {"yesterday", "igar", "i gar"}:
-        return today - timedelta(days=1)
-    return parse_iso_day(text)
+    """A day that has been, as typed: `2026-11-03`, `idag`, `igår`, `3/11`, `3 nov`,
+    `måndag` (the last Monday); None when not a date."""
+    return parse_typed_day(text, today, ahead=False)
 
 
 def parse_coming_day(text: str, today: date) -> date | None:
-    """`parse_day`, and `tomorrow`/`imorgon`: a day something is booked for."""
-    if fold(text) in {"tomorrow", "imorgon", "i morgon"}:
-        return today + timedelta(days=1)
-    return parse_day(text, today)
+    """A day something is booked for, as typed: `imorgon`, `7/12` (the next 7 December),
+    `fredag` (the coming Friday), …; None when not a date."""
+    return parse_typed_day(text, today, ahead=True)
 
 
 def split_fields(text: str) -> list[str]:

@@ -344,7 +344,8 @@ def _participant_rows(found: Sequence[Participant]) -> list[list[Button]]:
 @dataclass(frozen=True, kw_only=True)
 class PickDay(Step[D]):
     """Pick a day: the offered days as buttons (`days(turn, draft)`), or a date typed
-    (`2026-12-07`, today/idag, tomorrow/imorgon), refused outside `accept(turn, day)`."""
+    (`2026-12-07`, `imorgon`, `7/12`, `7 dec`, `fredag`: the coming one, see
+    `bot.text.days`), refused outside `accept(turn, day)`."""
 
     days: Callable[[Turn, D], Sequence[date]]
     choose: Callable[[D, date], D]
