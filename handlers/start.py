@@ -83,7 +83,8 @@ async def text_router(turn: Turn) -> None:
 
 
 async def cancel_button(turn: Turn, _payload: CancelFlow) -> None:
-    await flows.cancel(turn)
+    """A Cancel from before the flow engine: its flow is long over. The flow going on now
+    (its own Cancel carries its run) is not this button's to end."""
     await turn.edit(turn.tr._("Cancelled. Nothing was changed."))
 
 

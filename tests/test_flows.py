@@ -115,6 +115,20 @@ async def test_back_returns_to_the_previous_step_and_cancel_ends_the_flow(
     assert "How did you meet?" not in answer.text, "typed text is no longer a step's answer"
 
 
+async def test_an_old_cancel_button_from_before_the_engine_leaves_the_current_flow_alone(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """A Cancel under a message sent before the flow engine (`flow:cancel`, no run) belongs
+    to a flow long over: it says so and cancels nothing that is going on now."""
+    [old] = await bot.send(people.bo.user, "/help")
+    _, channels = await guided_log_started(bot, people)
+    [answer] = await bot.press_data(people.bo.user, old, "flow:cancel")
+    assert "Nothing was changed" in answer.text
+    *_, note = await bot.press(people.bo.user, channels, "phone")
+    assert "write a short note" in note.text, "the /log going on now still stands"
+    assert len(await drafts(db)) == 1
+
+
 async def test_a_flow_left_overnight_is_over_the_next_day(
     bot: BotHarness, people: People, db: Database
 ) -> None:

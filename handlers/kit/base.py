@@ -351,7 +351,8 @@ def stranger_text(tr: Translator, telegram_id: int) -> str:
 # ---- binding commands and buttons -------------------------------------------------------
 @buttons.family("flow:cancel", command="cancel")
 class CancelFlow(ButtonPayload):
-    """"Cancel" under a guided step (bound in handlers/start.py; offered by many modules)."""
+    """"Cancel" under a guided step before the flow engine (whose steps carry their own):
+    kept so such a message still answers (handlers/start.py); no longer sent."""
 
 
 P = TypeVar("P", bound=ButtonPayload)
