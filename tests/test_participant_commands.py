@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.interaction import buttons
 from bot.sandbox.emulator import ChatMessage
 from bot.text.i18n import Translator
 from handlers.checkins import LogPick
@@ -221,6 +222,23 @@ async def test_forged_callback_with_other_participants_id_is_refused(
         assert "expired" in replies[-1].text or "can't find" in replies[-1].text, forged
     [stored] = await rows(db, Participant)
     assert stored.status == Status.ACTIVE
+
+
+async def test_card_buttons_from_before_the_flow_engine_still_start_their_flow(
+    bot: BotHarness, people: People
+) -> None:
+    """"Log check-in", "Change status" and "End" under a card sent before the flow engine
+    open the flow at its second step, the participant already picked."""
+    code = await add(bot, people.bo, "Amina Hassan | Växjö | woman | ar")
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    participant_id = buttons.decode(card.button_data("Log check-in")).participant_id
+    for old, asked in ((LogPick(participant_id), "How did you meet?"),
+                       (StatusPick(participant_id), "New status"),
+                       (EndPick(participant_id), "outcome")):
+        [help_message] = await bot.send(people.bo.user, "/help")
+        *_, step = await bot.press_data(people.bo.user, help_message, old.encode())
+        assert asked in step.text and code in step.text, (old, step.text)
+        await bot.send(people.bo.user, "/cancel")
 
 
 async def test_lead_sees_all_but_restricted_lead_only_their_municipality(
