@@ -8,7 +8,6 @@ as a flow of its own. "Move" on a card runs the move flow: the new day and time 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
@@ -33,6 +32,7 @@ from bot.outbox.templates import agenda_text
 from bot.outbox.templates import participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.outbox.timing import local_moment
+from bot.text.days import parse_typed_time
 from bot.text.i18n import N_
 from bot.text.i18n import SafeHtml
 from bot.text.i18n import Translator
@@ -65,7 +65,6 @@ from storage.errors import InvalidValue
 from storage.models import FollowUpKind
 from storage.models import FollowUpResponse
 
-_TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 DAY_BUTTONS = 10
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
 
@@ -108,14 +107,6 @@ class FollowUpMove(ButtonPayload):
 retire("fu:p", "fu:more", "fu:d", "fu:t", "fu:k", "fu:n", "fu:y", "fu:q", command="followup")
 
 
-def parse_time(text: str) -> time | None:
-    match = _TIME_RE.match(text.strip())
-    if not match:
-        return None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    return time(hour, minute) if hour < 24 and minute < 60 else None
-
-
 # ---- what a booking knows ----------------------------------------------------------------
 @dataclass(frozen=True)
 class BookingDraft(ParticipantDraft):
@@ -142,7 +133,7 @@ async def followup_command(turn: Turn) -> None:
         await turn.reply(usage(tr))
         return
     day = parse_coming_day(words[1], turn.today)
-    at = parse_time(words[2])
+    at = parse_typed_time(words[2])
     kind = FOLLOWUP_KIND_WORDS.get(fold(words[3])) if len(words) > 3 else FollowUpKind.MEETING
     place = words[4] if len(words) > 4 else ""
     if len(words) > 3 and kind is None:
@@ -244,7 +235,7 @@ class PickTime(PickOption[BookingDraft]):
     """The usual times still ahead as buttons; any other time typed as HH:MM."""
 
     async def typed(self, turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
-        at = parse_time(text)
+        at = parse_typed_time(text)
         if at is None:
             raise Invalid(turn.tr._("Write the time as HH:MM, for example 10:30."))
         answered = replace(draft, at=at)
@@ -257,7 +248,7 @@ def time_options(turn: Turn, draft: BookingDraft) -> list[Option]:
     assert draft.day is not None
     tz = turn.services.settings.tz
     return [Option(label, label.replace(":", "")) for label in TIME_BUTTONS
-            if replace(draft, at=parse_time(label)).due_at(tz) > turn.now]
+            if replace(draft, at=parse_typed_time(label)).due_at(tz) > turn.now]
 
 
 def kind_options(turn: Turn, _draft: BookingDraft) -> list[Option]:
@@ -291,7 +282,7 @@ BOOKING_FLOW = Flow(
             name="time", options=time_options, columns=4,
             prompt=lambda tr, d: tr._("%(date)s — what time? Tap one or type it (HH:MM).",
                                       date=tr.date(d.day, "full")),
-            choose=lambda d, value: replace(d, at=parse_time(f"{value[:2]}:{value[2:]}"))),
+            choose=lambda d, value: replace(d, at=parse_typed_time(f"{value[:2]}:{value[2:]}"))),
         PickOption(name="kind", prompt=kind_prompt, options=kind_options, columns=3,
                    choose=lambda d, value: replace(d, kind=FollowUpKind(value))),
         AskText(name="place",
@@ -405,7 +396,7 @@ class MoveDraft:
 def parse_new_time(turn: Turn, draft: MoveDraft, text: str) -> MoveDraft:
     words = text.split()
     day = parse_coming_day(words[0], turn.today) if words else None
-    at = parse_time(words[1]) if len(words) > 1 else None
+    at = parse_typed_time(words[1]) if len(words) > 1 else None
     if day is None or at is None:
         raise Invalid(turn.tr._("Write the new day and time as YYYY-MM-DD HH:MM."))
     due_at = local_moment(day, at, turn.services.settings.tz)

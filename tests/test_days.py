@@ -1,12 +1,14 @@
-"""A day as people type it into a date field (bot/text/days.py)."""
+"""A day and a time of day as people type them into a field (bot/text/days.py)."""
 
 from __future__ import annotations
 
 from datetime import date
+from datetime import time
 
 import pytest
 
 from bot.text.days import parse_typed_day
+from bot.text.days import parse_typed_time
 
 TUESDAY = date(2026, 11, 24)
 
@@ -46,3 +48,18 @@ def test_typed_day_is_the_nearest_in_the_fields_direction(
 def test_what_names_no_day_is_none(typed: str) -> None:
     assert parse_typed_day(typed, TUESDAY, ahead=True) is None
     assert parse_typed_day(typed, TUESDAY, ahead=False) is None
+
+
+@pytest.mark.parametrize(("typed", "at"), [
+    ("14:30", time(14, 30)), ("14.30", time(14, 30)), ("1430", time(14, 30)),
+    ("930", time(9, 30)), ("14", time(14, 0)), ("kl 14", time(14, 0)),
+    ("Kl. 9.30", time(9, 30)), ("klockan 8", time(8, 0)), ("at 9", time(9, 0)),
+])
+def test_typed_time_of_day(typed: str, at: time) -> None:
+    assert parse_typed_time(typed) == at
+
+
+@pytest.mark.parametrize("typed", ["", "24", "10:60", "halv tre", "2026-12-03", "123456",
+                                   "1:5", "kl", "14:30 pm"])
+def test_what_names_no_time_is_none(typed: str) -> None:
+    assert parse_typed_time(typed) is None

@@ -281,7 +281,7 @@ async def test_guided_followup_booked_by_typing_every_answer(
     *_, times = await bot.send(user, typed_day)
     [refused] = await bot.send(user, "halv tre")
     assert "TT:MM" in refused.text
-    *_, kinds = await bot.send(user, "14:30")
+    *_, kinds = await bot.send(user, "kl 14.30")
     *_, place = await bot.send(user, typed_kind)
     assert "Ingen plats" in [label for label, _ in place.buttons]
     *_, done = await bot.send(user, "Biblioteket")

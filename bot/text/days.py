@@ -1,5 +1,6 @@
 """One day as people type it into a date field: `2026-12-07`, `idag`, `imorgon`, `7/12`,
-`7.12.2026`, `7 dec`, `7 december`, `december 7`, `fredag`, `på fredag`.
+`7.12.2026`, `7 dec`, `7 december`, `december 7`, `fredag`, `på fredag`; and a time of
+day: `10:30`, `10.30`, `1030`, `10`, `kl 10`.
 
 Day-first, as written in Sweden. A day without a year, or a weekday, is the nearest one in
 the field's direction: `ahead` for a day something is booked for (the next 7 December, the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from datetime import time
 from datetime import timedelta
 from functools import cache
 
@@ -28,6 +30,7 @@ _RELATIVE = {"idag": 0, "i dag": 0, "today": 0, "igar": -1, "i gar": -1, "yester
 _LEADING_WORDS = ("pa ", "on ", "den ", "the ")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}))?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})(?::?[ae]|st|nd|rd|th)?\.? ([a-z]+)\.?(?: (\d{4}))?$")
+_TIME = re.compile(r"^(?:kl\.?|klockan|at)?\s*(\d{1,2})(?:[:.]?(\d{2}))?$")
 _MONTH_DAY = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,?(?: (\d{4}))?$")
 
 
@@ -97,3 +100,13 @@ def _day_of(day: int, month: int, year: str | None, today: date, ahead: bool) ->
         if year or (candidate >= today if ahead else candidate <= today):
             return candidate if sane_day(candidate) else None
     return None
+
+
+def parse_typed_time(text: str) -> time | None:
+    """The time of day `text` names (`14:30`, `14.30`, `1430`, `14`, `kl 14`, `klockan
+    9.30`, `at 9`), or None."""
+    match = _TIME.match(text.strip().lower())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    return time(hour, minute) if hour < 24 and minute < 60 else None
