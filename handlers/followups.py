@@ -25,6 +25,7 @@ from bot.outbox.digest import unanswered_lines
 from bot.outbox.reminders import plan_reminders
 from bot.outbox.reminders import tell_participant_of_change
 from bot.outbox.reminders import told_text
+from bot.outbox.reminders import withdraw_reminders
 from bot.outbox.templates import FOLLOWUP_KIND_LABELS
 from bot.outbox.templates import RESPONSE_LABELS
 from bot.outbox.templates import FollowUpOpen
@@ -345,9 +346,7 @@ async def cancel(turn: Turn, payload: FollowUpCancel) -> None:
     async with turn.transaction() as session:
         item = await queries.cancel_followup(session, turn.require_viewer(), payload.followup_id,
                                              now=turn.now)
-        await outbox.cancel_pending(session, followup_id=payload.followup_id)
-        told = await tell_participant_of_change(session, turn.services.settings, item,
-                                                now=turn.now)
+        told = await withdraw_reminders(session, turn.services.settings, item, now=turn.now)
     turn.services.wake()
     await turn.edit(tr._("Follow-up with %(code)s on %(when)s is cancelled.",
                          code=tr.isolate(item.participant.code),

@@ -18,6 +18,8 @@ from telegram.ext import Application
 from bot.interaction.buttons import ButtonPayload
 from bot.interaction.buttons import family
 from bot.interaction.buttons import retire
+from bot.outbox.reminders import told_text
+from bot.outbox.reminders import withdraw_reminders
 from bot.outbox.templates import FOLLOWUP_KIND_LABELS
 from bot.text.funder_labels import SUBSIDY_LABELS
 from bot.text.funder_labels import NotUnderstood
@@ -600,11 +602,28 @@ async def save_end(turn: Turn, code: str, outcome: Outcome, ended_on: date, *,
         participant = await queries.end_participant(
             session, turn.require_viewer(), code, outcome, ended_on=ended_on, now=turn.now,
             subsidy_type=subsidy, gained_qualification=qualification)
+        # Coming meetings are off: their reminders stop and the participant is told, as when
+        # one is cancelled by hand (else she is still reminded, and her answers are lost).
+        cancelled = await followup_queries.cancel_coming(session, turn.require_viewer(),
+                                                         participant, now=turn.now)
+        told = [await withdraw_reminders(session, turn.services.settings, item, now=turn.now)
+                for item in cancelled]
+    if cancelled:
+        turn.services.wake()
     text = tr._("✅ %(code)s ended %(date)s: %(outcome)s.", code=tr.isolate(participant.code),
                 date=tr.date(ended_on), outcome=outcome_text(tr, outcome, subsidy))
     if qualification is not None:
         text += "\n" + tr._("Gained a qualification: %(value)s",
                             value=tr._("yes") if qualification else tr._("no"))
+    if cancelled:
+        text += "\n" + tr.ngettext(
+            "The participant's coming follow-up is cancelled: %(when)s.",
+            "The participant's %(count)d coming follow-ups are cancelled: %(when)s.",
+            len(cancelled),
+            count=len(cancelled),
+            when=", ".join(tr.short_datetime(item.followup.due_at) for item in cancelled))
+        if any(told):
+            text += " " + told_text(tr)
     await turn.respond(text, edit=edit)
 
 

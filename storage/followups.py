@@ -172,6 +172,27 @@ async def cancel_followup(
     return item
 
 
+async def cancel_coming(
+    session: AsyncSession, viewer: Viewer, participant: Participant, *, now: datetime
+) -> list[AgendaItem]:
+    """Cancel the participant's follow-ups still to come, soonest first, audited as a
+    cancellation by hand: when she has ended, nobody meets her in the project any more."""
+    query = (select(FollowUp)
+             .where(FollowUp.participant_id == participant.id,
+                    FollowUp.state == FollowUpState.SCHEDULED, FollowUp.due_at > now)
+             .order_by(col(FollowUp.due_at)))
+    items = []
+    for followup in (await session.exec(query)).all():
+        followup.state = FollowUpState.CANCELLED
+        followup.updated_at = now
+        session.add(followup)
+        audit.record(session, actor_staff_id=viewer.staff_id, action="followup.cancel",
+                     target=participant.code, at=now, followup_id=followup.id,
+                     reason="participant.end")
+        items.append(AgendaItem(followup, participant))
+    return items
+
+
 async def move_followup(
     session: AsyncSession, viewer: Viewer, followup_id: int, *, due_at: datetime, now: datetime
 ) -> AgendaItem:

@@ -42,6 +42,9 @@ from storage.models import FollowUp
 from storage.models import FollowUpKind
 from storage.models import FollowUpResponse
 from storage.models import FollowUpState
+from storage.models import OutboxStatus
+from storage.models import OutboxTemplate
+from storage.models import Participant
 from storage.models import Role
 from storage.staff import add_staff
 from storage.stats import team_overview
@@ -459,3 +462,27 @@ async def test_an_answered_check_in_question_is_not_left_unconfirmed(
         [row] = [r for r in await team_overview(session, Viewer.of(people.lead.staff), TEST_NOW)
                  if r.staff_id == people.bo.staff.id]
     assert (row.followups_next_7_days, row.unconfirmed_next_7_days) == (2, 1)
+
+
+async def test_ending_a_participant_cancels_her_coming_follow_ups_and_tells_her(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Ended, she is no longer reminded of a meeting nobody will hold (her answers would be
+    lost): the meeting is cancelled as by hand, and she is told in her language."""
+    tr, _booked, meeting = await booked_on_3_december(bot, people, db, "ar", "möte")
+    code = (await rows(db, Participant))[0].code
+    [ended] = await bot.send(people.anna.user, f"/avsluta {code} anställd")
+    assert "avslutad" in ended.text
+    assert "kommande uppföljning är avbokad" in ended.text, ended.text
+    assert told_text(Translator("sv", STOCKHOLM)) in ended.text
+    cancelled = await followup(db, meeting.id)
+    assert cancelled.state == FollowUpState.CANCELLED
+    assert {row.status for row in await outbox_rows(db, OutboxTemplate.REMINDER)} == {
+        OutboxStatus.CANCELLED}
+    seen = len(bot.api.bot_messages(AMINA.id))
+    await bot.dispatcher.drain()
+    notice = await next_message(bot, AMINA.id, seen)
+    assert notice.text == change_message(tr, cancelled, CANCELLED)
+    bot.clock.set(at(2))
+    await bot.dispatcher.drain()
+    assert len(bot.api.bot_messages(AMINA.id)) == seen + 1, "no reminder after the end"

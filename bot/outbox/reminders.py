@@ -87,6 +87,16 @@ async def tell_participant_of_change(
     return True
 
 
+async def withdraw_reminders(
+    session: AsyncSession, settings: Settings, item: AgendaItem, *, now: datetime,
+) -> bool:
+    """After a follow-up is cancelled: its reminders not yet sent are dropped and the
+    participant is told (`tell_participant_of_change`); whether she is told."""
+    assert item.followup.id is not None
+    await outbox.cancel_pending(session, followup_id=item.followup.id)
+    return await tell_participant_of_change(session, settings, item, now=now)
+
+
 def told_text(tr: Translator) -> str:
     """What the coordinator reads when the participant is told of a change."""
     return tr._("The participant gets a message about it in their language.")
