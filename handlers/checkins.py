@@ -93,7 +93,7 @@ LOG_FLOW = Flow(
     "log", command="log", draft=LogDraft, for_participant=for_participant,
     steps=(
         pick_participant_step(lambda tr: tr._("Check-in with whom? Tap a participant."),
-                              for_participant),
+                              for_participant, refuse_ended=True),
         PickOption(name="channel", prompt=channel_prompt, options=channel_options,
                    choose=lambda d, value: replace(d, channel=Channel(value))),
         AskText(name="note", prompt=note_prompt, parse=parse_note,

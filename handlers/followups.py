@@ -274,7 +274,8 @@ def parse_place(turn: Turn, draft: BookingDraft, text: str) -> BookingDraft:
 BOOKING_FLOW = Flow(
     "followup", command="followup", draft=BookingDraft,
     steps=(
-        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant.")),
+        pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant."),
+                              refuse_ended=True),
         PickBookingDay(
             name="day", days=coming_weekdays, accept=not_before_today,
             prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),

@@ -108,7 +108,7 @@ INVITE_FLOW = Flow(
     steps=(PickParticipant(
         name="who", prompt=lambda tr, _draft: tr._("Invite whom? Tap a participant."),
         choose=lambda _draft, participant: InviteDraft(participant.code),
-        done=lambda draft: draft.code is not None),),
+        done=lambda draft: draft.code is not None, refuse_ended=True),),
     finish=lambda turn, draft: invite_from_flow(turn, draft),
 )
 

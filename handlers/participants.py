@@ -528,7 +528,8 @@ async def status_from_draft(turn: Turn, draft: StatusDraft) -> None:
 STATUS_FLOW = Flow(
     "status", command="status", draft=StatusDraft,
     steps=(
-        pick_participant_step(lambda tr: tr._("Whose status? Tap a participant.")),
+        pick_participant_step(lambda tr: tr._("Whose status? Tap a participant."),
+                              refuse_ended=True),
         PickWord(name="status",
                  prompt=lambda tr, d: tr._("New status for %(code)s?", code=tr.isolate(d.code)),
                  options=lambda turn, _d: labelled(turn.tr, STATUS_LABELS, CHANGEABLE_STATUSES),
@@ -713,7 +714,8 @@ async def end_from_draft(turn: Turn, draft: EndDraft) -> None:
 END_FLOW = Flow(
     "end", command="end", draft=EndDraft,
     steps=(
-        pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant.")),
+        pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant."),
+                              refuse_ended=True),
         PickOutcome(name="outcome", prompt=lambda tr, d: tr._(
             "Why does %(code)s end? Pick the outcome.", code=tr.isolate(d.code)),
             options=lambda turn, _d: labelled(turn.tr, OUTCOME_LABELS, Outcome),

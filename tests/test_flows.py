@@ -129,6 +129,24 @@ async def test_an_old_cancel_button_from_before_the_engine_leaves_the_current_fl
     assert len(await drafts(db)) == 1
 
 
+async def test_an_ended_participant_is_refused_at_the_pick_not_after_the_last_step(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Her code typed (ended participants are not among the buttons) at a step that an
+    ended participation cannot take: refused at once, the picker still stands."""
+    code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
+    other = await add(bot, people.bo, "Bashir | Växjö | man | ar")
+    await bot.send(people.bo.user, f"/end {code} employed")
+    for command in ("/log", "/status", "/end", "/followup", "/invite"):
+        [picker] = await bot.send(people.bo.user, command)
+        [refused] = await bot.send(people.bo.user, code)
+        assert "already ended" in refused.text, (command, refused.text)
+        *_, step = await bot.send(people.bo.user, other)
+        assert other in step.body, (command, step.body)
+        await bot.send(people.bo.user, "/cancel")
+    assert await checkins(db) == []
+
+
 async def test_a_flow_left_overnight_is_over_the_next_day(
     bot: BotHarness, people: People, db: Database
 ) -> None:

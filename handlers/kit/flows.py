@@ -77,6 +77,7 @@ from storage import drafts
 from storage.access import can
 from storage.errors import DomainError
 from storage.errors import NotFound
+from storage.errors import ParticipantEnded
 from storage.models import Participant
 from storage.participants import find_participants
 from storage.participants import participants_for_picker
@@ -246,6 +247,14 @@ class PickParticipant(Step[D]):
     choose: Callable[[D, Participant], D]
     choices: PickerSource = participants_for_picker
     empty: Callable[[Translator], str] | None = None
+    refuse_ended: bool = False
+    """For what an ended participation cannot take (a check-in, a booking, a status, an
+    end, an invitation): her code typed is refused at once, not after the last step."""
+
+    def _chosen(self, draft: D, participant: Participant) -> D:
+        if self.refuse_ended and participant.is_ended:
+            raise ParticipantEnded(code=participant.code)
+        return self.choose(draft, participant)
 
     async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
         async with turn.transaction() as session:
@@ -263,14 +272,14 @@ class PickParticipant(Step[D]):
             return await visible_participant_by_id(session, turn.require_viewer(), int(value))
 
     async def tapped(self, turn: Turn, draft: D, value: str) -> D:
-        return self.choose(draft, await self._by_id(turn, value))
+        return self._chosen(draft, await self._by_id(turn, value))
 
     async def typed(self, turn: Turn, draft: D, text: str) -> D:
         async with turn.transaction() as session:
             found = await find_participants(session, turn.require_viewer(), text,
                                             limit=PICKER_PAGE + 1)
         if len(found) == 1:
-            return self.choose(draft, found[0])
+            return self._chosen(draft, found[0])
         if not found:
             raise Invalid(turn.tr._(
                 "No participant you can see matches “%(text)s”. Write a code (P-0042) or "
