@@ -33,6 +33,7 @@ from bot.outbox.templates import agenda_text
 from bot.outbox.templates import participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.outbox.timing import local_moment
+from bot.text.days import parse_typed_moment
 from bot.text.days import parse_typed_time
 from bot.text.i18n import N_
 from bot.text.i18n import SafeHtml
@@ -65,6 +66,7 @@ from storage.access import Action
 from storage.errors import InvalidValue
 from storage.models import FollowUpKind
 from storage.models import FollowUpResponse
+from storage.models import FollowUpState
 
 DAY_BUTTONS = 10
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
@@ -337,13 +339,28 @@ async def card_from_agenda(turn: Turn, payload: FollowUpFromAgenda) -> None:
 async def ask_cancel(turn: Turn, payload: FollowUpAskCancel) -> None:
     tr = turn.tr
     followup_id = payload.followup_id
+    if await cancelled_already(turn, followup_id):
+        return
     await turn.edit(tr._("Cancel this follow-up? The participant's reminders are stopped."),
                     keyboard([[(tr._("Yes, cancel it"), FollowUpCancel(followup_id).encode()),
                                (tr._("No"), FollowUpOpen(followup_id).encode())]]))
 
 
+async def cancelled_already(turn: Turn, followup_id: int) -> bool:
+    """A button under a card shown before the follow-up was cancelled (Move, Cancel): the
+    card as it is now, saying so, instead."""
+    async with turn.transaction() as session:
+        item = await queries.visible_followup(session, turn.require_viewer(), followup_id)
+    if item.followup.state != FollowUpState.CANCELLED:
+        return False
+    await show_card(turn, followup_id)
+    return True
+
+
 async def cancel(turn: Turn, payload: FollowUpCancel) -> None:
     tr = turn.tr
+    if await cancelled_already(turn, payload.followup_id):
+        return
     async with turn.transaction() as session:
         item = await queries.cancel_followup(session, turn.require_viewer(), payload.followup_id,
                                              now=turn.now)
@@ -356,8 +373,8 @@ async def cancel(turn: Turn, payload: FollowUpCancel) -> None:
 
 
 async def ask_new_time(turn: Turn, payload: FollowUpMove) -> None:
-    async with turn.transaction() as session:
-        await queries.visible_followup(session, turn.require_viewer(), payload.followup_id)
+    if await cancelled_already(turn, payload.followup_id):
+        return
     await start(turn, MOVE_FLOW, MoveDraft(payload.followup_id,
                                            example=f"{turn.today + timedelta(days=1)} 10:00"))
 
@@ -377,6 +394,11 @@ async def show_card(turn: Turn, followup_id: int, *, agenda: date | None = None)
     rows: list[list[Button]] = [[(tr._("Move"), FollowUpMove(followup_id).encode()),
                                  (tr._("Cancel follow-up"),
                                   FollowUpAskCancel(followup_id).encode())]]
+    if item.followup.state == FollowUpState.CANCELLED:
+        lines = [tr._("Follow-up with %(code)s on %(when)s is cancelled.",
+                      code=tr.isolate(item.participant.code),
+                      when=tr.short_datetime(item.followup.due_at))]
+        rows = []
     if agenda is not None:
         rows.append([(tr._("« Back"), AgendaBack(agenda).encode())])
     markup = keyboard(rows)
@@ -394,12 +416,10 @@ class MoveDraft:
 
 
 def parse_new_time(turn: Turn, draft: MoveDraft, text: str) -> MoveDraft:
-    words = text.split()
-    day = parse_coming_day(words[0], turn.today) if words else None
-    at = parse_typed_time(words[1]) if len(words) > 1 else None
-    if day is None or at is None:
+    moment = parse_typed_moment(text, turn.today, ahead=True)
+    if moment is None:
         raise Invalid(turn.tr._("Write the new day and time as YYYY-MM-DD HH:MM."))
-    due_at = local_moment(day, at, turn.services.settings.tz)
+    due_at = local_moment(*moment, turn.services.settings.tz)
     if due_at <= turn.now:
         raise Invalid(error_text(turn.tr, queries.FollowUpInPast()))
     return replace(draft, due_at=due_at)

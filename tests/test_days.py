@@ -8,6 +8,7 @@ from datetime import time
 import pytest
 
 from bot.text.days import parse_typed_day
+from bot.text.days import parse_typed_moment
 from bot.text.days import parse_typed_time
 
 TUESDAY = date(2026, 11, 24)
@@ -63,3 +64,15 @@ def test_typed_time_of_day(typed: str, at: time) -> None:
                                    "1:5", "kl", "14:30 pm"])
 def test_what_names_no_time_is_none(typed: str) -> None:
     assert parse_typed_time(typed) is None
+
+
+@pytest.mark.parametrize(("typed", "moment"), [
+    ("2026-12-07 10:00", (date(2026, 12, 7), time(10, 0))),
+    ("fredag 14", (date(2026, 11, 27), time(14, 0))),
+    ("imorgon kl 9.30", (date(2026, 11, 25), time(9, 30))),
+    ("7 dec 10:00", (date(2026, 12, 7), time(10, 0))),
+    ("på fredag klockan 8", (date(2026, 11, 27), time(8, 0))),
+    ("10:00", None), ("fredag", None), ("fredag halv tre", None), ("", None),
+])
+def test_typed_day_and_time(typed: str, moment: tuple[date, time] | None) -> None:
+    assert parse_typed_moment(typed, TUESDAY, ahead=True) == moment

@@ -139,6 +139,7 @@ async def test_an_ended_participant_is_refused_at_the_pick_not_after_the_last_st
     await bot.send(people.bo.user, f"/end {code} employed")
     for command in ("/log", "/status", "/end", "/followup", "/invite"):
         [picker] = await bot.send(people.bo.user, command)
+        assert "Tap a participant" in picker.text and code not in picker.text, command
         [refused] = await bot.send(people.bo.user, code)
         assert "already ended" in refused.text, (command, refused.text)
         *_, step = await bot.send(people.bo.user, other)

@@ -473,7 +473,7 @@ async def test_ending_a_participant_cancels_her_coming_follow_ups_and_tells_her(
     code = (await rows(db, Participant))[0].code
     [ended] = await bot.send(people.anna.user, f"/avsluta {code} anställd")
     assert "avslutad" in ended.text
-    assert "kommande uppföljning är avbokad" in ended.text, ended.text
+    assert "kommande uppföljning är inställd" in ended.text, ended.text
     assert told_text(Translator("sv", STOCKHOLM)) in ended.text
     cancelled = await followup(db, meeting.id)
     assert cancelled.state == FollowUpState.CANCELLED
@@ -486,3 +486,24 @@ async def test_ending_a_participant_cancels_her_coming_follow_ups_and_tells_her(
     bot.clock.set(at(2))
     await bot.dispatcher.drain()
     assert len(bot.api.bot_messages(AMINA.id)) == seen + 1, "no reminder after the end"
+
+
+async def test_a_move_is_typed_as_people_say_it_and_a_cancelled_cards_buttons_change_nothing(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    _tr, booked, meeting = await booked_on_3_december(bot, people, db, "ar", "möte")
+    card, moved = await moved_by_anna(bot, people, booked, meeting.id, "fredag kl 14")
+    assert "Flyttad" in moved.text, moved.text
+    assert (await followup(db, meeting.id)).due_at == datetime(2026, 11, 27, 14, 0,
+                                                               tzinfo=STOCKHOLM)
+    [reopened] = await bot.press_data(people.anna.user, booked, f"fu:o:{meeting.id}")
+    await bot.press_data(people.anna.user, reopened, f"fu:xc:{meeting.id}")
+    # Move and Cancel under the card shown before: the card says it is cancelled, and
+    # offers nothing more; no flow starts.
+    for old in (f"fu:m:{meeting.id}", f"fu:x:{meeting.id}", f"fu:xc:{meeting.id}"):
+        changed = await bot.press_data(people.anna.user, card, old)
+        assert changed in ([], [card]), [m.text for m in changed]
+        assert "är inställd" in card.text and card.buttons == [], (old, card.text)
+    [answer] = await bot.send(people.anna.user, "2026-12-10 10:00")
+    assert "Flyttad" not in answer.text
+    assert (await followup(db, meeting.id)).state == FollowUpState.CANCELLED

@@ -110,3 +110,17 @@ def parse_typed_time(text: str) -> time | None:
         return None
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+def parse_typed_moment(text: str, today: date, *, ahead: bool) -> tuple[date, time] | None:
+    """A day and then a time (`2026-12-07 10:00`, `fredag 14`, `imorgon kl 9.30`, `7 dec
+    10:00`), or None."""
+    words = text.split()
+    for time_words in (1, 2):  # the time is the last word, or `kl 14`
+        if len(words) <= time_words:
+            break
+        at = parse_typed_time(" ".join(words[-time_words:]))
+        day = parse_typed_day(" ".join(words[:-time_words]), today, ahead=ahead)
+        if at is not None and day is not None:
+            return day, at
+    return None
