@@ -19,7 +19,7 @@ from bot.text.labels import parse_word
 from bot.text.render import error_text
 from handlers.kit.base import Turn
 from handlers.kit.base import bind_command
-from handlers.kit.base import parse_day
+from handlers.kit.base import parse_coming_day
 from handlers.kit.base import split_fields
 from handlers.kit.confirm import confirm_step
 from handlers.kit.flows import AskText
@@ -365,7 +365,7 @@ async def away_command(turn: Turn) -> None:
     if not args:  # guided: a colleague (or "I'm back"), then the last day away
         await start(turn, AWAY_FLOW, AwayDraft())
         return
-    until = parse_day(args[-1], turn.today) if len(args) >= 2 else None
+    until = parse_coming_day(args[-1], turn.today) if len(args) >= 2 else None
     if until is None:
         await turn.reply(away_usage(tr))
         return

@@ -601,7 +601,7 @@ async def test_notices_go_to_the_delegate_while_the_coordinator_is_away(
 ) -> None:
     code = await amina_joined(bot, people)
     await bot.dispatcher.drain()
-    [reply] = await bot.send(people.anna.user, "/borta Bo 2026-12-05")
+    [reply] = await bot.send(people.anna.user, "/borta Bo 5/12")  # the coming 5 December
     assert "Bo Berg" in reply.text
     await bot.send(people.anna.user, f"/followup {code} 2026-12-03 10:00 meeting")
     bot.clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=STOCKHOLM))
