@@ -8,6 +8,7 @@ as a flow of its own. "Move" on a card runs the move flow: the new day and time 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
@@ -301,18 +302,24 @@ BOOKING_FLOW = Flow(
 BOOK_ANYWAY = "yes"
 
 
+def concern_lines(tr: Translator, concerns: Sequence[queries.BookingConcern],
+                  clashes: Sequence[str], day: date) -> list[str]:
+    """What the booking checks found, a line each (for a booking and a move alike)."""
+    lines = []
+    if queries.BookingConcern.CLASH in concerns:
+        lines.append(tr._("You already have a follow-up at about that time (%(codes)s).",
+                          codes=", ".join(clashes)))
+    if queries.BookingConcern.OUTSIDE_HOURS in concerns:
+        lines.append(tr._("That is outside working hours (07:00–19:00)."))
+    if queries.BookingConcern.FAR_AHEAD in concerns:
+        lines.append(tr._("That is more than a year ahead (%(date)s).", date=tr.date(day)))
+    return lines
+
+
 def concerns_prompt(tr: Translator, draft: BookingDraft) -> str:
     assert draft.day is not None
-    lines = []
-    if queries.BookingConcern.CLASH in draft.concerns:
-        lines.append(tr._("You already have a follow-up at about that time (%(codes)s).",
-                          codes=", ".join(draft.clashes)))
-    if queries.BookingConcern.OUTSIDE_HOURS in draft.concerns:
-        lines.append(tr._("That is outside working hours (07:00–19:00)."))
-    if queries.BookingConcern.FAR_AHEAD in draft.concerns:
-        lines.append(tr._("That is more than a year ahead (%(date)s).", date=tr.date(draft.day)))
-    lines.append(tr._("Book it anyway?"))
-    return "\n".join(lines)
+    return "\n".join([*concern_lines(tr, draft.concerns, draft.clashes, draft.day),
+                      tr._("Book it anyway?")])
 
 
 CONCERNS_FLOW = Flow(
@@ -413,6 +420,9 @@ class MoveDraft:
     followup_id: int
     example: str = ""
     due_at: datetime | None = None
+    concerns: tuple[queries.BookingConcern, ...] = ()
+    """What the booking checks found at the new time: asked about before moving."""
+    clashes: tuple[str, ...] = ()
 
 
 def parse_new_time(turn: Turn, draft: MoveDraft, text: str) -> MoveDraft:
@@ -423,6 +433,29 @@ def parse_new_time(turn: Turn, draft: MoveDraft, text: str) -> MoveDraft:
     if due_at <= turn.now:
         raise Invalid(error_text(turn.tr, queries.FollowUpInPast()))
     return replace(draft, due_at=due_at)
+
+
+async def move_or_ask(turn: Turn, draft: MoveDraft) -> None:
+    """Move, unless the new time raises the booking checks' concerns: then ask first."""
+    assert draft.due_at is not None
+    async with turn.transaction() as session:
+        viewer = turn.require_viewer()
+        item = await queries.visible_followup(session, viewer, draft.followup_id)
+        concerns, clashes = await queries.booking_concerns(
+            session, viewer, item.participant.code, due_at=draft.due_at,
+            tz=turn.services.settings.tz, now=turn.now, moving=draft.followup_id)
+    if concerns:
+        await start(turn, MOVE_ANYWAY_FLOW, replace(draft, concerns=tuple(concerns),
+                                                    clashes=tuple(clashes)))
+        return
+    await move(turn, draft)
+
+
+def move_concerns_prompt(tr: Translator, draft: MoveDraft) -> str:
+    assert draft.due_at is not None
+    day = draft.due_at.astimezone(tr.tz).date()
+    return "\n".join([*concern_lines(tr, draft.concerns, draft.clashes, day),
+                      tr._("Move it anyway?")])
 
 
 async def move(turn: Turn, draft: MoveDraft) -> None:
@@ -451,8 +484,18 @@ MOVE_FLOW = Flow(
     steps=(AskText(name="when", parse=parse_new_time,
                    prompt=lambda tr, d: tr._("New day and time? Write YYYY-MM-DD HH:MM, for "
                                              "example %(example)s.", example=d.example)),),
+    finish=move_or_ask,
+)
+
+MOVE_ANYWAY_FLOW = Flow(
+    "moveany", command="followup", draft=MoveDraft,
+    steps=(PickOption(name="anyway", prompt=move_concerns_prompt,
+                      options=lambda turn, _d: [Option(turn.tr._("Move anyway"), BOOK_ANYWAY,
+                                                       ("Move anyway", "ja"))],
+                      choose=lambda d, _value: d),),
     finish=move,
 )
+"""A move's booking checks: "Move anyway", or the step's Cancel (the follow-up stays)."""
 
 
 # ---- /today ------------------------------------------------------------------------------
@@ -486,6 +529,7 @@ def register(app: Application) -> None:
     bind_guided_command(app, BOOKING_FLOW, followup_command)
     bind_flow(app, CONCERNS_FLOW)
     bind_flow(app, MOVE_FLOW)
+    bind_flow(app, MOVE_ANYWAY_FLOW)
     bind_command(app, "today", today_command)
     bind_button(app, AgendaBack, agenda_back)
     # The card changes bookings: the booking action, whichever list it was opened from.

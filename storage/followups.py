@@ -120,10 +120,11 @@ FAR_AHEAD = timedelta(days=365)
 
 async def booking_concerns(
     session: AsyncSession, viewer: Viewer, code: str, *, due_at: datetime, tz: tzinfo,
-    now: datetime,
+    now: datetime, moving: int | None = None,
 ) -> tuple[list[BookingConcern], list[str]]:
-    """What to ask before booking a follow-up with `code` at `due_at`, and the codes of the
-    participants whose follow-ups it clashes with. Nothing is written."""
+    """What to ask before booking a follow-up with `code` at `due_at` (or before `moving`
+    that follow-up there), and the codes of the participants whose follow-ups it clashes
+    with. Nothing is written."""
     participant = await visible_participant(session, viewer, code)
     concerns: list[BookingConcern] = []
     query = (select(Participant.code)
@@ -131,7 +132,8 @@ async def booking_concerns(
              .where(FollowUp.coordinator_id == participant.coordinator_id,
                     FollowUp.state == FollowUpState.SCHEDULED,
                     FollowUp.due_at > due_at - CLASH_WINDOW,
-                    FollowUp.due_at < due_at + CLASH_WINDOW)
+                    FollowUp.due_at < due_at + CLASH_WINDOW,
+                    col(FollowUp.id) != (moving or 0))
              .order_by(col(FollowUp.due_at)))
     clashes = list(dict.fromkeys((await session.exec(query)).all()))
     if clashes:

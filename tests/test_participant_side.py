@@ -507,3 +507,21 @@ async def test_a_move_is_typed_as_people_say_it_and_a_cancelled_cards_buttons_ch
     [answer] = await bot.send(people.anna.user, "2026-12-10 10:00")
     assert "Flyttad" not in answer.text
     assert (await followup(db, meeting.id)).state == FollowUpState.CANCELLED
+
+
+async def test_a_move_asks_first_when_the_booking_checks_would(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """Moved to 03:00 (a hurried "fredag 3"): asked, as a booking is; "Move anyway" moves.
+    A move of ten minutes does not clash with the follow-up itself."""
+    _tr, booked, meeting = await booked_on_3_december(bot, people, db, "ar", "möte")
+    _card, asked = await moved_by_anna(bot, people, booked, meeting.id, "2026-12-03 10:10")
+    assert "Flyttad" in asked.text, "no clash with itself"
+    card, asked = await moved_by_anna(bot, people, booked, meeting.id, "fredag 3")
+    assert "utanför arbetstid" in asked.text and "Flytta ändå?" in asked.text, asked.text
+    assert (await followup(db, meeting.id)).due_at == datetime(2026, 12, 3, 10, 10,
+                                                               tzinfo=STOCKHOLM)
+    [moved] = await bot.press(people.anna.user, asked, "Flytta ändå")
+    assert "Flyttad" in moved.text
+    assert (await followup(db, meeting.id)).due_at == datetime(2026, 11, 27, 3, 0,
+                                                               tzinfo=STOCKHOLM)
