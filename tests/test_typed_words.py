@@ -1,0 +1,43 @@
+"""Words staff type for a status, an outcome, a channel or a kind of follow-up, as Swedish
+colleagues say them (bot/text/labels.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pytest
+
+from bot.text.labels import FOLLOWUP_KIND_WORDS
+from bot.text.labels import fold
+from bot.text.labels import parse_word
+from storage.models import Channel
+from storage.models import FollowUpKind
+from storage.models import Outcome
+
+
+@pytest.mark.parametrize(("kind", "typed", "meant"), [
+    (Outcome, "Egen företagare", Outcome.SELF_EMPLOYED),
+    (Outcome, "subventionerad anställning", Outcome.SUBSIDISED),
+    (Outcome, "CSN", Outcome.STUDIES),
+    (Outcome, "komvux", Outcome.OTHER_EDUCATION),
+    (Outcome, "arbetsmarknadsprogram", Outcome.LABOUR_MARKET_PROGRAMME),
+    (Outcome, "arbetslös", Outcome.JOB_SEEKING),
+    (Outcome, "föräldraledighet", Outcome.PARENTAL_LEAVE),
+    (Outcome, "flytt", Outcome.MOVED),
+    (Outcome, "sjukskriven", Outcome.ILLNESS),
+    (Channel, "telefonsamtal", Channel.PHONE),
+    (Channel, "ringde", Channel.PHONE),
+    (Channel, "mejl", Channel.MESSAGE),
+    (Channel, "e-post", Channel.MESSAGE),
+])
+def test_swedish_words_mean_their_value(kind: type[StrEnum], typed: str, meant: StrEnum) -> None:
+    assert parse_word(kind, typed) == meant
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("telefonsamtal", FollowUpKind.PHONE_CALL),
+    ("Avstämningsfråga", FollowUpKind.CHECKIN_QUESTION),
+    ("möte", FollowUpKind.MEETING),
+])
+def test_follow_up_kinds_as_their_swedish_labels(typed: str, meant: FollowUpKind) -> None:
+    assert FOLLOWUP_KIND_WORDS[fold(typed)] == meant
