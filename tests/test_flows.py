@@ -136,7 +136,13 @@ async def test_an_ended_participant_is_refused_at_the_pick_not_after_the_last_st
     ended participation cannot take: refused at once, the picker still stands."""
     code = await add(bot, people.bo, "Amina | Växjö | woman | ar")
     other = await add(bot, people.bo, "Bashir | Växjö | man | ar")
+    [card] = await bot.send(people.bo.user, f"/participant {code}")
+    old_buttons = {label: data for label, data in card.buttons}
     await bot.send(people.bo.user, f"/end {code} employed")
+    # The card shown before she ended: its buttons are refused at once too.
+    for label in ("Log check-in", "Change status", "End"):
+        [refused] = await bot.press_data(people.bo.user, card, old_buttons[label])
+        assert "already ended" in refused.text, (label, refused.text)
     for command in ("/log", "/status", "/end", "/followup", "/invite"):
         [picker] = await bot.send(people.bo.user, command)
         assert "Tap a participant" in picker.text and code not in picker.text, command

@@ -517,7 +517,7 @@ async def test_a_move_asks_first_when_the_booking_checks_would(
     _tr, booked, meeting = await booked_on_3_december(bot, people, db, "ar", "möte")
     _card, asked = await moved_by_anna(bot, people, booked, meeting.id, "2026-12-03 10:10")
     assert "Flyttad" in asked.text, "no clash with itself"
-    card, asked = await moved_by_anna(bot, people, booked, meeting.id, "fredag 3")
+    _card, asked = await moved_by_anna(bot, people, booked, meeting.id, "fredag 3")
     assert "utanför arbetstid" in asked.text and "Flytta ändå?" in asked.text, asked.text
     assert (await followup(db, meeting.id)).due_at == datetime(2026, 12, 3, 10, 10,
                                                                tzinfo=STOCKHOLM)

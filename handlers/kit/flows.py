@@ -426,6 +426,17 @@ class Flow(Generic[D]):
                      if self.steps[index].when(draft)), None)
 
 
+async def start_for_participant(turn: Turn, flow: Flow[D], participant: Participant) -> None:
+    """Start `flow` with `participant` already picked (a card's button). A button on a card
+    shown before she ended is refused at once by a flow her end rules out, as her code
+    typed at its picker is."""
+    assert flow.for_participant is not None
+    if participant.is_ended and any(isinstance(step, PickParticipant) and step.refuse_ended
+                                    for step in flow.steps):
+        raise ParticipantEnded(code=participant.code)
+    await start(turn, flow, flow.for_participant(participant))
+
+
 FlowEntry = tuple["Flow[Any]", PTBCallback, PTBCallback]
 """A bound flow: the flow, its guarded tap handler, its guarded start-for-participant."""
 
@@ -452,7 +463,7 @@ def bind_flow(app: Application, flow: Flow[Any]) -> None:
         except NotFound:
             await expired(turn, flow.command)
             return
-        await start(turn, flow, flow.for_participant(participant))
+        await start_for_participant(turn, flow, participant)
 
     on_tap.__name__ = f"flow_{flow.name}"
     on_start.__name__ = f"flow_{flow.name}_for"
@@ -485,13 +496,12 @@ def bind_old_card_button(app: Application, family: type[ButtonPayload],
     """A card button sent before the flow engine (`LogPick`, `StatusPick`, `EndPick`: a
     family of its own carrying a `participant_id`) starts `flow` with the participant
     already picked, as `FlowFor` does now."""
-    for_participant = flow.for_participant
-    if for_participant is None:
+    if flow.for_participant is None:
         raise ValueError(f"flow {flow.name!r} cannot start for a participant")
 
     async def start_for(turn: Turn, payload: Any) -> None:
         participant = await picked_participant(turn, payload.participant_id)
-        await start(turn, flow, for_participant(participant))
+        await start_for_participant(turn, flow, participant)
 
     start_for.__name__ = f"{flow.name}_from_old_card"
     bind_button(app, family, start_for)
