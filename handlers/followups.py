@@ -50,6 +50,7 @@ from handlers.kit.base import Turn
 from handlers.kit.base import bind_button
 from handlers.kit.base import bind_command
 from handlers.kit.base import parse_coming_day
+from handlers.kit.confirm import confirm_step
 from handlers.kit.flows import AskText
 from handlers.kit.flows import Flow
 from handlers.kit.flows import Invalid
@@ -299,9 +300,6 @@ BOOKING_FLOW = Flow(
 )
 
 
-BOOK_ANYWAY = "yes"
-
-
 def concern_lines(tr: Translator, concerns: Sequence[queries.BookingConcern],
                   clashes: Sequence[str], day: date) -> list[str]:
     """What the booking checks found, a line each (for a booking and a move alike)."""
@@ -324,10 +322,7 @@ def concerns_prompt(tr: Translator, draft: BookingDraft) -> str:
 
 CONCERNS_FLOW = Flow(
     "fuanyway", command="followup", draft=BookingDraft,
-    steps=(PickOption(name="anyway", prompt=concerns_prompt,
-                      options=lambda turn, _d: [Option(turn.tr._("Book anyway"), BOOK_ANYWAY,
-                                                       ("Book anyway", "ja"))],
-                      choose=lambda d, _value: d),),
+    steps=(confirm_step(prompt=concerns_prompt, label=lambda tr, _d: tr._("Book anyway")),),
     finish=book,
 )
 """The booking checks' question, asked when a complete booking raises concerns (from the
@@ -489,10 +484,8 @@ MOVE_FLOW = Flow(
 
 MOVE_ANYWAY_FLOW = Flow(
     "moveany", command="followup", draft=MoveDraft,
-    steps=(PickOption(name="anyway", prompt=move_concerns_prompt,
-                      options=lambda turn, _d: [Option(turn.tr._("Move anyway"), BOOK_ANYWAY,
-                                                       ("Move anyway", "ja"))],
-                      choose=lambda d, _value: d),),
+    steps=(confirm_step(prompt=move_concerns_prompt,
+                        label=lambda tr, _d: tr._("Move anyway")),),
     finish=move,
 )
 """A move's booking checks: "Move anyway", or the step's Cancel (the follow-up stays)."""
