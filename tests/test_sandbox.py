@@ -259,6 +259,9 @@ async def test_personas_are_listed_with_role_and_language(client: httpx.AsyncCli
         "language_name": "English", "municipality": SAM.municipality,
         "shortcuts": ["/today", "/log", "/add", "/mine", "/help"],
     }
+    swedish = next(p for p in DEMO_PERSONAS if p.role == Role.COORDINATOR and p.language == "sv")
+    assert listed[swedish.telegram_id]["shortcuts"] == ["/idag", "/logg", "/ny", "/mina",
+                                                        "/hjalp"], "as a Swedish reader types"
     # Each persona is offered its own role's commands: a participant never gets /add.
     for persona in listed.values():
         if persona["role"] in ("participant", "stranger"):

@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.interaction.commands import command_for
 from bot.sandbox.emulator import BotApiEmulator
 from bot.sandbox.emulator import ChatMessage
 from bot.sandbox.emulator import FakeUser
@@ -273,7 +274,9 @@ def _persona_json(persona: DemoPersona) -> dict[str, Any]:
         "language": persona.language,
         "language_name": ENDONYMS.get(persona.language, persona.language),
         "municipality": persona.municipality,
-        "shortcuts": list(SHORTCUTS.get(str(persona.role), ("/help",))),
+        # As the persona would type them: a Swedish reader's names are Swedish.
+        "shortcuts": [command_for(persona.language, name)
+                      for name in SHORTCUTS.get(str(persona.role), ("/help",))],
     }
 
 
