@@ -23,6 +23,9 @@ async def test_swedish_names_typed_with_swedish_letters_run_their_command(
     assert code in found.text
     [narrowed] = await bot.send(people.anna.user, "/sök@KoordinatorBot Amina")
     assert code in narrowed.text
+    # Nothing of `/överlämna` is marked as a command: it still is one.
+    [handover] = await bot.send(people.lead.user, "/överlämna")
+    assert "Whose caseload moves?" in handover.text
 
 
 async def test_a_slip_is_answered_with_the_command_meant_and_changes_nothing(
