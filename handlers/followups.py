@@ -8,6 +8,7 @@ as a flow of its own. "Move" on a card runs the move flow: the new day and time 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
@@ -71,6 +72,7 @@ from storage.models import FollowUpResponse
 from storage.models import FollowUpState
 
 DAY_BUTTONS = 10
+_CLOCK_WORD = re.compile(r"^(\S+\s+\S+\s+)(?:kl\.?|klockan|at)\s+(?=\d)", re.IGNORECASE)
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
 
 
@@ -133,7 +135,8 @@ class BookingDraft(ParticipantDraft):
 # ---- /followup: one line, or guided ------------------------------------------------------
 async def followup_command(turn: Turn) -> None:
     tr = turn.tr
-    words = turn.text_after_command.split(maxsplit=4)
+    # `imorgon kl 10`: the clock word before the time is not a field of its own.
+    words = _CLOCK_WORD.sub(r"\1", turn.text_after_command, count=1).split(maxsplit=4)
     if len(words) < 3:
         await turn.reply(usage(tr))
         return

@@ -251,6 +251,21 @@ async def test_guided_followup_booking(bot: BotHarness, people: People, db: Data
     assert followup.due_at.astimezone(STOCKHOLM).strftime("%H:%M") == "09:00"
 
 
+@pytest.mark.parametrize(("line", "due", "kind"), [
+    ("fredag kl 14 telefon", datetime(2026, 11, 27, 14, 0, tzinfo=STOCKHOLM), "phone_call"),
+    ("3/12 9.30 möte Biblioteket", datetime(2026, 12, 3, 9, 30, tzinfo=STOCKHOLM), "meeting"),
+    ("imorgon klockan 10", datetime(2026, 11, 25, 10, 0, tzinfo=STOCKHOLM), "meeting"),
+])
+async def test_a_one_line_booking_as_people_write_the_day_and_time(
+    bot: BotHarness, people: People, db: Database, line: str, due: datetime, kind: str
+) -> None:
+    code = await register(bot, people)
+    [booked] = await bot.send(people.anna.user, f"/uppfoljning {code} {line}")
+    assert f"<b>{code}</b>" in booked.text, booked.text
+    [followup] = await rows(db, FollowUp)
+    assert (followup.due_at, followup.kind) == (due, kind)
+
+
 async def drafts(db: Database) -> int:
     async with transaction(db.sessions) as session:
         return (await session.exec(select(func.count()).select_from(FlowDraft))).one()
