@@ -23,6 +23,7 @@ from handlers.kit.flows import Option
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import bind_old_card_button
+from handlers.kit.flows import ended_refusal
 from handlers.kit.flows import pick_participant_step
 from storage import checkins as queries
 from storage.models import CHANGEABLE_STATUSES
@@ -93,7 +94,7 @@ LOG_FLOW = Flow(
     "log", command="log", draft=LogDraft, for_participant=for_participant,
     steps=(
         pick_participant_step(lambda tr: tr._("Check-in with whom? Tap a participant."),
-                              for_participant, refuse_ended=True),
+                              for_participant, refuse=ended_refusal),
         PickOption(name="channel", prompt=channel_prompt, options=channel_options,
                    choose=lambda d, value: replace(d, channel=Channel(value))),
         AskText(name="note", prompt=note_prompt, parse=parse_note,

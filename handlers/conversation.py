@@ -164,6 +164,14 @@ def message_prompt(tr: Translator, draft: ReplyDraft) -> str:
                 name=draft.name)
 
 
+def unreachable_refusal(tr: Translator, participant: Participant) -> str | None:
+    """Why nothing can be written to the participant now, or None."""
+    if participant.reachable:
+        return None
+    return tr._("%(code)s does not get messages from the bot (not joined, stopped or consent "
+                "withdrawn). Nothing was sent.", code=tr.isolate(participant.code))
+
+
 async def send_from_draft(turn: Turn, draft: ReplyDraft) -> None:
     assert draft.participant_id is not None
     async with turn.transaction() as session:
@@ -179,7 +187,9 @@ REPLY_FLOW = Flow(
             name="who",
             prompt=lambda tr, _d: tr._("Who do you want to write to? Tap a participant."),
             choose=lambda d, p: replace(d, participant_id=p.id, code=p.code,
-                                        name=p.display_name)),
+                                        name=p.display_name),
+            # Before the message is written, not after: she cannot get it.
+            refuse=unreachable_refusal),
         AskText(name="text", prompt=message_prompt,
                 parse=lambda _turn, d, text: replace(d, text=text)),
     ),
@@ -233,11 +243,11 @@ async def answer(turn: Turn, participant: Participant, *, text: str | None,
                  media: Message | None = None) -> None:
     tr, staff = turn.tr, turn.staff
     assert staff is not None
-    if not participant.reachable or participant.chat_id is None:
-        await turn.reply(tr._(
-            "%(code)s does not get messages from the bot (not joined, stopped or consent "
-            "withdrawn). Nothing was sent.", code=tr.isolate(participant.code)))
+    refused = unreachable_refusal(tr, participant)
+    if refused is not None:
+        await turn.reply(refused)
         return
+    assert participant.chat_id is not None  # reachable
     ptr = Translator(participant.language, turn.services.settings.tz)
     first_name = staff.name.split()[0] if staff.name.split() else staff.name
     # TRANSLATORS: participant

@@ -61,6 +61,7 @@ from handlers.kit.flows import PickDay
 from handlers.kit.flows import PickOption
 from handlers.kit.flows import bind_flow
 from handlers.kit.flows import bind_guided_command
+from handlers.kit.flows import ended_refusal
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from storage import followups as queries
@@ -282,7 +283,7 @@ BOOKING_FLOW = Flow(
     "followup", command="followup", draft=BookingDraft,
     steps=(
         pick_participant_step(lambda tr: tr._("Follow-up with whom? Tap a participant."),
-                              refuse_ended=True),
+                              refuse=ended_refusal),
         PickBookingDay(
             name="day", days=coming_weekdays, accept=not_before_today,
             prompt=lambda tr, d: tr._("Which day for %(code)s?", code=tr.isolate(d.code)),

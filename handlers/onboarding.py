@@ -38,6 +38,7 @@ from handlers.kit.base import expired
 from handlers.kit.flows import Flow
 from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import bind_guided_command
+from handlers.kit.flows import ended_refusal
 from handlers.kit.participant_language import ParticipantLanguage
 from handlers.kit.participant_language import ask_language
 from handlers.kit.routing import bind_start_token
@@ -108,7 +109,7 @@ INVITE_FLOW = Flow(
     steps=(PickParticipant(
         name="who", prompt=lambda tr, _draft: tr._("Invite whom? Tap a participant."),
         choose=lambda _draft, participant: InviteDraft(participant.code),
-        done=lambda draft: draft.code is not None, refuse_ended=True),),
+        done=lambda draft: draft.code is not None, refuse=ended_refusal),),
     finish=lambda turn, draft: invite_from_flow(turn, draft),
 )
 

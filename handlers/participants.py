@@ -60,6 +60,7 @@ from handlers.kit.flows import PickParticipant
 from handlers.kit.flows import ask_name_step
 from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import bind_old_card_button
+from handlers.kit.flows import ended_refusal
 from handlers.kit.flows import pick_participant_step
 from handlers.kit.flows import start
 from handlers.kit.participant_views import CardFromCaseload
@@ -529,7 +530,7 @@ STATUS_FLOW = Flow(
     "status", command="status", draft=StatusDraft,
     steps=(
         pick_participant_step(lambda tr: tr._("Whose status? Tap a participant."),
-                              refuse_ended=True),
+                              refuse=ended_refusal),
         PickWord(name="status",
                  prompt=lambda tr, d: tr._("New status for %(code)s?", code=tr.isolate(d.code)),
                  options=lambda turn, _d: labelled(turn.tr, STATUS_LABELS, CHANGEABLE_STATUSES),
@@ -715,7 +716,7 @@ END_FLOW = Flow(
     "end", command="end", draft=EndDraft,
     steps=(
         pick_participant_step(lambda tr: tr._("Whose participation ends? Tap a participant."),
-                              refuse_ended=True),
+                              refuse=ended_refusal),
         PickOutcome(name="outcome", prompt=lambda tr, d: tr._(
             "Why does %(code)s end? Pick the outcome.", code=tr.isolate(d.code)),
             options=lambda turn, _d: labelled(turn.tr, OUTCOME_LABELS, Outcome),

@@ -22,6 +22,7 @@ from storage.models import Staff
 from tests.conftest import Database
 from tests.conftest import People
 from tests.harness import BotHarness
+from tests.steps import add
 from tests.steps import add_participant
 from tests.steps import invite_token
 from tests.steps import join
@@ -263,6 +264,19 @@ async def test_reply_alone_is_completed_by_typing_and_an_old_picker_expires(
     assert "✅" in sent.text
     assert len(chat(bot, OLENA.id)) == before + 1
     assert "See you on Tuesday" in chat(bot, OLENA.id)[-1].text
+
+
+async def test_reply_alone_refuses_a_participant_who_cannot_get_it_before_the_message(
+    bot: BotHarness, people: People
+) -> None:
+    """Not joined: said when she is picked, not after the coordinator has written."""
+    code = await add(bot, people.bo, "Nadia | Växjö | woman | ar")
+    [picker] = await send_as(bot, people.bo.user, "/reply")
+    [refused] = await bot.press(people.bo.user, picker, code)
+    assert "does not get messages from the bot" in refused.text
+    [still] = await bot.send(people.bo.user, code)
+    assert "does not get messages from the bot" in still.text, "typed: the same"
+    assert picker.buttons, "the picker still stands"
 
 
 async def test_relayed_messages_keep_the_per_chat_pace(db: Database, people: People) -> None:

@@ -54,6 +54,7 @@ from bot.interaction.commands import command_for
 from bot.text.i18n import Translator
 from bot.text.labels import fold
 from bot.text.render import Button
+from bot.text.render import error_text
 from bot.text.render import grid
 from bot.text.render import keyboard
 from bot.text.render import participant_keyboard
@@ -247,13 +248,15 @@ class PickParticipant(Step[D]):
     choose: Callable[[D, Participant], D]
     choices: PickerSource = participants_for_picker
     empty: Callable[[Translator], str] | None = None
-    refuse_ended: bool = False
-    """For what an ended participation cannot take (a check-in, a booking, a status, an
-    end, an invitation): her code typed is refused at once, not after the last step."""
+    refuse: Callable[[Translator, Participant], str | None] | None = None
+    """Why a participant cannot be picked here (`ended_refusal`: a check-in, a booking, a
+    status, an end, an invitation), or None: her code typed, her button tapped or a card's
+    button is refused at once, not after the flow's last step."""
 
-    def _chosen(self, draft: D, participant: Participant) -> D:
-        if self.refuse_ended and participant.is_ended:
-            raise ParticipantEnded(code=participant.code)
+    def _chosen(self, turn: Turn, draft: D, participant: Participant) -> D:
+        reason = self.refuse(turn.tr, participant) if self.refuse is not None else None
+        if reason is not None:
+            raise Invalid(reason)
         return self.choose(draft, participant)
 
     async def buttons(self, turn: Turn, draft: D, page: int) -> tuple[list[list[Button]], bool]:
@@ -272,14 +275,14 @@ class PickParticipant(Step[D]):
             return await visible_participant_by_id(session, turn.require_viewer(), int(value))
 
     async def tapped(self, turn: Turn, draft: D, value: str) -> D:
-        return self._chosen(draft, await self._by_id(turn, value))
+        return self._chosen(turn, draft, await self._by_id(turn, value))
 
     async def typed(self, turn: Turn, draft: D, text: str) -> D:
         async with turn.transaction() as session:
             found = await find_participants(session, turn.require_viewer(), text,
                                             limit=PICKER_PAGE + 1)
         if len(found) == 1:
-            return self._chosen(draft, found[0])
+            return self._chosen(turn, draft, found[0])
         if not found:
             raise Invalid(turn.tr._(
                 "No participant you can see matches “%(text)s”. Write a code (P-0042) or "
@@ -301,6 +304,13 @@ class ParticipantDraft:
     def for_participant(cls, participant: Participant) -> Self:
         """The draft with `participant` picked: a flow's `for_participant`."""
         return cls(participant.id, participant.code)
+
+
+def ended_refusal(tr: Translator, participant: Participant) -> str | None:
+    """A `PickParticipant.refuse` for what an ended participation cannot take."""
+    if not participant.is_ended:
+        return None
+    return error_text(tr, ParticipantEnded(code=participant.code))
 
 
 def pick_participant_step(prompt: Callable[[Translator], str],
@@ -428,12 +438,15 @@ class Flow(Generic[D]):
 
 async def start_for_participant(turn: Turn, flow: Flow[D], participant: Participant) -> None:
     """Start `flow` with `participant` already picked (a card's button). A button on a card
-    shown before she ended is refused at once by a flow her end rules out, as her code
-    typed at its picker is."""
+    shown before she ended is refused at once by a flow that refuses her (its picker's
+    `refuse`), as her code typed there is."""
     assert flow.for_participant is not None
-    if participant.is_ended and any(isinstance(step, PickParticipant) and step.refuse_ended
-                                    for step in flow.steps):
-        raise ParticipantEnded(code=participant.code)
+    for step in flow.steps:
+        if isinstance(step, PickParticipant) and step.refuse is not None:
+            reason = step.refuse(turn.tr, participant)
+            if reason is not None:
+                await turn.reply(reason)
+                return
     await start(turn, flow, flow.for_participant(participant))
 
 
