@@ -258,13 +258,15 @@ async def staff_command(turn: Turn) -> None:
     if not args:
         await list_staff(turn)
         return
-    if args[0].lower() not in {"add", "ny", "lagg"}:
+    if fold(args[0]) not in {"add", "ny", "lagg"}:
         await turn.reply(usage(turn.tr))
         return
-    if len(args) == 1:
+    # `add`, `ny`, or `lägg till` as a Swedish colleague says it.
+    verb_words = 2 if len(args) > 1 and fold(args[1]) == "till" else 1
+    if len(args) == verb_words:
         await start(turn, STAFF_FLOW, StaffDraft())
         return
-    rest = turn.text_after_command.split(maxsplit=3)[1:]
+    rest = turn.text_after_command.split(maxsplit=verb_words + 2)[verb_words:]
     role = parse_word(Role, rest[1]) if len(rest) > 1 else None
     if len(rest) < 3 or not queries.TELEGRAM_ID.fullmatch(rest[0]) or role is None:
         await turn.reply(usage(turn.tr))

@@ -68,6 +68,21 @@ async def test_staff_add_is_completed_by_typing_the_swedish_role(
     assert await drafts(db) == []
 
 
+async def test_staff_add_said_the_swedish_way(
+    bot: BotHarness, people: People, db: Database
+) -> None:
+    """`/personal lägg till …` as a Swedish colleague says it, alone or in one line."""
+    await speaks_swedish(db, people.lead)
+    [asked] = await bot.send(people.lead.user, "/personal lägg till")
+    assert asked.text == SV._(
+        "New staff member. What is their Telegram id? (They can see it by sending /start to "
+        "me: I tell strangers their id.)"), asked.text
+    await bot.send(people.lead.user, "/avbryt")
+    await bot.send(people.lead.user, "/personal Lägg till 424243 koordinator Sara Lind | Växjö")
+    added = (await staff(db))[424243]
+    assert (added.name, added.role, added.municipality) == ("Sara Lind", "coordinator", "Växjö")
+
+
 async def test_a_role_button_from_an_earlier_staff_add_expires_and_adds_nobody(
     bot: BotHarness, people: People, db: Database
 ) -> None:
