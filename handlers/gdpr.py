@@ -13,7 +13,7 @@ from handlers.kit.confirm import confirm_step
 from handlers.kit.flows import Flow
 from handlers.kit.flows import bind_guided_command
 from handlers.kit.flows import pick_participant_step
-from handlers.kit.flows import start
+from handlers.kit.flows import start_for_participant
 from storage import gdpr
 from storage.models import Participant
 from storage.participants import code_for
@@ -35,6 +35,14 @@ class ForgetDraft:
 
 def forget_for(participant: Participant) -> ForgetDraft:
     return ForgetDraft(participant.id, participant.code, participant.display_name)
+
+
+def erased_refusal(tr: Translator, participant: Participant) -> str | None:
+    """Nothing is left to erase: said at once, not after a confirmation."""
+    if not gdpr.is_erased(participant):
+        return None
+    return tr._("The personal data of %(code)s is already erased; nothing was changed.",
+                code=tr.isolate(participant.code))
 
 
 def confirm_prompt(tr: Translator, draft: ForgetDraft) -> str:
@@ -59,7 +67,7 @@ FORGET_FLOW = Flow(
     steps=(
         pick_participant_step(
             lambda tr: tr._("Whose personal data should be erased? Tap a participant."),
-            forget_for, choices=gdpr.erasable_participants,
+            forget_for, choices=gdpr.erasable_participants, refuse=erased_refusal,
             empty=lambda tr: tr._("There is no participant whose data could be erased.")),
         confirm_step(prompt=confirm_prompt, label=lambda tr, _d: tr._("Yes, erase")),
     ),
@@ -74,7 +82,7 @@ async def forget_command(turn: Turn) -> None:
         return
     async with turn.transaction() as session:
         participant = await visible_participant(session, turn.require_viewer(), turn.args[0])
-    await start(turn, FORGET_FLOW, forget_for(participant))
+    await start_for_participant(turn, FORGET_FLOW, participant)
 
 
 def register(app: Application) -> None:

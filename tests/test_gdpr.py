@@ -188,6 +188,16 @@ async def test_forget_is_completed_by_typing_the_code_and_swedish_yes(
     assert code in done.text
     [participant] = await rows(db, Participant)
     assert participant.display_name == gdpr.ERASED_NAME
+    # Erased already: said at once, by the picker and by the one-liner; nothing is audited.
+    await add_participant(bot, people.anna.user, "/ny Still Here | Växjö | kvinna | so")
+    await bot.send(people.admin.user, "/glom")
+    [again] = await bot.send(people.admin.user, code)
+    assert "redan raderade" in again.text, again.text
+    await bot.send(people.admin.user, "/avbryt")
+    [again] = await bot.send(people.admin.user, f"/glom {code}")
+    assert "redan raderade" in again.text, again.text
+    erasures = [a for a in await rows(db, AuditLog) if a.action == "participant.erase"]
+    assert len(erasures) == 1
 
 
 async def test_a_forget_confirmation_from_an_earlier_run_expires_and_erases_nothing(
