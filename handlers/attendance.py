@@ -43,7 +43,9 @@ from storage import attendance
 from storage.models import Participant
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
-_HOURS_RE = re.compile(r"^\d{1,3}([.,]\d{1,2})?$")
+# `32`, `32,5`, `32.5`, and with a unit as people add one: `32 h`, `32,5 tim`, `32 timmar`.
+_HOURS_RE = re.compile(r"^(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:h|tim|timmar|timme|hours?|hrs?)?\.?$",
+                       re.IGNORECASE)
 
 
 def parse_month(text: str) -> date | None:
@@ -54,8 +56,8 @@ def parse_month(text: str) -> date | None:
 
 
 def parse_hours(text: str) -> float | None:
-    text = text.strip()
-    return float(text.replace(",", ".")) if _HOURS_RE.match(text) else None
+    match = _HOURS_RE.match(text.strip())
+    return float(match.group(1).replace(",", ".")) if match else None
 
 
 def hours_text(tr: Translator, hours: float | None) -> str:

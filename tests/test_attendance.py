@@ -162,7 +162,8 @@ async def test_hours_are_filled_in_with_taps_from_the_reminder_one_after_the_oth
     assert [label for label, _ in saved.buttons] == [f"{codes[1]} Person Y",
                                                       f"{codes[2]} Person Z"]
     await bot.press(people.bo.user, saved, codes[2])
-    *_, saved = await bot.send(people.bo.user, "10")
+    *_, saved = await bot.send(people.bo.user, "10 timmar")  # the unit as people add it
+    assert f"✅ {codes[2]}: 10 hours in November 2026." in saved.text
     assert [label for label, _ in saved.buttons] == [f"{codes[1]} Person Y"]
     # /hours with nothing after it starts the same way, for last month; Cancel stops it.
     [picker] = await bot.send(people.bo.user, "/hours")
