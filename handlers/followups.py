@@ -35,6 +35,7 @@ from bot.outbox.templates import agenda_text
 from bot.outbox.templates import participant_appointment_text
 from bot.outbox.timing import local_day_bounds
 from bot.outbox.timing import local_moment
+from bot.text.days import CLOCK_WORDS
 from bot.text.days import parse_typed_moment
 from bot.text.days import parse_typed_time
 from bot.text.i18n import N_
@@ -73,7 +74,7 @@ from storage.models import FollowUpResponse
 from storage.models import FollowUpState
 
 DAY_BUTTONS = 10
-_CLOCK_WORD = re.compile(r"^(\S+\s+\S+\s+)(?:kl\.?|klockan|at)\s+(?=\d)", re.IGNORECASE)
+_CLOCK_WORD = re.compile(rf"^(\S+\s+\S+\s+)(?:{CLOCK_WORDS})\s+(?=\d)", re.IGNORECASE)
 TIME_BUTTONS = ("08:30", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00")
 
 
@@ -292,7 +293,7 @@ BOOKING_FLOW = Flow(
             name="time", options=time_options, columns=4,
             prompt=lambda tr, d: tr._("%(date)s — what time? Tap one or type it (HH:MM).",
                                       date=tr.date(d.day, "full")),
-            choose=lambda d, value: replace(d, at=parse_typed_time(f"{value[:2]}:{value[2:]}"))),
+            choose=lambda d, value: replace(d, at=parse_typed_time(value))),
         PickOption(name="kind", prompt=kind_prompt, options=kind_options, columns=3,
                    choose=lambda d, value: replace(d, kind=FollowUpKind(value))),
         AskText(name="place",
@@ -353,7 +354,7 @@ async def ask_cancel(turn: Turn, payload: FollowUpAskCancel) -> None:
 
 
 async def cancelled_already(turn: Turn, followup_id: int) -> bool:
-    """A button under a card shown before the follow-up was cancelled (Move, Cancel): the
+    """A button under a card shown before the follow-up was cancelled (Move, Cancel…): the
     card as it is now, saying so, instead."""
     async with turn.transaction() as session:
         item = await queries.visible_followup(session, turn.require_viewer(), followup_id)
@@ -365,17 +366,24 @@ async def cancelled_already(turn: Turn, followup_id: int) -> bool:
 
 async def cancel(turn: Turn, payload: FollowUpCancel) -> None:
     tr = turn.tr
-    if await cancelled_already(turn, payload.followup_id):
+    try:
+        async with turn.transaction() as session:
+            item = await queries.cancel_followup(session, turn.require_viewer(),
+                                                 payload.followup_id, now=turn.now)
+            told = await withdraw_reminders(session, turn.services.settings, item, now=turn.now)
+    except queries.FollowUpNotFound:
+        # Cancelled already (a Cancel under a card shown before): the card as it is now,
+        # which says so; a follow-up the person cannot see stays not found there.
+        await show_card(turn, payload.followup_id)
         return
-    async with turn.transaction() as session:
-        item = await queries.cancel_followup(session, turn.require_viewer(), payload.followup_id,
-                                             now=turn.now)
-        told = await withdraw_reminders(session, turn.services.settings, item, now=turn.now)
     turn.services.wake()
-    await turn.edit(tr._("Follow-up with %(code)s on %(when)s is cancelled.",
-                         code=tr.isolate(item.participant.code),
-                         when=tr.short_datetime(item.followup.due_at))
-                    + ("\n" + told_text(tr) if told else ""))
+    await turn.edit(cancelled_text(tr, item) + ("\n" + told_text(tr) if told else ""))
+
+
+def cancelled_text(tr: Translator, item: queries.AgendaItem) -> str:
+    return tr._("Follow-up with %(code)s on %(when)s is cancelled.",
+                code=tr.isolate(item.participant.code),
+                when=tr.short_datetime(item.followup.due_at))
 
 
 async def ask_new_time(turn: Turn, payload: FollowUpMove) -> None:
@@ -400,11 +408,8 @@ async def show_card(turn: Turn, followup_id: int, *, agenda: date | None = None)
     rows: list[list[Button]] = [[(tr._("Move"), FollowUpMove(followup_id).encode()),
                                  (tr._("Cancel follow-up"),
                                   FollowUpAskCancel(followup_id).encode())]]
-    if item.followup.state == FollowUpState.CANCELLED:
-        lines = [tr._("Follow-up with %(code)s on %(when)s is cancelled.",
-                      code=tr.isolate(item.participant.code),
-                      when=tr.short_datetime(item.followup.due_at))]
-        rows = []
+    if item.followup.state == FollowUpState.CANCELLED:  # nothing left to move or cancel
+        lines, rows = [cancelled_text(tr, item)], []
     if agenda is not None:
         rows.append([(tr._("« Back"), AgendaBack(agenda).encode())])
     markup = keyboard(rows)

@@ -132,9 +132,10 @@ async def booking_concerns(
              .where(FollowUp.coordinator_id == participant.coordinator_id,
                     FollowUp.state == FollowUpState.SCHEDULED,
                     FollowUp.due_at > due_at - CLASH_WINDOW,
-                    FollowUp.due_at < due_at + CLASH_WINDOW,
-                    col(FollowUp.id) != (moving or 0))
+                    FollowUp.due_at < due_at + CLASH_WINDOW)
              .order_by(col(FollowUp.due_at)))
+    if moving is not None:
+        query = query.where(FollowUp.id != moving)
     clashes = list(dict.fromkeys((await session.exec(query)).all()))
     if clashes:
         concerns.append(BookingConcern.CLASH)
@@ -166,12 +167,18 @@ async def cancel_followup(
     item = await visible_followup(session, viewer, followup_id)
     if item.followup.state == FollowUpState.CANCELLED:
         raise FollowUpNotFound()
+    _mark_cancelled(session, viewer, item, now=now)
+    return item
+
+
+def _mark_cancelled(session: AsyncSession, viewer: Viewer, item: AgendaItem, *, now: datetime,
+                    **details: object) -> None:
+    """Cancel a scheduled follow-up, with its audit row."""
     item.followup.state = FollowUpState.CANCELLED
     item.followup.updated_at = now
     session.add(item.followup)
     audit.record(session, actor_staff_id=viewer.staff_id, action="followup.cancel",
-                 target=item.participant.code, at=now, followup_id=followup_id)
-    return item
+                 target=item.participant.code, at=now, followup_id=item.followup.id, **details)
 
 
 async def cancel_coming(
@@ -183,15 +190,9 @@ async def cancel_coming(
              .where(FollowUp.participant_id == participant.id,
                     FollowUp.state == FollowUpState.SCHEDULED, FollowUp.due_at > now)
              .order_by(col(FollowUp.due_at)))
-    items = []
-    for followup in (await session.exec(query)).all():
-        followup.state = FollowUpState.CANCELLED
-        followup.updated_at = now
-        session.add(followup)
-        audit.record(session, actor_staff_id=viewer.staff_id, action="followup.cancel",
-                     target=participant.code, at=now, followup_id=followup.id,
-                     reason="participant.end")
-        items.append(AgendaItem(followup, participant))
+    items = [AgendaItem(followup, participant) for followup in (await session.exec(query)).all()]
+    for item in items:
+        _mark_cancelled(session, viewer, item, now=now, reason="participant.end")
     return items
 
 

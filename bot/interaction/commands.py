@@ -162,11 +162,16 @@ def command(name: str) -> Command:
     return BY_NAME[name.removeprefix("/")]
 
 
+def _command_word(typed: str) -> str:
+    """`/logg@KoordinatorBot` → `logg`."""
+    return typed.removeprefix("/").partition("@")[0]
+
+
 def resolve(typed: str) -> Command | None:
     """The row a typed command word names however it was spelt: `/Hjälp`, `/sök`,
     `/logg@KoordinatorBot`. Telegram only matches `[a-z0-9_]` names, so a Swedish name
     typed with å, ä or ö reaches the bot as an unknown command."""
-    return BY_NAME.get(fold(typed.removeprefix("/").partition("@")[0]))
+    return BY_NAME.get(fold(_command_word(typed)))
 
 
 def closest_command(typed: str, role: Role) -> str | None:
@@ -174,7 +179,7 @@ def closest_command(typed: str, role: Role) -> str | None:
     those this role may use; None when none is close."""
     names = [name for c in COMMANDS if c.audience != Audience.PARTICIPANT
              and c.section != Section.HIDDEN and c.allowed_for(role) for name in c.names]
-    word = closest_word(typed.removeprefix("/").partition("@")[0], names)
+    word = closest_word(_command_word(typed), names)
     return "/" + word if word is not None else None
 
 

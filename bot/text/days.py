@@ -30,7 +30,9 @@ _RELATIVE = {"idag": 0, "i dag": 0, "today": 0, "igar": -1, "i gar": -1, "yester
 _LEADING_WORDS = ("pa ", "on ", "den ", "the ")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}))?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})(?::?[ae]|st|nd|rd|th)?\.? ([a-z]+)\.?(?: (\d{4}))?$")
-_TIME = re.compile(r"^(?:kl\.?|klockan|at)?\s*(\d{1,2})(?:[:.]?(\d{2}))?$")
+CLOCK_WORDS = r"kl\.?|klockan|at"
+"""What people write before a time (`kl 14`, `klockan 9`, `at 10`), as a pattern."""
+_TIME = re.compile(rf"^(?:{CLOCK_WORDS})?\s*(\d{{1,2}})(?:[:.]?(\d{{2}}))?$")
 _MONTH_DAY = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,?(?: (\d{4}))?$")
 
 
